@@ -1,0 +1,107 @@
+"""The ``hallkit`` command line.
+
+Subcommands are contributed by modules named ``cli_*.py`` inside the top-level packages
+(``hall_bus``, ``devices``, ``drivers``, ``simulators``, ``kiosk``, ``ui``). Each such module
+defines ``register(cli: CommandLine)`` and adds its commands under a path of words, e.g.
+``cli.command(("device", "idcard", "read"), help=..., handler=...)``. Groups such as ``device``
+are shared: two modules may both add commands below ``device``.
+
+Command modules must keep heavy imports (OpenCV, Kivy, ...) inside their handlers so that
+``hallkit --help`` stays fast.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import pkgutil
+import sys
+from typing import Callable, Sequence
+
+PACKAGES = ("hall_bus", "devices", "drivers", "simulators", "kiosk", "ui")
+
+Handler = Callable[[argparse.Namespace], "int | None"]
+
+
+class CommandLine:
+    """A tree of argparse sub-commands that several modules can add to."""
+
+    def __init__(self) -> None:
+        self.parser = argparse.ArgumentParser(
+            prog="hallkit",
+            description="HallKit: queue tickets, hall devices and self-service kiosks for government service halls.",
+            epilog="Run 'hallkit COMMAND --help' for the options of a command.",
+        )
+        self.parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv for debug)")
+        self._groups: dict[tuple[str, ...], argparse._SubParsersAction] = {}
+        self._parsers: dict[tuple[str, ...], argparse.ArgumentParser] = {(): self.parser}
+        self._helps: dict[tuple[str, ...], str] = {}
+
+    def describe(self, path: Sequence[str], help: str) -> None:
+        """Give a group (e.g. ``("device",)``) its one-line help, whoever creates it."""
+        path = tuple(path)
+        self._helps[path] = help
+        if path in self._parsers:
+            self._parsers[path].description = help
+
+    def _subparsers(self, path: tuple[str, ...]) -> argparse._SubParsersAction:
+        if path not in self._groups:
+            parent = self._parser(path)
+            self._groups[path] = parent.add_subparsers(dest="_cmd_" + "_".join(path or ("root",)), metavar="COMMAND")
+            self._groups[path].required = True
+        return self._groups[path]
+
+    def _parser(self, path: tuple[str, ...]) -> argparse.ArgumentParser:
+        if path not in self._parsers:
+            subs = self._subparsers(path[:-1])
+            help_text = self._helps.get(path, f"{' '.join(path)} commands")
+            self._parsers[path] = subs.add_parser(path[-1], help=help_text, description=help_text)
+        return self._parsers[path]
+
+    def command(self, path: Sequence[str], help: str, handler: Handler, description: str | None = None) -> argparse.ArgumentParser:
+        """Add a command at ``path`` and return its parser for the caller to add arguments."""
+        path = tuple(path)
+        if path in self._parsers:
+            raise ValueError(f"hallkit command {' '.join(path)!r} is registered twice")
+        subs = self._subparsers(path[:-1])
+        parser = subs.add_parser(path[-1], help=help, description=description or help)
+        parser.set_defaults(_handler=handler)
+        self._parsers[path] = parser
+        return parser
+
+
+def _command_modules() -> list[str]:
+    names = []
+    for package in PACKAGES:
+        try:
+            pkg = importlib.import_module(package)
+        except ImportError:  # pragma: no cover - a broken install
+            continue
+        for info in pkgutil.iter_modules(pkg.__path__):
+            if info.name.startswith("cli_"):
+                names.append(f"{package}.{info.name}")
+    return sorted(names)
+
+
+def build() -> CommandLine:
+    cli = CommandLine()
+    for name in _command_modules():
+        module = importlib.import_module(name)
+        module.register(cli)
+    return cli
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    cli = build()
+    args = cli.parser.parse_args(argv)
+    level = logging.WARNING - 10 * min(args.verbose, 2)
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        rc = args._handler(args)
+    except KeyboardInterrupt:
+        return 130
+    return int(rc or 0)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

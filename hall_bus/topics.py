@@ -1,0 +1,96 @@
+"""The hall bus topic layout (see docs/bus.md). Every topic lives below ``hallkit/<hall_id>/``.
+
+=====================================================  ==========  =======================================
+topic                                                  retained    what
+=====================================================  ==========  =======================================
+``hallkit/H/client/<client_id>/availability``          yes (LWT)   ``online`` / ``offline`` of a bus client
+``hallkit/H/client/<client_id>/response``              no          responses to that client's requests
+``hallkit/H/controller/request/<op>``                  no          requests to the hall controller
+``hallkit/H/state/hall``                               yes         hall layout: domains, services, windows
+``hallkit/H/state/queue/<domain>``                     yes         queue snapshot of one domain
+``hallkit/H/state/window/<number>``                    yes         one window's state and current ticket
+``hallkit/H/event/<type>``                             no          hall events (call, ticket, audit ...)
+``hallkit/H/device/<device_id>/availability``          yes (LWT)   a device's bus presence
+``hallkit/H/device/<device_id>/state``                 yes         device health (ready, degraded ...)
+``hallkit/H/device/<device_id>/event/<name>``          no          device events (card read, key press)
+``hallkit/H/device/<device_id>/request/<op>``          no          requests to a device's host
+=====================================================  ==========  =======================================
+"""
+from __future__ import annotations
+
+import re
+
+ROOT = "hallkit"
+_SEGMENT = re.compile(r"^[A-Za-z0-9_.\-]+$")
+
+
+def _seg(value: object) -> str:
+    text = str(value)
+    if not _SEGMENT.match(text):
+        raise ValueError(f"{text!r} cannot be a topic segment (letters, digits, '.', '_' and '-' only)")
+    return text
+
+
+def hall(hall_id: str) -> str:
+    return f"{ROOT}/{_seg(hall_id)}"
+
+
+def client_availability(hall_id: str, client_id: str) -> str:
+    return f"{hall(hall_id)}/client/{_seg(client_id)}/availability"
+
+
+def client_response(hall_id: str, client_id: str) -> str:
+    return f"{hall(hall_id)}/client/{_seg(client_id)}/response"
+
+
+def controller_request(hall_id: str, op: str) -> str:
+    return f"{hall(hall_id)}/controller/request/{_seg(op)}"
+
+
+def controller_requests(hall_id: str) -> str:
+    return f"{hall(hall_id)}/controller/request/+"
+
+
+def hall_state(hall_id: str) -> str:
+    return f"{hall(hall_id)}/state/hall"
+
+
+def queue_state(hall_id: str, domain: str) -> str:
+    return f"{hall(hall_id)}/state/queue/{_seg(domain)}"
+
+
+def window_state(hall_id: str, number: int) -> str:
+    return f"{hall(hall_id)}/state/window/{int(number)}"
+
+
+def state(hall_id: str, *parts: object) -> str:
+    """Any other retained hall state, e.g. ``state(h, "load")`` -> hallkit/h/state/load."""
+    return "/".join([hall(hall_id), "state", *(_seg(p) for p in parts)])
+
+
+def event(hall_id: str, event_type: str) -> str:
+    return f"{hall(hall_id)}/event/{_seg(event_type)}"
+
+
+def device_root(hall_id: str, device_id: str) -> str:
+    return f"{hall(hall_id)}/device/{_seg(device_id)}"
+
+
+def device_availability(hall_id: str, device_id: str) -> str:
+    return f"{device_root(hall_id, device_id)}/availability"
+
+
+def device_state(hall_id: str, device_id: str) -> str:
+    return f"{device_root(hall_id, device_id)}/state"
+
+
+def device_event(hall_id: str, device_id: str, name: str) -> str:
+    return f"{device_root(hall_id, device_id)}/event/{_seg(name)}"
+
+
+def device_request(hall_id: str, device_id: str, op: str) -> str:
+    return f"{device_root(hall_id, device_id)}/request/{_seg(op)}"
+
+
+def last_segment(topic: str) -> str:
+    return topic.rsplit("/", 1)[-1]

@@ -1,0 +1,1 @@
+"""Kiosk flows: the citizen's journeys as plain state machines (no Kivy imports)."""

@@ -1,0 +1,1 @@
+"""Device simulators speaking the devices' real wire protocols, and the hall traffic simulator."""

@@ -1,0 +1,81 @@
+"""Shared fixtures. Bus tests run against a real mosquitto started here on a free loopback port."""
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from hall_bus.brokers import EmbeddedBroker, Mosquitto, find_mosquitto
+from hall_bus.client import BusClient, BusSettings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if find_mosquitto() is None:
+        raise pytest.UsageError("mosquitto is not installed; run the tests with `bash run.sh test`, which installs it")
+
+
+@pytest.fixture(scope="session")
+def mosquitto() -> Mosquitto:
+    """One mosquitto for the session (tests that restart the broker take `fresh_mosquitto`)."""
+    broker = Mosquitto().start()
+    yield broker
+    broker.close()
+
+
+@pytest.fixture
+def fresh_mosquitto() -> Mosquitto:
+    broker = Mosquitto().start()
+    yield broker
+    broker.close()
+
+
+@pytest.fixture(scope="session")
+def embedded_broker() -> EmbeddedBroker:
+    broker = EmbeddedBroker().start()
+    yield broker
+    broker.stop()
+
+
+@pytest.fixture
+def hall_id(request: pytest.FixtureRequest) -> str:
+    """A hall id unique to the test, so tests sharing a broker never see each other's messages."""
+    name = "".join(c if c.isalnum() else "-" for c in request.node.name.lower())[:40].strip("-")
+    return f"t-{name}-{os.getpid()}"
+
+
+@pytest.fixture
+def bus_factory(mosquitto: Mosquitto, hall_id: str):
+    """Make started BusClients on the session mosquitto; all are stopped after the test."""
+    clients: list[BusClient] = []
+
+    def make(client_id: str, broker=None, hall: str | None = None, **settings) -> BusClient:
+        b = broker or mosquitto
+        client = BusClient(hall or hall_id, client_id, BusSettings(host=b.host, port=b.port, **settings)).start()
+        clients.append(client)
+        assert client.wait_connected(10), f"{client_id} could not connect: {client.last_error}"
+        return client
+
+    yield make
+    for c in clients:
+        c.stop()
+
+
+@pytest.fixture
+def hall_toml() -> Path:
+    return ROOT / "hall.toml"
+
+
+@pytest.fixture
+def tmp_hall(tmp_path: Path, hall_toml: Path, hall_id: str) -> Path:
+    """A copy of the demo hall.toml with its own hall id and data dir, open around the clock."""
+    text = hall_toml.read_text(encoding="utf-8")
+    text = text.replace('id = "demo-hall"', f'id = "{hall_id}"', 1)
+    text = text.replace('data_dir = "var"', f'data_dir = "{tmp_path / "var"}"', 1)
+    text = text.replace("[hall.hours]", "[hall.hours]\nalways_open = true", 1)
+    path = tmp_path / "hall.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
