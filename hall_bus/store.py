@@ -1,0 +1,185 @@
+"""The hall controller's SQLite store: WAL journal, ``synchronous=FULL``, versioned migrations.
+
+Migrations are a list of SQL scripts; ``PRAGMA user_version`` records how many have run, so a
+controller upgraded in place brings an older database forward on start and never runs a script
+twice. A ticket is written durably before its number leaves the controller.
+"""
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+from pathlib import Path
+from typing import Iterator
+from contextlib import contextmanager
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS: list[str] = [
+    # 1: tickets, windows, audit
+    """
+    CREATE TABLE tickets (
+        id              INTEGER PRIMARY KEY,
+        hall            TEXT NOT NULL,
+        day             TEXT NOT NULL,              -- the hall's local date, YYYY-MM-DD
+        prefix          TEXT NOT NULL,
+        number          INTEGER NOT NULL,
+        code            TEXT NOT NULL,              -- A001
+        service         TEXT NOT NULL,
+        domain          TEXT NOT NULL,
+        priority        TEXT NOT NULL DEFAULT 'normal',
+        identity_token  TEXT,                        -- salted hash, never an ID number
+        appointment     TEXT,
+        appointment_due REAL,
+        idem_key        TEXT,
+        channel         TEXT NOT NULL DEFAULT 'kiosk',
+        issued_by       TEXT NOT NULL DEFAULT '',
+        issued_at       REAL NOT NULL,
+        state           TEXT NOT NULL DEFAULT 'waiting',  -- waiting|called|serving|finished|no_show
+        target_window   INTEGER,                     -- set by a transfer to a window
+        window          INTEGER,
+        called_at       REAL,
+        recalls         INTEGER NOT NULL DEFAULT 0,
+        started_at      REAL,
+        finished_at     REAL,
+        transfers       INTEGER NOT NULL DEFAULT 0,
+        UNIQUE (hall, day, prefix, number),
+        UNIQUE (hall, idem_key)
+    );
+    CREATE INDEX tickets_waiting ON tickets (hall, state, domain, issued_at);
+    CREATE INDEX tickets_identity ON tickets (hall, identity_token);
+
+    CREATE TABLE windows (
+        hall            TEXT NOT NULL,
+        number          INTEGER NOT NULL,
+        domains         TEXT NOT NULL,               -- JSON list
+        pending_domains TEXT,                        -- JSON list applied when the current ticket ends
+        paused          INTEGER NOT NULL DEFAULT 0,
+        pause_reason    TEXT NOT NULL DEFAULT '',
+        current_ticket  INTEGER,
+        priority_streak INTEGER NOT NULL DEFAULT 0,
+        updated_at      REAL NOT NULL,
+        PRIMARY KEY (hall, number)
+    );
+
+    CREATE TABLE audit (
+        id      INTEGER PRIMARY KEY,
+        hall    TEXT NOT NULL,
+        at      REAL NOT NULL,
+        actor   TEXT NOT NULL,
+        action  TEXT NOT NULL,
+        target  TEXT NOT NULL,
+        detail  TEXT NOT NULL                        -- JSON
+    );
+    """,
+    # 2: appointments (预约) checked in at the kiosk
+    """
+    CREATE TABLE appointments (
+        hall            TEXT NOT NULL,
+        code            TEXT NOT NULL,
+        service         TEXT NOT NULL,
+        slot_start      REAL NOT NULL,
+        slot_end        REAL NOT NULL,
+        identity_token  TEXT,
+        ticket          INTEGER,
+        PRIMARY KEY (hall, code)
+    );
+    """,
+]
+
+
+class Store:
+    """One SQLite connection owned by the controller (used from one thread at a time)."""
+
+    def __init__(self, path: str | Path, durable: bool = True) -> None:
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        self.db.row_factory = sqlite3.Row
+        self.lock = threading.RLock()
+        if self.path != ":memory:":
+            self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute(f"PRAGMA synchronous={'FULL' if durable else 'OFF'}")
+        self.db.execute("PRAGMA foreign_keys=ON")
+        self.migrate()
+
+    @property
+    def version(self) -> int:
+        return self.db.execute("PRAGMA user_version").fetchone()[0]
+
+    def migrate(self) -> None:
+        with self.lock:
+            current = self.version
+            if current > len(MIGRATIONS):
+                raise RuntimeError(f"{self.path}: database schema version {current} is newer than this HallKit ({len(MIGRATIONS)})")
+            for i in range(current, len(MIGRATIONS)):
+                log.info("%s: applying schema migration %d", self.path, i + 1)
+                self.db.execute("BEGIN IMMEDIATE")
+                try:
+                    for statement in _statements(MIGRATIONS[i]):
+                        self.db.execute(statement)
+                    self.db.execute(f"PRAGMA user_version={i + 1}")
+                    self.db.execute("COMMIT")
+                except BaseException:
+                    self.db.execute("ROLLBACK")
+                    raise
+
+    def migrate_feature(self, feature: str, migrations: list[str]) -> None:
+        """Bring a feature's own tables (tidal, pickup, evaluation ...) up to date.
+
+        Each feature keeps its migration count in ``feature_versions`` so features evolve their
+        schemas independently of the core and of each other.
+        """
+        with self.lock:
+            self.db.execute("CREATE TABLE IF NOT EXISTS feature_versions (feature TEXT PRIMARY KEY, version INTEGER NOT NULL)")
+            row = self.db.execute("SELECT version FROM feature_versions WHERE feature=?", (feature,)).fetchone()
+            current = row[0] if row else 0
+            if current > len(migrations):
+                raise RuntimeError(f"{self.path}: {feature} schema version {current} is newer than this HallKit ({len(migrations)})")
+            for i in range(current, len(migrations)):
+                log.info("%s: applying %s migration %d", self.path, feature, i + 1)
+                self.db.execute("BEGIN IMMEDIATE")
+                try:
+                    for statement in _statements(migrations[i]):
+                        self.db.execute(statement)
+                    self.db.execute("INSERT OR REPLACE INTO feature_versions (feature, version) VALUES (?, ?)", (feature, i + 1))
+                    self.db.execute("COMMIT")
+                except BaseException:
+                    self.db.execute("ROLLBACK")
+                    raise
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """BEGIN IMMEDIATE ... COMMIT; everything inside is durable when the block ends."""
+        with self.lock:
+            if self.db.in_transaction:  # nested use joins the outer transaction
+                yield self.db
+                return
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.db
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
+            self.db.execute("COMMIT")
+
+    def close(self) -> None:
+        with self.lock:
+            self.db.close()
+
+
+def _statements(script: str) -> list[str]:
+    out, buf = [], []
+    for line in script.splitlines():
+        code = line.split("--", 1)[0]
+        buf.append(code)
+        if code.rstrip().endswith(";"):
+            stmt = "\n".join(buf).strip()
+            if stmt.strip(";").strip():
+                out.append(stmt)
+            buf = []
+    rest = "\n".join(buf).strip()
+    if rest:
+        out.append(rest)
+    return out
