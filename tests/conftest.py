@@ -43,8 +43,11 @@ def embedded_broker() -> EmbeddedBroker:
 @pytest.fixture
 def hall_id(request: pytest.FixtureRequest) -> str:
     """A hall id unique to the test, so tests sharing a broker never see each other's messages."""
-    name = "".join(c if c.isalnum() else "-" for c in request.node.name.lower())[:40].strip("-")
-    return f"t-{name}-{os.getpid()}"
+    import hashlib
+
+    digest = hashlib.sha1(f"{request.node.nodeid}-{os.getpid()}".encode()).hexdigest()[:8]
+    name = "".join(c if c.isalnum() else "-" for c in request.node.name.lower())[:20].strip("-")
+    return f"t-{name}-{digest}"  # at most 31 characters: a valid hall id
 
 
 @pytest.fixture
