@@ -1,0 +1,80 @@
+"""The bus survives a broker restart; the embedded broker runs the same flows (smoke subset)."""
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from devices import config as hallconfig
+from hall_bus.client import BusClient, BusSettings
+from hall_bus.controller import HallController
+
+
+def _client(broker, hall: str, client_id: str) -> BusClient:
+    c = BusClient(hall, client_id, BusSettings(host=broker.host, port=broker.port, backoff_max_s=0.5)).start()
+    assert c.wait_connected(10), c.last_error
+    return c
+
+
+def test_broker_restart_during_1000_requests_loses_and_duplicates_nothing(fresh_mosquitto, tmp_hall: Path) -> None:
+    cfg = hallconfig.load(tmp_hall)
+    ctl = HallController(cfg, _client(fresh_mosquitto, cfg.hall_id, "controller")).start()
+    kiosk = _client(fresh_mosquitto, cfg.hall_id, "kiosk-1")
+    results: dict[str, str] = {}
+    errors: list[BaseException] = []
+
+    def stream() -> None:
+        window: list[tuple[str, object]] = []
+        try:
+            for i in range(1000):
+                k = f"stream-{i:04d}-{uuid.uuid4().hex[:6]}"
+                window.append((k, kiosk.request_async("ticket.issue", {"service": "shebao-card", "idempotency_key": k},
+                                                      timeout=60, retry_s=0.5)))
+                if len(window) >= 20:  # a kiosk fleet keeps about 20 requests in flight
+                    k0, f0 = window.pop(0)
+                    results[k0] = f0.result(65)["ticket"]["code"]
+            for k0, f0 in window:
+                results[k0] = f0.result(65)["ticket"]["code"]
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    worker = threading.Thread(target=stream)
+    worker.start()
+    while len(results) < 300 and worker.is_alive():
+        time.sleep(0.01)
+    fresh_mosquitto.restart()  # the broker goes away mid-stream and comes back on the same port
+    worker.join(120)
+    try:
+        assert not errors, errors
+        assert len(results) == 1000
+        codes = list(results.values())
+        assert len(set(codes)) == 1000, "a retried request produced a second ticket"
+        assert sorted(codes) == sorted(f"A{n:03d}" for n in range(1, 1001))
+        count = ctl.store.db.execute("SELECT COUNT(*) FROM tickets WHERE hall=?", (cfg.hall_id,)).fetchone()[0]
+        assert count == 1000
+        assert kiosk.stats["connects"] >= 2 and ctl.bus.stats["connects"] >= 2  # both really reconnected
+    finally:
+        kiosk.stop()
+        ctl.stop()
+
+
+@pytest.mark.embedded
+def test_embedded_broker_smoke(embedded_broker, tmp_hall: Path) -> None:
+    cfg = hallconfig.load(tmp_hall)
+    ctl = HallController(cfg, _client(embedded_broker, cfg.hall_id, "controller")).start()
+    kiosk = _client(embedded_broker, cfg.hall_id, "kiosk-1")
+    terminal = _client(embedded_broker, cfg.hall_id, "window-1")
+    try:
+        first = kiosk.request("ticket.issue", {"service": "shebao-card", "idempotency_key": "embedded-0001"})
+        again = kiosk.request("ticket.issue", {"service": "shebao-card", "idempotency_key": "embedded-0001"})
+        assert first["ticket"]["code"] == again["ticket"]["code"] == "A001"
+        assert terminal.request("window.call", {"window": 1})["call"]["announcement"] == "请 A001 号到 1 号窗口办理"
+        assert terminal.request("window.finish", {"window": 1})["ticket"]["state"] == "finished"
+        assert [w["number"] for w in terminal.request("windows.list", {})["windows"]] == [1, 2, 3, 4, 5, 6]
+    finally:
+        for c in (kiosk, terminal):
+            c.stop()
+        ctl.stop()
