@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import pwd
 import shutil
 import socket
 import subprocess
@@ -86,7 +87,10 @@ class Mosquitto:
             "set_tcp_nodelay true\n"
             "max_queued_messages 100000\n"
             "max_inflight_messages 0\n"
-            f"log_dest file {self.log_path}\n"
+            # Started as root, mosquitto would drop to the `mosquitto` user and could then not read
+            # our log, password and ACL files; a broker we start runs as whoever started it.
+            + (f"user {pwd.getpwuid(os.geteuid()).pw_name}\n" if os.geteuid() == 0 else "")
+            + f"log_dest file {self.log_path}\n"
             "log_type error\nlog_type warning\nlog_type notice\n"
             + self.extra_conf
         )
