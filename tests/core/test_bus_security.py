@@ -67,11 +67,11 @@ def test_only_the_controller_writes_hall_state(secured) -> None:
             assert c.wait_connected(10), c.last_error
         seen: queue.Queue = queue.Queue()
         display.subscribe(topics.hall(cfg.hall_id) + "/state/#", lambda t, e: seen.put((t, e.sender)))
-        display.subscribe(topics.device_state(cfg.hall_id, "lockers-a"), lambda t, e: seen.put((t, e.sender)))
+        display.subscribe(topics.device_state(cfg.hall_id, "window-1-pad"), lambda t, e: seen.put((t, e.sender)))
         time.sleep(0.3)
         forged = messages.state("queue.snapshot", "kiosk-1", {"domain": "shebao", "waiting": 0})
         kiosk.publish_raw(topics.queue_state(cfg.hall_id, "shebao"), forged.to_json(), retain=True)
-        kiosk.publish_raw(topics.device_state(cfg.hall_id, "lockers-a"), forged.to_json())  # not a device of kiosk-1
+        kiosk.publish_raw(topics.device_state(cfg.hall_id, "window-1-pad"), forged.to_json())  # not a device of kiosk-1
         ctl.publish_state(topics.queue_state(cfg.hall_id, "yibao"), "queue.snapshot", {"domain": "yibao", "waiting": 3})
         got = seen.get(timeout=5)
         assert got == (topics.queue_state(cfg.hall_id, "yibao"), "controller")
