@@ -86,8 +86,13 @@ def _command_modules() -> list[str]:
 def build() -> CommandLine:
     cli = CommandLine()
     for name in _command_modules():
-        module = importlib.import_module(name)
-        module.register(cli)
+        try:
+            module = importlib.import_module(name)
+            register = getattr(module, "register")
+        except Exception as exc:  # one broken command module must not take the whole CLI down
+            print(f"hallkit: the commands of {name} are unavailable: {type(exc).__name__}: {exc}", file=sys.stderr)
+            continue
+        register(cli)
     return cli
 
 
@@ -100,6 +105,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         rc = args._handler(args)
     except KeyboardInterrupt:
         return 130
+    except SystemExit as exc:  # a handler gave up with a message already printed
+        return exc.code if isinstance(exc.code, int) else 1
     return int(rc or 0)
 
 
