@@ -78,3 +78,28 @@ def test_embedded_broker_smoke(embedded_broker, tmp_hall: Path) -> None:
         for c in (kiosk, terminal):
             c.stop()
         ctl.stop()
+
+
+def test_retained_state_is_republished_after_a_broker_restart(fresh_mosquitto, tmp_hall: Path) -> None:
+    """The broker keeps no persistence: after its restart the hall state exists again only because
+    the controller republished it on reconnect."""
+    import queue
+
+    from hall_bus import topics
+
+    cfg = hallconfig.load(tmp_hall)
+    ctl = HallController(cfg, _client(fresh_mosquitto, cfg.hall_id, "controller")).start()
+    try:
+        fresh_mosquitto.restart()
+        deadline = time.time() + 10
+        while ctl.bus.stats["connects"] < 2 and time.time() < deadline:
+            time.sleep(0.05)
+        late = _client(fresh_mosquitto, cfg.hall_id, "late")
+        got: queue.Queue = queue.Queue()
+        late.subscribe(topics.hall_state(cfg.hall_id), lambda t, e: got.put(e))
+        late.subscribe(topics.client_availability(cfg.hall_id, "controller"), lambda t, e: got.put(e))
+        kinds = {got.get(timeout=5).kind, got.get(timeout=5).kind}
+        assert kinds == {"state", "availability"}
+        late.stop()
+    finally:
+        ctl.stop()
