@@ -1,0 +1,258 @@
+"""Pluggable tidal policies: which window should serve which domain next.
+
+A policy looks at a :class:`~hall_bus.tidal.load.HallLoad` and returns :class:`Move` objects; it
+never touches the engine. The manager (``proposals.py``) turns moves into proposals or, in
+automatic mode, into ``engine.assign`` calls. Register more with :func:`register`.
+
+* ``threshold`` (阈值+滞回): a domain whose pressure (expected wait, or the projected wait if
+  larger) exceeds ``threshold_min`` borrows a window from domains that stay at least
+  ``hysteresis`` minutes below the threshold without it. Honours the clerks' skills, a minimum
+  number of windows per domain and a minimum dwell time per window; a borrowed window goes home
+  when its home queue is the longer one again and the domain it helps can spare it.
+* ``flexible`` (Mandelbaum–Stolyar generalised cμ): a window serves the domain maximising
+  ``cost_weight x head-of-line wait x service rate`` among its skills; it switches only when the
+  best domain beats its current one by ``hysteresis`` minutes of head-of-line wait, after its
+  dwell time, and never strips a domain below its minimum windows.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Callable
+
+from devices.config import HallConfig
+from .load import HallLoad, WindowLoad
+from .settings import TidalSettings
+
+
+@dataclass
+class Move:
+    window: int
+    from_domains: list[str]
+    to_domains: list[str]
+    target: str                 # the domain that gains the window
+    kind: str                   # borrow | return | flex
+    reason: str                 # 中文
+    reason_en: str
+    metrics: dict = field(default_factory=dict)
+
+
+@dataclass
+class PolicyContext:
+    config: HallConfig
+    settings: TidalSettings
+    now: float
+    blocked: set[tuple[int, tuple[str, ...]]] = field(default_factory=set)  # rejected moves still cooling down
+    locked: set[int] = field(default_factory=set)  # windows with a pending proposal
+
+    def name(self, domain: str) -> str:
+        try:
+            return self.config.domain(domain).name
+        except KeyError:
+            return domain
+
+    def names(self, domains: list[str]) -> str:
+        return "、".join(self.name(d) for d in domains)
+
+    def dwell_ok(self, w: WindowLoad) -> bool:
+        return w.last_move_at is None or self.now - w.last_move_at >= self.settings.min_dwell_min * 60.0
+
+    def movable(self, w: WindowLoad) -> bool:
+        return w.available and w.number not in self.locked and self.dwell_ok(w)
+
+
+class Policy:
+    name = "base"
+    description = ""
+
+    def plan(self, load: HallLoad, ctx: PolicyContext) -> list[Move]:
+        raise NotImplementedError
+
+    def on_window_free(self, load: HallLoad, number: int, ctx: PolicyContext) -> Move | None:
+        """A window just finished its ticket: anything for it now? (default: no)."""
+        return None
+
+
+_REGISTRY: dict[str, Callable[[], Policy]] = {}
+
+
+def register(name: str, factory: Callable[[], Policy]) -> None:
+    _REGISTRY[name] = factory
+
+
+def policy_names() -> list[str]:
+    return sorted(_REGISTRY)
+
+
+def create(name: str) -> Policy:
+    try:
+        return _REGISTRY[name]()
+    except KeyError:
+        raise KeyError(f"no tidal policy {name!r} (known: {', '.join(policy_names())})") from None
+
+
+def _fmt(x: float) -> str:
+    return "∞" if math.isinf(x) else f"{x:.0f}"
+
+
+def _keeps_minimum(after: HallLoad, domains: list[str], ctx: PolicyContext) -> bool:
+    need = ctx.settings.min_windows_per_domain
+    return all(len(after.windows_serving(d)) >= need for d in domains)
+
+
+def _destination(w: WindowLoad, target: str) -> list[str]:
+    """Where a window goes to serve ``target``: home if the target is one of its home domains."""
+    return list(w.home_domains) if target in w.home_domains else [target]
+
+
+class ThresholdPolicy(Policy):
+    name = "threshold"
+    description = "threshold with hysteresis, minimum dwell, minimum windows per domain, skills honoured"
+
+    def plan(self, load: HallLoad, ctx: PolicyContext) -> list[Move]:
+        s = ctx.settings
+        moves: list[Move] = []
+        moved: set[int] = set()
+        view = load
+        for _ in range(len(load.windows)):
+            move = self._borrow(view, ctx, moved) or self._return(view, ctx, moved)
+            if move is None:
+                break
+            moves.append(move)
+            moved.add(move.window)
+            view = view.with_domains(move.window, move.to_domains)
+        return moves
+
+    def _borrow(self, view: HallLoad, ctx: PolicyContext, moved: set[int]) -> Move | None:
+        s = ctx.settings
+        hot = sorted((d for d in view.domains if view.pressure(d) > s.threshold_min), key=view.pressure, reverse=True)
+        for target in hot:
+            before = view.pressure(target)
+            best: tuple | None = None
+            for w in view.windows.values():
+                if w.number in moved or not ctx.movable(w) or target not in w.skills or target in w.effective:
+                    continue
+                to = _destination(w, target)
+                if (w.number, tuple(to)) in ctx.blocked:
+                    continue
+                donors = [d for d in w.effective if d not in to]
+                after = view.with_domains(w.number, to)
+                if not _keeps_minimum(after, donors, ctx):
+                    continue
+                donor_after = max((after.pressure(d) for d in donors), default=0.0)
+                if donor_after > s.threshold_min - s.hysteresis:
+                    continue
+                if after.pressure(target) >= before:  # no help (e.g. the window was already counted)
+                    continue
+                key = (donor_after, target not in w.home_domains, w.state != "idle", w.number)
+                if best is None or key < best[0]:
+                    best = (key, w, to, donors, donor_after, after)
+            if best is None:
+                continue
+            _, w, to, donors, donor_after, after = best
+            donor_now = max((view.pressure(d) for d in donors), default=0.0)
+            tn, dn = ctx.name(target), ctx.names(donors) or "—"
+            return Move(
+                window=w.number, from_domains=list(w.effective), to_domains=to, target=target, kind="borrow",
+                reason=f"{tn}预计等候{_fmt(before)}分钟，{dn}{_fmt(donor_now)}分钟：{w.name}由{ctx.names(w.effective)}改办{ctx.names(to)}",
+                reason_en=f"{tn} expected wait {_fmt(before)} min vs {dn} {_fmt(donor_now)} min: "
+                          f"window {w.number} from {ctx.names(w.effective)} to {ctx.names(to)}",
+                metrics={"target_wait_min": _num(before), "target_wait_after_min": _num(after.pressure(target)),
+                         "source_wait_min": _num(donor_now), "source_wait_after_min": _num(donor_after)},
+            )
+        return None
+
+    def _return(self, view: HallLoad, ctx: PolicyContext, moved: set[int]) -> Move | None:
+        s = ctx.settings
+        for w in sorted(view.windows.values(), key=lambda w: w.number):
+            if w.number in moved or not ctx.movable(w) or sorted(w.effective) == sorted(w.home_domains):
+                continue
+            to = list(w.home_domains)
+            if (w.number, tuple(to)) in ctx.blocked:
+                continue
+            leaving = [d for d in w.effective if d not in to]
+            after = view.with_domains(w.number, to)
+            if not _keeps_minimum(after, leaving, ctx):
+                continue
+            leave_after = max((after.pressure(d) for d in leaving), default=0.0)
+            home_now = max(view.pressure(d) for d in to)
+            if leave_after > s.threshold_min - s.hysteresis or home_now < leave_after + s.hysteresis:
+                continue
+            ln, hn = ctx.names(leaving), ctx.names(to)
+            return Move(
+                window=w.number, from_domains=list(w.effective), to_domains=to, target=to[0], kind="return",
+                reason=f"{hn}预计等候{_fmt(home_now)}分钟，{ln}撤出后{_fmt(leave_after)}分钟：{w.name}回归{hn}",
+                reason_en=f"{hn} expected wait {_fmt(home_now)} min vs {ln} {_fmt(leave_after)} min without it: "
+                          f"window {w.number} returns home to {hn}",
+                metrics={"target_wait_min": _num(home_now), "source_wait_after_min": _num(leave_after)},
+            )
+        return None
+
+
+class FlexiblePolicy(Policy):
+    name = "flexible"
+    description = "generalised c-mu (Mandelbaum-Stolyar): serve the domain maximising cost x head-of-line wait x service rate"
+
+    def _index(self, load: HallLoad, domain: str, ctx: PolicyContext, margin: float = 0.0) -> float:
+        dl = load.domains[domain]
+        if dl.waiting == 0:
+            return 0.0
+        weight = ctx.settings.cost_weights.get(domain, 1.0)
+        return weight * max(0.0, dl.oldest_wait_min - margin) / max(dl.handling_min, 0.1)
+
+    def _choose(self, load: HallLoad, w: WindowLoad, ctx: PolicyContext) -> Move | None:
+        if not ctx.movable(w):
+            return None
+        s = ctx.settings
+        current = max((self._index(load, d, ctx) for d in w.effective), default=0.0)
+        best, best_index = None, 0.0
+        for d in w.skills:
+            if d in w.effective:
+                continue
+            idx = self._index(load, d, ctx, margin=s.hysteresis)
+            if idx > best_index:
+                best, best_index = d, idx
+        if best is None or best_index <= current:
+            return None
+        to = _destination(w, best)
+        if (w.number, tuple(to)) in ctx.blocked:
+            return None
+        leaving = [d for d in w.effective if d not in to]
+        after = load.with_domains(w.number, to)
+        if not _keeps_minimum(after, leaving, ctx):
+            return None
+        bn, ln = ctx.name(best), ctx.names(leaving) or "—"
+        hol_best = load.domains[best].oldest_wait_min
+        hol_cur = max((load.domains[d].oldest_wait_min for d in leaving), default=0.0)
+        return Move(
+            window=w.number, from_domains=list(w.effective), to_domains=to, target=best, kind="flex",
+            reason=f"{bn}最久已等{_fmt(hol_best)}分钟，{ln}{_fmt(hol_cur)}分钟：{w.name}改办{ctx.names(to)}",
+            reason_en=f"{bn} longest wait {_fmt(hol_best)} min vs {ln} {_fmt(hol_cur)} min: window {w.number} to {ctx.names(to)}",
+            metrics={"target_index": round(best_index, 3), "current_index": round(current, 3),
+                     "target_wait_min": _num(load.pressure(best))},
+        )
+
+    def plan(self, load: HallLoad, ctx: PolicyContext) -> list[Move]:
+        moves: list[Move] = []
+        targets: set[str] = set()
+        view = load
+        # idle windows first: they are the freed servers of the rule
+        for w in sorted(load.windows.values(), key=lambda w: (w.state != "idle", w.number)):
+            move = self._choose(view, view.windows[w.number], ctx)
+            if move is None or move.target in targets:
+                continue
+            moves.append(move)
+            targets.add(move.target)
+            view = view.with_domains(move.window, move.to_domains)
+        return moves
+
+    def on_window_free(self, load: HallLoad, number: int, ctx: PolicyContext) -> Move | None:
+        return self._choose(load, load.windows[number], ctx)
+
+
+def _num(x: float) -> float | None:
+    return None if math.isinf(x) or math.isnan(x) else round(x, 1)
+
+
+register("threshold", ThresholdPolicy)
+register("flexible", FlexiblePolicy)

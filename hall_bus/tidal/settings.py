@@ -1,0 +1,102 @@
+"""The ``[tidal]`` section of hall.toml, validated with the same error style as the rest of the file.
+
+    [tidal]
+    mode = "propose"            # off | propose | auto
+    policy = "threshold"        # threshold | flexible
+    threshold_min = 15          # a domain whose expected wait passes this asks for a window
+    hysteresis = 5              # minutes of margin (donors must stay this far below the threshold)
+    min_dwell_min = 30          # a window stays this long in a domain before it moves again
+    min_windows_per_domain = 1  # never take the last window(s) of a domain
+    publish_every_s = 5         # retained load/proposals republished this often (and on change)
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+from devices.config import ConfigError, HallConfig
+
+MODES = ("off", "propose", "auto")
+
+
+@dataclass(frozen=True)
+class TidalSettings:
+    mode: str = "propose"
+    policy: str = "threshold"
+    threshold_min: float = 15.0
+    hysteresis: float = 5.0
+    min_dwell_min: float = 30.0
+    min_windows_per_domain: int = 1
+    publish_every_s: float = 5.0
+    evaluate_every_s: float = 30.0      # how often the policy is consulted on a live hall
+    proposal_ttl_min: float = 10.0      # a pending proposal nobody decides on expires after this
+    horizon_min: float = 15.0           # look-ahead for the projected wait (arrivals vs capacity)
+    arrival_window_min: float = 30.0    # sliding window of the arrival-rate meter
+    prior_weight: float = 5.0           # how many observations the configured expected_minutes are worth
+    cost_weights: dict[str, float] = field(default_factory=dict)  # waiting-cost weight per domain (flexible rule)
+
+    def replace(self, **changes: Any) -> "TidalSettings":
+        data = {f.name: getattr(self, f.name) for f in fields(self)}
+        data.update(changes)
+        return TidalSettings(**data)
+
+
+_NUMBERS = {
+    "threshold_min": (0.5, 480.0), "hysteresis": (0.0, 240.0), "min_dwell_min": (0.0, 480.0),
+    "publish_every_s": (0.5, 3600.0), "evaluate_every_s": (1.0, 3600.0), "proposal_ttl_min": (0.5, 480.0),
+    "horizon_min": (0.0, 240.0), "arrival_window_min": (1.0, 480.0), "prior_weight": (0.0, 1000.0),
+}
+
+
+def parse(section: Any, config: HallConfig, path: str = "tidal") -> TidalSettings:
+    """Validate a raw ``[tidal]`` table; raise ConfigError naming file and key on any problem."""
+    from .policies import policy_names
+
+    src = config.source
+    if section is None:
+        return TidalSettings()
+    if not isinstance(section, dict):
+        raise ConfigError(src, path, "must be a table ([tidal])")
+    allowed = {f.name for f in fields(TidalSettings)}
+    for key in section:
+        if key not in allowed:
+            raise ConfigError(src, f"{path}.{key}", f"unknown key (allowed: {', '.join(sorted(allowed))})")
+    out: dict[str, Any] = {}
+    if "mode" in section:
+        if section["mode"] not in MODES:
+            raise ConfigError(src, f"{path}.mode", f"{section['mode']!r}: must be off|propose|auto")
+        out["mode"] = section["mode"]
+    if "policy" in section:
+        names = policy_names()
+        if section["policy"] not in names:
+            raise ConfigError(src, f"{path}.policy", f"{section['policy']!r}: must be one of {'|'.join(names)}")
+        out["policy"] = section["policy"]
+    for key, (lo, hi) in _NUMBERS.items():
+        if key in section:
+            v = section[key]
+            if isinstance(v, bool) or not isinstance(v, (int, float)):
+                raise ConfigError(src, f"{path}.{key}", f"must be a number, got {type(v).__name__} {v!r}")
+            if not lo <= v <= hi:
+                raise ConfigError(src, f"{path}.{key}", f"{v} outside {lo:g}..{hi:g}")
+            out[key] = float(v)
+    if "min_windows_per_domain" in section:
+        v = section["min_windows_per_domain"]
+        if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= 50:
+            raise ConfigError(src, f"{path}.min_windows_per_domain", f"must be an integer 0..50, got {v!r}")
+        out["min_windows_per_domain"] = v
+    if "cost_weights" in section:
+        cw = section["cost_weights"]
+        if not isinstance(cw, dict):
+            raise ConfigError(src, f"{path}.cost_weights", "must be a table {domain = weight}")
+        known = [d.id for d in config.domains]
+        for k, v in cw.items():
+            if k not in known:
+                raise ConfigError(src, f"{path}.cost_weights.{k}", f"unknown domain {k!r} (known: {', '.join(known)})")
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 < v <= 100:
+                raise ConfigError(src, f"{path}.cost_weights.{k}", f"must be a number in (0, 100], got {v!r}")
+        out["cost_weights"] = {k: float(v) for k, v in cw.items()}
+    return TidalSettings(**out)
+
+
+def from_config(config: HallConfig) -> TidalSettings:
+    return parse(config.extra.get("tidal"), config)
