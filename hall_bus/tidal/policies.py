@@ -4,11 +4,14 @@ A policy looks at a :class:`~hall_bus.tidal.load.HallLoad` and returns :class:`M
 never touches the engine. The manager (``proposals.py``) turns moves into proposals or, in
 automatic mode, into ``engine.assign`` calls. Register more with :func:`register`.
 
-* ``threshold`` (阈值+滞回): a domain whose pressure (expected wait, or the projected wait if
-  larger) exceeds ``threshold_min`` borrows a window from domains that stay at least
-  ``hysteresis`` minutes below the threshold without it. Honours the clerks' skills, a minimum
-  number of windows per domain and a minimum dwell time per window; a borrowed window goes home
-  when its home queue is the longer one again and the domain it helps can spare it.
+* ``threshold`` (阈值+滞回, 涨潮/退潮): a domain whose pressure (expected wait, or the projected
+  wait if larger) exceeds ``threshold_min`` (rising tide) gets a window of another domain added to
+  it: the window then calls the longest-waiting ticket of its home domain and the hot one (the
+  engine's first-come-first-served rule balances the two), provided its home domains stay at
+  least ``hysteresis`` minutes below the threshold with the window shared. When the tide ebbs (the
+  borrowed domain would stay below ``(threshold - hysteresis) / 2`` without it) the window drops
+  the borrowed domain again. Honours the clerks' skills, ``max_domains_per_window``, a minimum
+  number of windows per domain and a minimum dwell time per window.
 * ``flexible`` (Mandelbaum–Stolyar generalised cμ): a window serves the domain maximising
   ``cost_weight x head-of-line wait x service rate`` among its skills; it switches only when the
   best domain beats its current one by ``hysteresis`` minutes of head-of-line wait, after its
@@ -105,17 +108,25 @@ def _destination(w: WindowLoad, target: str) -> list[str]:
     return list(w.home_domains) if target in w.home_domains else [target]
 
 
+def _share(w: WindowLoad, target: str, max_domains: int) -> list[str]:
+    """The window's domains with ``target`` added: home domains kept, the oldest borrowed one
+    dropped if the window would serve more than ``max_domains``."""
+    homes = [d for d in w.effective if d in w.home_domains] or list(w.effective)
+    borrowed = [d for d in w.effective if d not in homes]
+    room = max(0, max_domains - 1 - len(homes))
+    return homes + (borrowed[len(borrowed) - room:] if room else []) + [target]
+
+
 class ThresholdPolicy(Policy):
     name = "threshold"
-    description = "threshold with hysteresis, minimum dwell, minimum windows per domain, skills honoured"
+    description = "threshold with hysteresis: share windows into hot domains, release them when the tide ebbs"
 
     def plan(self, load: HallLoad, ctx: PolicyContext) -> list[Move]:
-        s = ctx.settings
         moves: list[Move] = []
         moved: set[int] = set()
         view = load
         for _ in range(len(load.windows)):
-            move = self._borrow(view, ctx, moved) or self._return(view, ctx, moved)
+            move = self._borrow(view, ctx, moved) or self._release(view, ctx, moved)
             if move is None:
                 break
             moves.append(move)
@@ -132,59 +143,67 @@ class ThresholdPolicy(Policy):
             for w in view.windows.values():
                 if w.number in moved or not ctx.movable(w) or target not in w.skills or target in w.effective:
                     continue
-                to = _destination(w, target)
+                to = _share(w, target, s.max_domains_per_window)
                 if (w.number, tuple(to)) in ctx.blocked:
                     continue
-                donors = [d for d in w.effective if d not in to]
+                dropped = [d for d in w.effective if d not in to]
                 after = view.with_domains(w.number, to)
-                if not _keeps_minimum(after, donors, ctx):
+                if not _keeps_minimum(after, dropped, ctx):
                     continue
-                donor_after = max((after.pressure(d) for d in donors), default=0.0)
-                if donor_after > s.threshold_min - s.hysteresis:
+                donor_after = max((after.pressure(d) for d in w.effective if d != target), default=0.0)
+                target_after = after.pressure(target)
+                if target_after >= before:
                     continue
-                if after.pressure(target) >= before:  # no help (e.g. the window was already counted)
+                # slack: the donors stay clearly below the threshold, or (when the whole hall is busy)
+                # clearly below the hot domain even after the move, so the move never invites its reverse
+                if donor_after > s.threshold_min - s.hysteresis and donor_after + s.hysteresis > target_after:
                     continue
-                key = (donor_after, target not in w.home_domains, w.state != "idle", w.number)
+                key = (donor_after, w.state != "idle", len(to), w.number)
                 if best is None or key < best[0]:
-                    best = (key, w, to, donors, donor_after, after)
+                    best = (key, w, to, donor_after, after)
             if best is None:
                 continue
-            _, w, to, donors, donor_after, after = best
+            _, w, to, donor_after, after = best
+            donors = [d for d in w.effective if d != target]
             donor_now = max((view.pressure(d) for d in donors), default=0.0)
             tn, dn = ctx.name(target), ctx.names(donors) or "—"
             return Move(
                 window=w.number, from_domains=list(w.effective), to_domains=to, target=target, kind="borrow",
-                reason=f"{tn}预计等候{_fmt(before)}分钟，{dn}{_fmt(donor_now)}分钟：{w.name}由{ctx.names(w.effective)}改办{ctx.names(to)}",
+                reason=f"{tn}预计等候{_fmt(before)}分钟，{dn}{_fmt(donor_now)}分钟：{w.name}增办{tn}（{ctx.names(to)}）",
                 reason_en=f"{tn} expected wait {_fmt(before)} min vs {dn} {_fmt(donor_now)} min: "
-                          f"window {w.number} from {ctx.names(w.effective)} to {ctx.names(to)}",
+                          f"window {w.number} also serves {tn} ({ctx.names(to)})",
                 metrics={"target_wait_min": _num(before), "target_wait_after_min": _num(after.pressure(target)),
                          "source_wait_min": _num(donor_now), "source_wait_after_min": _num(donor_after)},
             )
         return None
 
-    def _return(self, view: HallLoad, ctx: PolicyContext, moved: set[int]) -> Move | None:
+    def _release(self, view: HallLoad, ctx: PolicyContext, moved: set[int]) -> Move | None:
         s = ctx.settings
+        ebb = (s.threshold_min - s.hysteresis) / 2.0
         for w in sorted(view.windows.values(), key=lambda w: w.number):
-            if w.number in moved or not ctx.movable(w) or sorted(w.effective) == sorted(w.home_domains):
+            if w.number in moved or not ctx.movable(w):
                 continue
-            to = list(w.home_domains)
+            borrowed = [d for d in w.effective if d not in w.home_domains]
+            if not borrowed:
+                continue
+            to = [d for d in w.effective if d in w.home_domains] or list(w.home_domains)
             if (w.number, tuple(to)) in ctx.blocked:
                 continue
-            leaving = [d for d in w.effective if d not in to]
             after = view.with_domains(w.number, to)
-            if not _keeps_minimum(after, leaving, ctx):
+            if not _keeps_minimum(after, borrowed, ctx):
                 continue
-            leave_after = max((after.pressure(d) for d in leaving), default=0.0)
+            left_after = max(after.pressure(d) for d in borrowed)
             home_now = max(view.pressure(d) for d in to)
-            if leave_after > s.threshold_min - s.hysteresis or home_now < leave_after + s.hysteresis:
+            home_needs = home_now > s.threshold_min and left_after + s.hysteresis <= home_now
+            if not home_needs and not (ctx.settings.release_when_calm and left_after <= ebb):
                 continue
-            ln, hn = ctx.names(leaving), ctx.names(to)
+            bn, hn = ctx.names(borrowed), ctx.names(to)
             return Move(
                 window=w.number, from_domains=list(w.effective), to_domains=to, target=to[0], kind="return",
-                reason=f"{hn}预计等候{_fmt(home_now)}分钟，{ln}撤出后{_fmt(leave_after)}分钟：{w.name}回归{hn}",
-                reason_en=f"{hn} expected wait {_fmt(home_now)} min vs {ln} {_fmt(leave_after)} min without it: "
-                          f"window {w.number} returns home to {hn}",
-                metrics={"target_wait_min": _num(home_now), "source_wait_after_min": _num(leave_after)},
+                reason=f"{bn}撤出后预计等候{_fmt(left_after)}分钟，{hn}{_fmt(home_now)}分钟：{w.name}回归{hn}",
+                reason_en=f"{bn} expected wait {_fmt(left_after)} min without it vs {hn} {_fmt(home_now)} min: "
+                          f"window {w.number} returns to {hn}",
+                metrics={"target_wait_min": _num(home_now), "source_wait_after_min": _num(left_after)},
             )
         return None
 

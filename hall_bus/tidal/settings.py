@@ -27,6 +27,8 @@ class TidalSettings:
     hysteresis: float = 5.0
     min_dwell_min: float = 30.0
     min_windows_per_domain: int = 1
+    max_domains_per_window: int = 3     # a shared window serves at most this many domains
+    release_when_calm: bool = True      # a borrowed domain is dropped when the tide ebbs, not only when home needs the window
     publish_every_s: float = 5.0
     evaluate_every_s: float = 30.0      # how often the policy is consulted on a live hall
     proposal_ttl_min: float = 10.0      # a pending proposal nobody decides on expires after this
@@ -84,6 +86,15 @@ def parse(section: Any, config: HallConfig, path: str = "tidal") -> TidalSetting
         if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= 50:
             raise ConfigError(src, f"{path}.min_windows_per_domain", f"must be an integer 0..50, got {v!r}")
         out["min_windows_per_domain"] = v
+    if "max_domains_per_window" in section:
+        v = section["max_domains_per_window"]
+        if isinstance(v, bool) or not isinstance(v, int) or not 1 <= v <= 20:
+            raise ConfigError(src, f"{path}.max_domains_per_window", f"must be an integer 1..20, got {v!r}")
+        out["max_domains_per_window"] = v
+    if "release_when_calm" in section:
+        if not isinstance(section["release_when_calm"], bool):
+            raise ConfigError(src, f"{path}.release_when_calm", f"must be true or false, got {section['release_when_calm']!r}")
+        out["release_when_calm"] = section["release_when_calm"]
     if "cost_weights" in section:
         cw = section["cost_weights"]
         if not isinstance(cw, dict):
