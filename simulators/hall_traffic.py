@@ -360,6 +360,9 @@ class HallDay:
         self.current: dict[int, Citizen] = {}
         self.busy_since: dict[int, float] = {}
         self.busy_s: dict[int, float] = {n: 0.0 for n in self.domains_of}
+        self.last_free: dict[int, float] = {}
+        self.paused_since: dict[int, float] = {}
+        self.paused_s: dict[int, float] = {n: 0.0 for n in self.domains_of}
         self.waits: dict[str, list[float]] = {d.id: [] for d in self.config.domains}
         self.moves = 0
         self.issued = self.served = self.no_shows = self.refused = 0
@@ -404,9 +407,10 @@ class HallDay:
             getattr(self, f"_on_{kind}")(*args)
         staffed = sum(b - a for a, b in spans)
         util = {}
-        for n in self.domains_of:
-            break_s = sum(b.minutes * 60 for b in self.sc.breaks if b.window == n)
-            util[n] = self.busy_s[n] / max(1.0, staffed - break_s)
+        for n in self.domains_of:  # busy share of the staffed time, overtime after closing included
+            break_s = self.paused_s[n]
+            overtime = max(0.0, self.last_free.get(n, 0.0) - spans[-1][1])
+            util[n] = self.busy_s[n] / max(1.0, staffed + overtime - break_s)
         window_hours = len(self.domains_of) * staffed / 3600.0
         return DayResult(
             scenario=self.sc.name, strategy=self.strategy, seed=self.seed, waits=self.waits, utilisation=util,
@@ -468,10 +472,10 @@ class HallDay:
     def _freed(self, n: int) -> None:
         self.current.pop(n, None)
         self.busy_s[n] += self.now - self.busy_since.pop(n, self.now)
+        self.last_free[n] = self.now
         if n in self.break_due:
             self.break_due.discard(n)
-            self.engine.pause(n, "break", actor="sim")
-            self.paused.add(n)
+            self._pause(n)
             return
         if n in self.paused:
             return
@@ -479,18 +483,23 @@ class HallDay:
             self.manager.window_freed(n)
         self._call(n)
 
+    def _pause(self, n: int) -> None:
+        self.engine.pause(n, "break", actor="sim")
+        self.paused.add(n)
+        self.paused_since[n] = self.now
+
     def _on_break(self, n: int) -> None:
         if n in self.current:
             self.break_due.add(n)  # never mid-service: the break starts when the ticket ends
         else:
-            self.engine.pause(n, "break", actor="sim")
-            self.paused.add(n)
+            self._pause(n)
             self.idle.discard(n)
 
     def _on_back(self, n: int) -> None:
         self.break_due.discard(n)
         if n in self.paused:
             self.paused.discard(n)
+            self.paused_s[n] += self.now - self.paused_since.pop(n, self.now)
             self.engine.resume(n, actor="sim")
             if n not in self.current:
                 self._call(n)

@@ -143,6 +143,8 @@ class ThresholdPolicy(Policy):
             for w in view.windows.values():
                 if w.number in moved or not ctx.movable(w) or target not in w.skills or target in w.effective:
                     continue
+                if len(w.effective) >= s.max_domains_per_window and not s.swap_when_full:
+                    continue
                 to = _share(w, target, s.max_domains_per_window)
                 if (w.number, tuple(to)) in ctx.blocked:
                     continue
@@ -195,7 +197,10 @@ class ThresholdPolicy(Policy):
             left_after = max(after.pressure(d) for d in borrowed)
             home_now = max(view.pressure(d) for d in to)
             home_needs = home_now > s.threshold_min and left_after + s.hysteresis <= home_now
-            if not home_needs and not (ctx.settings.release_when_calm and left_after <= ebb):
+            # the tide has ebbed: no queue to speak of, and the arrivals of the last half hour need
+            # at most half of the capacity left without this window (a quiet spell is not enough)
+            calm = left_after <= ebb and all((after.domains[d].utilisation or 0.0) <= 0.5 for d in borrowed)
+            if not ((s.release in ("home", "both") and home_needs) or (s.release in ("calm", "both") and calm)):
                 continue
             bn, hn = ctx.names(borrowed), ctx.names(to)
             return Move(

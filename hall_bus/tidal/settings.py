@@ -17,6 +17,7 @@ from typing import Any
 from devices.config import ConfigError, HallConfig
 
 MODES = ("off", "propose", "auto")
+RELEASES = ("calm", "home", "both", "never")
 
 
 @dataclass(frozen=True)
@@ -28,7 +29,8 @@ class TidalSettings:
     min_dwell_min: float = 30.0
     min_windows_per_domain: int = 1
     max_domains_per_window: int = 3     # a shared window serves at most this many domains
-    release_when_calm: bool = True      # a borrowed domain is dropped when the tide ebbs, not only when home needs the window
+    swap_when_full: bool = True         # a full window drops its oldest borrowed domain to help a hotter one
+    release: str = "calm"               # drop a borrowed domain when: calm (its tide ebbs) | home (home needs the window) | both | never
     publish_every_s: float = 5.0
     evaluate_every_s: float = 30.0      # how often the policy is consulted on a live hall
     proposal_ttl_min: float = 10.0      # a pending proposal nobody decides on expires after this
@@ -91,10 +93,15 @@ def parse(section: Any, config: HallConfig, path: str = "tidal") -> TidalSetting
         if isinstance(v, bool) or not isinstance(v, int) or not 1 <= v <= 20:
             raise ConfigError(src, f"{path}.max_domains_per_window", f"must be an integer 1..20, got {v!r}")
         out["max_domains_per_window"] = v
-    if "release_when_calm" in section:
-        if not isinstance(section["release_when_calm"], bool):
-            raise ConfigError(src, f"{path}.release_when_calm", f"must be true or false, got {section['release_when_calm']!r}")
-        out["release_when_calm"] = section["release_when_calm"]
+    if "release" in section:
+        if section["release"] not in RELEASES:
+            raise ConfigError(src, f"{path}.release", f"{section['release']!r}: must be {'|'.join(RELEASES)}")
+        out["release"] = section["release"]
+    for key in ("swap_when_full",):
+        if key in section:
+            if not isinstance(section[key], bool):
+                raise ConfigError(src, f"{path}.{key}", f"must be true or false, got {section[key]!r}")
+            out[key] = section[key]
     if "cost_weights" in section:
         cw = section["cost_weights"]
         if not isinstance(cw, dict):
