@@ -1,0 +1,213 @@
+"""One kiosk's session: the home screen, the flow in progress, language and elder mode.
+
+The home screen lists the journeys. Outside opening hours (24-hour mode) staffed services are shown
+as closed with today's hours while self-service (24-hour pickup, scanning, progress, rating and
+self-service tickets) stays open. When a flow finishes or times out the session drops it (the flow
+has cleared its personal data) and shows home again.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any, Callable
+
+from .flow import Flow, KioskContext
+from .i18n import tr
+
+log = logging.getLogger(__name__)
+
+HALL_REFRESH_S = 30.0
+
+# tile id -> (i18n key, needs staffed windows)
+TILES = (
+    ("ticket", "home.take_ticket", True),
+    ("identify", "home.identify", True),
+    ("appointment", "home.appointment", True),
+    ("scan", "home.scan", False),
+    ("progress", "home.progress", False),
+    ("pickup", "home.pickup", False),
+    ("rate", "home.rate", False),
+)
+
+
+def pickup_flow_factory() -> Callable[[KioskContext], Flow] | None:
+    """The 24-hour pickup flow (kiosk/pickup_flow.py, the pickup feature), when installed."""
+    try:
+        from . import pickup_flow
+    except ImportError:
+        return None
+    cls = getattr(pickup_flow, "PickupFlow", None)
+    if cls is None:
+        return None
+    return lambda ctx: cls(ctx)
+
+
+class KioskSession:
+    def __init__(self, ctx: KioskContext) -> None:
+        self.ctx = ctx
+        self.flow: Flow | None = None
+        self.listeners: list[Callable[["KioskSession"], None]] = []
+        self.hall_ok = bool(ctx.hall)
+        self.last_refresh = -1e9
+        self._lock = threading.Lock()
+
+    # ------------------------------------------------------------------ hall info
+    def refresh_hall(self) -> bool:
+        """Fetch hall.info (names, services, open_now, hours_today); False when the bus does not answer."""
+        self.last_refresh = self.ctx.clock()
+        try:
+            info = self.ctx.request("hall.info", {})
+        except Exception as exc:  # noqa: BLE001 - the kiosk keeps the last known hall and says it is offline
+            log.info("kiosk %s: hall.info failed: %s", self.ctx.kiosk_id, exc)
+            self.hall_ok = False
+            self._notify()
+            return False
+        self.ctx.hall = info
+        self.hall_ok = True
+        self._notify()
+        return True
+
+    def refresh_due(self, now: float | None = None) -> bool:
+        now = self.ctx.clock() if now is None else now
+        return now - self.last_refresh >= (HALL_REFRESH_S if self.hall_ok else 3.0)
+
+    @property
+    def open_now(self) -> bool:
+        return bool(self.ctx.hall.get("open_now", True))
+
+    @property
+    def online(self) -> bool:
+        connected = getattr(self.ctx.bus, "connected", True)
+        return bool(connected) and self.hall_ok
+
+    # ------------------------------------------------------------------ flows
+    def make_flow(self, tile: str) -> Flow:
+        from .progress_flow import ProgressFlow
+        from .rate_flow import RateFlow
+        from .scan_flow import ScanFlow
+        from .ticket_flow import TicketFlow
+
+        if tile == "ticket":
+            return TicketFlow(self.ctx)
+        if tile == "identify":
+            return TicketFlow(self.ctx, start="identify")
+        if tile == "appointment":
+            return TicketFlow(self.ctx, start="appointment")
+        if tile == "scan":
+            return ScanFlow(self.ctx)
+        if tile == "progress":
+            return ProgressFlow(self.ctx)
+        if tile == "rate":
+            return RateFlow(self.ctx)
+        if tile == "pickup":
+            factory = pickup_flow_factory()
+            if factory is None:
+                raise LookupError(tr("pickup.unavailable", self.ctx.lang))
+            return factory(self.ctx)
+        raise ValueError(f"unknown kiosk tile {tile!r}")
+
+    def start(self, tile: str) -> Flow:
+        if self.flow is not None:
+            self.flow.close()
+        flow = self.make_flow(tile)
+        flow.listeners.append(self._flow_changed)
+        self.flow = flow
+        self._notify()
+        return flow
+
+    def home(self) -> None:
+        """Leave the current flow (its personal data is cleared) and show home."""
+        flow, self.flow = self.flow, None
+        if flow is not None:
+            flow.listeners.clear()
+            flow.close()
+        self._notify()
+
+    def _flow_changed(self, flow: Flow) -> None:
+        if flow.finished and flow is self.flow:
+            self.flow = None
+            flow.listeners.clear()
+        self._notify()
+
+    def tick(self, now: float | None = None) -> bool:
+        """Apply the current flow's timeout; True when it sent the kiosk home."""
+        flow = self.flow
+        if flow is not None and flow.tick(now):
+            if self.flow is flow:
+                self.flow = None
+            self._notify()
+            return True
+        return False
+
+    # ------------------------------------------------------------------ settings
+    def set_lang(self, lang: str) -> None:
+        if lang not in ("zh", "en"):
+            raise ValueError(f"language must be zh or en, got {lang!r}")
+        self.ctx.lang = lang
+        if self.flow:
+            self.flow.touch()
+        self._notify()
+
+    def toggle_lang(self) -> None:
+        self.set_lang("en" if self.ctx.lang == "zh" else "zh")
+
+    def set_elder(self, on: bool) -> None:
+        self.ctx.elder = bool(on)
+        if self.flow:
+            self.flow.touch()
+        self._notify()
+
+    def _notify(self) -> None:
+        for fn in list(self.listeners):
+            fn(self)
+
+    # ------------------------------------------------------------------ view
+    def screen(self) -> str:
+        """Which screen shows now: the flow's, or home / closed (out of hours)."""
+        if self.flow is not None:
+            return self.flow.name
+        return "home" if self.open_now else "closed"
+
+    def home_view(self) -> dict:
+        lang = self.ctx.lang
+        hall = self.ctx.hall
+        open_now = self.open_now
+        hours = hall.get("hours_today", "")
+        if hours == "closed":
+            hours = tr("home.closed_today", lang)
+        pickup = pickup_flow_factory() is not None
+        any_self_service = any(s.get("self_service") for s in hall.get("services", []))
+        tiles = []
+        for tid, key, staffed in TILES:
+            enabled = open_now or not staffed or (tid == "ticket" and any_self_service)
+            if tid == "pickup":
+                enabled = enabled and pickup
+            if tid == "scan":
+                enabled = enabled and self.ctx.device("scanner") is not None
+            tiles.append({"id": tid, "label": tr(key, lang), "sub": tr(key + ".sub", lang), "enabled": enabled,
+                          "staffed": staffed})
+        if not open_now:
+            tiles.sort(key=lambda t: (t["staffed"] and t["id"] != "ticket", not t["enabled"]))
+        hall_name = (hall.get("name_en") or hall.get("name", "")) if lang == "en" else hall.get("name", "")
+        return {
+            "screen": "home" if open_now else "closed", "lang": lang, "elder": self.ctx.elder,
+            "hall_name": hall_name, "title": tr("app.title", lang), "welcome": tr("home.welcome", lang),
+            "open_now": open_now, "hours_today": hours,
+            "banner": tr("home.open", lang, hours=hours) if open_now else tr("home.closed", lang, hours=hours),
+            "online": self.online, "offline_text": "" if self.online else tr("home.offline", lang),
+            "tiles": tiles, "unprinted": list(self.ctx.unprinted[-5:]),
+        }
+
+    def view(self) -> dict:
+        flow = self.flow
+        if flow is not None:
+            v = flow.view()
+            v["screen"] = flow.name
+            v["elder"] = self.ctx.elder
+            v["online"] = self.online
+            return v
+        return self.home_view()
+
+
+def context_for(kiosk_id: str, bus: Any, devices: dict[str, Any] | None = None, **kw: Any) -> KioskContext:
+    return KioskContext(kiosk_id=kiosk_id, bus=bus, devices=dict(devices or {}), **kw)

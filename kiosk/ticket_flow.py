@@ -1,0 +1,399 @@
+"""Take a ticket (取号): the kiosk's main journey.
+
+::
+
+    domain ──choose──▶ service ──choose──▶ priority ──choose──▶ issuing ─▶ printing ─▶ done
+      │  ▲ search            │ (closed: error)                     │            └─(paper out)─▶ done, number kept large
+      │  └───────────────────┘                                     └─(bus down)─▶ bus_error ─retry (same key)─▶ issuing
+      ├─identify─▶ identify ─card─▶ reading_card ─▶ (identified) domain / priority
+      │               │ └─(reader unplugged)─▶ reader_unavailable ─▶ qr / appointment / skip
+      │               └─qr─▶ scanning_qr
+      └─appointment─▶ appointment (code) ─▶ looking_up ─▶ appointment_found ─check in─▶ issuing
+
+The ticket is issued over the bus with an idempotency key made once per choice, so a retry after a
+lost answer returns the same ticket, never a second one. The elderly green channel is applied
+automatically when the ID card says 60+; disabled, pregnant and military are chosen by the citizen
+(checked at the window).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from .flow import Flow, KioskContext
+from .i18n import name_of
+from .identify import (CardReadFailed, NoCard, ReaderUnavailable, appointment_in_qr, identity_from_qr,
+                       read_card_identity)
+from .ports import Identity, is_bus_error, is_offline
+from .printing import print_ticket
+
+ELDERLY_AGE = 60
+CHOSEN_PRIORITIES = ("disabled", "pregnant", "military")
+APPOINTMENT_CHARS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ-"
+
+
+class TicketFlow(Flow):
+    name = "ticket"
+    initial = "domain"
+    timeout_s = 60.0
+    busy_states = frozenset({"reading_card", "scanning_qr", "looking_up", "issuing", "printing"})
+
+    def __init__(self, ctx: KioskContext, start: str = "domain") -> None:
+        super().__init__(ctx)
+        self.identity: Identity | None = None
+        self.service_id: str | None = None
+        self.domain_id: str | None = None
+        self.priority = "normal"
+        self.appointment: dict | None = None
+        self.code_typed = ""
+        self.query = ""
+        self.key: str | None = None
+        self.result: dict | None = None
+        self.snapshot: dict[str, dict] = {}
+        self._retry = None
+        self.state = start if start in ("domain", "identify", "appointment") else "domain"
+
+    # ------------------------------------------------------------------ timeouts
+    def state_timeout(self) -> float:
+        if self.state == "done":
+            return 120.0 if self.result and not self.result.get("printed") else 30.0
+        return self.timeout_s
+
+    def clear_personal_data(self) -> None:
+        self.identity = None
+        self.appointment = None
+        self.code_typed = ""
+        self.query = ""
+        self.result = None
+        self.key = None
+        self.service_id = self.domain_id = None
+        self.priority = "normal"
+
+    # ------------------------------------------------------------------ hall data
+    @property
+    def hall(self) -> dict:
+        return self.ctx.hall
+
+    def _service(self, service_id: str) -> dict | None:
+        return next((s for s in self.hall.get("services", []) if s["id"] == service_id), None)
+
+    def _open(self, service: dict) -> bool:
+        return bool(service.get("self_service")) or bool(self.hall.get("open_now", True))
+
+    def load_queues(self) -> None:
+        """Fetch waiting counts per domain for the domain screen (optional: shown when the bus answers)."""
+        try:
+            out = self.ctx.request("queue.snapshot", {})
+        except Exception:  # noqa: BLE001 - the counts are a nicety; the flow works without them
+            return
+        self.snapshot = {d["domain"]: d for d in out.get("domains", [])}
+        self.go(self.state, self.message)
+
+    # ------------------------------------------------------------------ actions: choosing
+    def search(self, text: str) -> None:
+        self.query = text.strip()
+        self.go("domain")
+
+    def choose_domain(self, domain_id: str) -> None:
+        if not any(d["id"] == domain_id for d in self.hall.get("domains", [])):
+            raise ValueError(f"unknown domain {domain_id!r}")
+        self.domain_id = domain_id
+        self.go("service")
+
+    def choose_service(self, service_id: str) -> None:
+        service = self._service(service_id)
+        if service is None:
+            raise ValueError(f"unknown service {service_id!r}")
+        self.domain_id = service["domain"]
+        if not self._open(service):
+            self.go("closed", self.ctx.tr("ticket.closed", service=name_of(service, self.ctx.lang),
+                                          hours=self.hall.get("hours_today", "")))
+            return
+        self.service_id = service_id
+        self.key = None  # a new choice gets a new idempotency key
+        if service.get("self_service"):
+            self.priority = "normal"
+            self.issue()
+            return
+        self.priority = "elderly" if self._elderly() else "normal"
+        self.go("priority")
+
+    def back(self) -> None:
+        order = {"service": "domain", "priority": "service", "identify": "domain", "appointment": "domain",
+                 "appointment_found": "appointment", "reader_unavailable": "identify", "closed": "service",
+                 "error": "domain", "bus_error": "domain"}
+        self.go(order.get(self.state, "domain"))
+
+    # ------------------------------------------------------------------ actions: identifying
+    def identify(self) -> None:
+        self.go("identify")
+
+    def read_card(self) -> None:
+        self._cancel.clear()
+        self.go("reading_card", self.ctx.tr("ticket.reading_card"))
+        try:
+            identity = read_card_identity(self.ctx.device("idcard"), self.ctx.card_wait_s, lambda: self.cancelled,
+                                          self.ctx.salt, today=self._today())
+        except ReaderUnavailable:
+            self.go("reader_unavailable", self.ctx.tr("ticket.reader_unavailable"))
+            return
+        except NoCard:
+            if not self.finished:
+                self.go("identify", self.ctx.tr("ticket.no_card"))
+            return
+        except CardReadFailed as exc:
+            self.go("identify", self.ctx.tr("ticket.card_failed", reason=str(exc)))
+            return
+        self._identified(identity)
+
+    def scan_qr(self) -> None:
+        scanner = self.ctx.device("scanner")
+        if scanner is None:
+            self.go("identify", self.ctx.tr("ticket.scanner_unavailable"))
+            return
+        self._cancel.clear()
+        self.go("scanning_qr", self.ctx.tr("ticket.scanning_qr"))
+        try:
+            payload = scanner.read_code(self.ctx.card_wait_s)
+        except Exception as exc:  # noqa: BLE001
+            self.go("identify", self.ctx.tr("ticket.scanner_unavailable") if is_offline(exc) else self.ctx.tr("ticket.no_qr"))
+            return
+        if not payload:
+            self.go("identify", self.ctx.tr("ticket.no_qr"))
+            return
+        code = appointment_in_qr(payload)
+        if code:
+            self.code_typed = code
+            self.lookup_appointment()
+            return
+        self._identified(identity_from_qr(payload, self.ctx.salt))
+
+    def skip_identify(self) -> None:
+        self.identity = None
+        self.go("priority" if self.service_id else "domain")
+
+    def _identified(self, identity: Identity) -> None:
+        if self.finished:  # the citizen left (or the flow timed out) while the card was read: keep nothing
+            return
+        self.identity = identity
+        if self.service_id:
+            self.priority = "elderly" if self._elderly() else self.priority
+            self.go("priority", self._greeting())
+        else:
+            self.go("domain", self._greeting())
+
+    def _greeting(self) -> str:
+        if self.identity and self.identity.source == "idcard":
+            return self.ctx.tr("ticket.identified", name=self.identity.masked_name)
+        return self.ctx.tr("ticket.identified_qr")
+
+    def _elderly(self) -> bool:
+        return bool(self.identity and self.identity.age is not None and self.identity.age >= ELDERLY_AGE)
+
+    def _today(self) -> dt.date:
+        return dt.date.today()
+
+    # ------------------------------------------------------------------ actions: appointment
+    def enter_appointment(self) -> None:
+        self.code_typed = ""
+        self.go("appointment", self.ctx.tr("ticket.appointment.prompt"))
+
+    def type_char(self, ch: str) -> None:
+        ch = ch.upper()
+        if ch not in APPOINTMENT_CHARS or len(self.code_typed) >= 32:
+            return
+        self.code_typed += ch
+        self.go(self.state, self.message)
+
+    def backspace(self) -> None:
+        self.code_typed = self.code_typed[:-1]
+        self.go(self.state, self.message)
+
+    def lookup_appointment(self) -> None:
+        code = self.code_typed
+        if len(code) < 4:
+            self.go("appointment", self.ctx.tr("ticket.appointment.not_found", code=code or "-"))
+            return
+        self.go("looking_up", self.ctx.tr("common.please_wait"))
+        try:
+            appt = self.ctx.request("appointment.lookup", {"code": code})
+        except Exception as exc:  # noqa: BLE001
+            if self._bus_failed(exc, self.lookup_appointment):
+                return
+            self.go("appointment", self.ctx.tr("ticket.appointment.not_found", code=code))
+            return
+        self.appointment = appt
+        msg = self.ctx.tr("ticket.appointment.used") if appt.get("checked_in") else ""
+        self.go("appointment_found", msg)
+
+    def check_in(self) -> None:
+        if not self.appointment:
+            raise RuntimeError("no appointment looked up")
+        self.service_id = self.appointment["service"]
+        self.key = None
+        self.priority = "elderly" if self._elderly() else "normal"
+        self.issue()
+
+    # ------------------------------------------------------------------ actions: issuing
+    def choose_priority(self, priority: str) -> None:
+        if priority == "elderly" and not self._elderly():
+            self.go("priority", self.ctx.tr("ticket.priority.elderly_hint"))
+            return
+        if priority not in ("normal", "elderly") + CHOSEN_PRIORITIES:
+            raise ValueError(f"unknown priority {priority!r}")
+        self.priority = priority
+        self.issue()
+
+    def issue(self) -> None:
+        if not self.service_id:
+            raise RuntimeError("no service chosen")
+        if self.key is None:
+            self.key = uuid.uuid4().hex
+        data: dict[str, Any] = {"service": self.service_id, "idempotency_key": self.key, "priority": self.priority,
+                                "channel": "kiosk"}
+        if self.identity:
+            data["identity_token"] = self.identity.token
+            if self.identity.age is not None:
+                data["age_years"] = max(0, min(150, self.identity.age))
+        if self.appointment:
+            data["appointment"] = self.appointment["code"]
+        self.go("issuing", self.ctx.tr("ticket.issuing"))
+        try:
+            out = self.ctx.request("ticket.issue", data)
+        except Exception as exc:  # noqa: BLE001
+            if self._bus_failed(exc, self.issue):
+                return
+            code = getattr(exc, "code", "")
+            if code == "closed":
+                service = self._service(self.service_id) or {"name": self.service_id}
+                self.go("closed", self.ctx.tr("ticket.closed", service=name_of(service, self.ctx.lang),
+                                              hours=self.hall.get("hours_today", "")))
+            else:
+                self.go("error", self.ctx.tr("error.failed", reason=str(exc).split(": ", 2)[-1]))
+            return
+        self.result = {"ticket": out["ticket"], "service_name": out["service_name"], "domain_name": out["domain_name"],
+                       "hall_name": out["hall_name"], "waiting_ahead": out["waiting_ahead"],
+                       "estimated_wait_min": out["estimated_wait_min"], "printed": False, "print_problem": ""}
+        self.print_result()
+
+    def print_result(self) -> None:
+        assert self.result is not None
+        self.go("printing", self.ctx.tr("ticket.printing"))
+        problem = print_ticket(self.ctx.device("printer"), self.result, self.ctx.hall)
+        self.result["printed"] = problem is None
+        self.result["print_problem"] = problem or ""
+        if problem is not None:
+            t = self.result["ticket"]
+            self.ctx.unprinted.append({"code": t["code"], "day": t["day"], "problem": problem})
+            reason = self.ctx.tr("error.printer.paper_out" if problem == "paper_out" else "error.printer.unavailable")
+            self.go("done", self.ctx.tr("ticket.done.not_printed", reason=reason))
+        else:
+            self.go("done", self.ctx.tr("ticket.done.printed"))
+
+    def retry(self) -> None:
+        """Repeat what failed because the bus was down (an issue retry reuses its idempotency key)."""
+        action = self._retry or (lambda: self.go("domain"))
+        self._retry = None
+        action()
+
+    def finish(self) -> None:
+        self.close()
+
+    def _bus_failed(self, exc: Exception, retry) -> bool:
+        if not is_bus_error(exc):
+            return False
+        self._retry = retry
+        self.go("bus_error", self.ctx.tr("error.bus"))
+        return True
+
+    # ------------------------------------------------------------------ view
+    def _view(self) -> dict:
+        lang = self.ctx.lang
+        v: dict[str, Any] = {"title": self.ctx.tr("ticket.title")}
+        if self.identity:
+            v["identity"] = {"masked_name": self.identity.masked_name, "masked_id": self.identity.masked_id,
+                             "source": self.identity.source, "elderly": self._elderly()}
+        s = self.state
+        if s == "domain":
+            v["prompt"] = self.ctx.tr("ticket.domain.prompt")
+            v["query"] = self.query
+            v["domains"] = [{"id": d["id"], "label": name_of(d, lang),
+                             "waiting": self.snapshot.get(d["id"], {}).get("waiting"),
+                             "estimated_wait_min": self.snapshot.get(d["id"], {}).get("estimated_wait_min")}
+                            for d in self.hall.get("domains", [])]
+            if self.query:
+                v["results"] = [self._service_view(x) for x in search_services(self.hall.get("services", []), self.query)]
+                v["results_label"] = (self.ctx.tr("ticket.search.results", n=len(v["results"])) if v["results"]
+                                      else self.ctx.tr("ticket.search.none", q=self.query))
+            v["can_identify"] = not self.identity
+        elif s == "service":
+            dom = next((d for d in self.hall.get("domains", []) if d["id"] == self.domain_id), {"name": ""})
+            v["prompt"] = self.ctx.tr("ticket.service.prompt", domain=name_of(dom, lang))
+            v["services"] = [self._service_view(x) for x in self.hall.get("services", []) if x["domain"] == self.domain_id]
+        elif s in ("identify", "reader_unavailable"):
+            v["prompt"] = self.ctx.tr("ticket.identify.prompt")
+            methods = ["qr", "appointment", "skip"]
+            if s == "identify" and self.ctx.device("idcard") is not None:
+                methods.insert(0, "card")
+            v["methods"] = [{"id": m, "label": self.ctx.tr(f"ticket.identify.{m}")} for m in methods]
+        elif s in ("appointment", "looking_up"):
+            v["prompt"] = self.ctx.tr("ticket.appointment.prompt")
+            v["typed"] = self.code_typed
+        elif s == "appointment_found" and self.appointment:
+            a = self.appointment
+            slot = f"{_hhmm(a['slot_start'], self.hall)}-{_hhmm(a['slot_end'], self.hall)}"
+            v["appointment"] = {"code": a["code"], "service_name": a["service_name"], "slot": slot,
+                                "checked_in": a.get("checked_in", False),
+                                "text": self.ctx.tr("ticket.appointment.found", service=a["service_name"], slot=slot)}
+        elif s == "priority":
+            v["prompt"] = self.ctx.tr("ticket.priority.prompt")
+            elderly = self._elderly()
+            options = ["normal"] + (["elderly"] if elderly else []) + list(CHOSEN_PRIORITIES)
+            v["priorities"] = [{"id": p, "label": self.ctx.tr(f"ticket.priority.{p}"), "selected": p == self.priority}
+                               for p in options]
+            v["note"] = self.ctx.tr("ticket.priority.elderly_auto") if elderly else self.ctx.tr("ticket.priority.elderly_hint")
+            v["verify"] = self.ctx.tr("ticket.priority.verify")
+            service = self._service(self.service_id or "")
+            v["service"] = self._service_view(service) if service else None
+        elif s == "done" and self.result:
+            r = self.result
+            t = r["ticket"]
+            minutes = r["estimated_wait_min"]
+            ahead = (self.ctx.tr("ticket.done.ahead", n=r["waiting_ahead"], m=int(round(minutes))) if minutes is not None
+                     else self.ctx.tr("ticket.done.ahead_unknown", n=r["waiting_ahead"]))
+            v["ticket"] = {"code": t["code"], "service_name": self._service_name(t["service"], r["service_name"]),
+                           "ahead_text": ahead, "waiting_ahead": r["waiting_ahead"], "estimated_wait_min": minutes,
+                           "priority": t["priority"], "green": t["priority"] != "normal",
+                           "green_label": self.ctx.tr("ticket.done.green") if t["priority"] != "normal" else "",
+                           "printed": r["printed"], "print_problem": r["print_problem"]}
+        return v
+
+    def _service_name(self, service_id: str, fallback: str) -> str:
+        s = self._service(service_id)
+        return name_of(s, self.ctx.lang) if s else fallback
+
+    def _service_view(self, s: dict) -> dict:
+        open_ = self._open(s)
+        sub = ""
+        if not open_:
+            sub = self.ctx.tr("ticket.service.closed")
+        elif s.get("self_service"):
+            sub = self.ctx.tr("ticket.service.self")
+        return {"id": s["id"], "label": name_of(s, self.ctx.lang), "open": open_, "sub": sub,
+                "self_service": bool(s.get("self_service"))}
+
+
+def search_services(services: list[dict], query: str) -> list[dict]:
+    """Services whose Chinese or English name, id or domain contains the query (case-insensitive)."""
+    q = query.strip().lower()
+    if not q:
+        return []
+    return [s for s in services if q in s["name"].lower() or q in s.get("name_en", "").lower() or q in s["id"].lower()]
+
+
+def _hhmm(ts: float, hall: dict) -> str:
+    from zoneinfo import ZoneInfo
+
+    tz = ZoneInfo(hall.get("timezone", "Asia/Shanghai"))
+    return dt.datetime.fromtimestamp(ts, tz).strftime("%H:%M")
