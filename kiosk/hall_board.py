@@ -1,0 +1,102 @@
+"""The hall display (综合屏) model: current call per window, recent calls, waiting per domain.
+
+It listens to the controller's retained state (``state/window/+``, ``state/queue/+``,
+``state/hall``) and to call events (``event/call``); the screen only draws ``view()`` and speaks
+each new call (``on_call`` listeners get the call event data, with the text to speak).
+Bus handlers run on the bus client's dispatch thread; listeners must hop to their own thread.
+"""
+from __future__ import annotations
+
+import collections
+import threading
+from typing import Any, Callable
+
+from hall_bus import topics
+from hall_bus.queue_engine import spoken_zh
+
+from .i18n import name_of, tr
+
+RECENT = 8
+
+
+class HallBoard:
+    def __init__(self, hall_id: str, lang: str = "zh") -> None:
+        self.hall_id = hall_id
+        self.lang = lang
+        self.hall: dict = {}
+        self.windows: dict[int, dict] = {}
+        self.queues: dict[str, dict] = {}
+        self.recent: collections.deque[dict] = collections.deque(maxlen=RECENT)
+        self.listeners: list[Callable[["HallBoard"], None]] = []
+        self.call_listeners: list[Callable[[dict], None]] = []
+        self._lock = threading.Lock()
+
+    def attach(self, bus: Any) -> "HallBoard":
+        bus.subscribe(topics.hall_state(self.hall_id), self._on_hall)
+        bus.subscribe(topics.window_state(self.hall_id, 0).rsplit("/", 1)[0] + "/+", self._on_window)
+        bus.subscribe(topics.queue_state(self.hall_id, "x").rsplit("/", 1)[0] + "/+", self._on_queue)
+        bus.subscribe(topics.event(self.hall_id, "call"), self._on_call)
+        return self
+
+    # ------------------------------------------------------------------ bus handlers
+    def _on_hall(self, topic: str, env: Any) -> None:
+        with self._lock:
+            self.hall = dict(env.data)
+        self._changed()
+
+    def _on_window(self, topic: str, env: Any) -> None:
+        with self._lock:
+            self.windows[int(env.data["number"])] = dict(env.data)
+        self._changed()
+
+    def _on_queue(self, topic: str, env: Any) -> None:
+        with self._lock:
+            self.queues[env.data["domain"]] = dict(env.data)
+        self._changed()
+
+    def _on_call(self, topic: str, env: Any) -> None:
+        self.add_call(dict(env.data))
+
+    def add_call(self, call: dict) -> None:
+        call = dict(call)
+        call.setdefault("spoken_zh", spoken_zh(call["ticket"], int(call["window"])))
+        with self._lock:
+            self.recent.appendleft(call)
+        for fn in list(self.call_listeners):
+            fn(call)
+        self._changed()
+
+    def _changed(self) -> None:
+        for fn in list(self.listeners):
+            fn(self)
+
+    # ------------------------------------------------------------------ view
+    def view(self) -> dict:
+        lang = self.lang
+        with self._lock:
+            windows = [self.windows[n] for n in sorted(self.windows)]
+            queues = dict(self.queues)
+            recent = list(self.recent)
+            hall = dict(self.hall)
+        rows = []
+        for w in windows:
+            cur = w.get("current") or None
+            state = w.get("state", "idle")
+            rows.append({"number": w["number"], "name": w.get("name", str(w["number"])),
+                         "ticket": cur["code"] if cur else "", "state": state,
+                         "state_label": tr({"calling": "display.calling", "serving": "display.serving",
+                                            "paused": "display.paused"}.get(state, "display.idle"), lang)})
+        domains = hall.get("domains") or [{"id": d, "name": q.get("name", d), "name_en": q.get("name_en", "")} for d, q in queues.items()]
+        waiting = []
+        for d in domains:
+            q = queues.get(d["id"], {})
+            waiting.append({"domain": d["id"], "label": name_of(d, lang), "waiting": q.get("waiting", 0),
+                            "estimated_wait_min": q.get("estimated_wait_min")})
+        calls = [{"ticket": c["ticket"], "window": c["window"],
+                  "text": c.get("announcement_en") if lang == "en" and c.get("announcement_en") else c.get("announcement", "")}
+                 for c in recent]
+        hall_name = (hall.get("name_en") or hall.get("name", "")) if lang == "en" else hall.get("name", "")
+        return {"title": tr("display.title", lang), "hall_name": hall_name, "windows": rows, "recent": calls,
+                "latest": calls[0] if calls else None, "waiting": waiting,
+                "labels": {"ticket": tr("display.ticket", lang), "window": tr("display.window", lang),
+                           "recent": tr("display.recent", lang), "waiting": tr("display.waiting", lang)}}
