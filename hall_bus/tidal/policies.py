@@ -122,17 +122,54 @@ class ThresholdPolicy(Policy):
     description = "threshold with hysteresis: share windows into hot domains, release them when the tide ebbs"
 
     def plan(self, load: HallLoad, ctx: PolicyContext) -> list[Move]:
+        s = ctx.settings
         moves: list[Move] = []
         moved: set[int] = set()
         view = load
         for _ in range(len(load.windows)):
-            move = self._borrow(view, ctx, moved) or self._release(view, ctx, moved)
+            move = self._release(view, ctx, moved) or self._borrow(view, ctx, moved)
+            if move is None and s.idle_share:
+                for w in sorted(view.windows.values(), key=lambda w: w.number):
+                    if w.number not in moved and w.state == "idle":
+                        move = self._idle_share(view, w, ctx)
+                        if move is not None:
+                            break
             if move is None:
                 break
             moves.append(move)
             moved.add(move.window)
             view = view.with_domains(move.window, move.to_domains)
         return moves
+
+    def on_window_free(self, load: HallLoad, number: int, ctx: PolicyContext) -> Move | None:
+        return self._idle_share(load, load.windows[number], ctx)
+
+    def _idle_share(self, view: HallLoad, w: WindowLoad, ctx: PolicyContext) -> Move | None:
+        """A window with nothing left to call in its own domains shares a queueing skill domain
+        (its home domains stay: it keeps serving them first-come-first-served)."""
+        s = ctx.settings
+        if not ctx.movable(w) or any(view.domains[d].waiting for d in w.effective if d in view.domains):
+            return None
+        if len(w.effective) >= s.max_domains_per_window and not s.swap_when_full:
+            return None
+        cands = [d for d in w.skills if d not in w.effective and d in view.domains and view.domains[d].waiting
+                 and view.pressure(d) > s.hysteresis]
+        if not cands:
+            return None
+        target = max(cands, key=view.pressure)
+        to = _share(w, target, s.max_domains_per_window)
+        dropped = [d for d in w.effective if d not in to]
+        if (w.number, tuple(to)) in ctx.blocked or not _keeps_minimum(view.with_domains(w.number, to), dropped, ctx):
+            return None
+        tn, p = ctx.name(target), view.pressure(target)
+        n = view.domains[target].waiting
+        return Move(
+            window=w.number, from_domains=list(w.effective), to_domains=to, target=target, kind="borrow",
+            reason=f"{tn}{n}人等候（预计{_fmt(p)}分钟），{w.name}空闲：增办{tn}（{ctx.names(to)}）",
+            reason_en=f"{tn} expected wait {_fmt(p)} min ({n} waiting) vs {ctx.names(w.effective)} none waiting: "
+                      f"idle window {w.number} also serves {tn}",
+            metrics={"target_wait_min": _num(p), "source_wait_min": 0.0},
+        )
 
     def _borrow(self, view: HallLoad, ctx: PolicyContext, moved: set[int]) -> Move | None:
         s = ctx.settings

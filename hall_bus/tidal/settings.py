@@ -29,6 +29,7 @@ class TidalSettings:
     min_dwell_min: float = 30.0
     min_windows_per_domain: int = 1
     max_domains_per_window: int = 3     # a shared window serves at most this many domains
+    idle_share: bool = True             # an idle window with an empty home queue shares a queueing skill domain
     swap_when_full: bool = True         # a full window drops its oldest borrowed domain to help a hotter one
     release: str = "calm"               # drop a borrowed domain when: calm (its tide ebbs) | home (home needs the window) | both | never
     publish_every_s: float = 5.0
@@ -97,7 +98,7 @@ def parse(section: Any, config: HallConfig, path: str = "tidal") -> TidalSetting
         if section["release"] not in RELEASES:
             raise ConfigError(src, f"{path}.release", f"{section['release']!r}: must be {'|'.join(RELEASES)}")
         out["release"] = section["release"]
-    for key in ("swap_when_full",):
+    for key in ("swap_when_full", "idle_share"):
         if key in section:
             if not isinstance(section[key], bool):
                 raise ConfigError(src, f"{path}.{key}", f"must be true or false, got {section[key]!r}")
