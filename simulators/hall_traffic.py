@@ -172,6 +172,9 @@ def load_scenario(path: str | Path) -> Scenario:
         except (KeyError, ValueError):
             raise ConfigError(src, p, "needs window = <a window number> and start = \"HH:MM\"") from None
         breaks.append(Break(b["window"], start, _num(src, b, "minutes", p, 30.0, 1.0, 480.0)))
+    from hall_bus.tidal.settings import parse as parse_tidal
+
+    parse_tidal(config.extra.get("tidal"), config)  # the scenario's [tidal] is checked as in a hall.toml
     return Scenario(
         name=str(traffic.get("name", config.name)), path=str(path), config=config, date=date, domains=tuple(domains),
         breaks=tuple(breaks), green_share=_num(src, traffic, "green_share", "traffic", 0.08, 0, 1),
