@@ -31,7 +31,7 @@ import math
 import random
 import statistics
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 

@@ -12,7 +12,6 @@ writes to the store. See docs/tidal.md for the formulas.
 from __future__ import annotations
 
 import collections
-import json
 import math
 from dataclasses import dataclass, field, replace
 from typing import Iterable
@@ -350,6 +349,3 @@ def window_busy_share(engine: QueueEngine, now: float, span_s: float = 3600.0) -
         (now, now, start, engine.hall, now, start)).fetchall()
     return {int(r[0]): round(max(0.0, min(1.0, (r[1] or 0.0) / span_s)), 3) for r in rows}
 
-
-def dumps(obj: object) -> str:
-    return json.dumps(obj, ensure_ascii=False)

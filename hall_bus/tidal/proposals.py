@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
-from typing import Any
 
 from devices.config import HallConfig
 from ..queue_engine import Change, NotFound, QueueEngine, QueueError
@@ -300,6 +298,3 @@ class TidalManager:
                            "windows_away": sum(1 for w in out["windows"] if w["away_from_home"])})
         return out
 
-
-def finite(x: Any) -> Any:
-    return None if isinstance(x, float) and (math.isinf(x) or math.isnan(x)) else x
