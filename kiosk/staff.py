@@ -50,6 +50,10 @@ class _Console:
             self._changed()
         return out is not None
 
+    def service_name(self, service_id: str) -> str:
+        s = next((s for s in self.hall.get("services", []) if s["id"] == service_id), None)
+        return name_of(s, self.lang) if s else service_id
+
     def domain_name(self, domain_id: str) -> str:
         d = next((d for d in self.hall.get("domains", []) if d["id"] == domain_id), None)
         return name_of(d, self.lang) if d else domain_id
@@ -147,8 +151,9 @@ class WindowTerminal(_Console):
         return {
             "title": tr("terminal.title", lang, window=name), "window": self.window, "state": state,
             "paused": paused, "current": cur["code"] if cur else tr("terminal.none", lang),
-            "has_current": cur is not None, "current_state": cur["state"] if cur else "",
-            "current_service": cur["service"] if cur else "",
+            "has_current": cur is not None,
+            "current_state": tr({"called": "display.calling", "serving": "display.serving"}.get(cur["state"], "display.idle"), lang) if cur else "",
+            "current_service": self.service_name(cur["service"]) if cur else "",
             "waiting_text": tr("terminal.waiting", lang, n=s.get("waiting", 0)),
             "domains": [self.domain_name(d) for d in s.get("domains", [])],
             "transfer_domains": [{"id": d["id"], "label": name_of(d, lang)} for d in self.hall.get("domains", [])],

@@ -1,0 +1,395 @@
+"""The HallKit Kivy app: the kiosk plus the hall display, window terminal and manager console.
+
+Entry points
+------------
+``run_demo(config, make_bus, devices)``
+    What ``hallkit demo`` calls once its hall is running. ``config`` is the demo's
+    :class:`~devices.config.HallConfig`; ``make_bus(client_id)`` returns a *started*
+    :class:`~hall_bus.client.BusClient` on the demo broker (the demo stops them); ``devices`` maps a
+    kiosk device kind (``'idcard'``, ``'printer'``, ``'scanner'``) to an opened device object, or
+    ``None`` when that device is unavailable (the kiosk then offers another way). It opens one window
+    (1080x1920 portrait, resizable) with a tab bar: 自助机 Kiosk / 综合屏 Hall display / 窗口终端
+    Window terminal / 管理台 Manager (keys F1-F4), and returns when the window is closed.
+
+``run_kiosk_app(hall, screens=("kiosk", "display", "terminal", "manager"))``
+    The same for any object with ``.config`` and ``.make_bus(client_id)`` (e.g. the demo's
+    ``DemoHall``) and optionally ``.devices``; ``screens`` picks the tabs.
+
+The app keeps logic out of widgets: the kiosk's journeys are the state machines of ``kiosk/``;
+screens draw their ``view()`` dicts. Flow actions that may block (a card read, a bus request, a
+print) run on a worker thread; every change is redrawn on the Kivy thread, so the screen never
+freezes. Kivy is imported only when the app is built (``ui.kivy_env.prepare`` first).
+"""
+from __future__ import annotations
+
+import concurrent.futures
+import logging
+import time
+from typing import Any, Callable, Iterable
+
+from devices.config import HallConfig
+
+log = logging.getLogger(__name__)
+
+KIOSK_SCREENS = ("home", "closed", "ticket", "scan", "progress", "pickup", "rate", "error")
+TABS = ("kiosk", "display", "terminal", "manager")
+TAB_SCREEN = {"display": "display", "terminal": "terminal", "manager": "manager"}
+
+
+class UiServices:
+    """The bus clients and devices the app runs on (one per console, as the hall's ACL expects)."""
+
+    def __init__(self, config: HallConfig, make_bus: Callable[[str], Any], devices: dict[str, Any] | None,
+                 tabs: Iterable[str], kiosk_id: str | None = None) -> None:
+        self.config = config
+        self.tabs = tuple(t for t in TABS if t in set(tabs))
+        self.kiosk_id = kiosk_id or (config.kiosks[0].id if config.kiosks else "kiosk-1")
+        self.devices = dict(devices or {})
+        self.kiosk_bus = make_bus(self.kiosk_id) if "kiosk" in self.tabs else None
+        self.display_bus = make_bus("display") if "display" in self.tabs else None
+        first_window = config.windows[0].number if config.windows else 1
+        self.terminal_bus = make_bus(f"window-{first_window}-ui") if "terminal" in self.tabs else None
+        self.manager_bus = make_bus("manager") if "manager" in self.tabs else None
+
+
+def build_app(services: UiServices, start_tab: str | None = None, speaker: Any = None, show_tabs: bool = True):
+    """Create (not run) the Kivy app; ``ui.kivy_env.prepare()`` must have run."""
+    from kivy.app import App
+    from kivy.clock import Clock
+    from kivy.core.window import Window
+    from kivy.lang import Builder
+    from kivy.properties import BooleanProperty, ListProperty, NumericProperty, StringProperty
+    from kivy.uix.boxlayout import BoxLayout
+    from kivy.uix.screenmanager import NoTransition, ScreenManager
+
+    from kiosk.flow import KioskContext
+    from kiosk.hall_board import HallBoard
+    from kiosk.i18n import tr as translate
+    from kiosk.session import KioskSession
+    from kiosk.staff import ManagerConsole, WindowTerminal
+
+    from . import registry, widgets
+    from .kivy_env import register_font
+    from .theme import theme_for
+    from .tts import Speaker
+
+    register_font()
+    from pathlib import Path
+
+    frame_kv = str(Path(__file__).resolve().parent / "frame.kv")
+    if frame_kv not in Builder.files:
+        Builder.load_file(frame_kv)
+
+    class HallKitApp(App):
+        title = "HallKit"
+        fs = NumericProperty(1.0)
+        c_bg = ListProperty([1, 1, 1, 1])
+        c_panel = ListProperty([1, 1, 1, 1])
+        c_fg = ListProperty([0, 0, 0, 1])
+        c_muted = ListProperty([0, 0, 0, 1])
+        c_accent = ListProperty([0, 0, 1, 1])
+        c_accent_fg = ListProperty([1, 1, 1, 1])
+        c_button = ListProperty([1, 1, 1, 1])
+        c_button_fg = ListProperty([0, 0, 0, 1])
+        c_disabled = ListProperty([0.8, 0.8, 0.8, 1])
+        c_warn = ListProperty([1, 0, 0, 1])
+        c_warn_soft = ListProperty([1, 0.9, 0.85, 1])
+        hall_name = StringProperty("")
+        lang_label = StringProperty("English")
+        elder_label = StringProperty("")
+        t_home = StringProperty("")
+        t_back = StringProperty("")
+        countdown_text = StringProperty("")
+        can_back = BooleanProperty(False)
+        tab = StringProperty("kiosk")
+
+        def __init__(self, **kw: Any) -> None:
+            super().__init__(**kw)
+            self.services = services
+            self.speaker = speaker if speaker is not None else Speaker()
+            self.kiosk_worker = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="kiosk-action")
+            self.staff_worker = concurrent.futures.ThreadPoolExecutor(2, thread_name_prefix="staff-action")
+            self.first_frame_at: float | None = None
+            self.rendered = 0  # frames drawn after a model change (tests and the benchmark wait on it)
+            self._redraw_ev = None
+            self._last_spoken = ""
+            cfg = services.config
+            self.session: KioskSession | None = None
+            if services.kiosk_bus is not None:
+                ctx = KioskContext(kiosk_id=services.kiosk_id, bus=services.kiosk_bus, devices=services.devices,
+                                   request_timeout_s=cfg.bus.request_timeout_s)
+                self.session = KioskSession(ctx)
+                self.session.listeners.append(lambda s: self.redraw())
+            self.board = None
+            if services.display_bus is not None:
+                self.board = HallBoard(cfg.hall_id).attach(services.display_bus)
+                self.board.listeners.append(lambda b: self.redraw() if self.tab == "display" else None)
+                self.board.call_listeners.append(self._announce)
+            self.terminal = None
+            if services.terminal_bus is not None:
+                first = cfg.windows[0].number if cfg.windows else 1
+                self.terminal = WindowTerminal(services.terminal_bus, cfg.hall_id, first, staff="ui").attach()
+                self.terminal.listeners.append(lambda m: self.redraw() if self.tab == "terminal" else None)
+            self.manager = None
+            if services.manager_bus is not None:
+                self.manager = ManagerConsole(services.manager_bus, cfg.hall_id, actor="manager-ui").attach()
+                self.manager.listeners.append(lambda m: self.redraw() if self.tab == "manager" else None)
+            self.tab = start_tab or services.tabs[0]
+
+        # -------------------------------------------------------------- building
+        def build(self):
+            self.apply_theme()
+            root = BoxLayout(orientation="vertical")
+            self.sm = ScreenManager(transition=NoTransition())
+            names = (list(KIOSK_SCREENS) if self.session else []) + [TAB_SCREEN[t] for t in services.tabs if t in TAB_SCREEN]
+            for name in names:
+                self.sm.add_widget(registry.load(name)(name=name))
+            root.add_widget(self.sm)
+            if len(services.tabs) > 1 and show_tabs:
+                self.tabbar = BoxLayout(size_hint_y=None, height=96, spacing=4, padding=[4, 4])
+                root.add_widget(self.tabbar)
+                self._build_tabs()
+            else:
+                self.tabbar = None
+            Window.bind(on_key_down=self._on_key)
+            Clock.schedule_interval(self._tick, 0.5)
+            return root
+
+        def on_start(self) -> None:
+            self._refresh_models()
+            self._render()
+            Clock.schedule_once(self._first_frame, 0)
+
+        def _first_frame(self, dt: float) -> None:
+            self.first_frame_at = time.perf_counter()
+
+        def on_stop(self) -> None:
+            if self.session and self.session.flow:
+                self.session.home()
+            self.kiosk_worker.shutdown(wait=False, cancel_futures=True)
+            self.staff_worker.shutdown(wait=False, cancel_futures=True)
+            self.speaker.close()
+
+        def _build_tabs(self) -> None:
+            if not self.tabbar:
+                return
+            self.tabbar.clear_widgets()
+            th = theme_for(False)
+            for i, t in enumerate(services.tabs):
+                role = "primary" if t == self.tab else "normal"
+                self.tabbar.add_widget(widgets.button(th, f"F{i + 1} {self.tr('tab.' + t)}", lambda x=t: self.show_tab(x),
+                                                      f"tab:{t}", role=role, size=30, height=88))
+
+        # -------------------------------------------------------------- theme and language
+        def apply_theme(self) -> None:
+            elder = bool(self.session and self.session.ctx.elder)
+            th = theme_for(elder)
+            self.theme = th
+            self.fs = th.scale
+            for name in ("bg", "panel", "fg", "muted", "accent", "accent_fg", "button", "button_fg", "disabled", "warn"):
+                setattr(self, f"c_{name}", list(getattr(th, name)))
+            self.c_warn_soft = [0.99, 0.91, 0.86, 1] if not elder else [0.25, 0.12, 0.05, 1]
+            self.t_home = self.tr("common.home")
+            self.t_back = self.tr("common.back")
+            self.lang_label = self.tr("common.lang")
+            self.elder_label = self.tr("common.elder_off" if elder else "common.elder_on")
+
+        @property
+        def lang(self) -> str:
+            return self.session.ctx.lang if self.session else "zh"
+
+        def tr(self, key: str, **values: Any) -> str:
+            return translate(key, self.lang, **values)
+
+        def toggle_lang(self) -> None:
+            if self.session:
+                self.session.toggle_lang()
+            lang = self.lang
+            for model in (self.board, self.terminal, self.manager):
+                if model is not None:
+                    model.lang = lang
+            self.apply_theme()
+            self._build_tabs()
+            self.redraw()
+
+        def toggle_elder(self) -> None:
+            if self.session:
+                self.session.set_elder(not self.session.ctx.elder)
+            self.apply_theme()
+            self.redraw()
+            if self.session and self.session.ctx.elder:
+                self.speaker.say(self.tr("common.elder_on"), self.lang)
+
+        # -------------------------------------------------------------- actions
+        def act(self, fn: Callable, *args: Any) -> concurrent.futures.Future:
+            """Run a kiosk flow action on the worker thread (it may wait for a card, the bus, the printer)."""
+            def run() -> None:
+                try:
+                    fn(*args)
+                except Exception as exc:  # noqa: BLE001 - a bug must not freeze the kiosk: show it and go on
+                    log.exception("kiosk action %s failed", getattr(fn, "__name__", fn))
+                    flow = self.session.flow if self.session else None
+                    if flow is not None:
+                        flow.go("error", self.tr("error.failed", reason=str(exc) or type(exc).__name__))
+                finally:
+                    self.redraw()
+            return self.kiosk_worker.submit(run)
+
+        def staff_act(self, fn: Callable, *args: Any) -> concurrent.futures.Future:
+            def run() -> None:
+                try:
+                    fn(*args)
+                except Exception:  # noqa: BLE001
+                    log.exception("staff action failed")
+                finally:
+                    self.redraw()
+            return self.staff_worker.submit(run)
+
+        def start_flow(self, tile: str) -> None:
+            try:
+                flow = self.session.start(tile)
+            except LookupError as exc:
+                self.session.ctx.unprinted  # noqa: B018 - keep the session; say why on the home screen
+                self._home_note = str(exc)
+                self.redraw()
+                return
+            if hasattr(flow, "load_queues") and flow.state == "domain":
+                self.act(flow.load_queues)
+            self.redraw()
+
+        def go_home(self) -> None:
+            if self.session:
+                self.session.home()
+            self.redraw()
+
+        def go_back(self) -> None:
+            flow = self.session.flow if self.session else None
+            if flow is not None and hasattr(flow, "back"):
+                self.act(flow.back)
+            else:
+                self.go_home()
+
+        def cancel_wait(self) -> None:
+            flow = self.session.flow if self.session else None
+            if flow is not None:
+                flow._cancel.set()
+
+        def show_tab(self, tab: str) -> None:
+            if tab not in services.tabs:
+                return
+            self.tab = tab
+            self._build_tabs()
+            self._refresh_models()
+            self._render()
+
+        def _on_key(self, window, key, scancode, codepoint, modifiers) -> bool:
+            fkeys = {282: 0, 283: 1, 284: 2, 285: 3}  # F1..F4
+            if key in fkeys and fkeys[key] < len(services.tabs):
+                self.show_tab(services.tabs[fkeys[key]])
+                return True
+            return False
+
+        def _refresh_models(self) -> None:
+            """Load hall layouts over the bus off the Kivy thread."""
+            if self.session and self.session.refresh_due():
+                self.session.last_refresh = self.session.ctx.clock()
+                self.staff_worker.submit(self.session.refresh_hall)
+            for model in (self.terminal, self.manager):
+                if model is not None and not model.hall:
+                    self.staff_worker.submit(self._load_console, model)
+
+        def _load_console(self, model) -> None:
+            if model.load_hall():
+                model.refresh()
+
+        def _announce(self, call: dict) -> None:
+            self.speaker.say(call.get("spoken_zh") or call.get("announcement", ""), "zh")
+
+        # -------------------------------------------------------------- drawing
+        def redraw(self) -> None:
+            """Ask for a redraw from any thread (coalesced into one frame)."""
+            if self._redraw_ev is None:
+                self._redraw_ev = Clock.create_trigger(self._render, 0)
+            self._redraw_ev()
+
+        def _tick(self, dt: float) -> None:
+            if self.session:
+                if self.session.tick():
+                    self.redraw()
+                flow = self.session.flow
+                self.countdown_text = self.tr("common.seconds_left", s=int(flow.seconds_left())) if flow and flow.state not in flow.busy_states else ""
+                if self.session.refresh_due():
+                    self._refresh_models()
+            if self.tab == "display" and self.board is not None:
+                scr = self.sm.get_screen("display")
+                scr.ids.clock.text = time.strftime("%H:%M:%S")
+
+        def kiosk_screen_name(self, view: dict) -> str:
+            if view.get("state") in ("bus_error", "error"):
+                return "error"
+            name = view.get("screen", "home")
+            return name if name in KIOSK_SCREENS else "pickup"
+
+        def _render(self, *_: Any) -> None:
+            th = self.theme
+            if self.tab == "kiosk" and self.session is not None:
+                view = self.session.view()
+                self.hall_name = view.get("hall_name") or self._hall_name()
+                name = self.kiosk_screen_name(view)
+                self.can_back = bool(self.session.flow is not None and hasattr(self.session.flow, "back")
+                                     and not view.get("busy") and view.get("state") not in ("done", "thanks"))
+                if name in ("home", "closed") and getattr(self, "_home_note", ""):
+                    view = dict(view, offline_text=(view.get("offline_text") or self._home_note))
+                    self._home_note = ""
+                self.sm.get_screen(name).update(view, th)
+                self.sm.current = name
+                self._speak_prompt(view)
+            elif self.tab == "display" and self.board is not None:
+                self.board.lang = self.lang
+                self.sm.get_screen("display").update(self.board.view(), th)
+                self.sm.current = "display"
+            elif self.tab == "terminal" and self.terminal is not None:
+                self.sm.get_screen("terminal").update(self.terminal.view(), th)
+                self.sm.current = "terminal"
+            elif self.tab == "manager" and self.manager is not None:
+                self.sm.get_screen("manager").update(self.manager.view(), th)
+                self.sm.current = "manager"
+            self.rendered += 1
+
+        def _hall_name(self) -> str:
+            cfg = services.config
+            return (cfg.name_en or cfg.name) if self.lang == "en" else cfg.name
+
+        def _speak_prompt(self, view: dict) -> None:
+            """Elder mode: read the screen's prompt aloud once when it changes."""
+            if not (self.session and self.session.ctx.elder):
+                return
+            text = view.get("message") or view.get("prompt") or view.get("welcome") or ""
+            if view.get("ticket"):
+                text = f"{view['ticket']['code']}。{view['ticket']['ahead_text']}"
+            if text and text != self._last_spoken:
+                self._last_spoken = text
+                self.speaker.say(text, self.lang)
+
+    return HallKitApp()
+
+
+def run_kiosk_app(hall: Any, screens: Iterable[str] = TABS, start_tab: str | None = None,
+                  size: tuple[int, int] = (1080, 1920), fullscreen: bool = False) -> None:
+    """Run the app on a hall object with ``.config`` and ``.make_bus(client_id)`` (and optional ``.devices``)."""
+    from .kivy_env import prepare
+
+    prepare(size=size, fullscreen=fullscreen)
+    services = UiServices(hall.config, hall.make_bus, getattr(hall, "devices", None), screens)
+    build_app(services, start_tab=start_tab).run()
+
+
+def run_demo(config: HallConfig, make_bus: Callable[[str], Any], devices: dict[str, Any]) -> None:
+    """``hallkit demo``'s UI: kiosk + hall display + window terminal + manager console (see module docstring)."""
+
+    class _Hall:
+        pass
+
+    hall = _Hall()
+    hall.config, hall.make_bus, hall.devices = config, make_bus, devices
+    run_kiosk_app(hall, TABS)

@@ -1,0 +1,68 @@
+"""Prepare Kivy before its first import: environment, window size and the CJK default font.
+
+Kivy reads its environment and configuration when it is first imported, so every entry point
+(``hallkit kiosk``, ``hallkit screenshots``, ``hallkit demo``, the UI tests and the benchmark)
+calls :func:`prepare` first. Nothing here imports Kivy at module level, so ``hallkit --help`` stays
+fast.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+CJK_FONT = Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
+FONT_CANDIDATES = (
+    CJK_FONT,
+    Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"),
+    Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"),
+)
+PORTRAIT = (1080, 1920)
+
+
+class FontMissing(RuntimeError):
+    """No CJK font: Chinese would render as boxes, so the UI refuses to start."""
+
+
+def find_cjk_font() -> Path:
+    env = os.environ.get("HALLKIT_CJK_FONT")
+    for p in ([Path(env)] if env else []) + list(FONT_CANDIDATES):
+        if p.is_file():
+            return p
+    raise FontMissing(f"the CJK font {CJK_FONT} is missing, so Chinese would show as boxes; install it with "
+                      "`apt-get install fonts-wqy-microhei` (bash run.sh setup does) or set HALLKIT_CJK_FONT to a .ttc/.ttf")
+
+
+def prepare(size: tuple[int, int] = PORTRAIT, kivy_home: str | None = None, fullscreen: bool = False,
+            resizable: bool = True, log: bool = False) -> None:
+    """Set Kivy's environment and window configuration; then register the CJK font as the default."""
+    if "kivy" in sys.modules and "kivy.core.window" in sys.modules:
+        register_font()
+        return
+    os.environ.setdefault("KIVY_NO_ARGS", "1")
+    if not log:
+        os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
+    os.environ.setdefault("KIVY_NO_FILELOG", "1")
+    os.environ.setdefault("KIVY_WINDOW", "sdl2")
+    os.environ.setdefault("KIVY_HOME", kivy_home or os.path.join(tempfile.gettempdir(), f"hallkit-kivy-{os.getuid()}"))
+    Path(os.environ["KIVY_HOME"]).mkdir(parents=True, exist_ok=True)
+    font = find_cjk_font()  # fail before a window opens
+    from kivy.config import Config
+
+    Config.set("graphics", "width", str(size[0]))
+    Config.set("graphics", "height", str(size[1]))
+    Config.set("graphics", "resizable", "1" if resizable else "0")
+    Config.set("graphics", "fullscreen", "auto" if fullscreen else "0")
+    Config.set("input", "mouse", "mouse,disable_multitouch")
+    Config.set("kivy", "exit_on_escape", "0")
+    register_font(font)
+
+
+def register_font(font: Path | None = None) -> None:
+    """Make the CJK font Kivy's default (the name 'Roboto' is what every Label uses unless told otherwise)."""
+    from kivy.core.text import LabelBase
+
+    path = str(font or find_cjk_font())
+    LabelBase.register(name="Roboto", fn_regular=path, fn_bold=path, fn_italic=path, fn_bolditalic=path)
+    LabelBase.register(name="HallKitCJK", fn_regular=path, fn_bold=path)

@@ -1,0 +1,57 @@
+"""Base classes of the screens. Screens only draw a view dict and forward taps to the model."""
+from __future__ import annotations
+
+from typing import Any
+
+from kivy.app import App
+from kivy.properties import NumericProperty
+from kivy.uix.screenmanager import Screen
+
+from ..theme import Theme
+from ..widgets import button, label
+
+
+class HallScreen(Screen):
+    """A screen of the HallKit app. ``role`` is 'kiosk' (citizen) or 'staff' (display, terminal, manager)."""
+
+    role = "kiosk"
+    cols = NumericProperty(1)
+
+    @property
+    def app(self) -> Any:
+        return App.get_running_app()
+
+    def portrait(self) -> bool:
+        return self.width <= self.height
+
+    def update(self, view: dict, theme: Theme) -> None:
+        """Redraw from ``view`` (called on the main thread)."""
+        raise NotImplementedError
+
+
+class KioskScreen(HallScreen):
+    """A citizen screen: title, message and a body grid rebuilt from the flow's view."""
+
+    def update(self, view: dict, theme: Theme) -> None:
+        self.ids.title.text = f"[b]{view.get('title', '')}[/b]"
+        self.ids.message.text = view.get("message", "") or ""
+        self.ids.message.color = theme.warn if view.get("state") in ("bus_error", "error", "reader_unavailable", "closed") else theme.muted
+        body = self.ids.body
+        body.clear_widgets()
+        self.cols = 1
+        self.fill(view, theme, body)
+
+    def fill(self, view: dict, theme: Theme, body) -> None:
+        raise NotImplementedError
+
+    # helpers for subclasses
+    def act(self, fn, *args) -> None:
+        self.app.act(fn, *args)
+
+    def busy(self, view: dict, theme: Theme, body, cancel=None) -> None:
+        body.add_widget(label(theme, view.get("message") or "", 52, theme.fg, bold=True, halign="center", pad=80))
+        if cancel is not None:
+            body.add_widget(button(theme, self.app.tr("common.cancel"), cancel, "cancel", size=44))
+
+    def tile_cols(self) -> int:
+        return 2 if self.portrait() else 3

@@ -1,0 +1,95 @@
+"""Manager console (大厅管理): windows with their domains and queues, reassign, tidal proposals."""
+from __future__ import annotations
+
+from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.gridlayout import GridLayout
+
+from ...theme import HALL, Theme
+from ...widgets import Panel, button, label
+from ..staff_base import StaffScreen
+
+
+class ManagerScreen(StaffScreen):
+    editing: int | None = None
+    chosen: set = set()
+
+    def update(self, view: dict, theme: Theme) -> None:
+        t = HALL
+        mgr = self.app.manager
+        tr = self.app.tr
+        self.set_title(view["title"])
+        body = self.ids.body
+        body.clear_widgets()
+        if view["message"]:
+            body.add_widget(label(t, view["message"], 36, t.warn if view["error"] else t.ok, pad=10))
+        body.add_widget(label(t, tr("manager.windows"), 42, t.muted, bold=True))
+        for w in view["windows"]:
+            row = Panel(fill=list(t.panel), size_hint_y=None, height=130, padding=[18, 10], spacing=12)
+            text = f"[b]{w['name']}[/b]  {'、'.join(w['domain_names'])}"
+            sub = f"{w['current'] or '—'}   {tr('common.waiting', n=w['waiting'])}   {w['pending']}"
+            info = BoxLayout(orientation="vertical")
+            info.add_widget(label(t, text, 38, t.fg, pad=4))
+            info.add_widget(label(t, sub, 30, t.muted, pad=4))
+            row.add_widget(info)
+            edit = button(t, tr("manager.reassign"), lambda n=w["number"], d=w["domains"]: self._edit(n, d),
+                          f"reassign:{w['number']}", size=34, height=100, size_hint_x=None, width=200)
+            row.add_widget(edit)
+            body.add_widget(row)
+            if self.editing == w["number"]:
+                grid = GridLayout(cols=3, spacing=10, size_hint_y=None)
+                grid.bind(minimum_height=grid.setter("height"))
+                for d in view["domains"]:
+                    if d["id"] not in w["skills"]:
+                        continue
+                    grid.add_widget(button(t, d["label"], lambda i=d["id"]: self._toggle(i), f"domain:{d['id']}",
+                                           role="primary" if d["id"] in self.chosen else "normal", size=36, height=100))
+                grid.add_widget(button(t, tr("common.confirm"), self._apply, "reassign:ok", role="green", size=36, height=100))
+                body.add_widget(grid)
+        body.add_widget(label(t, tr("display.waiting"), 42, t.muted, bold=True))
+        q = GridLayout(cols=3, spacing=10, size_hint_y=None)
+        q.bind(minimum_height=q.setter("height"))
+        for d in view["queues"]:
+            est = "" if d["estimated_wait_min"] is None else f" ~{int(round(d['estimated_wait_min']))}'"
+            q.add_widget(label(t, f"{d['label']} [b]{d['waiting']}[/b]{est}", 36, t.fg))
+        body.add_widget(q)
+        if view["tidal"]:
+            body.add_widget(label(t, tr("manager.tidal"), 42, t.muted, bold=True))
+            if not view["proposals"]:
+                body.add_widget(label(t, tr("manager.tidal.none"), 34, t.muted))
+            for p in view["proposals"]:
+                row = Panel(orientation="vertical", fill=list(t.panel), size_hint_y=None, padding=[18, 12], spacing=8)
+                row.bind(minimum_height=row.setter("height"))
+                row.add_widget(label(t, f"[b]{p['window']}[/b] → {'、'.join(p['to'])}    {p['reason']}", 34, t.fg))
+                btns = BoxLayout(size_hint_y=None, height=100, spacing=12)
+                btns.add_widget(button(t, tr("manager.accept"), lambda i=p["id"]: self.app.staff_act(mgr.accept, i),
+                                       f"accept:{p['id']}", role="green", size=36, height=100))
+                btns.add_widget(button(t, tr("manager.reject"), lambda i=p["id"]: self.app.staff_act(mgr.reject, i),
+                                       f"reject:{p['id']}", role="warn", size=36, height=100))
+                row.add_widget(btns)
+                body.add_widget(row)
+            if view["load"]:
+                body.add_widget(label(t, tr("manager.load"), 38, t.muted, bold=True))
+                for d in view["load"]:
+                    est = "-" if d["expected_wait_min"] is None else f"{d['expected_wait_min']:.0f}'"
+                    wins = ",".join(str(n) for n in d["windows"]) or "-"
+                    body.add_widget(label(t, f"{d['label']}:  {tr('common.waiting', n=d['waiting'])} · ~{est} · "
+                                             f"{tr('display.window')} {wins}", 32, t.fg, pad=4))
+
+    def _edit(self, number: int, domains: list) -> None:
+        self.editing = None if self.editing == number else number
+        self.chosen = set(domains)
+        self.app.redraw()
+
+    def _toggle(self, domain: str) -> None:
+        self.chosen ^= {domain}
+        self.app.redraw()
+
+    def _apply(self) -> None:
+        number, domains = self.editing, sorted(self.chosen)
+        self.editing = None
+        if number is not None and domains:
+            self.app.staff_act(self.app.manager.reassign, number, domains)
+        self.app.redraw()
+
+
+SCREEN = ManagerScreen

@@ -1,0 +1,42 @@
+"""24-hour pickup (24小时取件): draws the pickup feature's PickupFlow view.
+
+The pickup flow (kiosk/pickup_flow.py) owns the journey; this screen shows its title, message and
+the actions its view offers (``actions``: [{id, label}] calling the flow method of that name with
+optional ``arg``), a keypad when it asks for a code, and any lines it lists.
+"""
+from __future__ import annotations
+
+from ...theme import Theme
+from ...widgets import Panel, button, keypad, label
+from ..base import KioskScreen
+
+
+class PickupScreen(KioskScreen):
+    def fill(self, view: dict, theme: Theme, body) -> None:
+        flow = self.app.session.flow
+        tr = self.app.tr
+        if flow is None:
+            body.add_widget(label(theme, tr("pickup.unavailable"), 46, theme.warn, halign="center", pad=80))
+            return
+        if not view.get("title"):
+            self.ids.title.text = "[b]{}[/b]".format(tr("pickup.title"))
+        for line in view.get("lines", []) or []:
+            body.add_widget(label(theme, str(line), 40, theme.fg))
+        if view.get("keypad") or view.get("typed") is not None and hasattr(flow, "type_char"):
+            box = Panel(fill=list(theme.panel), size_hint_y=None, height=theme.fs(140), padding=[24, 10])
+            box.add_widget(label(theme, view.get("typed") or " ", 72, theme.fg, bold=True, halign="center"))
+            body.add_widget(box)
+            submit = getattr(flow, "submit", None) or getattr(flow, "submit_code", None)
+            body.add_widget(keypad(theme, lambda c: self.act(flow.type_char, c), lambda: self.act(flow.backspace),
+                                   lambda: self.act(submit) if submit else None, tr("common.confirm"), tr("common.delete"),
+                                   letters="", prefix="key"))
+        for a in view.get("actions", []) or []:
+            method = getattr(flow, a["id"], None)
+            if method is None:
+                continue
+            args = (a["arg"],) if "arg" in a else ()
+            body.add_widget(button(theme, a.get("label", a["id"]), lambda m=method, x=args: self.act(m, *x),
+                                   f"pickup:{a['id']}", role=a.get("role", "normal"), size=46))
+
+
+SCREEN = PickupScreen

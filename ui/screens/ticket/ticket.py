@@ -1,0 +1,148 @@
+"""Take a ticket (取号): domain, service (with search), identify, green channel, appointment, done."""
+from __future__ import annotations
+
+from kivy.uix.gridlayout import GridLayout
+from kivy.uix.textinput import TextInput
+
+from ...theme import Theme
+from ...widgets import Panel, button, keypad, label, spacer
+from ..base import KioskScreen
+
+
+class TicketScreen(KioskScreen):
+    def fill(self, view: dict, theme: Theme, body) -> None:
+        flow = self.app.session.flow
+        s = view["state"]
+        tr = self.app.tr
+        if view.get("identity") and s in ("domain", "service", "priority"):
+            ident = view["identity"]
+            who = " ".join(x for x in (ident.get("masked_name"), ident.get("masked_id")) if x)
+            if who:
+                body.add_widget(label(theme, who, 32, theme.muted))
+        if s == "domain":
+            self.ids.message.text = view.get("message") or view["prompt"]
+            search = self._search_box(theme, flow, view.get("query", ""))
+            body.add_widget(search)
+            if getattr(self, "_refocus", False):
+                self._refocus = False
+                search.focus = True
+            if view.get("query"):
+                body.add_widget(label(theme, view.get("results_label", ""), 34, theme.muted))
+                for r in view.get("results", []):
+                    body.add_widget(self._service_button(theme, flow, r))
+            grid = GridLayout(cols=self.tile_cols(), spacing=20, size_hint_y=None)
+            grid.bind(minimum_height=grid.setter("height"))
+            for d in view["domains"]:
+                sub = tr("common.waiting", n=d["waiting"]) if d.get("waiting") is not None else ""
+                grid.add_widget(button(theme, d["label"], lambda i=d["id"]: self.act(flow.choose_domain, i),
+                                       f"domain:{d['id']}", sub=sub, size=50, height=210))
+            body.add_widget(grid)
+            if view.get("can_identify"):
+                body.add_widget(button(theme, tr("home.identify"), lambda: self.act(flow.identify), "identify",
+                                       role="primary", sub=tr("home.identify.sub"), size=44, height=170))
+        elif s == "service":
+            self.ids.message.text = view["prompt"]
+            for sv in view["services"]:
+                body.add_widget(self._service_button(theme, flow, sv))
+        elif s in ("identify", "reader_unavailable"):
+            if not view.get("message"):
+                self.ids.message.text = view["prompt"]
+            for m in view["methods"]:
+                tap = {"card": flow.read_card, "qr": flow.scan_qr, "appointment": flow.enter_appointment,
+                       "skip": flow.skip_identify}[m["id"]]
+                body.add_widget(button(theme, m["label"], lambda f=tap: self.act(f), f"identify:{m['id']}",
+                                       role="primary" if m["id"] == "card" else "normal", size=50, height=190))
+        elif s in ("reading_card", "scanning_qr", "issuing", "printing", "looking_up"):
+            cancel = self.app.cancel_wait if s in ("reading_card", "scanning_qr") else None
+            self.busy(view, theme, body, cancel)
+        elif s == "appointment":
+            self._typed(theme, body, view.get("typed", ""))
+            body.add_widget(keypad(theme, lambda c: self.act(flow.type_char, c), lambda: self.act(flow.backspace),
+                                   lambda: self.act(flow.lookup_appointment), tr("common.confirm"), tr("common.delete"),
+                                   letters="ABCDEFGHJKMNPRSTXY"))
+        elif s == "appointment_found":
+            a = view["appointment"]
+            body.add_widget(label(theme, a["text"], 46, theme.fg, bold=True, pad=40))
+            if not a["checked_in"]:
+                body.add_widget(button(theme, tr("ticket.appointment.check_in"), lambda: self.act(flow.check_in),
+                                       "check_in", role="primary", size=52, height=190))
+        elif s == "priority":
+            if view.get("service"):
+                body.add_widget(label(theme, view["service"]["label"], 46, theme.fg, bold=True))
+            body.add_widget(label(theme, view["prompt"], 40, theme.fg))
+            note_colour = theme.green if view.get("identity", {}).get("elderly") else theme.muted
+            body.add_widget(label(theme, view["note"], 34, note_colour))
+            grid = GridLayout(cols=2, spacing=20, size_hint_y=None)
+            grid.bind(minimum_height=grid.setter("height"))
+            for p in view["priorities"]:
+                role = "primary" if p["id"] == "normal" else "green"
+                grid.add_widget(button(theme, p["label"], lambda i=p["id"]: self.act(flow.choose_priority, i),
+                                       f"priority:{p['id']}", role=role, size=44, height=190))
+            body.add_widget(grid)
+            body.add_widget(label(theme, view["verify"], 30, theme.muted))
+        elif s == "done":
+            self._done(theme, body, flow, view)
+        elif s == "closed":
+            body.add_widget(label(theme, view.get("message", ""), 46, theme.warn, bold=True, pad=60))
+            self.ids.message.text = ""
+
+    def _service_button(self, theme: Theme, flow, sv: dict):
+        role = "normal" if sv["open"] else "disabled"
+        tap = (lambda i=sv["id"]: self.act(flow.choose_service, i)) if sv["open"] else None
+        return button(theme, sv["label"], tap, f"service:{sv['id']}", role=role, sub=sv.get("sub", ""), size=46, height=170)
+
+    def _typed(self, theme: Theme, body, typed: str) -> None:
+        box = Panel(fill=list(theme.panel), size_hint_y=None, height=theme.fs(140), padding=[24, 10])
+        box.add_widget(label(theme, typed or " ", 72, theme.fg, bold=True, halign="center"))
+        body.add_widget(box)
+
+    def _done(self, theme: Theme, body, flow, view: dict) -> None:
+        t = view["ticket"]
+        tr = self.app.tr
+        self.ids.title.text = "[b]{}[/b]".format(tr("ticket.done.title"))
+        self.ids.message.text = ""
+        panel = Panel(orientation="vertical", fill=list(theme.panel), size_hint_y=None, padding=[24, 30], spacing=10)
+        panel.bind(minimum_height=panel.setter("height"))
+        panel.add_widget(label(theme, t["code"], 260 if t["printed"] else 320, theme.huge, bold=True, halign="center", pad=20))
+        panel.add_widget(label(theme, t["service_name"], 48, theme.fg, halign="center"))
+        if t["green"]:
+            panel.add_widget(label(theme, t["green_label"], 40, theme.green, bold=True, halign="center"))
+        panel.add_widget(label(theme, t["ahead_text"], 50, theme.fg, bold=True, halign="center", pad=30))
+        body.add_widget(panel)
+        colour = theme.fg if t["printed"] else theme.warn
+        body.add_widget(label(theme, view.get("message", ""), 40, colour, halign="center", pad=30))
+        body.add_widget(spacer(10))
+        text = tr("common.finish") if t["printed"] else tr("ticket.done.noted")
+        body.add_widget(button(theme, text, flow.finish, "done", role="primary", size=50, height=170))
+
+    def _search_box(self, theme: Theme, flow, query: str) -> TextInput:
+        """One search box kept across redraws (so typing is not interrupted), bound to the current flow."""
+        box = getattr(self, "_search", None)
+        if box is None:
+            box = TextInput(multiline=False, size_hint_y=None, padding=[20, 24])
+            box.bind(text=lambda w, value: self._search_later(value))
+            self._search = box
+        self._flow = flow
+        box.hint_text = self.app.tr("ticket.search.hint")
+        box.font_size = theme.fs(40)
+        box.height = theme.fs(104)
+        if box.text.strip() != query:
+            box.text = query
+        return box
+
+    def _search_later(self, value: str) -> None:
+        from kivy.clock import Clock
+
+        if getattr(self, "_search_ev", None) is not None:
+            self._search_ev.cancel()
+
+        def run(dt):
+            flow = getattr(self, "_flow", None)
+            if flow is not None and flow.query != value.strip() and not flow.finished:
+                self._refocus = bool(self._search.focus)
+                flow.search(value)
+
+        self._search_ev = Clock.schedule_once(run, 0.5)
+
+
+SCREEN = TicketScreen

@@ -1,0 +1,219 @@
+"""``hallkit screenshots``: every screen at 1080x1920 in Chinese, English and elder mode.
+
+Runs the real app in a real window (under Xvfb when there is no display) against an in-process
+hall (mosquitto or the embedded broker, the real controller), drives the kiosk flows into each
+state, and saves what the window shows as PNG (palette-quantised to stay small) in ``--out``.
+"""
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+VARIANTS = (("zh", False), ("en", False), ("zh", True))
+
+
+def _prepare_hall(hall) -> None:
+    eng = hall.controller.engine
+    now = time.time()
+    eng.add_appointment("YY20261123", "budongchan-register", now - 60, now + 3600)
+    for service in ("shebao-card", "shebao-card", "shebao-transfer", "yibao-reimburse", "budongchan-register",
+                    "budongchan-query", "gongan-hukou", "shuiwu-invoice", "shebao-card", "zonghe-consult"):
+        eng.issue(service, channel="cli")
+    eng.issue("yibao-reimburse", priority="elderly", age_years=72, channel="cli")
+
+
+def _call_windows(hall) -> None:
+    """Calls made while the app runs, so the hall display has recent calls to show."""
+    bus = hall.make_bus("window-ui-shots")
+    for w in (4, 1, 3, 5, 2):
+        bus.request("window.call", {"window": w})
+    bus.request("window.start", {"window": 4})
+
+
+def steps(app, hall) -> list[tuple[str, Callable[[], None]]]:
+    """(file stem, set-up) for every kiosk and staff screen; set-ups run on the Kivy thread."""
+    s = app.session
+
+    def home():
+        s.home()
+        s.refresh_hall()
+
+    def ticket(*actions: tuple):
+        def run():
+            s.home()
+            f = s.start(actions[0][0])
+            if hasattr(f, "load_queues"):
+                f.load_queues()
+            for name, *args in actions[1:]:
+                getattr(f, name)(*args)
+        return run
+
+    def closed():
+        s.home()
+        s.ctx.hall = dict(s.ctx.hall, open_now=False, hours_today="09:00-12:00, 13:30-17:30")
+
+    def reopen_then(fn):
+        def run():
+            s.refresh_hall()
+            fn()
+        return run
+
+    def bus_error():
+        s.home()
+        f = s.start("ticket")
+        f.service_id = "shebao-card"
+        f.key = "screenshot-key-0001"
+        f._retry = f.issue
+        f.go("bus_error", f.ctx.tr("error.bus"))
+
+    def scan_intro():
+        s.home()
+        s.start("scan")
+
+    def progress_entry():
+        s.home()
+        f = s.start("progress")
+        f.by_number()
+        for ch in "2026SB0001":
+            f.type_char(ch)
+
+    def rate_level():
+        s.home()
+        f = s.start("rate")
+        f.ticket = {"code": "A001", "id": 1, "state": "done"}
+        f.level = None
+        f.go("level", f.ctx.tr("rate.prompt", ticket="A001"))
+
+    def rate_reason():
+        rate_level()
+        s.flow.level = 5
+        s.flow.go("reason", s.flow.ctx.tr("rate.reason.prompt"))
+
+    def pickup():
+        s.home()
+        try:
+            s.start("pickup")
+        except LookupError:
+            pass
+
+    out = [
+        ("home", home),
+        ("ticket-domain", ticket(("ticket",))),
+        ("ticket-search", ticket(("ticket",), ("search", "不动产" if app.lang == "zh" else "real estate"))),
+        ("ticket-service", ticket(("ticket",), ("choose_domain", "shebao"))),
+        ("ticket-identify", ticket(("identify",))),
+        ("ticket-priority", ticket(("ticket",), ("choose_service", "shebao-card"))),
+        ("ticket-appointment", ticket(("appointment",), *[("type_char", c) for c in "YY20261123"])),
+        ("ticket-appointment-found", ticket(("appointment",), *[("type_char", c) for c in "YY20261123"], ("lookup_appointment",))),
+        ("ticket-done", ticket(("ticket",), ("choose_service", "shebao-card"), ("choose_priority", "normal"))),
+        ("scan", scan_intro),
+        ("progress", progress_entry),
+        ("rate-level", rate_level),
+        ("rate-reason", rate_reason),
+        ("pickup", pickup),
+        ("closed", closed),
+        ("error", reopen_then(bus_error)),
+    ]
+    if app.session and app.session.ctx.device("idcard") is not None:
+        out.insert(6, ("ticket-card-identified", ticket(("identify",), ("read_card",), ("choose_service", "yibao-reimburse"))))
+    return out
+
+
+def run(out_dir: str | Path, config_path: str | None = None, broker: str = "auto",
+        variants=VARIANTS, staff: bool = True, only: set[str] | None = None) -> list[Path]:
+    from .kivy_env import prepare
+
+    os.environ.setdefault("HALLKIT_TTS", "off")
+    prepare(size=(1080, 1920), resizable=False)
+    from kivy.clock import Clock
+    from kivy.core.window import Window
+
+    from .app import UiServices, build_app
+    from .local_hall import LocalHall
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    hall = LocalHall(config_path, broker=broker).start()
+    _prepare_hall(hall)
+    services = UiServices(hall.config, hall.make_bus, hall.devices, ("kiosk", "display", "terminal", "manager"))
+    app = build_app(services, show_tabs=False)
+    written: list[Path] = []
+    plan: list[tuple[str, Callable[[], None]]] = []
+
+    def build_plan() -> None:
+        for lang, elder in variants:
+            suffix = "elder" if elder else lang
+
+            def setv(lang=lang, elder=elder):
+                app.show_tab("kiosk")
+                app.session.home()
+                if app.session.ctx.lang != lang:
+                    app.toggle_lang()
+                if app.session.ctx.elder != elder:
+                    app.toggle_elder()
+            plan.append(("", setv))
+            for stem, fn in steps(app, hall):
+                if only and stem not in only:
+                    continue
+                plan.append((f"{stem}-{suffix}", fn))
+            if staff and not elder:
+                for tab in ("display", "terminal", "manager"):
+                    if only and tab not in only:
+                        continue
+                    plan.append((f"{tab}-{suffix}", lambda t=tab: app.show_tab(t)))
+        plan.append(("", lambda: app.show_tab("kiosk")))
+
+    state = {"i": 0}
+
+    def shoot(stem: str) -> None:
+        tmp = Window.screenshot(name=str(out / f".{stem}.png"))
+        path = out / f"{stem}.png"
+        _shrink(Path(tmp), path)
+        written.append(path)
+
+    def step(dt: float) -> None:
+        i = state["i"]
+        if i >= len(plan):
+            app.stop()
+            return
+        stem, fn = plan[i]
+        try:
+            fn()
+        except Exception as exc:  # noqa: BLE001 - a screen that cannot be reached is reported, the rest go on
+            print(f"screenshots: {stem or 'setup'}: {exc}")
+        app._render()
+        state["i"] = i + 1
+        if stem:
+            Clock.schedule_once(lambda dt: (shoot(stem), Clock.schedule_once(step, 0.05)), 0.35)
+        else:
+            Clock.schedule_once(step, 0.2)
+
+    def begin(dt: float) -> None:
+        app.session.refresh_hall()
+        if app.terminal:
+            app.terminal.load_hall()
+            app.terminal.refresh()
+        if app.manager:
+            app.manager.load_hall()
+            app.manager.refresh()
+        _call_windows(hall)
+        build_plan()
+        Clock.schedule_once(step, 0.5)
+
+    Clock.schedule_once(begin, 1.0)
+    try:
+        app.run()
+    finally:
+        hall.stop()
+    return written
+
+
+def _shrink(src: Path, dst: Path) -> None:
+    """Quantise to a 256-colour palette: flat UI pictures keep their look at a fraction of the size."""
+    from PIL import Image
+
+    with Image.open(src) as im:
+        im.convert("RGB").quantize(colors=256, method=Image.Quantize.MEDIANCUT).save(dst, optimize=True)
+    src.unlink(missing_ok=True)

@@ -1,0 +1,140 @@
+"""Reusable kiosk widgets: big touch buttons, wrapped labels, an on-screen keypad.
+
+Every tappable widget carries an ``action_id`` (e.g. ``tile:ticket``, ``service:shebao-card``) so
+tests, screenshots and the benchmark can find it and tap it with a real touch event.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+from kivy.lang import Builder
+from kivy.properties import ListProperty, NumericProperty, StringProperty
+from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.button import Button
+from kivy.uix.gridlayout import GridLayout
+from kivy.uix.label import Label
+from kivy.uix.widget import Widget
+
+from .theme import Theme
+
+KV = """
+<BigButton>:
+    background_normal: ''
+    background_down: ''
+    background_color: 0, 0, 0, 0
+    halign: 'center'
+    valign: 'middle'
+    markup: True
+    text_size: self.width - 32, None
+    canvas.before:
+        Color:
+            rgba: self.fill if self.state == 'normal' else self.fill_down
+        RoundedRectangle:
+            pos: self.pos
+            size: self.size
+            radius: [self.radius]
+        Color:
+            rgba: self.border_rgba
+        Line:
+            rounded_rectangle: (self.x, self.y, self.width, self.height, self.radius)
+            width: 1.5
+
+<WrapLabel>:
+    text_size: self.width, None
+    size_hint_y: None
+    height: self.texture_size[1] + self.pad
+    markup: True
+    valign: 'middle'
+
+<Panel>:
+    canvas.before:
+        Color:
+            rgba: self.fill
+        RoundedRectangle:
+            pos: self.pos
+            size: self.size
+            radius: [16]
+"""
+
+Builder.load_string(KV)
+
+
+class BigButton(Button):
+    action_id = StringProperty("")
+    fill = ListProperty([1, 1, 1, 1])
+    fill_down = ListProperty([0.8, 0.8, 0.8, 1])
+    border_rgba = ListProperty([0, 0, 0, 0.15])
+    radius = NumericProperty(18)
+
+
+class WrapLabel(Label):
+    pad = NumericProperty(12)
+
+
+class Panel(BoxLayout):
+    fill = ListProperty([1, 1, 1, 1])
+
+
+def _darker(c: tuple, f: float = 0.82) -> list:
+    return [c[0] * f, c[1] * f, c[2] * f, c[3]]
+
+
+def button(theme: Theme, text: str, on_tap: Callable[[], None] | None, action_id: str, role: str = "normal",
+           sub: str = "", size: float = 44, height: float = 150, **kw) -> BigButton:
+    """A large touch target; role: primary | normal | warn | green | disabled."""
+    fill, fg = {
+        "primary": (theme.accent, theme.accent_fg),
+        "warn": (theme.warn, (1, 1, 1, 1)),
+        "green": (theme.green, (1, 1, 1, 1) if theme.name == "standard" else (0, 0, 0, 1)),
+        "disabled": (theme.disabled, theme.disabled_fg),
+    }.get(role, (theme.button, theme.button_fg))
+    label = f"[b]{text}[/b]"
+    if sub:
+        label += f"\n[size={int(theme.fs(size * 0.62))}]{sub}[/size]"
+    b = BigButton(text=label, font_size=theme.fs(size), color=fg, fill=list(fill), fill_down=_darker(fill),
+                  action_id=action_id, size_hint_y=None, height=theme.fs(height), **kw)
+    if role == "disabled" or on_tap is None:
+        b.disabled_color = fg
+        b.background_disabled_normal = ""
+        b.disabled = True
+    else:
+        b.bind(on_release=lambda *_: on_tap())
+    return b
+
+
+def label(theme: Theme, text: str, size: float = 40, colour: tuple | None = None, bold: bool = False,
+          halign: str = "left", pad: float = 12) -> WrapLabel:
+    return WrapLabel(text=f"[b]{text}[/b]" if bold else text, font_size=theme.fs(size), color=colour or theme.fg,
+                     halign=halign, pad=pad)
+
+
+def spacer(height: float = 20) -> Widget:
+    return Widget(size_hint_y=None, height=height)
+
+
+KEYS_DIGITS = "123456789-0"
+KEYS_LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ"
+
+
+def keypad(theme: Theme, on_key: Callable[[str], None], on_back: Callable[[], None], on_ok: Callable[[], None],
+           ok_label: str, back_label: str, letters: str = "ABCDEF", prefix: str = "key") -> GridLayout:
+    """Digits plus a few letters (ticket prefixes, appointment and case codes), backspace and OK."""
+    grid = GridLayout(cols=6, spacing=12, size_hint_y=None)
+    grid.bind(minimum_height=grid.setter("height"))
+    for ch in letters + "1234567890":
+        grid.add_widget(button(theme, ch, lambda c=ch: on_key(c), f"{prefix}:{ch}", size=52, height=120))
+    grid.add_widget(button(theme, back_label, on_back, f"{prefix}:back", role="warn", size=36, height=120))
+    grid.add_widget(button(theme, ok_label, on_ok, f"{prefix}:ok", role="primary", size=40, height=120))
+    return grid
+
+
+def find_action(root: Widget, action_id: str) -> BigButton | None:
+    """The visible button with this action id under ``root`` (depth first)."""
+    for w in root.walk(restrict=True):
+        if isinstance(w, BigButton) and w.action_id == action_id and not w.disabled:
+            return w
+    return None
+
+
+def actions_under(root: Widget) -> list[str]:
+    return [w.action_id for w in root.walk(restrict=True) if isinstance(w, BigButton) and w.action_id]
