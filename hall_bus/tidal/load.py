@@ -275,7 +275,14 @@ class LoadModel:
                 continue
 
     def on_change(self, change: Change) -> None:
-        """Engine listener: learn from issued and finished tickets and from window moves."""
+        """Engine listener: learn from issued and finished tickets and from window moves.
+
+        Runs on whichever thread changed the queue; takes ``store.lock`` (the lock the feature's
+        background thread holds while it computes) so the learned state is never read half-updated."""
+        with self.engine.store.lock:
+            self._learn(change)
+
+    def _learn(self, change: Change) -> None:
         now = self.engine.now()
         for type_, data in change.events:
             if type_ == "ticket":

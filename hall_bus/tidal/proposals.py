@@ -287,11 +287,12 @@ class TidalManager:
             load = self.model.compute()
             busy = window_busy_share(self.engine, load.at)
             out = load.public()
+            services = self.model.services_public()
         for w in out["windows"]:
             w["utilisation_1h"] = busy.get(w["number"], 0.0)
         waits = [d["expected_wait_min"] for d in out["domains"] if d["expected_wait_min"] is not None]
         out.update(mode=self.mode, policy=self.policy.name, threshold_min=self.settings.threshold_min,
-                   services=self.model.services_public(),
+                   services=services,
                    totals={"waiting": sum(d["waiting"] for d in out["domains"]),
                            "max_expected_wait_min": max(waits) if waits else None,
                            "windows_open": sum(1 for w in out["windows"] if w["state"] != "paused"),
