@@ -44,6 +44,7 @@ def prepare(size: tuple[int, int] = PORTRAIT, kivy_home: str | None = None, full
     if not log:
         os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
     os.environ.setdefault("KIVY_NO_FILELOG", "1")
+    os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")  # leave the logging set-up to hallkit (no DEBUG flood)
     os.environ.setdefault("KIVY_WINDOW", "sdl2")
     os.environ.setdefault("KIVY_HOME", kivy_home or os.path.join(tempfile.gettempdir(), f"hallkit-kivy-{os.getuid()}"))
     Path(os.environ["KIVY_HOME"]).mkdir(parents=True, exist_ok=True)
