@@ -93,10 +93,14 @@ class DemoHall:
             self._spawn(f"clerk-{w.number}", self._clerk, w.number)
         return self
 
-    def stop(self) -> None:
+    def halt(self) -> None:
+        """Stop the simulated citizens and clerks (the hall itself keeps running until stop())."""
         self._stop.set()
         for t in self._threads:
-            t.join(5)
+            t.join(10)
+
+    def stop(self) -> None:
+        self.halt()
         for host in reversed(self.hosts):
             try:
                 host.stop()
@@ -277,6 +281,7 @@ def run(args) -> int:
     except KeyboardInterrupt:
         pass
     finally:
+        hall.halt()
         summary = hall.summary()
         hall.stop()
     print(summary)

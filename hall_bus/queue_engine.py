@@ -19,6 +19,7 @@ Call-next rule (docs/queue.md states it for staff and managers):
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import logging
 import time
@@ -145,6 +146,15 @@ class Change:
     events: list[tuple[str, dict]] = field(default_factory=list)  # (event type, data)
 
 
+def _locked(method: Callable) -> Callable:
+    """Reads take the store lock too, so they never see another thread's open transaction."""
+    @functools.wraps(method)
+    def wrapper(self: "QueueEngine", *args, **kwargs):
+        with self.store.lock:
+            return method(self, *args, **kwargs)
+    return wrapper
+
+
 class QueueEngine:
     def __init__(self, config: HallConfig, store: Store, clock: Callable[[], float] = time.time,
                  estimator: HandlingTimeEstimator | None = None) -> None:
@@ -221,6 +231,7 @@ class QueueEngine:
         with self.store.lock:
             return [self._window(self.store.db, w.number) for w in self.config.windows]
 
+    @_locked
     def ticket(self, code: str, day: str | None = None) -> Ticket:
         day = day or self.today()
         row = self.store.db.execute("SELECT * FROM tickets WHERE hall=? AND day=? AND code=?", (self.hall, day, code)).fetchone()
@@ -228,6 +239,7 @@ class QueueEngine:
             raise NotFound(f"no ticket {code} on {day}")
         return Ticket.from_row(row)
 
+    @_locked
     def waiting(self, domain: str | None = None) -> list[Ticket]:
         sql = "SELECT * FROM tickets WHERE hall=? AND state='waiting'"
         args: list = [self.hall]
@@ -249,12 +261,14 @@ class QueueEngine:
             return float("inf") if count else 0.0
         return work / windows
 
+    @_locked
     def expected_wait_minutes(self, domain: str, windows: list[WindowState] | None = None) -> float:
         rows = self.store.db.execute("SELECT service, COUNT(*) FROM tickets WHERE hall=? AND state='waiting' AND domain=? "
                                      "GROUP BY service", (self.hall, domain)).fetchall()
         count, work = self._work_minutes(rows)
         return self._fluid_wait(work, count, len(self.serving_windows(domain, windows)))
 
+    @_locked
     def position(self, ticket: Ticket) -> tuple[int, float]:
         """(people waiting ahead, estimated minutes) for a waiting ticket in its domain.
 
@@ -272,6 +286,7 @@ class QueueEngine:
         minutes = self._fluid_wait(work, count, len(self.serving_windows(ticket.domain)))
         return count, round(minutes, 1)
 
+    @_locked
     def snapshot(self, domain: str, windows: list[WindowState] | None = None) -> dict:
         db = self.store.db
         rows = db.execute("SELECT service, COUNT(*), SUM(priority != 'normal'), MIN(issued_at) FROM tickets "
@@ -358,6 +373,7 @@ class QueueEngine:
             db.execute("INSERT OR REPLACE INTO appointments (hall, code, service, slot_start, slot_end, identity_token) "
                        "VALUES (?,?,?,?,?,?)", (self.hall, code, service_id, slot_start, slot_end, identity_token))
 
+    @_locked
     def appointment(self, code: str) -> dict:
         row = self.store.db.execute("SELECT * FROM appointments WHERE hall=? AND code=?", (self.hall, code)).fetchone()
         if row is None:
@@ -579,6 +595,12 @@ class QueueEngine:
                                          "reason": reason, "applied_now": applied}))
         return applied, self._emit(change)
 
+    def audit(self, actor: str, action: str, target: str, detail: dict) -> None:
+        """Append an audit record (features use this for their own manager actions)."""
+        with self.store.transaction() as db:
+            self._audit(db, actor, action, target, detail)
+
+    @_locked
     def audit_log(self, limit: int = 100) -> list[dict]:
         rows = self.store.db.execute("SELECT * FROM audit WHERE hall=? ORDER BY id DESC LIMIT ?", (self.hall, limit))
         return [{"at": r["at"], "actor": r["actor"], "action": r["action"], "target": r["target"], "detail": json.loads(r["detail"])}

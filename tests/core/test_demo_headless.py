@@ -12,6 +12,7 @@ def test_demo_hall_issues_and_calls(hall_toml) -> None:
     hall = DemoHall(hall_toml, speed=600, arrivals_per_min=3, seed=7, print_calls=lines.append).start()
     try:
         hall._stop.wait(4)
+        hall.halt()  # citizens and clerks stop before the figures are read
         summary = hall.summary()
     finally:
         hall.stop()
