@@ -1,0 +1,231 @@
+"""The device layer: a driver wrapped with health, reconnection and one exception tree.
+
+Three layers, as in Home Assistant: ``drivers/`` speak bytes and raise driver errors;
+a :class:`Device` here gives the hall one state per device (connecting, ready, degraded, offline,
+error), turns driver errors into :class:`DeviceError` subclasses, reconnects with backoff, and
+publishes its health (retained) and availability on the hall bus; the application (kiosk flows,
+device hosts, the controller) sees only devices.
+
+A device is accepted only after it answered once (test before setup): ``open()`` probes it.
+"""
+from __future__ import annotations
+
+import enum
+import logging
+import threading
+import time
+from typing import Any, Callable, TypeVar
+
+from drivers import errors as drv
+
+from .config import DeviceConfig
+from .profiles import Profile, load_profile
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+class DeviceState(str, enum.Enum):
+    CONNECTING = "connecting"
+    READY = "ready"
+    DEGRADED = "degraded"  # works, with a warning (paper near end, a transient fault just now)
+    OFFLINE = "offline"  # the transport is gone (unplugged, refused); reconnecting
+    ERROR = "error"  # answers, but cannot do its job (paper out, cover open, board fault)
+
+
+class DeviceError(Exception):
+    """Base of every device failure the application sees."""
+
+    def __init__(self, device_id: str, message: str) -> None:
+        self.device_id = device_id
+        super().__init__(f"{device_id}: {message}")
+
+
+class DeviceTimeout(DeviceError):
+    """The device did not answer in time."""
+
+
+class ProtocolError(DeviceError):
+    """The device answered with bytes that break its protocol."""
+
+
+class NotSupported(DeviceError):
+    """The device's model (profile) cannot do this."""
+
+
+class DeviceOffline(DeviceError):
+    """The device cannot be reached: unplugged, powered off, wrong URL."""
+
+
+class DeviceFault(DeviceError):
+    """The device reported a fault (``code``): no card, paper out, door jammed ..."""
+
+    def __init__(self, device_id: str, code: str, message: str) -> None:
+        self.code = code
+        super().__init__(device_id, message)
+
+
+class Device:
+    """Base of the hall's devices. Subclasses implement ``_open_driver``, ``_close_driver`` and
+    ``_probe`` (one harmless exchange proving the device answers)."""
+
+    kind = "device"
+    backoff_min_s = 0.5
+    backoff_max_s = 30.0
+
+    def __init__(self, config: DeviceConfig, bus: Any = None, hall_id: str = "") -> None:
+        self.config = config
+        self.id = config.id
+        self.bus = bus
+        self.hall_id = hall_id or (bus.hall_id if bus is not None else "")
+        self.profile: Profile = load_profile(config.kind or self.kind, config.profile or "")
+        self.state = DeviceState.CONNECTING
+        self.detail = ""
+        self.since = time.time()
+        self.lock = threading.RLock()  # one exchange on the line at a time
+        self._backoff = self.backoff_min_s
+        self._next_attempt = 0.0
+        self._opened = False
+        self.listeners: list[Callable[["Device"], None]] = []
+        if self.bus is not None:
+            from hall_bus import device_contracts  # noqa: F401  (registers device.state)
+            from hall_bus import messages, topics
+
+            self.bus.publish_raw(topics.device_availability(self.hall_id, self.id),
+                                 messages.availability(self.id, True).to_json(), retain=True)
+        self._publish()
+
+    # ------------------------------------------------------------------ to implement
+    def _open_driver(self) -> None:
+        raise NotImplementedError
+
+    def _close_driver(self) -> None:
+        raise NotImplementedError
+
+    def _probe(self) -> None:
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ lifecycle
+    def open(self) -> "Device":
+        """Open and probe; raises DeviceError if the device does not answer (state says why)."""
+        with self.lock:
+            self.set_state(DeviceState.CONNECTING, f"opening {self.config.url}")
+            try:
+                self._open_driver()
+                self._opened = True
+                self._probe()
+            except Exception as exc:
+                err = self._translate(exc)
+                self._after_failure(err, reopen=True)
+                raise err from None
+            self._backoff = self.backoff_min_s
+            self.set_state(DeviceState.READY, "")
+            return self
+
+    def close(self) -> None:
+        with self.lock:
+            if self._opened:
+                try:
+                    self._close_driver()
+                except Exception as exc:  # noqa: BLE001 - closing a dead transport
+                    log.debug("%s: close: %s", self.id, exc)
+                self._opened = False
+            self.set_state(DeviceState.OFFLINE, "closed")
+            if self.bus is not None:
+                from hall_bus import messages, topics
+
+                self.bus.publish_raw(topics.device_availability(self.hall_id, self.id),
+                                     messages.availability(self.id, False).to_json(), retain=True)
+
+    def ensure_open(self) -> None:
+        """Reconnect if the device went offline and its backoff has passed; else raise DeviceOffline."""
+        with self.lock:
+            if self._opened and self.state != DeviceState.OFFLINE:
+                return
+            if time.monotonic() < self._next_attempt:
+                raise DeviceOffline(self.id, f"offline ({self.detail}); next reconnect in "
+                                             f"{self._next_attempt - time.monotonic():.1f} s")
+            self.open()
+
+    def guard(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run one driver operation: reconnect if needed, map errors, keep the state current."""
+        with self.lock:
+            self.ensure_open()
+            try:
+                result = fn(*args, **kwargs)
+            except Exception as exc:
+                err = self._translate(exc)
+                self._after_failure(err, reopen=isinstance(err, DeviceOffline))
+                raise err from None
+            if self.state in (DeviceState.DEGRADED, DeviceState.CONNECTING) and not self._sticky_degraded():
+                self.set_state(DeviceState.READY, "")
+            return result
+
+    def _sticky_degraded(self) -> bool:
+        """Subclasses keep DEGRADED while a lasting condition holds (e.g. paper near end)."""
+        return False
+
+    # ------------------------------------------------------------------ errors and state
+    def _translate(self, exc: Exception) -> DeviceError:
+        if isinstance(exc, DeviceError):
+            return exc
+        if isinstance(exc, drv.TransportError):
+            return DeviceOffline(self.id, exc.reason)
+        if isinstance(exc, drv.ReplyTimeout):
+            return DeviceTimeout(self.id, str(exc))
+        if isinstance(exc, drv.ProtocolError):
+            return ProtocolError(self.id, str(exc))
+        if isinstance(exc, drv.DeviceReported):
+            return DeviceFault(self.id, str(exc.code), exc.text)
+        if isinstance(exc, OSError):  # the serial port vanished under us (unplugged USB adapter)
+            return DeviceOffline(self.id, f"{type(exc).__name__}: {exc}")
+        return DeviceError(self.id, f"{type(exc).__name__}: {exc}")
+
+    def _after_failure(self, err: DeviceError, reopen: bool) -> None:
+        if isinstance(err, DeviceOffline) or reopen:
+            if self._opened:
+                try:
+                    self._close_driver()
+                except Exception:  # noqa: BLE001
+                    pass
+                self._opened = False
+            self._next_attempt = time.monotonic() + self._backoff
+            self._backoff = min(self._backoff * 2, self.backoff_max_s)
+            self.set_state(DeviceState.OFFLINE, str(err))
+        elif isinstance(err, (DeviceTimeout, ProtocolError)):
+            self.set_state(DeviceState.DEGRADED, str(err))
+        elif isinstance(err, DeviceFault):
+            self.on_fault(err)
+
+    def on_fault(self, err: DeviceFault) -> None:
+        """A reported fault: by default the device still works (a card missing is not a device problem)."""
+
+    def set_state(self, state: DeviceState, detail: str = "") -> None:
+        if state == self.state and detail == self.detail:
+            return
+        if state != self.state:
+            log.info("%s (%s): %s -> %s %s", self.id, self.kind, self.state.value, state.value, detail)
+            self.since = time.time()
+        self.state, self.detail = state, detail
+        self._publish()
+        for listener in list(self.listeners):
+            listener(self)
+
+    def status(self) -> dict:
+        return {"id": self.id, "kind": self.config.kind or self.kind, "state": self.state.value, "detail": self.detail[:200],
+                "profile": self.profile.name, "since": self.since}
+
+    def _publish(self) -> None:
+        if self.bus is None:
+            return
+        from hall_bus import topics
+
+        self.bus.publish_state(topics.device_state(self.hall_id, self.id), "device.state", self.status())
+
+    def publish_event(self, name: str, type_: str, data: dict) -> None:
+        """A device event on the bus (no personal data in ``data``: callers mask or hash it)."""
+        if self.bus is None:
+            return
+        from hall_bus import topics
+
+        self.bus.publish_event(topics.device_event(self.hall_id, self.id, name), type_, data)

@@ -1,0 +1,1 @@
+"""pyserial URL handlers of HallKit (``serial.protocol_handler_packages``): ``sim://``."""

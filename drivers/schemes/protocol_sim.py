@@ -1,0 +1,42 @@
+"""``sim://<kind>?<query>``: a HallKit simulator as a pyserial port.
+
+Opening the URL creates the simulator of that kind (``simulators.registry``), serves it on a
+loopback TCP port with line-rate emulation at the port's baud rate (or ``baud=`` in the query),
+and connects to it exactly like ``socket://``. Closing the port stops the simulator. The simulator
+object is reachable for scripting as ``port.simulator`` and, with ``id=NAME`` in the query, as
+``simulators.registry.instance(NAME)``.
+"""
+from __future__ import annotations
+
+import urllib.parse
+
+from serial.serialutil import SerialException
+from serial.urlhandler import protocol_socket
+
+
+class Serial(protocol_socket.Serial):
+    simulator = None
+    _served = None
+
+    def from_url(self, url: str):
+        from simulators import registry
+        from simulators.base import serve_tcp
+
+        parts = urllib.parse.urlsplit(url)
+        if parts.scheme != "sim":
+            raise SerialException(f"expected sim://KIND?..., got {url!r}")
+        kind = parts.netloc or parts.path.strip("/")
+        query = {k: v[-1] for k, v in urllib.parse.parse_qs(parts.query, keep_blank_values=True).items()}
+        query.setdefault("baud", str(self._baudrate))
+        try:
+            self.simulator = registry.create(kind, query)
+        except (KeyError, ValueError) as exc:
+            raise SerialException(f"sim://{kind}: {exc}") from None
+        self._served = serve_tcp(self.simulator)
+        return ("127.0.0.1", self._served.port)
+
+    def close(self) -> None:
+        super().close()
+        if self._served is not None:
+            self._served.stop()
+            self._served = None

@@ -1,0 +1,33 @@
+"""Open a byte transport from a URL, the pyserial way.
+
+* a tty path: ``/dev/ttyUSB0``, ``/dev/pts/5`` (a simulator's pty);
+* anything ``serial.serial_for_url`` takes: ``socket://host:port`` (serial servers, simulators on
+  TCP), ``loop://``, ``spy:///dev/ttyUSB0`` (hexdump of a real port);
+* ``sim://<kind>?<query>``: the bundled simulator of that kind, started in-process behind a
+  loopback socket with line-rate emulation (``drivers/schemes/protocol_sim.py``). The driver sees
+  an ordinary serial port; nothing anywhere branches on "simulated".
+"""
+from __future__ import annotations
+
+import serial
+
+from .errors import TransportError
+
+_SCHEMES_PACKAGE = "drivers.schemes"
+if _SCHEMES_PACKAGE not in serial.protocol_handler_packages:
+    serial.protocol_handler_packages.append(_SCHEMES_PACKAGE)
+
+
+def open_transport(url: str, baudrate: int = 9600, timeout: float = 0.5, write_timeout: float | None = 2.0) -> serial.SerialBase:
+    """Open ``url`` as a serial port; raise TransportError with the reason if it cannot be opened."""
+    if not url or not url.strip():
+        raise TransportError(url, "no URL given")
+    try:
+        return serial.serial_for_url(url, baudrate=baudrate, timeout=timeout, write_timeout=write_timeout)
+    except (serial.SerialException, OSError, ValueError) as exc:
+        raise TransportError(url, str(exc) or type(exc).__name__) from None
+
+
+def read_exactly(port: serial.SerialBase, n: int) -> bytes:
+    """Read up to ``n`` bytes within the port's timeout (fewer if the line went quiet)."""
+    return port.read(n)

@@ -1,0 +1,51 @@
+"""``hallkit sim KIND``: run a device simulator standalone and print the URL to give a driver."""
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+
+
+def register(cli) -> None:
+    p = cli.command(("sim",), help="run a device simulator on a pty or a TCP port",
+                    handler=run, description="Run a device simulator standalone. It prints the URL to give a driver "
+                    "(a pty path, or socket://127.0.0.1:PORT) and serves until stopped (Ctrl-C).")
+    p.add_argument("kind", help="idcard, locker, pad, caller, display, printer")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--pty", action="store_true", help="serve on a pseudo-terminal (default)")
+    where.add_argument("--tcp", type=int, metavar="PORT", default=None, help="serve on a TCP port (0: any free port)")
+    p.add_argument("--fault", default="", help="fault plan, e.g. 'delay=0.2,corrupt=1,no_card' (see docs/devices.md)")
+    p.add_argument("--baud", type=int, default=9600, help="line rate to emulate (default 9600)")
+    p.add_argument("--no-line-rate", action="store_true", help="answer as fast as possible")
+    p.add_argument("--opt", action="append", default=[], metavar="KEY=VALUE",
+                   help="simulator option (repeatable), e.g. --opt boards=1,2 --opt out=tickets/")
+
+
+def run(args: argparse.Namespace) -> int:
+    from . import registry
+    from .base import serve_pty, serve_tcp
+
+    query = {"baud": str(args.baud), "fault": args.fault, "line_rate": "0" if args.no_line_rate else "1"}
+    for opt in args.opt:
+        key, eq, value = opt.partition("=")
+        if not eq or not key:
+            print(f"hallkit sim: --opt {opt!r} is not KEY=VALUE", file=sys.stderr)
+            return 2
+        query[key] = value
+    try:
+        device = registry.create(args.kind, query)
+    except (KeyError, ValueError) as exc:
+        print(f"hallkit sim: {exc.args[0] if exc.args else exc}", file=sys.stderr)
+        return 2
+    served = serve_tcp(device, args.tcp) if args.tcp is not None else serve_pty(device)
+    print(served.url, flush=True)
+    print(f"{args.kind} simulator at {args.baud} baud; give the URL above to a driver; Ctrl-C stops", file=sys.stderr, flush=True)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        stop.wait()
+    except KeyboardInterrupt:
+        pass
+    served.stop()
+    return 0
