@@ -164,6 +164,8 @@ def build_app(services: UiServices, start_tab: str | None = None, speaker: Any =
             self.first_frame_at = time.perf_counter()
 
         def on_stop(self) -> None:
+            self.stopped = True
+            Clock.unschedule(self._tick)
             if self.session and self.session.flow:
                 self.session.home()
             self.kiosk_worker.shutdown(wait=False, cancel_futures=True)
@@ -291,6 +293,8 @@ def build_app(services: UiServices, start_tab: str | None = None, speaker: Any =
 
         def _refresh_models(self) -> None:
             """Load hall layouts over the bus off the Kivy thread."""
+            if getattr(self, "stopped", False):
+                return
             if self.session and self.session.refresh_due():
                 self.session.last_refresh = self.session.ctx.clock()
                 self.staff_worker.submit(self.session.refresh_hall)
@@ -355,6 +359,9 @@ def build_app(services: UiServices, start_tab: str | None = None, speaker: Any =
                 self.sm.get_screen("manager").update(self.manager.view(), th)
                 self.sm.current = "manager"
             self.rendered += 1
+
+        def root_screen(self):
+            return self.sm.current_screen
 
         def _hall_name(self) -> str:
             cfg = services.config

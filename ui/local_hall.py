@@ -72,7 +72,8 @@ def open_kiosk_devices(config: hallconfig.HallConfig, make_bus, kiosk_id: str | 
     kiosk_id = kiosk_id or (config.kiosks[0].id if config.kiosks else "")
     try:
         from devices.factory import open_device
-    except ImportError:
+    except Exception as exc:  # noqa: BLE001 - no (or a broken) device layer: the kiosk runs without devices
+        log.warning("kiosk devices unavailable: devices.factory cannot be imported: %s", exc)
         return {}
     devices: dict[str, Any] = {}
     for dev in config.devices:

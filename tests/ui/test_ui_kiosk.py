@@ -1,0 +1,160 @@
+"""The real Kivy app in a real window (run under xvfb-run), tapped with real touch events.
+
+All UI tests share one app in this module: Kivy allows one window per process. The hall behind it
+is real: the controller on the session mosquitto, the kiosk devices from hall.toml (simulators
+behind sim:// URLs) when the device layer is installed.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+
+pytestmark = pytest.mark.ui
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+@pytest.fixture(scope="module")
+def ui(mosquitto, tmp_path_factory):
+    if not os.environ.get("DISPLAY"):
+        pytest.skip("no display: run the UI tests under xvfb-run")
+    tmp = tmp_path_factory.mktemp("ui")
+    os.environ["KIVY_HOME"] = str(tmp / "kivy")
+    os.environ["HALLKIT_TTS"] = "off"
+    from ui.kivy_env import prepare
+
+    prepare(size=(1080, 1920))
+    import uuid
+
+    from devices import config as hallconfig
+    from hall_bus.client import BusClient, BusSettings
+    from hall_bus.controller import HallController
+    from ui.app import UiServices, build_app
+    from ui.harness import Driver
+    from ui.local_hall import open_kiosk_devices
+
+    hall_id = f"t-ui-{uuid.uuid4().hex[:8]}"
+    text = open(os.path.join(ROOT, "hall.toml"), encoding="utf-8").read()
+    text = text.replace('id = "demo-hall"', f'id = "{hall_id}"', 1).replace('data_dir = "var"', f'data_dir = "{tmp / "var"}"', 1)
+    text = text.replace("[hall.hours]", "[hall.hours]\nalways_open = true", 1)
+    (tmp / "hall.toml").write_text(text, encoding="utf-8")
+    config = hallconfig.load(tmp / "hall.toml")
+    clients = []
+
+    def make_bus(client_id):
+        c = BusClient(hall_id, client_id, BusSettings(host=mosquitto.host, port=mosquitto.port)).start()
+        clients.append(c)
+        assert c.wait_connected(10)
+        return c
+
+    controller = HallController(config, make_bus("controller")).start()
+    devices = open_kiosk_devices(config, make_bus)
+    app = build_app(UiServices(config, make_bus, devices, ("kiosk", "display", "terminal", "manager")))
+    driver = Driver(app)
+    driver.controller = controller
+    driver.devices = devices
+    driver.wait(lambda: app.session.ctx.hall.get("services"), what="hall.info loaded")
+    yield driver
+    driver.stop()
+    for d in devices.values():
+        if d is not None:
+            d.close()
+    controller.stop()
+    for c in clients:
+        c.stop()
+
+
+def labels_text(driver) -> str:
+    from kivy.uix.label import Label
+
+    return "\n".join(w.text for w in driver.app.root.walk(restrict=True) if isinstance(w, Label))
+
+
+def go_home(ui):
+    ui.app.go_home()
+    ui.wait(lambda: ui.screen == "home", what="home screen")
+
+
+def test_take_a_ticket_by_touch(ui):
+    go_home(ui)
+    assert "欢迎办事" in labels_text(ui)
+    ui.tap("tile:ticket")
+    ui.wait(lambda: ui.screen == "ticket" and "社保" in labels_text(ui), what="domain screen")
+    ui.tap("domain:shebao")
+    ui.wait(lambda: "请选择办理事项" in labels_text(ui), what="service screen")
+    ui.tap("service:shebao-card")
+    ui.tap("priority:normal")
+    ui.wait(lambda: "取号成功" in labels_text(ui), what="done screen")
+    code = ui.app.session.flow.view()["ticket"]["code"]
+    text = labels_text(ui)
+    assert code in text and "前面还有" in text
+    t = ui.controller.engine.ticket(code)
+    assert t.service == "shebao-card" and t.channel == "kiosk" and t.priority == "normal"
+    ui.tap("done")
+    ui.wait(lambda: ui.screen == "home", what="home after done")
+    assert ui.app.session.flow is None
+
+
+def test_language_and_elder_mode_switch_at_any_time(ui):
+    go_home(ui)
+    ui.tap("tile:ticket")
+    ui.find("domain:budongchan")
+    ui.tap("lang")
+    ui.wait(lambda: "Real estate" in labels_text(ui), what="English domain names")
+    assert "Choose a business area" in labels_text(ui)
+    ui.tap("elder")
+    ui.wait(lambda: ui.app.fs > 1.0, what="elder mode")
+    assert ui.app.session.ctx.elder and ui.app.session.flow.timeout == 120.0
+    ui.tap("elder")
+    ui.tap("lang")
+    ui.wait(lambda: "不动产" in labels_text(ui), what="Chinese again")
+    go_home(ui)
+
+
+def test_inactivity_returns_home_and_clears_the_flow(ui):
+    go_home(ui)
+    ui.tap("tile:appointment")
+    for ch in "AB12":
+        ui.tap(f"key:{ch}")
+    flow = ui.app.session.flow
+    ui.wait(lambda: flow.code_typed == "AB12", what="typed code")
+    flow.last_activity -= 3600  # as if the citizen walked away an hour ago
+    ui.wait(lambda: ui.screen == "home", timeout=5, what="timeout to home")
+    assert flow.finished and flow.code_typed == ""
+
+
+def test_id_card_ticket_prints(ui):
+    if ui.devices.get("idcard") is None or ui.devices.get("printer") is None:
+        pytest.skip("the ID card reader or printer device layer is not installed")
+    go_home(ui)
+    ui.tap("tile:identify")
+    ui.tap("identify:card")
+    ui.wait(lambda: ui.app.session.flow.identity is not None, what="card read")
+    ui.tap("domain:yibao")
+    ui.tap("service:yibao-reimburse")
+    ui.wait(lambda: ui.screen == "ticket" and ui.app.session.flow.state == "priority", what="priority screen")
+    ui.tap("priority:normal" if not ui.app.session.flow._elderly() else "priority:elderly")
+    ui.wait(lambda: "取号成功" in labels_text(ui), timeout=15, what="done screen")
+    view = ui.app.session.flow.view()["ticket"]
+    assert view["printed"], view
+    t = ui.controller.engine.ticket(view["code"])
+    assert t.identity_token and len(t.identity_token) == 64
+
+
+def test_staff_tabs_call_and_display(ui):
+    go_home(ui)
+    ui.controller.engine.issue("gongan-hukou", channel="cli")
+    ui.tap("tab:terminal")
+    ui.wait(lambda: ui.screen == "terminal", what="terminal")
+    ui.tap("window:5")
+    ui.wait(lambda: ui.app.terminal.window == 5 and ui.app.terminal.state.get("number") == 5, what="window 5")
+    ui.tap("terminal:call")
+    ui.wait(lambda: "号到 5 号窗口" in labels_text(ui), what="call message")
+    ui.tap("tab:display")
+    ui.wait(lambda: ui.screen == "display" and "5 号窗口办理" in labels_text(ui), what="call on the hall display")
+    ui.tap("tab:manager")
+    ui.wait(lambda: ui.screen == "manager" and "5号窗口" in labels_text(ui), what="manager console")
+    ui.tap("tab:kiosk")
+    ui.wait(lambda: ui.screen == "home", what="kiosk again")
