@@ -18,6 +18,8 @@ def register(cli) -> None:
     p.add_argument("--fault", default="", help="fault plan, e.g. 'delay=0.2,corrupt=1,no_card' (see docs/devices.md)")
     p.add_argument("--baud", type=int, default=9600, help="line rate to emulate (default 9600)")
     p.add_argument("--no-line-rate", action="store_true", help="answer as fast as possible")
+    p.add_argument("--out", default=None, metavar="DIR", help="where simulators that produce files write them "
+                   "(the printer: one PNG per ticket)")
     p.add_argument("--opt", action="append", default=[], metavar="KEY=VALUE",
                    help="simulator option (repeatable), e.g. --opt boards=1,2 --opt out=tickets/")
 
@@ -27,6 +29,8 @@ def run(args: argparse.Namespace) -> int:
     from .base import serve_pty, serve_tcp
 
     query = {"baud": str(args.baud), "fault": args.fault, "line_rate": "0" if args.no_line_rate else "1"}
+    if args.out:
+        query["out"] = args.out
     for opt in args.opt:
         key, eq, value = opt.partition("=")
         if not eq or not key:

@@ -1,0 +1,99 @@
+"""The kiosk's receipt printer as a device: documents in, printed (or a clear reason why not).
+
+Before each document the printer's status is read (``DLE EOT``); paper out, cover open or offline
+raise :class:`PrinterNotReady` with that code so the kiosk flow can tell the citizen and show the
+ticket on screen instead. After the document the status is read again: paper running out during
+a ticket is reported the same way. A ticket is never silently lost. Paper near end keeps the device
+DEGRADED (it prints, the manager is warned through the device state on the bus).
+"""
+from __future__ import annotations
+
+from drivers import escpos_docs as docs
+from drivers.escpos_printer import EscposPrinter, PrinterStatus
+
+from .base import Device, DeviceFault, DeviceState, NotSupported
+from .factory import register_kind
+
+
+class PrinterNotReady(DeviceFault):
+    """The printer cannot print now; ``code`` is paper_out, cover_open or offline."""
+
+
+MESSAGES = {"paper_out": "打印纸用完 (paper out)", "cover_open": "打印机盖未关 (cover open)", "offline": "打印机离线 (offline)"}
+
+
+class ReceiptPrinter(Device):
+    kind = "printer"
+
+    def __init__(self, config, bus=None, hall_id: str = "", usb_backend=None) -> None:
+        super().__init__(config, bus, hall_id)
+        self.usb_backend = usb_backend
+        self.printer: EscposPrinter | None = None
+        self.last_status: PrinterStatus | None = None
+        self.columns = int(self.profile.get("chars_per_line", 48))
+        self.qr_module = int(self.profile.get("qr_module", 6))
+
+    def _open_driver(self) -> None:
+        baud = int(self.config.options.get("baudrate", self.profile.get("baudrate", 115200)))
+        self.printer = EscposPrinter(self.config.url, baudrate=baud, usb_backend=self.usb_backend)
+
+    def _close_driver(self) -> None:
+        if self.printer is not None:
+            self.printer.close()
+            self.printer = None
+
+    def _probe(self) -> None:
+        self._read_status()
+
+    def _sticky_degraded(self) -> bool:
+        return bool(self.last_status and self.last_status.paper_near_end)
+
+    def _read_status(self) -> PrinterStatus:
+        st = self.printer.status()
+        self.last_status = st
+        if not st.can_print:
+            self.set_state(DeviceState.ERROR, MESSAGES[st.problem])
+        elif st.paper_near_end:
+            self.set_state(DeviceState.DEGRADED, "打印纸将尽 (paper near end)")
+        elif self.state in (DeviceState.ERROR, DeviceState.DEGRADED):
+            self.set_state(DeviceState.READY, "")
+        return st
+
+    def status(self) -> dict:
+        out = super().status()
+        if self.last_status:
+            s = self.last_status
+            out.update(paper_out=s.paper_out, paper_near_end=s.paper_near_end, cover_open=s.cover_open, online=s.online)
+        return out
+
+    def refresh(self) -> PrinterStatus:
+        return self.guard(self._read_status)
+
+    def _print(self, document: bytes, what: str) -> None:
+        def run() -> None:
+            before = self._read_status()
+            if not before.can_print:
+                raise PrinterNotReady(self.id, before.problem, f"{what} not printed: {MESSAGES[before.problem]}")
+            self.printer.send(document)
+            after = self._read_status()
+            if not after.can_print:
+                raise PrinterNotReady(self.id, after.problem, f"{what} may be incomplete: {MESSAGES[after.problem]}")
+
+        self.guard(run)
+
+    def on_fault(self, err: DeviceFault) -> None:
+        pass  # the state was set from the status already
+
+    def print_ticket(self, doc: docs.QueueTicketDoc) -> None:
+        if not self.profile.supports("qr"):
+            raise NotSupported(self.id, f"profile {self.profile.name} has no native QR")
+        self._print(docs.queue_ticket(doc, self.columns, self.qr_module, cut=self.profile.supports("cut")), f"ticket {doc.code}")
+
+    def print_pickup_slip(self, doc: docs.PickupSlipDoc) -> None:
+        self._print(docs.pickup_slip(doc, self.columns, cut=self.profile.supports("cut")), f"pickup slip {doc.case_no}")
+
+    def print_proxy_receipt(self, doc: docs.ProxyReceiptDoc) -> None:
+        self._print(docs.proxy_receipt(doc, self.columns, cut=self.profile.supports("cut")), f"receipt {doc.receipt_no}")
+
+
+register_kind("printer", ReceiptPrinter)

@@ -1,0 +1,235 @@
+"""The documents HallKit prints, as ESC/POS bytes: queue ticket, pickup slip (取件凭条) and
+proxy-service receipt (帮办代办委托单回执). Chinese first; laid out for 80 mm (48 columns) or
+58 mm (32 columns).
+
+Text and native QR only (``GS ( k``), so a ticket stays well under 1 KB and prints in tens of
+milliseconds even on a 9600-baud serial line. Chinese is sent as GB18030 inside the printer's
+double-byte mode (``FS &``), punctuation included, so ，。：（）never turn into '?'.
+The commands themselves come from python-escpos (``Escpos.set``, ``qr(native=True)``, ``cut``).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import unicodedata
+from dataclasses import dataclass
+
+from escpos.escpos import Escpos
+
+FS_CHINESE_ON = b"\x1c\x26"
+FS_CHINESE_OFF = b"\x1c\x2e"
+ESC_INIT = b"\x1b\x40"
+MAX_TICKET_BYTES = 1024
+
+
+class _Buffer(Escpos):
+    """Collects the bytes python-escpos produces."""
+
+    def __init__(self) -> None:
+        super().__init__(profile="TM-T88V")
+        self.data = bytearray()
+
+    def _raw(self, msg: bytes) -> None:
+        self.data += msg
+
+
+def display_width(text: str) -> int:
+    """Columns a string takes in font A: CJK characters and full-width punctuation take two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def encode_text(text: str) -> bytes:
+    """GB18030 for everything (ASCII stays ASCII); a character GB18030 lacks is an error, never '?'."""
+    return text.encode("gb18030")
+
+
+def wrap(text: str, width: int) -> list[str]:
+    """Break text into lines of at most ``width`` columns: CJK anywhere (but not before closing
+    punctuation), Latin words at spaces where possible."""
+    lines: list[str] = []
+    current = ""
+    for token in _tokens(text):
+        if current and display_width(current + token) > width:
+            lines.append(current.rstrip())
+            current = token.lstrip()
+        else:
+            current += token
+        while display_width(current) > width:  # a single token longer than a line
+            cut = 0
+            while display_width(current[: cut + 1]) <= width:
+                cut += 1
+            lines.append(current[:cut])
+            current = current[cut:]
+    if current.strip() or not lines:
+        lines.append(current.rstrip())
+    return lines
+
+
+_CLOSING = set("，。、；：？！）」』》”’,.;:?!)")
+
+
+def _tokens(text: str) -> list[str]:
+    """Latin words with their trailing space; single CJK characters with any closing punctuation."""
+    out: list[str] = []
+    for ch in text:
+        if out and (ch in _CLOSING or (ch.isascii() and not ch.isspace() and out[-1][-1:].isascii() and not out[-1][-1:].isspace())):
+            out[-1] += ch
+        elif out and ch == " " and out[-1][-1:].isascii():
+            out[-1] += ch
+        else:
+            out.append(ch)
+    return out
+
+
+class Layout:
+    """A small builder over python-escpos for our documents."""
+
+    def __init__(self, columns: int = 48) -> None:
+        self.columns = columns
+        self.p = _Buffer()
+        self.p._raw(ESC_INIT + FS_CHINESE_ON)
+
+    def line(self, text: str = "", align: str = "left", bold: bool = False, size: int = 1) -> "Layout":
+        size = max(1, min(size, 8))
+        self.p.set(align=align, bold=bold, custom_size=size > 1, width=size if size > 1 else None,
+                   height=size if size > 1 else None, normal_textsize=size == 1)
+        for part in wrap(text, self.columns // size):
+            self.p._raw(encode_text(part) + b"\n")
+        return self
+
+    def pair(self, left: str, right: str) -> "Layout":
+        gap = max(1, self.columns - display_width(left) - display_width(right))
+        return self.line(left + " " * gap + right)
+
+    def rule(self, char: str = "-") -> "Layout":
+        return self.line(char * self.columns)
+
+    def qr(self, content: str, module: int = 6) -> "Layout":
+        self.p.set(align="center", normal_textsize=True, bold=False)
+        self.p.qr(content, native=True, size=module, ec=0)
+        return self
+
+    def feed(self, lines: int = 1) -> "Layout":
+        self.p._raw(b"\n" * lines)
+        return self
+
+    def finish(self, cut: bool = True) -> bytes:
+        self.p.set(align="left", normal_textsize=True, bold=False)
+        if cut:
+            self.p.cut()
+        else:
+            self.p._raw(b"\n\n\n\n")
+        self.p._raw(FS_CHINESE_OFF)
+        return bytes(self.p.data)
+
+
+PRIORITY_LABELS = {"elderly": ("绿色通道·长者", "Green channel: senior"),
+                   "disabled": ("绿色通道·残障", "Green channel: disability"),
+                   "pregnant": ("绿色通道·孕妇", "Green channel: pregnancy"),
+                   "military": ("绿色通道·军人", "Green channel: service member")}
+
+
+@dataclass(frozen=True)
+class QueueTicketDoc:
+    hall_name: str
+    code: str
+    service_name: str
+    domain_name: str
+    waiting_ahead: int
+    estimated_wait_min: float | None
+    issued_at: dt.datetime
+    qr_url: str
+    priority: str = "normal"
+    lang: str = "zh"  # zh | en
+
+
+@dataclass(frozen=True)
+class PickupSlipDoc:
+    hall_name: str
+    case_no: str
+    item_name: str
+    compartment: str  # number and position, e.g. "A-07 (A列第3格)"
+    collected_at: dt.datetime
+    id_masked: str = ""  # e.g. 1101**********123X; never the full number
+    lang: str = "zh"
+
+
+@dataclass(frozen=True)
+class ProxyReceiptDoc:
+    """帮办代办委托单回执: the receipt a citizen keeps when staff handle a matter on their behalf."""
+
+    hall_name: str
+    receipt_no: str
+    service_name: str
+    agent_name: str  # the clerk (帮办员), masked if needed by the caller
+    agent_no: str
+    materials: tuple[str, ...]
+    promised_date: dt.date
+    contact_phone: str  # the hall's phone, not the citizen's
+    issued_at: dt.datetime
+    lang: str = "zh"
+
+
+def queue_ticket(doc: QueueTicketDoc, columns: int = 48, qr_module: int = 6, cut: bool = True) -> bytes:
+    zh = doc.lang != "en"
+    lay = Layout(columns)
+    lay.line(doc.hall_name, align="center", bold=True)
+    lay.line("排队凭条" if zh else "Queue ticket", align="center")
+    lay.rule()
+    lay.line(doc.code, align="center", bold=True, size=4 if columns >= 48 else 3)
+    lay.line(doc.service_name, align="center", bold=True)
+    lay.line(f"（{doc.domain_name}）" if zh else f"({doc.domain_name})", align="center")
+    if doc.priority in PRIORITY_LABELS:
+        lay.line(PRIORITY_LABELS[doc.priority][0 if zh else 1], align="center", bold=True)
+    if doc.estimated_wait_min is None:
+        wait_zh, wait_en = "", ""
+    else:
+        wait_zh, wait_en = f"，预计约 {round(doc.estimated_wait_min)} 分钟", f", about {round(doc.estimated_wait_min)} min"
+    lay.line(f"前面还有 {doc.waiting_ahead} 人等候{wait_zh}" if zh else f"{doc.waiting_ahead} people ahead{wait_en}", align="center")
+    lay.line(doc.issued_at.strftime("%Y-%m-%d %H:%M"), align="center")
+    lay.qr(doc.qr_url, qr_module)
+    lay.line("扫码查看排队进度" if zh else "Scan to follow the queue", align="center")
+    lay.rule()
+    lay.line("过号请重新取号；本凭条不含个人信息。" if zh else "Missed your call? Take a new ticket. No personal data on this ticket.",
+             align="center")
+    out = lay.finish(cut)
+    if len(out) > MAX_TICKET_BYTES:
+        raise ValueError(f"ticket {doc.code} would be {len(out)} bytes of ESC/POS (limit {MAX_TICKET_BYTES})")
+    return out
+
+
+def pickup_slip(doc: PickupSlipDoc, columns: int = 48, cut: bool = True) -> bytes:
+    zh = doc.lang != "en"
+    lay = Layout(columns)
+    lay.line(doc.hall_name, align="center", bold=True)
+    lay.line("24小时自助取件凭条" if zh else "24-hour pickup slip", align="center", bold=True)
+    lay.rule()
+    lay.pair("办件编号：" if zh else "Case:", doc.case_no)
+    lay.pair("取件物品：" if zh else "Item:", doc.item_name)
+    lay.pair("柜格：" if zh else "Compartment:", doc.compartment)
+    if doc.id_masked:
+        lay.pair("证件号码：" if zh else "ID:", doc.id_masked)
+    lay.pair("取件时间：" if zh else "Collected:", doc.collected_at.strftime("%Y-%m-%d %H:%M"))
+    lay.rule()
+    lay.line("请核对物品，如有疑问请咨询服务台。" if zh else "Please check your item; ask at the service desk if anything is wrong.",
+             align="center")
+    return lay.finish(cut)
+
+
+def proxy_receipt(doc: ProxyReceiptDoc, columns: int = 48, cut: bool = True) -> bytes:
+    zh = doc.lang != "en"
+    lay = Layout(columns)
+    lay.line(doc.hall_name, align="center", bold=True)
+    lay.line("帮办代办委托单回执" if zh else "Proxy service receipt", align="center", bold=True)
+    lay.rule()
+    lay.pair("回执编号：" if zh else "Receipt:", doc.receipt_no)
+    lay.pair("办理事项：" if zh else "Service:", doc.service_name)
+    lay.pair("帮办人员：" if zh else "Handled by:", f"{doc.agent_name}（{doc.agent_no}）" if zh else f"{doc.agent_name} ({doc.agent_no})")
+    lay.line("已收材料：" if zh else "Materials received:")
+    for i, m in enumerate(doc.materials, 1):
+        lay.line(f"  {i}. {m}")
+    lay.pair("承诺办结：" if zh else "Done by:", doc.promised_date.isoformat())
+    lay.pair("咨询电话：" if zh else "Phone:", doc.contact_phone)
+    lay.pair("受理时间：" if zh else "Accepted:", doc.issued_at.strftime("%Y-%m-%d %H:%M"))
+    lay.rule()
+    lay.line("请妥善保管本回执，凭回执查询或领取。" if zh else "Keep this receipt to check progress or collect.", align="center")
+    return lay.finish(cut)

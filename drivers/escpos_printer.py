@@ -1,0 +1,169 @@
+"""An ESC/POS printer on our transports, built on python-escpos.
+
+python-escpos builds every command in ``escpos.escpos.Escpos``; a connection class only
+implements ``_raw()`` and ``_read()``. Its own ``printer.Serial`` opens ``serial.Serial(port=...)``,
+which cannot take pyserial URLs, so this class opens the transport itself:
+
+* serial URLs, pty paths and ``sim://printer`` through :func:`drivers.transport.open_transport`;
+* ``tcp://host:9100``: the raw TCP port of network printers (a socket, like ``socket://``);
+* ``usb://VID:PID`` (hex) through pyusb, bulk OUT/IN endpoints of the printer interface; a
+  pyusb backend can be injected (the tests use :class:`simulators.fake_usb.FakeUsbBackend`).
+
+``status()`` asks ``DLE EOT 1/2/4`` and decodes paper, cover and offline state.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from escpos.escpos import Escpos
+
+from .errors import ProtocolError, ReplyTimeout, TransportError
+from .transport import open_transport
+
+DLE_EOT = b"\x10\x04"
+
+
+@dataclass(frozen=True)
+class PrinterStatus:
+    online: bool
+    paper_out: bool
+    paper_near_end: bool
+    cover_open: bool
+
+    @property
+    def can_print(self) -> bool:
+        return self.online and not self.paper_out and not self.cover_open
+
+    @property
+    def problem(self) -> str:
+        """The code of what stops printing ('' when it can print)."""
+        if self.paper_out:
+            return "paper_out"
+        if self.cover_open:
+            return "cover_open"
+        if not self.online:
+            return "offline"
+        return ""
+
+
+def _check_status_byte(b: int, raw: bytes) -> int:
+    if b & 0x81 or (b & 0x12) != 0x12:
+        raise ProtocolError("not an ESC/POS status byte (bits 1 and 4 must be set, 0 and 7 clear)", raw)
+    return b
+
+
+class _UsbLink:
+    """Bulk endpoints of a USB printer through pyusb."""
+
+    def __init__(self, vid: int, pid: int, backend: Any = None, timeout_ms: int = 2000) -> None:
+        import usb.core
+        import usb.util
+
+        dev = usb.core.find(idVendor=vid, idProduct=pid, backend=backend)
+        if dev is None:
+            raise TransportError(f"usb://{vid:04x}:{pid:04x}", "no such USB device (unplugged?)")
+        try:
+            dev.set_configuration()
+        except usb.core.USBError:
+            pass  # already configured
+        intf = dev.get_active_configuration()[(0, 0)]
+        self.out_ep = usb.util.find_descriptor(intf, custom_match=lambda e: usb.util.endpoint_direction(e.bEndpointAddress) == usb.util.ENDPOINT_OUT)
+        self.in_ep = usb.util.find_descriptor(intf, custom_match=lambda e: usb.util.endpoint_direction(e.bEndpointAddress) == usb.util.ENDPOINT_IN)
+        if self.out_ep is None:
+            raise TransportError(f"usb://{vid:04x}:{pid:04x}", "no bulk OUT endpoint: not a printer interface")
+        self.dev, self.timeout_ms = dev, timeout_ms
+
+    def write(self, data: bytes) -> None:
+        self.out_ep.write(data, self.timeout_ms)
+
+    def read(self, n: int, timeout_s: float) -> bytes:
+        import usb.core
+
+        if self.in_ep is None:
+            return b""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            try:
+                got = bytes(self.in_ep.read(max(n, self.in_ep.wMaxPacketSize), 100))
+            except usb.core.USBTimeoutError:
+                continue
+            if got:
+                return got[:n]
+        return b""
+
+    def close(self) -> None:
+        try:
+            import usb.util
+
+            usb.util.dispose_resources(self.dev)
+        except (ImportError, OSError):  # interpreter shutting down, or the device is gone
+            pass
+
+
+class _SerialLink:
+    def __init__(self, url: str, baudrate: int, timeout: float) -> None:
+        if url.startswith("tcp://"):
+            url = "socket://" + url[len("tcp://"):]
+        self.port = open_transport(url, baudrate=baudrate, timeout=timeout)
+
+    def write(self, data: bytes) -> None:
+        self.port.write(data)
+        self.port.flush()
+
+    def read(self, n: int, timeout_s: float) -> bytes:
+        self.port.timeout = timeout_s
+        return self.port.read(n)
+
+    def close(self) -> None:
+        self.port.close()
+
+
+class EscposPrinter(Escpos):
+    """python-escpos's command set over a HallKit transport (see module docstring)."""
+
+    def __init__(self, url: str, baudrate: int = 115200, timeout: float = 1.0, usb_backend: Any = None,
+                 profile: str = "TM-T88V") -> None:
+        super().__init__(profile=profile)
+        self.url = url
+        self.timeout = timeout
+        if url.startswith("usb://"):
+            try:
+                vid, pid = (int(x, 16) for x in url[len("usb://"):].split("?")[0].split(":"))
+            except ValueError:
+                raise TransportError(url, "expected usb://VID:PID in hex, e.g. usb://0416:5011") from None
+            self.link: Any = _UsbLink(vid, pid, usb_backend)
+        else:
+            self.link = _SerialLink(url, baudrate, timeout)
+
+    def _raw(self, msg: bytes) -> None:
+        try:
+            self.link.write(bytes(msg))
+        except OSError as exc:
+            raise TransportError(self.url, f"write failed: {exc}") from None
+
+    def _read(self) -> bytes:
+        return self.link.read(1, self.timeout)
+
+    def close(self) -> None:
+        link, self.link = getattr(self, "link", None), None
+        if link is not None:
+            link.close()
+
+    def query(self, n: int) -> int:
+        """One DLE EOT n exchange; the status byte."""
+        self._raw(DLE_EOT + bytes([n]))
+        got = self.link.read(1, self.timeout)
+        if not got:
+            raise ReplyTimeout(f"no answer to DLE EOT {n}", DLE_EOT + bytes([n]))
+        return _check_status_byte(got[0], got)
+
+    def status(self) -> PrinterStatus:
+        s1, s2, s4 = self.query(1), self.query(2), self.query(4)
+        return PrinterStatus(online=not (s1 & 0x08), cover_open=bool(s2 & 0x04),
+                             paper_out=bool(s4 & 0x60) or bool(s2 & 0x20), paper_near_end=bool(s4 & 0x0C))
+
+    def send(self, document: bytes) -> None:
+        """Send a whole document built by drivers.escpos_docs."""
+        self._raw(document)

@@ -1,0 +1,121 @@
+"""A pure-Python pyusb backend (``usb.backend.IBackend``) that stands in for a USB receipt printer.
+
+``usb.core.find(idVendor=..., backend=FakeUsbBackend(sim))`` finds one device with one printer-class
+interface (class 7) and two bulk endpoints; bulk OUT bytes go to the printer simulator, bulk IN
+reads return its replies (DLE EOT status bytes). pyusb, python-escpos and our driver run unmodified
+on top of it: only the backend, the part that would talk to libusb, is replaced.
+"""
+from __future__ import annotations
+
+import threading
+from types import SimpleNamespace
+
+import usb.backend
+import usb.core
+
+from .base import SimulatedDevice
+
+EP_OUT, EP_IN = 0x01, 0x82
+MAX_PACKET = 64
+
+
+def _desc(**fields) -> SimpleNamespace:
+    return SimpleNamespace(extra_descriptors=[], **fields)
+
+
+class FakeUsbBackend(usb.backend.IBackend):
+    def __init__(self, device: SimulatedDevice, vid: int = 0x0416, pid: int = 0x5011) -> None:
+        self.sim = device
+        self.vid, self.pid = vid, pid
+        self.replies = bytearray()
+        self.cond = threading.Condition()
+        self.unplugged = False
+        self.handle = object()
+
+    # ----------------------------------------------------------------- descriptors
+    def enumerate_devices(self):
+        return [] if self.unplugged else [self.handle]
+
+    def get_device_descriptor(self, dev):
+        return _desc(bLength=18, bDescriptorType=1, bcdUSB=0x0200, bDeviceClass=0, bDeviceSubClass=0, bDeviceProtocol=0,
+                     bMaxPacketSize0=64, idVendor=self.vid, idProduct=self.pid, bcdDevice=0x0100, iManufacturer=0,
+                     iProduct=0, iSerialNumber=0, bNumConfigurations=1, address=5, bus=1, port_number=1,
+                     port_numbers=(1,), speed=3)
+
+    def get_configuration_descriptor(self, dev, config):
+        if config != 0:
+            raise IndexError(config)
+        return _desc(bLength=9, bDescriptorType=2, wTotalLength=32, bNumInterfaces=1, bConfigurationValue=1,
+                     iConfiguration=0, bmAttributes=0xC0, bMaxPower=50)
+
+    def get_interface_descriptor(self, dev, intf, alt, config):
+        if intf != 0 or alt != 0:
+            raise IndexError(intf)
+        return _desc(bLength=9, bDescriptorType=4, bInterfaceNumber=0, bAlternateSetting=0, bNumEndpoints=2,
+                     bInterfaceClass=7, bInterfaceSubClass=1, bInterfaceProtocol=2, iInterface=0)
+
+    def get_endpoint_descriptor(self, dev, ep, intf, alt, config):
+        if ep not in (0, 1):
+            raise IndexError(ep)
+        return _desc(bLength=7, bDescriptorType=5, bEndpointAddress=(EP_OUT, EP_IN)[ep], bmAttributes=2,
+                     wMaxPacketSize=MAX_PACKET, bInterval=0, bRefresh=0, bSynchAddress=0)
+
+    # ----------------------------------------------------------------- device handle
+    def open_device(self, dev):
+        self._check()
+        return self.handle
+
+    def close_device(self, dev_handle):
+        pass
+
+    def set_configuration(self, dev_handle, config_value):
+        self._check()
+
+    def get_configuration(self, dev_handle):
+        return 1
+
+    def claim_interface(self, dev_handle, intf):
+        self._check()
+
+    def release_interface(self, dev_handle, intf):
+        pass
+
+    def is_kernel_driver_active(self, dev_handle, intf):
+        return False
+
+    def reset_device(self, dev_handle):
+        pass
+
+    def clear_halt(self, dev_handle, ep):
+        pass
+
+    # ----------------------------------------------------------------- transfers
+    def _check(self) -> None:
+        if self.unplugged:
+            raise usb.core.USBError("No such device (it may have been disconnected)", errno=19)
+
+    def bulk_write(self, dev_handle, ep, intf, data, timeout):
+        self._check()
+        chunk = bytes(data)
+        replies = self.sim.feed(chunk)
+        with self.cond:
+            for r in replies:
+                for _, part in self.sim.outgoing(r):
+                    self.replies += part
+            self.cond.notify_all()
+        return len(chunk)
+
+    def bulk_read(self, dev_handle, ep, intf, buff, timeout):
+        self._check()
+        with self.cond:
+            if not self.replies and not self.cond.wait_for(lambda: bool(self.replies), (timeout or 1000) / 1000):
+                raise usb.core.USBTimeoutError("Operation timed out", errno=110)
+            n = min(len(buff), len(self.replies))
+            for i in range(n):
+                buff[i] = self.replies[i]
+            del self.replies[:n]
+            return n
+
+    def ctrl_transfer(self, dev_handle, bmRequestType, bRequest, wValue, wIndex, data, timeout):
+        self._check()
+        return 0 if not isinstance(data, int) else bytearray(data)
