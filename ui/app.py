@@ -70,7 +70,7 @@ def build_app(services: UiServices, start_tab: str | None = None, speaker: Any =
 
     from . import registry, widgets
     from .kivy_env import register_font
-    from .theme import theme_for
+    from .theme import HALL, theme_for
     from .tts import Speaker
 
     register_font()
@@ -335,7 +335,10 @@ def build_app(services: UiServices, start_tab: str | None = None, speaker: Any =
             return name if name in KIOSK_SCREENS else "pickup"
 
         def _render(self, *_: Any) -> None:
+            if getattr(self, "stopped", False):
+                return
             th = self.theme
+            Window.clearcolor = th.bg if self.tab == "kiosk" else HALL.bg  # one glClear instead of a full-screen quad
             if self.tab == "kiosk" and self.session is not None:
                 view = self.session.view()
                 self.hall_name = view.get("hall_name") or self._hall_name()

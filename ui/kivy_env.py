@@ -54,6 +54,7 @@ def prepare(size: tuple[int, int] = PORTRAIT, kivy_home: str | None = None, full
     Config.set("graphics", "width", str(size[0]))
     Config.set("graphics", "height", str(size[1]))
     Config.set("graphics", "resizable", "1" if resizable else "0")
+    Config.set("graphics", "multisamples", os.environ.get("HALLKIT_MSAA", "0"))  # flat UI: no MSAA (costly on software GL)
     Config.set("graphics", "fullscreen", "auto" if fullscreen else "0")
     Config.set("input", "mouse", "mouse,disable_multitouch")
     Config.set("kivy", "exit_on_escape", "0")

@@ -34,7 +34,7 @@ class Theme:
 
 STANDARD = Theme(
     name="standard", scale=1.0,
-    bg=rgba("#EEF2F7"), panel=rgba("#FFFFFF"), fg=rgba("#1B2430"), muted=rgba("#5A6675"),
+    bg=rgba("#E6EBF2"), panel=rgba("#FFFFFF"), fg=rgba("#1B2430"), muted=rgba("#5A6675"),
     accent=rgba("#1F5FBF"), accent_fg=rgba("#FFFFFF"), button=rgba("#FFFFFF"), button_fg=rgba("#1B2430"),
     disabled=rgba("#D5DBE3"), disabled_fg=rgba("#7D8794"), warn=rgba("#C0392B"), ok=rgba("#1E8E3E"),
     green=rgba("#1E8E3E"), huge=rgba("#C0392B"),

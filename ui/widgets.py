@@ -35,9 +35,9 @@ KV = """
             radius: [self.radius]
         Color:
             rgba: self.border_rgba
-        Line:
-            rounded_rectangle: (self.x, self.y, self.width, self.height, self.radius)
-            width: 1.5
+        Rectangle:
+            pos: self.x + self.radius, self.y
+            size: self.width - 2 * self.radius, 3
 
 <WrapLabel>:
     text_size: self.width, None
