@@ -100,6 +100,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "error.bus": ("暂时无法连接大厅系统，请稍后重试或咨询工作人员", "The hall system cannot be reached right now; please retry or ask staff"),
     "error.failed": ("操作未成功：{reason}", "That did not work: {reason}"),
     "error.printer.paper_out": ("打印机缺纸", "printer out of paper"),
+    "error.printer.cover_open": ("打印机盖未关好", "printer cover open"),
     "error.printer.unavailable": ("打印机不可用", "printer unavailable"),
     # scan flow
     "scan.title": ("材料扫描", "Scan materials"),

@@ -7,9 +7,10 @@ problem: a citizen with a ticket number must never see a crash.
 """
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import logging
+import os
+from zoneinfo import ZoneInfo
 from typing import Any
 
 from .ports import exception_names, is_offline
@@ -17,37 +18,35 @@ from .ports import exception_names, is_offline
 log = logging.getLogger(__name__)
 
 
-def ticket_doc(result: dict, hall: dict) -> Any:
+QUEUE_URL = os.environ.get("HALLKIT_QUEUE_URL", "https://hallkit.example/q")
+
+
+def queue_url(hall: dict, ticket: dict, base: str | None = None) -> str:
+    """Where a phone follows the ticket (the QR on the ticket): <base>/<hall>/<day>/<code>."""
+    return f"{(base or QUEUE_URL).rstrip('/')}/{hall.get('hall', 'hall')}/{ticket['day']}/{ticket['code']}"
+
+
+def ticket_doc(result: dict, hall: dict, lang: str = "zh", base_url: str | None = None) -> Any:
     """The printer document (drivers.escpos_docs.QueueTicketDoc) for an issued ticket."""
     from drivers.escpos_docs import QueueTicketDoc
 
     t = result["ticket"]
-    tz = None
     try:
-        from zoneinfo import ZoneInfo
-
         tz = ZoneInfo(hall.get("timezone", "Asia/Shanghai"))
-    except Exception:  # noqa: BLE001 - fall back to the machine's zone
-        pass
-    issued = dt.datetime.fromtimestamp(t["issued_at"], tz)
-    minutes = result.get("estimated_wait_min")
-    values = {
-        "hall_name": result.get("hall_name") or hall.get("name", ""),
-        "ticket": t["code"], "code": t["code"], "number": t["code"], "ticket_code": t["code"],
-        "service": result.get("service_name", ""), "service_name": result.get("service_name", ""),
-        "domain": result.get("domain_name", ""), "domain_name": result.get("domain_name", ""),
-        "waiting_ahead": result.get("waiting_ahead", 0), "ahead": result.get("waiting_ahead", 0),
-        "people_ahead": result.get("waiting_ahead", 0),
-        "estimated_wait_min": minutes, "wait_minutes": None if minutes is None else int(round(minutes)),
-        "issued_at": issued, "time": issued, "priority": t.get("priority", "normal"),
-        "green_channel": t.get("priority", "normal") != "normal",
-        "day": t.get("day", ""),
-    }
-    names = {f.name for f in dataclasses.fields(QueueTicketDoc)} if dataclasses.is_dataclass(QueueTicketDoc) else set(values)
-    return QueueTicketDoc(**{k: v for k, v in values.items() if k in names})
+    except Exception:  # noqa: BLE001 - an unknown zone falls back to the machine's
+        tz = None
+    return QueueTicketDoc(
+        hall_name=result.get("hall_name") or hall.get("name", ""), code=t["code"],
+        service_name=result.get("service_name", ""), domain_name=result.get("domain_name", ""),
+        waiting_ahead=int(result.get("waiting_ahead", 0)), estimated_wait_min=result.get("estimated_wait_min"),
+        issued_at=dt.datetime.fromtimestamp(t["issued_at"], tz), qr_url=queue_url(hall, t, base_url),
+        priority=t.get("priority", "normal"), lang=lang)
 
 
 def problem_of(exc: BaseException) -> str:
+    code = getattr(exc, "code", "")
+    if code in ("paper_out", "cover_open", "offline"):
+        return code
     text = f"{getattr(exc, 'code', '')} {getattr(exc, 'reason', '')} {exc}".lower()
     if "paper" in text:
         return "paper_out"
@@ -58,11 +57,11 @@ def problem_of(exc: BaseException) -> str:
     return "failed"
 
 
-def print_ticket(printer: Any, result: dict, hall: dict) -> str | None:
+def print_ticket(printer: Any, result: dict, hall: dict, lang: str = "zh") -> str | None:
     if printer is None:
         return "no_printer"
     try:
-        doc = ticket_doc(result, hall)
+        doc = ticket_doc(result, hall, lang)
         printer.print_ticket(doc)
     except Exception as exc:  # noqa: BLE001 - every printer problem becomes a screen message
         problem = problem_of(exc)

@@ -280,13 +280,14 @@ class TicketFlow(Flow):
     def print_result(self) -> None:
         assert self.result is not None
         self.go("printing", self.ctx.tr("ticket.printing"))
-        problem = print_ticket(self.ctx.device("printer"), self.result, self.ctx.hall)
+        problem = print_ticket(self.ctx.device("printer"), self.result, self.ctx.hall, self.ctx.lang)
         self.result["printed"] = problem is None
         self.result["print_problem"] = problem or ""
         if problem is not None:
             t = self.result["ticket"]
             self.ctx.unprinted.append({"code": t["code"], "day": t["day"], "problem": problem})
-            reason = self.ctx.tr("error.printer.paper_out" if problem == "paper_out" else "error.printer.unavailable")
+            reason = self.ctx.tr({"paper_out": "error.printer.paper_out", "cover_open": "error.printer.cover_open"}.get(
+                problem, "error.printer.unavailable"))
             self.go("done", self.ctx.tr("ticket.done.not_printed", reason=reason))
         else:
             self.go("done", self.ctx.tr("ticket.done.printed"))
