@@ -94,6 +94,7 @@ def build_app(services: UiServices, start_tab: str | None = None, speaker: Any =
         c_disabled = ListProperty([0.8, 0.8, 0.8, 1])
         c_warn = ListProperty([1, 0, 0, 1])
         c_warn_soft = ListProperty([1, 0.9, 0.85, 1])
+        c_footer = ListProperty([0.8, 0.85, 0.9, 1])
         hall_name = StringProperty("")
         lang_label = StringProperty("English")
         elder_label = StringProperty("")
@@ -191,6 +192,7 @@ def build_app(services: UiServices, start_tab: str | None = None, speaker: Any =
             for name in ("bg", "panel", "fg", "muted", "accent", "accent_fg", "button", "button_fg", "disabled", "warn"):
                 setattr(self, f"c_{name}", list(getattr(th, name)))
             self.c_warn_soft = [0.99, 0.91, 0.86, 1] if not elder else [0.25, 0.12, 0.05, 1]
+            self.c_footer = [0.84, 0.87, 0.92, 1] if not elder else [0.1, 0.1, 0.1, 1]
             self.t_home = self.tr("common.home")
             self.t_back = self.tr("common.back")
             self.lang_label = self.tr("common.lang")

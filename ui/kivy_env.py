@@ -51,6 +51,11 @@ def prepare(size: tuple[int, int] = PORTRAIT, kivy_home: str | None = None, full
     font = find_cjk_font()  # fail before a window opens
     from kivy.config import Config
 
+    if not log:
+        import logging
+
+        Config.set("kivy", "log_level", "warning")
+        logging.getLogger("kivy").setLevel(logging.WARNING)
     Config.set("graphics", "width", str(size[0]))
     Config.set("graphics", "height", str(size[1]))
     Config.set("graphics", "resizable", "1" if resizable else "0")

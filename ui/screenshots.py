@@ -112,10 +112,13 @@ def steps(app, hall) -> list[tuple[str, Callable[[], None]]]:
         ("progress", progress_entry),
         ("rate-level", rate_level),
         ("rate-reason", rate_reason),
-        ("pickup", pickup),
         ("closed", closed),
         ("error", reopen_then(bus_error)),
     ]
+    from kiosk.session import pickup_flow_factory
+
+    if pickup_flow_factory() is not None:
+        out.insert(-2, ("pickup", pickup))
     if app.session and app.session.ctx.device("idcard") is not None:
         out.insert(6, ("ticket-card-identified", ticket(("identify",), ("read_card",), ("choose_service", "yibao-reimburse"))))
     return out

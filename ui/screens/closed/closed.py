@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 from ...theme import Theme
-from ...widgets import button
-from ..home.home import HomeScreen
+from ..base import KioskScreen
+from ..home.home import render_home
 
 
-class ClosedScreen(HomeScreen):
+class ClosedScreen(KioskScreen):
     def update(self, view: dict, theme: Theme) -> None:
-        super().update(view, theme)
+        render_home(self, view, theme)
         self.ids.title.text = "[b]{}[/b]".format("24小时自助服务" if view["lang"] == "zh" else "24-hour self-service")
         self.ids.message.text = view["welcome"]
 

@@ -6,20 +6,25 @@ from ...widgets import button
 from ..base import KioskScreen
 
 
+def render_home(self: KioskScreen, view: dict, theme: Theme) -> None:
+    """Tiles, banner and status of the home and out-of-hours screens."""
+    self.ids.title.text = f"[b]{view['welcome']}[/b]"
+    self.ids.message.text = view.get("title", "")
+    self.ids.banner.text = view["banner"]
+    self.ids.status.text = view.get("offline_text", "")
+    body = self.ids.body
+    body.clear_widgets()
+    self.cols = self.tile_cols()
+    for t in view["tiles"]:
+        role = ("primary" if t["id"] == "ticket" else "normal") if t["enabled"] else "disabled"
+        tap = (lambda tid=t["id"]: self.app.start_flow(tid)) if t["enabled"] else None
+        body.add_widget(button(theme, t["label"], tap, f"tile:{t['id']}", role=role, sub=t["sub"], size=50,
+                               height=300 if self.portrait() else 220))
+
+
 class HomeScreen(KioskScreen):
     def update(self, view: dict, theme: Theme) -> None:
-        self.ids.title.text = f"[b]{view['welcome']}[/b]"
-        self.ids.message.text = view.get("title", "")
-        self.ids.banner.text = view["banner"]
-        self.ids.status.text = view.get("offline_text", "")
-        body = self.ids.body
-        body.clear_widgets()
-        self.cols = self.tile_cols()
-        for t in view["tiles"]:
-            role = ("primary" if t["id"] == "ticket" else "normal") if t["enabled"] else "disabled"
-            tap = (lambda tid=t["id"]: self.app.start_flow(tid)) if t["enabled"] else None
-            body.add_widget(button(theme, t["label"], tap, f"tile:{t['id']}", role=role, sub=t["sub"], size=50,
-                                   height=300 if self.portrait() else 220))
+        render_home(self, view, theme)
 
 
 SCREEN = HomeScreen
