@@ -81,6 +81,15 @@ def open_kiosk_devices(config: hallconfig.HallConfig, make_bus, kiosk_id: str | 
             continue
         try:
             devices[dev.kind] = open_device(dev, make_bus(f"{kiosk_id}-{dev.kind}"), config.hall_id)
+        except (AttributeError, TypeError) as exc:
+            # A device class that cannot publish its health on the bus yet (a bug in that class, not
+            # a device problem): use it without the bus rather than leave the kiosk without it.
+            log.warning("kiosk device %s: health not published on the bus (%s: %s)", dev.id, type(exc).__name__, exc)
+            try:
+                devices[dev.kind] = open_device(dev, None, config.hall_id)
+            except Exception as exc2:  # noqa: BLE001
+                log.warning("kiosk device %s unavailable: %s", dev.id, exc2)
+                devices[dev.kind] = None
         except Exception as exc:  # noqa: BLE001 - the kiosk shows the device as unavailable
             log.warning("kiosk device %s unavailable: %s", dev.id, exc)
             devices[dev.kind] = None
