@@ -1,0 +1,95 @@
+"""Personal data rules for the whole hall: masking for screens and logs, the salted identity token
+for the bus, and age bands.
+
+* ``mask_id``: first 4 + 10 asterisks + last 4 (``1101**********123X``).
+* ``mask_name``: the first character, then asterisks (``张**``).
+* ``identity_token``: HMAC-SHA256 hex of the normalised number under the hall's secret salt; the
+  salt comes from ``HALLKIT_IDENTITY_SALT`` or a 0600 file ``identity.salt`` in the hall's data_dir,
+  created with 32 random bytes on first use.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import os
+import secrets
+import threading
+from pathlib import Path
+
+SALT_ENV = "HALLKIT_IDENTITY_SALT"
+SALT_FILE = "identity.salt"
+AGE_BANDS = ("<18", "18-59", "60-69", "70+")
+
+_lock = threading.Lock()
+_data_dir: Path | None = None
+_cached: dict[str, bytes] = {}
+
+
+def mask_id(number: str) -> str:
+    number = (number or "").strip()
+    if len(number) < 8:
+        return "*" * len(number)
+    return number[:4] + "*" * 10 + number[-4:]
+
+
+def mask_name(name: str) -> str:
+    name = (name or "").strip()
+    return name[:1] + "*" * max(1, len(name) - 1) if name else ""
+
+
+def configure(data_dir: str | os.PathLike[str]) -> None:
+    """Tell this process where the hall keeps its data (the salt file lives there)."""
+    global _data_dir
+    with _lock:
+        _data_dir = Path(data_dir)
+
+
+def hall_salt(data_dir: str | os.PathLike[str] | None = None) -> bytes:
+    """The hall's identity salt: the environment's, else the data_dir file (created 0600 on first use)."""
+    env = os.environ.get(SALT_ENV)
+    if env:
+        return env.encode("utf-8")
+    folder = Path(data_dir) if data_dir is not None else (_data_dir or Path(os.environ.get("HALLKIT_DATA_DIR", "var")))
+    path = folder / SALT_FILE
+    key = str(path.resolve())
+    with _lock:
+        if key in _cached:
+            return _cached[key]
+        folder.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            salt = path.read_bytes().strip()
+            if len(salt) < 16:
+                raise ValueError(f"{path}: identity salt is too short (delete it to create a new one)") from None
+        else:
+            salt = secrets.token_hex(32).encode("ascii")
+            with os.fdopen(fd, "wb") as f:
+                f.write(salt)
+        _cached[key] = salt
+        return salt
+
+
+def identity_token(id_number: str, salt: bytes | str | None = None) -> str:
+    """The salted HMAC-SHA256 hex token that stands for a person on the bus."""
+    if salt is None:
+        salt = hall_salt()
+    elif isinstance(salt, str):
+        salt = salt.encode("utf-8")
+    return hmac.new(salt, (id_number or "").strip().upper().encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def age_years(birth: dt.date, today: dt.date | None = None) -> int:
+    today = today or dt.date.today()
+    return today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))
+
+
+def age_band(age: int) -> str:
+    if age < 18:
+        return "<18"
+    if age < 60:
+        return "18-59"
+    if age < 70:
+        return "60-69"
+    return "70+"

@@ -1,0 +1,463 @@
+"""Second-generation resident ID card reader, SAM protocol (GA 467 style): frames, codec, driver
+and the card text layouts (PROTOCOLS.md section 1).
+
+Frames in both directions::
+
+    AA AA AA 96 69 | LEN_HI LEN_LO | body... | CHK
+
+``LEN`` counts every byte after itself (CHK included); ``CHK`` is the XOR of the LEN bytes and the
+body. A host body is ``CMD PARA DATA...``; a reader body is ``SW1 SW2 SW3 DATA...``.
+
+:class:`IdCardCodec` turns a byte stream in any chunking into frames, skipping line noise and
+raising :class:`~drivers.errors.ProtocolError` (and nothing else) for a broken frame, after which
+it carries on with the bytes that follow: one bad frame never costs the next good one.
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import logging
+import time
+from typing import Any
+
+from .errors import DeviceReported, ProtocolError, ReplyTimeout
+
+log = logging.getLogger(__name__)
+
+PREAMBLE = b"\xAA\xAA\xAA\x96\x69"
+MIN_LEN = 3  # CMD PARA CHK
+MAX_LEN = 0x1000  # text + photo + fingerprint is 2321 bytes; anything longer is noise
+
+# commands (CMD, PARA)
+RESET_SAM = (0x10, 0xFF)
+SAM_STATUS = (0x11, 0xFF)
+SAM_ID = (0x12, 0xFF)
+FIND_CARD = (0x20, 0x01)
+SELECT_CARD = (0x20, 0x02)
+READ_TEXT_PHOTO = (0x30, 0x01)
+READ_NEW_ADDRESS = (0x30, 0x03)
+READ_TEXT_PHOTO_FP = (0x30, 0x10)
+
+# SW3 status values
+OK = 0x90
+FIND_OK = 0x9F
+NO_CARD = 0x80
+SELECT_FAILED = 0x81
+READ_FAILED = 0x41
+STATUS_TEXT = {
+    0x90: "success",
+    0x9F: "find card success",
+    0x10: "checksum error in host frame",
+    0x11: "length error in host frame",
+    0x21: "bad command or parameter",
+    0x23: "unrecognised error (0x23)",
+    0x24: "unrecognised error (0x24)",
+    0x31: "card failed to authenticate the reader",
+    0x32: "reader failed to authenticate the card",
+    0x33: "information verification error",
+    0x40: "wrong card type",
+    0x41: "card read failed",
+    0x47: "get-random failed",
+    0x60: "SAM self-test failed",
+    0x66: "SAM not authorised",
+    0x80: "find card failed (no card)",
+    0x81: "select card failed",
+    0x91: "no content for this item",
+}
+# statuses worth another find/select/read round: the card moved, the RF link hiccuped,
+# or our frame got damaged on the line
+TRANSIENT = frozenset({0x10, 0x11, 0x23, 0x24, 0x33, 0x41, 0x47, 0x81})
+
+
+def shown(raw: bytes) -> bytes:
+    """What of a frame may go into an error message: short frames whole, long ones (card text)
+    only their header, so no personal data reaches a log."""
+    return bytes(raw) if len(raw) <= 32 else bytes(raw[:14])
+
+
+def checksum(length_and_body: bytes) -> int:
+    x = 0
+    for b in length_and_body:
+        x ^= b
+    return x
+
+
+def encode_frame(body: bytes) -> bytes:
+    """A whole frame around ``body`` (host ``CMD PARA DATA`` or reader ``SW1 SW2 SW3 DATA``)."""
+    n = len(body) + 1
+    if n > MAX_LEN:
+        raise ValueError(f"frame body of {len(body)} bytes is too long")
+    head = n.to_bytes(2, "big") + body
+    return PREAMBLE + head + bytes([checksum(head)])
+
+
+def request(cmd: int, para: int, data: bytes = b"") -> bytes:
+    return encode_frame(bytes([cmd, para]) + data)
+
+
+def reply(sw3: int, data: bytes = b"", sw1: int = 0x00, sw2: int = 0x00) -> bytes:
+    return encode_frame(bytes([sw1, sw2, sw3]) + data)
+
+
+@dataclasses.dataclass(frozen=True)
+class Frame:
+    """One checked frame; ``body`` is everything between LEN and CHK."""
+
+    body: bytes
+
+    # host view
+    @property
+    def cmd(self) -> int:
+        return self.body[0]
+
+    @property
+    def para(self) -> int:
+        return self.body[1] if len(self.body) > 1 else -1
+
+    @property
+    def request_data(self) -> bytes:
+        return self.body[2:]
+
+    # reader view
+    @property
+    def sw3(self) -> int:
+        if len(self.body) < 3:
+            raise ProtocolError("reader frame shorter than SW1 SW2 SW3", self.encode())
+        return self.body[2]
+
+    @property
+    def data(self) -> bytes:
+        return self.body[3:]
+
+    def encode(self) -> bytes:
+        return encode_frame(self.body)
+
+
+class IdCardCodec:
+    """Stream framer. ``feed(bytes) -> [Frame, ...]``; a broken frame raises ProtocolError once its
+    bytes are consumed, and the rest stays buffered: call ``feed(b"")`` to carry on."""
+
+    def __init__(self) -> None:
+        self.buffer = bytearray()
+        self.skipped = 0  # noise bytes dropped while looking for a preamble
+
+    def reset(self) -> None:
+        self.buffer.clear()
+
+    def feed(self, data: bytes) -> list[Frame]:
+        self.buffer += data
+        frames: list[Frame] = []
+        while True:
+            start = self.buffer.find(PREAMBLE)
+            if start < 0:
+                # keep a possible preamble prefix at the end, drop the rest
+                keep = 0
+                for k in range(min(len(PREAMBLE) - 1, len(self.buffer)), 0, -1):
+                    if self.buffer.endswith(PREAMBLE[:k]):
+                        keep = k
+                        break
+                self.skipped += len(self.buffer) - keep
+                del self.buffer[: len(self.buffer) - keep]
+                return frames
+            if start:
+                self.skipped += start
+                del self.buffer[:start]
+            if len(self.buffer) < 7:
+                return frames
+            n = int.from_bytes(self.buffer[5:7], "big")
+            if n < MIN_LEN or n > MAX_LEN:
+                bad = bytes(self.buffer[:7])
+                del self.buffer[:len(PREAMBLE)]
+                self._raise(frames, ProtocolError(f"ID card frame length {n} out of range {MIN_LEN}..{MAX_LEN}", bad))
+            end = 7 + n
+            if len(self.buffer) < end:
+                # incomplete; but if a complete valid frame starts later, this one was cut short
+                later = self._later_valid_frame()
+                if later is None:
+                    return frames
+                bad = bytes(self.buffer[:later])
+                del self.buffer[:later]
+                self._raise(frames, ProtocolError("ID card frame cut short (a new frame began inside it)", shown(bad)))
+            raw = bytes(self.buffer[:end])
+            if checksum(raw[5:-1]) != raw[-1]:
+                del self.buffer[:len(PREAMBLE)]  # the length may be the damaged byte: resync just past the preamble
+                self._raise(frames, ProtocolError(
+                    f"ID card frame checksum {raw[-1]:02X}, computed {checksum(raw[5:-1]):02X}", shown(raw)))
+            del self.buffer[:end]
+            frames.append(Frame(raw[7:-1]))
+
+    def _later_valid_frame(self) -> int | None:
+        pos = 1
+        while True:
+            pos = self.buffer.find(PREAMBLE, pos)
+            if pos < 0 or len(self.buffer) < pos + 7:
+                return None
+            n = int.from_bytes(self.buffer[pos + 5:pos + 7], "big")
+            end = pos + 7 + n
+            if MIN_LEN <= n <= MAX_LEN and end <= len(self.buffer) and \
+                    checksum(self.buffer[pos + 5:end - 1]) == self.buffer[end - 1]:
+                return pos
+            pos += 1
+
+    def _raise(self, frames: list[Frame], err: ProtocolError) -> None:
+        # good frames decoded before the broken one travel with the error
+        err.frames = list(frames)  # type: ignore[attr-defined]
+        raise err
+
+
+def decode_all(codec: IdCardCodec, data: bytes) -> tuple[list[Frame], list[ProtocolError]]:
+    """Feed ``data`` and drain the codec: every good frame and every error, in order."""
+    frames: list[Frame] = []
+    errors: list[ProtocolError] = []
+    chunk = data
+    while True:
+        try:
+            frames += codec.feed(chunk)
+            return frames, errors
+        except ProtocolError as exc:
+            frames += getattr(exc, "frames", [])
+            errors.append(exc)
+            chunk = b""
+
+
+# ---------------------------------------------------------------------------------- card records
+NATIONS = ("汉", "蒙古", "回", "藏", "维吾尔", "苗", "彝", "壮", "布依", "朝鲜", "满", "侗", "瑶", "白", "土家",
+           "哈尼", "哈萨克", "傣", "黎", "傈僳", "佤", "畲", "高山", "拉祜", "水", "东乡", "纳西", "景颇", "柯尔克孜",
+           "土", "达斡尔", "仫佬", "羌", "布朗", "撒拉", "毛南", "仡佬", "锡伯", "阿昌", "普米", "塔吉克", "怒",
+           "乌孜别克", "俄罗斯", "鄂温克", "德昂", "保安", "裕固", "京", "塔塔尔", "独龙", "鄂伦春", "赫哲", "门巴",
+           "珞巴", "基诺")
+NATION_CODES = {f"{i + 1:02d}": n + "族" for i, n in enumerate(NATIONS)} | {"97": "其他", "98": "外国血统中国籍人士"}
+SEX_CODES = {"1": "male", "2": "female", "0": "unknown", "9": "unspecified"}
+SEX_ZH = {"male": "男", "female": "女", "unknown": "未知", "unspecified": "未说明"}
+CARD_TYPES = ("resident", "J", "I")
+LONG_TERM = "长期"
+ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+ID_CHECK = "10X98765432"
+
+# (name, byte offset, byte length) per layout
+RESIDENT_FIELDS = (("name", 0, 30), ("sex", 30, 2), ("nation", 32, 4), ("birth", 36, 16), ("address", 52, 70),
+                   ("id_number", 122, 36), ("issuer", 158, 30), ("valid_from", 188, 16), ("valid_to", 204, 16))
+J_FIELDS = RESIDENT_FIELDS + (("pass_number", 220, 18), ("issue_count", 238, 4))
+I_FIELDS = (("name_en", 0, 120), ("sex", 120, 2), ("id_number", 122, 30), ("nation", 152, 6), ("name", 158, 30),
+            ("valid_from", 188, 16), ("valid_to", 204, 16), ("birth", 220, 16), ("version", 236, 4),
+            ("issuer", 240, 8))
+TYPE_FLAG_OFFSET = 248
+
+
+def id_check_digit(first17: str) -> str:
+    """The GB 11643 (ISO 7064 MOD 11-2) check character of the first 17 digits."""
+    if len(first17) != 17 or not first17.isdigit():
+        raise ValueError("need the first 17 digits of an ID number")
+    return ID_CHECK[sum(int(d) * w for d, w in zip(first17, ID_WEIGHTS)) % 11]
+
+
+def id_checksum_ok(number: str) -> bool:
+    number = number.strip().upper()
+    return len(number) == 18 and number[:17].isdigit() and id_check_digit(number[:17]) == number[17]
+
+
+@dataclasses.dataclass(frozen=True)
+class Card:
+    """One card's text. ``valid_to`` is None for 长期 (no expiry). ``checksum_ok`` tells whether the
+    number's MOD 11-2 check character is right; it is None for the 15-character permanent residence
+    number of 'I' cards issued before December 2023, whose check rule is not public."""
+
+    card_type: str  # resident | J | I
+    name: str
+    sex: str  # male | female | unknown | unspecified
+    nation: str  # 汉族 ...; nationality code (e.g. USA) on an 'I' card; "" on a 'J' card
+    birth: dt.date
+    address: str
+    id_number: str
+    issuer: str
+    valid_from: dt.date
+    valid_to: dt.date | None
+    checksum_ok: bool | None
+    name_en: str = ""  # 'I' cards
+    pass_number: str = ""  # 'J' cards: 港澳台居民 pass number
+    issue_count: int | None = None  # 'J' cards
+
+    @property
+    def masked_id(self) -> str:
+        from devices.identity import mask_id  # one masking rule for the whole project
+
+        return mask_id(self.id_number)
+
+    def __repr__(self) -> str:  # never a full number or name in a log line or traceback
+        return f"Card({self.card_type}, {self.masked_id}, valid_to={self.valid_to})"
+
+    __str__ = __repr__
+
+    def public(self, reveal: bool = False) -> dict[str, Any]:
+        from devices.identity import mask_name
+
+        return {"card_type": self.card_type, "id_masked": self.masked_id,
+                "name": self.name if reveal else mask_name(self.name), "sex": self.sex, "nation": self.nation,
+                "birth": self.birth.isoformat(), "valid_from": self.valid_from.isoformat(),
+                "valid_to": self.valid_to.isoformat() if self.valid_to else None, "checksum_ok": self.checksum_ok,
+                **({"id_number": self.id_number, "address": self.address, "issuer": self.issuer} if reveal else {})}
+
+
+def _field(text: bytes, off: int, size: int) -> str:
+    try:
+        return text[off:off + size].decode("utf-16-le").rstrip(" \x00")
+    except UnicodeDecodeError:
+        raise ProtocolError(f"card text at byte {off} is not UCS-2") from None
+
+
+def _date(value: str, what: str, allow_long: bool = False) -> dt.date | None:
+    if allow_long and value.strip() in (LONG_TERM, ""):
+        return None
+    try:
+        return dt.datetime.strptime(value.strip(), "%Y%m%d").date()
+    except ValueError:
+        raise ProtocolError(f"card {what} is not a YYYYMMDD date") from None
+
+
+def card_type_of(text: bytes) -> str:
+    flag = _field(text, TYPE_FLAG_OFFSET, 2)
+    return flag if flag in ("J", "I") else "resident"
+
+
+def parse_text(text: bytes) -> Card:
+    """The 256-byte UCS-2LE text block -> Card (resident, 'J' or 'I' layout)."""
+    if len(text) != 256:
+        raise ProtocolError(f"card text block is {len(text)} bytes, expected 256")
+    kind = card_type_of(text)
+    layout = {"resident": RESIDENT_FIELDS, "J": J_FIELDS, "I": I_FIELDS}[kind]
+    f = {name: _field(text, off, size) for name, off, size in layout}
+    number = f["id_number"].upper()
+    if kind == "I":
+        nation = f["nation"]
+        checksum_ok = id_checksum_ok(number) if len(number) == 18 else None
+    else:
+        nation = NATION_CODES.get(f["nation"], f["nation"]) if f["nation"] else ""
+        checksum_ok = id_checksum_ok(number)
+    count = f.get("issue_count", "")
+    return Card(card_type=kind, name=f["name"], sex=SEX_CODES.get(f["sex"], "unknown"), nation=nation,
+                birth=_date(f["birth"], "birth date"), address=f.get("address", ""), id_number=number,
+                issuer=f["issuer"], valid_from=_date(f["valid_from"], "valid-from date"),
+                valid_to=_date(f["valid_to"], "valid-to date", allow_long=True), checksum_ok=checksum_ok,
+                name_en=f.get("name_en", ""), pass_number=f.get("pass_number", ""),
+                issue_count=int(count) if count.isdigit() else None)
+
+
+def encode_text(card: Card) -> bytes:
+    """The inverse of parse_text (for simulators and fixtures)."""
+    text = bytearray(" ".encode("utf-16-le") * 128)
+    sex = {v: k for k, v in SEX_CODES.items()}.get(card.sex, "0")
+    if card.card_type == "I":
+        layout, values = I_FIELDS, {"nation": card.nation, "name_en": card.name_en, "version": "01"}
+    else:
+        layout = J_FIELDS if card.card_type == "J" else RESIDENT_FIELDS
+        codes = {v: k for k, v in NATION_CODES.items()}
+        values = {"nation": codes.get(card.nation, card.nation), "address": card.address,
+                  "pass_number": card.pass_number, "issue_count": f"{card.issue_count or 0:02d}"}
+    values |= {"name": card.name, "sex": sex, "birth": card.birth.strftime("%Y%m%d"), "id_number": card.id_number,
+               "issuer": card.issuer, "valid_from": card.valid_from.strftime("%Y%m%d"),
+               "valid_to": card.valid_to.strftime("%Y%m%d") if card.valid_to else LONG_TERM}
+    for name, off, size in layout:
+        raw = values.get(name, "").encode("utf-16-le")
+        if len(raw) > size:
+            raise ValueError(f"card field {name} is longer than {size // 2} characters")
+        text[off:off + len(raw)] = raw
+    if card.card_type in ("J", "I"):
+        text[TYPE_FLAG_OFFSET:TYPE_FLAG_OFFSET + 2] = card.card_type.encode("utf-16-le")
+    return bytes(text)
+
+
+def split_read_reply(data: bytes, with_fingerprint: bool = False) -> bytes:
+    """The text block of a ``30 01`` / ``30 10`` reply's data; the photo (and fingerprint) is dropped."""
+    heads = 6 if with_fingerprint else 4
+    if len(data) < heads:
+        raise ProtocolError("read reply shorter than its length fields", data)
+    text_len = int.from_bytes(data[0:2], "big")
+    photo_len = int.from_bytes(data[2:4], "big")
+    fp_len = int.from_bytes(data[4:6], "big") if with_fingerprint else 0
+    if len(data) != heads + text_len + photo_len + fp_len:
+        raise ProtocolError(f"read reply holds {len(data) - heads} bytes, its lengths say "
+                            f"{text_len}+{photo_len}+{fp_len}", data[:heads])
+    return bytes(data[heads:heads + text_len])
+
+
+# ---------------------------------------------------------------------------------- driver
+class IdCardDriver:
+    """Find, select and read cards through a SAM module on an open serial port."""
+
+    def __init__(self, port: Any, reply_timeout_s: float = 1.0, retries: int = 2) -> None:
+        self.port = port
+        self.codec = IdCardCodec()
+        self.reply_timeout_s = reply_timeout_s
+        self.retries = retries
+
+    def close(self) -> None:
+        self.port.close()
+
+    def exchange(self, cmd: int, para: int, data: bytes = b"", timeout_s: float | None = None) -> Frame:
+        """Send one command, return the reader's frame (any status); ReplyTimeout / ProtocolError."""
+        sent = request(cmd, para, data)
+        self.codec.reset()
+        try:
+            self.port.reset_input_buffer()  # a late reply to an earlier command must not answer this one
+        except (AttributeError, NotImplementedError):
+            pass
+        self.port.write(sent)
+        received = bytearray()
+        deadline = time.monotonic() + (timeout_s if timeout_s is not None else self.reply_timeout_s)
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise ReplyTimeout(f"ID card reader: no complete reply to {cmd:02X} {para:02X}", sent, shown(received))
+            self.port.timeout = min(left, 0.1)
+            chunk = self.port.read(max(1, self.port.in_waiting))
+            if not chunk:
+                continue
+            received += chunk
+            frames = self.codec.feed(chunk)  # ProtocolError propagates: the caller decides to retry
+            if frames:
+                return frames[0]
+
+    def command(self, cmd: int, para: int, data: bytes = b"", accept: tuple[int, ...] = (OK,),
+                timeout_s: float | None = None) -> Frame:
+        frame = self.exchange(cmd, para, data, timeout_s)
+        if frame.sw3 not in accept:
+            raise DeviceReported(frame.sw3, STATUS_TEXT.get(frame.sw3, "unknown status"))
+        return frame
+
+    def sam_status(self) -> None:
+        self.command(*SAM_STATUS)
+
+    def sam_id(self) -> bytes:
+        return self.command(*SAM_ID).data
+
+    def find(self) -> bool:
+        """True if a card lies on the reader (0x9F), False if not (0x80)."""
+        return self.command(*FIND_CARD, accept=(FIND_OK, NO_CARD)).sw3 == FIND_OK
+
+    def select(self) -> bytes:
+        return self.command(*SELECT_CARD).data
+
+    def read_text(self) -> bytes:
+        """Read text and photo; the photo bytes are dropped here and never leave the driver."""
+        frame = self.command(*READ_TEXT_PHOTO, timeout_s=max(self.reply_timeout_s, 2.0))
+        return split_read_reply(frame.data)
+
+    def read_card(self) -> Card:
+        """find -> select -> read, again from find after a transient failure (``retries`` times).
+        Raises DeviceReported(0x80) if no card is there."""
+        last: Exception | None = None
+        for attempt in range(self.retries + 1):
+            try:
+                if not self.find():
+                    raise DeviceReported(NO_CARD, STATUS_TEXT[NO_CARD])
+                self.select()
+                return parse_text(self.read_text())
+            except DeviceReported as exc:
+                if exc.code not in TRANSIENT:
+                    raise
+                last = exc
+            except (ProtocolError, ReplyTimeout) as exc:
+                last = exc
+            log.info("ID card read attempt %d failed: %s", attempt + 1, last)
+        assert last is not None
+        raise last
