@@ -66,7 +66,7 @@ class RateFlow(Flow):
                 self.go("entry", self.ctx.tr("rate.not_found", ticket=code))
             return
         t = out["ticket"]
-        if t["state"] not in ("done", "serving"):
+        if t["state"] not in ("finished", "done", "serving"):
             self.go("entry", self.ctx.tr("rate.not_finished", ticket=code))
             return
         self.ticket = t
