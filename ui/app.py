@@ -42,6 +42,12 @@ class UiServices:
     def __init__(self, config: HallConfig, make_bus: Callable[[str], Any], devices: dict[str, Any] | None,
                  tabs: Iterable[str], kiosk_id: str | None = None) -> None:
         self.config = config
+        try:  # the identity salt lives in the hall's data_dir (or $HALLKIT_IDENTITY_SALT), shared with the controller
+            from devices import identity
+
+            identity.configure(config.data_dir)
+        except ImportError:
+            pass
         self.tabs = tuple(t for t in TABS if t in set(tabs))
         self.kiosk_id = kiosk_id or (config.kiosks[0].id if config.kiosks else "kiosk-1")
         self.devices = dict(devices or {})

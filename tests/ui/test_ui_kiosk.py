@@ -125,22 +125,69 @@ def test_inactivity_returns_home_and_clears_the_flow(ui):
     assert flow.finished and flow.code_typed == ""
 
 
-def test_id_card_ticket_prints(ui):
-    if ui.devices.get("idcard") is None or ui.devices.get("printer") is None:
-        pytest.skip("the ID card reader or printer device layer is not installed")
+def test_id_card_ticket_for_a_citizen_over_60_prints(ui, tmp_path):
+    """Tap through 刷证取号 with card 0 of the simulator's deck (born 1948): elderly green channel."""
+    reader, printer = ui.devices.get("idcard"), ui.devices.get("printer")
+    if reader is None or printer is None:
+        pytest.skip("the ID card reader or printer device is not available")
+    card_sim = reader.driver.port.simulator  # scripting the simulator: the citizen's hand
+    paper = printer.printer.link.port.simulator
+    printed_before = len(paper.pages)
+    card_sim.remove()
     go_home(ui)
     ui.tap("tile:identify")
     ui.tap("identify:card")
+    ui.wait(lambda: "请将身份证放在感应区" in labels_text(ui), what="waiting for the card")
+    card_sim.insert(0)
     ui.wait(lambda: ui.app.session.flow.identity is not None, what="card read")
+    flow = ui.app.session.flow
+    assert flow.identity.masked_id == "1101**********103X" and flow.identity.age >= 60
+    ui.wait(lambda: "1101**********103X" in labels_text(ui), what="masked ID on screen")
+    assert "110101" not in labels_text(ui)  # never the full number on screen
     ui.tap("domain:yibao")
     ui.tap("service:yibao-reimburse")
-    ui.wait(lambda: ui.screen == "ticket" and ui.app.session.flow.state == "priority", what="priority screen")
-    ui.tap("priority:normal" if not ui.app.session.flow._elderly() else "priority:elderly")
+    ui.wait(lambda: "已根据身份证为您开通老年人绿色通道" in labels_text(ui), what="elderly green channel offered")
+    ui.tap("priority:elderly")
     ui.wait(lambda: "取号成功" in labels_text(ui), timeout=15, what="done screen")
-    view = ui.app.session.flow.view()["ticket"]
-    assert view["printed"], view
+    view = flow.view()["ticket"]
+    assert view["printed"] and view["green"], view
+    text = labels_text(ui)
+    assert view["code"] in text and "绿色通道" in text and "请取走号票" in text
     t = ui.controller.engine.ticket(view["code"])
-    assert t.identity_token and len(t.identity_token) == 64
+    assert t.priority == "elderly" and t.identity_token and len(t.identity_token) == 64
+    # the printed ticket: parsed page and its rendered PNG, whose QR decodes to the queue URL
+    page = paper.wait_pages(printed_before + 1)[-1]
+    assert view["code"] in page.text and "医疗费用报销" in page.text
+    from simulators.printer_render import save_png
+
+    png = save_png(page, tmp_path / "ticket.png", paper.width_dots)
+    import cv2
+
+    from devices.scanner.decode import decode_image
+
+    codes = [c.text for c in decode_image(cv2.imread(str(png)))]
+    assert codes == [page.qr_codes[0].data] and codes[0].endswith(f"/{t.day}/{view['code']}")
+    card_sim.remove()
+    ui.tap("done")
+    ui.wait(lambda: ui.screen == "home", what="home")
+    assert flow.identity is None and flow.result is None
+
+
+def test_reader_unplugged_offers_other_ways(ui):
+    reader = ui.devices.get("idcard")
+    if reader is None:
+        pytest.skip("no ID card reader")
+    go_home(ui)
+    ui.app.session.ctx.devices["idcard"] = None  # as if unplugged before the kiosk started
+    try:
+        ui.tap("tile:identify")
+        ui.wait(lambda: ui.app.session.flow is not None and ui.app.session.flow.state == "identify", what="identify")
+        assert "identify:card" not in ui.actions()
+        ui.tap("identify:skip")
+        ui.wait(lambda: ui.app.session.flow.state == "domain", what="domain without identity")
+    finally:
+        ui.app.session.ctx.devices["idcard"] = reader
+    go_home(ui)
 
 
 def test_staff_tabs_call_and_display(ui):
