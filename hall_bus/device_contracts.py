@@ -2,7 +2,7 @@
 
 Both sides import this module, so the requester and the server agree on one contract.
 
-* ``pad.evaluate`` is served by the window host on ``device/<pad_id>/request/evaluate``. The host
+* ``pad.evaluate`` is served by the window host on ``device/<pad_id>/request/pad.evaluate``. The host
   answers at once (``accepted``); the citizen's press, or the timeout, arrives later as the device
   event ``device/<pad_id>/event/evaluation`` of type ``pad.evaluation``. Level 1 is 非常满意 and 5 is
   非常不满意 (the national 好差评 scale); the two bad levels carry a reason.

@@ -1,0 +1,21 @@
+"""The caller keypad (呼叫器) of a window as a device."""
+from __future__ import annotations
+
+from drivers.caller import CallerDriver, KeyPress
+
+from .factory import register_kind
+from .halldev import HallFrameDeviceBase
+
+
+class CallerKeypad(HallFrameDeviceBase):
+    kind = "caller"
+    driver_class = CallerDriver
+
+    def show_text(self, text: str) -> None:
+        self.guard(self.driver.show_text, text)
+
+    def poll(self, wait_s: float = 0.0) -> list[KeyPress]:
+        return self.guard(self.driver.poll, wait_s)
+
+
+register_kind("caller", CallerKeypad)

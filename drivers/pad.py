@@ -1,0 +1,59 @@
+"""Evaluation pad (评价器) commands and events over :class:`drivers.hallframe.HallLink`."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from . import hallframe as hf
+from .errors import ProtocolError
+
+LEVEL_NAMES = {1: "非常满意", 2: "满意", 3: "基本满意", 4: "不满意", 5: "非常不满意"}
+REASONS = {1: "attitude", 2: "efficiency", 3: "process", 4: "result", 5: "other"}
+REASON_CODES = {v: k for k, v in REASONS.items()}
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    seq: int
+    ticket: str
+    level: int | None  # 1..5, None on timeout
+    reason: str | None
+
+    @property
+    def timed_out(self) -> bool:
+        return self.level is None
+
+
+def parse_event(frame: hf.Frame) -> Evaluation:
+    d = frame.data
+    if frame.cmd == hf.EV_EVAL_RESULT and len(d) == 9:
+        level, reason = d[7], d[8]
+        if level not in LEVEL_NAMES or (reason and reason not in REASONS):
+            raise ProtocolError(f"evaluation level {level} / reason {reason} out of range", frame.encode())
+        if level >= 4 and not reason:
+            raise ProtocolError("a bad evaluation without a reason", frame.encode())
+        return Evaluation(d[0], d[1:7].decode("ascii").strip(), level, REASONS.get(reason))
+    if frame.cmd == hf.EV_EVAL_TIMEOUT and len(d) == 7:
+        return Evaluation(d[0], d[1:7].decode("ascii").strip(), None, None)
+    raise ProtocolError(f"not a pad event (CMD {frame.cmd:02X}, {len(d)} data bytes)", frame.encode())
+
+
+class PadDriver:
+    def __init__(self, link: hf.HallLink) -> None:
+        self.link = link
+
+    def heartbeat(self) -> bytes:
+        return self.link.request(hf.HEARTBEAT)
+
+    def show_info(self, window: int, staff_no: str, staff_name: str) -> None:
+        name = hf.gb2312(staff_name, 16)
+        self.link.request(hf.PAD_SHOW_INFO, bytes([window & 0xFF]) + staff_no.encode("ascii")[:8].ljust(8, b" ")
+                          + bytes([len(name)]) + name)
+
+    def request_evaluation(self, ticket: str, timeout_s: int) -> None:
+        self.link.request(hf.PAD_REQUEST_EVAL, hf.ticket_field(ticket) + bytes([max(5, min(timeout_s, 255))]))
+
+    def cancel(self) -> None:
+        self.link.request(hf.PAD_CANCEL_EVAL)
+
+    def poll(self, wait_s: float = 0.0) -> list[Evaluation]:
+        return [parse_event(f) for f in self.link.poll(wait_s) if f.cmd in (hf.EV_EVAL_RESULT, hf.EV_EVAL_TIMEOUT)]

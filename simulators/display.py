@@ -1,0 +1,39 @@
+"""Window LED display (窗口屏) simulator, kind ``display``: ``sim.lines`` is what it shows."""
+from __future__ import annotations
+
+from drivers import hallframe as hf
+
+from . import registry
+from .halldev import HallFrameDevice
+
+
+class DisplaySimulator(HallFrameDevice):
+    kind = "display"
+
+    def __init__(self, query: dict[str, str] | None = None) -> None:
+        super().__init__(query)
+        self.rows = int(self.query.get("rows", 2))
+        self.lines = [""] * self.rows
+        self.brightness = 8
+
+    def command(self, cmd: int, data: bytes) -> tuple[int, bytes]:
+        if cmd == hf.DISPLAY_SHOW_LINE:
+            if len(data) < 3 or data[0] >= self.rows or data[1] > 2 or data[2] > 1:
+                return 0x03, b""
+            try:
+                self.lines[data[0]] = data[3:].decode("gb2312")
+            except UnicodeDecodeError:
+                return 0x03, b""
+            return 0, b""
+        if cmd == hf.DISPLAY_CLEAR:
+            self.lines = [""] * self.rows
+            return 0, b""
+        if cmd == hf.DISPLAY_BRIGHTNESS:
+            if len(data) != 1 or data[0] > 15:
+                return 0x03, b""
+            self.brightness = data[0]
+            return 0, b""
+        return 0x02, b""
+
+
+registry.register("display", DisplaySimulator)
