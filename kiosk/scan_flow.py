@@ -52,6 +52,9 @@ class ScanFlow(Flow):
             self.finish()
             return
         n = (replace if replace is not None else len(self.pages)) + 1
+        self._cancel.clear()
+        if hasattr(scanner, "should_stop"):
+            scanner.should_stop = lambda: self.cancelled
         self.go("capturing", self.ctx.tr("scan.capturing", n=n))
         try:
             page = scanner.capture_page(15.0)

@@ -153,6 +153,8 @@ class TicketFlow(Flow):
             self.go("identify", self.ctx.tr("ticket.scanner_unavailable"))
             return
         self._cancel.clear()
+        if hasattr(scanner, "should_stop"):
+            scanner.should_stop = lambda: self.cancelled
         self.go("scanning_qr", self.ctx.tr("ticket.scanning_qr"))
         try:
             payload = scanner.read_code(self.ctx.card_wait_s)

@@ -50,7 +50,9 @@ class UiServices:
             pass
         self.tabs = tuple(t for t in TABS if t in set(tabs))
         self.kiosk_id = kiosk_id or (config.kiosks[0].id if config.kiosks else "kiosk-1")
-        self.devices = dict(devices or {})
+        from kiosk.scanning import kiosk_devices
+
+        self.devices = kiosk_devices(dict(devices or {}), config.data_dir)
         self.kiosk_bus = make_bus(self.kiosk_id) if "kiosk" in self.tabs else None
         self.display_bus = make_bus("display") if "display" in self.tabs else None
         first_window = config.windows[0].number if config.windows else 1
