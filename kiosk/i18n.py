@@ -115,7 +115,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "scan.unavailable": ("高拍仪暂不可用，请到窗口提交纸质材料", "The document camera is unavailable; please hand in paper copies at the window"),
     "scan.saving": ("正在保存……", "Saving..."),
     "scan.done": ("已扫描 {n} 页，材料编号 {ref}", "{n} pages scanned, reference {ref}"),
-    "scan.pages": ("已扫描 {n} 页", "{n} pages so far"),
+    "scan.pages": ("已扫描 {n} 页", "Pages scanned: {n}"),
     # progress flow
     "progress.title": ("办件进度查询", "Case progress"),
     "progress.prompt": ("请选择查询方式", "How would you like to look it up?"),

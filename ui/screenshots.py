@@ -72,6 +72,12 @@ def steps(app, hall) -> list[tuple[str, Callable[[], None]]]:
         s.home()
         s.start("scan")
 
+    def scan_preview():
+        s.home()
+        f = s.start("scan")
+        if f.state == "intro":
+            f.start()
+
     def progress_entry():
         s.home()
         f = s.start("progress")
@@ -109,6 +115,7 @@ def steps(app, hall) -> list[tuple[str, Callable[[], None]]]:
         ("ticket-appointment-found", ticket(("appointment",), *[("type_char", c) for c in "YY20261123"], ("lookup_appointment",))),
         ("ticket-done", ticket(("ticket",), ("choose_service", "shebao-card"), ("choose_priority", "normal"))),
         ("scan", scan_intro),
+        ("scan-preview", scan_preview),
         ("progress", progress_entry),
         ("rate-level", rate_level),
         ("rate-reason", rate_reason),
@@ -119,8 +126,16 @@ def steps(app, hall) -> list[tuple[str, Callable[[], None]]]:
 
     if pickup_flow_factory() is not None:
         out.insert(-2, ("pickup", pickup))
-    if app.session and app.session.ctx.device("idcard") is not None:
-        out.insert(6, ("ticket-card-identified", ticket(("identify",), ("read_card",), ("choose_service", "yibao-reimburse"))))
+    reader = app.session.ctx.device("idcard") if app.session else None
+    card_sim = getattr(getattr(getattr(reader, "driver", None), "port", None), "simulator", None)
+    if card_sim is not None:  # a simulated reader: put deck card 0 (born 1948) on it, as a citizen would
+        def with_card():
+            card_sim.insert(0)
+            try:
+                ticket(("identify",), ("read_card",), ("choose_service", "yibao-reimburse"))()
+            finally:
+                card_sim.remove()
+        out.insert(6, ("ticket-card-identified", with_card))
     return out
 
 
@@ -189,7 +204,21 @@ def run(out_dir: str | Path, config_path: str | None = None, broker: str = "auto
         app._render()
         state["i"] = i + 1
         if stem:
-            Clock.schedule_once(lambda dt: (shoot(stem), Clock.schedule_once(step, 0.05)), 0.35)
+            settle = {"frames": 0}
+
+            def when_settled(dt: float) -> bool:
+                # wait until the screen switch has finished and two more frames were drawn
+                if app.sm.transition.is_active:
+                    settle["frames"] = 0
+                    return True
+                settle["frames"] += 1
+                if settle["frames"] < 3:
+                    return True
+                shoot(stem)
+                Clock.schedule_once(step, 0.05)
+                return False
+
+            Clock.schedule_interval(when_settled, 0.1)
         else:
             Clock.schedule_once(step, 0.2)
 

@@ -29,7 +29,7 @@ class ScanScreen(KioskScreen):
             p = view.get("preview")
             if p:
                 tex = CoreImage(io.BytesIO(base64.b64decode(p["png_b64"])), ext="png").texture
-                h = min(theme.fs(900), max(300, self.height * 0.45))
+                h = min(theme.fs(760), max(300, self.height * 0.38))
                 body.add_widget(Image(texture=tex, size_hint_y=None, height=h, fit_mode="contain"))
             body.add_widget(label(theme, view["pages_text"], 36, theme.muted, halign="center"))
             body.add_widget(button(theme, tr("scan.next"), lambda: self.act(flow.next_page), "scan:next", role="primary", size=46))
