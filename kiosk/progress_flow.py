@@ -119,7 +119,8 @@ class ProgressFlow(Flow):
         if self.state == "result":
             names = STATUS_EN if self.ctx.lang == "en" else STATUS_ZH
             v["cases"] = [{"case_no": c.get("case_no", ""), "title": c.get("title") or c.get("service_name", ""),
-                           "status": names.get(str(c.get("status", "")), str(c.get("status", ""))),
+                           "status": (c.get("status_zh") if self.ctx.lang == "zh" and c.get("status_zh") else
+                                      names.get(str(c.get("status", "")), str(c.get("status", "")))),
                            "detail": c.get("detail", "")}
                           for c in self.cases]
         return v

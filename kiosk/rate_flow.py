@@ -4,8 +4,9 @@
 
     entry (ticket number) ─submit─▶ checking (ticket.get) ─▶ level ─1..3─▶ sending ─▶ thanks
                                                               └─4,5─▶ reason ─▶ sending ─▶ thanks | already
-The evaluation goes to the controller as ``evaluation.submit`` with channel ``kiosk``; one
-evaluation per ticket is the controller's rule (a ticket already rated answers ``already``).
+The evaluation goes to the controller as ``evaluation.submit`` ``{ticket, day, level, reason?,
+channel: "kiosk"}``; one evaluation per ticket is the controller's rule (``recorded: false`` when
+the pad or another channel rated the ticket already: the flow says so).
 """
 from __future__ import annotations
 
@@ -95,8 +96,9 @@ class RateFlow(Flow):
 
     def _send(self, reason: str | None) -> None:
         assert self.ticket is not None and self.level is not None
-        data: dict[str, Any] = {"ticket": self.ticket["code"], "ticket_id": self.ticket["id"], "level": self.level,
-                                "channel": "kiosk"}
+        data: dict[str, Any] = {"ticket": self.ticket["code"], "level": self.level, "channel": "kiosk"}
+        if self.ticket.get("day"):
+            data["day"] = self.ticket["day"]
         if reason:
             data["reason"] = reason
         self.go("sending", self.ctx.tr("common.please_wait"))
@@ -109,12 +111,14 @@ class RateFlow(Flow):
                 self.go("bus_error", self.ctx.tr("error.bus"))
             elif code in ("already_rated", "already_evaluated", "duplicate"):
                 self.go("already", self.ctx.tr("rate.already", ticket=self.ticket["code"]))
+            elif code == "not_finished":
+                self.go("entry", self.ctx.tr("rate.not_finished", ticket=self.ticket["code"]))
             elif code in ("unknown_op",):
                 self.go("unavailable", self.ctx.tr("rate.unavailable"))
             else:
                 self.go("entry", self.ctx.tr("error.failed", reason=str(exc).split(": ", 2)[-1]))
             return
-        if isinstance(out, dict) and out.get("counted") is False:
+        if isinstance(out, dict) and (out.get("recorded") is False or out.get("counted") is False):
             self.go("already", self.ctx.tr("rate.already", ticket=self.ticket["code"]))
         else:
             self.go("thanks", self.ctx.tr("rate.thanks"))

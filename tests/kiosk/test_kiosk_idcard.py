@@ -92,3 +92,33 @@ def test_reader_unplugged_offers_other_ways(hall, reader):
     assert flow.state == "reader_unavailable", flow.message
     assert "读卡器暂不可用" in flow.message
     assert [m["id"] for m in flow.view()["methods"]] == ["qr", "appointment", "skip"]
+
+
+def test_progress_by_card_finds_the_citizens_cases(tmp_hall, bus_factory, reader):
+    pytest.importorskip("hall_bus.feature_cases")
+    from devices import config as hallconfig
+    from devices import identity
+
+    ctl = start_controller(tmp_hall, bus_factory)
+    identity.configure(hallconfig.load(tmp_hall).data_dir)  # the kiosk and the controller share the hall's salt
+    session = kiosk(bus_factory, devices={"idcard": reader[0]}, card_wait_s=5.0)
+    session.ctx.salt = None
+    assert session.refresh_hall()
+    bus_factory("manager").request("case.seed", {"actor": "test"})
+    reader[1].insert(0)
+    flow = session.start("progress")
+    flow.by_card()
+    assert flow.state == "result", flow.message
+    cases = {c["case_no"]: c for c in flow.view()["cases"]}
+    assert set(cases) == {"SB20261101001", "SB20261105003"}
+    assert cases["SB20261101001"]["status"] == "已办结待领取"
+    session.set_lang("en")
+    assert flow.view()["cases"][0]["status"] in ("ready for collection",)
+    flow.close()
+    assert flow.cases == [] and flow.token is None
+    flow2 = session.start("progress")
+    flow2.by_number()
+    for ch in "GA20261103001":
+        flow2.type_char(ch)
+    flow2.submit()
+    assert flow2.state == "result" and flow2.view()["cases"][0]["title"] == "户口簿换发"

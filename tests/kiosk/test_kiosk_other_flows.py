@@ -100,3 +100,22 @@ def test_scan_without_a_camera_says_where_to_go(hall):
     flow = session.start("scan")
     assert flow.state == "unavailable" and "窗口" in flow.message
     assert session.home_view()["tiles"][3]["id"] == "scan" and not session.home_view()["tiles"][3]["enabled"]
+
+
+def test_rate_at_the_kiosk_once(hall):
+    pytest.importorskip("hall_bus.feature_evaluation")
+    ctl, session = hall
+    t = finished_ticket(ctl)
+    flow = session.start("rate")
+    for ch in t.code:
+        flow.type_char(ch)
+    flow.submit()
+    flow.choose_level(1)
+    assert flow.state == "thanks" and flow.message == "感谢您的评价！"
+    again = session.start("rate")
+    for ch in t.code:
+        again.type_char(ch)
+    again.submit()
+    again.choose_level(4)
+    again.choose_reason("attitude")
+    assert again.state == "already" and t.code in again.message
