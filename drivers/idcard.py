@@ -183,6 +183,12 @@ class IdCardCodec:
                 del self.buffer[:len(PREAMBLE)]  # the length may be the damaged byte: resync just past the preamble
                 self._raise(frames, ProtocolError(
                     f"ID card frame checksum {raw[-1]:02X}, computed {checksum(raw[5:-1]):02X}", shown(raw)))
+            straddle = self.buffer.find(PREAMBLE, max(7, end - 4), end + 4)
+            if 0 <= straddle < end:
+                # a preamble runs across this frame's end: the frame lost bytes and borrowed the
+                # next frame's head to fill its length (back-to-back good frames never look like this)
+                del self.buffer[:straddle]
+                self._raise(frames, ProtocolError("ID card frame overlaps the next frame's preamble", shown(raw)))
             del self.buffer[:end]
             frames.append(Frame(raw[7:-1]))
 

@@ -196,3 +196,20 @@ def test_token_salt_from_env_and_from_a_private_file(tmp_path, monkeypatch) -> N
     assert token != identity.identity_token("11010119480312103X", b"another hall's salt")
     monkeypatch.setenv(identity.SALT_ENV, "from-env")
     assert identity.hall_salt(tmp_path) == b"from-env"
+
+
+def test_frame_that_borrows_the_next_preamble_is_rejected() -> None:
+    # a read reply loses two photo bytes (zeros: its checksum still holds once "AA AA" of the next
+    # frame fill the length); the codec must give the next frame back, not the damaged one
+    card_reply = sam.reply(sam.OK, (256).to_bytes(2, "big") + (1024).to_bytes(2, "big") + sam.encode_text(DECK[1]) + bytes(1024))
+    damaged = card_reply[:500] + card_reply[502:]
+    frames, errors = sam.decode_all(sam.IdCardCodec(), damaged + SELECT_CARD)
+    assert [(f.cmd, f.para) for f in frames] == [sam.SELECT_CARD]
+    assert "overlaps" in str(errors[0])
+
+
+def test_back_to_back_frames_with_checksum_aa() -> None:
+    first = sam.reply(sam.OK, b"\x3f")
+    assert first[-1] == 0xAA
+    frames, errors = sam.decode_all(sam.IdCardCodec(), first + first + FIND_CARD)
+    assert len(frames) == 3 and not errors
