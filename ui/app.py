@@ -60,7 +60,8 @@ class UiServices:
         self.manager_bus = make_bus("manager") if "manager" in self.tabs else None
 
 
-def build_app(services: UiServices, start_tab: str | None = None, speaker: Any = None, show_tabs: bool = True):
+def build_app(services: UiServices, start_tab: str | None = None, speaker: Any = None, show_tabs: bool = True,
+              extra_keys: dict[int, Callable[[], None]] | None = None):
     """Create (not run) the Kivy app; ``ui.kivy_env.prepare()`` must have run."""
     from kivy.app import App
     from kivy.clock import Clock
@@ -299,6 +300,9 @@ def build_app(services: UiServices, start_tab: str | None = None, speaker: Any =
             if key in fkeys and fkeys[key] < len(services.tabs):
                 self.show_tab(services.tabs[fkeys[key]])
                 return True
+            if extra_keys and key in extra_keys:
+                extra_keys[key]()
+                return True
             return False
 
         def _refresh_models(self) -> None:
@@ -401,7 +405,27 @@ def run_kiosk_app(hall: Any, screens: Iterable[str] = TABS, start_tab: str | Non
 
     prepare(size=size, fullscreen=fullscreen)
     services = UiServices(hall.config, hall.make_bus, getattr(hall, "devices", None), screens)
-    build_app(services, start_tab=start_tab).run()
+    build_app(services, start_tab=start_tab, extra_keys=demo_card_keys(services.devices.get("idcard"))).run()
+
+
+def demo_card_keys(reader: Any) -> dict[int, Callable[[], None]]:
+    """Demo hall only: F9 puts the next card of the simulated reader's deck on it, F10 takes it off.
+
+    A real reader has no simulator behind its port, and then there are no such keys.
+    """
+    sim = getattr(getattr(getattr(reader, "driver", None), "port", None), "simulator", None)
+    if sim is None or not hasattr(sim, "insert"):
+        return {}
+    state = {"next": 0}
+
+    def put() -> None:
+        from simulators.cards import DECK
+
+        sim.insert(state["next"] % len(DECK))
+        log.warning("demo: card %d of the simulated deck is on the reader (F10 takes it off)", state["next"] % len(DECK))
+        state["next"] += 1
+
+    return {290: put, 291: sim.remove}  # F9, F10
 
 
 def run_demo(config: HallConfig, make_bus: Callable[[str], Any], devices: dict[str, Any]) -> None:

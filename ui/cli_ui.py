@@ -77,14 +77,14 @@ def _kiosk(args) -> int:
     except FontMissing as exc:
         print(f"hallkit: {exc}", file=sys.stderr)
         return 2
-    from .app import UiServices, build_app
+    from .app import UiServices, build_app, demo_card_keys
     from .local_hall import open_kiosk_devices
 
     kiosk_id = args.kiosk_id or (config.kiosks[0].id if config.kiosks else "kiosk-1")
     devices = {} if args.no_devices or "kiosk" not in tabs else open_kiosk_devices(config, make_bus, kiosk_id)
     try:
         services = UiServices(config, make_bus, devices, tabs, kiosk_id=kiosk_id)
-        build_app(services).run()
+        build_app(services, extra_keys=demo_card_keys(services.devices.get("idcard"))).run()
     finally:
         for dev in devices.values():
             if dev is not None:
