@@ -1,0 +1,102 @@
+"""``hallkit report daily`` and ``hallkit followup list|update``."""
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import sys
+
+
+def register(cli) -> None:
+    from .cliutil import add_bus_options
+
+    cli.describe(("report",), "hall reports (好差评, waits, no-shows)")
+    p = cli.command(("report", "daily"), help="a day's figures by window, clerk, domain and service", handler=daily)
+    p.add_argument("--date", default=None, help="YYYY-MM-DD (default today)")
+    p.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    p.add_argument("--chart", default=None, metavar="OUT.png", help="also draw the day's waits and ratings")
+    p.add_argument("--db", default=None, help="read the controller's store file directly instead of asking over the bus")
+    add_bus_options(p)
+    cli.describe(("followup",), "bad-review follow-ups (差评整改)")
+    p = cli.command(("followup", "list"), help="follow-ups, or only the overdue ones", handler=followup_list)
+    p.add_argument("--overdue", action="store_true")
+    p.add_argument("--state", default=None)
+    add_bus_options(p)
+    p = cli.command(("followup", "update"), help="move a follow-up on with a note", handler=followup_update)
+    p.add_argument("id", type=int)
+    p.add_argument("state", choices=("open", "visited", "rectified", "closed", "appealed"))
+    p.add_argument("--note", default="")
+    p.add_argument("--actor", default="manager")
+    add_bus_options(p)
+
+
+COLUMNS = ["tickets", "served", "no_show_rate", "wait_mean_min", "wait_p90_min", "handling_mean_min", "evaluated",
+           "very_satisfied_rate", "good_rate", "not_evaluated_rate", "bad_reviews"]
+
+
+def _rows(report: dict):
+    yield "overall", "hall", report["overall"]
+    for group, items in report["by"].items():
+        for name, fig in items.items():
+            yield group, name, fig
+
+
+def daily(args: argparse.Namespace) -> int:
+    from .cliutil import call, load_config
+
+    if args.db:
+        import datetime as dt
+
+        from .evaluation import reports
+        from .store import Store
+
+        config = load_config(args)
+        report = reports.daily(Store(args.db), config.hall_id, args.date or dt.date.today().isoformat(), tz=config.tz())
+    else:
+        report = call(args, "report.daily", {"date": args.date} if args.date else {})
+    if args.chart:
+        from .evaluation.chart import render
+
+        render(report, args.chart)
+    if args.format == "json" or args.json:
+        print(json.dumps(report, ensure_ascii=False, indent=2))
+    elif args.format == "csv":
+        buf = io.StringIO()
+        w = csv.writer(buf)
+        w.writerow(["group", "name"] + COLUMNS + [f"level_{i}" for i in range(1, 6)])
+        for group, name, fig in _rows(report):
+            w.writerow([group, name] + [fig[c] for c in COLUMNS] + [fig["evaluations"][str(i)] for i in range(1, 6)])
+        sys.stdout.write(buf.getvalue())
+    else:
+        print(f"{report['hall']} {report['day']}")
+        print(f"{'group':<8}{'name':<22}" + "".join(f"{c[:10]:>11}" for c in COLUMNS))
+        for group, name, fig in _rows(report):
+            cells = "".join(f"{'-' if fig[c] is None else fig[c]:>11}" for c in COLUMNS)
+            print(f"{group:<8}{name[:21]:<22}{cells}")
+    return 0
+
+
+def followup_list(args: argparse.Namespace) -> int:
+    from .cliutil import call, print_json
+
+    data = {"overdue": args.overdue} | ({"state": args.state} if args.state else {})
+    out = call(args, "followup.list", data)
+    if args.json:
+        print_json(out)
+        return 0
+    for f in out["followups"]:
+        late = f" OVERDUE: {', '.join(f['overdue'])}" if f["overdue"] else ""
+        print(f"#{f['id']} {f['day']} {f['ticket']} window {f['window']} level {f['level']} ({f['reason']}) {f['state']}; "
+              f"visit by {f['visit_due']}, rectify by {f['rectify_due']}{late}")
+    if not out["followups"]:
+        print("no follow-ups")
+    return 0
+
+
+def followup_update(args: argparse.Namespace) -> int:
+    from .cliutil import call
+
+    out = call(args, "followup.update", {"id": args.id, "state": args.state, "note": args.note, "actor": args.actor})
+    print(f"#{args.id} is now {out['followup']['state']}")
+    return 0
