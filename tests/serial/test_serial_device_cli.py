@@ -7,6 +7,7 @@ from hall_bus.cli import main
 from simulators.base import serve_pty
 from simulators.idcard import IdCardSimulator
 
+
 def run(capsys, *argv: str) -> tuple[int, str, str]:
     rc = main(list(argv))
     out = capsys.readouterr()
