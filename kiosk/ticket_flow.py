@@ -346,9 +346,10 @@ class TicketFlow(Flow):
         elif s == "appointment_found" and self.appointment:
             a = self.appointment
             slot = f"{_hhmm(a['slot_start'], self.hall)}-{_hhmm(a['slot_end'], self.hall)}"
-            v["appointment"] = {"code": a["code"], "service_name": a["service_name"], "slot": slot,
+            name = self._service_name(a["service"], a["service_name"])
+            v["appointment"] = {"code": a["code"], "service_name": name, "slot": slot,
                                 "checked_in": a.get("checked_in", False),
-                                "text": self.ctx.tr("ticket.appointment.found", service=a["service_name"], slot=slot)}
+                                "text": self.ctx.tr("ticket.appointment.found", service=name, slot=slot)}
         elif s == "priority":
             v["prompt"] = self.ctx.tr("ticket.priority.prompt")
             elderly = self._elderly()

@@ -123,8 +123,10 @@ def keypad(theme: Theme, on_key: Callable[[str], None], on_back: Callable[[], No
     grid.bind(minimum_height=grid.setter("height"))
     for ch in letters + "1234567890":
         grid.add_widget(button(theme, ch, lambda c=ch: on_key(c), f"{prefix}:{ch}", size=52, height=120))
-    grid.add_widget(button(theme, back_label, on_back, f"{prefix}:back", role="warn", size=36, height=120))
-    grid.add_widget(button(theme, ok_label, on_ok, f"{prefix}:ok", role="primary", size=40, height=120))
+    grid.add_widget(button(theme, back_label, on_back, f"{prefix}:back", role="warn", size=36 if len(back_label) < 5 else 28,
+                           height=120))
+    grid.add_widget(button(theme, ok_label, on_ok, f"{prefix}:ok", role="primary", size=40 if len(ok_label) < 5 else 28,
+                           height=120))
     return grid
 
 

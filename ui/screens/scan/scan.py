@@ -18,8 +18,6 @@ class ScanScreen(KioskScreen):
         tr = self.app.tr
         s = view["state"]
         if s == "intro":
-            if not view.get("message"):
-                self.ids.message.text = view["intro"]
             body.add_widget(label(theme, view["intro"], 44, theme.fg, pad=60))
             body.add_widget(button(theme, tr("scan.start"), lambda: self.act(flow.start), "scan:start", role="primary",
                                    size=52, height=200))
