@@ -16,7 +16,7 @@ def register(cli) -> None:
     where.add_argument("--pty", action="store_true", help="serve on a pseudo-terminal (default)")
     where.add_argument("--tcp", type=int, metavar="PORT", default=None, help="serve on a TCP port (0: any free port)")
     p.add_argument("--fault", default="", help="fault plan, e.g. 'delay=0.2,corrupt=1,no_card' (see docs/devices.md)")
-    p.add_argument("--baud", type=int, default=9600, help="line rate to emulate (default 9600)")
+    p.add_argument("--baud", type=int, default=None, help="line rate to emulate (default: the device's own, e.g. 115200 for idcard)")
     p.add_argument("--no-line-rate", action="store_true", help="answer as fast as possible")
     p.add_argument("--out", default=None, metavar="DIR", help="where simulators that produce files write them "
                    "(the printer: one PNG per ticket)")
@@ -28,7 +28,9 @@ def run(args: argparse.Namespace) -> int:
     from . import registry
     from .base import serve_pty, serve_tcp
 
-    query = {"baud": str(args.baud), "fault": args.fault, "line_rate": "0" if args.no_line_rate else "1"}
+    query = {"fault": args.fault, "line_rate": "0" if args.no_line_rate else "1"}
+    if args.baud:
+        query["baud"] = str(args.baud)
     if args.out:
         query["out"] = args.out
     for opt in args.opt:
@@ -44,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     served = serve_tcp(device, args.tcp) if args.tcp is not None else serve_pty(device)
     print(served.url, flush=True)
-    print(f"{args.kind} simulator at {args.baud} baud; give the URL above to a driver; Ctrl-C stops", file=sys.stderr, flush=True)
+    print(f"{args.kind} simulator at {device.baudrate} baud; give the URL above to a driver; Ctrl-C stops", file=sys.stderr, flush=True)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
