@@ -29,6 +29,7 @@ def register(cli) -> None:
     s.add_argument("--broker", choices=("auto", "mosquitto", "embedded"), default="auto",
                    help="broker for the in-process hall (default: mosquitto when installed)")
     s.add_argument("--only", default="", help="comma-separated screen names (e.g. home,ticket-done,display)")
+    s.add_argument("--landscape", action="store_true", help="1920x1080 (files named <screen>-<variant>-landscape.png)")
 
 
 def _need_display(args_list: list[str]) -> int | None:
@@ -99,7 +100,8 @@ def _kiosk(args) -> int:
 
 def _screenshots(args) -> int:
     rerun = _need_display(["screenshots", "--out", args.out, "--broker", args.broker]
-                          + (["--config", args.config] if args.config else []) + (["--only", args.only] if args.only else []))
+                          + (["--config", args.config] if args.config else []) + (["--only", args.only] if args.only else [])
+                          + (["--landscape"] if args.landscape else []))
     if rerun is not None:
         return rerun
     from .kivy_env import FontMissing
@@ -108,7 +110,8 @@ def _screenshots(args) -> int:
         from . import screenshots
 
         only = {x.strip() for x in args.only.split(",") if x.strip()} or None
-        paths = screenshots.run(args.out, config_path=args.config, broker=args.broker, only=only)
+        size, suffix = ((1920, 1080), "-landscape") if args.landscape else ((1080, 1920), "")
+        paths = screenshots.run(args.out, config_path=args.config, broker=args.broker, only=only, size=size, suffix=suffix)
     except FontMissing as exc:
         print(f"hallkit: {exc}", file=sys.stderr)
         return 2

@@ -140,11 +140,12 @@ def steps(app, hall) -> list[tuple[str, Callable[[], None]]]:
 
 
 def run(out_dir: str | Path, config_path: str | None = None, broker: str = "auto",
-        variants=VARIANTS, staff: bool = True, only: set[str] | None = None) -> list[Path]:
+        variants=VARIANTS, staff: bool = True, only: set[str] | None = None,
+        size: tuple[int, int] = (1080, 1920), suffix: str = "") -> list[Path]:
     from .kivy_env import prepare
 
     os.environ.setdefault("HALLKIT_TTS", "off")
-    prepare(size=(1080, 1920), resizable=False)
+    prepare(size=size, resizable=False)
     from kivy.clock import Clock
     from kivy.core.window import Window
 
@@ -162,7 +163,7 @@ def run(out_dir: str | Path, config_path: str | None = None, broker: str = "auto
 
     def build_plan() -> None:
         for lang, elder in variants:
-            suffix = "elder" if elder else lang
+            tag = ("elder" if elder else lang) + suffix
 
             def setv(lang=lang, elder=elder):
                 app.show_tab("kiosk")
@@ -175,12 +176,12 @@ def run(out_dir: str | Path, config_path: str | None = None, broker: str = "auto
             for stem, fn in steps(app, hall):
                 if only and stem not in only:
                     continue
-                plan.append((f"{stem}-{suffix}", fn))
+                plan.append((f"{stem}-{tag}", fn))
             if staff and not elder:
                 for tab in ("display", "terminal", "manager"):
                     if only and tab not in only:
                         continue
-                    plan.append((f"{tab}-{suffix}", lambda t=tab: app.show_tab(t)))
+                    plan.append((f"{tab}-{tag}", lambda t=tab: app.show_tab(t)))
         plan.append(("", lambda: app.show_tab("kiosk")))
 
     state = {"i": 0}

@@ -19,7 +19,7 @@ def render_home(self: KioskScreen, view: dict, theme: Theme) -> None:
         role = ("primary" if t["id"] == "ticket" else "normal") if t["enabled"] else "disabled"
         tap = (lambda tid=t["id"]: self.app.start_flow(tid)) if t["enabled"] else None
         body.add_widget(button(theme, t["label"], tap, f"tile:{t['id']}", role=role, sub=t["sub"], size=50,
-                               height=300 if self.portrait() else 220))
+                               height=300 if self.portrait() else 185))
 
 
 class HomeScreen(KioskScreen):

@@ -103,7 +103,8 @@ class TicketScreen(KioskScreen):
         self.ids.message.text = ""
         panel = Panel(orientation="vertical", fill=list(theme.panel), size_hint_y=None, padding=[24, 30], spacing=10)
         panel.bind(minimum_height=panel.setter("height"))
-        panel.add_widget(label(theme, t["code"], 260 if t["printed"] else 320, theme.huge, bold=True, halign="center", pad=20))
+        big = (260 if t["printed"] else 320) if self.portrait() else (150 if t["printed"] else 190)
+        panel.add_widget(label(theme, t["code"], big, theme.huge, bold=True, halign="center", pad=20))
         panel.add_widget(label(theme, t["service_name"], 48, theme.fg, halign="center"))
         if t["green"]:
             panel.add_widget(label(theme, t["green_label"], 40, theme.green, bold=True, halign="center"))
