@@ -1,0 +1,39 @@
+"""A demo set of cases for the demo hall, bound to the synthetic ID cards of the reader simulator.
+
+The identity tokens are computed with the hall's own salt, so reading card 0 of the simulated deck at
+a demo kiosk finds that person's cases (and locker items). No ID number is stored.
+"""
+from __future__ import annotations
+
+from .store import CaseStore
+
+# (case number, service, title, status, index of the synthetic card in simulators.cards.DECK or None)
+DEMO_CASES = (
+    ("SB20261101001", "shebao-card", "社保卡申领", "ready", 0),
+    ("SB20261101002", "shebao-transfer", "养老保险关系转移", "processing", 1),
+    ("YB20261102001", "yibao-reimburse", "医疗费用报销", "received", 3),
+    ("BDC20261102001", "budongchan-register", "不动产权证书", "ready", 3),
+    ("BDC20261103002", "budongchan-query", "不动产权属证明", "ready", 6),
+    ("GA20261103001", "gongan-hukou", "户口簿换发", "ready", 1),
+    ("GA20261104002", "gongan-hukou", "户籍证明", "processing", 6),
+    ("SW20261104001", "shuiwu-invoice", "发票", "ready", 3),
+    ("ZH20261105001", "zonghe-consult", "政策咨询书面答复", "closed", None),
+    ("SB20261105003", "shebao-card", "社保卡补换", "ready", 0),
+)
+
+
+def seed(cases: CaseStore, salt: bytes, actor: str = "demo") -> int:
+    """Create the demo cases that do not exist yet; return how many were created."""
+    from devices.identity import identity_token
+    from simulators.cards import DECK
+
+    created = 0
+    for case_no, service, title, status, card in DEMO_CASES:
+        if cases.row(case_no) is not None:
+            continue
+        token = identity_token(DECK[card].id_number, salt) if card is not None else None
+        cases.upsert(case_no, "received", actor, service=service, identity_token=token, title=title, note="demo")
+        if status != "received":
+            cases.upsert(case_no, status, actor, note="demo")
+        created += 1
+    return created

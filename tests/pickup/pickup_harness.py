@@ -1,0 +1,129 @@
+"""A pickup hall for the tests: a real controller on mosquitto, a real locker host driving the locker
+simulator through the sim:// serial scheme, and the kiosk's bus client (shared with the locker host,
+as on the kiosk machine the bank is wired to)."""
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import threading
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+from devices import config as hallconfig
+from devices.identity import identity_token
+from devices.locker_host import LockerHost
+from hall_bus import topics
+from hall_bus.controller import HallController
+from hall_bus.pickup.notify import MemoryNotifier
+from simulators import registry
+
+_n = itertools.count(1)
+TOKEN_SALT = b"pickup-test-salt-0123456789abcdef"
+
+
+def token_of(id_number: str) -> str:
+    return identity_token(id_number, TOKEN_SALT)
+
+
+def wait_for(pred: Callable[[], Any], timeout: float = 10.0, what: str = "condition") -> Any:
+    """Poll until ``pred()`` is truthy (event-driven steps take a few hundred ms); fail with ``what``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = pred()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+class PickupHall:
+    def __init__(self, tmp_hall: Path, bus_factory, pickup: dict | None = None, fault: str = "") -> None:
+        self.bus_factory = bus_factory
+        cfg = hallconfig.load(tmp_hall)
+        extra = dict(cfg.extra)
+        extra["pickup"] = {**extra.get("pickup", {}), "status_poll_s": 0.3, **(pickup or {})}
+        self.config = dataclasses.replace(cfg, extra=extra)
+        self.sim_name = f"locker-{cfg.hall_id}-{next(_n)}"
+        q = f"boards=1,2&id={self.sim_name}&auto_close_s=none&fire_ms=20" + (f"&fault={fault}" if fault else "")
+        self.url = f"sim://locker?{q}"
+        self.events: list[dict] = []
+        self._ev_lock = threading.Lock()
+        self.controller: HallController | None = None
+        self.host: LockerHost | None = None
+        self.notifier = MemoryNotifier()
+        self.kiosk = bus_factory("kiosk-1")
+        self.staff = bus_factory("window-6")
+        self.staff.subscribe(topics.event(cfg.hall_id, "pickup"), self._on_event)
+
+    # ------------------------------------------------------------------ parts
+    def start_controller(self) -> HallController:
+        self.controller = HallController(self.config, self.bus_factory("controller")).start()
+        self.feature.service.notifier = self.notifier
+        return self.controller
+
+    def stop_controller(self) -> None:
+        self.controller.stop()
+        self.controller = None
+
+    def start_host(self) -> LockerHost:
+        self.host = LockerHost(self.config, "lockers-a", self.kiosk, url=self.url, poll_s=0.1).start()
+        return self.host
+
+    def stop_host(self) -> None:
+        self.host.stop()
+        self.kiosk._services.clear()  # the next host serves on the same client
+        self.host = None
+
+    def start(self) -> "PickupHall":
+        self.start_host()
+        self.start_controller()
+        return self
+
+    @property
+    def feature(self):
+        return self.controller.features["feature_pickup"]
+
+    @property
+    def sim(self):
+        return registry.instance(self.sim_name)
+
+    def _on_event(self, topic: str, env) -> None:
+        with self._ev_lock:
+            self.events.append(env.data)
+
+    def actions(self, item_id: int | None = None) -> list[str]:
+        with self._ev_lock:
+            return [e["action"] for e in self.events if item_id is None or e["item_id"] == item_id]
+
+    # ------------------------------------------------------------------ steps
+    def case(self, case_no: str, id_number: str = "11010119480312103X") -> str:
+        token = token_of(id_number)
+        self.staff.request("case.update", {"case_no": case_no, "status": "ready", "actor": "S0106", "service": "shebao-card",
+                                           "identity_token": token})
+        return token
+
+    def compartment(self, item: dict):
+        return self.controller.features["feature_pickup"].settings.compartment(item["compartment"]["no"]) \
+            if self.controller else None
+
+    def deposit(self, case_no: str, size: str = "S", id_number: str = "11010119480312103X") -> dict:
+        """Staff deposits an item for a new case; returns {item, code, qr, comp}."""
+        self.case(case_no, id_number)
+        item = self.staff.request("pickup.deposit.start", {"case_no": case_no, "size": size, "actor": "S0106", "window": 6})["item"]
+        comp = self.compartment(item)
+        wait_for(lambda: self.sim.door_open(comp.board, comp.lock), what="deposit door open")
+        self.sim.close_door(comp.board, comp.lock)
+        n = self.notifier.for_item(item["item_id"])
+        wait_for(lambda: self.item(item["item_id"])["state"] == "deposited", what="deposited")
+        return {"item": item, "code": n.code, "qr": n.qr, "comp": comp}
+
+    def item(self, item_id: int) -> dict:
+        return self.staff.request("pickup.status", {"item_id": item_id})["items"][0]
+
+    def stop(self) -> None:
+        if self.controller:
+            self.controller.stop()
+        if self.host:
+            self.host.stop()
