@@ -32,10 +32,11 @@ class HallBoard:
         self._lock = threading.Lock()
 
     def attach(self, bus: Any) -> "HallBoard":
+        # calls first: once any retained state has arrived, the broker has the call subscription too
+        bus.subscribe(topics.event(self.hall_id, "call"), self._on_call)
         bus.subscribe(topics.hall_state(self.hall_id), self._on_hall)
         bus.subscribe(topics.window_state(self.hall_id, 0).rsplit("/", 1)[0] + "/+", self._on_window)
         bus.subscribe(topics.queue_state(self.hall_id, "x").rsplit("/", 1)[0] + "/+", self._on_queue)
-        bus.subscribe(topics.event(self.hall_id, "call"), self._on_call)
         return self
 
     # ------------------------------------------------------------------ bus handlers

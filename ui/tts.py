@@ -19,12 +19,18 @@ VOICES = {"zh": "cmn", "en": "en"}
 
 
 class Speaker:
-    def __init__(self, enabled: bool | None = None, rate_wpm: int = 150) -> None:
+    """``out_dir``: write each utterance as a WAV file there instead of playing it (tests, or a
+    display PC that plays announcements through another path)."""
+
+    def __init__(self, enabled: bool | None = None, rate_wpm: int = 150, out_dir: str | None = None) -> None:
         self.binary = shutil.which("espeak-ng") or shutil.which("espeak")
         if enabled is None:
             enabled = os.environ.get("HALLKIT_TTS", "on").lower() not in ("off", "0", "no")
         self.enabled = bool(enabled and self.binary)
         self.rate_wpm = rate_wpm
+        self.out_dir = out_dir
+        self.files: list[str] = []
+        self._done = threading.Condition()
         self.spoken: list[tuple[str, str]] = []  # (lang, text) of what was handed to the engine, newest last
         self._queue: queue.Queue[tuple[str, str] | None] = queue.Queue(maxsize=8)
         self._thread: threading.Thread | None = None
@@ -33,7 +39,7 @@ class Speaker:
     def available(self) -> bool:
         return self.enabled
 
-    def say(self, text: str, lang: str = "zh", slow: bool = False) -> bool:
+    def say(self, text: str, lang: str = "zh") -> bool:
         """Queue ``text``; False when silent (no engine, disabled) or the queue is full."""
         if not self.enabled or not text.strip():
             return False
@@ -41,7 +47,7 @@ class Speaker:
             self._thread = threading.Thread(target=self._run, name="tts", daemon=True)
             self._thread.start()
         try:
-            self._queue.put_nowait((lang, text if not slow else text))
+            self._queue.put_nowait((lang, text))
         except queue.Full:
             return False
         return True
@@ -52,12 +58,29 @@ class Speaker:
             if item is None:
                 return
             lang, text = item
-            cmd = [self.binary, "-v", VOICES.get(lang, "cmn"), "-s", str(self.rate_wpm), text]
+            cmd = [self.binary, "-v", VOICES.get(lang, "cmn"), "-s", str(self.rate_wpm)]
+            wav = None
+            if self.out_dir:
+                os.makedirs(self.out_dir, exist_ok=True)
+                wav = os.path.join(self.out_dir, f"say-{len(self.spoken) + 1:04d}.wav")
+                cmd += ["-w", wav]
             try:
-                subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=30, check=False)
-                self.spoken.append((lang, text))
+                rc = subprocess.run(cmd + [text], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=30,
+                                    check=False).returncode
+                if rc != 0:
+                    log.info("tts: %s exited with %s", self.binary, rc)
             except (OSError, subprocess.SubprocessError) as exc:
                 log.info("tts: %s", exc)
+            with self._done:
+                self.spoken.append((lang, text))
+                if wav and os.path.exists(wav):
+                    self.files.append(wav)
+                self._done.notify_all()
+
+    def wait_spoken(self, count: int, timeout: float = 10.0) -> bool:
+        """Wait until ``count`` utterances went through the engine (tests)."""
+        with self._done:
+            return self._done.wait_for(lambda: len(self.spoken) >= count, timeout)
 
     def close(self) -> None:
         if self._thread is not None:
