@@ -26,10 +26,10 @@ class ReceiptPrinter(Device):
     kind = "printer"
 
     def __init__(self, config, bus=None, hall_id: str = "", usb_backend=None) -> None:
+        self.last_status: PrinterStatus | None = None  # before the base publishes its first status
+        self.printer: EscposPrinter | None = None
         super().__init__(config, bus, hall_id)
         self.usb_backend = usb_backend
-        self.printer: EscposPrinter | None = None
-        self.last_status: PrinterStatus | None = None
         self.columns = int(self.profile.get("chars_per_line", 48))
         self.qr_module = int(self.profile.get("qr_module", 6))
 

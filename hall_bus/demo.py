@@ -74,6 +74,7 @@ class DemoHall:
         self._clients: list[BusClient] = []
         self._threads: list[threading.Thread] = []
         self._stop = threading.Event()
+        self._connect_lock = threading.Lock()
         self.started_at = 0.0
 
     # ------------------------------------------------------------------ lifecycle
@@ -88,9 +89,11 @@ class DemoHall:
         if self.with_devices:
             self._start_device_hosts()
         self.started_at = time.monotonic()
-        self._spawn("arrivals", self._arrivals)
+        # Connect one client at a time: amqtt mishandles many sessions starting at the same moment
+        # ("dictionary changed size during iteration" in its session handler).
+        self._spawn("arrivals", self._arrivals, self.make_bus("kiosk-sim"))
         for w in self.config.windows:
-            self._spawn(f"clerk-{w.number}", self._clerk, w.number)
+            self._spawn(f"clerk-{w.number}", self._clerk, w.number, self.make_bus(f"clerk-{w.number}"))
         return self
 
     def halt(self) -> None:
@@ -115,12 +118,14 @@ class DemoHall:
         self._tmp.cleanup()
 
     def make_bus(self, client_id: str) -> BusClient:
-        """A started bus client on the demo's broker (stopped with the demo)."""
-        client = BusClient(self.config.hall_id, client_id, BusSettings(host=self.broker.host, port=self.broker.port)).start()
-        self._clients.append(client)
-        if not client.wait_connected(10):
-            raise BusError(f"demo: {client_id} cannot connect to the broker: {client.last_error}")
-        return client
+        """A started bus client on the demo's broker (stopped with the demo). Clients connect one at a
+        time (amqtt can trip over sessions that start at the same moment)."""
+        with self._connect_lock:
+            client = BusClient(self.config.hall_id, client_id, BusSettings(host=self.broker.host, port=self.broker.port)).start()
+            self._clients.append(client)
+            if not client.wait_connected(10):
+                raise BusError(f"demo: {client_id} cannot connect to the broker: {client.last_error}")
+            return client
 
     def _spawn(self, name: str, target: Callable, *args) -> None:
         t = threading.Thread(target=target, args=args, name=f"demo-{name}", daemon=True)
@@ -168,8 +173,7 @@ class DemoHall:
         phase = (minute % 90.0) / 90.0
         return 0.55 + 0.45 * math.sin(2 * math.pi * phase) ** 2 + (0.35 if phase < 0.3 else 0.0)
 
-    def _arrivals(self) -> None:
-        kiosk = self.make_bus("kiosk-sim")
+    def _arrivals(self, kiosk: BusClient) -> None:
         services = [s for s in self.config.services if not s.self_service]
         weights = [DEMO_WEIGHTS.get(s.domain, 1.0) / max(1, sum(1 for x in services if x.domain == s.domain)) for s in services]
         while not self._stop.is_set():
@@ -194,8 +198,7 @@ class DemoHall:
             green = " 绿色通道" if t["priority"] != "normal" else ""
             self.say(f"[kiosk]  {t['code']} {out['service_name']}{green}  前面 {out['waiting_ahead']} 人")
 
-    def _clerk(self, number: int) -> None:
-        clerk = self.make_bus(f"clerk-{number}")
+    def _clerk(self, number: int, clerk: BusClient) -> None:
         rng = random.Random(self.rng.random())
         expected = {s.id: s.expected_minutes for s in self.config.services}
         while not self._stop.is_set():
