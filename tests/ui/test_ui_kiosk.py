@@ -203,5 +203,10 @@ def test_staff_tabs_call_and_display(ui):
     ui.wait(lambda: ui.screen == "display" and "5 号窗口办理" in labels_text(ui), what="call on the hall display")
     ui.tap("tab:manager")
     ui.wait(lambda: ui.screen == "manager" and "5号窗口" in labels_text(ui), what="manager console")
+    ui.tap("reassign:3")  # window 3 serves 医保; its clerk may also serve 社保
+    ui.tap("domain:shebao")
+    ui.tap("reassign:ok")
+    ui.wait(lambda: "shebao" in ui.controller.engine.window(3).domains, what="window 3 reassigned")
+    ui.wait(lambda: "已调整 3 号窗口" in labels_text(ui), what="reassignment confirmed on screen")
     ui.tap("tab:kiosk")
     ui.wait(lambda: ui.screen == "home", what="kiosk again")
