@@ -39,14 +39,14 @@ def wait_for(pred: Callable[[], Any], timeout: float = 10.0, what: str = "condit
 
 
 class PickupHall:
-    def __init__(self, tmp_hall: Path, bus_factory, pickup: dict | None = None, fault: str = "") -> None:
+    def __init__(self, tmp_hall: Path, bus_factory, pickup: dict | None = None, sim: str = "") -> None:
         self.bus_factory = bus_factory
         cfg = hallconfig.load(tmp_hall)
         extra = dict(cfg.extra)
         extra["pickup"] = {**extra.get("pickup", {}), "status_poll_s": 0.3, **(pickup or {})}
         self.config = dataclasses.replace(cfg, extra=extra)
         self.sim_name = f"locker-{cfg.hall_id}-{next(_n)}"
-        q = f"boards=1,2&id={self.sim_name}&auto_close_s=none&fire_ms=20" + (f"&fault={fault}" if fault else "")
+        q = f"boards=1,2&id={self.sim_name}&auto_close_s=none&fire_ms=20" + (f"&{sim}" if sim else "")
         self.url = f"sim://locker?{q}"
         self.events: list[dict] = []
         self._ev_lock = threading.Lock()
