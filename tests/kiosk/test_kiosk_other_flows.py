@@ -91,6 +91,7 @@ def test_progress_bus_down_then_retry(tmp_hall, bus_factory):
     flow.submit()  # no controller: the bus does not answer
     assert flow.state == "bus_error" and "无法连接" in flow.message
     start_controller(tmp_hall, bus_factory)
+    session.ctx.request_timeout_s = 5.0  # the retried request is re-sent until the controller answers
     flow.retry()
     assert flow.state in ("result", "none", "unavailable")
 

@@ -169,14 +169,17 @@ def test_controller_down_gives_a_clear_message_and_retry_works(tmp_hall, bus_fac
     assert session.home_view()["offline_text"]
     # the kiosk still knows the hall from its last good hall.info in real life; give it the layout
     ctl = start_controller(tmp_hall, bus_factory)
+    session.ctx.request_timeout_s = 5.0
     assert session.refresh_hall() and session.online
     ctl.stop()
+    session.ctx.request_timeout_s = 0.6
     flow = session.start("ticket")
     flow.choose_service("zonghe-consult")
     flow.choose_priority("normal")
     assert flow.state == "bus_error" and "无法连接" in flow.message
     key = flow.key
     ctl2 = start_controller(tmp_hall, bus_factory)
+    session.ctx.request_timeout_s = 5.0  # the retried request is re-sent until the new controller answers
     flow.retry()
     assert flow.state == "done" and flow.key == key
     assert ctl2.engine.ticket(flow.view()["ticket"]["code"]).service == "zonghe-consult"
