@@ -9,7 +9,7 @@ def register(cli) -> None:
     p = cli.command(("locker-host",), help="run a pickup locker bank (lock boards on RS485) on the hall bus", handler=run)
     p.add_argument("--config", default=None, help="hall.toml (default: ./hall.toml or $HALLKIT_CONFIG)")
     p.add_argument("--device", required=True, help="the [[devices]] id of the locker bank, e.g. lockers-a")
-    p.add_argument("--client-id", default=None, help="bus client id (default: the device's host in hall.toml)")
+    p.add_argument("--client-id", default=None, help="bus client id (default: the device id, e.g. lockers-a)")
     p.add_argument("--host", default=None)
     p.add_argument("--port", type=int, default=None)
 

@@ -224,6 +224,6 @@ def run(config: HallConfig, device_id: str, host: str | None = None, port: int |
     dc = next((d for d in config.devices if d.id == device_id), None)
     if dc is None:
         raise KeyError(f"{config.source}: no [[devices]] entry {device_id!r}")
-    cid = client_id or dc.host or device_id
+    cid = client_id or device_id  # its own client: the kiosk app on the same machine is already `dc.host`
     bus = BusClient(config.hall_id, cid, bus_settings(config, cid, host, port))
     return LockerHost(config, device_id, bus).start()

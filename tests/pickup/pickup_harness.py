@@ -1,6 +1,6 @@
 """A pickup hall for the tests: a real controller on mosquitto, a real locker host driving the locker
-simulator through the sim:// serial scheme, and the kiosk's bus client (shared with the locker host,
-as on the kiosk machine the bank is wired to)."""
+simulator through the sim:// serial scheme (on its own bus client, as `hallkit locker-host` runs),
+a kiosk's bus client and a window terminal's."""
 from __future__ import annotations
 
 import dataclasses
@@ -39,12 +39,14 @@ def wait_for(pred: Callable[[], Any], timeout: float = 10.0, what: str = "condit
 
 
 class PickupHall:
-    def __init__(self, tmp_hall: Path, bus_factory, pickup: dict | None = None, sim: str = "") -> None:
+    def __init__(self, tmp_hall: Path, bus_factory, pickup: dict | None = None, sim: str = "",
+                 more_kiosks: tuple[str, ...] = ()) -> None:
         self.bus_factory = bus_factory
         cfg = hallconfig.load(tmp_hall)
         extra = dict(cfg.extra)
         extra["pickup"] = {**extra.get("pickup", {}), "status_poll_s": 0.3, **(pickup or {})}
-        self.config = dataclasses.replace(cfg, extra=extra)
+        kiosks = cfg.kiosks + tuple(hallconfig.Kiosk(k, k) for k in more_kiosks)
+        self.config = dataclasses.replace(cfg, extra=extra, kiosks=kiosks)
         self.sim_name = f"locker-{cfg.hall_id}-{next(_n)}"
         q = f"boards=1,2&id={self.sim_name}&auto_close_s=none&fire_ms=20" + (f"&{sim}" if sim else "")
         self.url = f"sim://locker?{q}"
@@ -68,12 +70,12 @@ class PickupHall:
         self.controller = None
 
     def start_host(self) -> LockerHost:
-        self.host = LockerHost(self.config, "lockers-a", self.kiosk, url=self.url, poll_s=0.1).start()
+        self.host = LockerHost(self.config, "lockers-a", self.bus_factory("lockers-a"), url=self.url, poll_s=0.1).start()
         return self.host
 
     def stop_host(self) -> None:
         self.host.stop()
-        self.kiosk._services.clear()  # the next host serves on the same client
+        self.host.bus.stop()
         self.host = None
 
     def start(self) -> "PickupHall":
