@@ -49,6 +49,11 @@ def prepare(size: tuple[int, int] = PORTRAIT, kivy_home: str | None = None, full
     os.environ.setdefault("KIVY_HOME", kivy_home or os.path.join(tempfile.gettempdir(), f"hallkit-kivy-{os.getuid()}"))
     Path(os.environ["KIVY_HOME"]).mkdir(parents=True, exist_ok=True)
     font = find_cjk_font()  # fail before a window opens
+    if not log:
+        import logging
+
+        # Kivy resets its logger's level from its config on import; a filter stays in place
+        logging.getLogger("kivy").addFilter(lambda record: record.levelno >= logging.WARNING)
     from kivy.config import Config
 
     if not log:
