@@ -29,6 +29,7 @@ import select
 import socket
 import threading
 import time
+import uuid
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -99,7 +100,11 @@ class BusClient:
         self.settings = settings or BusSettings()
         self.availability_topic = availability_topic or topics.client_availability(hall_id, client_id)
         self.response_topic = topics.client_response(hall_id, client_id)
-        self._mqtt = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=True,
+        # The MQTT-level client id is made unique per connection: two processes that (wrongly) share a
+        # HallKit client id must not knock each other off the broker in an endless takeover loop. The
+        # HallKit id (sender, response topic, availability, ACL user name) stays ``client_id``.
+        self.mqtt_client_id = f"{client_id}-{uuid.uuid4().hex[:8]}"
+        self._mqtt = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=self.mqtt_client_id, clean_session=True,
                                  protocol=mqtt.MQTTv311)
         if self.settings.username:
             self._mqtt.username_pw_set(self.settings.username, self.settings.password)
