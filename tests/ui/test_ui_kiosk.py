@@ -210,3 +210,33 @@ def test_staff_tabs_call_and_display(ui):
     ui.wait(lambda: "已调整 3 号窗口" in labels_text(ui), what="reassignment confirmed on screen")
     ui.tap("tab:kiosk")
     ui.wait(lambda: ui.screen == "home", what="kiosk again")
+
+
+def test_bus_down_shows_a_message_and_retry_issues_once(ui):
+    """The controller does not answer: clear message and 重试; the retry keeps the idempotency key."""
+    from hall_bus.client import BusClient, BusSettings
+
+    session = ui.app.session
+    real_bus = session.ctx.bus
+    nowhere = BusClient(f"t-ui-gone-{id(ui)}", "kiosk-1", real_bus.settings).start()  # a hall without a controller
+    assert nowhere.wait_connected(10)
+    go_home(ui)
+    ui.tap("tile:ticket")
+    ui.tap("domain:gongan")
+    ui.tap("service:gongan-hukou")
+    ui.find("priority:normal")
+    session.ctx.bus, session.ctx.request_timeout_s = nowhere, 0.5
+    try:
+        ui.tap("priority:normal")
+        ui.wait(lambda: ui.screen == "error" and "暂时无法连接大厅系统" in labels_text(ui), what="bus error screen")
+        key = session.flow.key
+    finally:
+        session.ctx.bus, session.ctx.request_timeout_s = real_bus, 5.0
+        nowhere.stop()
+    before = ui.controller.store.db.execute("SELECT COUNT(*) FROM tickets").fetchone()[0]
+    ui.tap("retry")
+    ui.wait(lambda: ui.screen == "ticket" and "取号成功" in labels_text(ui), timeout=15, what="ticket after retry")
+    assert session.flow.key == key
+    after = ui.controller.store.db.execute("SELECT COUNT(*) FROM tickets").fetchone()[0]
+    assert after == before + 1
+    ui.tap("done")
