@@ -7,11 +7,12 @@ elderly green channel. The card record itself (ID number, full name, photo) is d
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import hmac
 import re
 import time
 from typing import Any, Callable
+
+from devices import identity as _identity
+from devices.identity import mask_id, mask_name
 
 from .ports import Identity, age_on, is_offline, is_timeout, parse_birth
 
@@ -39,27 +40,8 @@ def _first(obj: Any, *names: str) -> Any:
 
 
 def identity_token(text: str, salt: bytes | None = None) -> str:
-    """The salted HMAC-SHA256 token standing for an identity on the bus (devices.identity's rule)."""
-    try:
-        from devices import identity as dev_identity
-    except ImportError:
-        dev_identity = None
-    if dev_identity is not None and hasattr(dev_identity, "identity_token"):
-        return dev_identity.identity_token(text, salt) if salt is not None else dev_identity.identity_token(text)
-    if salt is None:
-        raise RuntimeError("no identity salt: devices.identity is not installed and no salt was configured")
-    return hmac.new(salt, text.strip().upper().encode("utf-8"), hashlib.sha256).hexdigest()
-
-
-def mask_id(number: str) -> str:
-    """First 4 + 10 asterisks + last 4, e.g. 1101**********123X."""
-    number = number.strip()
-    return number[:4] + "*" * 10 + number[-4:] if len(number) >= 8 else "*" * len(number)
-
-
-def mask_name(name: str) -> str:
-    name = name.strip()
-    return name[:1] + "*" * max(1, len(name) - 1) if name else ""
+    """The salted HMAC-SHA256 token standing for an identity on the bus (``devices.identity``'s rule and salt)."""
+    return _identity.identity_token(text, salt)
 
 
 def identity_from_card(card: Any, salt: bytes | None, today: dt.date | None = None) -> Identity:

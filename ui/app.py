@@ -261,8 +261,7 @@ def build_app(services: UiServices, start_tab: str | None = None, speaker: Any =
         def start_flow(self, tile: str) -> None:
             try:
                 flow = self.session.start(tile)
-            except LookupError as exc:
-                self.session.ctx.unprinted  # noqa: B018 - keep the session; say why on the home screen
+            except LookupError as exc:  # e.g. no pickup feature: stay home and say why
                 self._home_note = str(exc)
                 self.redraw()
                 return
