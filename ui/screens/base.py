@@ -16,6 +16,17 @@ class HallScreen(Screen):
 
     role = "kiosk"
     cols = NumericProperty(1)
+    _drawn: tuple | None = None
+
+    def unchanged(self, view: dict, theme: Theme) -> bool:
+        """True when this exact view (countdown aside) is already on screen: skip rebuilding it."""
+        session = getattr(self.app, "session", None)
+        flow = id(session.flow) if session is not None and session.flow is not None else None  # buttons call this flow
+        key = (theme.name, self.portrait(), flow, {k: v for k, v in view.items() if k != "seconds_left"})
+        if key == self._drawn:
+            return True
+        self._drawn = key
+        return False
 
     @property
     def app(self) -> Any:
@@ -33,6 +44,8 @@ class KioskScreen(HallScreen):
     """A citizen screen: title, message and a body grid rebuilt from the flow's view."""
 
     def update(self, view: dict, theme: Theme) -> None:
+        if self.unchanged(view, theme):
+            return
         self.ids.title.text = f"[b]{view.get('title', '')}[/b]"
         self.ids.message.text = view.get("message", "") or ""
         self.ids.message.color = theme.warn if view.get("state") in ("bus_error", "error", "reader_unavailable", "closed") else theme.muted

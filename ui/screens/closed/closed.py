@@ -8,6 +8,8 @@ from ..home.home import render_home
 
 class ClosedScreen(KioskScreen):
     def update(self, view: dict, theme: Theme) -> None:
+        if self.unchanged(view, theme):
+            return
         render_home(self, view, theme)
         self.ids.title.text = "[b]{}[/b]".format("24小时自助服务" if view["lang"] == "zh" else "24-hour self-service")
         self.ids.message.text = view["welcome"]

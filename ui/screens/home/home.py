@@ -24,7 +24,8 @@ def render_home(self: KioskScreen, view: dict, theme: Theme) -> None:
 
 class HomeScreen(KioskScreen):
     def update(self, view: dict, theme: Theme) -> None:
-        render_home(self, view, theme)
+        if not self.unchanged(view, theme):
+            render_home(self, view, theme)
 
 
 SCREEN = HomeScreen
