@@ -119,6 +119,9 @@ def build_app(services: UiServices, start_tab: str | None = None, speaker: Any =
             self.speaker = speaker if speaker is not None else Speaker()
             self.kiosk_worker = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="kiosk-action")
             self.staff_worker = concurrent.futures.ThreadPoolExecutor(2, thread_name_prefix="staff-action")
+            # a flow's tick may ask the bus (the pickup flow polls its doors): never on the Kivy thread
+            self.tick_worker = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="kiosk-tick")
+            self._tick_future: concurrent.futures.Future | None = None
             self.first_frame_at: float | None = None
             self.rendered = 0  # frames drawn after a model change (tests and the benchmark wait on it)
             self._redraw_ev = None
@@ -180,6 +183,7 @@ def build_app(services: UiServices, start_tab: str | None = None, speaker: Any =
                 self.session.home()
             self.kiosk_worker.shutdown(wait=False, cancel_futures=True)
             self.staff_worker.shutdown(wait=False, cancel_futures=True)
+            self.tick_worker.shutdown(wait=False, cancel_futures=True)
             self.speaker.close()
 
         def _build_tabs(self) -> None:
@@ -331,8 +335,8 @@ def build_app(services: UiServices, start_tab: str | None = None, speaker: Any =
 
         def _tick(self, dt: float) -> None:
             if self.session:
-                if self.session.tick():
-                    self.redraw()
+                if self._tick_future is None or self._tick_future.done():
+                    self._tick_future = self.tick_worker.submit(self._session_tick)
                 flow = self.session.flow
                 self.countdown_text = self.tr("common.seconds_left", s=int(flow.seconds_left())) if flow and flow.state not in flow.busy_states else ""
                 if self.session.refresh_due():
@@ -340,6 +344,13 @@ def build_app(services: UiServices, start_tab: str | None = None, speaker: Any =
             if self.tab == "display" and self.board is not None:
                 scr = self.sm.get_screen("display")
                 scr.ids.clock.text = time.strftime("%H:%M:%S")
+
+        def _session_tick(self) -> None:
+            try:
+                if self.session.tick():
+                    self.redraw()
+            except Exception:  # noqa: BLE001 - a failing tick must not stop the next one
+                log.exception("kiosk tick failed")
 
         def kiosk_screen_name(self, view: dict) -> str:
             if view.get("state") in ("bus_error", "error"):

@@ -240,3 +240,19 @@ def test_bus_down_shows_a_message_and_retry_issues_once(ui):
     after = ui.controller.store.db.execute("SELECT COUNT(*) FROM tickets").fetchone()[0]
     assert after == before + 1
     ui.tap("done")
+
+
+def test_pickup_entry_draws_the_pickup_flow(ui):
+    pytest.importorskip("kiosk.pickup_flow")
+    go_home(ui)
+    ui.tap("tile:pickup")
+    ui.wait(lambda: ui.screen == "pickup" and "24小时自助取件" in labels_text(ui), what="pickup screen")
+    for ch in "123456":
+        ui.tap(f"key:{ch}")
+    ui.wait(lambda: "123456" in labels_text(ui), what="typed pickup code")
+    ui.tap("key:ok")
+    # no item was deposited with this code: the flow says so (wrong code, attempts left), the screen shows it
+    ui.wait(lambda: ui.app.session.flow.state == "identify" and ui.app.session.flow.message, timeout=10,
+            what="pickup answer")
+    ui.wait(lambda: ui.app.session.flow.message in labels_text(ui), what="pickup message on screen")
+    go_home(ui)
