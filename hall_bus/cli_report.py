@@ -21,7 +21,7 @@ def register(cli) -> None:
     cli.describe(("followup",), "bad-review follow-ups (差评整改)")
     p = cli.command(("followup", "list"), help="follow-ups, or only the overdue ones", handler=followup_list)
     p.add_argument("--overdue", action="store_true")
-    p.add_argument("--state", default=None)
+    p.add_argument("--state", default=None, choices=("open", "visited", "rectified", "closed", "appealed"))
     add_bus_options(p)
     p = cli.command(("followup", "update"), help="move a follow-up on with a note", handler=followup_update)
     p.add_argument("id", type=int)
@@ -31,8 +31,39 @@ def register(cli) -> None:
     add_bus_options(p)
 
 
+def _offline(args: argparse.Namespace) -> dict | int:
+    """The report straight from the controller's store file (read-only), without the bus."""
+    import datetime as dt
+    import sqlite3
+
+    from devices.config import ConfigError
+
+    from .cliutil import fail, load_config
+    from .evaluation import reports, settings
+
+    try:
+        config = load_config(args)
+        staff = settings.load(config)
+    except ConfigError as exc:
+        return fail(str(exc))
+    try:
+        store = reports.ReadOnlyStore(args.db)
+    except (OSError, ValueError, sqlite3.Error) as exc:
+        return fail(f"--db: {exc}")
+    day = args.date or dt.datetime.now(config.tz()).date().isoformat()
+    try:
+        return reports.daily(store, config.hall_id, day, tz=config.tz(),
+                             clerk_of=lambda w: s.staff_no if (s := staff.clerk_of(w)) else None)
+    except sqlite3.Error as exc:
+        return fail(f"--db {args.db}: {exc}")
+    finally:
+        store.close()
+
+
 COLUMNS = ["tickets", "served", "no_show_rate", "wait_mean_min", "wait_p90_min", "handling_mean_min", "evaluated",
            "very_satisfied_rate", "good_rate", "not_evaluated_rate", "bad_reviews"]
+HEADERS = ["tickets", "served", "no-show", "wait min", "p90 min", "handle min", "rated", "very sat.", "good",
+           "not rated", "bad"]
 
 
 def _rows(report: dict):
@@ -43,22 +74,25 @@ def _rows(report: dict):
 
 
 def daily(args: argparse.Namespace) -> int:
-    from .cliutil import call, load_config
+    from .cliutil import call, fail
 
-    if args.db:
+    if args.date:
         import datetime as dt
 
-        from .evaluation import reports
-        from .store import Store
-
-        config = load_config(args)
-        report = reports.daily(Store(args.db), config.hall_id, args.date or dt.date.today().isoformat(), tz=config.tz())
-    else:
-        report = call(args, "report.daily", {"date": args.date} if args.date else {})
+        try:
+            dt.date.fromisoformat(args.date)
+        except ValueError:
+            return fail(f"--date {args.date!r}: expected YYYY-MM-DD")
+    report = _offline(args) if args.db else call(args, "report.daily", {"date": args.date} if args.date else {})
+    if isinstance(report, int):
+        return report
     if args.chart:
         from .evaluation.chart import render
 
-        render(report, args.chart)
+        try:
+            render(report, args.chart)
+        except OSError as exc:
+            return fail(f"--chart {args.chart}: {exc}")
     if args.format == "json" or args.json:
         print(json.dumps(report, ensure_ascii=False, indent=2))
     elif args.format == "csv":
@@ -70,7 +104,7 @@ def daily(args: argparse.Namespace) -> int:
         sys.stdout.write(buf.getvalue())
     else:
         print(f"{report['hall']} {report['day']}")
-        print(f"{'group':<8}{'name':<22}" + "".join(f"{c[:10]:>11}" for c in COLUMNS))
+        print(f"{'group':<8}{'name':<22}" + "".join(f"{h:>11}" for h in HEADERS))
         for group, name, fig in _rows(report):
             cells = "".join(f"{'-' if fig[c] is None else fig[c]:>11}" for c in COLUMNS)
             print(f"{group:<8}{name[:21]:<22}{cells}")

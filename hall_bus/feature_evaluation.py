@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import time
+import threading
 
 from . import topics
 from .client import ServiceError
@@ -17,6 +17,9 @@ from .evaluation.workdays import WorkCalendar
 from .messages import Envelope
 
 log = logging.getLogger(__name__)
+
+GRACE_S = 30  # after timeout_s, how long the controller waits for the pad's own timeout event
+SWEEP_S = 5.0  # how often pending evaluations are checked (wall seconds)
 
 
 class EvaluationFeature:
@@ -33,6 +36,47 @@ class EvaluationFeature:
         for op, fn in (("evaluation.submit", self._submit), ("evaluation.get", self._get), ("followup.list", self._followups),
                        ("followup.update", self._followup_update), ("report.daily", self._report)):
             controller.register_op(op, fn)
+        self._stopping = threading.Event()
+        self._sweeper = threading.Thread(target=self._sweep_loop, name="evaluation-sweep", daemon=True)
+        self._sweeper.start()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._sweeper.join(5)
+
+    # ------------------------------------------------------------------ pads that never answer
+    def _sweep_loop(self) -> None:
+        while not self._stopping.wait(SWEEP_S):
+            try:
+                self.sweep()
+            except Exception:  # noqa: BLE001 - keep sweeping; the next round retries
+                log.exception("evaluation sweep failed")
+
+    def sweep(self) -> int:
+        """Record "not evaluated" for pads asked more than timeout_s + GRACE_S ago that never reported
+        (window host down, pad replaced by a newer request). Returns how many were closed."""
+        now = self.ctl.engine.now()
+        rows = self.store.stale_pending(now - self.settings.timeout_s - GRACE_S)
+        for row in rows:
+            self._not_evaluated(row, "the pad never reported")
+        return len(rows)
+
+    def _not_evaluated(self, row: dict, why: str) -> None:
+        if self.store.timed_out(row["ticket_id"], self.ctl.engine.now()):
+            log.info("evaluation of %s: not evaluated (%s)", row["code"], why)
+            self._publish(row, None, None, "pad")
+
+    def _pad_refused(self, pad: str, ticket_id: int, future) -> None:
+        exc = future.exception()
+        if exc is None or self._stopping.is_set():
+            return
+        log.warning("pad %s did not take the evaluation of ticket %s: %s", pad, ticket_id, exc)
+        try:
+            row = self.store.get(ticket_id)
+            if row is not None:
+                self._not_evaluated(row, f"pad {pad} did not take the request")
+        except Exception:  # noqa: BLE001 - the controller may be stopping; the sweep catches up
+            log.exception("evaluation of ticket %s: recording the refused pad failed", ticket_id)
 
     # ------------------------------------------------------------------ the pad
     def _on_change(self, change) -> None:
@@ -54,19 +98,25 @@ class EvaluationFeature:
             data |= {"staff_name": clerk.name, "staff_no": clerk.staff_no}
         future = self.ctl.bus.request_async("pad.evaluate", data, timeout=5,
                                             topic=topics.device_request(self.config.hall_id, pad, "pad.evaluate"))
-        future.add_done_callback(lambda f: f.exception() and log.warning("pad %s did not take the evaluation of %s: %s",
-                                                                          pad, ticket["code"], f.exception()))
+        future.add_done_callback(lambda f: self._pad_refused(pad, ticket["id"], f))
 
     def _on_pad_event(self, topic: str, env: Envelope) -> None:
         d = env.data
+        device = topic.split("/")[-3]
         row = self.store.get(d["ticket_id"])
         if row is None or row["code"] != d["ticket"]:
             log.warning("pad event for unknown ticket %s (%s) ignored", d["ticket"], d["ticket_id"])
             return
+        if self.pads.get(row["window"]) != device:
+            log.warning("evaluation of %s from %s ignored: the pad of window %s is %s", d["ticket"], device, row["window"],
+                        self.pads.get(row["window"]))
+            return
         now = self.ctl.engine.now()
         if d["timed_out"]:
-            if self.store.timed_out(d["ticket_id"], now):
-                self._publish(row, None, None, "pad")
+            self._not_evaluated(row, "no press before the pad's timeout")
+            return
+        if d["level"] is None:
+            log.warning("pad %s sent a rating of %s without a level: ignored", device, d["ticket"])
             return
         ticket = {"id": row["ticket_id"], "code": row["code"], "day": row["day"], "service": row["service"], "domain": row["domain"]}
         try:

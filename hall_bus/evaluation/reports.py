@@ -12,9 +12,31 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import sqlite3
+import threading
 from collections import defaultdict
+from pathlib import Path
 
 from ..store import Store
+
+
+class ReadOnlyStore:
+    """The controller's store file opened read-only (``hallkit report daily --db``): no migration, no
+    write, safe next to a running controller (WAL)."""
+
+    def __init__(self, path: str | Path) -> None:
+        path = Path(path)
+        if not path.is_file():
+            raise FileNotFoundError(f"{path}: no such store file")
+        self.db = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True, check_same_thread=False)
+        self.db.row_factory = sqlite3.Row
+        self.lock = threading.RLock()
+        if self.db.execute("SELECT 1 FROM sqlite_master WHERE name='tickets'").fetchone() is None:
+            self.db.close()
+            raise ValueError(f"{path}: not a HallKit controller store (no tickets table)")
+
+    def close(self) -> None:
+        self.db.close()
 
 
 def p90(values: list[float]) -> float | None:
@@ -52,7 +74,7 @@ def _figures(rows: list[dict]) -> dict:
     }
 
 
-def daily(store: Store, hall: str, day: str, clerk_of=lambda window: None, tz=None) -> dict:
+def daily(store: Store | ReadOnlyStore, hall: str, day: str, clerk_of=lambda window: None, tz=None) -> dict:
     """The report of one day (``clerk_of(window) -> staff_no`` fills in clerks for unevaluated tickets)."""
     with store.lock:
         has_eval = store.db.execute("SELECT 1 FROM sqlite_master WHERE name='evaluations'").fetchone() is not None

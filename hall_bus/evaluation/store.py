@@ -114,6 +114,13 @@ class EvaluationStore:
                 self._open_followup(db, ticket["id"], now)
             return Recorded(True, dict(db.execute("SELECT * FROM evaluations WHERE ticket_id=?", (ticket["id"],)).fetchone()))
 
+    def stale_pending(self, asked_before: float) -> list[dict]:
+        """Pending evaluations whose pad was asked before ``asked_before`` (and never reported)."""
+        with self.store.lock:
+            return [dict(r) for r in self.store.db.execute(
+                "SELECT * FROM evaluations WHERE hall=? AND status='pending' AND requested_at < ? ORDER BY ticket_id",
+                (self.hall, asked_before))]
+
     def timed_out(self, ticket_id: int, now: float) -> bool:
         with self.store.transaction() as db:
             cur = db.execute("UPDATE evaluations SET status='not_evaluated', at=? WHERE ticket_id=? AND status='pending'",
