@@ -140,6 +140,19 @@ class Mosquitto:
         self.close()
 
 
+class _SnapshotDict(dict):
+    """A dict whose iteration works on a snapshot of its keys (see EmbeddedBroker._run)."""
+
+    def __iter__(self):
+        return iter(list(super().keys()))
+
+    def keys(self):  # type: ignore[override]
+        return list(super().keys())
+
+    def items(self):  # type: ignore[override]
+        return list(super().items())
+
+
 class EmbeddedBroker:
     """amqtt running in its own thread and event loop: the zero-install broker of the demo hall."""
 
@@ -178,6 +191,10 @@ class EmbeddedBroker:
 
         async def boot() -> None:
             self._broker = Broker(config, loop=loop)
+            # amqtt 0.12 iterates its subscription table across awaits (on every new connection and
+            # every disconnect) while other sessions subscribe: "dictionary changed size during
+            # iteration" kills the new session. Iterating a snapshot avoids that.
+            self._broker._subscriptions = _SnapshotDict(self._broker._subscriptions)
             await self._broker.start()
 
         try:
