@@ -115,7 +115,7 @@ class PickupFeature:
         return self.service.open(env.data["kiosk"], env.data["session_id"], env.data["item_ids"])
 
     def _status(self, env: Envelope) -> dict:
-        return self.service.status(env.data.get("session_id"), env.data.get("item_id"))
+        return self.service.status(env.data.get("session_id"), env.data.get("item_id"), staff=env.sender not in self.kiosks)
 
     def _return(self, env: Envelope) -> dict:
         return self.service.return_item(env.data["item_id"], self._actor(env), env.data.get("reason", ""))

@@ -287,12 +287,12 @@ class PickupService:
             self._submit(row["id"])
         return self.session_view(session_id)
 
-    def status(self, session_id: str | None = None, item_id: int | None = None) -> dict:
+    def status(self, session_id: str | None = None, item_id: int | None = None, staff: bool = False) -> dict:
         if session_id:
             v = self.session_view(session_id)
             return {"session": {k: v[k] for k in ("session_id", "kiosk", "method", "expires_at")}, "items": v["items"]}
         if item_id:
-            return {"session": None, "items": [self.view(self._item(item_id))]}
+            return {"session": None, "items": [self.view(self._item(item_id), full_case=staff)]}
         raise PickupError("invalid_request", "give session_id or item_id")
 
     # ================================================================== manager views, return
