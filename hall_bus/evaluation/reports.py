@@ -61,15 +61,16 @@ def _figures(rows: list[dict]) -> dict:
     followup = defaultdict(int)
     for r in bad:
         followup[r["followup_state"] or "none"] += 1
-    rnd = lambda v: None if v is None else round(v, 2)  # noqa: E731
+    mins = lambda v: None if v is None else round(v, 2)  # noqa: E731  (minutes to 0.01)
+    rate = lambda n, d: round(n / d, 4) if d else None  # noqa: E731  (shares to 0.01 %)
     return {
         "tickets": len(rows), "served": len(served), "no_shows": no_show,
-        "no_show_rate": rnd(no_show / (len(served) + no_show)) if served or no_show else None,
-        "wait_mean_min": rnd(_mean(waits)), "wait_p90_min": rnd(p90(waits)), "handling_mean_min": rnd(_mean(handling)),
+        "no_show_rate": rate(no_show, len(served) + no_show),
+        "wait_mean_min": mins(_mean(waits)), "wait_p90_min": mins(p90(waits)), "handling_mean_min": mins(_mean(handling)),
         "evaluations": {str(k): v for k, v in levels.items()}, "evaluated": evaluated,
-        "very_satisfied_rate": rnd(levels[1] / evaluated) if evaluated else None,
-        "good_rate": rnd((levels[1] + levels[2] + levels[3]) / evaluated) if evaluated else None,
-        "not_evaluated_rate": rnd((len(served) - evaluated) / len(served)) if served else None,
+        "very_satisfied_rate": rate(levels[1], evaluated),
+        "good_rate": rate(levels[1] + levels[2] + levels[3], evaluated),
+        "not_evaluated_rate": rate(len(served) - evaluated, len(served)),
         "bad_reviews": len(bad), "followups": dict(followup),
     }
 

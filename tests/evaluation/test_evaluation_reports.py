@@ -3,9 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import random
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -17,8 +15,7 @@ from hall_bus.evaluation.store import EvaluationStore
 from hall_bus.evaluation.workdays import WorkCalendar
 from hall_bus.queue_engine import QueueEngine
 from hall_bus.store import Store
-
-TZ = ZoneInfo("Asia/Shanghai")
+from tests.evaluation.evaluation_day import DAY, RELIEF, TZ, simulate_day
 
 
 @pytest.fixture
@@ -46,9 +43,10 @@ def test_followup_deadlines_across_weekend_and_holiday(tmp_path: Path, cfg) -> N
                    "VALUES (1, ?, '2026-12-31', 'A', 1, 'A001', 'shebao-card', 'shebao', ?, 'finished')", (cfg.hall_id, thursday))
     ev.rate(ticket, 1, "S0101", 5, "attitude", "pad", thursday)
     f = ev.followups()[0]
-    assert (f["visit_due"], f["state"]) == ("2027-01-04", "open")
+    assert (f["visit_due"], f["rectify_due"], f["state"]) == ("2027-01-04", "2027-01-22", "open")
     assert ev.overdue(f, dt.date(2027, 1, 4)) == []  # the due day itself is in time
     assert ev.overdue(f, dt.date(2027, 1, 5)) == ["return_visit"]
+    assert ev.overdue(f, dt.date(2027, 1, 23)) == ["return_visit", "rectification"]
     assert engine  # (the engine created the core tables)
 
 
@@ -60,80 +58,71 @@ def test_settings_errors_name_the_key(tmp_path: Path, hall_toml: Path) -> None:
         load_settings(hallconfig.load(bad))
 
 
-def simulate_day(cfg, store: Store, seed: int = 4):
-    """A day of tickets driven through the real engine with a fake clock; returns what happened."""
-    import dataclasses
+def expected(recs: list[dict], clerk_of) -> dict:
+    """The figures of a group of tickets, from the test's own log (docs/evaluation.md definitions)."""
+    called = [r for r in recs if "called" in r]
+    served = [r for r in recs if "finished" in r]
+    no_shows = [r for r in called if r["no_show"]]
+    waits = sorted((r["called"] - r["issued"]) / 60 for r in called)
+    rated = [r for r in served if "level" in r]
+    share = lambda n, d: n / d if d else None  # noqa: E731
+    followups: dict[str, int] = {}
+    for r in rated:
+        if r["level"] >= 4:
+            followups[r["followup"]] = followups.get(r["followup"], 0) + 1
+    return {
+        "tickets": len(recs), "served": len(served), "no_shows": len(no_shows),
+        "no_show_rate": share(len(no_shows), len(served) + len(no_shows)),
+        "wait_mean_min": sum(waits) / len(waits) if waits else None,
+        "wait_p90_min": waits[math.ceil(0.9 * len(waits)) - 1] if waits else None,
+        "handling_mean_min": share(sum((r["finished"] - r["started"]) / 60 for r in served), len(served)),
+        "evaluations": {str(k): sum(r["level"] == k for r in rated) for k in range(1, 6)},
+        "evaluated": len(rated),
+        "very_satisfied_rate": share(sum(r["level"] == 1 for r in rated), len(rated)),
+        "good_rate": share(sum(r["level"] in (1, 2, 3) for r in rated), len(rated)),
+        "not_evaluated_rate": share(len(served) - len(rated), len(served)),
+        "bad_reviews": sum(r["level"] >= 4 for r in rated), "followups": followups,
+    }
 
-    cfg = dataclasses.replace(cfg, hours=dataclasses.replace(cfg.hours, always_open=True))  # no lunch break in this day
-    day = dt.datetime(2026, 11, 24, 9, 0, tzinfo=TZ)
-    clock = [day.timestamp()]
-    engine = QueueEngine(cfg, store, clock=lambda: clock[0])
-    ev = EvaluationStore(store, cfg.hall_id, WorkCalendar(cfg.hours), TZ)
-    rng = random.Random(seed)
-    services = [s.id for s in cfg.services if not s.self_service]
-    log = []  # independent record: per ticket id, the facts the report must reproduce
-    arrivals = sorted(rng.uniform(0, 7.5 * 3600) for _ in range(240))
-    t_next = 0
-    while t_next < len(arrivals) or any(w.current for w in engine.windows()) or engine.waiting():
-        now = clock[0] - day.timestamp()
-        while t_next < len(arrivals) and arrivals[t_next] <= now:
-            tk, _ = engine.issue(rng.choice(services), idempotency_key=f"k{t_next}")
-            log.append({"id": tk.id, "issued": clock[0], "domain": tk.domain, "service": tk.service})
-            t_next += 1
-        for w in engine.windows():
-            if w.paused:
-                continue
-            if w.current is None:
-                t, _ = engine.call_next(w.number)
-                if t:
-                    rec = next(r for r in log if r["id"] == t.id)
-                    rec.update(called=clock[0], window=w.number, end=clock[0] + rng.uniform(120, 900),
-                               no_show=rng.random() < 0.06)
-            else:
-                rec = next(r for r in log if r["id"] == w.current.id)
-                if clock[0] >= rec["end"]:
-                    if rec["no_show"]:
-                        engine.no_show(w.number)
-                    else:
-                        if w.current.state == "called":
-                            engine.start(w.number)
-                            rec["started"] = clock[0]
-                            rec["end"] = clock[0] + rng.uniform(180, 1200)
-                            continue
-                        engine.finish(w.number)
-                        rec["finished"] = clock[0]
-                        r = rng.random()
-                        if r < 0.8:
-                            level = rng.choices([1, 2, 3, 4, 5], [60, 25, 8, 5, 2])[0]
-                            reason = "efficiency" if level >= 4 else None
-                            ticket = {"id": rec["id"], "code": "X", "day": "2026-11-24", "service": rec["service"], "domain": rec["domain"]}
-                            ev.rate(ticket, w.number, None, level, reason, "pad", clock[0])
-                            rec["level"] = level
-        clock[0] += 30
-    return log
+
+def assert_figures(got: dict, want: dict, where: str) -> None:
+    assert set(got) == set(want), where
+    for key, value in want.items():
+        if not isinstance(value, float):
+            assert got[key] == value, f"{where}: {key}"
+        else:
+            tol = 0.006 if key.endswith("_min") else 1e-4  # minutes are rounded to 0.01, shares to 0.0001
+            assert got[key] == pytest.approx(value, abs=tol), f"{where}: {key}"
 
 
 def test_report_matches_an_independent_calculation(tmp_path: Path, cfg) -> None:
     store = Store(tmp_path / "day.db", durable=False)
     log = simulate_day(cfg, store)
-    report = reports.daily(store, cfg.hall_id, "2026-11-24", tz=TZ)
-    o = report["overall"]
-    served = [r for r in log if "finished" in r]
-    waits = sorted((r["called"] - r["issued"]) / 60 for r in log if "called" in r)
-    rated = [r for r in served if "level" in r]
-    assert o["tickets"] == len(log) == 240
-    assert o["served"] == len(served)
-    assert o["no_shows"] == sum(1 for r in log if r.get("no_show") and "called" in r)
-    assert o["wait_mean_min"] == pytest.approx(sum(waits) / len(waits), abs=0.01)
-    assert o["wait_p90_min"] == pytest.approx(waits[math.ceil(0.9 * len(waits)) - 1], abs=0.01)
-    assert o["handling_mean_min"] == pytest.approx(sum((r["finished"] - r["started"]) / 60 for r in served) / len(served), abs=0.01)
-    assert o["evaluated"] == len(rated)
-    assert o["very_satisfied_rate"] == pytest.approx(sum(r["level"] == 1 for r in rated) / len(rated), abs=0.005)
-    assert o["good_rate"] == pytest.approx(sum(r["level"] <= 3 for r in rated) / len(rated), abs=0.005)
-    assert o["not_evaluated_rate"] == pytest.approx((len(served) - len(rated)) / len(served), abs=0.005)
-    assert o["bad_reviews"] == sum(r["level"] >= 4 for r in rated) == o["followups"].get("open", 0)
-    w1 = [r for r in log if r.get("window") == 1]
-    assert report["by"]["window"]["1"]["tickets"] == len(w1)
-    assert sum(d["tickets"] for d in report["by"]["domain"].values()) == 240
+    staff = load_settings(cfg)
+    clerk_of = lambda w: staff.clerk_of(w).staff_no  # noqa: E731
+    report = reports.daily(store, cfg.hall_id, DAY, clerk_of=clerk_of, tz=TZ)
+    assert len(log) == 300 and all("called" in r for r in log)  # the whole day was served
+    rated = [r for r in log if "level" in r]
+    assert {r["level"] for r in rated} == {1, 2, 3, 4, 5} and any("level" not in r for r in log if "finished" in r)
+    assert any(r.get("followup") == "visited" for r in log) and any(r.get("followup") == "open" for r in log)
+    assert_figures(report["overall"], expected(log, clerk_of), "overall")
+    groups = {
+        "window": lambda r: str(r["window"]),
+        "clerk": lambda r: r.get("clerk") or clerk_of(r["window"]),  # no-shows count for the window's clerk
+        "domain": lambda r: r["domain"],
+        "service": lambda r: r["service"],
+    }
+    for group, key in groups.items():
+        names = sorted({key(r) for r in log})
+        assert sorted(report["by"][group]) == names, group
+        for name in names:
+            assert_figures(report["by"][group][name], expected([r for r in log if key(r) == name], clerk_of), f"{group} {name}")
+    assert RELIEF in report["by"]["clerk"] and "S0102" in report["by"]["clerk"]
+    hourly: dict[int, list[float]] = {}
+    for r in log:
+        hourly.setdefault(dt.datetime.fromtimestamp(r["issued"], TZ).hour, []).append((r["called"] - r["issued"]) / 60)
+    assert set(report["hourly_wait_mean_min"]) == set(hourly)
+    for hour, waits in hourly.items():
+        assert report["hourly_wait_mean_min"][hour] == pytest.approx(sum(waits) / len(waits), abs=0.006)
     png = render(report, tmp_path / "day.png")
     assert png.stat().st_size > 5000
