@@ -22,7 +22,7 @@ def run(args) -> int:
     try:
         config = load_config(args)
         host = start(config, args.device, args.host, args.port, args.client_id)
-    except (ConfigError, KeyError, ValueError) as exc:
+    except (ConfigError, KeyError, ValueError, RuntimeError) as exc:  # RuntimeError: no bus credentials for the client
         return fail(str(exc).strip('"'))
     dev = host.device
     print(f"locker host {args.device}: boards {getattr(dev, 'boards', [])} ({dev.state.value}) as bus client "

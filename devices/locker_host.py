@@ -192,6 +192,8 @@ class LockerHost:
             if only is not None and lock not in only:
                 continue
             is_open = state == "open"
+            if (board, lock) not in self.doors:  # first sight after start: learn it, nothing changed
+                self.doors[(board, lock)] = is_open
             self._door_changed(board, lock, is_open)
             if not is_open:
                 self.watch.discard((board, lock))

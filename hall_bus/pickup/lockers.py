@@ -61,6 +61,8 @@ class BusLockerPort:
     def _request(self, device: str, op: str, data: dict, timeout: float) -> Any:
         from ..client import BusError, RequestFailed
 
+        if not self.bus.connected:  # fail fast: the step stays persisted and is resolved once the bus is back
+            raise LockerUnknown(f"{device}: the hall bus is not connected")
         try:
             return self.bus.request(op, data, timeout=timeout, retry_s=1.0, topic=topics.device_request(self.hall, device, op))
         except RequestFailed as exc:
