@@ -47,6 +47,10 @@ def _need_display(args_list: list[str]) -> int | None:
 
 
 def _kiosk(args) -> int:
+    if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        print("hallkit: the kiosk UI needs a display: set DISPLAY (or run it under xvfb-run to try it headless)",
+              file=sys.stderr)
+        return 2
     from devices import config as hallconfig
     from devices.config import ConfigError
 
