@@ -121,7 +121,7 @@ class PickupService:
 
     def check_tx(self, sender: str, tx: str, op: str, expires_at: float) -> None:
         """Refuse a request that may open a door if its (sender, tx) was ever executed (persisted)."""
-        now = self.clock()
+        now = time.time()  # envelopes carry wall-clock times, whatever clock drives the hall
         if expires_at < now:
             raise PickupError("expired", "request expired; not executed")
         with self.store.transaction() as db:
@@ -277,6 +277,7 @@ class PickupService:
             for row in rows:
                 if row["state"] != "deposited":
                     raise PickupError("not_available", f"item {row['id']} is {row['state']}, not waiting in a locker")
+            db.execute("UPDATE pickup_sessions SET expires_at=? WHERE id=?", (now + self.settings.session_ttl_s, session_id))
             for row in rows:
                 db.execute("UPDATE pickup_items SET state='collecting', phase='opening', open_op=?, open_asked_at=?,"
                            " door_opened_at=NULL, alarm_sent=0, session_id=?, actor=?, last_error='', updated_at=? WHERE id=?",
@@ -379,6 +380,10 @@ class PickupService:
                     return
                 log.exception("pickup worker: %s %s failed", kind, arg)
 
+    def _from_wall(self, ts: float) -> float:
+        """A locker host's wall-clock time on this service's clock (they differ only under a test clock)."""
+        return self.clock() - (time.time() - ts)
+
     def _compartment(self, row: sqlite3.Row) -> Compartment:
         return self.compartments[row["compartment"]]
 
@@ -396,7 +401,7 @@ class PickupService:
             self._open_failed(item_id, exc.code, str(exc))
             return
         if result.door_open:
-            self._opened(item_id, result.fired_at)
+            self._opened(item_id, self._from_wall(result.fired_at))
         else:
             self._open_failed(item_id, "door_jammed", "the lock fired but the door did not open")
 
@@ -531,7 +536,7 @@ class PickupService:
             if not op.get("opened"):
                 self._open_failed(row["id"], "door_jammed", "the lock fired but the door did not open")
                 return
-            self._opened(row["id"], float(op.get("fired_at") or now))
+            self._opened(row["id"], self._from_wall(float(op.get("fired_at") or time.time())))
             if st.doors.get(c.lock) is False:
                 self._closed(row["id"])
             return

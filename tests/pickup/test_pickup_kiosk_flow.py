@@ -146,3 +146,22 @@ def test_idle_then_timeout_clears_everything(hall):
     clock.t += 61
     assert flow.tick() is True
     assert flow.finished and flow.session is None and flow.items == []
+
+
+def test_kiosk_restart_while_the_door_is_open_loses_nothing(hall):
+    a = hall.deposit("SB2026003401")
+    b = hall.deposit("SB2026003402")
+    session, clock = session_for(hall)
+    flow = session.start("pickup")
+    flow.submit_code(a["code"])
+    flow.choose("all")
+    assert flow.state == "waiting_close"
+    session.home()  # the kiosk app restarts: the flow and its session id are gone
+    hall.sim.close_door(a["comp"].board, a["comp"].lock)
+    wait_for(lambda: hall.item(a["item"]["item_id"])["state"] == "collected", what="collected without the kiosk")
+    session2, clock2 = session_for(hall)
+    flow2 = session2.start("pickup")
+    flow2.submit_code(b["code"])  # the other item is still there, its code still valid
+    assert flow2.state == "choose_items" and [i["item_id"] for i in flow2.items] == [b["item"]["item_id"]]
+    flow2.submit_code(a["code"])
+    assert flow2.state == "identify" and "取件码不正确" in flow2.message  # a's code was used
