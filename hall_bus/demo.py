@@ -244,6 +244,11 @@ class DemoHall:
             waiting = sum(1 for r in mine if r["state"] == "waiting")
             mean = f"{statistics.fmean(waits):5.1f}" if waits else "    -"
             lines.append(f"  {d.name}({d.id}): {len(mine):4d} tickets, {waiting:3d} waiting, mean wait {mean} hall min")
+        evaluation = self.controller.features.get("feature_evaluation")
+        if evaluation is not None:
+            o = evaluation.report(self.controller.engine.today())["overall"]
+            levels = ", ".join(f"{n}x{lvl}" for lvl, n in o["evaluations"].items() if n)
+            lines.append(f"  好差评: {o['evaluated']} of {o['served']} served tickets rated on the window pads ({levels or 'none yet'})")
         return "\n".join(lines)
 
 
