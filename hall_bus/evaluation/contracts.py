@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from ..device_contracts import REASONS
 from ..messages import event_contract, request_contract
-from ..schema import Bool, Enum, Int, List, Obj, Str
+from ..schema import Bool, Enum, Int, List, Num, Obj, Str
 
 CODE = r"[A-Z]{1,2}\d{3,4}"
 DAY = r"\d{4}-\d{2}-\d{2}"
@@ -27,4 +27,8 @@ request_contract("followup.update", Obj(id=Int(min=1), state=Enum("open", "visit
                  Obj(followup=FOLLOWUP), "Move a follow-up on, with a note (audited).")
 request_contract("report.daily", Obj(date=Str(pattern=DAY, optional=True)), Obj(extra=True, hall=Str(), day=Str()),
                  "The daily report: tickets, waits, handling, no-shows and evaluations by window, clerk, domain, service.")
-event_contract("evaluation", Obj(extra=True, ticket=Str(), window=Int(nullable=True), channel=Str(), level=Int(nullable=True)))
+# The public evaluation event: closed (extra=False) so that no name or identity can ride along.
+event_contract("evaluation", Obj(
+    ticket=Str(pattern=CODE), window=Int(min=1, max=999, nullable=True), staff_no=Str(max_len=16, nullable=True),
+    service=Str(max_len=64), domain=Str(max_len=64), channel=Enum("pad", "kiosk", "qr"),
+    level=Int(min=1, max=5, nullable=True), reason=Enum(*REASONS, nullable=True), at=Num()))

@@ -55,6 +55,8 @@ def test_window_without_a_pad_leaves_the_ticket_for_the_kiosk(tmp_hall: Path, bu
         assert out["recorded"] and out["evaluation"]["channel"] == "qr"
         ev = events.get(timeout=5)
         assert (ev["ticket"], ev["window"], ev["staff_no"], ev["channel"], ev["level"]) == (code, 6, "S0106", "qr", 2)
+        assert set(ev) == {"ticket", "window", "staff_no", "service", "domain", "channel", "level", "reason", "at"}
+        assert "吴婷" not in repr(ev)  # the clerk's name stays off the public event
         again = manager.request("evaluation.submit", {"ticket": code, "level": 5, "reason": "other", "channel": "kiosk"})
         assert again["recorded"] is False and again["evaluation"]["level"] == 2
         with pytest.raises(queue.Empty):
