@@ -1,8 +1,6 @@
 """``hallkit window-host``: run a window's caller keypad, LED display and evaluation pad on the bus."""
 from __future__ import annotations
 
-import signal
-import threading
 
 
 def register(cli) -> None:
@@ -27,12 +25,9 @@ def run(args) -> int:
     host = start(config, args.window, args.host, args.port)
     kinds = ", ".join(f"{k} {d.id} ({d.state.value})" for k, d in host.devices.items()) or "no devices"
     print(f"window {args.window}: {kinds}; Ctrl-C stops", flush=True)
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    try:
-        stop.wait()
-    except KeyboardInterrupt:
-        pass
+    from hall_bus.cliutil import wait_until_stopped
+
+    wait_until_stopped()
     host.stop()
     host.bus.stop()
     return 0

@@ -3,8 +3,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import signal
-import threading
 import uuid
 
 from .cliutil import add_bus_options, call, fail, load_config, print_json
@@ -110,12 +108,9 @@ def run_controller(args: argparse.Namespace) -> int:
     controller = start(config, host, port)
     print(f"hall controller for {config.hall_id} ({config.name}) on {host}:{port}"
           f"{f' with {kind} broker' if broker else ''}; Ctrl-C stops", flush=True)
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    try:
-        stop.wait()
-    except KeyboardInterrupt:
-        pass
+    from .cliutil import wait_until_stopped
+
+    wait_until_stopped()
     controller.stop()
     if broker is not None:
         broker.stop()

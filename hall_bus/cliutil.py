@@ -64,3 +64,16 @@ def call(args: argparse.Namespace, op: str, data: dict, client_id: str = "manage
 
 def print_json(data: Any) -> None:
     print(json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True))
+
+
+def wait_until_stopped() -> None:
+    """Block a long-running command (controller, simulator, device host) until Ctrl-C or SIGTERM."""
+    import signal
+    import threading
+
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        stop.wait()
+    except KeyboardInterrupt:
+        pass

@@ -2,9 +2,7 @@
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
-import threading
 
 
 def register(cli) -> None:
@@ -47,11 +45,8 @@ def run(args: argparse.Namespace) -> int:
     served = serve_tcp(device, args.tcp) if args.tcp is not None else serve_pty(device)
     print(served.url, flush=True)
     print(f"{args.kind} simulator at {device.baudrate} baud; give the URL above to a driver; Ctrl-C stops", file=sys.stderr, flush=True)
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    try:
-        stop.wait()
-    except KeyboardInterrupt:
-        pass
+    from hall_bus.cliutil import wait_until_stopped
+
+    wait_until_stopped()
     served.stop()
     return 0
