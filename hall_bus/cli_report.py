@@ -10,6 +10,7 @@ import sys
 
 def register(cli) -> None:
     from .cliutil import add_bus_options
+    from .evaluation.followup import STATES
 
     cli.describe(("report",), "hall reports (好差评, waits, no-shows)")
     p = cli.command(("report", "daily"), help="a day's figures by window, clerk, domain and service", handler=daily)
@@ -21,11 +22,11 @@ def register(cli) -> None:
     cli.describe(("followup",), "bad-review follow-ups (差评整改)")
     p = cli.command(("followup", "list"), help="follow-ups, or only the overdue ones", handler=followup_list)
     p.add_argument("--overdue", action="store_true")
-    p.add_argument("--state", default=None, choices=("open", "visited", "rectified", "closed", "appealed"))
+    p.add_argument("--state", default=None, choices=STATES)
     add_bus_options(p)
     p = cli.command(("followup", "update"), help="move a follow-up on with a note", handler=followup_update)
     p.add_argument("id", type=int)
-    p.add_argument("state", choices=("open", "visited", "rectified", "closed", "appealed"))
+    p.add_argument("state", choices=STATES)
     p.add_argument("--note", default="")
     p.add_argument("--actor", default="manager")
     add_bus_options(p)

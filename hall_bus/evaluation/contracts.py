@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from ..device_contracts import REASONS
+from .followup import STATES
 from ..messages import event_contract, request_contract
 from ..schema import Bool, Enum, Int, List, Num, Obj, Str
 
@@ -19,10 +20,10 @@ request_contract(
 )
 request_contract("evaluation.get", Obj(ticket=Str(pattern=CODE), day=Str(pattern=DAY, optional=True)),
                  Obj(evaluation=EVALUATION, rateable=Bool()), "A ticket's evaluation, and whether it can still be rated.")
-request_contract("followup.list", Obj(state=Enum("open", "visited", "rectified", "closed", "appealed", optional=True),
+request_contract("followup.list", Obj(state=Enum(*STATES, optional=True),
                                       overdue=Bool(default=False)),
                  Obj(followups=List(FOLLOWUP)), "Bad-review follow-ups (差评整改), optionally only the overdue ones.")
-request_contract("followup.update", Obj(id=Int(min=1), state=Enum("open", "visited", "rectified", "closed", "appealed"),
+request_contract("followup.update", Obj(id=Int(min=1), state=Enum(*STATES),
                                         note=Str(max_len=500, default=""), actor=Str(min_len=1, max_len=64)),
                  Obj(followup=FOLLOWUP), "Move a follow-up on, with a note (audited).")
 request_contract("report.daily", Obj(date=Str(pattern=DAY, optional=True)), Obj(extra=True, hall=Str(), day=Str()),

@@ -13,6 +13,7 @@ import logging
 from dataclasses import dataclass
 
 from ..store import Store
+from . import followup
 from .workdays import WorkCalendar
 
 log = logging.getLogger(__name__)
@@ -50,8 +51,7 @@ MIGRATIONS = [
     """,
 ]
 
-TRANSITIONS = {"open": {"visited", "appealed"}, "visited": {"rectified", "appealed"}, "rectified": {"closed"},
-               "appealed": {"closed", "open"}, "closed": set()}
+TRANSITIONS = followup.TRANSITIONS
 
 
 class EvaluationError(Exception):
@@ -130,8 +130,7 @@ class EvaluationStore:
     # ------------------------------------------------------------------ follow-ups (差评整改)
     def _open_followup(self, db, ticket_id: int, now: float) -> None:
         day = dt.datetime.fromtimestamp(now, self.tz).date()
-        visit = self.calendar.add_working_days(day, self.visit_days)
-        rectify = self.calendar.add_working_days(day, self.rectify_days)
+        visit, rectify = followup.deadlines(self.calendar, day, self.visit_days, self.rectify_days)
         db.execute("INSERT OR IGNORE INTO followups (hall, ticket_id, opened_at, visit_due, rectify_due, state, updated_at) "
                    "VALUES (?,?,?,?,?,'open',?)", (self.hall, ticket_id, now, visit.isoformat(), rectify.isoformat(), now))
 
@@ -154,19 +153,14 @@ class EvaluationStore:
     @staticmethod
     def overdue(row: dict, today: dt.date) -> list[str]:
         """Which deadlines a follow-up has missed on ``today`` (a deadline day is still in time)."""
-        late = []
-        if row["state"] == "open" and today > dt.date.fromisoformat(row["visit_due"]):
-            late.append("return_visit")
-        if row["state"] in ("open", "visited") and today > dt.date.fromisoformat(row["rectify_due"]):
-            late.append("rectification")
-        return late
+        return followup.overdue(row, today)
 
     def update_followup(self, fid: int, state: str, note: str, actor: str, now: float) -> dict:
         with self.store.transaction() as db:
             row = db.execute("SELECT * FROM followups WHERE id=? AND hall=?", (fid, self.hall)).fetchone()
             if row is None:
                 raise EvaluationError("not_found", f"no follow-up {fid}")
-            if state != row["state"] and state not in TRANSITIONS[row["state"]]:
+            if state != row["state"] and not followup.can_move(row["state"], state):
                 raise EvaluationError("invalid_transition", f"a follow-up cannot go from {row['state']} to {state} "
                                       f"(allowed: {', '.join(sorted(TRANSITIONS[row['state']])) or 'none'})")
             notes = json.loads(row["notes"]) + [{"at": now, "actor": actor, "state": state, "note": note}]
