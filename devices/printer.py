@@ -35,7 +35,8 @@ class ReceiptPrinter(Device):
 
     def _open_driver(self) -> None:
         baud = int(self.config.options.get("baudrate", self.profile.get("baudrate", 115200)))
-        self.printer = EscposPrinter(self.config.url, baudrate=baud, usb_backend=self.usb_backend)
+        self.printer = EscposPrinter(self.config.url, baudrate=baud, usb_backend=self.usb_backend,
+                                     width_dots=int(self.profile.get("width_dots", 576)))
 
     def _close_driver(self) -> None:
         if self.printer is not None:

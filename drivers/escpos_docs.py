@@ -44,13 +44,25 @@ def encode_text(text: str) -> bytes:
 
 def wrap(text: str, width: int) -> list[str]:
     """Break text into lines of at most ``width`` columns: CJK anywhere (but not before closing
-    punctuation), Latin words at spaces where possible."""
+    punctuation, and after a pause such as ， when one is in the second half of the line), Latin
+    words at spaces where possible."""
     lines: list[str] = []
     current = ""
     for token in _tokens(text):
         if current and display_width(current + token) > width:
-            lines.append(current.rstrip())
-            current = token.lstrip()
+            # prefer a break after a pause (，；。 or a space) in the second half of the line
+            soft = -1
+            for pauses in (_PAUSES, " "):  # punctuation first, a space only when there is none
+                soft = max((i for i, ch in enumerate(current) if ch in pauses and display_width(current[: i + 1]) * 2 >= width),
+                           default=-1)
+                if soft >= 0:
+                    break
+            if soft >= 0 and soft < len(current) - 1:
+                lines.append(current[: soft + 1].rstrip())
+                current = current[soft + 1:].lstrip() + token
+            else:
+                lines.append(current.rstrip())
+                current = token.lstrip()
         else:
             current += token
         while display_width(current) > width:  # a single token longer than a line
@@ -64,6 +76,7 @@ def wrap(text: str, width: int) -> list[str]:
     return lines
 
 
+_PAUSES = set("，；。、：！？,;")
 _CLOSING = set("，。、；：？！）」』》”’,.;:?!)")
 
 
@@ -80,19 +93,40 @@ def _tokens(text: str) -> list[str]:
     return out
 
 
+ALIGN = {"left": 0, "center": 1, "right": 2}
+
+
 class Layout:
-    """A small builder over python-escpos for our documents."""
+    """A small builder for our documents.
+
+    Styles are sent only when they change (``ESC a``, ``ESC E``, ``GS !``), which keeps a ticket
+    small. Sizes always go through ``GS !``: on Epson-compatible Chinese printers ``ESC !`` (what
+    python-escpos's ``set(normal_textsize=True)`` sends) resets only the Latin size, so Chinese text
+    after a large ticket number would stay large; ``GS ! 0`` resets both.
+    """
 
     def __init__(self, columns: int = 48) -> None:
         self.columns = columns
         self.p = _Buffer()
         self.p._raw(ESC_INIT + FS_CHINESE_ON)
+        self.align, self.bold, self.size = "left", False, 1  # the state after ESC @
+
+    def style(self, align: str = "left", bold: bool = False, size: int = 1) -> "Layout":
+        if align not in ALIGN:
+            raise ValueError(f"align must be one of {', '.join(ALIGN)}, not {align!r}")
+        size = max(1, min(size, 8))
+        if align != self.align:
+            self.p._raw(b"\x1ba" + bytes([ALIGN[align]]))
+        if bold != self.bold:
+            self.p._raw(b"\x1bE" + bytes([int(bold)]))
+        if size != self.size:
+            self.p._raw(b"\x1d!" + bytes([(size - 1) << 4 | (size - 1)]))
+        self.align, self.bold, self.size = align, bold, size
+        return self
 
     def line(self, text: str = "", align: str = "left", bold: bool = False, size: int = 1) -> "Layout":
-        size = max(1, min(size, 8))
-        self.p.set(align=align, bold=bold, custom_size=size > 1, width=size if size > 1 else None,
-                   height=size if size > 1 else None, normal_textsize=size == 1)
-        for part in wrap(text, self.columns // size):
+        self.style(align, bold, size)
+        for part in wrap(text, self.columns // self.size):
             self.p._raw(encode_text(part) + b"\n")
         return self
 
@@ -104,8 +138,8 @@ class Layout:
         return self.line(char * self.columns)
 
     def qr(self, content: str, module: int = 6) -> "Layout":
-        self.p.set(align="center", normal_textsize=True, bold=False)
-        self.p.qr(content, native=True, size=module, ec=0)
+        self.style(align="center")
+        self.p.qr(content, native=True, size=module, ec=0)  # GS ( k: model 2, module size, EC L, store, print
         return self
 
     def feed(self, lines: int = 1) -> "Layout":
@@ -113,7 +147,7 @@ class Layout:
         return self
 
     def finish(self, cut: bool = True) -> bytes:
-        self.p.set(align="left", normal_textsize=True, bold=False)
+        self.style()
         if cut:
             self.p.cut()
         else:

@@ -10,9 +10,14 @@ which cannot take pyserial URLs, so this class opens the transport itself:
   pyusb backend can be injected (the tests use :class:`simulators.fake_usb.FakeUsbBackend`).
 
 ``status()`` asks ``DLE EOT 1/2/4`` and decodes paper, cover and offline state.
+
+``text()`` is replaced: python-escpos's code-page encoder sends GB18030 only for a string with a
+CJK ideograph, so ``text("，。：（）")`` would print '?????'. Here every non-ASCII string goes out as
+GB18030 after ``FS &`` (the printer's Chinese mode), and a character GB18030 lacks is an error.
 """
 from __future__ import annotations
 
+import copy
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +28,7 @@ from .errors import ProtocolError, ReplyTimeout, TransportError
 from .transport import open_transport
 
 DLE_EOT = b"\x10\x04"
+FS_CHINESE_ON = b"\x1c\x26"
 
 
 @dataclass(frozen=True)
@@ -124,8 +130,13 @@ class EscposPrinter(Escpos):
     """python-escpos's command set over a HallKit transport (see module docstring)."""
 
     def __init__(self, url: str, baudrate: int = 115200, timeout: float = 1.0, usb_backend: Any = None,
-                 profile: str = "TM-T88V") -> None:
+                 profile: str = "TM-T88V", width_dots: int | None = None, dpi: int = 203) -> None:
         super().__init__(profile=profile)
+        if width_dots:  # our model profile knows the paper; python-escpos uses it to centre images
+            data = copy.deepcopy(self.profile.profile_data)  # the class-level dict is shared by all printers
+            data.setdefault("media", {})["dpi"] = dpi
+            data["media"]["width"] = {"mm": round(width_dots * 25.4 / dpi), "pixels": width_dots}
+            self.profile.profile_data = data
         self.url = url
         self.timeout = timeout
         if url.startswith("usb://"):
@@ -142,6 +153,18 @@ class EscposPrinter(Escpos):
             self.link.write(bytes(msg))
         except OSError as exc:
             raise TransportError(self.url, f"write failed: {exc}") from None
+
+    def text(self, txt: str) -> None:
+        """Print text; non-ASCII as GB18030 in the Chinese mode (see the module docstring)."""
+        txt = str(txt)
+        if txt.isascii():
+            self._raw(txt.encode("ascii"))
+            return
+        try:
+            raw = txt.encode("gb18030")
+        except UnicodeEncodeError as exc:
+            raise ValueError(f"cannot print {txt[exc.start:exc.end]!r}: not in GB18030") from None
+        self._raw(FS_CHINESE_ON + raw)
 
     def _read(self) -> bytes:
         return self.link.read(1, self.timeout)

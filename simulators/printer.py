@@ -3,7 +3,10 @@
 
 It parses the byte stream with the same parser the tests use, renders each cut page to a PNG
 (``out=DIR`` in the query, or ``hallkit sim printer --opt out=DIR``) and keeps the pages in memory,
-and answers ``DLE EOT n`` with its paper and cover state. Faults (``fault=`` words):
+and answers ``DLE EOT n`` (and ``GS r 1``, ``GS I n``) with its paper and cover state. Query options:
+``out=DIR``, ``width=576|384`` (dots), ``tear=SECONDS`` (a printer without a cutter: what was printed
+counts as one page, torn off, after this long without bytes; default 1.0), ``chinese=0`` (a printer whose Chinese mode is off until ``FS &``;
+default on, as Chinese-market printers ship), ``model=NAME``. Faults (``fault=`` words):
 ``paper_out``, ``paper_near_end``, ``cover_open``, ``offline``; tests and the demo can also change
 the state on the instance (``sim.paper = "out"``).
 
@@ -15,9 +18,10 @@ from __future__ import annotations
 import itertools
 import logging
 import threading
+import time
 from pathlib import Path
 
-from drivers.escpos_parse import EscPosParser, Page
+from drivers.escpos_parse import EscPosParser, Page, Query
 
 from . import registry
 from .base import SimulatedDevice
@@ -33,7 +37,8 @@ class PrinterSimulator(SimulatedDevice):
 
     def __init__(self, query: dict[str, str] | None = None) -> None:
         super().__init__(query)
-        self.parser = EscPosParser()
+        self.parser = EscPosParser(chinese=self.query.get("chinese", "1") not in ("0", "false", "off"))
+        self.model = self.query.get("model", "HallKit SIM-80")
         self.out_dir = Path(self.query["out"]) if self.query.get("out") else None
         self.width_dots = int(self.query.get("width", 576))
         f = self.faults
@@ -44,6 +49,8 @@ class PrinterSimulator(SimulatedDevice):
         self.png_paths: list[Path] = []
         self.printed = threading.Condition(self.lock)
         self._counter = itertools.count(1)
+        self.tear_s = float(self.query.get("tear", 1.0))
+        self._last_rx = time.monotonic()
 
     @property
     def can_print(self) -> bool:
@@ -60,8 +67,38 @@ class PrinterSimulator(SimulatedDevice):
             return BASE | (0x0C if self.paper in ("near_end", "out") else 0) | (0x60 if self.paper == "out" else 0)
         return BASE
 
+    def answer(self, q: Query) -> bytes:
+        if q.command == "DLE EOT":
+            return bytes([self.status_byte(q.n)])
+        if q.command == "GS r":  # 1: paper sensor (bits 0-1 near end, 2-3 roll end); 2: drawer
+            if q.n in (1, 49):
+                return bytes([(0x03 if self.paper in ("near_end", "out") else 0) | (0x0C if self.paper == "out" else 0)])
+            return b"\x00"
+        # GS I n: printer ID (1 model, 2 type: bit 0 two-byte characters, bit 1 cutter; 3 version;
+        # 65.. strings framed by "_" and NUL)
+        if q.n in (1, 49):
+            return b"\x20"
+        if q.n in (2, 50):
+            return bytes([0x01 | (0x02 if self.width_dots >= 576 else 0)])
+        if q.n in (3, 51):
+            return b"\x10"
+        strings = {65: "1.00 HK", 66: "HallKit", 67: self.model, 68: "SIM0001", 69: "CHINA GB18030"}
+        return b"_" + strings.get(q.n, "").encode("ascii", "replace") + b"\x00"
+
     def handle(self, data: bytes) -> list[bytes]:
+        self._last_rx = time.monotonic()
         pages, queries = self.parser.feed(data)
+        self._output(pages)
+        return [self.answer(q) for q in queries]
+
+    def tick(self, now: float) -> list[bytes]:
+        with self.lock:
+            if now - self._last_rx >= self.tear_s and self.parser.has_pending():
+                page = self.parser.tear()
+                self._output([page] if page else [])
+        return []
+
+    def _output(self, pages: list[Page]) -> None:
         for page in pages:
             if not self.can_print:
                 log.info("printer simulator: a page was sent while it cannot print (paper %s, cover %s); discarded",
@@ -73,14 +110,17 @@ class PrinterSimulator(SimulatedDevice):
 
                 self.png_paths.append(save_png(page, self.out_dir / f"ticket-{next(self._counter):04d}.png", self.width_dots))
             self.printed.notify_all()
-        return [bytes([self.status_byte(n)]) for n in queries]
 
     def corrupt(self, reply: bytes) -> bytes:
         return bytes([reply[0] | 0x81]) if reply else reply  # breaks the fixed bits
 
     def wait_pages(self, count: int, timeout: float = 5.0) -> list[Page]:
+        """The pages printed so far, once there are ``count`` (or after ``timeout``)."""
+        deadline = time.monotonic() + timeout
         with self.printed:
-            self.printed.wait_for(lambda: len(self.pages) >= count, timeout)
+            while len(self.pages) < count and time.monotonic() < deadline:
+                self.tick(time.monotonic())  # tears off an uncut page even where no server ticks (fake USB)
+                self.printed.wait(min(0.05, max(0.0, deadline - time.monotonic())))
             return list(self.pages)
 
 
