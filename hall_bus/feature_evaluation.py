@@ -9,7 +9,7 @@ import logging
 import threading
 
 from . import topics
-from .client import ServiceError
+from .client import BusTimeout, RequestFailed, ServiceError
 from .evaluation import contracts  # noqa: F401  (registers the contracts)
 from .evaluation import reports, settings
 from .evaluation.store import EvaluationError, EvaluationStore
@@ -69,6 +69,9 @@ class EvaluationFeature:
     def _pad_refused(self, pad: str, ticket_id: int, future) -> None:
         exc = future.exception()
         if exc is None or self._stopping.is_set():
+            return
+        if not isinstance(exc, (BusTimeout, RequestFailed)):  # e.g. our own bus client stopping: leave it to the sweep
+            log.info("evaluation of ticket %s left pending: %s", ticket_id, exc)
             return
         log.warning("pad %s did not take the evaluation of ticket %s: %s", pad, ticket_id, exc)
         try:

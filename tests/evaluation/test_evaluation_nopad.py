@@ -129,3 +129,22 @@ def test_pad_that_never_reports_is_swept_to_not_evaluated(tmp_hall: Path, bus_fa
     finally:
         host.stop()
         ctl.stop()
+
+
+def test_pending_evaluation_survives_a_controller_restart(tmp_hall: Path, bus_factory, clock) -> None:
+    cfg = hallconfig.load(tmp_hall)
+    ctl, manager, events = start(cfg, bus_factory, clock)
+    code = serve(manager, 1, "shebao-card")  # nobody serves window 1's pad: the request is still open ...
+    ctl.stop()  # ... when the controller stops: that is not the pad's fault, the evaluation stays pending
+    ctl = HallController(cfg, bus_factory("controller"), clock=lambda: clock[0]).start()
+    try:
+        time.sleep(0.2)
+        assert manager.request("evaluation.get", {"ticket": code})["evaluation"]["status"] == "pending"
+        clock[0] += 3600
+        assert ctl.features["feature_evaluation"].sweep() == 1  # the restarted controller closes it
+        ev = events.get(timeout=5)
+        assert (ev["ticket"], ev["level"]) == (code, None)
+        with pytest.raises(queue.Empty):
+            events.get(timeout=0.5)
+    finally:
+        ctl.stop()
