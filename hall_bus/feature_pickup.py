@@ -19,12 +19,15 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from devices.config import ConfigError
+
 from . import topics
 from .client import ServiceError
 from .messages import Envelope
 from .pickup import contracts  # noqa: F401  (registers the contracts)
 from .pickup.config import from_config
 from .pickup.lockers import BusLockerPort
+from .pickup.notify import make_notifier
 from .pickup.security import hall_secret
 from .pickup.service import PickupError, PickupService
 
@@ -49,6 +52,10 @@ class PickupFeature:
             self.hall, config.name, self.settings, controller.store, cases_feature.cases, self.lockers, self.secret,
             publish=lambda data: controller.bus.publish_event(topics.event(self.hall, "pickup"), "pickup", data),
             clock=controller.engine.clock, service_names={s.id: s.name for s in config.services})
+        try:
+            self.service.notifier = make_notifier(self.settings.notifier, self.hall)
+        except (ImportError, AttributeError, TypeError) as exc:
+            raise ConfigError(config.source, "pickup.notifier", f"cannot build {self.settings.notifier!r}: {exc}") from None
         ops = {
             "pickup.deposit.start": (self._deposit_start, "staff", True),
             "pickup.deposit.confirm": (self._deposit_confirm, "staff", False),
@@ -58,6 +65,7 @@ class PickupFeature:
             "pickup.list": (lambda env: self.service.list_items(env.data.get("states"), env.data["limit"]), "staff", False),
             "pickup.overdue": (lambda env: self.service.overdue(env.data.get("days")), "staff", False),
             "pickup.return": (self._return, "staff", True),
+            "pickup.notify": (lambda env: self.service.renotify(env.data["item_id"], self._actor(env)), "staff", False),
             "pickup.fault.clear": (lambda env: {"cleared": self.service.clear_fault(env.data["compartment"], self._actor(env))},
                                    "staff", False),
         }

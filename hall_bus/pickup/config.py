@@ -6,6 +6,7 @@
     overdue_days = 7          # items not collected after this many days are listed as overdue
     door_open_alarm_s = 60    # a door left open this long raises an alarm event for the manager
     code_digits = 6           # one-time pickup code length, 6..8
+    notifier = "log"          # log | memory | package.module:Class (SMS gateway adapter)
     max_failures = 5          # wrong codes/QRs before a kiosk (or a code) is locked out
     lockout_s = 900           # how long the lockout lasts
     session_ttl_s = 300       # an identified citizen has this long to choose items
@@ -27,6 +28,7 @@ from devices.config import ConfigError, HallConfig
 SIZES = ("S", "M", "L")
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 _NO = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,15}$")
+_NOTIFIER = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,7 @@ class PickupSettings:
     resume_open_s: float = 60      # after a restart an unconfirmed open is re-sent only this soon after it was asked
     status_poll_s: float = 2.0     # how often open doors are re-queried besides the door events
     open_timeout_s: float = 8.0    # bus request timeout for locker.open
+    notifier: str = "log"          # log | memory | package.module:Class (an SMS/WeChat gateway adapter)
     banks: tuple[LockerBank, ...] = ()
 
     @property
@@ -96,8 +99,13 @@ def from_config(config: HallConfig) -> PickupSettings:
         raise ConfigError(src, "pickup", "must be a table")
     values: dict[str, Any] = {}
     for key, value in raw.items():
+        if key == "notifier":
+            if not isinstance(value, str) or not (value in ("log", "memory") or _NOTIFIER.match(value)):
+                raise ConfigError(src, "pickup.notifier", f"must be log, memory or package.module:Class, got {value!r}")
+            values[key] = value
+            continue
         if key not in _NUMBERS:
-            raise ConfigError(src, f"pickup.{key}", f"unknown key (known: {', '.join(sorted(_NUMBERS))})")
+            raise ConfigError(src, f"pickup.{key}", f"unknown key (known: {', '.join(sorted([*_NUMBERS, 'notifier']))})")
         kind, lo, hi = _NUMBERS[key]
         if isinstance(value, bool) or not isinstance(value, (int, float)) or (kind is int and not isinstance(value, int)):
             raise ConfigError(src, f"pickup.{key}", f"must be {'an integer' if kind is int else 'a number'}, got {value!r}")

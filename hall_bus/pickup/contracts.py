@@ -13,6 +13,7 @@ op                         who                   what
 ``pickup.list``            staff                 items in the lockers (no identity, no codes)
 ``pickup.overdue``         staff                 deposited items older than overdue_days
 ``pickup.return``          staff                 open to take an item back to the window
+``pickup.notify``          staff                 send a new code and QR (the old ones stop working)
 ``pickup.fault.clear``     staff                 put a compartment back into service
 =========================  ====================  ===============================================
 
@@ -98,6 +99,12 @@ request_contract(
     Obj(item_id=Int(min=1), actor=ACTOR, reason=Str(max_len=200, optional=True)),
     Obj(item=ITEM),
     "Return-to-window: open the item's compartment for staff; door closed = back at the window.",
+)
+request_contract(
+    "pickup.notify",
+    Obj(item_id=Int(min=1), actor=ACTOR),
+    Obj(item=ITEM, notified=Bool()),
+    "Send the citizen a new pickup code and QR (the earlier ones stop working).",
 )
 request_contract(
     "pickup.fault.clear",

@@ -53,7 +53,7 @@ class LoggingNotifier:
 
 
 class MemoryNotifier:
-    """Keeps every notification (with the code) in memory: for tests and the demo only."""
+    """Keeps every notification (with the code) in memory: for tests and the demo only (one outbox per hall)."""
 
     name = "memory"
 
@@ -73,3 +73,25 @@ class MemoryNotifier:
                 if x.item_id == item_id:
                     return x
         raise LookupError(f"no notification for item {item_id} within {timeout} s")
+
+
+_outboxes: dict[str, MemoryNotifier] = {}
+_outbox_lock = threading.Lock()
+
+
+def memory_outbox(hall: str) -> MemoryNotifier:
+    """The in-memory outbox of a hall (``[pickup] notifier = "memory"``): the demo screen and tests read it."""
+    with _outbox_lock:
+        return _outboxes.setdefault(hall, MemoryNotifier())
+
+
+def make_notifier(spec: str, hall: str) -> Notifier:
+    """``log`` (default), ``memory``, or ``package.module:Class`` (a gateway adapter built without arguments)."""
+    if spec == "log":
+        return LoggingNotifier()
+    if spec == "memory":
+        return memory_outbox(hall)
+    import importlib
+
+    module, _, attr = spec.partition(":")
+    return getattr(importlib.import_module(module), attr)()

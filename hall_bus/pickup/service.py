@@ -360,6 +360,10 @@ class PickupService:
         self._jobs.put(("door", (device, board, lock, door_open)))
 
     def _run(self) -> None:
+        try:
+            self._renotify_pending()
+        except Exception:  # noqa: BLE001
+            log.exception("pickup: re-notifying pending deposits failed")
         while not self._stop.is_set():
             try:
                 kind, arg = self._jobs.get(timeout=0.2)
@@ -441,15 +445,10 @@ class PickupService:
             self._audit(db, row["actor"], "closed", row["compartment"], item_id, reason,
                         open_s=round(now - (row["door_opened_at"] or now), 1))
             if row["state"] == "depositing":
-                code, nonce = self._bind_code(db, item_id)
-                db.execute("UPDATE pickup_items SET state='deposited', phase='', qr_nonce=?, deposited_at=?, updated_at=? WHERE id=?",
-                           (nonce, now, now, item_id))
+                db.execute("UPDATE pickup_items SET state='deposited', phase='', deposited_at=?, updated_at=? WHERE id=?",
+                           (now, now, item_id))
+                notification = self._new_code(db, item_id)
                 self.cases.upsert(row["case_no"], "deposited", row["actor"], note=f"compartment {row['compartment']}")
-                c = self._compartment(row)
-                expires = now + self.settings.qr_ttl_days * 86400
-                notification = Notification(self.hall, self.hall_name, row["case_no"], item_id, row["item_name"],
-                                            row["identity_token"], c.no, c.position, code,
-                                            security.sign_qr(self.secret, self.hall, item_id, nonce, expires), expires)
                 action = "deposited"
             elif row["state"] == "collecting":
                 db.execute("UPDATE pickup_items SET state='collected', phase='', collected_at=?, updated_at=? WHERE id=?",
@@ -466,11 +465,51 @@ class PickupService:
                 action = "returned"
         self._event(action, row)
         if notification is not None:
-            try:
-                self.notifier.notify(notification)
-                self._event("notified", row, channel=getattr(self.notifier, "name", "notifier"))
-            except Exception as exc:  # noqa: BLE001 - the item is deposited; staff can re-notify
-                log.error("pickup item %d: notification failed: %s", item_id, exc)
+            self._send(notification)
+
+    def _new_code(self, db: sqlite3.Connection, item_id: int) -> Notification:
+        """Draw a new one-time code and QR nonce for a deposited item (any earlier code and QR stop working)."""
+        row = db.execute("SELECT * FROM pickup_items WHERE id=?", (item_id,)).fetchone()
+        code, nonce = self._bind_code(db, item_id)
+        db.execute("UPDATE pickup_items SET qr_nonce=?, notified_at=NULL WHERE id=?", (nonce, item_id))
+        c = self._compartment(row)
+        expires = self.clock() + self.settings.qr_ttl_days * 86400
+        return Notification(self.hall, self.hall_name, row["case_no"], item_id, row["item_name"], row["identity_token"],
+                            c.no, c.position, code, security.sign_qr(self.secret, self.hall, item_id, nonce, expires), expires)
+
+    def _send(self, n: Notification) -> bool:
+        """Hand the notification to the adapter; ``notified_at`` records that the citizen was told."""
+        try:
+            self.notifier.notify(n)
+        except Exception as exc:  # noqa: BLE001 - the item is deposited; it is notified again on the next start or by staff
+            log.error("pickup item %d: notification failed: %s", n.item_id, exc)
+            return False
+        with self.store.transaction() as db:
+            db.execute("UPDATE pickup_items SET notified_at=? WHERE id=?", (self.clock(), n.item_id))
+            row = db.execute("SELECT * FROM pickup_items WHERE id=?", (n.item_id,)).fetchone()
+        self._event("notified", row, channel=getattr(self.notifier, "name", "notifier"))
+        return True
+
+    def renotify(self, item_id: int, actor: str) -> dict:
+        """Send the citizen a new code and QR (the plaintext code is never kept, so it cannot be re-sent)."""
+        with self.store.transaction() as db:
+            row = db.execute("SELECT * FROM pickup_items WHERE id=? AND hall=?", (item_id, self.hall)).fetchone()
+            if row is None:
+                raise PickupError("not_found", f"no pickup item {item_id}")
+            if row["state"] != "deposited":
+                raise PickupError("not_available", f"item {item_id} is {row['state']}, not waiting in a locker")
+            n = self._new_code(db, item_id)
+            self._audit(db, actor, "renotify", row["compartment"], item_id, "new code and QR")
+        sent = self._send(n)
+        return {"item": self.view(self._item(item_id), full_case=True), "notified": sent}
+
+    def _renotify_pending(self) -> None:
+        """After a restart: deposits committed but never notified get a fresh code (the old one was only in memory)."""
+        for r in self._q("SELECT id FROM pickup_items WHERE hall=? AND state='deposited' AND notified_at IS NULL", (self.hall,)):
+            with self.store.transaction() as db:
+                n = self._new_code(db, r["id"])
+                self._audit(db, "controller", "renotify", n.compartment, r["id"], "not notified before a restart")
+            self._send(n)
 
     def _bind_code(self, db: sqlite3.Connection, item_id: int) -> tuple[str, str]:
         for _ in range(50):

@@ -98,4 +98,8 @@ MIGRATIONS = [
     CREATE TRIGGER pickup_audit_no_update BEFORE UPDATE ON pickup_audit BEGIN SELECT RAISE(ABORT, 'pickup_audit is append-only'); END;
     CREATE TRIGGER pickup_audit_no_delete BEFORE DELETE ON pickup_audit BEGIN SELECT RAISE(ABORT, 'pickup_audit is append-only'); END;
     """,
+    # 2: when the citizen was told (a deposit committed but not yet notified is notified again on start)
+    """
+    ALTER TABLE pickup_items ADD COLUMN notified_at REAL;
+    """,
 ]

@@ -15,7 +15,7 @@ from devices.identity import identity_token
 from devices.locker_host import LockerHost
 from hall_bus import topics
 from hall_bus.controller import HallController
-from hall_bus.pickup.notify import MemoryNotifier
+from hall_bus.pickup.notify import memory_outbox
 from simulators import registry
 
 _n = itertools.count(1)
@@ -44,7 +44,7 @@ class PickupHall:
         self.bus_factory = bus_factory
         cfg = hallconfig.load(tmp_hall)
         extra = dict(cfg.extra)
-        extra["pickup"] = {**extra.get("pickup", {}), "status_poll_s": 0.3, **(pickup or {})}
+        extra["pickup"] = {**extra.get("pickup", {}), "status_poll_s": 0.3, "notifier": "memory", **(pickup or {})}
         kiosks = cfg.kiosks + tuple(hallconfig.Kiosk(k, k) for k in more_kiosks)
         self.config = dataclasses.replace(cfg, extra=extra, kiosks=kiosks)
         self.sim_name = f"locker-{cfg.hall_id}-{next(_n)}"
@@ -54,7 +54,7 @@ class PickupHall:
         self._ev_lock = threading.Lock()
         self.controller: HallController | None = None
         self.host: LockerHost | None = None
-        self.notifier = MemoryNotifier()
+        self.notifier = memory_outbox(cfg.hall_id)  # where the controller's notifications land
         self.kiosk = bus_factory("kiosk-1")
         self.staff = bus_factory("window-6")
         self.staff.subscribe(topics.event(cfg.hall_id, "pickup"), self._on_event)
@@ -62,7 +62,6 @@ class PickupHall:
     # ------------------------------------------------------------------ parts
     def start_controller(self) -> HallController:
         self.controller = HallController(self.config, self.bus_factory("controller")).start()
-        self.feature.service.notifier = self.notifier
         return self.controller
 
     def stop_controller(self) -> None:
@@ -71,7 +70,19 @@ class PickupHall:
 
     def start_host(self) -> LockerHost:
         self.host = LockerHost(self.config, "lockers-a", self.bus_factory("lockers-a"), url=self.url, poll_s=0.1).start()
+        if self.controller is not None:  # serving once it answers (its subscription is live at the broker)
+            wait_for(self._host_answers, what="locker host answering")
         return self.host
+
+    def _host_answers(self) -> bool:
+        from hall_bus.client import BusError
+
+        try:
+            self.controller.bus.request("locker.status", {"board": 1}, timeout=1.0,
+                                        topic=topics.device_request(self.config.hall_id, "lockers-a", "locker.status"))
+            return True
+        except BusError:
+            return False
 
     def stop_host(self) -> None:
         self.host.stop()

@@ -126,3 +126,36 @@ def test_an_old_unconfirmed_open_is_abandoned_not_fired(tmp_hall, bus_factory):
         wait_for(lambda: hall.sim.door_open(d["comp"].board, d["comp"].lock), what="opens on a new request")
     finally:
         hall.stop()
+
+
+class GatewayDown:
+    """A notifier whose SMS gateway is unreachable."""
+
+    name = "sms"
+
+    def notify(self, n) -> None:
+        raise ConnectionError("SMS gateway unreachable")
+
+
+def test_a_deposit_never_notified_gets_a_new_code_after_a_restart(hall):
+    hall.case("SB2026002501")
+    hall.feature.service.notifier = GatewayDown()
+    item = hall.staff.request("pickup.deposit.start", {"case_no": "SB2026002501", "size": "S", "actor": "S0106"})["item"]
+    comp = hall.feature.settings.compartment(item["compartment"]["no"])
+    wait_for(lambda: hall.sim.door_open(comp.board, comp.lock), what="door open")
+    hall.sim.close_door(comp.board, comp.lock)
+    wait_for(lambda: hall.item(item["item_id"])["state"] == "deposited", what="deposited")
+    assert "notified" not in hall.actions(item["item_id"])
+    hall.stop_controller()
+    hall.start_controller()  # the harness's notifier works again
+    n = hall.notifier.for_item(item["item_id"])
+    s = hall.kiosk.request("pickup.identify", {"kiosk": "kiosk-1", "method": "code", "code": n.code})
+    assert s["items"][0]["item_id"] == item["item_id"]
+    out = hall.staff.request("pickup.notify", {"item_id": item["item_id"], "actor": "S0106"})  # staff resends: new code
+    assert out["notified"]
+    codes = [x.code for x in hall.notifier.sent if x.item_id == item["item_id"]]
+    assert len(codes) == 2
+    with pytest.raises(RequestFailed) as exc:
+        hall.kiosk.request("pickup.identify", {"kiosk": "kiosk-1", "method": "code", "code": codes[0]})
+    assert exc.value.code == "wrong_code"
+    assert hall.kiosk.request("pickup.identify", {"kiosk": "kiosk-1", "method": "code", "code": codes[1]})["items"]

@@ -23,7 +23,14 @@ class ResponseSpy:
         self.got: dict[str, list] = {}
         self.cond = threading.Condition()
         self.bus = bus_factory(f"spy-{client_id}")
-        self.bus.subscribe(topics.client_response(hall_id, client_id), self._on)
+        topic = topics.client_response(hall_id, client_id)
+        self.bus.subscribe(topic, self._on)
+        for n in range(50):  # the subscription is live once our own probe comes back
+            probe = messages.Envelope("response", "spy", time.time(), op="probe", tx=f"probe-{n}", status="ok")
+            self.bus.publish_raw(topic, probe.to_json())
+            with self.cond:
+                if self.cond.wait_for(lambda: probe.tx in self.got, 0.2):
+                    break
 
     def _on(self, topic, env) -> None:
         with self.cond:
