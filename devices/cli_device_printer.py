@@ -24,17 +24,23 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 
 def _open(args: argparse.Namespace):
+    from devices.base import DeviceError
     from devices.config import DeviceConfig
     from devices.printer import ReceiptPrinter
 
     options = {"baudrate": args.baud} if args.baud else {}
-    return ReceiptPrinter(DeviceConfig(id="printer", kind="printer", url=args.url, profile=args.profile, options=options)).open()
+    try:
+        return ReceiptPrinter(DeviceConfig(id="printer", kind="printer", url=args.url, profile=args.profile,
+                                           options=options)).open()
+    except ValueError as exc:  # e.g. a URL pyserial cannot parse
+        raise DeviceError("printer", f"{args.url}: {exc}") from None
 
 
 def test(args: argparse.Namespace) -> int:
     from devices.base import DeviceError
     from drivers.escpos_docs import QueueTicketDoc
 
+    printer = None
     try:
         printer = _open(args)
         doc = QueueTicketDoc(hall_name="HallKit 打印测试", code=args.ticket, service_name="测试事项（Test）", domain_name="综合",
@@ -44,21 +50,27 @@ def test(args: argparse.Namespace) -> int:
     except DeviceError as exc:
         print(f"hallkit device printer test: {exc}", file=sys.stderr)
         return 1
+    finally:
+        if printer is not None:
+            printer.close()
     print(f"printed test ticket {args.ticket} on {args.url}")
-    printer.close()
     return 0
 
 
 def status(args: argparse.Namespace) -> int:
     from devices.base import DeviceError
 
+    printer = None
     try:
         printer = _open(args)
         st = printer.refresh()
+        state = printer.state.value
     except DeviceError as exc:
         print(f"hallkit device printer status: {exc}", file=sys.stderr)
         return 1
+    finally:
+        if printer is not None:
+            printer.close()
     print(f"online={'yes' if st.online else 'no'} paper={'out' if st.paper_out else ('near end' if st.paper_near_end else 'ok')} "
-          f"cover={'open' if st.cover_open else 'closed'} state={printer.state.value}")
-    printer.close()
+          f"cover={'open' if st.cover_open else 'closed'} state={state}")
     return 0 if st.can_print else 1

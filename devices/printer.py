@@ -52,13 +52,23 @@ class ReceiptPrinter(Device):
     def _read_status(self) -> PrinterStatus:
         st = self.printer.status()
         self.last_status = st
-        if not st.can_print:
-            self.set_state(DeviceState.ERROR, MESSAGES[st.problem])
-        elif st.paper_near_end:
-            self.set_state(DeviceState.DEGRADED, "打印纸将尽 (paper near end)")
-        elif self.state in (DeviceState.ERROR, DeviceState.DEGRADED):
-            self.set_state(DeviceState.READY, "")
+        self.set_state(DeviceState.READY)  # mapped to what the status allows, below
         return st
+
+    @staticmethod
+    def _state_of(st: PrinterStatus) -> tuple[DeviceState, str]:
+        if not st.can_print:
+            return DeviceState.ERROR, MESSAGES[st.problem]
+        if st.paper_near_end:
+            return DeviceState.DEGRADED, "打印纸将尽 (paper near end)"
+        return DeviceState.READY, ""
+
+    def set_state(self, state: DeviceState, detail: str = "") -> None:
+        """READY only when the last status allows printing: a printer that answers with paper out
+        is ERROR, never READY for a moment (the base class sets READY after any answer)."""
+        if state == DeviceState.READY and self.last_status is not None:
+            state, detail = self._state_of(self.last_status)
+        super().set_state(state, detail)
 
     def status(self) -> dict:
         out = super().status()

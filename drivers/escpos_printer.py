@@ -67,7 +67,10 @@ class _UsbLink:
         import usb.core
         import usb.util
 
-        dev = usb.core.find(idVendor=vid, idProduct=pid, backend=backend)
+        try:
+            dev = usb.core.find(idVendor=vid, idProduct=pid, backend=backend)
+        except usb.core.NoBackendError:
+            raise TransportError(f"usb://{vid:04x}:{pid:04x}", "no USB backend: install libusb-1.0 (apt install libusb-1.0-0)") from None
         if dev is None:
             raise TransportError(f"usb://{vid:04x}:{pid:04x}", "no such USB device (unplugged?)")
         try:
@@ -110,9 +113,13 @@ class _UsbLink:
 
 class _SerialLink:
     def __init__(self, url: str, baudrate: int, timeout: float) -> None:
-        if url.startswith("tcp://"):
-            url = "socket://" + url[len("tcp://"):]
-        self.port = open_transport(url, baudrate=baudrate, timeout=timeout)
+        target = "socket://" + url[len("tcp://"):] if url.startswith("tcp://") else url
+        try:
+            self.port = open_transport(target, baudrate=baudrate, timeout=timeout)
+        except TransportError as exc:
+            if target == url:
+                raise
+            raise TransportError(url, exc.reason.replace(target, url)) from None
 
     def write(self, data: bytes) -> None:
         self.port.write(data)

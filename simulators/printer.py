@@ -7,8 +7,9 @@ and answers ``DLE EOT n`` (and ``GS r 1``, ``GS I n``) with its paper and cover 
 ``out=DIR``, ``width=576|384`` (dots), ``tear=SECONDS`` (a printer without a cutter: what was printed
 counts as one page, torn off, after this long without bytes; default 1.0), ``chinese=0`` (a printer whose Chinese mode is off until ``FS &``;
 default on, as Chinese-market printers ship), ``model=NAME``. Faults (``fault=`` words):
-``paper_out``, ``paper_near_end``, ``cover_open``, ``offline``; tests and the demo can also change
-the state on the instance (``sim.paper = "out"``).
+``paper_out``, ``paper_near_end``, ``cover_open``, ``offline``, ``paper_out_after:N`` (the roll ends
+while the page after the N-th printed one is printing: that page is lost, as on paper); tests and the
+demo can also change the state on the instance (``sim.paper = "out"``).
 
 While paper is out or the cover is open the printer prints nothing (bytes are discarded), as a
 real one does; that is why the device layer asks for the status before and after a ticket.
@@ -45,6 +46,8 @@ class PrinterSimulator(SimulatedDevice):
         self.paper = "out" if f.has("paper_out") else ("near_end" if f.has("paper_near_end") else "ok")
         self.cover_open = f.has("cover_open")
         self.offline = f.has("offline")
+        after = f.device_args("paper_out_after")
+        self.paper_left: int | None = int(after[0][0]) if after and after[0] else None
         self.pages: list[Page] = []
         self.png_paths: list[Path] = []
         self.printed = threading.Condition(self.lock)
@@ -100,6 +103,8 @@ class PrinterSimulator(SimulatedDevice):
 
     def _output(self, pages: list[Page]) -> None:
         for page in pages:
+            if self.paper_left is not None and self.paper_left <= len(self.pages):
+                self.paper = "out"  # the roll ran out during this page
             if not self.can_print:
                 log.info("printer simulator: a page was sent while it cannot print (paper %s, cover %s); discarded",
                          self.paper, "open" if self.cover_open else "closed")
