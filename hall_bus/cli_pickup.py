@@ -4,6 +4,7 @@
     hallkit pickup list [--all]                                          items in the lockers, free compartments, faults
     hallkit pickup overdue [--days N]                                    items not collected in time
     hallkit pickup return ITEM [--reason R]                              open the compartment to take an item back
+    hallkit pickup notify ITEM                                           send a new code and QR to the citizen
     hallkit pickup fault-clear A03                                       put a repaired compartment back into service
 """
 from __future__ import annotations
@@ -41,6 +42,11 @@ def register(cli) -> None:
     p.add_argument("--reason", default="", help="why (audited), e.g. overdue")
     p.add_argument("--actor", default="staff", help="who takes it back (audited)")
     p.add_argument("--wait", type=float, default=180.0, help="seconds to wait for the door to be closed again")
+    add_bus_options(p)
+    p = cli.command(("pickup", "notify"), help="send the citizen a new pickup code and QR (the old ones stop working)",
+                    handler=notify)
+    p.add_argument("item_id", type=int)
+    p.add_argument("--actor", default="staff")
     add_bus_options(p)
     p = cli.command(("pickup", "fault-clear"), help="put a repaired compartment back into service", handler=fault_clear)
     p.add_argument("compartment", help="compartment number, e.g. A03")
@@ -154,6 +160,15 @@ def return_(args: argparse.Namespace) -> int:
     if item["state"] != "returned":
         return fail(f"return of item {args.item_id} failed: {item['error'] or item['state']}", 1)
     print(f"已退回窗口 / returned: item {args.item_id}, case {item.get('case_no', item['case_no_masked'])}")
+    return 0
+
+
+def notify(args: argparse.Namespace) -> int:
+    with bus_client(args) as client:
+        out = _request(client, args, "pickup.notify", {"item_id": args.item_id, "actor": args.actor})
+    if not out["notified"]:
+        return fail(f"item {args.item_id}: a new code was drawn but the notification failed (see the controller log)", 1)
+    print(f"item {args.item_id}: new pickup code and QR sent; the earlier ones no longer work")
     return 0
 
 
