@@ -74,6 +74,19 @@ def _rows(report: dict):
             yield group, name, fig
 
 
+def _cell(column: str, value) -> str:
+    if value is None:
+        return "-"
+    if column.endswith("_rate"):
+        return f"{value:.2%}"
+    return str(value)
+
+
+def _followups(fig: dict) -> str:
+    """Follow-up states of a group's bad reviews, e.g. ``open=1;visited=2``."""
+    return ";".join(f"{state}={n}" for state, n in sorted(fig["followups"].items()))
+
+
 def daily(args: argparse.Namespace) -> int:
     from .cliutil import call, fail
 
@@ -99,16 +112,19 @@ def daily(args: argparse.Namespace) -> int:
     elif args.format == "csv":
         buf = io.StringIO()
         w = csv.writer(buf)
-        w.writerow(["group", "name"] + COLUMNS + [f"level_{i}" for i in range(1, 6)])
+        w.writerow(["group", "name"] + COLUMNS + [f"level_{i}" for i in range(1, 6)] + ["followups"])
         for group, name, fig in _rows(report):
-            w.writerow([group, name] + [fig[c] for c in COLUMNS] + [fig["evaluations"][str(i)] for i in range(1, 6)])
+            w.writerow([group, name] + [fig[c] for c in COLUMNS] + [fig["evaluations"][str(i)] for i in range(1, 6)]
+                       + [_followups(fig)])
         sys.stdout.write(buf.getvalue())
     else:
         print(f"{report['hall']} {report['day']}")
         print(f"{'group':<8}{'name':<22}" + "".join(f"{h:>11}" for h in HEADERS))
         for group, name, fig in _rows(report):
-            cells = "".join(f"{'-' if fig[c] is None else fig[c]:>11}" for c in COLUMNS)
+            cells = "".join(f"{_cell(c, fig[c]):>11}" for c in COLUMNS)
             print(f"{group:<8}{name[:21]:<22}{cells}")
+        o = report["overall"]
+        print(f"差评 bad reviews: {o['bad_reviews']}; 整改 follow-ups: {_followups(o) or 'none'}")
     return 0
 
 

@@ -18,6 +18,10 @@ def _font(size: int):
         return ImageFont.load_default()
 
 
+def _pct(share: float | None) -> str:
+    return "-" if share is None else f"{share:.1%}"
+
+
 def render(report: dict, path: str | Path, width: int = 1200, height: int = 700) -> Path:
     img = Image.new("RGB", (width, height), "white")
     d = ImageDraw.Draw(img)
@@ -52,9 +56,10 @@ def render(report: dict, path: str | Path, width: int = 1200, height: int = 700)
         d.rectangle((rx + 110, y, rx + 110 + w, y + 40), fill=LEVEL_COLOURS[i])
         d.text((rx, y + 20), label, font=small, fill="black", anchor="lm")
         d.text((rx + 118 + w, y + 20), f"{n} ({n / total:.0%})", font=small, fill="black", anchor="lm")
-    rates = (f"非常满意率 {o['very_satisfied_rate'] or 0:.1%}   好评率 {o['good_rate'] or 0:.1%}   "
-             f"未评价率 {o['not_evaluated_rate'] or 0:.1%}   差评 {o['bad_reviews']}")
-    d.text((rx, ry + 6 * 70 + 10), rates, font=small, fill="black")
+    rates = [f"非常满意率 {_pct(o['very_satisfied_rate'])}   好评率 {_pct(o['good_rate'])}",
+             f"未评价率 {_pct(o['not_evaluated_rate'])}   差评 {o['bad_reviews']} 件"]
+    for i, line in enumerate(rates):
+        d.text((rx, ry + 6 * 70 + 10 + i * 30), line, font=small, fill="black")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     img.save(path, optimize=True)

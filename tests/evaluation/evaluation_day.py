@@ -48,7 +48,7 @@ def simulate_day(cfg, store: Store, seed: int = 4, tickets: int = 300) -> list[d
             if w.current is None:
                 t, _ = engine.call_next(w.number)
                 if t:
-                    by_id[t.id].update(called=clock[0], window=w.number, end=clock[0] + rng.uniform(60, 600),
+                    by_id[t.id].update(called=clock[0], window=w.number, end=clock[0] + rng.uniform(30, 180),
                                        no_show=rng.random() < 0.06)
                 continue
             rec = by_id[w.current.id]
@@ -60,7 +60,7 @@ def simulate_day(cfg, store: Store, seed: int = 4, tickets: int = 300) -> list[d
             if w.current.state == "called":
                 engine.start(w.number)
                 rec["started"] = clock[0]
-                rec["end"] = clock[0] + rng.uniform(180, 1200)
+                rec["end"] = clock[0] + rng.uniform(120, 720)
                 continue
             engine.finish(w.number)
             rec["finished"] = clock[0]

@@ -49,12 +49,15 @@ def test_offline_report_formats_and_chart(day_db: Path, hall_toml: Path, tmp_pat
     assert float(overall["good_rate"]) == got["overall"]["good_rate"]
     assert sum(int(overall[f"level_{i}"]) for i in range(1, 6)) == got["overall"]["evaluated"]
     assert {r["name"] for r in rows if r["group"] == "clerk"} == set(got["by"]["clerk"])
+    assert overall["followups"] == ";".join(f"{k}={v}" for k, v in sorted(got["overall"]["followups"].items()))
+    assert got["overall"]["bad_reviews"] > 0 and overall["followups"]
 
     chart = tmp_path / "out" / "day.png"
     assert cli.main([*base, "--chart", str(chart)]) == 0
     table = capsys.readouterr().out
     assert table.splitlines()[0] == f"{cfg.hall_id} {DAY}" and "good" in table.splitlines()[1]
     assert any(line.startswith("window  3 ") for line in table.splitlines())
+    assert table.splitlines()[-1].startswith(f"差评 bad reviews: {got['overall']['bad_reviews']}; 整改 follow-ups: ")
     with Image.open(chart) as img:
         assert img.size == (1200, 700)
         colours = {c for _, c in img.convert("RGB").getcolors(1 << 20)}
