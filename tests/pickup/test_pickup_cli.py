@@ -36,6 +36,9 @@ def test_seed_deposit_list_overdue_return(hall, tmp_hall, mosquitto, capsys):
     assert cli(tmp_hall, mosquitto, "pickup", "deposit", "--case", "SB20261101001", "--size", "M", "--actor", "S0106") == 0
     out = capsys.readouterr().out
     assert "柜格 A04（A列第4格，M）正在打开" in out and "deposited: item 1, case SB20261101001" in out
+    assert cli(tmp_hall, mosquitto, "pickup", "notify", "1") == 0
+    assert "new pickup code and QR sent" in capsys.readouterr().out
+    assert len([n for n in hall.notifier.sent if n.item_id == 1]) == 2
     assert cli(tmp_hall, mosquitto, "pickup", "deposit", "--case", "NOSUCHCASE", "--size", "S") == 1
     assert "unknown_case" in capsys.readouterr().err
     assert cli(tmp_hall, mosquitto, "pickup", "list") == 0
