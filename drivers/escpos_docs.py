@@ -218,7 +218,11 @@ def queue_ticket(doc: QueueTicketDoc, columns: int = 48, qr_module: int = 6, cut
         wait_zh, wait_en = "", ""
     else:
         wait_zh, wait_en = f"，预计约 {round(doc.estimated_wait_min)} 分钟", f", about {round(doc.estimated_wait_min)} min"
-    lay.line(f"前面还有 {doc.waiting_ahead} 人等候{wait_zh}" if zh else f"{doc.waiting_ahead} people ahead{wait_en}", align="center")
+    if doc.waiting_ahead <= 0:
+        lay.line("前面无人等候，请留意叫号" if zh else "No one ahead: watch for your call", align="center")
+    else:
+        lay.line(f"前面还有 {doc.waiting_ahead} 人等候{wait_zh}" if zh else f"{doc.waiting_ahead} people ahead{wait_en}",
+                 align="center")
     lay.line(doc.issued_at.strftime("%Y-%m-%d %H:%M"), align="center")
     lay.qr(doc.qr_url, qr_module)
     lay.line("扫码查看排队进度" if zh else "Scan to follow the queue", align="center")

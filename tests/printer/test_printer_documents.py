@@ -77,3 +77,10 @@ def test_58mm_layout_fits_384_dots() -> None:
     found = zxingcpp.read_barcodes(np.array(img))
     assert found and found[0].text == TICKET.qr_url
     assert all(docs.display_width(e.text) <= 32 for e in page.elements if hasattr(e, "runs") and e.runs and e.runs[0].width == 1)
+
+
+def test_nobody_ahead_says_so_instead_of_zero_people_and_zero_minutes() -> None:
+    for lang, expect in (("zh", "前面无人等候，请留意叫号"), ("en", "No one ahead: watch for your call")):
+        doc = docs.QueueTicketDoc(**{**TICKET.__dict__, "waiting_ahead": 0, "estimated_wait_min": 0, "lang": lang})
+        text = parse_one(docs.queue_ticket(doc)).text
+        assert expect in text.splitlines() and " 0 " not in text
