@@ -283,7 +283,8 @@ class PickupFlow(Flow):
 
     def _after_open(self) -> None:
         mine = [i for i in self.items if i["item_id"] in self.opened]
-        self.failed = [i["item_id"] for i in mine if i["state"] == "deposited" and i["error"]]
+        # not opened: refused by the locker (jammed, board error), or still unconfirmed after open_wait_s
+        self.failed = [i["item_id"] for i in mine if (i["state"] == "deposited" and i["error"]) or i["phase"] == "opening"]
         open_now = [i for i in mine if i["item_id"] not in self.failed]
         failed_where = "、".join(i["compartment"]["no"] for i in mine if i["item_id"] in self.failed)
         if not open_now:

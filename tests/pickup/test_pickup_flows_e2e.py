@@ -2,8 +2,6 @@
 board offline, overdue and return-to-window."""
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from tests.pickup.pickup_harness import PickupHall, token_of, wait_for
