@@ -165,3 +165,22 @@ def test_kiosk_restart_while_the_door_is_open_loses_nothing(hall):
     assert flow2.state == "choose_items" and [i["item_id"] for i in flow2.items] == [b["item"]["item_id"]]
     flow2.submit_code(a["code"])
     assert flow2.state == "identify" and "取件码不正确" in flow2.message  # a's code was used
+
+
+def test_door_left_open_reminds_on_screen(hall):
+    d = hall.deposit("SB2026003501")
+    session, clock = session_for(hall)
+    flow = session.start("pickup")
+    flow.reminder_s = 0.5  # the hall's setting is 20 s
+    flow.submit_code(d["code"])
+    flow.choose("all")
+    assert flow.state == "waiting_close" and flow.view()["message_en"].startswith("Please collect from")
+
+    def reminded() -> bool:
+        clock.t += 1.0
+        flow.tick()
+        return "柜门仍未关闭" in flow.view()["message_zh"]
+    wait_for(reminded, what="reminder")
+    assert flow.view()["items"][0]["door_open_s"] >= 0.5
+    hall.sim.close_door(d["comp"].board, d["comp"].lock)
+    wait_state(flow, clock, "done")
