@@ -48,7 +48,10 @@ class WindowHost:
         self.caller = self.devices.get("caller")
         self.display = self.devices.get("display")
         self.work: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
-        self.pending_evals: dict[str, dict] = {}
+        self.pending_evals: dict[str, dict] = {}  # ticket code -> request; the pad holds one, a late press may follow
+        self.view: dict | None = None  # the window's latest state, shown on the display until it is
+        self._view_dirty = False       # shown (a display offline now shows it once it is back)
+        self._display_retry_at = 0.0
         self.stats = {"keys": 0, "evaluations": 0, "device_errors": 0}
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -83,31 +86,36 @@ class WindowHost:
         return {"accepted": True}
 
     def _on_window_state(self, topic: str, env) -> None:
-        self.work.put(lambda: self._show_window(env.data))
+        self.work.put(lambda: self._set_view(env.data))
 
     # ------------------------------------------------------------------ device side (the host's thread)
     def _loop(self) -> None:
         while not self._stop.is_set():
-            try:
-                while True:
-                    self.work.get_nowait()()
-            except queue.Empty:
-                pass
-            except DeviceError as exc:
-                self.stats["device_errors"] += 1
-                log.info("window %d: %s", self.window, exc)
+            while True:
+                try:
+                    job = self.work.get_nowait()
+                except queue.Empty:
+                    break
+                self._guarded(job)
             if self.caller is not None:
                 self._guarded(self._poll_caller)
             if self.pad is not None:
                 self._guarded(self._poll_pad)
+            if self._view_dirty and time.monotonic() >= self._display_retry_at:
+                self._guarded(self._show_view)
             self._stop.wait(self.poll_s)
 
     def _guarded(self, fn: Callable[[], None]) -> None:
+        """Run one piece of device work; a failure is counted and logged, and the host goes on (a
+        bug in one job must not stop the window's keys and pad)."""
         try:
             fn()
         except DeviceError as exc:
             self.stats["device_errors"] += 1
-            log.debug("window %d: %s", self.window, exc)
+            log.info("window %d: %s", self.window, exc)
+        except Exception:  # noqa: BLE001
+            self.stats["device_errors"] += 1
+            log.exception("window %d: device work failed", self.window)
 
     def _poll_caller(self) -> None:
         for press in self.caller.poll():
@@ -139,6 +147,17 @@ class WindowHost:
         else:
             self.caller.show_text(KEY_DONE[key])
 
+    def _set_view(self, view: dict) -> None:
+        self.view, self._view_dirty, self._display_retry_at = view, self.display is not None, 0.0
+        self._show_view()
+
+    def _show_view(self) -> None:
+        if not self._view_dirty or self.view is None:
+            return
+        self._display_retry_at = time.monotonic() + 2.0  # a silent display must not hold up the keys
+        self._show_window(self.view)
+        self._view_dirty = False
+
     def _show_window(self, view: dict) -> None:
         if self.display is None:
             return
@@ -154,10 +173,17 @@ class WindowHost:
             self.display.show(name, "欢迎光临")
 
     def _start_evaluation(self, d: dict) -> None:
+        self.pending_evals.pop(d["ticket"], None)
         self.pending_evals[d["ticket"]] = {"ticket_id": d["ticket_id"], "window": d["window"]}
-        if d.get("staff_name") or d.get("staff_no"):
-            self.pad.show_info(self.window, d.get("staff_no", ""), d.get("staff_name", ""))
-        self.pad.request_evaluation(d["ticket"], d.get("timeout_s", 60))
+        while len(self.pending_evals) > 8:  # the pad holds one request; older ones can only end by a late press
+            self.pending_evals.pop(next(iter(self.pending_evals)))
+        try:
+            if d.get("staff_name") or d.get("staff_no"):
+                self.pad.show_info(self.window, d.get("staff_no", ""), d.get("staff_name", ""))
+            self.pad.request_evaluation(d["ticket"], d.get("timeout_s", 60))
+        except DeviceError:
+            self.pending_evals.pop(d["ticket"], None)  # never reached the pad: the controller's sweep ends it
+            raise
 
     def _poll_pad(self) -> None:
         for ev in self.pad.poll():

@@ -28,6 +28,7 @@ def parse_event(frame: hf.Frame) -> KeyPress:
 class CallerDriver:
     def __init__(self, link: hf.HallLink) -> None:
         self.link = link
+        self._ready: list[KeyPress] = []
 
     def heartbeat(self) -> bytes:
         return self.link.request(hf.HEARTBEAT)
@@ -36,4 +37,17 @@ class CallerDriver:
         self.link.request(hf.CALLER_SHOW_TEXT, hf.gb2312(text, 32))
 
     def poll(self, wait_s: float = 0.0) -> list[KeyPress]:
-        return [parse_event(f) for f in self.link.poll(wait_s) if f.cmd == hf.EV_KEY]
+        """Key presses that arrived. A malformed key event raises ProtocolError; the good presses
+        that came with it are kept for the next call, so none is lost."""
+        bad: ProtocolError | None = None
+        for frame in self.link.poll(wait_s):
+            if frame.cmd != hf.EV_KEY:
+                continue
+            try:
+                self._ready.append(parse_event(frame))
+            except ProtocolError as exc:
+                bad = bad or exc
+        if bad is not None:
+            raise bad
+        out, self._ready = self._ready, []
+        return out

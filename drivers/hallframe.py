@@ -71,11 +71,24 @@ def encode(addr: int, cmd: int, data: bytes = b"") -> bytes:
 
 class HallFrameCodec:
     """``feed(bytes) -> frames``. Bad bytes are skipped up to the next plausible frame start;
-    ``errors`` lists what was dropped and why (ProtocolError objects, for logs and technicians)."""
+    ``errors`` keeps the latest drops and why (ProtocolError objects with the raw bytes, for logs and
+    technicians), ``error_count`` counts them all.
 
-    def __init__(self) -> None:
+    Resync rules (a damaged frame never hides the valid frame after it):
+
+    * a bad header, a wrong end byte: drop one byte and look for the next ``FF 68``;
+    * a checksum mismatch: drop the frame, but only up to an ``FF 68`` inside it, if there is one
+      (a damaged LEN may have pulled the start of the next frame into this one);
+    * a header whose LEN reaches past the bytes received so far is waited for, unless a complete,
+      valid frame already starts inside it: then the header was damaged (a real frame does not carry
+      a whole valid frame in its data) and is dropped. The same holds for a complete frame, even one
+      whose checksum happens to match: the inner frame wins.
+    """
+
+    def __init__(self, keep_errors: int = 64) -> None:
         self.buf = bytearray()
-        self.errors: list[ProtocolError] = []
+        self.errors: collections.deque[ProtocolError] = collections.deque(maxlen=keep_errors)
+        self.error_count = 0
 
     def feed(self, data: bytes) -> list[Frame]:
         self.buf += data
@@ -97,77 +110,132 @@ class HallFrameCodec:
                 continue
             total = 5 + n1 + 2
             if len(self.buf) < total:
-                return frames
+                later = self._valid_frame_after(1)
+                if later < 0:
+                    return frames  # wait for the rest
+                self._drop(later, f"incomplete frame (LEN {n1:02X}) followed by a whole frame")
+                continue
+            inner = self._valid_frame_after(1, before=total)
+            if inner > 0:
+                self._drop(inner, f"frame (LEN {n1:02X}) holding a whole valid frame: a damaged header")
+                continue
             body = bytes(self.buf[5:5 + n1])
             cs, end = self.buf[5 + n1], self.buf[6 + n1]
             if end != END:
                 self._drop(1, f"frame does not end with 16 (got {end:02X})")
                 continue
             if cs != checksum(body):
-                raw = bytes(self.buf[:total])
-                self.errors.append(ProtocolError(f"checksum mismatch: got {cs:02X}, computed {checksum(body):02X}", raw))
-                del self.buf[:total]
+                inner = self.buf.find(PREFIX, 1, total)
+                self._error(f"checksum mismatch: got {cs:02X}, computed {checksum(body):02X}", bytes(self.buf[:total]))
+                del self.buf[:inner if inner > 0 else total]
                 continue
             frames.append(Frame(body[0], body[1], body[2:]))
             del self.buf[:total]
 
-    def _drop(self, n: int, why: str) -> None:
-        raw = bytes(self.buf[:n])
+    def _valid_frame_after(self, pos: int, before: int | None = None) -> int:
+        """Index of the first complete frame with a good checksum starting at ``pos`` or later (and
+        before ``before``), or -1."""
+        buf = self.buf
+        while True:
+            i = buf.find(PREFIX, pos, len(buf) if before is None else before)
+            if i < 0 or len(buf) < i + 5:
+                return -1
+            n = buf[i + 2]
+            total = 5 + n + 2
+            if (n == buf[i + 3] and buf[i + 4] == 0x68 and 2 <= n <= MAX_DATA + 2 and len(buf) >= i + total
+                    and buf[i + total - 1] == END and buf[i + total - 2] == checksum(buf[i + 5:i + 5 + n])):
+                return i
+            pos = i + 1
+
+    def _error(self, why: str, raw: bytes) -> None:
         self.errors.append(ProtocolError(why, raw))
+        self.error_count += 1
+
+    def _drop(self, n: int, why: str) -> None:
+        self._error(why, bytes(self.buf[:n]))
         del self.buf[:n]
 
 
 class HallLink:
-    """Request/reply and events over one serial port (one device address)."""
+    """Request/reply and events over one serial port (one device address).
 
-    def __init__(self, port, addr: int = 1, reply_timeout: float = 0.5, retries: int = 2) -> None:
+    Events are acknowledged on arrival. A copy of an event already taken (the same bytes, SEQ
+    included, within ``repeat_window_s``, longer than the device's 6 repeats 0.5 s apart) is
+    acknowledged again but not handed on, so a key press is acted on once; the same SEQ later (the
+    counter wrapped, or the device restarted and counts from 1 again) is a new event.
+    """
+
+    RETRY_CODES = (0x01, 0x04)  # the device saw a damaged frame / is busy: send the command again
+
+    def __init__(self, port, addr: int = 1, reply_timeout: float = 0.5, retries: int = 2,
+                 repeat_window_s: float = 5.0, clock=time.monotonic) -> None:
         self.port = port
         self.addr = addr
         self.reply_timeout = reply_timeout
         self.retries = retries
+        self.repeat_window_s = repeat_window_s
+        self.clock = clock
         self.codec = HallFrameCodec()
         self.events: collections.deque[Frame] = collections.deque()
-        self.seen_seq: collections.deque[int] = collections.deque(maxlen=16)
+        self.seen: dict[bytes, float] = {}  # event frame bytes -> when last seen
         self.duplicates = 0
+        self._timeout: float | None = None
 
     def _read_frames(self, until: float) -> list[Frame]:
-        self.port.timeout = max(0.01, min(0.05, until - time.monotonic()))
+        timeout = round(max(0.01, min(0.05, until - time.monotonic())), 2)
+        if timeout != self._timeout:  # on a real tty each change is a tcsetattr: set it only when it changes
+            self.port.timeout = self._timeout = timeout
         chunk = self.port.read(256)
         return self.codec.feed(chunk) if chunk else []
 
     def _take(self, frame: Frame) -> None:
-        """An event: acknowledge it, and keep it unless its SEQ was seen already (a repeat)."""
+        """An event: acknowledge it, and keep it unless it is a repeat of one taken just now."""
         seq = frame.data[0] if frame.data else 0
         self.port.write(encode(self.addr, frame.cmd | REPLY, bytes([0, seq])))
-        if seq in self.seen_seq:
+        now = self.clock()
+        for key in [k for k, t in self.seen.items() if now - t > self.repeat_window_s]:
+            del self.seen[key]
+        key = frame.encode()
+        if key in self.seen:
             self.duplicates += 1
+            self.seen[key] = now
             return
-        self.seen_seq.append(seq)
+        self.seen[key] = now
         self.events.append(frame)
 
     def request(self, cmd: int, data: bytes = b"") -> bytes:
-        """Send a command, return the reply's payload (after the result code)."""
+        """Send a command, return the reply's payload (after the result code). Repeats the command
+        after a silent or damaged reply and after result 01 (checksum) / 04 (busy)."""
         wire = encode(self.addr, cmd, data)
         received = bytearray()
+        errors_before = self.codec.error_count
+        reported = 0
         for attempt in range(self.retries + 1):
-            errors_before = len(self.codec.errors)
             self.port.write(wire)
             deadline = time.monotonic() + self.reply_timeout
-            while time.monotonic() < deadline:
+            answered = False
+            while time.monotonic() < deadline and not answered:
                 for frame in self._read_frames(deadline):
                     received += frame.encode()
                     if frame.addr != self.addr:
                         continue  # another device on the RS485 bus
                     if frame.is_event:
                         self._take(frame)
-                    elif frame.cmd == cmd | REPLY:
+                    elif frame.cmd == cmd | REPLY and not answered:
                         if not frame.data:
                             raise ProtocolError("reply without a result code", frame.encode())
-                        if frame.data[0]:
-                            raise DeviceReported(frame.data[0], RESULTS.get(frame.data[0], "device error"))
-                        return frame.data[1:]
-            if len(self.codec.errors) > errors_before and attempt == self.retries:
-                raise self.codec.errors[-1]
+                        code = frame.data[0]
+                        if code == 0:
+                            return frame.data[1:]
+                        if code not in self.RETRY_CODES:
+                            raise DeviceReported(code, RESULTS.get(code, "device error"))
+                        reported, answered = code, True
+        if reported:
+            raise DeviceReported(reported, RESULTS[reported])
+        if self.codec.error_count > errors_before:
+            err = self.codec.errors[-1]
+            why = str(err).split(" [", 1)[0]
+            raise ProtocolError(f"no valid reply to command {cmd:02X} after {self.retries + 1} tries ({why})", err.raw)
         raise ReplyTimeout(f"no reply to command {cmd:02X} after {self.retries + 1} tries", wire, bytes(received))
 
     def poll(self, wait_s: float = 0.0) -> list[Frame]:

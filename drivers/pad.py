@@ -23,6 +23,13 @@ class Evaluation:
         return self.level is None
 
 
+def _ticket(frame: hf.Frame) -> str:
+    raw = frame.data[1:7]
+    if not all(0x20 <= b < 0x7F for b in raw) or not raw.strip():
+        raise ProtocolError(f"ticket field {raw.hex(' ')} is not a printable ASCII ticket code", frame.encode())
+    return raw.decode("ascii").strip()
+
+
 def parse_event(frame: hf.Frame) -> Evaluation:
     d = frame.data
     if frame.cmd == hf.EV_EVAL_RESULT and len(d) == 9:
@@ -31,15 +38,16 @@ def parse_event(frame: hf.Frame) -> Evaluation:
             raise ProtocolError(f"evaluation level {level} / reason {reason} out of range", frame.encode())
         if level >= 4 and not reason:
             raise ProtocolError("a bad evaluation without a reason", frame.encode())
-        return Evaluation(d[0], d[1:7].decode("ascii").strip(), level, REASONS.get(reason))
+        return Evaluation(d[0], _ticket(frame), level, REASONS.get(reason))
     if frame.cmd == hf.EV_EVAL_TIMEOUT and len(d) == 7:
-        return Evaluation(d[0], d[1:7].decode("ascii").strip(), None, None)
+        return Evaluation(d[0], _ticket(frame), None, None)
     raise ProtocolError(f"not a pad event (CMD {frame.cmd:02X}, {len(d)} data bytes)", frame.encode())
 
 
 class PadDriver:
     def __init__(self, link: hf.HallLink) -> None:
         self.link = link
+        self._ready: list[Evaluation] = []
 
     def heartbeat(self) -> bytes:
         return self.link.request(hf.HEARTBEAT)
@@ -56,4 +64,17 @@ class PadDriver:
         self.link.request(hf.PAD_CANCEL_EVAL)
 
     def poll(self, wait_s: float = 0.0) -> list[Evaluation]:
-        return [parse_event(f) for f in self.link.poll(wait_s) if f.cmd in (hf.EV_EVAL_RESULT, hf.EV_EVAL_TIMEOUT)]
+        """Results and timeouts that arrived. A malformed event raises ProtocolError; the good events
+        that came with it are kept for the next call, so none is lost."""
+        bad: ProtocolError | None = None
+        for frame in self.link.poll(wait_s):
+            if frame.cmd not in (hf.EV_EVAL_RESULT, hf.EV_EVAL_TIMEOUT):
+                continue
+            try:
+                self._ready.append(parse_event(frame))
+            except ProtocolError as exc:
+                bad = bad or exc
+        if bad is not None:
+            raise bad
+        out, self._ready = self._ready, []
+        return out

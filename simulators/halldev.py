@@ -34,6 +34,9 @@ class HallFrameDevice(SimulatedDevice):
     def handle(self, data: bytes) -> list[bytes]:
         replies = []
         for frame in self.codec.feed(data):
+            if frame.addr == 0 and frame.cmd < 0x40:  # broadcast: every device obeys, none answers
+                self.command(frame.cmd, frame.data)
+                continue
             if frame.addr != self.addr:
                 continue
             if frame.cmd >= hf.REPLY and (frame.cmd & 0x7F) >= 0x40:  # the host acknowledges an event
@@ -54,7 +57,7 @@ class HallFrameDevice(SimulatedDevice):
     def emit(self, cmd: int, payload: bytes) -> int:
         """Queue an event; it is sent at the next tick and repeated until acknowledged."""
         with self.lock:
-            self.seq = (self.seq + 1) % 256
+            self.seq = self.seq % 255 + 1  # 1..255, wrapping
             frame = hf.encode(self.addr, cmd, bytes([self.seq]) + payload)
             self.pending[self.seq] = [frame, 0.0, 0]
             return self.seq

@@ -1,7 +1,7 @@
 """Evaluation pad (评价器) simulator, kind ``pad``.
 
 Script a citizen from a test (``sim.press(2)``, ``sim.press(5, "attitude")``) or from the URL:
-``press=2&after=1.5`` presses level 2 1.5 s after each evaluation request; ``press=timeout`` lets every
+``press=2&after=1.5`` (or ``delay=1.5``) presses level 2 1.5 s after each evaluation request; ``press=timeout`` lets every
 request time out; ``press=random`` presses a level drawn like a real hall (mostly 1-2, now and then
 a bad one with a reason). ``double=1`` presses twice (the second press must be ignored upstream).
 """
@@ -24,7 +24,9 @@ class PadSimulator(HallFrameDevice):
         self.info: dict | None = None
         self.pending_eval: tuple[str, float] | None = None  # (ticket, deadline)
         self.plan = self.query.get("press", "")
-        self.after = float(self.query.get("after", 1.0))
+        if self.plan not in ("", "timeout", "random", "1", "2", "3", "4", "5"):
+            raise ValueError(f"press={self.plan!r}: give a level 1..5, timeout or random")
+        self.after = float(self.query.get("after", self.query.get("delay", 1.0)))
         self.double = self.query.get("double", "0") == "1"
         self.rng = random.Random(int(self.query.get("seed", 0)))
         self._scheduled: float | None = None
@@ -34,11 +36,16 @@ class PadSimulator(HallFrameDevice):
         if cmd == hf.PAD_SHOW_INFO:
             if len(data) < 10 or len(data) != 10 + data[9]:
                 return 0x03, b""
-            self.info = {"window": data[0], "staff_no": data[1:9].decode("ascii").strip(),
-                         "staff_name": data[10:].decode("gb2312")}
+            try:
+                self.info = {"window": data[0], "staff_no": data[1:9].decode("ascii").strip(),
+                             "staff_name": data[10:].decode("gb2312")}
+            except UnicodeDecodeError:
+                return 0x03, b""
             return 0, b""
         if cmd == hf.PAD_REQUEST_EVAL:
             if len(data) != 7:
+                return 0x03, b""
+            if not all(0x20 <= c < 0x7F for c in data[:6]) or not data[:6].strip() or data[6] == 0:
                 return 0x03, b""
             ticket = data[:6].decode("ascii").strip()
             self.pending_eval = (ticket, self.now() + data[6])
@@ -53,7 +60,14 @@ class PadSimulator(HallFrameDevice):
         return 0x02, b""
 
     def press(self, level: int, reason: str | None = None) -> bool:
-        """The citizen presses a level (and a reason for 4/5). False if no evaluation was pending."""
+        """The citizen presses a level (and a reason for 4/5). False if no evaluation was pending.
+        Like the real pad, a level 4/5 is only sent with a reason: without one it is a ValueError."""
+        if level not in range(1, 6):
+            raise ValueError(f"level {level} is not 1..5")
+        if reason is not None and reason not in REASON_CODES:
+            raise ValueError(f"no reason {reason!r} (reasons: {', '.join(REASON_CODES)})")
+        if level >= 4 and reason is None:
+            raise ValueError(f"level {level} needs a reason ({', '.join(REASON_CODES)})")
         with self.lock:
             if self.pending_eval is None:
                 return False
