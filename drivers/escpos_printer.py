@@ -102,6 +102,19 @@ class _UsbLink:
                 return got[:n]
         return b""
 
+    def drain(self) -> None:
+        """Drop bytes waiting on bulk IN (a late answer to an earlier query)."""
+        import usb.core
+
+        if self.in_ep is None:
+            return
+        for _ in range(64):
+            try:
+                if not self.in_ep.read(self.in_ep.wMaxPacketSize, 1):
+                    return
+            except usb.core.USBTimeoutError:
+                return
+
     def close(self) -> None:
         try:
             import usb.util
@@ -128,6 +141,10 @@ class _SerialLink:
     def read(self, n: int, timeout_s: float) -> bytes:
         self.port.timeout = timeout_s
         return self.port.read(n)
+
+    def drain(self) -> None:
+        """Drop bytes waiting in the input (a late answer to an earlier query)."""
+        self.port.reset_input_buffer()
 
     def close(self) -> None:
         self.port.close()
@@ -190,6 +207,12 @@ class EscposPrinter(Escpos):
         return _check_status_byte(got[0], got)
 
     def status(self) -> PrinterStatus:
+        # A reply that came after its query timed out would be read as the answer to the next
+        # one and shift every status byte by one: start from an empty input.
+        try:
+            self.link.drain()
+        except OSError as exc:
+            raise TransportError(self.url, f"read failed: {exc}") from None
         s1, s2, s4 = self.query(1), self.query(2), self.query(4)
         return PrinterStatus(online=not (s1 & 0x08), cover_open=bool(s2 & 0x04),
                              paper_out=bool(s4 & 0x60) or bool(s2 & 0x20), paper_near_end=bool(s4 & 0x0C))

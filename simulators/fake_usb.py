@@ -117,5 +117,21 @@ class FakeUsbBackend(usb.backend.IBackend):
             return n
 
     def ctrl_transfer(self, dev_handle, bmRequestType, bRequest, wValue, wIndex, data, timeout):
+        """Printer-class requests: GET_DEVICE_ID (IEEE 1284 ID string) and GET_PORT_STATUS (paper
+        empty, selected, not error), from the simulator's state; other requests succeed empty."""
         self._check()
-        return 0 if not isinstance(data, int) else bytearray(data)
+        if not bmRequestType & 0x80:  # host to device
+            return len(data) if data is not None and not isinstance(data, int) else 0
+        reply = b""
+        if bmRequestType == 0xA1 and bRequest == 0:  # GET_DEVICE_ID
+            model = getattr(self.sim, "model", "SIM-80")
+            ident = f"MFG:HallKit;CMD:ESC/POS;MDL:{model};CLS:PRINTER;".encode("ascii", "replace")
+            reply = len(ident + b"..").to_bytes(2, "big") + ident
+        elif bmRequestType == 0xA1 and bRequest == 1:  # GET_PORT_STATUS
+            paper_out = getattr(self.sim, "paper", "ok") == "out"
+            fault = not getattr(self.sim, "can_print", True)
+            reply = bytes([(0x20 if paper_out else 0) | 0x10 | (0 if fault else 0x08)])
+        n = min(len(reply), len(data))
+        for i in range(n):  # data is pyusb's array.array buffer
+            data[i] = reply[i]
+        return n

@@ -162,3 +162,44 @@ def test_usb_printer_unplugged_and_plugged_back() -> None:
         assert [p.text.splitlines()[3] for p in sim.wait_pages(2)] == ["U001", "U002"]
     finally:
         dev.close()
+
+
+def test_a_late_status_byte_is_not_taken_for_the_next_answer() -> None:
+    from devices.base import DeviceTimeout
+
+    sim = PrinterSimulator({"baud": "115200", "fault": "delay=1.3"})
+    served = serve_pty(sim)
+    dev = None
+    try:
+        sim.faults.delay_s = 0
+        dev = ReceiptPrinter(config(served.url)).open()
+        sim.faults.delay_s = 1.3  # longer than the driver's 1 s reply timeout
+        with pytest.raises(DeviceTimeout):
+            dev.refresh()
+        sim.faults.delay_s = 0
+        sim.cover_open = True
+        deadline = time.time() + 5
+        while len(sim.sent) < 4 and time.time() < deadline:  # the late answer to DLE EOT 1 is on the line
+            time.sleep(0.02)
+        time.sleep(0.1)
+        st = dev.refresh()
+        assert st.cover_open and not st.online and dev.state == DeviceState.ERROR
+    finally:
+        if dev is not None:
+            dev.close()
+        served.stop()
+
+
+def test_fake_usb_printer_class_requests() -> None:
+    import usb.core
+
+    from simulators.fake_usb import FakeUsbBackend
+
+    sim = PrinterSimulator({"model": "XP-80C"})
+    dev = usb.core.find(idVendor=0x0416, idProduct=0x5011, backend=FakeUsbBackend(sim))
+    assert dev is not None and dev[0][(0, 0)].bInterfaceClass == 7  # printer class
+    ident = bytes(dev.ctrl_transfer(0xA1, 0, 0, 0, 256))
+    assert int.from_bytes(ident[:2], "big") == len(ident) and b"MDL:XP-80C;" in ident and b"CMD:ESC/POS" in ident
+    assert bytes(dev.ctrl_transfer(0xA1, 1, 0, 0, 1)) == b"\x18"  # selected, no error, paper present
+    sim.paper = "out"
+    assert bytes(dev.ctrl_transfer(0xA1, 1, 0, 0, 1)) == b"\x30"  # paper empty, error
