@@ -41,7 +41,7 @@ def _load(kind: str) -> None:
 def create(kind: str, query: dict[str, str] | None = None) -> SimulatedDevice:
     _load(kind)
     if kind not in _factories:
-        raise KeyError(f"no simulator of kind {kind!r} (known: {', '.join(sorted(_factories)) or 'none'})")
+        raise KeyError(f"no simulator of kind {kind!r} (known: {', '.join(kinds())})")
     device = _factories[kind](dict(query or {}))
     name = (query or {}).get("id")
     if name:
