@@ -30,6 +30,11 @@ def register(cli) -> None:
     _url(p)
     p.add_argument("lines", nargs="+")
     p.add_argument("--align", choices=("left", "center", "right"), default="center")
+    p = cli.command(("device", "display", "clear"), help="clear the window display", handler=display_clear)
+    _url(p)
+    p = cli.command(("device", "display", "brightness"), help="set the display's brightness (0..15)", handler=display_brightness)
+    _url(p)
+    p.add_argument("level", type=int)
 
 
 def _url(p: argparse.ArgumentParser) -> None:
@@ -38,26 +43,38 @@ def _url(p: argparse.ArgumentParser) -> None:
     p.add_argument("--baud", type=int, default=9600)
 
 
+_opened: list = []
+
+
 def _open(cls, kind: str, args: argparse.Namespace):
     from devices.config import DeviceConfig
 
-    return cls(DeviceConfig(id=kind, kind=kind, url=args.url, options={"address": args.address, "baudrate": args.baud})).open()
+    device = cls(DeviceConfig(id=kind, kind=kind, url=args.url, options={"address": args.address, "baudrate": args.baud}))
+    _opened.append(device)
+    return device.open()
 
 
-def _run(fn) -> int:
+def _run(fn, what: str) -> int:
+    """Run a command; a device error or bad text (not in GB2312, too long) is one line on stderr."""
     from devices.base import DeviceError
 
     try:
         return fn() or 0
     except DeviceError as exc:
-        print(f"hallkit device: {exc}", file=sys.stderr)
+        print(f"hallkit device {what}: {exc}", file=sys.stderr)
         return 1
+    except (UnicodeEncodeError, ValueError) as exc:
+        print(f"hallkit device {what}: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        while _opened:
+            _opened.pop().close()
 
 
 def pad_show(args) -> int:
     from devices.pad import EvaluationPad
 
-    return _run(lambda: _open(EvaluationPad, "pad", args).show_info(args.window, args.staff_no, args.name))
+    return _run(lambda: _open(EvaluationPad, "pad", args).show_info(args.window, args.staff_no, args.name), "pad show")
 
 
 def pad_evaluate(args) -> int:
@@ -75,10 +92,10 @@ def pad_evaluate(args) -> int:
                 else:
                     print(f"{ev.ticket}: {ev.level} {LEVEL_NAMES[ev.level]}" + (f" reason {ev.reason}" if ev.reason else ""))
                 return 0
-        print("no answer from the pad", file=sys.stderr)
+        print("hallkit device pad evaluate: no answer from the pad", file=sys.stderr)
         return 1
 
-    return _run(go)
+    return _run(go, "pad evaluate")
 
 
 def caller_listen(args) -> int:
@@ -95,16 +112,28 @@ def caller_listen(args) -> int:
             pass
         return 0
 
-    return _run(go)
+    return _run(go, "caller listen")
 
 
 def caller_show(args) -> int:
     from devices.caller import CallerKeypad
 
-    return _run(lambda: _open(CallerKeypad, "caller", args).show_text(args.text))
+    return _run(lambda: _open(CallerKeypad, "caller", args).show_text(args.text), "caller show")
 
 
 def display_show(args) -> int:
     from devices.display import WindowDisplay
 
-    return _run(lambda: _open(WindowDisplay, "display", args).show(*args.lines, align=args.align))
+    return _run(lambda: _open(WindowDisplay, "display", args).show(*args.lines, align=args.align), "display show")
+
+
+def display_clear(args) -> int:
+    from devices.display import WindowDisplay
+
+    return _run(lambda: _open(WindowDisplay, "display", args).clear(), "display clear")
+
+
+def display_brightness(args) -> int:
+    from devices.display import WindowDisplay
+
+    return _run(lambda: _open(WindowDisplay, "display", args).brightness(args.level), "display brightness")

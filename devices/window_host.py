@@ -22,6 +22,7 @@ import time
 from typing import Any, Callable
 
 from devices.base import DeviceError
+from drivers.hallframe import fit_gb2312
 from devices.config import DeviceConfig, HallConfig
 from devices.factory import make_device
 from hall_bus import device_contracts, topics
@@ -134,7 +135,7 @@ class WindowHost:
         try:
             out = future.result()
         except RequestFailed as exc:
-            self.caller.show_text(f"失败:{exc.code}"[:16])
+            self.caller.show_text(fit_gb2312(f"失败:{exc.code}", 32))
             return
         except BusError:
             self.caller.show_text("网络异常")
@@ -161,7 +162,7 @@ class WindowHost:
     def _show_window(self, view: dict) -> None:
         if self.display is None:
             return
-        name = view.get("name") or f"{self.window}号窗口"
+        name = fit_gb2312(view.get("name") or f"{self.window}号窗口")
         current = view.get("current")
         if view.get("paused") and not current:
             self.display.show(name, "暂停服务")
@@ -179,7 +180,9 @@ class WindowHost:
             self.pending_evals.pop(next(iter(self.pending_evals)))
         try:
             if d.get("staff_name") or d.get("staff_no"):
-                self.pad.show_info(self.window, d.get("staff_no", ""), d.get("staff_name", ""))
+                name = fit_gb2312(d.get("staff_name", ""), int(self.pad.profile.get("max_name_bytes", 16)))
+                staff_no = "".join(c for c in d.get("staff_no", "") if " " <= c <= "~")[:8]
+                self.pad.show_info(self.window, staff_no, name)
             self.pad.request_evaluation(d["ticket"], d.get("timeout_s", 60))
         except DeviceError:
             self.pending_evals.pop(d["ticket"], None)  # never reached the pad: the controller's sweep ends it

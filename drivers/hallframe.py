@@ -252,16 +252,51 @@ class HallLink:
         return out
 
 
+# GB2312 code points that Python's codec maps to other Unicode characters than the ones people type:
+# A1A4 is the middle dot of 阿卜杜热依木·买买提 (U+00B7 typed, U+30FB in the codec), A1AA the dash.
+_ALIASES = str.maketrans({"\u00b7": "\u30fb", "\u2014": "\u2015"})
+
+
 def gb2312(text: str, max_bytes: int = 64) -> bytes:
     """Display text as GB2312; characters outside it are an error, not '?'."""
-    raw = text.encode("gb2312")
+    text = text.translate(_ALIASES)
+    try:
+        raw = text.encode("gb2312")
+    except UnicodeEncodeError as exc:
+        bad = text[exc.start:exc.end]
+        raise ValueError(f"{text!r}: {bad!r} is not in GB2312, the device's character set") from None
     if len(raw) > max_bytes:
         raise ValueError(f"{text!r} is {len(raw)} bytes in GB2312 (limit {max_bytes})")
     return raw
 
 
+def from_gb2312(raw: bytes) -> str:
+    """GB2312 bytes back to the text people type (A1A4 as U+00B7 ·); UnicodeDecodeError if invalid."""
+    return raw.decode("gb2312").translate(_BACK)
+
+
+_BACK = str.maketrans({"\u30fb": "\u00b7", "\u2015": "\u2014"})
+UNSHOWABLE = "□"
+
+
+def fit_gb2312(text: str, max_bytes: int = 64) -> str:
+    """``text`` made showable: characters outside GB2312 (rare name characters such as 喆 or 堃)
+    become □, and the text is cut at a character boundary to ``max_bytes``. For hosts that must
+    show something (a clerk's name, a window name) rather than fail."""
+    out, used = [], 0
+    for ch in text.translate(_ALIASES):
+        try:
+            n = len(ch.encode("gb2312"))
+        except UnicodeEncodeError:
+            ch, n = UNSHOWABLE, 2
+        if used + n > max_bytes:
+            break
+        out.append(ch)
+        used += n
+    return "".join(out)
+
+
 def ticket_field(code: str) -> bytes:
-    raw = code.encode("ascii")
-    if len(raw) > 6:
-        raise ValueError(f"ticket code {code!r} longer than 6 characters")
-    return raw.ljust(6, b" ")
+    if not code or len(code) > 6 or not all("!" <= c <= "~" for c in code):
+        raise ValueError(f"ticket code {code!r} is not 1..6 printable ASCII characters")
+    return code.encode("ascii").ljust(6, b" ")

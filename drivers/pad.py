@@ -53,11 +53,16 @@ class PadDriver:
         return self.link.request(hf.HEARTBEAT)
 
     def show_info(self, window: int, staff_no: str, staff_name: str) -> None:
+        if not 0 <= window <= 255:
+            raise ValueError(f"window {window} is not 0..255")
+        if len(staff_no) > 8 or not all(" " <= c <= "~" for c in staff_no):
+            raise ValueError(f"staff number {staff_no!r} is not up to 8 printable ASCII characters")
         name = hf.gb2312(staff_name, 16)
-        self.link.request(hf.PAD_SHOW_INFO, bytes([window & 0xFF]) + staff_no.encode("ascii")[:8].ljust(8, b" ")
+        self.link.request(hf.PAD_SHOW_INFO, bytes([window]) + staff_no.encode("ascii").ljust(8, b" ")
                           + bytes([len(name)]) + name)
 
     def request_evaluation(self, ticket: str, timeout_s: int) -> None:
+        """Ask for a rating of ``ticket``; ``timeout_s`` is clamped to 5..255 s."""
         self.link.request(hf.PAD_REQUEST_EVAL, hf.ticket_field(ticket) + bytes([max(5, min(timeout_s, 255))]))
 
     def cancel(self) -> None:

@@ -38,7 +38,7 @@ class PadSimulator(HallFrameDevice):
                 return 0x03, b""
             try:
                 self.info = {"window": data[0], "staff_no": data[1:9].decode("ascii").strip(),
-                             "staff_name": data[10:].decode("gb2312")}
+                             "staff_name": hf.from_gb2312(data[10:])}
             except UnicodeDecodeError:
                 return 0x03, b""
             return 0, b""
