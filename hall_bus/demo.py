@@ -86,6 +86,12 @@ class DemoHall:
         self.config = dataclasses.replace(self.config, bus=dataclasses.replace(self.config.bus, host=self.broker.host,
                                                                                 port=self.broker.port))
         self.controller = HallController(self.config, self.make_bus("controller")).start()
+        if "case.seed" in self.controller.ops:  # demo cases for 办件进度 and pickup
+            seeder = self.make_bus("manager")
+            try:
+                seeder.request("case.seed", {"actor": "demo"}, timeout=5)
+            except (RequestFailed, BusError) as exc:
+                self.say(f"[demo] demo cases not loaded: {exc}")
         if self.with_devices:
             self._start_device_hosts()
         self.started_at = time.monotonic()
@@ -154,7 +160,7 @@ class DemoHall:
         if LockerHost is not None:
             for dev in self.config.devices_of("locker"):
                 try:
-                    host = LockerHost(self.config, dev.id, self.make_bus(dev.host or "controller-lockers"))
+                    host = LockerHost(self.config, dev.id, self.make_bus(dev.id))  # a locker host is its own client
                     host.start()
                     self.hosts.append(host)
                 except Exception as exc:  # noqa: BLE001

@@ -6,9 +6,11 @@ The ACL follows the topic layout (docs/bus.md):
 * ``controller`` may read and write the whole hall subtree; it alone writes ``state/#`` and
   ``event/#`` (retained hall state and hall events).
 * A kiosk or window terminal (``kiosk-1``, ``window-3``) sends requests to the controller, reads its
-  own responses, the hall state and events, and owns the subtree ``device/<id>/#`` of each device
-  attached to it (``host`` in hall.toml). It answers device requests on the controller's response
-  topic, and nothing else.
+  own responses, the hall state and events, publishes the health and events of each device attached
+  to it (``host`` in hall.toml), reads the requests to those devices and answers them on the
+  controller's response topic. Only the controller sends device requests.
+* A locker bank's host runs as a client of its own (client id = the device id, e.g. ``lockers-a``)
+  with the same rights for that one device: a kiosk cannot command the lockers beside it.
 * ``manager`` (console and CLI) sends requests and reads state, events and device health.
 * ``display`` (综合屏) only reads.
 
@@ -71,19 +73,37 @@ def clients_of(config: HallConfig) -> list[ClientRule]:
     reader = (f"{h}/state/#", f"{h}/event/#", f"{h}/device/+/state", f"{h}/device/+/availability",
               f"{h}/device/+/event/#", f"{h}/client/+/availability")
     rules = [ClientRule("controller", (f"{h}/#",), (f"{h}/#",))]
+    own_client = {d.id for d in config.devices if d.kind in SELF_HOSTED_KINDS}  # run by a host process of their own
     hosts = [k.id for k in config.kiosks] + [f"window-{w.number}" for w in config.windows]
     for host in hosts:
-        devices = [d.id for d in config.devices if d.host == host]
-        device_topics = tuple(f"{h}/device/{d}/#" for d in devices)
+        devices = [d.id for d in config.devices if d.host == host and d.id not in own_client]
         rules.append(ClientRule(
             host,
-            read=reader + (f"{h}/client/{host}/response",) + device_topics,
-            write=own(host) + (f"{h}/controller/request/#", f"{h}/client/controller/response") + device_topics,
+            read=reader + (f"{h}/client/{host}/response",) + _device_read(h, devices),
+            write=own(host) + (f"{h}/controller/request/#", f"{h}/client/controller/response") + _device_write(h, devices),
         ))
+    for dev in sorted(own_client):
+        rules.append(ClientRule(dev, read=(f"{h}/client/{dev}/response",) + _device_read(h, [dev]),
+                                write=own(dev) + (f"{h}/client/controller/response",) + _device_write(h, [dev])))
     rules.append(ClientRule("manager", reader + (f"{h}/client/manager/response",),
                             own("manager") + (f"{h}/controller/request/#",)))
     rules.append(ClientRule("display", reader, own("display")))
     return rules
+
+
+# Device kinds whose host runs as a bus client of its own (client id = device id): a locker bank is
+# driven only by the controller, so even the kiosk it stands beside may not command it.
+SELF_HOSTED_KINDS = ("locker",)
+
+
+def _device_read(h: str, devices: list[str]) -> tuple[str, ...]:
+    """A host reads the requests to its devices (only the controller may send them)."""
+    return tuple(f"{h}/device/{d}/request/#" for d in devices)
+
+
+def _device_write(h: str, devices: list[str]) -> tuple[str, ...]:
+    """A host publishes its devices' health and events, never requests to them."""
+    return tuple(t for d in devices for t in (f"{h}/device/{d}/state", f"{h}/device/{d}/availability", f"{h}/device/{d}/event/#"))
 
 
 def acl_text(config: HallConfig) -> str:

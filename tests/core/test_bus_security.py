@@ -26,7 +26,10 @@ def test_acl_layout(hall_toml: Path) -> None:
     acl = security.acl_text(cfg)
     block = acl.split("user kiosk-1\n")[1].split("\n\n")[0]
     assert "topic write hallkit/demo-hall/controller/request/#" in block
-    assert "topic readwrite hallkit/demo-hall/device/kiosk-1-idcard/#" in block
+    assert "topic write hallkit/demo-hall/device/kiosk-1-idcard/state" in block
+    assert "topic read hallkit/demo-hall/device/kiosk-1-idcard/request/#" in block
+    assert "lockers-a" not in block  # the locker bank is its own client; a kiosk cannot command it
+    assert "user lockers-a\n" in acl
     assert "state/#" not in "".join(l for l in block.splitlines() if "write" in l)  # only the controller writes state
 
 
