@@ -12,10 +12,10 @@ class CallerKeypad(HallFrameDeviceBase):
     driver_class = CallerDriver
 
     def show_text(self, text: str) -> None:
-        self.guard(self.driver.show_text, text)
+        self.call("show_text", text)
 
     def poll(self, wait_s: float = 0.0) -> list[KeyPress]:
-        return self.guard(self.driver.poll, wait_s)
+        return self.call("poll", wait_s)
 
 
 register_kind("caller", CallerKeypad)

@@ -31,10 +31,10 @@ class WindowDisplay(HallFrameDeviceBase):
         self.guard(run)
 
     def clear(self) -> None:
-        self.guard(self.driver.clear)
+        self.call("clear")
 
     def brightness(self, level: int) -> None:
-        self.guard(self.driver.brightness, level)
+        self.call("brightness", level)
 
 
 register_kind("display", WindowDisplay)

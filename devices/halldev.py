@@ -23,5 +23,10 @@ class HallFrameDeviceBase(Device):
     def _probe(self) -> None:
         self.driver.heartbeat()
 
+    def call(self, name: str, *args):
+        """Run a driver method under ``guard``; the driver is looked up only after guard reopened the
+        device (a device unplugged at start has no driver yet)."""
+        return self.guard(lambda: getattr(self.driver, name)(*args))
+
     def heartbeat(self) -> None:
-        self.guard(self.driver.heartbeat)
+        self.call("heartbeat")

@@ -12,13 +12,13 @@ class EvaluationPad(HallFrameDeviceBase):
     driver_class = PadDriver
 
     def show_info(self, window: int, staff_no: str, staff_name: str) -> None:
-        self.guard(self.driver.show_info, window, staff_no, staff_name)
+        self.call("show_info", window, staff_no, staff_name)
 
     def request_evaluation(self, ticket: str, timeout_s: int = 60) -> None:
-        self.guard(self.driver.request_evaluation, ticket, timeout_s)
+        self.call("request_evaluation", ticket, timeout_s)
 
     def poll(self, wait_s: float = 0.0) -> list[Evaluation]:
-        return self.guard(self.driver.poll, wait_s)
+        return self.call("poll", wait_s)
 
 
 register_kind("pad", EvaluationPad)

@@ -141,3 +141,33 @@ def test_window_terminal_end_to_end(window_hall, bus_factory, hall_id: str) -> N
     assert wait_for(lambda: caller_sim.text == "请选择目标窗口")
     caller_sim.press("pause")
     assert wait_for(lambda: caller_sim.text.endswith("已暂停") or "失败" in caller_sim.text)
+
+
+def test_a_pad_unplugged_at_start_is_reopened_by_its_first_use() -> None:
+    from devices.base import DeviceOffline
+
+    served = serve_tcp(PadSimulator({"line_rate": "0"}))
+    port = served.port
+    served.stop()
+    pad = EvaluationPad(DeviceConfig(id="late", kind="pad", url=f"socket://127.0.0.1:{port}", profile="generic-pad"))
+    pad.backoff_min_s = 0.05
+    with pytest.raises(DeviceOffline):
+        pad.open()
+    with pytest.raises(DeviceOffline):
+        pad.poll()  # no driver yet: a device error, not an AttributeError
+    served = serve_tcp(PadSimulator({"line_rate": "0"}), port=port)
+    try:
+        assert wait_for(lambda: _poll_ok(pad))
+    finally:
+        pad.close()
+        served.stop()
+
+
+def _poll_ok(pad) -> bool:
+    from devices.base import DeviceOffline
+
+    try:
+        pad.poll()
+        return True
+    except DeviceOffline:
+        return False
