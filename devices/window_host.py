@@ -83,6 +83,8 @@ class WindowHost:
         d = env.data
         if d["window"] != self.window:
             raise ServiceError("wrong_window", f"this pad belongs to window {self.window}, not {d['window']}")
+        if self.pad.state.value == "offline":  # tell the controller now rather than let it wait for a timeout
+            raise ServiceError("pad_offline", f"the pad {self.pad.id} is offline: {self.pad.detail}")
         self.work.put(lambda: self._start_evaluation(d))
         return {"accepted": True}
 
