@@ -87,6 +87,15 @@ def test_host_that_refuses_the_pad_request_gives_not_evaluated(tmp_hall: Path, b
         ctl.stop()
 
 
+def wait_for(cond, timeout: float = 5.0) -> bool:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if cond():
+            return True
+        time.sleep(0.02)
+    return False
+
+
 @pytest.fixture
 def silent_port():
     """A serial server (socket://) whose pad is switched off: the port opens, nothing ever answers."""
@@ -97,18 +106,19 @@ def silent_port():
     server.close()
 
 
-def test_pad_that_never_reports_is_swept_to_not_evaluated(tmp_hall: Path, bus_factory, clock, silent_port: int) -> None:
+def test_pad_that_never_reports_is_swept_to_not_evaluated(tmp_hall: Path, bus_factory, clock) -> None:
     text = tmp_hall.read_text(encoding="utf-8")
-    start_url = text.index('url = "sim://pad?address=1&press=random&after=3"')
-    text = text[:start_url] + f'url = "socket://127.0.0.1:{silent_port}"' + text[text.index("\n", start_url):]
+    text = text.replace('url = "sim://pad?address=1&press=random&after=3"', 'url = "sim://pad?address=1"', 1)  # nobody presses
     tmp_hall.write_text(text, encoding="utf-8")
     cfg = hallconfig.load(tmp_hall)
     ctl, manager, events = start(cfg, bus_factory, clock)
-    host = WindowHost(cfg, 1, bus_factory("window-1")).start()  # the real host: accepts, but its pad never answers
+    host = WindowHost(cfg, 1, bus_factory("window-1")).start()  # the real host: it accepts the request ...
     time.sleep(0.2)
     feature = ctl.features["feature_evaluation"]
     try:
         code = serve(manager, 1, "shebao-card")
+        assert wait_for(lambda: host.pending_evals)  # ... hands it to the pad ...
+        host.stop()  # ... and then the window terminal goes away: nobody will ever report this rating
         assert manager.request("evaluation.get", {"ticket": code})["evaluation"]["status"] == "pending"
         clock[0] += feature.settings.timeout_s + feature_evaluation.GRACE_S - 1
         assert feature.sweep() == 0  # the pad still has time to report its own timeout
@@ -147,4 +157,23 @@ def test_pending_evaluation_survives_a_controller_restart(tmp_hall: Path, bus_fa
         with pytest.raises(queue.Empty):
             events.get(timeout=0.5)
     finally:
+        ctl.stop()
+
+
+def test_switched_off_pad_is_refused_at_once_and_not_evaluated(tmp_hall: Path, bus_factory, clock, silent_port: int) -> None:
+    text = tmp_hall.read_text(encoding="utf-8")
+    text = text.replace('url = "sim://pad?address=1&press=random&after=3"', f'url = "socket://127.0.0.1:{silent_port}"', 1)
+    tmp_hall.write_text(text, encoding="utf-8")
+    cfg = hallconfig.load(tmp_hall)
+    ctl, manager, events = start(cfg, bus_factory, clock)
+    host = WindowHost(cfg, 1, bus_factory("window-1")).start()  # its pad never answered its probe: offline
+    time.sleep(0.2)
+    try:
+        assert host.pad.state.value == "offline"
+        code = serve(manager, 1, "shebao-card")
+        ev = events.get(timeout=5)  # no waiting for a timeout or a sweep
+        assert (ev["ticket"], ev["level"]) == (code, None)
+        assert manager.request("evaluation.get", {"ticket": code})["evaluation"]["status"] == "not_evaluated"
+    finally:
+        host.stop()
         ctl.stop()
