@@ -1,8 +1,10 @@
 """Conformance checks of the frame-protocol devices: pad, caller keypad, window display."""
 from __future__ import annotations
 
+import time
+
 from drivers import hallframe as hf
-from drivers.errors import DeviceReported
+from drivers.errors import DeviceReported, ReplyTimeout
 
 from .conformance import Probe, check, expect
 
@@ -32,6 +34,39 @@ for _kind in ("pad", "caller", "display"):
         bad[-2] ^= 0xFF
         p.port.write(bytes(bad))
         _link(p).request(hf.HEARTBEAT)
+
+    @check(_kind, "a heartbeat sent one byte at a time is understood")
+    def _slow_bytes(p: Probe) -> None:
+        addr = int(p.options.get("address", 1))
+        wire = hf.encode(addr, hf.HEARTBEAT)
+        for byte in wire:
+            p.port.write(bytes([byte]))
+            time.sleep(0.005)
+        frames = _listen(p, 0.5, stop_at_first=True)
+        if not any(f.addr == addr and f.cmd == hf.HEARTBEAT | hf.REPLY for f in frames):
+            raise ReplyTimeout("no heartbeat reply to a frame that arrived in single bytes", wire,
+                               b"".join(f.encode() for f in frames))
+
+    @check(_kind, "frames for another address and broadcasts are not answered")
+    def _silence(p: Probe) -> None:
+        addr = int(p.options.get("address", 1))
+        other = addr + 1 if addr < 254 else addr - 1
+        p.port.write(hf.encode(other, hf.HEARTBEAT) + hf.encode(0, hf.HEARTBEAT))
+        answered = [f for f in _listen(p, 0.4) if f.addr in (addr, 0) and f.is_reply]
+        expect(not answered, f"the device at {addr} answered a frame not meant for it: {answered[0].encode().hex(' ')}"
+               if answered else "")
+        _link(p).request(hf.HEARTBEAT)  # and it still answers its own
+
+
+def _listen(p: Probe, seconds: float, stop_at_first: bool = False) -> list[hf.Frame]:
+    codec, frames = hf.HallFrameCodec(), []
+    deadline = time.monotonic() + seconds
+    p.port.timeout = 0.05
+    while time.monotonic() < deadline and not (stop_at_first and frames):
+        chunk = p.port.read(256)
+        if chunk:
+            frames += codec.feed(chunk)
+    return frames
 
 
 @check("pad", "show window and clerk, request and cancel an evaluation")

@@ -172,3 +172,44 @@ def test_fit_gb2312() -> None:
     assert hf.fit_gb2312("一二三", 5) == "一二"
     with pytest.raises(ValueError, match="'喆' is not in GB2312"):
         hf.gb2312("王喆")
+
+
+def test_window_host_command_runs_the_windows_devices_on_the_bus(tmp_hall: Path, mosquitto, bus_factory, hall_id: str) -> None:
+    import json
+    import queue
+    import signal
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    rc = subprocess.run([sys.executable, "-m", "hall_bus.cli", "window-host", "--config", str(tmp_hall), "--window", "99",
+                         "--host", mosquitto.host, "--port", str(mosquitto.port)], cwd=root, capture_output=True, text=True,
+                        timeout=60)
+    assert rc.returncode != 0 and "99" in rc.stderr and rc.stderr.count("\n") == 1
+
+    watcher = bus_factory("watcher")
+    states: queue.Queue = queue.Queue()
+    evaluations: queue.Queue = queue.Queue()
+    watcher.subscribe(topics.device_state(hall_id, "window-1-caller"), lambda t, e: states.put(e.data["state"]))
+    watcher.subscribe(topics.device_event(hall_id, "window-1-pad", "evaluation"), lambda t, e: evaluations.put(e.data))
+    proc = subprocess.Popen([sys.executable, "-m", "hall_bus.cli", "window-host", "--config", str(tmp_hall), "--window", "1",
+                             "--host", mosquitto.host, "--port", str(mosquitto.port)], cwd=root,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = proc.stdout.readline()
+        assert line.startswith("window 1: ") and "caller window-1-caller (ready)" in line, line + proc.stderr.read()
+        assert wait_for(lambda: "ready" in list(states.queue), 10)
+        # the hall.toml pad simulates a citizen who presses 3 s after the request
+        out = watcher.request("pad.evaluate", {"ticket": "A001", "ticket_id": 7, "window": 1, "staff_name": "王芳",
+                                               "staff_no": "S0101", "service_name": "社保卡申领", "timeout_s": 30},
+                              topic=topics.device_request(hall_id, "window-1-pad", "pad.evaluate"), timeout=10)
+        assert out == {"accepted": True}
+        ev = evaluations.get(timeout=15)
+        assert (ev["ticket"], ev["ticket_id"], ev["window"], ev["timed_out"]) == ("A001", 7, 1, False)
+        assert 1 <= ev["level"] <= 5 and json.dumps(ev)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(20) == 0
+        proc.stdout.close()
+        proc.stderr.close()
+    assert wait_for(lambda: "offline" in list(states.queue), 10)  # closed on the way out, retained for all to see
