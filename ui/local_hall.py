@@ -32,6 +32,7 @@ class LocalHall:
         self.broker: Any = None
         self.controller: HallController | None = None
         self.devices: dict[str, Any] = {}
+        self.hosts: list[Any] = []
         self.with_devices = with_devices
         self._clients: list[BusClient] = []
 
@@ -39,10 +40,36 @@ class LocalHall:
         self.broker = Mosquitto().start() if self.broker_kind == "mosquitto" else EmbeddedBroker().start()
         self.config = dataclasses.replace(self.config, bus=dataclasses.replace(self.config.bus, host=self.broker.host,
                                                                                 port=self.broker.port))
+        if self.with_devices:
+            self._lockers_for_pictures()
         self.controller = HallController(self.config, self.make_bus("controller")).start()
         if self.with_devices:
             self.devices = open_kiosk_devices(self.config, self.make_bus)
+            self._start_locker_hosts()
         return self
+
+    LOCKER_SIM_ID = "ui-lockers"
+
+    def _lockers_for_pictures(self) -> None:
+        """Lockers whose doors stay open until told (so an 'open' screen can be photographed), and
+        notifications kept in memory (so the pickup codes are known)."""
+        devices = tuple(dataclasses.replace(d, url=d.url + ("&" if "?" in d.url else "?") + f"auto_close_s=none&id={self.LOCKER_SIM_ID}")
+                        if d.kind == "locker" else d for d in self.config.devices)
+        extra = dict(self.config.extra)
+        if "pickup" in extra:
+            extra["pickup"] = {**extra["pickup"], "notifier": "memory"}
+        self.config = dataclasses.replace(self.config, devices=devices, extra=extra)
+
+    def _start_locker_hosts(self) -> None:
+        try:
+            from devices.locker_host import LockerHost
+        except ImportError:
+            return
+        for dev in self.config.devices_of("locker"):
+            try:
+                self.hosts.append(LockerHost(self.config, dev.id, self.make_bus(dev.id)).start())
+            except Exception as exc:  # noqa: BLE001 - the pickup screens then show the locker as unavailable
+                log.warning("locker bank %s unavailable: %s", dev.id, exc)
 
     def make_bus(self, client_id: str) -> BusClient:
         client = BusClient(self.config.hall_id, client_id, BusSettings(host=self.broker.host, port=self.broker.port)).start()
@@ -52,6 +79,8 @@ class LocalHall:
         return client
 
     def stop(self) -> None:
+        for host in self.hosts:
+            host.stop()
         for dev in self.devices.values():
             try:
                 if dev is not None:

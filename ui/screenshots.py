@@ -24,6 +24,40 @@ def _prepare_hall(hall) -> None:
     eng.issue("yibao-reimburse", priority="elderly", age_years=72, channel="cli")
 
 
+# Each language variant collects the items of another simulated citizen (deck card number), since a
+# photographed pickup really opens the compartments: (card, [(case, size), ...]) from the demo cases.
+PICKUP_CITIZENS = [(0, [("SB20261101001", "S"), ("SB20261105003", "S")]), (3, [("BDC20261102001", "M"), ("SW20261104001", "S")]),
+                   (1, [("GA20261103001", "L")])]
+
+
+def _prepare_pickup(hall) -> list[int]:
+    """Seed the demo cases and deposit the citizens' items (staff at window 6, doors closed by the
+    simulated clerk). Returns the cards whose items wait in the lockers."""
+    if "pickup.deposit.start" not in hall.controller.ops or not getattr(hall, "hosts", None):
+        return []
+    from simulators import registry
+
+    staff = hall.make_bus("window-6")
+    staff.request("case.seed", {"actor": "S0106"})
+    settings = hall.controller.features["feature_pickup"].settings
+    sim = registry.instance(hall.LOCKER_SIM_ID)
+    cards = []
+    for card, cases in PICKUP_CITIZENS:
+        for case_no, size in cases:
+            item = staff.request("pickup.deposit.start", {"case_no": case_no, "size": size, "actor": "S0106", "window": 6})["item"]
+            comp = settings.compartment(item["compartment"]["no"])
+            deadline = time.time() + 10
+            while not sim.door_open(comp.board, comp.lock) and time.time() < deadline:
+                time.sleep(0.05)
+            sim.close_door(comp.board, comp.lock)  # the clerk put the item in and shut the door
+            while staff.request("pickup.status", {"item_id": item["item_id"]})["items"][0]["state"] != "deposited":
+                if time.time() > deadline:
+                    raise RuntimeError(f"deposit of {case_no} did not complete")
+                time.sleep(0.1)
+        cards.append(card)
+    return cards
+
+
 def _call_windows(hall) -> None:
     """Calls made while the app runs, so the hall display has recent calls to show."""
     bus = hall.make_bus("window-ui-shots")
@@ -104,6 +138,20 @@ def steps(app, hall) -> list[tuple[str, Callable[[], None]]]:
         except LookupError:
             pass
 
+    citizens = getattr(hall, "pickup_cards", [])
+    card = citizens.pop(0) if citizens else None
+
+    def pickup_items():
+        card_sim.insert(card)
+        try:
+            s.home()
+            s.start("pickup").by_card()
+        finally:
+            card_sim.remove()
+
+    def pickup_open():
+        s.flow.choose("all")
+
     out = [
         ("home", home),
         ("ticket-domain", ticket(("ticket",))),
@@ -136,6 +184,9 @@ def steps(app, hall) -> list[tuple[str, Callable[[], None]]]:
             finally:
                 card_sim.remove()
         out.insert(6, ("ticket-card-identified", with_card))
+        if card is not None and pickup_flow_factory() is not None:
+            at = [stem for stem, _ in out].index("pickup") + 1
+            out[at:at] = [("pickup-items", pickup_items), ("pickup-open", pickup_open)]
     return out
 
 
@@ -156,6 +207,7 @@ def run(out_dir: str | Path, config_path: str | None = None, broker: str = "auto
     out.mkdir(parents=True, exist_ok=True)
     hall = LocalHall(config_path, broker=broker).start()
     _prepare_hall(hall)
+    hall.pickup_cards = _prepare_pickup(hall)
     services = UiServices(hall.config, hall.make_bus, hall.devices, ("kiosk", "display", "terminal", "manager"))
     app = build_app(services, show_tabs=False)
     written: list[Path] = []
