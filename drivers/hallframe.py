@@ -179,6 +179,8 @@ class HallLink:
         self.events: collections.deque[Frame] = collections.deque()
         self.seen: dict[bytes, float] = {}  # event frame bytes -> when last seen
         self.duplicates = 0
+        self.late_replies = 0  # replies that came for a copy already given up on, and were dropped
+        self._late: list[tuple[int, float]] = []  # (command, until when) replies still owed
         self._timeout: float | None = None
 
     def _read_frames(self, until: float) -> list[Frame]:
@@ -205,31 +207,46 @@ class HallLink:
 
     def request(self, cmd: int, data: bytes = b"") -> bytes:
         """Send a command, return the reply's payload (after the result code). Repeats the command
-        after a silent or damaged reply and after result 01 (checksum) / 04 (busy)."""
+        after a silent or damaged reply and after result 01 (checksum) / 04 (busy).
+
+        A slow device may still answer a copy that was sent again after a timeout. The host notes how
+        many copies went unanswered and drops that many replies to the same command arriving in the
+        next ``3 * reply_timeout`` s, so a late reply is never taken for the answer to the next
+        command (show line 0 late, then show line 1: line 1's result is line 1's)."""
         wire = encode(self.addr, cmd, data)
         received = bytearray()
         errors_before = self.codec.error_count
         reported = 0
-        for attempt in range(self.retries + 1):
-            self.port.write(wire)
-            deadline = time.monotonic() + self.reply_timeout
-            answered = False
-            while time.monotonic() < deadline and not answered:
-                for frame in self._read_frames(deadline):
-                    received += frame.encode()
-                    if frame.addr != self.addr:
-                        continue  # another device on the RS485 bus
-                    if frame.is_event:
-                        self._take(frame)
-                    elif frame.cmd == cmd | REPLY and not answered:
-                        if not frame.data:
-                            raise ProtocolError("reply without a result code", frame.encode())
-                        code = frame.data[0]
-                        if code == 0:
-                            return frame.data[1:]
-                        if code not in self.RETRY_CODES:
-                            raise DeviceReported(code, RESULTS.get(code, "device error"))
-                        reported, answered = code, True
+        sends: list[float] = []
+        replies = 0
+        try:
+            for _attempt in range(self.retries + 1):
+                self.port.write(wire)
+                sends.append(time.monotonic())
+                deadline = sends[-1] + self.reply_timeout
+                answered = False
+                while time.monotonic() < deadline and not answered:
+                    for frame in self._read_frames(deadline):
+                        received += frame.encode()
+                        if frame.addr != self.addr:
+                            continue  # another device on the RS485 bus
+                        if frame.is_event:
+                            self._take(frame)
+                        elif frame.is_reply and self._late_reply(frame.cmd & 0x7F):
+                            continue  # the answer to a copy of an earlier command
+                        elif frame.cmd == cmd | REPLY and not answered:
+                            replies += 1
+                            if not frame.data:
+                                raise ProtocolError("reply without a result code", frame.encode())
+                            code = frame.data[0]
+                            if code == 0:
+                                return frame.data[1:]
+                            if code not in self.RETRY_CODES:
+                                raise DeviceReported(code, RESULTS.get(code, "device error"))
+                            reported, answered = code, True
+        finally:
+            late_until = self.clock() + 3 * self.reply_timeout
+            self._late += [(cmd, late_until)] * (len(sends) - replies)
         if reported:
             raise DeviceReported(reported, RESULTS[reported])
         if self.codec.error_count > errors_before:
@@ -238,6 +255,17 @@ class HallLink:
             raise ProtocolError(f"no valid reply to command {cmd:02X} after {self.retries + 1} tries ({why})", err.raw)
         raise ReplyTimeout(f"no reply to command {cmd:02X} after {self.retries + 1} tries", wire, bytes(received))
 
+    def _late_reply(self, cmd: int) -> bool:
+        """True (and one expectation used up) if a reply to ``cmd`` is one still owed to an earlier copy."""
+        now = self.clock()
+        self._late = [(c, until) for c, until in self._late if until >= now]
+        for i, (c, _until) in enumerate(self._late):
+            if c == cmd:
+                del self._late[i]
+                self.late_replies += 1
+                return True
+        return False
+
     def poll(self, wait_s: float = 0.0) -> list[Frame]:
         """Events that arrived (acknowledged), waiting up to ``wait_s`` for the first."""
         deadline = time.monotonic() + wait_s
@@ -245,6 +273,8 @@ class HallLink:
             for frame in self._read_frames(deadline if wait_s else time.monotonic() + 0.01):
                 if frame.addr == self.addr and frame.is_event:
                     self._take(frame)
+                elif frame.addr == self.addr and frame.is_reply:
+                    self._late_reply(frame.cmd & 0x7F)
             if self.events or time.monotonic() >= deadline:
                 break
         out = list(self.events)

@@ -230,3 +230,53 @@ def test_a_bad_key_event_does_not_lose_the_press_after_it() -> None:
         assert errors == 1 and [k.key for k in keys] == ["no_show"]
     finally:
         port.close()
+
+
+@pytest.mark.parametrize("fault", ["split", "delay=0.1,split", "truncate=1", "no_reply=2", "corrupt=2"])
+def test_display_works_through_fault_plans(fault: str) -> None:
+    """Every fault a line plays short of silence is absorbed by the retries; the bytes are the device's."""
+    from devices.config import DeviceConfig
+    from devices.display import WindowDisplay
+
+    display = WindowDisplay(DeviceConfig(id="d", kind="display", url=f"sim://display?fault={fault}&baud=19200",
+                                         profile="generic-led-2line")).open()
+    try:
+        sim = display.port.simulator
+        display.show("请 B007 号", "到2号窗口")
+        assert sim.lines == ["请 B007 号", "到2号窗口"]
+        if fault.startswith(("truncate", "no_reply", "corrupt")):
+            assert display.link.codec.error_count >= 1 or sim.received.count(hf.encode(1, hf.HEARTBEAT)) >= 2
+    finally:
+        display.close()
+
+
+def test_a_late_reply_is_not_taken_for_the_next_commands_answer() -> None:
+    """Line 0's reply comes after the host gave up and sent line 0 again; the answer to that copy
+    then arrives while the host waits for line 1's: it must not count as line 1's (which is refused)."""
+    from simulators.base import serve_tcp
+
+    class SlowOnce(DisplaySimulator):
+        slow = True
+
+        def outgoing(self, reply: bytes) -> list[tuple[float, bytes]]:
+            if self.slow and hf.HallFrameCodec().feed(reply)[0].cmd == hf.DISPLAY_SHOW_LINE | hf.REPLY:
+                self.slow = False
+                return [(0.7, reply)]
+            return super().outgoing(reply)
+
+    sim = SlowOnce({"line_rate": "0", "rows": "1"})  # a one-line display: line 1 is refused with 03
+    served = serve_tcp(sim)
+    port = open_transport(served.url, timeout=0.05)
+    try:
+        from drivers.display import DisplayDriver
+
+        link = hf.HallLink(port)
+        display = DisplayDriver(link)
+        display.show_line(0, "请 A001 号")  # answered by the first copy's late reply
+        with pytest.raises(DeviceReported) as err:
+            display.show_line(1, "到3号窗口")
+        assert err.value.code == 3 and link.late_replies == 1
+        assert sim.lines == ["请 A001 号"]
+    finally:
+        port.close()
+        served.stop()
