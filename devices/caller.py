@@ -15,7 +15,7 @@ class CallerKeypad(HallFrameDeviceBase):
         self.call("show_text", text)
 
     def poll(self, wait_s: float = 0.0) -> list[KeyPress]:
-        return self.call("poll", wait_s)
+        return self.listen("poll", wait_s)
 
 
 register_kind("caller", CallerKeypad)

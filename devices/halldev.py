@@ -4,7 +4,7 @@ from __future__ import annotations
 from drivers import hallframe as hf
 from drivers.transport import open_transport
 
-from .base import Device
+from .base import Device, DeviceState
 
 
 class HallFrameDeviceBase(Device):
@@ -27,6 +27,23 @@ class HallFrameDeviceBase(Device):
         """Run a driver method under ``guard``; the driver is looked up only after guard reopened the
         device (a device unplugged at start has no driver yet)."""
         return self.guard(lambda: getattr(self.driver, name)(*args))
+
+    def listen(self, name: str, *args):
+        """Run a driver method that only listens (poll for events). Silence on the line is normal
+        for a keypad nobody presses, so a successful listen does not prove the device alive: it
+        does not lift DEGRADED (a heartbeat or a command does); an event heard does."""
+        with self.lock:
+            self._passive = True
+            try:
+                out = self.call(name, *args)
+            finally:
+                self._passive = False
+            if out and self.state == DeviceState.DEGRADED:
+                self.set_state(DeviceState.READY, "")
+            return out
+
+    def _sticky_degraded(self) -> bool:
+        return getattr(self, "_passive", False)
 
     def heartbeat(self) -> None:
         self.call("heartbeat")

@@ -18,7 +18,7 @@ class EvaluationPad(HallFrameDeviceBase):
         self.call("request_evaluation", ticket, timeout_s)
 
     def poll(self, wait_s: float = 0.0) -> list[Evaluation]:
-        return self.call("poll", wait_s)
+        return self.listen("poll", wait_s)
 
 
 register_kind("pad", EvaluationPad)

@@ -11,7 +11,10 @@
 
 Devices are polled by one thread (``poll_s``); bus callbacks only queue work for it, so the bus
 threads never wait on a serial line. A device that fails stays in its offline/degraded state (on the
-bus) and is retried with backoff; the others go on.
+bus) and is retried with backoff; the others go on. Every device gets a heartbeat every
+``heartbeat_s`` (default 10 s): a keypad or pad that went silent shows as degraded on the bus (a quiet
+line alone proves nothing: nobody pressed), one that was offline is reopened, and a recovered
+one is ready again.
 """
 from __future__ import annotations
 
@@ -37,12 +40,13 @@ KEY_DONE = {"call_next": "已呼叫", "recall": "已重呼", "no_show": "已过�
 
 
 class WindowHost:
-    def __init__(self, config: HallConfig, window: int, bus: Any, poll_s: float = 0.05) -> None:
+    def __init__(self, config: HallConfig, window: int, bus: Any, poll_s: float = 0.05, heartbeat_s: float = 10.0) -> None:
         self.config = config
         self.window = window
         self.bus = bus
         self.hall = config.hall_id
         self.poll_s = poll_s
+        self.heartbeat_s = heartbeat_s
         mine = [d for d in config.devices if d.window == window or d.host == f"window-{window}"]
         self.devices = {d.kind: make_device(d, bus, self.hall) for d in mine if d.kind in ("pad", "caller", "display")}
         self.pad = self.devices.get("pad")
@@ -53,6 +57,7 @@ class WindowHost:
         self.view: dict | None = None  # the window's latest state, shown on the display until it is
         self._view_dirty = False       # shown (a display offline now shows it once it is back)
         self._display_retry_at = 0.0
+        self._next_heartbeat = {kind: time.monotonic() + heartbeat_s for kind in self.devices}
         self.stats = {"keys": 0, "evaluations": 0, "device_errors": 0}
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -106,6 +111,10 @@ class WindowHost:
                 self._guarded(self._poll_pad)
             if self._view_dirty and time.monotonic() >= self._display_retry_at:
                 self._guarded(self._show_view)
+            for kind, due in self._next_heartbeat.items():
+                if time.monotonic() >= due:
+                    self._next_heartbeat[kind] = time.monotonic() + self.heartbeat_s
+                    self._guarded(self.devices[kind].heartbeat)
             self._stop.wait(self.poll_s)
 
     def _guarded(self, fn: Callable[[], None]) -> None:

@@ -245,8 +245,9 @@ class HallLink:
                                 raise DeviceReported(code, RESULTS.get(code, "device error"))
                             reported, answered = code, True
         finally:
-            late_until = self.clock() + 3 * self.reply_timeout
-            self._late += [(cmd, late_until)] * (len(sends) - replies)
+            if replies:  # the device is alive but slow: the copies it has not answered yet may still be
+                late_until = self.clock() + 3 * self.reply_timeout  # answered (a silent one is not owed anything)
+                self._late += [(cmd, late_until)] * (len(sends) - replies)
         if reported:
             raise DeviceReported(reported, RESULTS[reported])
         if self.codec.error_count > errors_before:

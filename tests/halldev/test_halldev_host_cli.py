@@ -213,3 +213,28 @@ def test_window_host_command_runs_the_windows_devices_on_the_bus(tmp_hall: Path,
         proc.stdout.close()
         proc.stderr.close()
     assert wait_for(lambda: "offline" in list(states.queue), 10)  # closed on the way out, retained for all to see
+
+
+def test_heartbeats_show_a_silent_keypad_on_the_bus_and_its_recovery(tmp_hall: Path, bus_factory, hall_id: str) -> None:
+    import queue
+
+    cfg = hallconfig.load(tmp_hall)
+    watcher = bus_factory("watcher")
+    states: queue.Queue = queue.Queue()
+    watcher.subscribe(topics.device_state(hall_id, "window-1-caller"), lambda t, e: states.put(e.data["state"]))
+    host = WindowHost(cfg, 1, bus_factory("window-1"), heartbeat_s=0.2).start()
+    try:
+        sim = host.caller.port.simulator
+        sim.faults.no_reply = -1  # the keypad's cable is cut: it hears nothing more... and says nothing
+        assert wait_for(lambda: host.caller.state == DeviceState.DEGRADED, 10)
+        assert "no reply to command 01" in host.caller.detail
+        sim.faults.no_reply = 0
+        assert wait_for(lambda: host.caller.state == DeviceState.READY, 10)
+
+        def degraded_then_ready() -> bool:  # as the rest of the hall saw it (retained device state)
+            seen = list(states.queue)
+            return "degraded" in seen and "ready" in seen[seen.index("degraded"):]
+
+        assert wait_for(degraded_then_ready, 5), list(states.queue)
+    finally:
+        host.stop()

@@ -280,3 +280,16 @@ def test_a_late_reply_is_not_taken_for_the_next_commands_answer() -> None:
     finally:
         port.close()
         served.stop()
+
+
+def test_a_silent_command_leaves_nothing_owed_so_the_next_one_is_heard() -> None:
+    port = open_transport("sim://caller?line_rate=0")
+    try:
+        link = hf.HallLink(port, reply_timeout=0.2)
+        port.simulator.faults.no_reply = 3  # the keypad misses one command completely (three copies)
+        with pytest.raises(Exception, match="no reply"):
+            link.request(hf.HEARTBEAT)
+        assert link.request(hf.HEARTBEAT) == bytes([0, 1])  # the next one is not mistaken for a late reply
+        assert link.late_replies == 0
+    finally:
+        port.close()
