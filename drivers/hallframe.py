@@ -187,8 +187,15 @@ class HallLink:
         timeout = round(max(0.01, min(0.05, until - time.monotonic())), 2)
         if timeout != self._timeout:  # on a real tty each change is a tcsetattr: set it only when it changes
             self.port.timeout = self._timeout = timeout
-        chunk = self.port.read(256)
-        return self.codec.feed(chunk) if chunk else []
+        chunk = self.port.read(1)  # returns at the first byte (read(256) would sit out the whole timeout)
+        if not chunk:
+            return []
+        while True:
+            waiting = self.port.in_waiting
+            if not waiting:
+                break
+            chunk += self.port.read(min(waiting, 256))
+        return self.codec.feed(chunk)
 
     def _take(self, frame: Frame) -> None:
         """An event: acknowledge it, and keep it unless it is a repeat of one taken just now."""
@@ -214,6 +221,9 @@ class HallLink:
         next ``3 * reply_timeout`` s, so a late reply is never taken for the answer to the next
         command (show line 0 late, then show line 1: line 1's result is line 1's)."""
         wire = encode(self.addr, cmd, data)
+        if self.addr == 0:  # a broadcast: every device obeys, none answers
+            self.port.write(wire)
+            return b""
         received = bytearray()
         errors_before = self.codec.error_count
         reported = 0

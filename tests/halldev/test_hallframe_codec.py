@@ -63,6 +63,10 @@ def test_drivers_send_the_documented_bytes() -> None:
             out, self.pending = self.pending[:n], self.pending[n:]
             return out
 
+        @property
+        def in_waiting(self) -> int:
+            return len(self.pending)
+
     wire = Wire()
     pad = PadDriver(hf.HallLink(wire, 2))
     pad.show_info(3, "S0301", "王芳")

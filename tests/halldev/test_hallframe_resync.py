@@ -115,6 +115,10 @@ class ScriptedPort:
         out, self._pending = self._pending[:n], self._pending[n:]
         return out
 
+    @property
+    def in_waiting(self) -> int:
+        return len(self._pending)
+
 
 def test_busy_and_checksum_results_are_retried_other_codes_are_not() -> None:
     busy, crc, ok = (hf.encode(1, 0x81, bytes([c, 0, 1])) for c in (4, 1, 0))
@@ -291,5 +295,20 @@ def test_a_silent_command_leaves_nothing_owed_so_the_next_one_is_heard() -> None
             link.request(hf.HEARTBEAT)
         assert link.request(hf.HEARTBEAT) == bytes([0, 1])  # the next one is not mistaken for a late reply
         assert link.late_replies == 0
+    finally:
+        port.close()
+
+
+def test_a_broadcast_is_sent_once_and_not_waited_for() -> None:
+    from drivers.display import DisplayDriver
+
+    port = open_transport("sim://display?line_rate=0&address=3")
+    try:
+        sim = port.simulator
+        DisplayDriver(hf.HallLink(port, 3)).show_line(0, "暂停服务")
+        assert sim.lines[0] == "暂停服务"
+        assert DisplayDriver(hf.HallLink(port, 0)).clear() is None  # no reply is awaited
+        hf.HallLink(port, 3).request(hf.HEARTBEAT)  # the display answers its own address after it
+        assert sim.lines == ["", ""] and sim.received.count(hf.encode(0, hf.DISPLAY_CLEAR)) == 1
     finally:
         port.close()
