@@ -1,24 +1,66 @@
-"""Shared device part of the frame-protocol devices (pad, caller keypad, LED display)."""
+"""Shared device part of the frame-protocol devices (pad, caller keypad, LED display).
+
+Devices whose config has the same URL (and baud rate) share one port: they sit on one RS485 line
+and are told apart by their ``address`` (``options = { address = 2 }`` in hall.toml). The port is
+opened by the first of them and closed when the last one closes; a device that loses the port marks
+the line broken, so whoever opens next gets a fresh port while the others notice on their next
+exchange and reopen too.
+"""
 from __future__ import annotations
+
+import threading
 
 from drivers import hallframe as hf
 from drivers.transport import open_transport
 
-from .base import Device, DeviceState
+from .base import Device, DeviceError, DeviceOffline, DeviceState
+
+_lines: dict[tuple[str, int], hf.HallLine] = {}  # (url, baud) -> the open line
+_users: dict[int, int] = {}  # id(line) -> number of devices using it
+_lines_lock = threading.Lock()
+
+
+def _acquire(url: str, baud: int) -> hf.HallLine:
+    with _lines_lock:
+        line = _lines.get((url, baud))
+        if line is None or line.broken:
+            line = _lines[(url, baud)] = hf.HallLine(open_transport(url, baudrate=baud, timeout=0.05))
+        _users[id(line)] = _users.get(id(line), 0) + 1
+        return line
+
+
+def _release(url: str, baud: int, line: hf.HallLine) -> None:
+    """One device leaves the line; the last one closes the port (a broken line that was replaced
+    in the registry is closed by the last of its old users)."""
+    with _lines_lock:
+        left = _users.get(id(line), 1) - 1
+        if left > 0:
+            _users[id(line)] = left
+            return
+        _users.pop(id(line), None)
+        if _lines.get((url, baud)) is line:
+            del _lines[(url, baud)]
+    line.port.close()
 
 
 class HallFrameDeviceBase(Device):
     driver_class: type = object
 
     def _open_driver(self) -> None:
-        baud = int(self.config.options.get("baudrate", self.profile.get("baudrate", 9600)))
+        self._baud = int(self.config.options.get("baudrate", self.profile.get("baudrate", 9600)))
         addr = int(self.config.options.get("address", self.profile.get("address", 1)))
-        self.port = open_transport(self.config.url, baudrate=baud, timeout=0.05)
-        self.link = hf.HallLink(self.port, addr)
+        self.line = _acquire(self.config.url, self._baud)
+        self.port = self.line.port
+        self.link = hf.HallLink(self.line, addr)
         self.driver = self.driver_class(self.link)
 
     def _close_driver(self) -> None:
-        self.port.close()
+        _release(self.config.url, self._baud, self.line)
+
+    def _after_failure(self, err: DeviceError, reopen: bool) -> None:
+        if isinstance(err, DeviceOffline) and getattr(self, "line", None) is not None:
+            self.line.broken = True  # the port is gone for every device on it
+        super()._after_failure(err, reopen)
 
     def _probe(self) -> None:
         self.driver.heartbeat()

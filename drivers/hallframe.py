@@ -15,6 +15,7 @@ dropped); :class:`HallLink` runs request/reply over a serial port and queues eve
 from __future__ import annotations
 
 import collections
+import threading
 import time
 from dataclasses import dataclass
 
@@ -156,34 +157,21 @@ class HallFrameCodec:
         del self.buf[:n]
 
 
-class HallLink:
-    """Request/reply and events over one serial port (one device address).
+class HallLine:
+    """One serial line shared by the devices on it (an RS485 pair: a window's keypad, display and pad
+    told apart by address): one framer, one lock for the wire, and an inbox per address for the
+    events read while another device's link was using the line (acknowledged by their own link when
+    it next listens; the device repeats them meanwhile, so nothing is lost)."""
 
-    Events are acknowledged on arrival. A copy of an event already taken (the same bytes, SEQ
-    included, within ``repeat_window_s``, longer than the device's 6 repeats 0.5 s apart) is
-    acknowledged again but not handed on, so a key press is acted on once; the same SEQ later (the
-    counter wrapped, or the device restarted and counts from 1 again) is a new event.
-    """
-
-    RETRY_CODES = (0x01, 0x04)  # the device saw a damaged frame / is busy: send the command again
-
-    def __init__(self, port, addr: int = 1, reply_timeout: float = 0.5, retries: int = 2,
-                 repeat_window_s: float = 5.0, clock=time.monotonic) -> None:
+    def __init__(self, port) -> None:
         self.port = port
-        self.addr = addr
-        self.reply_timeout = reply_timeout
-        self.retries = retries
-        self.repeat_window_s = repeat_window_s
-        self.clock = clock
         self.codec = HallFrameCodec()
-        self.events: collections.deque[Frame] = collections.deque()
-        self.seen: dict[bytes, float] = {}  # event frame bytes -> when last seen
-        self.duplicates = 0
-        self.late_replies = 0  # replies that came for a copy already given up on, and were dropped
-        self._late: list[tuple[int, float]] = []  # (command, until when) replies still owed
+        self.lock = threading.RLock()
+        self.inbox: dict[int, collections.deque[Frame]] = collections.defaultdict(lambda: collections.deque(maxlen=64))
+        self.broken = False  # set by a device that lost the port: the next one to open gets a new one
         self._timeout: float | None = None
 
-    def _read_frames(self, until: float) -> list[Frame]:
+    def read_frames(self, until: float) -> list[Frame]:
         timeout = round(max(0.01, min(0.05, until - time.monotonic())), 2)
         if timeout != self._timeout:  # on a real tty each change is a tcsetattr: set it only when it changes
             self.port.timeout = self._timeout = timeout
@@ -196,6 +184,46 @@ class HallLink:
                 break
             chunk += self.port.read(min(waiting, 256))
         return self.codec.feed(chunk)
+
+
+class HallLink:
+    """Request/reply and events of one device address over a serial port, or over a
+    :class:`HallLine` shared with other addresses.
+
+    Events are acknowledged on arrival. A copy of an event already taken (the same bytes, SEQ
+    included, within ``repeat_window_s``, longer than the device's 6 repeats 0.5 s apart) is
+    acknowledged again but not handed on, so a key press is acted on once; the same SEQ later (the
+    counter wrapped, or the device restarted and counts from 1 again) is a new event.
+    """
+
+    RETRY_CODES = (0x01, 0x04)  # the device saw a damaged frame / is busy: send the command again
+
+    def __init__(self, port, addr: int = 1, reply_timeout: float = 0.5, retries: int = 2,
+                 repeat_window_s: float = 5.0, clock=time.monotonic) -> None:
+        self.line = port if isinstance(port, HallLine) else HallLine(port)
+        self.port = self.line.port
+        self.addr = addr
+        self.reply_timeout = reply_timeout
+        self.retries = retries
+        self.repeat_window_s = repeat_window_s
+        self.clock = clock
+        self.codec = self.line.codec
+        self.events: collections.deque[Frame] = collections.deque()
+        self.seen: dict[bytes, float] = {}  # event frame bytes -> when last seen
+        self.duplicates = 0
+        self.late_replies = 0  # replies that came for a copy already given up on, and were dropped
+        self._late: list[tuple[int, float]] = []  # (command, until when) replies still owed
+
+    def _read_frames(self, until: float) -> list[Frame]:
+        """This address's frames: first those kept for it while other links used the line, then the
+        line's. Other addresses' events go to their inbox; their replies are not awaited by anyone."""
+        mine = list(self.line.inbox.pop(self.addr, ()))
+        for frame in ([] if mine else self.line.read_frames(until)):
+            if frame.addr == self.addr:
+                mine.append(frame)
+            elif frame.is_event:
+                self.line.inbox[frame.addr].append(frame)
+        return mine
 
     def _take(self, frame: Frame) -> None:
         """An event: acknowledge it, and keep it unless it is a repeat of one taken just now."""
@@ -220,6 +248,10 @@ class HallLink:
         many copies went unanswered and drops that many replies to the same command arriving in the
         next ``3 * reply_timeout`` s, so a late reply is never taken for the answer to the next
         command (show line 0 late, then show line 1: line 1's result is line 1's)."""
+        with self.line.lock:
+            return self._request(cmd, data)
+
+    def _request(self, cmd: int, data: bytes) -> bytes:
         wire = encode(self.addr, cmd, data)
         if self.addr == 0:  # a broadcast: every device obeys, none answers
             self.port.write(wire)
@@ -238,8 +270,6 @@ class HallLink:
                 while time.monotonic() < deadline and not answered:
                     for frame in self._read_frames(deadline):
                         received += frame.encode()
-                        if frame.addr != self.addr:
-                            continue  # another device on the RS485 bus
                         if frame.is_event:
                             self._take(frame)
                         elif frame.is_reply and self._late_reply(frame.cmd & 0x7F):
@@ -281,11 +311,12 @@ class HallLink:
         """Events that arrived (acknowledged), waiting up to ``wait_s`` for the first."""
         deadline = time.monotonic() + wait_s
         while True:
-            for frame in self._read_frames(deadline if wait_s else time.monotonic() + 0.01):
-                if frame.addr == self.addr and frame.is_event:
-                    self._take(frame)
-                elif frame.addr == self.addr and frame.is_reply:
-                    self._late_reply(frame.cmd & 0x7F)
+            with self.line.lock:  # let other links of the line in between the reads
+                for frame in self._read_frames(deadline if wait_s else time.monotonic() + 0.01):
+                    if frame.is_event:
+                        self._take(frame)
+                    elif frame.is_reply:
+                        self._late_reply(frame.cmd & 0x7F)
             if self.events or time.monotonic() >= deadline:
                 break
         out = list(self.events)
