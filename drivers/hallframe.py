@@ -102,7 +102,10 @@ class HallFrameCodec:
                     self._drop(len(self.buf) - keep, "no frame start")
                 return frames
             if start:
-                self._drop(start, "junk before frame start")
+                if self.buf[:start].strip(b"\xff"):
+                    self._drop(start, "junk before frame start")
+                else:
+                    del self.buf[:start]  # more FF wake-up bytes before the frame: a preamble, not an error
             if len(self.buf) < 5:
                 return frames
             n1, n2, sep = self.buf[2], self.buf[3], self.buf[4]

@@ -60,6 +60,12 @@ def test_checksum_mismatch_drops_only_up_to_a_frame_start_inside() -> None:
     assert "checksum mismatch" in str(codec.errors[0]) and codec.errors[0].raw == bytes(bad)
 
 
+def test_a_longer_wake_up_preamble_is_not_an_error() -> None:
+    codec = hf.HallFrameCodec()
+    assert codec.feed(b"\xff\xff\xff" + HEARTBEAT) == [hf.Frame(1, 1, b"")] and codec.error_count == 0
+    assert codec.feed(b"\x00\xff" + HEARTBEAT) == [hf.Frame(1, 1, b"")] and codec.error_count == 1
+
+
 def test_errors_are_bounded_but_counted() -> None:
     codec = hf.HallFrameCodec(keep_errors=4)
     for _ in range(50):
