@@ -318,3 +318,20 @@ def test_a_broadcast_is_sent_once_and_not_waited_for() -> None:
         assert sim.lines == ["", ""] and sim.received.count(hf.encode(0, hf.DISPLAY_CLEAR)) == 1
     finally:
         port.close()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(["pad", "caller", "display"]),
+       st.lists(st.tuples(st.sampled_from([0, 1, 2]), st.integers(0, 0x3F) | st.sampled_from([0x01, 0x10, 0x11, 0x12, 0x20, 0x30, 0x31, 0x32]),
+                          st.binary(max_size=40)), max_size=6))
+def test_simulators_answer_any_well_framed_command_with_a_valid_reply(kind: str, commands) -> None:
+    """A device never falls over on a command it does not like: it answers 02/03 (and stays
+    silent on broadcasts and other addresses)."""
+    sim = {"pad": PadSimulator, "caller": CallerSimulator, "display": DisplaySimulator}[kind]({"line_rate": "0"})
+    for addr, cmd, data in commands:
+        replies = sim.feed(hf.encode(addr, cmd, data))
+        if addr != 1:
+            assert replies == []
+            continue
+        (frame,) = hf.HallFrameCodec().feed(b"".join(replies))
+        assert frame.cmd == cmd | hf.REPLY and frame.data[:1] in (b"\x00", b"\x02", b"\x03", b"\x05")
