@@ -218,8 +218,11 @@ def serve_tcp(device: SimulatedDevice, port: int = 0, host: str = "127.0.0.1") -
 
     def accept_loop() -> None:
         while not stop.is_set():
-            if not select.select([listener], [], [], 0.1)[0]:
-                continue
+            try:
+                if not select.select([listener], [], [], 0.1)[0]:
+                    continue
+            except (OSError, ValueError):  # stop() closed the listener under us
+                return
             try:
                 conn, _ = listener.accept()
             except OSError:
