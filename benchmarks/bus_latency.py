@@ -27,10 +27,10 @@ import paho.mqtt.client as mqtt
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from devices import config as hallconfig  # noqa: E402
-from hall_bus.brokers import Mosquitto  # noqa: E402
-from hall_bus.client import BusClient, BusSettings  # noqa: E402
-from hall_bus.controller import HallController  # noqa: E402
+from hall_bus import config as hallconfig  # noqa: E402
+from hall_bus.bus.brokers import Mosquitto  # noqa: E402
+from hall_bus.bus.client import BusClient, BusSettings  # noqa: E402
+from hall_bus.controller.service import HallController  # noqa: E402
 
 
 def pct(values: list[float], p: float) -> float:

@@ -36,8 +36,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from simulators.hall_traffic import (Scenario, arrival_rate_per_h, load_scenario, open_spans,  # noqa: E402
-                                     simulate)
+from simulators.hall_traffic import Scenario, arrival_rate_per_h, load_scenario, open_spans, simulate
 
 SCENARIOS = ("city", "district", "street")
 
@@ -99,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     names = args.scenario or list(SCENARIOS)
     if "city" not in names:
         names.append("city")
-    from hall_bus.tidal.policies import policy_names
+    from hall_bus.features.tidal.policies import policy_names
 
     strategies = ["static", *policy_names(), "pooled"]
     paths = {n: str(ROOT / "simulators" / "scenarios" / f"{n}.toml") for n in names}

@@ -30,7 +30,7 @@ sys.path.insert(0, ROOT)
 def child_cold() -> None:
     """One cold start: print the seconds to the first drawn home frame."""
     os.environ["HALLKIT_TTS"] = "off"
-    from ui.local_hall import LocalHall
+    from ui.demo.local_hall import LocalHall
 
     hall = LocalHall(with_devices=False).start()
     t0 = time.perf_counter()  # the UI's cold start begins here: nothing of Kivy is imported yet
@@ -60,7 +60,7 @@ def child_cold() -> None:
 
 def child_taps(n: int) -> None:
     os.environ["HALLKIT_TTS"] = "off"
-    from ui.local_hall import LocalHall
+    from ui.demo.local_hall import LocalHall
 
     hall = LocalHall(with_devices=False).start()
     for s in ("shebao-card", "yibao-reimburse", "budongchan-register"):

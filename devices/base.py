@@ -2,9 +2,10 @@
 
 Three layers, as in Home Assistant: ``drivers/`` speak bytes and raise driver errors;
 a :class:`Device` here gives the hall one state per device (connecting, ready, degraded, offline,
-error), turns driver errors into :class:`DeviceError` subclasses, reconnects with backoff, and
-publishes its health (retained) and availability on the hall bus; the application (kiosk flows,
-device hosts, the controller) sees only devices.
+error), turns driver errors into :class:`DeviceError` subclasses, reconnects with backoff, and tells
+its :class:`DeviceListener` objects about every change of state, every event and its closing. The
+device knows nothing of the hall bus: ``hall_bus.hosts.device_bridge`` is the listener that publishes
+health (retained), availability and events there (Home Assistant's coordinator/entity split).
 
 A device is accepted only after it answered once (test before setup): ``open()`` probes it.
 """
@@ -14,12 +15,12 @@ import enum
 import logging
 import threading
 import time
-from typing import Any, Callable, TypeVar
+from typing import Any, Callable, Protocol, TypeVar
 
 from drivers import errors as drv
 
-from .config import DeviceConfig
-from .profiles import Profile, load_profile
+from devices.config import DeviceConfig
+from devices.profiles import Profile, load_profile
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -65,6 +66,19 @@ class DeviceFault(DeviceError):
         super().__init__(device_id, message)
 
 
+class DeviceListener(Protocol):
+    """Who follows a device: the bus bridge, a kiosk screen, a test."""
+
+    def device_state(self, device: "Device") -> None:
+        """The device's state or detail changed (``device.status()`` tells the new one)."""
+
+    def device_event(self, device: "Device", name: str, type_: str, data: dict[str, Any]) -> None:
+        """The device reported an event (a card read, a page scanned, a door): no personal data in ``data``."""
+
+    def device_closed(self, device: "Device") -> None:
+        """The device was closed on purpose (the host is shutting down)."""
+
+
 class Device:
     """Base of the hall's devices. Subclasses implement ``_open_driver``, ``_close_driver`` and
     ``_probe`` (one harmless exchange proving the device answers)."""
@@ -73,11 +87,9 @@ class Device:
     backoff_min_s = 0.5
     backoff_max_s = 30.0
 
-    def __init__(self, config: DeviceConfig, bus: Any = None, hall_id: str = "") -> None:
+    def __init__(self, config: DeviceConfig) -> None:
         self.config = config
         self.id = config.id
-        self.bus = bus
-        self.hall_id = hall_id or (bus.hall_id if bus is not None else "")
         self.profile: Profile = load_profile(config.kind or self.kind, config.profile or "")
         self.state = DeviceState.CONNECTING
         self.detail = ""
@@ -86,14 +98,7 @@ class Device:
         self._backoff = self.backoff_min_s
         self._next_attempt = 0.0
         self._opened = False
-        self.listeners: list[Callable[["Device"], None]] = []
-        if self.bus is not None:
-            from hall_bus import device_contracts  # noqa: F401  (registers device.state)
-            from hall_bus import messages, topics
-
-            self.bus.publish_raw(topics.device_availability(self.hall_id, self.id),
-                                 messages.availability(self.id, True).to_json(), retain=True)
-        self._publish()
+        self.listeners: list[DeviceListener] = []
 
     # ------------------------------------------------------------------ to implement
     def _open_driver(self) -> None:
@@ -131,11 +136,8 @@ class Device:
                     log.debug("%s: close: %s", self.id, exc)
                 self._opened = False
             self.set_state(DeviceState.OFFLINE, "closed")
-            if self.bus is not None:
-                from hall_bus import messages, topics
-
-                self.bus.publish_raw(topics.device_availability(self.hall_id, self.id),
-                                     messages.availability(self.id, False).to_json(), retain=True)
+            for listener in list(self.listeners):
+                listener.device_closed(self)
 
     def ensure_open(self) -> None:
         """Reconnect if the device went offline and its backoff has passed; else raise DeviceOffline."""
@@ -207,25 +209,14 @@ class Device:
             log.info("%s (%s): %s -> %s %s", self.id, self.kind, self.state.value, state.value, detail)
             self.since = time.time()
         self.state, self.detail = state, detail
-        self._publish()
         for listener in list(self.listeners):
-            listener(self)
+            listener.device_state(self)
 
     def status(self) -> dict:
         return {"id": self.id, "kind": self.config.kind or self.kind, "state": self.state.value, "detail": self.detail[:200],
                 "profile": self.profile.name, "since": self.since}
 
-    def _publish(self) -> None:
-        if self.bus is None:
-            return
-        from hall_bus import topics
-
-        self.bus.publish_state(topics.device_state(self.hall_id, self.id), "device.state", self.status())
-
-    def publish_event(self, name: str, type_: str, data: dict) -> None:
-        """A device event on the bus (no personal data in ``data``: callers mask or hash it)."""
-        if self.bus is None:
-            return
-        from hall_bus import topics
-
-        self.bus.publish_event(topics.device_event(self.hall_id, self.id, name), type_, data)
+    def publish_event(self, name: str, type_: str, data: dict[str, Any]) -> None:
+        """Tell the listeners of an event (no personal data in ``data``: callers mask or hash it)."""
+        for listener in list(self.listeners):
+            listener.device_event(self, name, type_, data)

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from drivers.display import DisplayDriver
 
-from .base import NotSupported
-from .factory import register_kind
-from .halldev import HallFrameDeviceBase
+from devices.base import NotSupported
+from devices.factory import register_kind
+from devices.halldev import HallFrameDeviceBase
 
 
 class WindowDisplay(HallFrameDeviceBase):

@@ -8,8 +8,8 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from .base import Device
-from .config import DeviceConfig
+from devices.base import Device
+from devices.config import DeviceConfig
 
 _kinds: dict[str, type[Device]] = {}
 _MODULES = {"scanner": "devices.scanner.device"}
@@ -32,11 +32,11 @@ def device_class(kind: str) -> type[Device]:
     return _kinds[kind]
 
 
-def make_device(config: DeviceConfig, bus: Any = None, hall_id: str = "") -> Device:
-    """The device object, not yet opened."""
-    return device_class(config.kind)(config, bus=bus, hall_id=hall_id)
+def make_device(config: DeviceConfig, **options: Any) -> Device:
+    """The device object, not yet opened (``options`` go to the kind's class, e.g. ``salt``)."""
+    return device_class(config.kind)(config, **options)
 
 
-def open_device(config: DeviceConfig, bus: Any = None, hall_id: str = "") -> Device:
+def open_device(config: DeviceConfig, **options: Any) -> Device:
     """The device object, opened and probed (raises DeviceError if it does not answer)."""
-    return make_device(config, bus, hall_id).open()
+    return make_device(config, **options).open()

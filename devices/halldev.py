@@ -13,7 +13,7 @@ import threading
 from drivers import hallframe as hf
 from drivers.transport import open_transport
 
-from .base import Device, DeviceError, DeviceOffline, DeviceState
+from devices.base import Device, DeviceError, DeviceOffline, DeviceState
 
 _lines: dict[tuple[str, int], hf.HallLine] = {}  # (url, baud) -> the open line
 _users: dict[int, int] = {}  # id(line) -> number of devices using it

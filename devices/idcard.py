@@ -17,20 +17,13 @@ from typing import Any
 from drivers import idcard as sam
 from drivers.errors import DeviceReported
 from drivers.transport import open_transport
-from hall_bus.messages import event_contract
-from hall_bus.schema import Enum, Obj, Str
 
-from . import identity
-from .base import Device, DeviceFault
-from .config import DeviceConfig
-from .factory import register_kind
+from devices import identity
+from devices.base import Device, DeviceFault
+from devices.config import DeviceConfig
+from devices.factory import register_kind
 
 log = logging.getLogger(__name__)
-
-# The one message a card read puts on the bus; extra=False keeps anything else (name, number) off it.
-event_contract("idcard.card", Obj(extra=False, token=Str(pattern=r"[0-9a-f]{64}"), id_masked=Str(max_len=18),
-                                  age_band=Enum(*identity.AGE_BANDS), sex=Enum(*sam.SEX_CODES.values()),
-                                  card_type=Enum(*sam.CARD_TYPES)))
 
 FAULT_CODES = {sam.NO_CARD: "no_card", sam.SELECT_FAILED: "select_failed", sam.READ_FAILED: "read_failed",
                0x40: "wrong_card_type", 0x31: "auth_failed", 0x32: "auth_failed", 0x33: "verify_failed",
@@ -44,8 +37,8 @@ class NoCard(DeviceFault):
 class IdCardReader(Device):
     kind = "idcard"
 
-    def __init__(self, config: DeviceConfig, bus: Any = None, hall_id: str = "", salt: bytes | None = None) -> None:
-        super().__init__(config, bus, hall_id)
+    def __init__(self, config: DeviceConfig, salt: bytes | None = None) -> None:
+        super().__init__(config)
         self.driver: sam.IdCardDriver | None = None
         self.salt = salt
         self.poll_interval_s = float(config.options.get("poll_interval_s", self.profile.get("poll_interval_s", 0.25)))

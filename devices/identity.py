@@ -1,8 +1,6 @@
-"""Personal data rules for the whole hall: masking for screens and logs, the salted identity token
-for the bus, and age bands.
+"""Personal data rules of the hall: the salted identity token for the bus, and age bands (the masking
+rules for screens and logs are ``drivers.personal``).
 
-* ``mask_id``: first 4 + 10 asterisks + last 4 (``1101**********123X``).
-* ``mask_name``: the first character, then asterisks (``张**``).
 * ``identity_token``: HMAC-SHA256 hex of the normalised number under the hall's secret salt; the
   salt comes from ``HALLKIT_IDENTITY_SALT`` or a 0600 file ``identity.salt`` in the hall's data_dir,
   created with 32 random bytes on first use.
@@ -24,18 +22,6 @@ AGE_BANDS = ("<18", "18-59", "60-69", "70+")
 _lock = threading.Lock()
 _data_dir: Path | None = None
 _cached: dict[str, bytes] = {}
-
-
-def mask_id(number: str) -> str:
-    number = (number or "").strip()
-    if len(number) < 8:
-        return "*" * len(number)
-    return number[:4] + "*" * 10 + number[-4:]
-
-
-def mask_name(name: str) -> str:
-    name = (name or "").strip()
-    return name[:1] + "*" * max(1, len(name) - 1) if name else ""
 
 
 def configure(data_dir: str | os.PathLike[str]) -> None:

@@ -15,9 +15,9 @@ from typing import Any
 from drivers import locker as lb
 from drivers.transport import open_transport
 
-from .base import Device, DeviceState
-from .config import DeviceConfig
-from .factory import register_kind
+from devices.base import Device, DeviceState
+from devices.config import DeviceConfig
+from devices.factory import register_kind
 
 log = logging.getLogger(__name__)
 
@@ -25,8 +25,8 @@ log = logging.getLogger(__name__)
 class LockerBank(Device):
     kind = "locker"
 
-    def __init__(self, config: DeviceConfig, bus: Any = None, hall_id: str = "") -> None:
-        super().__init__(config, bus, hall_id)
+    def __init__(self, config: DeviceConfig) -> None:
+        super().__init__(config)
         boards = config.options.get("boards", self.profile.get("boards", [1]))
         if isinstance(boards, str):
             boards = [int(b) for b in boards.split(",") if b.strip()]

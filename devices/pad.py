@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from drivers.pad import Evaluation, PadDriver
 
-from .factory import register_kind
-from .halldev import HallFrameDeviceBase
+from devices.factory import register_kind
+from devices.halldev import HallFrameDeviceBase
 
 
 class EvaluationPad(HallFrameDeviceBase):

@@ -11,8 +11,8 @@ from __future__ import annotations
 from drivers import escpos_docs as docs
 from drivers.escpos_printer import EscposPrinter, PrinterStatus
 
-from .base import Device, DeviceFault, DeviceState, NotSupported
-from .factory import register_kind
+from devices.base import Device, DeviceFault, DeviceState, NotSupported
+from devices.factory import register_kind
 
 
 class PrinterNotReady(DeviceFault):
@@ -25,10 +25,10 @@ MESSAGES = {"paper_out": "打印纸用完 (paper out)", "cover_open": "打印机
 class ReceiptPrinter(Device):
     kind = "printer"
 
-    def __init__(self, config, bus=None, hall_id: str = "", usb_backend=None) -> None:
+    def __init__(self, config, usb_backend=None) -> None:
         self.last_status: PrinterStatus | None = None  # before the base publishes its first status
         self.printer: EscposPrinter | None = None
-        super().__init__(config, bus, hall_id)
+        super().__init__(config)
         self.usb_backend = usb_backend
         self.columns = int(self.profile.get("chars_per_line", 48))
         self.qr_module = int(self.profile.get("qr_module", 6))

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from . import hallframe as hf
-from .errors import ProtocolError
+from drivers import hallframe as hf
+from drivers.errors import ProtocolError
 
 KEYS = {0x01: "call_next", 0x02: "recall", 0x03: "no_show", 0x04: "transfer", 0x05: "pause", 0x06: "resume",
         0x07: "start", 0x08: "finish"}

@@ -1,7 +1,7 @@
 """Window LED display (窗口屏) commands over :class:`drivers.hallframe.HallLink`: lines of GB2312 text."""
 from __future__ import annotations
 
-from . import hallframe as hf
+from drivers import hallframe as hf
 
 ALIGN = {"left": 0, "center": 1, "right": 2}
 EFFECT = {"static": 0, "scroll": 1}

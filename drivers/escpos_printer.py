@@ -24,8 +24,8 @@ from typing import Any
 
 from escpos.escpos import Escpos
 
-from .errors import ProtocolError, ReplyTimeout, TransportError
-from .transport import open_transport
+from drivers.errors import ProtocolError, ReplyTimeout, TransportError
+from drivers.transport import open_transport
 
 DLE_EOT = b"\x10\x04"
 FS_CHINESE_ON = b"\x1c\x26"

@@ -19,7 +19,7 @@ import threading
 import time
 from dataclasses import dataclass
 
-from .errors import DeviceReported, ProtocolError, ReplyTimeout
+from drivers.errors import DeviceReported, ProtocolError, ReplyTimeout
 
 PREFIX = b"\xff\x68"
 END = 0x16

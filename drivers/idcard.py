@@ -20,7 +20,8 @@ import logging
 import time
 from typing import Any
 
-from .errors import DeviceReported, ProtocolError, ReplyTimeout
+from drivers.errors import DeviceReported, ProtocolError, ReplyTimeout
+from drivers.personal import mask_id, mask_name
 
 log = logging.getLogger(__name__)
 
@@ -285,8 +286,6 @@ class Card:
 
     @property
     def masked_id(self) -> str:
-        from devices.identity import mask_id  # one masking rule for the whole project
-
         return mask_id(self.id_number)
 
     def __repr__(self) -> str:  # never a full number or name in a log line or traceback
@@ -295,8 +294,6 @@ class Card:
     __str__ = __repr__
 
     def public(self, reveal: bool = False) -> dict[str, Any]:
-        from devices.identity import mask_name
-
         return {"card_type": self.card_type, "id_masked": self.masked_id,
                 "name": self.name if reveal else mask_name(self.name), "sex": self.sex, "nation": self.nation,
                 "birth": self.birth.isoformat(), "valid_from": self.valid_from.isoformat(),

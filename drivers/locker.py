@@ -16,7 +16,7 @@ import dataclasses
 import time
 from typing import Any
 
-from .errors import ProtocolError, ReplyTimeout
+from drivers.errors import ProtocolError, ReplyTimeout
 
 OPEN = 0x8A
 QUERY = 0x80

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from . import hallframe as hf
-from .errors import ProtocolError
+from drivers import hallframe as hf
+from drivers.errors import ProtocolError
 
 LEVEL_NAMES = {1: "非常满意", 2: "满意", 3: "基本满意", 4: "不满意", 5: "非常不满意"}
 REASONS = {1: "attitude", 2: "efficiency", 3: "process", 4: "result", 5: "other"}

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import serial
 
-from .errors import TransportError
+from drivers.errors import TransportError
 
-_SCHEMES_PACKAGE = "drivers.schemes"
+_SCHEMES_PACKAGE = "simulators.schemes"
 if _SCHEMES_PACKAGE not in serial.protocol_handler_packages:
     serial.protocol_handler_packages.append(_SCHEMES_PACKAGE)
 

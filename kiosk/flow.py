@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from .i18n import tr
+from kiosk.i18n import tr
 
 Listener = Callable[["Flow"], None]
 

@@ -11,10 +11,10 @@ import collections
 import threading
 from typing import Any, Callable
 
-from hall_bus import topics
-from hall_bus.queue_engine import spoken_zh
+from hall_bus.bus import topics
+from hall_bus.queue.engine import spoken_zh
 
-from .i18n import name_of, tr
+from kiosk.i18n import name_of, tr
 
 RECENT = 8
 

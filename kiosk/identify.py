@@ -12,9 +12,9 @@ import time
 from typing import Any, Callable
 
 from devices import identity as _identity
-from devices.identity import mask_id, mask_name
+from drivers.personal import mask_id, mask_name
 
-from .ports import Identity, age_on, is_offline, is_timeout, parse_birth
+from kiosk.ports import Identity, age_on, is_offline, is_timeout, parse_birth
 
 APPOINTMENT_QR = re.compile(r"^(?:APPT:|hallkit://appointment/)([A-Za-z0-9-]{4,32})$")
 

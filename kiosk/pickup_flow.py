@@ -40,9 +40,9 @@ import re
 import time
 from typing import Any
 
-from .flow import Flow, KioskContext
-from .identify import CardReadFailed, NoCard, ReaderUnavailable, read_card_identity
-from .ports import is_bus_error
+from kiosk.flow import Flow, KioskContext
+from kiosk.identify import CardReadFailed, NoCard, ReaderUnavailable, read_card_identity
+from kiosk.ports import is_bus_error
 
 CODE = re.compile(r"^\d{6,8}$")
 

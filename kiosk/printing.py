@@ -13,7 +13,7 @@ import os
 from zoneinfo import ZoneInfo
 from typing import Any
 
-from .ports import exception_names, is_offline
+from kiosk.ports import exception_names, is_offline
 
 log = logging.getLogger(__name__)
 

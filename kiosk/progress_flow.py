@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from .flow import Flow
-from .identify import CardReadFailed, NoCard, ReaderUnavailable, read_card_identity
-from .ports import is_bus_error
+from kiosk.flow import Flow
+from kiosk.identify import CardReadFailed, NoCard, ReaderUnavailable, read_card_identity
+from kiosk.ports import is_bus_error
 
 CASE_CHARS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ-"
 

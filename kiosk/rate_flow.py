@@ -13,8 +13,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .flow import Flow
-from .ports import is_bus_error
+from kiosk.flow import Flow
+from kiosk.ports import is_bus_error
 
 LEVELS = (1, 2, 3, 4, 5)  # 1 = 非常满意 ... 5 = 非常不满意
 BAD_LEVELS = (4, 5)

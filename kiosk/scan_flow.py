@@ -14,8 +14,8 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from .flow import Flow
-from .ports import ScannedPage, is_offline
+from kiosk.flow import Flow
+from kiosk.ports import ScannedPage, is_offline
 
 MAX_PAGES = 20
 

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
-from .ports import ScannedPage
+from kiosk.ports import ScannedPage
 
 PREVIEW_WIDTH = 720
 

@@ -11,8 +11,8 @@ import logging
 import threading
 from typing import Any, Callable
 
-from .flow import Flow, KioskContext
-from .i18n import tr
+from kiosk.flow import Flow, KioskContext
+from kiosk.i18n import tr
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +33,7 @@ TILES = (
 def pickup_flow_factory() -> Callable[[KioskContext], Flow] | None:
     """The 24-hour pickup flow (kiosk/pickup_flow.py, the pickup feature), when installed."""
     try:
-        from . import pickup_flow
+        from kiosk import pickup_flow
     except ImportError:
         return None
     cls = getattr(pickup_flow, "PickupFlow", None)
@@ -82,10 +82,10 @@ class KioskSession:
 
     # ------------------------------------------------------------------ flows
     def make_flow(self, tile: str) -> Flow:
-        from .progress_flow import ProgressFlow
-        from .rate_flow import RateFlow
-        from .scan_flow import ScanFlow
-        from .ticket_flow import TicketFlow
+        from kiosk.progress_flow import ProgressFlow
+        from kiosk.rate_flow import RateFlow
+        from kiosk.scan_flow import ScanFlow
+        from kiosk.ticket_flow import TicketFlow
 
         if tile == "ticket":
             return TicketFlow(self.ctx)

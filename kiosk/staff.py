@@ -9,9 +9,9 @@ from __future__ import annotations
 import threading
 from typing import Any, Callable
 
-from hall_bus import topics
+from hall_bus.bus import topics
 
-from .i18n import name_of, tr
+from kiosk.i18n import name_of, tr
 
 
 def _reason(exc: Exception) -> str:

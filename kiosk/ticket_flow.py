@@ -21,12 +21,11 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from .flow import Flow, KioskContext
-from .i18n import name_of
-from .identify import (CardReadFailed, NoCard, ReaderUnavailable, appointment_in_qr, identity_from_qr,
-                       read_card_identity)
-from .ports import Identity, is_bus_error, is_offline
-from .printing import print_ticket
+from kiosk.flow import Flow, KioskContext
+from kiosk.i18n import name_of
+from kiosk.identify import CardReadFailed, NoCard, ReaderUnavailable, appointment_in_qr, identity_from_qr, read_card_identity
+from kiosk.ports import Identity, is_bus_error, is_offline
+from kiosk.printing import print_ticket
 
 ELDERLY_AGE = 60
 CHOSEN_PRIORITIES = ("disabled", "pregnant", "military")

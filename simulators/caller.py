@@ -10,8 +10,8 @@ from __future__ import annotations
 from drivers import hallframe as hf
 from drivers.caller import KEY_CODES
 
-from . import registry
-from .halldev import HallFrameDevice
+from simulators import registry
+from simulators.halldev import HallFrameDevice
 
 
 class CallerSimulator(HallFrameDevice):

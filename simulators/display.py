@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from drivers import hallframe as hf
 
-from . import registry
-from .halldev import HallFrameDevice
+from simulators import registry
+from simulators.halldev import HallFrameDevice
 
 
 class DisplaySimulator(HallFrameDevice):

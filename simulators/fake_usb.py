@@ -13,7 +13,7 @@ from types import SimpleNamespace
 import usb.backend
 import usb.core
 
-from .base import SimulatedDevice
+from simulators.base import SimulatedDevice
 
 EP_OUT, EP_IN = 0x01, 0x82
 MAX_PACKET = 64

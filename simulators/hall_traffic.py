@@ -35,10 +35,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from devices import config as hallconfig
-from devices.config import ConfigError, HallConfig
-from hall_bus.queue_engine import Change, QueueEngine
-from hall_bus.store import Store
+from hall_bus import config as hallconfig
+from hall_bus.config import ConfigError, HallConfig
+from hall_bus.queue.engine import Change, QueueEngine
+from hall_bus.controller.store import Store
 
 GREEN_KINDS = (("elderly", 0.7), ("disabled", 0.15), ("pregnant", 0.1), ("military", 0.05))
 DEFAULT_PROFILE = [[9.0, 0.9], [10.0, 1.3], [11.0, 1.2], [12.0, 0.55], [13.0, 0.6], [14.0, 1.1], [15.0, 1.25], [16.0, 1.0], [17.0, 0.7]]
@@ -172,7 +172,7 @@ def load_scenario(path: str | Path) -> Scenario:
         except (KeyError, ValueError):
             raise ConfigError(src, p, "needs window = <a window number> and start = \"HH:MM\"") from None
         breaks.append(Break(b["window"], start, _num(src, b, "minutes", p, 30.0, 1.0, 480.0)))
-    from hall_bus.tidal.settings import parse as parse_tidal
+    from hall_bus.features.tidal.config import parse as parse_tidal
 
     parse_tidal(config.extra.get("tidal"), config)  # the scenario's [tidal] is checked as in a hall.toml
     return Scenario(
@@ -333,7 +333,7 @@ class HallDay:
 
     def __init__(self, scenario: Scenario, strategy: str = "threshold", seed: int = 1,
                  tidal_overrides: dict[str, Any] | None = None) -> None:
-        from hall_bus.tidal.policies import policy_names
+        from hall_bus.features.tidal.policies import policy_names
 
         if strategy not in STRATEGIES and strategy not in policy_names():
             raise ValueError(f"unknown strategy {strategy!r} (static, pooled, {', '.join(policy_names())})")
@@ -347,8 +347,8 @@ class HallDay:
         self.engine.listeners.append(self._on_change)
         self.manager = None
         if strategy not in STRATEGIES:
-            from hall_bus.tidal.proposals import TidalManager
-            from hall_bus.tidal.settings import parse
+            from hall_bus.features.tidal.proposals import TidalManager
+            from hall_bus.features.tidal.config import parse
 
             raw = dict(scenario.tidal)
             raw.update(tidal_overrides or {})
@@ -422,7 +422,7 @@ class HallDay:
 
     # ------------------------------------------------------------------ events
     def _on_arrive(self, c: Citizen) -> None:
-        from hall_bus.queue_engine import QueueError
+        from hall_bus.queue.engine import QueueError
 
         try:
             ticket, _ = self.engine.issue(c.service, priority=c.priority, age_years=c.age,

@@ -6,9 +6,9 @@ own address, as on the real line; options of one device are given with its kind 
 """
 from __future__ import annotations
 
-from . import registry
-from .base import SimulatedDevice
-from .halldev import HallFrameDevice
+from simulators import registry
+from simulators.base import SimulatedDevice
+from simulators.halldev import HallFrameDevice
 
 KINDS = ("pad", "caller", "display")
 

@@ -6,7 +6,7 @@ import time
 
 from drivers import hallframe as hf
 
-from .base import SimulatedDevice
+from simulators.base import SimulatedDevice
 
 RETRY_S = 0.5
 MAX_TRIES = 6

@@ -13,9 +13,9 @@ import os
 
 from drivers import idcard as sam
 
-from . import registry
-from .base import SimulatedDevice
-from .cards import DECK
+from simulators import registry
+from simulators.base import SimulatedDevice
+from simulators.cards import DECK
 
 PHOTO_BYTES = 1024
 SAM_SERIAL = bytes.fromhex("0501000020170615000012345678abcd")

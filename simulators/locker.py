@@ -18,8 +18,8 @@ import time
 
 from drivers import locker as lb
 
-from . import registry
-from .base import SimulatedDevice
+from simulators import registry
+from simulators.base import SimulatedDevice
 
 BEHAVIOURS = ("open_then_close", "never_close", "jammed")
 

@@ -12,8 +12,8 @@ import random
 from drivers import hallframe as hf
 from drivers.pad import REASON_CODES
 
-from . import registry
-from .halldev import HallFrameDevice
+from simulators import registry
+from simulators.halldev import HallFrameDevice
 
 
 class PadSimulator(HallFrameDevice):

@@ -24,8 +24,8 @@ from pathlib import Path
 
 from drivers.escpos_parse import EscPosParser, Page, Query
 
-from . import registry
-from .base import SimulatedDevice
+from simulators import registry
+from simulators.base import SimulatedDevice
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +111,7 @@ class PrinterSimulator(SimulatedDevice):
                 continue
             self.pages.append(page)
             if self.out_dir is not None:
-                from .printer_render import save_png
+                from simulators.printer_render import save_png
 
                 self.png_paths.append(save_png(page, self.out_dir / f"ticket-{next(self._counter):04d}.png", self.width_dots))
             self.printed.notify_all()

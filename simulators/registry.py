@@ -8,7 +8,7 @@ import threading
 import weakref
 from typing import Callable
 
-from .base import SimulatedDevice
+from simulators.base import SimulatedDevice
 
 Factory = Callable[[dict[str, str]], SimulatedDevice]
 

@@ -9,7 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import cv2
 
-from .desk_scene import DeskScene
+from simulators.desk_scene import DeskScene
 
 BOUNDARY = b"hallkitframe"
 

@@ -2,13 +2,12 @@
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 import pytest
 
-from hall_bus.brokers import EmbeddedBroker, Mosquitto, find_mosquitto
-from hall_bus.client import BusClient, BusSettings
+from hall_bus.bus.brokers import EmbeddedBroker, Mosquitto, find_mosquitto
+from hall_bus.bus.client import BusClient, BusSettings
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -27,7 +27,7 @@ import logging
 import time
 from typing import Any, Callable, Iterable
 
-from devices.config import HallConfig
+from hall_bus.config import HallConfig
 
 log = logging.getLogger(__name__)
 
@@ -77,10 +77,10 @@ def build_app(services: UiServices, start_tab: str | None = None, speaker: Any =
     from kiosk.session import KioskSession
     from kiosk.staff import ManagerConsole, WindowTerminal
 
-    from . import registry, widgets
-    from .kivy_env import register_font
-    from .theme import HALL, theme_for
-    from .tts import Speaker
+    from ui import registry, widgets
+    from ui.kivy_env import register_font
+    from ui.theme import HALL, theme_for
+    from ui.tts import Speaker
 
     register_font()
     from pathlib import Path
@@ -406,44 +406,3 @@ def build_app(services: UiServices, start_tab: str | None = None, speaker: Any =
                 self.speaker.say(text, self.lang)
 
     return HallKitApp()
-
-
-def run_kiosk_app(hall: Any, screens: Iterable[str] = TABS, start_tab: str | None = None,
-                  size: tuple[int, int] = (1080, 1920), fullscreen: bool = False) -> None:
-    """Run the app on a hall object with ``.config`` and ``.make_bus(client_id)`` (and optional ``.devices``)."""
-    from .kivy_env import prepare
-
-    prepare(size=size, fullscreen=fullscreen)
-    services = UiServices(hall.config, hall.make_bus, getattr(hall, "devices", None), screens)
-    build_app(services, start_tab=start_tab, extra_keys=demo_card_keys(services.devices.get("idcard"))).run()
-
-
-def demo_card_keys(reader: Any) -> dict[int, Callable[[], None]]:
-    """Demo hall only: F9 puts the next card of the simulated reader's deck on it, F10 takes it off.
-
-    A real reader has no simulator behind its port, and then there are no such keys.
-    """
-    sim = getattr(getattr(getattr(reader, "driver", None), "port", None), "simulator", None)
-    if sim is None or not hasattr(sim, "insert"):
-        return {}
-    state = {"next": 0}
-
-    def put() -> None:
-        from simulators.cards import DECK
-
-        sim.insert(state["next"] % len(DECK))
-        log.warning("demo: card %d of the simulated deck is on the reader (F10 takes it off)", state["next"] % len(DECK))
-        state["next"] += 1
-
-    return {290: put, 291: sim.remove}  # F9, F10
-
-
-def run_demo(config: HallConfig, make_bus: Callable[[str], Any], devices: dict[str, Any]) -> None:
-    """``hallkit demo``'s UI: kiosk + hall display + window terminal + manager console (see module docstring)."""
-
-    class _Hall:
-        pass
-
-    hall = _Hall()
-    hall.config, hall.make_bus, hall.devices = config, make_bus, devices
-    run_kiosk_app(hall, TABS)

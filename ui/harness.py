@@ -13,7 +13,7 @@ from typing import Any, Callable
 from kivy.base import EventLoop, runTouchApp, stopTouchApp
 from kivy.input.motionevent import MotionEvent
 
-from .widgets import actions_under, find_action
+from ui.widgets import actions_under, find_action
 
 
 class Touch(MotionEvent):

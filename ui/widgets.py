@@ -15,7 +15,7 @@ from kivy.uix.gridlayout import GridLayout
 from kivy.uix.label import Label
 from kivy.uix.widget import Widget
 
-from .theme import Theme
+from ui.theme import Theme
 
 KV = """
 <BigButton>:

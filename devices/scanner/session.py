@@ -15,8 +15,8 @@ from pathlib import Path
 import img2pdf
 import numpy as np
 
-from .decode import Decoded, decode_image
-from .pipeline import encode_jpeg
+from devices.scanner.decode import Decoded, decode_image
+from devices.scanner.pipeline import encode_jpeg
 
 
 @dataclass

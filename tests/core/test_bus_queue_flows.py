@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from devices import config as hallconfig
-from hall_bus import messages, topics
-from hall_bus.client import BusClient, RequestFailed
-from hall_bus.controller import HallController
+from hall_bus import config as hallconfig
+from hall_bus.bus import envelope as messages, topics
+from hall_bus.bus.client import BusClient, RequestFailed
+from hall_bus.controller.service import HallController
 
 
 @pytest.fixture

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from devices import config as hallconfig
-from hall_bus.client import BusClient, BusSettings
-from hall_bus.controller import HallController
+from hall_bus import config as hallconfig
+from hall_bus.bus.client import BusClient, BusSettings
+from hall_bus.controller.service import HallController
 
 
 def _client(broker, hall: str, client_id: str) -> BusClient:
@@ -85,7 +85,7 @@ def test_retained_state_is_republished_after_a_broker_restart(fresh_mosquitto, t
     the controller republished it on reconnect."""
     import queue
 
-    from hall_bus import topics
+    from hall_bus.bus import topics
 
     cfg = hallconfig.load(tmp_hall)
     ctl = HallController(cfg, _client(fresh_mosquitto, cfg.hall_id, "controller")).start()

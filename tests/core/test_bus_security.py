@@ -2,16 +2,15 @@
 from __future__ import annotations
 
 import queue
-import subprocess
 import time
 from pathlib import Path
 
 import pytest
 
-from devices import config as hallconfig
-from hall_bus import messages, security, topics
-from hall_bus.brokers import Mosquitto
-from hall_bus.client import BusClient, BusSettings
+from hall_bus import config as hallconfig
+from hall_bus.bus import envelope as messages, credentials as security, topics
+from hall_bus.bus.brokers import Mosquitto
+from hall_bus.bus.client import BusClient, BusSettings
 
 
 def test_hash_matches_mosquitto_format() -> None:

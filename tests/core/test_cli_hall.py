@@ -5,14 +5,13 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
-from devices import config as hallconfig
-from hall_bus.cli import main
-from hall_bus.controller import HallController
+from hall_bus import config as hallconfig
+from hall_bus.cli.main import main
+from hall_bus.controller.service import HallController
 
 
 @pytest.fixture
@@ -55,7 +54,7 @@ def test_unknown_service_is_a_clear_error(running, capsys) -> None:
 
 
 def test_no_broker_is_a_clear_error(tmp_hall: Path, capsys) -> None:
-    from hall_bus.brokers import free_port
+    from hall_bus.bus.brokers import free_port
 
     rc, _, err = run(capsys, "windows", "list", "--config", str(tmp_hall), "--port", str(free_port()), "--timeout", "1")
     assert rc == 2 and "cannot reach the hall bus" in err
@@ -63,11 +62,11 @@ def test_no_broker_is_a_clear_error(tmp_hall: Path, capsys) -> None:
 
 def test_controller_command_runs_its_own_broker(tmp_hall: Path, tmp_path: Path) -> None:
     """`hallkit controller` with the embedded broker, then a CLI client against it, as separate processes."""
-    from hall_bus.brokers import free_port
+    from hall_bus.bus.brokers import free_port
 
     port = str(free_port())
     env = dict(os.environ, PYTHONUNBUFFERED="1")
-    proc = subprocess.Popen([sys.executable, "-m", "hall_bus.cli", "controller", "--config", str(tmp_hall),
+    proc = subprocess.Popen([sys.executable, "-m", "hall_bus.cli.main", "controller", "--config", str(tmp_hall),
                              "--broker", "embedded", "--port", port], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             env=env, text=True)
     try:
@@ -77,7 +76,7 @@ def test_controller_command_runs_its_own_broker(tmp_hall: Path, tmp_path: Path) 
             if "hall controller for" in lines[-1]:
                 break
         assert "hall controller for" in lines[-1], lines
-        out = subprocess.run([sys.executable, "-m", "hall_bus.cli", "ticket", "issue", "zonghe-consult", "--config",
+        out = subprocess.run([sys.executable, "-m", "hall_bus.cli.main", "ticket", "issue", "zonghe-consult", "--config",
                               str(tmp_hall), "--port", port], capture_output=True, text=True, timeout=60)
         assert out.returncode == 0, out.stderr
         assert out.stdout.startswith("issued F001")

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from devices import config as hallconfig
-from devices.config import ConfigError
+from hall_bus import config as hallconfig
+from hall_bus.config import ConfigError
 
 
 def test_demo_hall_loads(hall_toml: Path) -> None:

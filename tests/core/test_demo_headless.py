@@ -4,7 +4,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from hall_bus.demo import DemoHall
+from ui.demo.hall import DemoHall
 
 
 def test_demo_hall_issues_and_calls(hall_toml) -> None:
@@ -22,7 +22,7 @@ def test_demo_hall_issues_and_calls(hall_toml) -> None:
 
 
 def test_demo_command_headless() -> None:
-    out = subprocess.run([sys.executable, "-m", "hall_bus.cli", "demo", "--headless", "--duration", "3", "--speed", "600",
+    out = subprocess.run([sys.executable, "-m", "hall_bus.cli.main", "demo", "--headless", "--duration", "3", "--speed", "600",
                           "--arrivals", "3", "--seed", "3"], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert "opening hours ignored" in out.stdout

@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from devices import config as hallconfig
-from hall_bus.queue_engine import Closed, QueueEngine, QueueError, announcement_zh, spoken_zh
-from hall_bus.store import Store
+from hall_bus import config as hallconfig
+from hall_bus.queue.engine import Closed, QueueEngine, QueueError, announcement_zh, spoken_zh
+from hall_bus.controller.store import Store
 
 TZ = ZoneInfo("Asia/Shanghai")
 

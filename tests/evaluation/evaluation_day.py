@@ -9,11 +9,11 @@ import datetime as dt
 import random
 from zoneinfo import ZoneInfo
 
-from hall_bus.evaluation.settings import load as load_settings
-from hall_bus.evaluation.store import EvaluationStore
-from hall_bus.evaluation.workdays import WorkCalendar
-from hall_bus.queue_engine import QueueEngine
-from hall_bus.store import Store
+from hall_bus.features.evaluation.settings import load as load_settings
+from hall_bus.features.evaluation.store import EvaluationStore
+from hall_bus.features.evaluation.workdays import WorkCalendar
+from hall_bus.queue.engine import QueueEngine
+from hall_bus.controller.store import Store
 
 TZ = ZoneInfo("Asia/Shanghai")
 DAY = "2026-11-24"

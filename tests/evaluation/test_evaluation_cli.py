@@ -12,12 +12,12 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from devices import config as hallconfig
-from hall_bus import cli
-from hall_bus.controller import HallController
-from hall_bus.evaluation import reports
-from hall_bus.evaluation.settings import load as load_settings
-from hall_bus.store import Store
+from hall_bus import config as hallconfig
+from hall_bus.cli.main import main as cli
+from hall_bus.controller.service import HallController
+from hall_bus.features.evaluation import reports
+from hall_bus.features.evaluation.settings import load as load_settings
+from hall_bus.controller.store import Store
 from tests.evaluation.evaluation_day import DAY, TZ, simulate_day
 
 

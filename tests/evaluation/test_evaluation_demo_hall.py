@@ -5,8 +5,8 @@ from __future__ import annotations
 import queue
 import time
 
-from hall_bus import topics
-from hall_bus.demo import DemoHall
+from hall_bus.bus import topics
+from ui.demo.hall import DemoHall
 
 
 def test_demo_hall_pads_rate_finished_tickets_once(hall_toml) -> None:
@@ -25,7 +25,7 @@ def test_demo_hall_pads_rate_finished_tickets_once(hall_toml) -> None:
             if ev["level"] is not None:
                 rated.append(ev)
         hall.halt()
-        feature = hall.controller.features["feature_evaluation"]
+        feature = hall.controller.features["evaluation"]
         assert len(rated) >= 3, f"only {len(rated)} pad ratings in 40 s"
         staff = {s.windows[0]: s.staff_no for s in feature.settings.staff}
         for ev in rated:

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from devices import config as hallconfig
-from devices.window_host import WindowHost
-from hall_bus import messages, topics
-from hall_bus.client import RequestFailed
-from hall_bus.controller import HallController
+from hall_bus import config as hallconfig
+from hall_bus.hosts.window_host import WindowHost
+from hall_bus.bus import envelope as messages, topics
+from hall_bus.bus.client import RequestFailed
+from hall_bus.controller.service import HallController
 
 
 def wait_for(cond, timeout: float = 5.0) -> bool:
@@ -102,7 +102,7 @@ def test_duplicate_bus_delivery_counts_once(hall, bus_factory, hall_id: str) -> 
     assert events.get(timeout=5)["level"] == 2
     with pytest.raises(queue.Empty):
         events.get(timeout=1)
-    assert ctl.features["feature_evaluation"].store.ignored >= 1
+    assert ctl.features["evaluation"].store.ignored >= 1
 
 
 def test_unfinished_ticket_cannot_be_rated(hall) -> None:

@@ -11,9 +11,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from devices import config as hallconfig
-from hall_bus.client import RequestFailed
-from hall_bus.controller import HallController
+from hall_bus import config as hallconfig
+from hall_bus.bus.client import RequestFailed
+from hall_bus.controller.service import HallController
 
 TZ = ZoneInfo("Asia/Shanghai")
 

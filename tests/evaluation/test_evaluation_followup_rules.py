@@ -5,9 +5,9 @@ import datetime as dt
 from itertools import product
 from pathlib import Path
 
-from devices import config as hallconfig
-from hall_bus.evaluation import followup
-from hall_bus.evaluation.workdays import WorkCalendar
+from hall_bus import config as hallconfig
+from hall_bus.features.evaluation import followup
+from hall_bus.features.evaluation.workdays import WorkCalendar
 
 ALLOWED = {("open", "visited"), ("open", "appealed"), ("visited", "rectified"), ("visited", "appealed"),
            ("rectified", "closed"), ("appealed", "closed"), ("appealed", "open")}

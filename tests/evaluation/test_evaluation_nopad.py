@@ -14,11 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from devices import config as hallconfig
-from devices.window_host import WindowHost
-from hall_bus import feature_evaluation, topics
-from hall_bus.client import RequestFailed, ServiceError
-from hall_bus.controller import HallController
+from hall_bus import config as hallconfig
+from hall_bus.hosts.window_host import WindowHost
+from hall_bus.features.evaluation import feature as feature_evaluation
+from hall_bus.bus import topics
+from hall_bus.bus.client import RequestFailed, ServiceError
+from hall_bus.controller.service import HallController
 
 
 @pytest.fixture
@@ -114,7 +115,7 @@ def test_pad_that_never_reports_is_swept_to_not_evaluated(tmp_hall: Path, bus_fa
     ctl, manager, events = start(cfg, bus_factory, clock)
     host = WindowHost(cfg, 1, bus_factory("window-1")).start()  # the real host: it accepts the request ...
     time.sleep(0.2)
-    feature = ctl.features["feature_evaluation"]
+    feature = ctl.features["evaluation"]
     try:
         code = serve(manager, 1, "shebao-card")
         assert wait_for(lambda: host.pending_evals)  # ... hands it to the pad ...
@@ -151,7 +152,7 @@ def test_pending_evaluation_survives_a_controller_restart(tmp_hall: Path, bus_fa
         time.sleep(0.2)
         assert manager.request("evaluation.get", {"ticket": code})["evaluation"]["status"] == "pending"
         clock[0] += 3600
-        assert ctl.features["feature_evaluation"].sweep() == 1  # the restarted controller closes it
+        assert ctl.features["evaluation"].sweep() == 1  # the restarted controller closes it
         ev = events.get(timeout=5)
         assert (ev["ticket"], ev["level"]) == (code, None)
         with pytest.raises(queue.Empty):

@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from devices import config as hallconfig
-from hall_bus.evaluation import reports
-from hall_bus.evaluation.chart import render
-from hall_bus.evaluation.settings import load as load_settings
-from hall_bus.evaluation.store import EvaluationStore
-from hall_bus.evaluation.workdays import WorkCalendar
-from hall_bus.queue_engine import QueueEngine
-from hall_bus.store import Store
+from hall_bus import config as hallconfig
+from hall_bus.features.evaluation import reports
+from hall_bus.features.evaluation.chart import render
+from hall_bus.features.evaluation.settings import load as load_settings
+from hall_bus.features.evaluation.store import EvaluationStore
+from hall_bus.features.evaluation.workdays import WorkCalendar
+from hall_bus.queue.engine import QueueEngine
+from hall_bus.controller.store import Store
 from tests.evaluation.evaluation_day import DAY, RELIEF, TZ, simulate_day
 
 

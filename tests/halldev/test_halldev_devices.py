@@ -9,15 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from devices import config as hallconfig
+from hall_bus import config as hallconfig
 from devices.base import DeviceTimeout
 from devices.caller import CallerKeypad
 from devices.config import DeviceConfig
 from devices.display import WindowDisplay
 from devices.pad import EvaluationPad
-from devices.window_host import WindowHost
-from hall_bus import topics
-from hall_bus.controller import HallController
+from hall_bus.hosts.window_host import WindowHost
+from hall_bus.bus import topics
+from hall_bus.controller.service import HallController
 from simulators.base import serve_pty, serve_tcp
 from simulators.caller import CallerSimulator
 from simulators.display import DisplaySimulator

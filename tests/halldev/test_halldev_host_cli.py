@@ -10,14 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from devices import conformance
-from devices import config as hallconfig
+from devices.conformance import suite as conformance
+from hall_bus import config as hallconfig
 from devices.base import DeviceState
-from devices.window_host import WindowHost
+from hall_bus.hosts.window_host import WindowHost
 from drivers import hallframe as hf
-from hall_bus import topics
-from hall_bus.cli import main
-from hall_bus.controller import HallController
+from hall_bus.bus import topics
+from hall_bus.cli.main import main
+from hall_bus.controller.service import HallController
 from simulators.base import serve_pty, serve_tcp
 from simulators.caller import CallerSimulator
 from simulators.display import DisplaySimulator
@@ -182,7 +182,7 @@ def test_window_host_command_runs_the_windows_devices_on_the_bus(tmp_hall: Path,
     import sys
 
     root = Path(__file__).resolve().parents[2]
-    rc = subprocess.run([sys.executable, "-m", "hall_bus.cli", "window-host", "--config", str(tmp_hall), "--window", "99",
+    rc = subprocess.run([sys.executable, "-m", "hall_bus.cli.main", "window-host", "--config", str(tmp_hall), "--window", "99",
                          "--host", mosquitto.host, "--port", str(mosquitto.port)], cwd=root, capture_output=True, text=True,
                         timeout=60)
     assert rc.returncode != 0 and "99" in rc.stderr and rc.stderr.count("\n") == 1
@@ -192,7 +192,7 @@ def test_window_host_command_runs_the_windows_devices_on_the_bus(tmp_hall: Path,
     evaluations: queue.Queue = queue.Queue()
     watcher.subscribe(topics.device_state(hall_id, "window-1-caller"), lambda t, e: states.put(e.data["state"]))
     watcher.subscribe(topics.device_event(hall_id, "window-1-pad", "evaluation"), lambda t, e: evaluations.put(e.data))
-    proc = subprocess.Popen([sys.executable, "-m", "hall_bus.cli", "window-host", "--config", str(tmp_hall), "--window", "1",
+    proc = subprocess.Popen([sys.executable, "-m", "hall_bus.cli.main", "window-host", "--config", str(tmp_hall), "--window", "1",
                              "--host", mosquitto.host, "--port", str(mosquitto.port)], cwd=root,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:

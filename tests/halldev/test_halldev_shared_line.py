@@ -9,15 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from devices import conformance
-from devices import config as hallconfig
-from devices.window_host import WindowHost
+from devices.conformance import suite as conformance
+from hall_bus import config as hallconfig
+from hall_bus.hosts.window_host import WindowHost
 from drivers import hallframe as hf
 from drivers.caller import CallerDriver
 from drivers.display import DisplayDriver
 from drivers.transport import open_transport
-from hall_bus import topics
-from hall_bus.controller import HallController
+from hall_bus.bus import topics
+from hall_bus.controller.service import HallController
 from simulators.base import serve_pty
 from simulators.hallbus import HallBusSimulator
 

@@ -1,8 +1,8 @@
 """Shared helpers for the kiosk flow tests: a real controller on mosquitto and a kiosk context."""
 from __future__ import annotations
 
-from devices import config as hallconfig
-from hall_bus.controller import HallController
+from hall_bus import config as hallconfig
+from hall_bus.controller.service import HallController
 from kiosk.flow import KioskContext
 from kiosk.session import KioskSession
 

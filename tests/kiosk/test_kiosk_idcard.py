@@ -6,6 +6,8 @@ import time
 
 import pytest
 
+from simulators.demo_cases import seed_demo_cases
+
 from devices.config import DeviceConfig
 from kiosk_helpers import kiosk, start_controller
 
@@ -95,8 +97,7 @@ def test_reader_unplugged_offers_other_ways(hall, reader):
 
 
 def test_progress_by_card_finds_the_citizens_cases(tmp_hall, bus_factory, reader):
-    pytest.importorskip("hall_bus.feature_cases")
-    from devices import config as hallconfig
+    from hall_bus import config as hallconfig
     from devices import identity
 
     ctl = start_controller(tmp_hall, bus_factory)
@@ -104,7 +105,7 @@ def test_progress_by_card_finds_the_citizens_cases(tmp_hall, bus_factory, reader
     session = kiosk(bus_factory, devices={"idcard": reader[0]}, card_wait_s=5.0)
     session.ctx.salt = None
     assert session.refresh_hall()
-    bus_factory("manager").request("case.seed", {"actor": "test"})
+    seed_demo_cases(ctl)
     reader[1].insert(0)
     flow = session.start("progress")
     flow.by_card()

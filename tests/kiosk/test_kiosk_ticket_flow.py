@@ -6,8 +6,8 @@ import time
 import pytest
 
 from kiosk.i18n import STRINGS, tr
-from kiosk.ticket_flow import TicketFlow, search_services
-from kiosk_helpers import FakeClock, kiosk, start_controller
+from kiosk.ticket_flow import search_services
+from kiosk_helpers import kiosk, start_controller
 
 
 @pytest.fixture

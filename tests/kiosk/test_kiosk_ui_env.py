@@ -29,6 +29,6 @@ def test_hallkit_help_does_not_import_kivy():
     import subprocess
     import sys
 
-    code = "import sys; from hall_bus.cli import build; build(); print('kivy' in sys.modules)"
+    code = "import sys; from hall_bus.cli.main import build; build(); print('kivy' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.stdout.strip().splitlines()[-1] == "False", out.stderr

@@ -10,12 +10,12 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
-from devices import config as hallconfig
+from hall_bus import config as hallconfig
 from devices.identity import identity_token
-from devices.locker_host import LockerHost
-from hall_bus import topics
-from hall_bus.controller import HallController
-from hall_bus.pickup.notify import memory_outbox
+from hall_bus.hosts.locker_host import LockerHost
+from hall_bus.bus import topics
+from hall_bus.controller.service import HallController
+from hall_bus.features.pickup.notify import memory_outbox
 from simulators import registry
 
 _n = itertools.count(1)
@@ -75,7 +75,7 @@ class PickupHall:
         return self.host
 
     def _host_answers(self) -> bool:
-        from hall_bus.client import BusError
+        from hall_bus.bus.client import BusError
 
         try:
             self.controller.bus.request("locker.status", {"board": 1}, timeout=1.0,
@@ -96,7 +96,7 @@ class PickupHall:
 
     @property
     def feature(self):
-        return self.controller.features["feature_pickup"]
+        return self.controller.features["pickup"]
 
     @property
     def sim(self):
@@ -118,7 +118,7 @@ class PickupHall:
         return token
 
     def compartment(self, item: dict):
-        return self.controller.features["feature_pickup"].settings.compartment(item["compartment"]["no"]) \
+        return self.controller.features["pickup"].settings.compartment(item["compartment"]["no"]) \
             if self.controller else None
 
     def deposit(self, case_no: str, size: str = "S", id_number: str = "11010119480312103X") -> dict:

@@ -9,11 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from devices import config as hallconfig
-from hall_bus import topics
-from hall_bus.cli import main
-from devices.config import ConfigError
-from hall_bus.pickup.config import from_config
+from simulators.demo_cases import seed_demo_cases
+
+from hall_bus import config as hallconfig
+from hall_bus.bus import topics
+from hall_bus.cli.main import main
+from hall_bus.config import ConfigError
+from hall_bus.features.pickup.config import from_config
 from tests.pickup.pickup_harness import PickupHall, wait_for
 
 
@@ -29,8 +31,7 @@ def cli(tmp_hall, mosquitto, *argv: str) -> int:
 
 
 def test_seed_deposit_list_overdue_return(hall, tmp_hall, mosquitto, capsys):
-    assert cli(tmp_hall, mosquitto, "cases", "seed") == 0
-    assert "10 demo case(s) created" in capsys.readouterr().out
+    assert seed_demo_cases(hall.controller) == 10  # the demo's cases, loaded through the store
     assert cli(tmp_hall, mosquitto, "cases", "show", "SB20261101001") == 0
     assert "社保卡申领  已办结待领取 (ready)" in capsys.readouterr().out
     assert cli(tmp_hall, mosquitto, "pickup", "deposit", "--case", "SB20261101001", "--size", "M", "--actor", "S0106") == 0
@@ -58,7 +59,7 @@ def test_seed_deposit_list_overdue_return(hall, tmp_hall, mosquitto, capsys):
 
 def test_locker_host_command_serves_the_controller(tmp_hall, mosquitto, bus_factory):
     root = Path(__file__).resolve().parents[2]
-    proc = subprocess.Popen([sys.executable, "-m", "hall_bus.cli", "locker-host", "--config", str(tmp_hall), "--device", "lockers-a",
+    proc = subprocess.Popen([sys.executable, "-m", "hall_bus.cli.main", "locker-host", "--config", str(tmp_hall), "--device", "lockers-a",
                              "--host", mosquitto.host, "--port", str(mosquitto.port)], cwd=root, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(root)})
     try:
@@ -73,7 +74,7 @@ def test_locker_host_command_serves_the_controller(tmp_hall, mosquitto, bus_fact
 
 
 def _status(bus, hall_id):
-    from hall_bus.client import BusError
+    from hall_bus.bus.client import BusError
 
     try:
         return bus.request("locker.status", {"board": 1}, timeout=2, topic=topics.device_request(hall_id, "lockers-a", "locker.status"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from hall_bus.client import RequestFailed
+from hall_bus.bus.client import RequestFailed
 from tests.pickup.pickup_harness import PickupHall, token_of, wait_for
 
 CARD = "11010119480312103X"

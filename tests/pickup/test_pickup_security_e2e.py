@@ -8,9 +8,9 @@ import time
 
 import pytest
 
-from hall_bus import messages, topics
-from hall_bus.client import RequestFailed
-from hall_bus.pickup.security import hall_secret, locker_auth
+from hall_bus.bus import envelope as messages, topics
+from hall_bus.bus.client import RequestFailed
+from hall_bus.features.pickup.security import hall_secret, locker_auth
 from tests.pickup.pickup_harness import PickupHall, token_of, wait_for
 
 CARD = "11010119480312103X"

@@ -13,7 +13,6 @@ from devices.base import DeviceOffline, DeviceState
 from devices.config import DeviceConfig
 from devices.printer import PrinterNotReady, ReceiptPrinter
 from drivers.escpos_docs import QueueTicketDoc
-from simulators import registry
 from simulators.base import serve_pty, serve_tcp
 from simulators.fake_usb import FakeUsbBackend
 from simulators.printer import PrinterSimulator
@@ -105,12 +104,12 @@ def test_corrupt_status_byte_is_a_protocol_error() -> None:
 
 
 def test_sim_printer_command_writes_pngs(tmp_path: Path) -> None:
-    proc = subprocess.Popen([sys.executable, "-m", "hall_bus.cli", "sim", "printer", "--tcp", "0", "--out", str(tmp_path),
+    proc = subprocess.Popen([sys.executable, "-m", "hall_bus.cli.main", "sim", "printer", "--tcp", "0", "--out", str(tmp_path),
                              "--baud", "115200"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         url = proc.stdout.readline().strip()
         assert url.startswith("socket://127.0.0.1:")
-        out = subprocess.run([sys.executable, "-m", "hall_bus.cli", "device", "printer", "test", "--url",
+        out = subprocess.run([sys.executable, "-m", "hall_bus.cli.main", "device", "printer", "test", "--url",
                               url.replace("socket://", "tcp://"), "--ticket", "B042"], capture_output=True, text=True, timeout=60)
         assert out.returncode == 0, out.stderr
         deadline = time.time() + 5

@@ -1,12 +1,10 @@
 """Printed documents: golden ESC/POS bytes, size, Chinese punctuation, and the rendered paper."""
 from __future__ import annotations
 
-import io
 
 import numpy as np
 import pytest
 import zxingcpp
-from PIL import Image
 
 from drivers import escpos_docs as docs
 from drivers.escpos_parse import EscPosParser

@@ -12,10 +12,12 @@ import zxingcpp
 
 from devices.base import DeviceState
 from devices.config import DeviceConfig
+from hall_bus.hosts.device_bridge import bridged
 from devices.printer import PrinterNotReady, ReceiptPrinter
 from drivers.escpos_docs import QueueTicketDoc
 from drivers.escpos_printer import EscposPrinter
-from hall_bus import cli, topics
+from hall_bus.cli.main import main as cli
+from hall_bus.bus import topics
 from simulators import registry
 from simulators.base import serve_pty
 from simulators.printer import PrinterSimulator
@@ -37,8 +39,8 @@ def test_state_on_the_bus_follows_paper_and_cover(bus_factory, hall_id: str) -> 
                       lambda t, e: states.put((e.data["state"], e.data["detail"])))
     time.sleep(0.2)
     name = f"printer-{hall_id}"
-    dev = ReceiptPrinter(config(f"sim://printer?id={name}&line_rate=0&fault=paper_out"), bus=bus_factory("kiosk-1"),
-                         hall_id=hall_id).open()
+    dev = bridged(ReceiptPrinter(config(f"sim://printer?id={name}&line_rate=0&fault=paper_out")),
+                  bus_factory("kiosk-1"), hall_id).open()
     sim = registry.instance(name)
     try:
         assert dev.state == DeviceState.ERROR and "paper out" in dev.detail  # answered, but cannot print

@@ -116,12 +116,12 @@ def test_scan_commands(tmp_path: Path) -> None:
     cv2.imwrite(str(img), frame.image)
     blank = tmp_path / "blank.png"
     cv2.imwrite(str(blank), np.full((100, 100), 255, np.uint8))
-    out = subprocess.run([sys.executable, "-m", "hall_bus.cli", "scan", "decode", str(img), str(blank)],
+    out = subprocess.run([sys.executable, "-m", "hall_bus.cli.main", "scan", "decode", str(img), str(blank)],
                          capture_output=True, text=True, timeout=60)
     lines = out.stdout.splitlines()
     assert page_qr_text(frame.page_index) in lines[0] and lines[1].endswith("NONE")
     crop = tmp_path / "page.jpg"
-    out = subprocess.run([sys.executable, "-m", "hall_bus.cli", "scan", "crop", str(img), "-o", str(crop)],
+    out = subprocess.run([sys.executable, "-m", "hall_bus.cli.main", "scan", "crop", str(img), "-o", str(crop)],
                          capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert cv2.imread(str(crop)).shape[0] > 600

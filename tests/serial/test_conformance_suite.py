@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from devices import conformance
-from hall_bus.cli import main
+from devices.conformance import suite as conformance
+from hall_bus.cli.main import main
 
 URLS = {"idcard": "sim://idcard?card=0", "locker": "sim://locker?boards=1,2", "pad": "sim://pad", "caller": "sim://caller",
         "display": "sim://display", "printer": "sim://printer"}

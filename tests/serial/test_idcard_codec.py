@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from devices import identity
+from drivers import personal
 from drivers import idcard as sam
 from drivers.errors import ProtocolError
 from simulators.cards import DECK
@@ -172,9 +173,9 @@ def test_read_reply_split_drops_photo() -> None:
 
 # ---------------------------------------------------------------------------- identity rules
 def test_masks() -> None:
-    assert identity.mask_id("11010119480312103X") == "1101**********103X"
-    assert identity.mask_name("张伟民") == "张**"
-    assert identity.mask_name("王") == "王*"
+    assert personal.mask_id("11010119480312103X") == "1101**********103X"
+    assert personal.mask_name("张伟民") == "张**"
+    assert personal.mask_name("王") == "王*"
 
 
 def test_age_bands() -> None:

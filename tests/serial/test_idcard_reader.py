@@ -13,6 +13,7 @@ import pytest
 
 from devices.base import DeviceFault, DeviceState, DeviceTimeout
 from devices.config import DeviceConfig
+from hall_bus.hosts.device_bridge import bridged
 from devices.idcard import IdCardReader, NoCard
 from drivers import idcard as sam
 from drivers.errors import DeviceReported, ProtocolError, ReplyTimeout
@@ -120,8 +121,9 @@ def test_query_card_selects_and_rejects() -> None:
 
 # ---------------------------------------------------------------------------- the device
 def reader(url: str, bus=None, hall_id: str = "", salt: bytes = b"test-salt-0123456789") -> IdCardReader:
-    return IdCardReader(DeviceConfig(id="kiosk-1-idcard", kind="idcard", url=url, profile="generic-sam",
-                                     options={"poll_interval_s": 0.05}), bus=bus, hall_id=hall_id, salt=salt).open()
+    dev = IdCardReader(DeviceConfig(id="kiosk-1-idcard", kind="idcard", url=url, profile="generic-sam",
+                                    options={"poll_interval_s": 0.05}), salt=salt)
+    return bridged(dev, bus, hall_id).open()
 
 
 def test_wait_for_card_polls_until_a_card_is_put_down() -> None:
@@ -172,7 +174,7 @@ def test_open_fails_cleanly_when_nothing_answers(tmp_path) -> None:
 
 
 def test_bus_gets_token_mask_band_and_sex_only_and_logs_no_full_id(bus_factory, hall_id, caplog) -> None:
-    from hall_bus import topics
+    from hall_bus.bus import topics
 
     bus = bus_factory("controller")
     got: queue.Queue = queue.Queue()

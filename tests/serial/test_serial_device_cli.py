@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from hall_bus.cli import main
+from hall_bus.cli.main import main
 from simulators.base import serve_pty
 from simulators.idcard import IdCardSimulator
 

@@ -9,6 +9,7 @@ import serial
 
 from devices.base import Device, DeviceOffline, DeviceState, DeviceTimeout
 from devices.config import DeviceConfig
+from hall_bus.hosts.device_bridge import bridged
 from drivers.errors import ReplyTimeout, TransportError
 from drivers.transport import open_transport
 from simulators import registry
@@ -144,11 +145,11 @@ def test_device_states_and_reconnect(bus_factory, hall_id: str) -> None:
     port = served.port
     watcher = bus_factory("watcher")
     states: queue.Queue = queue.Queue()
-    from hall_bus import topics
+    from hall_bus.bus import topics
 
     watcher.subscribe(topics.device_state(hall_id, "echo-1"), lambda t, e: states.put(e.data["state"]))
     time.sleep(0.2)
-    dev = EchoReader(DeviceConfig(id="echo-1", kind="echo-test", url=served.url), bus=bus_factory("kiosk-1"), hall_id=hall_id)
+    dev = bridged(EchoReader(DeviceConfig(id="echo-1", kind="echo-test", url=served.url)), bus_factory("kiosk-1"), hall_id)
     dev.open()
     assert dev.state == DeviceState.READY and dev.call() == b"OK ping\n"
     served.stop()  # unplugged

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 
 import pytest
 
-from devices import config as hallconfig
-from hall_bus.queue_engine import QueueEngine
-from hall_bus.store import Store
-from hall_bus.tidal.load import DomainLoad, HallLoad, WindowLoad, _fill_capacity
+from hall_bus import config as hallconfig
+from hall_bus.queue.engine import QueueEngine
+from hall_bus.controller.store import Store
+from hall_bus.features.tidal.load import DomainLoad, HallLoad, WindowLoad, _fill_capacity
 
 
 class Clock:

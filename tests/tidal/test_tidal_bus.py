@@ -6,10 +6,10 @@ import uuid
 
 import pytest
 
-from devices import config as hallconfig
-from hall_bus import topics
-from hall_bus.client import RequestFailed
-from hall_bus.controller import HallController
+from hall_bus import config as hallconfig
+from hall_bus.bus import topics
+from hall_bus.bus.client import RequestFailed
+from hall_bus.controller.service import HallController
 
 WAIT_S = 20.0  # generous: the controller evaluates ~2 s after a change
 
@@ -100,7 +100,7 @@ def test_reject_over_the_bus_is_audited_and_not_proposed_again(hall):
     entries = manager.request("audit.list", {"limit": 20})["entries"]
     assert any(e["action"] == "tidal.reject" and e["detail"]["proposal"] == p["id"] for e in entries)
     # the same move is not proposed again while it cools down, however often the policy runs
-    mgr = ctl.features["feature_tidal"].manager
+    mgr = ctl.features["tidal"].manager
     for _ in range(3):
         mgr.evaluate()
     pending = manager.request("tidal.proposals", {})["pending"]

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import uuid
 
-from devices import config as hallconfig
-from hall_bus import cli
-from hall_bus.controller import HallController
+from hall_bus import config as hallconfig
+from hall_bus.cli import main as cli
+from hall_bus.controller.service import HallController
 
 
 def test_cli_shows_load_and_decides_proposals(tmp_hall, bus_factory, mosquitto, capsys):
@@ -17,7 +17,7 @@ def test_cli_shows_load_and_decides_proposals(tmp_hall, bus_factory, mosquitto, 
         for _ in range(20):
             kiosk.request("ticket.issue", {"service": "shebao-card", "idempotency_key": uuid.uuid4().hex[:16],
                                            "priority": "normal", "channel": "kiosk"})
-        mgr = ctl.features["feature_tidal"].manager
+        mgr = ctl.features["tidal"].manager
         mgr.evaluate()  # what the background thread does within seconds; done here so the test need not wait
         assert cli.main(["tidal", "load", *bus]) == 0
         out = capsys.readouterr().out

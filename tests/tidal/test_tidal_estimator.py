@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import random
 
-from hall_bus.tidal.load import ArrivalMeter, HandlingEstimator, LoadModel
-from hall_bus.tidal.settings import TidalSettings
+from hall_bus.features.tidal.load import ArrivalMeter, HandlingEstimator, LoadModel
+from hall_bus.features.tidal.settings import TidalSettings
 
 
 def test_estimator_starts_from_the_configured_minutes(engine_hall):

@@ -1,8 +1,8 @@
 """A tidal reassignment never interrupts a ticket in service: it waits until the window's ticket ends."""
 from __future__ import annotations
 
-from hall_bus.tidal.proposals import TidalManager
-from hall_bus.tidal.settings import TidalSettings
+from hall_bus.features.tidal.proposals import TidalManager
+from hall_bus.features.tidal.settings import TidalSettings
 from simulators.hall_traffic import HallDay, load_scenario
 from pathlib import Path
 

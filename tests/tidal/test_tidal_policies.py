@@ -5,9 +5,9 @@ import random
 
 import pytest
 
-from hall_bus.tidal.policies import FlexiblePolicy, PolicyContext, ThresholdPolicy, create, policy_names
-from hall_bus.tidal.proposals import TidalManager
-from hall_bus.tidal.settings import TidalSettings
+from hall_bus.features.tidal.policies import FlexiblePolicy, PolicyContext, ThresholdPolicy, create, policy_names
+from hall_bus.features.tidal.proposals import TidalManager
+from hall_bus.features.tidal.settings import TidalSettings
 
 from conftest import make_load
 

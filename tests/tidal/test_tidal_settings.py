@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from devices import config as hallconfig
-from devices.config import ConfigError
-from hall_bus.tidal.settings import from_config, parse
+from hall_bus import config as hallconfig
+from hall_bus.config import ConfigError
+from hall_bus.features.tidal.config import from_config, parse
 
 
 def test_shipped_hall_toml_has_a_valid_tidal_section(hall_toml):
@@ -31,7 +31,7 @@ def test_bad_values_are_refused_with_the_key(hall_toml, section, key):
 
 
 def test_controller_refuses_to_start_on_a_bad_tidal_section(tmp_hall, bus_factory):
-    from hall_bus.controller import HallController
+    from hall_bus.controller.service import HallController
 
     text = tmp_hall.read_text(encoding="utf-8").replace('mode = "propose"', 'mode = "sometimes"')
     tmp_hall.write_text(text, encoding="utf-8")

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from devices.config import ConfigError
-from hall_bus import cli
+from hall_bus.config import ConfigError
+from hall_bus.cli import main as cli
 from simulators.hall_traffic import citizens, load_scenario, simulate
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -7,7 +7,6 @@ behind sim:// URLs) when the device layer is installed.
 from __future__ import annotations
 
 import os
-import shutil
 
 import pytest
 
@@ -28,12 +27,12 @@ def ui(mosquitto, tmp_path_factory):
     prepare(size=(1080, 1920))
     import uuid
 
-    from devices import config as hallconfig
-    from hall_bus.client import BusClient, BusSettings
-    from hall_bus.controller import HallController
+    from hall_bus import config as hallconfig
+    from hall_bus.bus.client import BusClient, BusSettings
+    from hall_bus.controller.service import HallController
     from ui.app import UiServices, build_app
     from ui.harness import Driver
-    from ui.local_hall import open_kiosk_devices
+    from ui.demo.local_hall import open_kiosk_devices
 
     hall_id = f"t-ui-{uuid.uuid4().hex[:8]}"
     text = open(os.path.join(ROOT, "hall.toml"), encoding="utf-8").read()
@@ -214,7 +213,7 @@ def test_staff_tabs_call_and_display(ui):
 
 def test_bus_down_shows_a_message_and_retry_issues_once(ui):
     """The controller does not answer: clear message and 重试; the retry keeps the idempotency key."""
-    from hall_bus.client import BusClient, BusSettings
+    from hall_bus.bus.client import BusClient
 
     session = ui.app.session
     real_bus = session.ctx.bus

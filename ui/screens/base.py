@@ -7,8 +7,8 @@ from kivy.app import App
 from kivy.properties import NumericProperty
 from kivy.uix.screenmanager import Screen
 
-from ..theme import Theme
-from ..widgets import button, label
+from ui.theme import Theme
+from ui.widgets import button, label
 
 
 class HallScreen(Screen):

@@ -5,8 +5,8 @@ import time
 
 from kivy.properties import ListProperty
 
-from ..theme import rgba
-from .base import HallScreen
+from ui.theme import rgba
+from ui.screens.base import HallScreen
 
 
 class StaffScreen(HallScreen):

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from kivy.uix.gridlayout import GridLayout
 
-from ...theme import HALL, Theme
-from ...widgets import Panel, label
-from ..staff_base import StaffScreen
+from ui.theme import HALL, Theme
+from ui.widgets import Panel, label
+from ui.screens.staff_base import StaffScreen
 
 
 class DisplayScreen(StaffScreen):

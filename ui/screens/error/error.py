@@ -1,9 +1,9 @@
 """Error (温馨提示): a clear message and a way on (retry, back or home), never a frozen screen."""
 from __future__ import annotations
 
-from ...theme import Theme
-from ...widgets import button, label
-from ..base import KioskScreen
+from ui.theme import Theme
+from ui.widgets import button, label
+from ui.screens.base import KioskScreen
 
 
 class ErrorScreen(KioskScreen):

@@ -1,9 +1,9 @@
 """Home (首页): the journeys as large tiles, today's hours, and the connection state."""
 from __future__ import annotations
 
-from ...theme import Theme
-from ...widgets import button
-from ..base import KioskScreen
+from ui.theme import Theme
+from ui.widgets import button
+from ui.screens.base import KioskScreen
 
 
 def render_home(self: KioskScreen, view: dict, theme: Theme) -> None:

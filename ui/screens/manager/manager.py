@@ -4,9 +4,9 @@ from __future__ import annotations
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.gridlayout import GridLayout
 
-from ...theme import HALL, Theme
-from ...widgets import Panel, button, label
-from ..staff_base import StaffScreen
+from ui.theme import HALL, Theme
+from ui.widgets import Panel, button, label
+from ui.screens.staff_base import StaffScreen
 
 
 class ManagerScreen(StaffScreen):

@@ -6,9 +6,9 @@ optional ``arg``), a keypad when it asks for a code, and any lines it lists.
 """
 from __future__ import annotations
 
-from ...theme import Theme
-from ...widgets import Panel, button, keypad, label
-from ..base import KioskScreen
+from ui.theme import Theme
+from ui.widgets import Panel, button, keypad, label
+from ui.screens.base import KioskScreen
 
 
 class PickupScreen(KioskScreen):

@@ -1,9 +1,9 @@
 """Case progress (办件进度): by ID card or by case number."""
 from __future__ import annotations
 
-from ...theme import Theme
-from ...widgets import Panel, button, keypad, label
-from ..base import KioskScreen
+from ui.theme import Theme
+from ui.widgets import Panel, button, keypad, label
+from ui.screens.base import KioskScreen
 
 
 class ProgressScreen(KioskScreen):

@@ -1,9 +1,9 @@
 """Rate a service (服务评价): ticket number, five national levels, a reason for the bad two."""
 from __future__ import annotations
 
-from ...theme import Theme
-from ...widgets import Panel, button, keypad, label
-from ..base import KioskScreen
+from ui.theme import Theme
+from ui.widgets import Panel, button, keypad, label
+from ui.screens.base import KioskScreen
 
 
 class RateScreen(KioskScreen):

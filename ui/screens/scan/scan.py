@@ -7,9 +7,9 @@ import io
 from kivy.core.image import Image as CoreImage
 from kivy.uix.image import Image
 
-from ...theme import Theme
-from ...widgets import button, label
-from ..base import KioskScreen
+from ui.theme import Theme
+from ui.widgets import button, label
+from ui.screens.base import KioskScreen
 
 
 class ScanScreen(KioskScreen):

@@ -4,9 +4,9 @@ from __future__ import annotations
 from kivy.uix.gridlayout import GridLayout
 from kivy.uix.textinput import TextInput
 
-from ...theme import Theme
-from ...widgets import Panel, button, keypad, label, spacer
-from ..base import KioskScreen
+from ui.theme import Theme
+from ui.widgets import Panel, button, keypad, label, spacer
+from ui.screens.base import KioskScreen
 
 
 class TicketScreen(KioskScreen):

@@ -1,0 +1,69 @@
+"""Conformance checks of the serial devices with vendor protocols: ID card reader, locker boards,
+receipt printer."""
+from __future__ import annotations
+
+import time
+
+from devices.conformance.core import CheckSet, Probe, expect
+
+CHECKS = CheckSet()
+check = CHECKS.check
+
+
+# ---------------------------------------------------------------------------------------------- ID card
+@check("idcard", "SAM status answers 90 (ready)")
+def _idcard_status(p: Probe) -> None:
+    from drivers.idcard import IdCardDriver
+
+    IdCardDriver(p.port).sam_status()
+
+
+@check("idcard", "find, select and read a card; the ID number's check digit is right")
+def _idcard_read(p: Probe) -> None:
+    from drivers.idcard import IdCardDriver
+
+    drv = IdCardDriver(p.port)
+    expect(drv.find(), "no card found: put a card on the reader")
+    drv.select()
+    card = drv.read_card()
+    expect(card.checksum_ok, f"the card's ID number {card.masked_id} fails its check digit")
+    expect(card.card_type in ("resident", "J", "I"), f"unknown card type {card.card_type!r}")
+
+
+@check("idcard", "a corrupted frame does not upset the next exchange")
+def _idcard_resync(p: Probe) -> None:
+    from drivers.idcard import IdCardDriver
+
+    p.port.write(b"\xaa\xaa\xaa\x96\x69\x00\x03\x20\x01\x00")  # a frame with a wrong checksum
+    time.sleep(0.2)
+    p.port._port.reset_input_buffer()
+    IdCardDriver(p.port).sam_status()
+
+
+# ---------------------------------------------------------------------------------------------- locker
+@check("locker", "query all locks of board 1")
+def _locker_query(p: Probe) -> None:
+    from drivers.locker import LockBoardBus
+
+    doors = LockBoardBus(p.port).query_all(int(p.options.get("board", 1)))
+    expect(len(doors) >= 1, "no door states in the reply")
+
+
+@check("locker", "open a lock and see its door open")
+def _locker_open(p: Probe) -> None:
+    from drivers.locker import LockBoardBus
+
+    board, lock = int(p.options.get("board", 1)), int(p.options.get("lock", 1))
+    bus = LockBoardBus(p.port)
+    expect(bus.open_lock(board, lock), f"board {board} did not confirm opening lock {lock}")
+    expect(bus.query(board, lock), f"lock {lock} reports its door closed right after opening")
+
+
+# ---------------------------------------------------------------------------------------------- printer
+@check("printer", "DLE EOT 1, 2 and 4 answer valid status bytes")
+def _printer_status(p: Probe) -> None:
+    for n in (1, 2, 4):
+        p.port.write(bytes([0x10, 0x04, n]))
+        got = p.port.read(1)
+        expect(len(got) == 1, f"no answer to DLE EOT {n}")
+        expect(not got[0] & 0x81 and (got[0] & 0x12) == 0x12, f"DLE EOT {n} answered {got.hex()}, not a status byte")

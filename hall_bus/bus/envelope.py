@@ -1,0 +1,219 @@
+"""Versioned JSON envelopes and the registry of message contracts.
+
+Every bus payload is a JSON object with ``v`` (envelope version) and ``kind``:
+
+* ``request``  – ``op, tx, sender, reply_to, sent_at, expires_at, data``
+* ``response`` – ``op, tx, sender, sent_at, status ("ok"|"error"), data, error {code, message}``
+* ``state``    – retained; ``type, sender, sent_at, data``
+* ``event``    – ``type, sender, sent_at, data``
+* ``availability`` – retained, also the last will; ``sender, state ("online"|"offline")``
+
+Only MQTT 3.1.1 features are used on the wire, so reply topic, transaction id and expiry travel
+inside the envelope. The ``data`` of each request op, response, state and event type is checked
+against the contract registered for it here (modules add theirs with :func:`request_contract`,
+:func:`state_contract` and :func:`event_contract`).
+"""
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from hall_bus.contracts.schema import Field, Obj, SchemaError
+
+VERSION = 1
+KINDS = ("request", "response", "state", "event", "availability")
+MAX_PAYLOAD = 256 * 1024
+MAX_TTL_S = 300.0  # a request may not claim to stay valid longer than this
+
+
+class MessageError(ValueError):
+    """A bus payload that breaks the contract. ``code`` is the machine-readable error code."""
+
+    def __init__(self, code: str, message: str) -> None:
+        self.code = code
+        super().__init__(message)
+
+
+@dataclass(frozen=True)
+class RequestContract:
+    op: str
+    request: Field
+    response: Field
+    summary: str = ""
+
+
+_requests: dict[str, RequestContract] = {}
+_states: dict[str, Field] = {}
+_events: dict[str, Field] = {}
+
+
+def request_contract(op: str, request: Field, response: Field, summary: str = "") -> RequestContract:
+    contract = RequestContract(op, request, response, summary)
+    if op in _requests and _requests[op] != contract:
+        raise ValueError(f"request op {op!r} has two contracts")
+    _requests[op] = contract
+    return contract
+
+
+def state_contract(type_: str, schema: Field) -> None:
+    _states[type_] = schema
+
+
+def event_contract(type_: str, schema: Field) -> None:
+    _events[type_] = schema
+
+
+def request_ops() -> list[str]:
+    return sorted(_requests)
+
+
+def contract_for(op: str) -> RequestContract:
+    try:
+        return _requests[op]
+    except KeyError:
+        raise MessageError("unknown_op", f"no such operation {op!r}") from None
+
+
+def new_tx() -> str:
+    return uuid.uuid4().hex
+
+
+@dataclass
+class Envelope:
+    kind: str
+    sender: str
+    sent_at: float
+    data: Any = None
+    op: str = ""
+    type: str = ""
+    tx: str = ""
+    reply_to: str = ""
+    expires_at: float = 0.0
+    status: str = ""
+    error: dict | None = None
+    state: str = ""
+    v: int = VERSION
+    extra: dict = field(default_factory=dict)
+
+    def to_json(self) -> bytes:
+        body: dict[str, Any] = {"v": self.v, "kind": self.kind, "sender": self.sender}
+        if self.kind == "availability":
+            body["state"] = self.state
+            return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+        body["sent_at"] = round(self.sent_at, 6)
+        if self.kind == "request":
+            body.update(op=self.op, tx=self.tx, reply_to=self.reply_to, expires_at=round(self.expires_at, 6), data=self.data)
+        elif self.kind == "response":
+            body.update(op=self.op, tx=self.tx, status=self.status, data=self.data, error=self.error)
+        else:
+            body.update(type=self.type, data=self.data)
+        return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+
+    def expired(self, now: float | None = None) -> bool:
+        return self.kind == "request" and (now if now is not None else time.time()) > self.expires_at
+
+
+def request(op: str, data: dict, sender: str, reply_to: str, ttl_s: float, tx: str | None = None, now: float | None = None) -> Envelope:
+    now = time.time() if now is None else now
+    return Envelope("request", sender, now, data=data, op=op, tx=tx or new_tx(), reply_to=reply_to, expires_at=now + ttl_s)
+
+
+def ok(req: Envelope, sender: str, data: Any) -> Envelope:
+    return Envelope("response", sender, time.time(), data=data, op=req.op, tx=req.tx, status="ok")
+
+
+def error(req_op: str, req_tx: str, sender: str, code: str, message: str) -> Envelope:
+    return Envelope("response", sender, time.time(), op=req_op, tx=req_tx, status="error", error={"code": code, "message": message})
+
+
+def state(type_: str, sender: str, data: Any) -> Envelope:
+    return Envelope("state", sender, time.time(), data=data, type=type_)
+
+
+def event(type_: str, sender: str, data: Any) -> Envelope:
+    return Envelope("event", sender, time.time(), data=data, type=type_)
+
+
+def availability(sender: str, online: bool) -> Envelope:
+    return Envelope("availability", sender, 0.0, state="online" if online else "offline")
+
+
+def _need(body: dict, key: str, kind: type | tuple, what: str) -> Any:
+    if key not in body:
+        raise MessageError("invalid_envelope", f"envelope.{key}: missing ({what})")
+    value = body[key]
+    if isinstance(value, bool) and bool not in (kind if isinstance(kind, tuple) else (kind,)):
+        raise MessageError("invalid_envelope", f"envelope.{key}: must be {what}")
+    if not isinstance(value, kind):
+        raise MessageError("invalid_envelope", f"envelope.{key}: must be {what}, got {type(value).__name__}")
+    return value
+
+
+def parse(payload: bytes, check_data: bool = True) -> Envelope:
+    """Decode and validate a payload; raise MessageError with a specific code and reason."""
+    if len(payload) > MAX_PAYLOAD:
+        raise MessageError("too_large", f"payload of {len(payload)} bytes exceeds {MAX_PAYLOAD}")
+    try:
+        body = json.loads(payload)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise MessageError("invalid_json", f"payload is not JSON: {exc}") from None
+    if not isinstance(body, dict):
+        raise MessageError("invalid_envelope", f"payload must be a JSON object, got {type(body).__name__}")
+    v = body.get("v")
+    if v != VERSION:
+        raise MessageError("unsupported_version", f"envelope version {v!r} is not supported (this side speaks {VERSION})")
+    kind = _need(body, "kind", str, "one of " + ", ".join(KINDS))
+    if kind not in KINDS:
+        raise MessageError("invalid_envelope", f"envelope.kind: {kind!r} is not one of {', '.join(KINDS)}")
+    sender = _need(body, "sender", str, "the sending client id")
+    if kind == "availability":
+        st = _need(body, "state", str, "online or offline")
+        if st not in ("online", "offline"):
+            raise MessageError("invalid_envelope", f"envelope.state: {st!r} is not online or offline")
+        return Envelope(kind, sender, 0.0, state=st)
+    sent_at = float(_need(body, "sent_at", (int, float), "a UNIX time"))
+    env = Envelope(kind, sender, sent_at, data=body.get("data"))
+    if kind == "request":
+        env.op = _need(body, "op", str, "the operation name")
+        env.tx = _need(body, "tx", str, "a transaction id")
+        env.reply_to = _need(body, "reply_to", str, "the topic to answer on")
+        env.expires_at = float(_need(body, "expires_at", (int, float), "a UNIX time"))
+        if not 1 <= len(env.tx) <= 64:
+            raise MessageError("invalid_envelope", "envelope.tx: must be 1..64 characters")
+        if env.expires_at - sent_at > MAX_TTL_S:
+            raise MessageError("invalid_envelope", f"envelope.expires_at: more than {MAX_TTL_S:.0f} s after sent_at")
+        if check_data:
+            contract = contract_for(env.op)
+            env.data = checked(contract.request, env.data, "invalid_data")
+    elif kind == "response":
+        env.op = _need(body, "op", str, "the operation name")
+        env.tx = _need(body, "tx", str, "a transaction id")
+        env.status = _need(body, "status", str, "ok or error")
+        if env.status not in ("ok", "error"):
+            raise MessageError("invalid_envelope", f"envelope.status: {env.status!r} is not ok or error")
+        if env.status == "error":
+            err = body.get("error")
+            if not isinstance(err, dict) or not isinstance(err.get("code"), str) or not isinstance(err.get("message"), str):
+                raise MessageError("invalid_envelope", "envelope.error: must be {code, message} on an error response")
+            env.error = {"code": err["code"], "message": err["message"]}
+        elif check_data and env.op in _requests:
+            env.data = checked(_requests[env.op].response, env.data, "invalid_data")
+    else:
+        env.type = _need(body, "type", str, "the message type")
+        registry = _states if kind == "state" else _events
+        if check_data and env.type in registry:
+            env.data = checked(registry[env.type], env.data, "invalid_data")
+    return env
+
+
+def checked(schema: Field, data: Any, code: str) -> Any:
+    try:
+        return schema.check(data, "data")
+    except SchemaError as exc:
+        raise MessageError(code, str(exc)) from None
+
+
+EMPTY = Obj()

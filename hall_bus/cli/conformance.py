@@ -1,0 +1,34 @@
+"""``hallkit conformance <kind> --url URL``: the same checks against a simulator or the real device."""
+from __future__ import annotations
+
+
+def register(cli) -> None:
+    p = cli.command(("conformance",), help="run a device kind's conformance checks against a URL", handler=run,
+                    description="Run the conformance checks of a device kind against any URL (simulator or device). "
+                    "Each check prints PASS or FAIL; a failure shows the bytes exchanged.")
+    p.add_argument("kind", help="idcard, locker, pad, caller, display, printer")
+    p.add_argument("--url", required=True)
+    p.add_argument("--baud", type=int, default=None)
+    p.add_argument("--opt", action="append", default=[], metavar="KEY=VALUE", help="e.g. --opt board=2 --opt lock=5 --opt address=3")
+
+
+def run(args) -> int:
+    import sys
+
+    from devices.conformance import suite as conformance
+
+    options = dict(o.partition("=")[::2] for o in args.opt)
+    try:
+        results = conformance.run(args.kind, args.url, args.baud, options)
+    except KeyError as exc:
+        print(f"hallkit conformance: {exc.args[0]}", file=sys.stderr)
+        return 2
+    for r in results:
+        print(f"{'PASS' if r.passed else 'FAIL'}  {r.name}  ({r.seconds * 1000:.0f} ms)")
+        if not r.passed:
+            print(f"      {r.detail}")
+            if r.transcript:
+                print(r.transcript)
+    failed = sum(not r.passed for r in results)
+    print(f"{args.kind} at {args.url}: {len(results) - failed} passed, {failed} failed")
+    return 1 if failed else 0

@@ -1,0 +1,153 @@
+"""``hallkit report daily`` and ``hallkit followup list|update``."""
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import sys
+
+
+def register(cli) -> None:
+    from hall_bus.cli.common import add_bus_options
+    from hall_bus.features.evaluation.followup import STATES
+
+    cli.describe(("report",), "hall reports (好差评, waits, no-shows)")
+    p = cli.command(("report", "daily"), help="a day's figures by window, clerk, domain and service", handler=daily)
+    p.add_argument("--date", default=None, help="YYYY-MM-DD (default today)")
+    p.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    p.add_argument("--chart", default=None, metavar="OUT.png", help="also draw the day's waits and ratings")
+    p.add_argument("--db", default=None, help="read the controller's store file directly instead of asking over the bus")
+    add_bus_options(p)
+    cli.describe(("followup",), "bad-review follow-ups (差评整改)")
+    p = cli.command(("followup", "list"), help="follow-ups, or only the overdue ones", handler=followup_list)
+    p.add_argument("--overdue", action="store_true")
+    p.add_argument("--state", default=None, choices=STATES)
+    add_bus_options(p)
+    p = cli.command(("followup", "update"), help="move a follow-up on with a note", handler=followup_update)
+    p.add_argument("id", type=int)
+    p.add_argument("state", choices=STATES)
+    p.add_argument("--note", default="")
+    p.add_argument("--actor", default="manager")
+    add_bus_options(p)
+
+
+def _offline(args: argparse.Namespace) -> dict | int:
+    """The report straight from the controller's store file (read-only), without the bus."""
+    import datetime as dt
+    import sqlite3
+
+    from hall_bus.config import ConfigError
+
+    from hall_bus.cli.common import fail, load_config
+    from hall_bus.features.evaluation import reports, settings
+
+    try:
+        config = load_config(args)
+        staff = settings.load(config)
+    except ConfigError as exc:
+        return fail(str(exc))
+    try:
+        store = reports.ReadOnlyStore(args.db)
+    except (OSError, ValueError, sqlite3.Error) as exc:
+        return fail(f"--db: {exc}")
+    day = args.date or dt.datetime.now(config.tz()).date().isoformat()
+    try:
+        return reports.daily(store, config.hall_id, day, tz=config.tz(),
+                             clerk_of=lambda w: s.staff_no if (s := staff.clerk_of(w)) else None)
+    except sqlite3.Error as exc:
+        return fail(f"--db {args.db}: {exc}")
+    finally:
+        store.close()
+
+
+COLUMNS = ["tickets", "served", "no_show_rate", "wait_mean_min", "wait_p90_min", "handling_mean_min", "evaluated",
+           "very_satisfied_rate", "good_rate", "not_evaluated_rate", "bad_reviews"]
+HEADERS = ["tickets", "served", "no-show", "wait min", "p90 min", "handle min", "rated", "very sat.", "good",
+           "not rated", "bad"]
+
+
+def _rows(report: dict):
+    yield "overall", "hall", report["overall"]
+    for group, items in report["by"].items():
+        for name, fig in items.items():
+            yield group, name, fig
+
+
+def _cell(column: str, value) -> str:
+    if value is None:
+        return "-"
+    if column.endswith("_rate"):
+        return f"{value:.2%}"
+    return str(value)
+
+
+def _followups(fig: dict) -> str:
+    """Follow-up states of a group's bad reviews, e.g. ``open=1;visited=2``."""
+    return ";".join(f"{state}={n}" for state, n in sorted(fig["followups"].items()))
+
+
+def daily(args: argparse.Namespace) -> int:
+    from hall_bus.cli.common import call, fail
+
+    if args.date:
+        import datetime as dt
+
+        try:
+            dt.date.fromisoformat(args.date)
+        except ValueError:
+            return fail(f"--date {args.date!r}: expected YYYY-MM-DD")
+    report = _offline(args) if args.db else call(args, "report.daily", {"date": args.date} if args.date else {})
+    if isinstance(report, int):
+        return report
+    if args.chart:
+        from hall_bus.features.evaluation.chart import render
+
+        try:
+            render(report, args.chart)
+        except OSError as exc:
+            return fail(f"--chart {args.chart}: {exc}")
+    if args.format == "json" or args.json:
+        print(json.dumps(report, ensure_ascii=False, indent=2))
+    elif args.format == "csv":
+        buf = io.StringIO()
+        w = csv.writer(buf)
+        w.writerow(["group", "name"] + COLUMNS + [f"level_{i}" for i in range(1, 6)] + ["followups"])
+        for group, name, fig in _rows(report):
+            w.writerow([group, name] + [fig[c] for c in COLUMNS] + [fig["evaluations"][str(i)] for i in range(1, 6)]
+                       + [_followups(fig)])
+        sys.stdout.write(buf.getvalue())
+    else:
+        print(f"{report['hall']} {report['day']}")
+        print(f"{'group':<8}{'name':<22}" + "".join(f"{h:>11}" for h in HEADERS))
+        for group, name, fig in _rows(report):
+            cells = "".join(f"{_cell(c, fig[c]):>11}" for c in COLUMNS)
+            print(f"{group:<8}{name[:21]:<22}{cells}")
+        o = report["overall"]
+        print(f"差评 bad reviews: {o['bad_reviews']}; 整改 follow-ups: {_followups(o) or 'none'}")
+    return 0
+
+
+def followup_list(args: argparse.Namespace) -> int:
+    from hall_bus.cli.common import call, print_json
+
+    data = {"overdue": args.overdue} | ({"state": args.state} if args.state else {})
+    out = call(args, "followup.list", data)
+    if args.json:
+        print_json(out)
+        return 0
+    for f in out["followups"]:
+        late = f" OVERDUE: {', '.join(f['overdue'])}" if f["overdue"] else ""
+        print(f"#{f['id']} {f['day']} {f['ticket']} window {f['window']} level {f['level']} ({f['reason']}) {f['state']}; "
+              f"visit by {f['visit_due']}, rectify by {f['rectify_due']}{late}")
+    if not out["followups"]:
+        print("no follow-ups")
+    return 0
+
+
+def followup_update(args: argparse.Namespace) -> int:
+    from hall_bus.cli.common import call
+
+    out = call(args, "followup.update", {"id": args.id, "state": args.state, "note": args.note, "actor": args.actor})
+    print(f"#{args.id} is now {out['followup']['state']}")
+    return 0

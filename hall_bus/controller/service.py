@@ -1,0 +1,214 @@
+"""The hall controller: the queue engine served over the hall bus.
+
+It answers requests on ``hallkit/<hall>/controller/request/<op>``, keeps the retained hall,
+queue and window state topics current (and republishes them after every reconnect, via the
+bus client), and publishes call and ticket events for displays, voice and later reports.
+Requests are handled one at a time on the bus client's dispatch thread, so the store sees a
+single writer.
+
+Features (cases, 24-hour pickup, tidal windows, evaluations) extend the controller without editing
+it: each is a :class:`~hall_bus.controller.features.FeatureSpec` in the explicit list
+``hall_bus.features.FEATURES``. The controller applies a feature's migrations, then attaches it with
+a :class:`~hall_bus.controller.features.FeatureContext` (config, bus, store, queue engine, a way to
+register operations, and the features it requires), in dependency order, for the features that
+``[features] enabled`` in hall.toml switches on.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+from hall_bus.config import ConfigError, HallConfig
+from hall_bus.bus.connect import bus_settings
+from hall_bus.controller.features import Feature, FeatureContext, OpHandler, attach_order
+from hall_bus.features import FEATURES
+from hall_bus.contracts import queue as queue_contracts  # noqa: F401  (registers the contracts)
+from hall_bus.bus import topics
+from hall_bus.bus.client import BusClient, ServiceError
+from hall_bus.bus.envelope import Envelope
+from hall_bus.queue.engine import Change, QueueEngine, QueueError
+from hall_bus.controller.store import Store
+
+log = logging.getLogger(__name__)
+
+CLIENT_ID = "controller"
+
+
+
+
+class HallController:
+    def __init__(self, config: HallConfig, bus: BusClient, store: Store | None = None,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.config = config
+        self.hall = config.hall_id
+        self.bus = bus
+        self.store = store or Store(Path(config.data_dir) / f"{config.hall_id}.db")
+        self.engine = QueueEngine(config, self.store, clock=clock)
+        self.engine.listeners.append(self._publish_change)
+        self.ops: dict[str, OpHandler] = {
+            "ticket.issue": self._ticket_issue,
+            "ticket.get": self._ticket_get,
+            "window.call": self._window_call,
+            "window.recall": lambda env: self._window_op(env, self.engine.recall, with_call=True),
+            "window.start": lambda env: self._window_op(env, self.engine.start),
+            "window.finish": lambda env: self._window_op(env, self.engine.finish),
+            "window.no_show": lambda env: self._window_op(env, self.engine.no_show),
+            "window.transfer": self._window_transfer,
+            "window.pause": self._window_pause,
+            "window.resume": self._window_resume,
+            "window.assign": self._window_assign,
+            "windows.list": lambda env: {"windows": [self._window_view(w.number) for w in self.engine.windows()]},
+            "queue.snapshot": lambda env: {"domains": [self.engine.snapshot(d.id) for d in self.config.domains]},
+            "hall.info": lambda env: self.hall_info(),
+            "audit.list": lambda env: {"entries": self.engine.audit_log(env.data["limit"])},
+            "appointment.lookup": lambda env: self.engine.appointment(env.data["code"]),
+        }
+
+        self.features: dict[str, Feature] = {}
+
+    # ------------------------------------------------------------------ lifecycle
+    def start(self) -> "HallController":
+        self.attach_features()
+        self.bus.serve(topics.controller_requests(self.hall), self._dispatch)
+        self.bus.start()
+        self.publish_all()
+        return self
+
+    def attach_features(self) -> None:
+        try:
+            specs = attach_order(FEATURES, self.config.features)
+        except ValueError as exc:
+            raise ConfigError(self.config.source, "features.enabled", str(exc)) from None
+        for spec in specs:
+            if spec.name in self.features:
+                continue
+            self.store.migrate_feature(spec.name, list(spec.migrations))
+            needs = {name: self.features[name] for name in spec.requires}
+            ctx = FeatureContext(self.config, self.bus, self.store, self.engine, self.register_op, needs)
+            self.features[spec.name] = spec.attach(ctx)
+            log.info("controller feature %s attached", spec.name)
+
+    def stop(self) -> None:
+        self.bus.stop()
+        for feature in reversed(list(self.features.values())):
+            feature.stop()
+        self.store.close()
+
+    def register_op(self, op: str, handler: OpHandler) -> None:
+        """Let a feature (tidal windows, pickup, evaluation) add its operations to the controller."""
+        if op in self.ops:
+            raise ValueError(f"controller op {op!r} is registered twice")
+        self.ops[op] = handler
+
+    def _dispatch(self, env: Envelope) -> Any:
+        handler = self.ops.get(env.op)
+        if handler is None:
+            raise ServiceError("unknown_op", f"the controller has no operation {env.op!r}")
+        try:
+            return handler(env)
+        except QueueError as exc:
+            raise ServiceError(exc.code, str(exc)) from None
+
+    # ------------------------------------------------------------------ state publishing
+    def hall_info(self) -> dict:
+        c = self.config
+        today = self.engine.local().date()
+        return {
+            "hall": c.hall_id, "name": c.name, "name_en": c.name_en, "timezone": c.hours.timezone,
+            "open_now": c.hours.is_open(self.engine.local()), "hours_today": c.hours.describe(today),
+            "domains": [{"id": d.id, "name": d.name, "name_en": d.name_en} for d in c.domains],
+            "services": [{"id": s.id, "name": s.name, "name_en": s.name_en, "domain": s.domain, "prefix": s.prefix,
+                          "expected_minutes": s.expected_minutes, "self_service": s.self_service} for s in c.services],
+            "windows": [{"number": w.number, "name": w.name, "skills": list(w.skills)} for w in c.windows],
+        }
+
+    def publish_all(self) -> None:
+        self.bus.publish_state(topics.hall_state(self.hall), "hall.info", self.hall_info())
+        self._publish_change(Change(domains={d.id for d in self.config.domains}, windows={w.number for w in self.config.windows}))
+
+    def _window_view(self, number: int) -> dict:
+        w = self.engine.window(number)
+        view = w.public()
+        view["waiting"] = sum(self.engine.snapshot(d)["waiting"] for d in w.domains)
+        return view
+
+    def _publish_change(self, change: Change) -> None:
+        windows = self.engine.windows()
+        affected = set(change.windows) | {w.number for w in windows if set(w.domains) & change.domains}
+        domains = set(change.domains)
+        for w in windows:
+            if w.number in affected:
+                domains |= set(w.domains)
+        snaps = {d: self.engine.snapshot(d, windows) for d in sorted(domains)}
+        for domain in sorted(change.domains):
+            self.bus.publish_state(topics.queue_state(self.hall, domain), "queue.snapshot", snaps[domain])
+        for w in windows:
+            if w.number in affected:
+                view = w.public()
+                view["waiting"] = sum(snaps[d]["waiting"] for d in w.domains)
+                self.bus.publish_state(topics.window_state(self.hall, w.number), "window.state", view)
+        for type_, data in change.events:
+            self.bus.publish_event(topics.event(self.hall, type_), type_, data)
+
+    # ------------------------------------------------------------------ operations
+    def _ticket_issue(self, env: Envelope) -> dict:
+        d = env.data
+        ticket, created = self.engine.issue(
+            d["service"], idempotency_key=f"{env.sender}:{d['idempotency_key']}", priority=d["priority"],
+            age_years=d.get("age_years"), identity_token=d.get("identity_token"), appointment=d.get("appointment"),
+            channel=d["channel"], issued_by=env.sender)
+        ahead, minutes = self.engine.position(ticket)
+        service = self.config.service(ticket.service)
+        return {"ticket": ticket.public(), "created": created, "waiting_ahead": ahead,
+                "estimated_wait_min": None if minutes == float("inf") else minutes,
+                "service_name": service.name, "domain_name": self.config.domain(ticket.domain).name,
+                "hall_name": self.config.name}
+
+    def _ticket_get(self, env: Envelope) -> dict:
+        ticket = self.engine.ticket(env.data["code"], env.data.get("day"))
+        ahead, minutes = self.engine.position(ticket)
+        return {"ticket": ticket.public(), "waiting_ahead": ahead,
+                "estimated_wait_min": None if minutes == float("inf") else minutes}
+
+    def _actor(self, env: Envelope) -> str:
+        staff = env.data.get("staff") or env.data.get("actor")
+        return f"{env.sender}/{staff}" if staff else env.sender
+
+    def _window_call(self, env: Envelope) -> dict:
+        ticket, _ = self.engine.call_next(env.data["window"], actor=self._actor(env))
+        if ticket is None:
+            return {"ticket": None, "call": None}
+        win = self.engine.window(env.data["window"])
+        return {"ticket": ticket.public(), "call": self.engine.call_event(ticket, win, recall=False)}
+
+    def _window_op(self, env: Envelope, op: Callable, with_call: bool = False) -> dict:
+        ticket, _ = op(env.data["window"], actor=self._actor(env))
+        out = {"ticket": ticket.public()}
+        if with_call:
+            out["call"] = self.engine.call_event(ticket, self.engine.window(env.data["window"]), recall=True)
+        return out
+
+    def _window_transfer(self, env: Envelope) -> dict:
+        d = env.data
+        ticket, _ = self.engine.transfer(d["window"], to_domain=d.get("to_domain"), to_window=d.get("to_window"), actor=self._actor(env))
+        return {"ticket": ticket.public()}
+
+    def _window_pause(self, env: Envelope) -> dict:
+        self.engine.pause(env.data["window"], env.data.get("reason", ""), actor=self._actor(env))
+        return {"window": self._window_view(env.data["window"])}
+
+    def _window_resume(self, env: Envelope) -> dict:
+        self.engine.resume(env.data["window"], actor=self._actor(env))
+        return {"window": self._window_view(env.data["window"])}
+
+    def _window_assign(self, env: Envelope) -> dict:
+        d = env.data
+        applied, _ = self.engine.assign(d["window"], d["domains"], actor=f"{env.sender}/{d['actor']}", reason=d.get("reason", ""))
+        return {"window": self._window_view(d["window"]), "applied_now": applied}
+
+
+def run_controller(config: HallConfig, host: str | None = None, port: int | None = None) -> HallController:
+    bus = BusClient(config.hall_id, CLIENT_ID, bus_settings(config, CLIENT_ID, host, port))
+    return HallController(config, bus).start()

@@ -1,0 +1,212 @@
+"""好差评 in the controller: ask the window's pad when a ticket is finished, record exactly one rating
+per ticket from the pad, the kiosk or the QR code, open a follow-up for every bad review, and
+answer reports. See docs/evaluation.md.
+"""
+from __future__ import annotations
+
+from hall_bus.controller.features import FeatureContext, FeatureSpec
+
+import datetime as dt
+import logging
+import threading
+
+from hall_bus.bus import topics
+from hall_bus.bus.client import BusTimeout, RequestFailed, ServiceError
+from hall_bus.contracts import evaluation as contracts  # noqa: F401  (registers the contracts)
+from hall_bus.features.evaluation import reports, settings
+from hall_bus.features.evaluation.store import MIGRATIONS, EvaluationError, EvaluationStore
+from hall_bus.features.evaluation.workdays import WorkCalendar
+from hall_bus.bus.envelope import Envelope
+
+log = logging.getLogger(__name__)
+
+GRACE_S = 30  # after timeout_s, how long the controller waits for the pad's own timeout event
+SWEEP_S = 5.0  # how often pending evaluations are checked (wall seconds)
+
+
+class EvaluationFeature:
+    def __init__(self, controller: FeatureContext) -> None:
+        self.ctl = controller
+        self.config = controller.config
+        self.settings = settings.load(self.config)
+        self.calendar = WorkCalendar(self.config.hours)
+        self.store = EvaluationStore(controller.store, self.config.hall_id, self.calendar, self.config.tz(),
+                                     self.settings.return_visit_days, self.settings.rectify_days)
+        self.pads = {d.window: d.id for d in self.config.devices if d.kind == "pad" and d.window is not None}
+        controller.engine.listeners.append(self._on_change)
+        controller.bus.subscribe(f"{topics.hall(self.config.hall_id)}/device/+/event/evaluation", self._on_pad_event)
+        for op, fn in (("evaluation.submit", self._submit), ("evaluation.get", self._get), ("followup.list", self._followups),
+                       ("followup.update", self._followup_update), ("report.daily", self._report)):
+            controller.register_op(op, fn)
+        self._stopping = threading.Event()
+        self._sweeper = threading.Thread(target=self._sweep_loop, name="evaluation-sweep", daemon=True)
+        self._sweeper.start()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._sweeper.join(5)
+
+    # ------------------------------------------------------------------ pads that never answer
+    def _sweep_loop(self) -> None:
+        while not self._stopping.wait(SWEEP_S):
+            try:
+                self.sweep()
+            except Exception:  # noqa: BLE001 - keep sweeping; the next round retries
+                log.exception("evaluation sweep failed")
+
+    def sweep(self) -> int:
+        """Record "not evaluated" for pads asked more than timeout_s + GRACE_S ago that never reported
+        (window host down, pad replaced by a newer request). Returns how many were closed."""
+        now = self.ctl.engine.now()
+        rows = self.store.stale_pending(now - self.settings.timeout_s - GRACE_S)
+        for row in rows:
+            self._not_evaluated(row, "the pad never reported")
+        return len(rows)
+
+    def _not_evaluated(self, row: dict, why: str) -> None:
+        if self.store.timed_out(row["ticket_id"], self.ctl.engine.now()):
+            log.info("evaluation of %s: not evaluated (%s)", row["code"], why)
+            self._publish(row, None, None, "pad")
+
+    def _pad_refused(self, pad: str, ticket_id: int, future) -> None:
+        exc = future.exception()
+        if exc is None or self._stopping.is_set():
+            return
+        if not isinstance(exc, (BusTimeout, RequestFailed)):  # e.g. our own bus client stopping: leave it to the sweep
+            log.info("evaluation of ticket %s left pending: %s", ticket_id, exc)
+            return
+        log.warning("pad %s did not take the evaluation of ticket %s: %s", pad, ticket_id, exc)
+        try:
+            row = self.store.get(ticket_id)
+            if row is not None:
+                self._not_evaluated(row, f"pad {pad} did not take the request")
+        except Exception:  # noqa: BLE001 - the controller may be stopping; the sweep catches up
+            log.exception("evaluation of ticket %s: recording the refused pad failed", ticket_id)
+
+    # ------------------------------------------------------------------ the pad
+    def _on_change(self, change) -> None:
+        for type_, data in change.events:
+            if type_ == "ticket" and data.get("action") == "finished":
+                self._ask_pad(data["ticket"], data.get("window") or data["ticket"].get("window"))
+
+    def _ask_pad(self, ticket: dict, window: int | None) -> None:
+        pad = self.pads.get(window)
+        if pad is None:
+            return  # no pad at that window: the ticket stays rateable at the kiosk or by QR
+        clerk = self.settings.clerk_of(window)
+        if not self.store.request(ticket, window, clerk.staff_no if clerk else None, self.ctl.engine.now()):
+            return
+        service = self.config.service(ticket["service"])
+        data = {"ticket": ticket["code"], "ticket_id": ticket["id"], "window": window, "service_name": service.name,
+                "timeout_s": self.settings.timeout_s}
+        if clerk:
+            data |= {"staff_name": clerk.name, "staff_no": clerk.staff_no}
+        future = self.ctl.bus.request_async("pad.evaluate", data, timeout=5,
+                                            topic=topics.device_request(self.config.hall_id, pad, "pad.evaluate"))
+        future.add_done_callback(lambda f: self._pad_refused(pad, ticket["id"], f))
+
+    def _on_pad_event(self, topic: str, env: Envelope) -> None:
+        d = env.data
+        device = topic.split("/")[-3]
+        row = self.store.get(d["ticket_id"])
+        if row is None or row["code"] != d["ticket"]:
+            log.warning("pad event for unknown ticket %s (%s) ignored", d["ticket"], d["ticket_id"])
+            return
+        if self.pads.get(row["window"]) != device:
+            log.warning("evaluation of %s from %s ignored: the pad of window %s is %s", d["ticket"], device, row["window"],
+                        self.pads.get(row["window"]))
+            return
+        now = self.ctl.engine.now()
+        if d["timed_out"]:
+            self._not_evaluated(row, "no press before the pad's timeout")
+            return
+        if d["level"] is None:
+            log.warning("pad %s sent a rating of %s without a level: ignored", device, d["ticket"])
+            return
+        ticket = {"id": row["ticket_id"], "code": row["code"], "day": row["day"], "service": row["service"], "domain": row["domain"]}
+        try:
+            rec = self.store.rate(ticket, row["window"], row["staff_no"], d["level"], d.get("reason"), "pad", now)
+        except EvaluationError as exc:
+            log.warning("pad rating of %s refused: %s", d["ticket"], exc)
+            return
+        if rec.created:
+            self._publish(rec.row, d["level"], d.get("reason"), "pad")
+
+    def _publish(self, row: dict, level: int | None, reason: str | None, channel: str) -> None:
+        self.ctl.bus.publish_event(topics.event(self.config.hall_id, "evaluation"), "evaluation", {
+            "ticket": row["code"], "window": row["window"], "staff_no": row["staff_no"], "service": row["service"],
+            "domain": row["domain"], "channel": channel, "level": level, "reason": reason, "at": self.ctl.engine.now()})
+
+    # ------------------------------------------------------------------ bus operations
+    def _ticket(self, env: Envelope):
+        from hall_bus.queue.engine import QueueError
+
+        try:
+            return self.ctl.engine.ticket(env.data["ticket"], env.data.get("day"))
+        except QueueError as exc:
+            raise ServiceError("not_found", str(exc)) from None
+
+    def _submit(self, env: Envelope) -> dict:
+        t = self._ticket(env)
+        if t.state != "finished":
+            raise ServiceError("not_finished", f"{t.code} is {t.state}; a service is rated after it is finished")
+        clerk = self.settings.clerk_of(t.window) if t.window else None
+        try:
+            rec = self.store.rate(t.public(), t.window, clerk.staff_no if clerk else None, env.data["level"],
+                                  env.data.get("reason"), env.data["channel"], self.ctl.engine.now())
+        except EvaluationError as exc:
+            raise ServiceError(exc.code, str(exc)) from None
+        if rec.created:
+            self._publish(rec.row, env.data["level"], env.data.get("reason"), env.data["channel"])
+        return {"recorded": rec.created, "evaluation": self._view(rec.row)}
+
+    @staticmethod
+    def _view(row: dict) -> dict:
+        return {"ticket": row["code"], "status": row["status"], "level": row["level"], "channel": row["channel"],
+                "reason": row["reason"], "window": row["window"]}
+
+    def _get(self, env: Envelope) -> dict:
+        t = self._ticket(env)
+        row = self.store.get(t.id)
+        view = self._view(row) if row else {"ticket": t.code, "status": "none", "level": None, "channel": None}
+        return {"evaluation": view, "rateable": t.state == "finished" and (row is None or row["status"] != "rated")}
+
+    def _today(self) -> dt.date:
+        return self.ctl.engine.local().date()
+
+    def _followup_view(self, f: dict) -> dict:
+        return {"id": f["id"], "ticket": f["code"], "day": f["day"], "state": f["state"], "visit_due": f["visit_due"],
+                "rectify_due": f["rectify_due"], "overdue": self.store.overdue(f, self._today()), "level": f["level"],
+                "reason": f["reason"], "window": f["window"], "staff_no": f["staff_no"], "service": f["service"],
+                "notes": f["notes"]}
+
+    def _followups(self, env: Envelope) -> dict:
+        rows = self.store.followups(env.data.get("state"), self._today() if env.data["overdue"] else None)
+        return {"followups": [self._followup_view(f) for f in rows]}
+
+    def _followup_update(self, env: Envelope) -> dict:
+        d = env.data
+        try:
+            f = self.store.update_followup(d["id"], d["state"], d["note"], f"{env.sender}/{d['actor']}", self.ctl.engine.now())
+        except EvaluationError as exc:
+            raise ServiceError(exc.code, str(exc)) from None
+        self.ctl.engine.audit(f"{env.sender}/{d['actor']}", "followup.update", f"followup {d['id']}", {"state": d["state"], "note": d["note"]})
+        return {"followup": self._followup_view(f)}
+
+    def _report(self, env: Envelope) -> dict:
+        day = env.data.get("date") or self._today().isoformat()
+        return self.report(day)
+
+    def report(self, day: str) -> dict:
+        return reports.daily(self.ctl.store, self.config.hall_id, day,
+                             clerk_of=lambda w: (self.settings.clerk_of(w).staff_no if self.settings.clerk_of(w) else None),
+                             tz=self.config.tz())
+
+
+SPEC = FeatureSpec(
+    name="evaluation",
+    summary="好差评: one rating per service, 差评 follow-up, reports",
+    attach=EvaluationFeature,
+    requires=(),
+    migrations=tuple(MIGRATIONS),
+)

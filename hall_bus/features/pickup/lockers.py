@@ -1,0 +1,88 @@
+"""The controller's port to the lockers: :class:`LockerPort`, and its bus implementation.
+
+The controller never drives a lock board itself: each locker bank is run by a locker host
+(``devices/locker_host.py``) on the machine wired to its RS485 line. :class:`BusLockerPort` sends
+``locker.open`` / ``locker.status`` to that host, signing each open with the hall's pickup key.
+
+Outcomes of an open:
+
+* :class:`OpenResult` - the host fired the lock; ``door_open`` says whether the door came open
+  (False: jammed or held shut);
+* :class:`LockerFailed` - the host answered that it could not fire (board offline, refused);
+* :class:`LockerUnknown` - no answer (bus or host down): the lock may or may not have fired. The
+  caller keeps the step as "opening" and asks ``status(pickup_id=...)`` later.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from hall_bus.bus import topics
+from hall_bus.contracts import pickup as contracts  # noqa: F401  (registers locker.open / locker.status)
+from hall_bus.features.pickup.config import Compartment
+from hall_bus.features.pickup.security import locker_auth
+
+
+@dataclass(frozen=True)
+class OpenResult:
+    door_open: bool
+    fired_at: float
+    repeated: bool = False
+
+
+@dataclass(frozen=True)
+class BoardStatus:
+    doors: dict[int, bool]  # lock -> door open?
+    op: dict | None  # {pickup_id, fired_at, opened} when the host fired that pickup_id, else None
+
+
+class LockerFailed(Exception):
+    def __init__(self, code: str, message: str) -> None:
+        self.code = code
+        super().__init__(message)
+
+
+class LockerUnknown(Exception):
+    """No answer: whether the lock fired is unknown."""
+
+
+class LockerPort(Protocol):
+    def open(self, c: Compartment, pickup_id: str, reason: str) -> OpenResult: ...
+
+    def status(self, device: str, board: int, pickup_id: str | None = None) -> BoardStatus: ...
+
+
+class BusLockerPort:
+    def __init__(self, bus: Any, hall: str, secret: bytes, open_timeout_s: float = 8.0, status_timeout_s: float = 3.0) -> None:
+        self.bus, self.hall, self.secret = bus, hall, secret
+        self.open_timeout_s, self.status_timeout_s = open_timeout_s, status_timeout_s
+
+    def _request(self, device: str, op: str, data: dict, timeout: float) -> Any:
+        from hall_bus.bus.client import BusError, RequestFailed
+
+        if not self.bus.connected:  # fail fast: the step stays persisted and is resolved once the bus is back
+            raise LockerUnknown(f"{device}: the hall bus is not connected")
+        try:
+            return self.bus.request(op, data, timeout=timeout, retry_s=1.0, topic=topics.device_request(self.hall, device, op))
+        except RequestFailed as exc:
+            raise LockerFailed(exc.code, str(exc)) from None
+        except BusError as exc:
+            raise LockerUnknown(f"{device}: {exc}") from None
+        except TimeoutError as exc:
+            raise LockerUnknown(f"{device}: {exc}") from None
+
+    def open(self, c: Compartment, pickup_id: str, reason: str) -> OpenResult:
+        expires_at = round(time.time() + self.open_timeout_s, 3)
+        auth = locker_auth(self.secret, self.hall, c.device, c.board, c.lock, pickup_id, expires_at)
+        out = self._request(c.device, "locker.open", {"board": c.board, "lock": c.lock, "reason": reason[:64],
+                                                      "pickup_id": pickup_id, "expires_at": expires_at, "auth": auth},
+                            self.open_timeout_s)
+        return OpenResult(door_open=out["door"] == "open", fired_at=out["fired_at"], repeated=out["repeated"])
+
+    def status(self, device: str, board: int, pickup_id: str | None = None) -> BoardStatus:
+        data: dict = {"board": board}
+        if pickup_id:
+            data["pickup_id"] = pickup_id
+        out = self._request(device, "locker.status", data, self.status_timeout_s)
+        return BoardStatus({int(k): v == "open" for k, v in out["doors"].items()}, out.get("op"))

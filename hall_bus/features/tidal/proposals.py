@@ -1,0 +1,301 @@
+"""Tidal proposals (调整建议) and the manager that runs a policy over the live load.
+
+Modes:
+
+* ``off``: the load is measured and published; no policy runs.
+* ``propose``: each move the policy wants becomes a pending proposal with an id (``tp-17``) and
+  its reason in words; a manager accepts or rejects it (``tidal.accept`` / ``tidal.reject``). A
+  proposal nobody decides on expires after ``proposal_ttl_min``, and earlier when it no longer
+  applies (the window was reassigned or paused, or the queue eased).
+* ``auto``: moves are applied at once and recorded as ``applied`` proposals (actor ``tidal/auto``).
+
+Every move goes through ``QueueEngine.assign``: audited, and deferred until the window's current
+ticket ends (a window is never reassigned in the middle of a service). Rejections and mode
+changes are audited too. Proposals live in the controller's store (table ``tidal_proposals``).
+"""
+from __future__ import annotations
+
+import json
+import logging
+
+from hall_bus.config import HallConfig
+from hall_bus.queue.engine import Change, NotFound, QueueEngine, QueueError
+from hall_bus.features.tidal.load import HallLoad, LoadModel, window_busy_share
+from hall_bus.features.tidal.policies import Move, Policy, PolicyContext, create
+from hall_bus.features.tidal.settings import MODES, TidalSettings
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS = [
+    """
+    CREATE TABLE tidal_proposals (
+        id            INTEGER PRIMARY KEY,
+        hall          TEXT NOT NULL,
+        created_at    REAL NOT NULL,
+        expires_at    REAL NOT NULL,
+        window        INTEGER NOT NULL,
+        from_domains  TEXT NOT NULL,              -- JSON list
+        to_domains    TEXT NOT NULL,              -- JSON list
+        target        TEXT NOT NULL,              -- the domain gaining the window
+        kind          TEXT NOT NULL,              -- borrow | return | flex
+        policy        TEXT NOT NULL,
+        reason        TEXT NOT NULL,
+        reason_en     TEXT NOT NULL,
+        metrics       TEXT NOT NULL,              -- JSON
+        state         TEXT NOT NULL,              -- pending | accepted | rejected | expired | applied
+        decided_at    REAL,
+        decided_by    TEXT,
+        note          TEXT NOT NULL DEFAULT '',
+        applied_now   INTEGER
+    );
+    CREATE INDEX tidal_proposals_state ON tidal_proposals (hall, state);
+    CREATE TABLE tidal_settings (
+        hall   TEXT NOT NULL,
+        key    TEXT NOT NULL,
+        value  TEXT NOT NULL,
+        PRIMARY KEY (hall, key)
+    );
+    """,
+]
+
+PROPOSAL_STATES = ("pending", "accepted", "rejected", "expired", "applied")
+AUTO_ACTOR = "tidal/auto"
+
+
+def proposal_id(row_id: int) -> str:
+    return f"tp-{row_id}"
+
+
+def parse_proposal_id(text: str) -> int:
+    t = text.strip().lower()
+    if t.startswith("tp-"):
+        t = t[3:]
+    if not t.isdigit():
+        raise NotFound(f"{text!r} is not a proposal id (like tp-12)")
+    return int(t)
+
+
+class TidalManager:
+    """Load model + policy + proposals over one queue engine (the controller's, or a simulator's)."""
+
+    def __init__(self, config: HallConfig, engine: QueueEngine, settings: TidalSettings, policy: Policy | None = None,
+                 seed: bool = True) -> None:
+        self.config = config
+        self.engine = engine
+        self.store = engine.store
+        self.hall = engine.hall
+        self.settings = settings
+        self.policy = policy or create(settings.policy)
+        self.store.migrate_feature("tidal", MIGRATIONS)
+        self.model = LoadModel(config, engine, settings)
+        self.blocked: dict[tuple[int, tuple[str, ...]], float] = {}
+        self.version = 0  # bumps whenever the proposal list changes (the feature republishes then)
+        self.moves = 0    # moves this manager decided (auto) or a manager accepted
+        with self.store.lock:
+            if seed:
+                self.model.seed_from_store()
+            self.mode = self._initial_mode()
+        engine.listeners.append(self._on_change)
+
+    # ------------------------------------------------------------------ settings
+    def _setting(self, key: str) -> str | None:
+        row = self.store.db.execute("SELECT value FROM tidal_settings WHERE hall=? AND key=?", (self.hall, key)).fetchone()
+        return row[0] if row else None
+
+    def _initial_mode(self) -> str:
+        """A mode set over the bus survives a restart, unless hall.toml's mode changed since."""
+        stored, stored_cfg = self._setting("mode"), self._setting("config_mode")
+        if stored in MODES and stored_cfg == self.settings.mode:
+            return stored
+        with self.store.transaction() as db:
+            db.execute("INSERT OR REPLACE INTO tidal_settings (hall, key, value) VALUES (?,?,?)", (self.hall, "mode", self.settings.mode))
+            db.execute("INSERT OR REPLACE INTO tidal_settings (hall, key, value) VALUES (?,?,?)", (self.hall, "config_mode", self.settings.mode))
+        return self.settings.mode
+
+    def set_mode(self, mode: str, actor: str) -> dict:
+        if mode not in MODES:
+            raise QueueError(f"unknown tidal mode {mode!r} (off, propose or auto)", "invalid_data")
+        with self.store.transaction() as db:
+            old = self.mode
+            db.execute("INSERT OR REPLACE INTO tidal_settings (hall, key, value) VALUES (?,?,?)", (self.hall, "mode", mode))
+            db.execute("INSERT OR REPLACE INTO tidal_settings (hall, key, value) VALUES (?,?,?)", (self.hall, "config_mode", self.settings.mode))
+            self.engine._audit(db, actor, "tidal.mode", "tidal", {"from": old, "to": mode})
+            self.mode = mode
+            if mode != "propose":
+                self._close_pending(db, "expired", f"tidal mode changed to {mode}")
+        self.version += 1
+        return {"mode": self.mode, "previous": old}
+
+    # ------------------------------------------------------------------ listening
+    def _on_change(self, change: Change) -> None:
+        self.model.on_change(change)
+
+    # ------------------------------------------------------------------ proposals
+    def _row_public(self, r) -> dict:
+        return {
+            "id": proposal_id(r["id"]), "created_at": r["created_at"], "expires_at": r["expires_at"], "window": r["window"],
+            "window_name": self.config.window(r["window"]).name, "from_domains": json.loads(r["from_domains"]),
+            "to_domains": json.loads(r["to_domains"]), "target": r["target"], "kind": r["kind"], "policy": r["policy"],
+            "reason": r["reason"], "reason_en": r["reason_en"], "metrics": json.loads(r["metrics"]), "state": r["state"],
+            "decided_at": r["decided_at"], "decided_by": r["decided_by"], "note": r["note"],
+            "applied_now": None if r["applied_now"] is None else bool(r["applied_now"]),
+        }
+
+    def _pending_rows(self) -> list:
+        return self.store.db.execute("SELECT * FROM tidal_proposals WHERE hall=? AND state='pending' ORDER BY id", (self.hall,)).fetchall()
+
+    def proposal(self, pid: str | int) -> dict:
+        row_id = pid if isinstance(pid, int) else parse_proposal_id(pid)
+        with self.store.lock:
+            r = self.store.db.execute("SELECT * FROM tidal_proposals WHERE hall=? AND id=?", (self.hall, row_id)).fetchone()
+        if r is None:
+            raise NotFound(f"no tidal proposal {proposal_id(row_id)}")
+        return self._row_public(r)
+
+    def proposals(self, recent: int = 20) -> dict:
+        with self.store.lock:
+            pending = [self._row_public(r) for r in self._pending_rows()]
+            done = [self._row_public(r) for r in self.store.db.execute(
+                "SELECT * FROM tidal_proposals WHERE hall=? AND state != 'pending' ORDER BY id DESC LIMIT ?", (self.hall, recent))]
+        return {"at": self.engine.now(), "mode": self.mode, "policy": self.policy.name, "pending": pending, "recent": done}
+
+    def _record(self, db, move: Move, state: str, decided_by: str | None = None, applied_now: bool | None = None) -> int:
+        now = self.engine.now()
+        cur = db.execute(
+            "INSERT INTO tidal_proposals (hall, created_at, expires_at, window, from_domains, to_domains, target, kind, policy, "
+            "reason, reason_en, metrics, state, decided_at, decided_by, applied_now) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (self.hall, now, now + self.settings.proposal_ttl_min * 60.0, move.window, json.dumps(move.from_domains),
+             json.dumps(move.to_domains), move.target, move.kind, self.policy.name, move.reason, move.reason_en,
+             json.dumps(move.metrics, ensure_ascii=False), state, now if state != "pending" else None, decided_by,
+             None if applied_now is None else int(applied_now)))
+        self.version += 1
+        return cur.lastrowid
+
+    def _decide(self, db, row_id: int, state: str, actor: str | None, note: str = "", applied_now: bool | None = None) -> None:
+        db.execute("UPDATE tidal_proposals SET state=?, decided_at=?, decided_by=?, note=?, applied_now=? WHERE id=?",
+                   (state, self.engine.now(), actor, note, None if applied_now is None else int(applied_now), row_id))
+        self.version += 1
+
+    def _close_pending(self, db, state: str, note: str) -> None:
+        for r in self._pending_rows():
+            self._decide(db, r["id"], state, None, note)
+
+    def _expire(self, load: HallLoad) -> None:
+        now, s = self.engine.now(), self.settings
+        rows = self._pending_rows()
+        if not rows:
+            return
+        with self.store.transaction() as db:
+            for r in rows:
+                w = load.windows.get(r["window"])
+                note = ""
+                if now >= r["expires_at"]:
+                    note = f"no decision within {s.proposal_ttl_min:g} min"
+                elif w is None or sorted(w.effective) != sorted(json.loads(r["from_domains"])):
+                    note = "the window was reassigned meanwhile"
+                elif not w.available:
+                    note = "the window is paused"
+                elif r["kind"] == "borrow" and load.pressure(r["target"]) < s.threshold_min - s.hysteresis:
+                    note = "the queue has eased"
+                if note:
+                    self._decide(db, r["id"], "expired", None, note)
+
+    def accept(self, pid: str, actor: str) -> dict:
+        row_id = parse_proposal_id(pid)
+        with self.store.lock:
+            p = self.proposal(row_id)
+            if p["state"] != "pending":
+                raise QueueError(f"proposal {p['id']} is already {p['state']}", "proposal_closed")
+            load = self.model.compute()
+            w = load.windows[p["window"]]
+            if sorted(w.effective) != sorted(p["from_domains"]):
+                with self.store.transaction() as db:
+                    self._decide(db, row_id, "expired", None, "the window was reassigned meanwhile")
+                raise QueueError(f"proposal {p['id']} is stale: window {w.number} now serves {', '.join(w.effective)}", "proposal_stale")
+            applied, _ = self.engine.assign(p["window"], p["to_domains"], actor=actor, reason=f"{p['id']}: {p['reason']}")
+            with self.store.transaction() as db:
+                self._decide(db, row_id, "accepted", actor, "", applied_now=applied)
+            self.moves += 1
+            return self.proposal(row_id)
+
+    def reject(self, pid: str, actor: str, reason: str = "") -> dict:
+        row_id = parse_proposal_id(pid)
+        with self.store.lock:
+            p = self.proposal(row_id)
+            if p["state"] != "pending":
+                raise QueueError(f"proposal {p['id']} is already {p['state']}", "proposal_closed")
+            with self.store.transaction() as db:
+                self._decide(db, row_id, "rejected", actor, reason)
+                self.engine._audit(db, actor, "tidal.reject", f"window {p['window']}",
+                                   {"proposal": p["id"], "to": p["to_domains"], "reason": reason})
+            cooldown = max(self.settings.min_dwell_min, self.settings.proposal_ttl_min) * 60.0
+            self.blocked[(p["window"], tuple(p["to_domains"]))] = self.engine.now() + cooldown
+            return self.proposal(row_id)
+
+    # ------------------------------------------------------------------ running the policy
+    def _context(self, locked: set[int]) -> PolicyContext:
+        now = self.engine.now()
+        self.blocked = {k: v for k, v in self.blocked.items() if v > now}
+        return PolicyContext(self.config, self.settings, now, blocked=set(self.blocked), locked=locked)
+
+    def _apply(self, move: Move) -> bool:
+        try:
+            applied, _ = self.engine.assign(move.window, move.to_domains, actor=AUTO_ACTOR, reason=move.reason)
+        except QueueError as exc:
+            log.warning("tidal: could not move window %s to %s: %s", move.window, move.to_domains, exc)
+            return False
+        with self.store.transaction() as db:
+            self._record(db, move, "applied", AUTO_ACTOR, applied_now=applied)
+        self.moves += 1
+        return True
+
+    def evaluate(self) -> list[Move]:
+        """Consult the policy once; returns the moves it wanted (proposed or applied, by mode)."""
+        with self.store.lock:
+            load = self.model.compute()
+            self._expire(load)
+            if self.mode == "off":
+                return []
+            view, locked = load, set()
+            for r in self._pending_rows():  # pending proposals count as if done, so nothing is proposed twice
+                locked.add(r["window"])
+                view = view.with_domains(r["window"], json.loads(r["to_domains"]))
+            moves = self.policy.plan(view, self._context(locked))
+            if self.mode == "auto":
+                return [m for m in moves if self._apply(m)]
+            with self.store.transaction() as db:
+                for m in moves:
+                    rid = self._record(db, m, "pending")
+                    self.engine._audit(db, "tidal", "tidal.propose", f"window {m.window}",
+                                       {"proposal": proposal_id(rid), "to": m.to_domains, "reason": m.reason})
+            return moves
+
+    def window_freed(self, number: int) -> Move | None:
+        """A window finished its ticket and is free: in auto mode the policy may send it elsewhere now."""
+        if self.mode != "auto":
+            return None
+        with self.store.lock:
+            load = self.model.compute()
+            move = self.policy.on_window_free(load, number, self._context(set()))
+            if move is not None and self._apply(move):
+                return move
+        return None
+
+    # ------------------------------------------------------------------ views for the bus
+    def load_view(self) -> dict:
+        with self.store.lock:
+            load = self.model.compute()
+            busy = window_busy_share(self.engine, load.at)
+            out = load.public()
+            services = self.model.services_public()
+        for w in out["windows"]:
+            w["utilisation_1h"] = busy.get(w["number"], 0.0)
+        waits = [d["expected_wait_min"] for d in out["domains"] if d["expected_wait_min"] is not None]
+        out.update(mode=self.mode, policy=self.policy.name, threshold_min=self.settings.threshold_min,
+                   services=services,
+                   totals={"waiting": sum(d["waiting"] for d in out["domains"]),
+                           "max_expected_wait_min": max(waits) if waits else None,
+                           "windows_open": sum(1 for w in out["windows"] if w["state"] != "paused"),
+                           "windows_away": sum(1 for w in out["windows"] if w["away_from_home"])})
+        return out
+

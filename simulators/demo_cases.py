@@ -1,0 +1,48 @@
+"""A demo set of cases for the demo hall, bound to the synthetic ID cards of the reader simulator.
+
+The identity tokens are computed with the hall's own salt, so reading card 0 of the simulated deck at
+a demo kiosk finds that person's cases (and locker items). No ID number is stored.
+"""
+from __future__ import annotations
+
+from devices.identity import hall_salt, identity_token
+from hall_bus.controller.service import HallController
+from hall_bus.features.cases.feature import CasesFeature
+from hall_bus.features.cases.store import CaseStore
+from simulators.cards import DECK
+
+# (case number, service, title, status, index of the synthetic card in simulators.cards.DECK or None)
+DEMO_CASES = (
+    ("SB20261101001", "shebao-card", "社保卡申领", "ready", 0),
+    ("SB20261101002", "shebao-transfer", "养老保险关系转移", "processing", 1),
+    ("YB20261102001", "yibao-reimburse", "医疗费用报销", "received", 3),
+    ("BDC20261102001", "budongchan-register", "不动产权证书", "ready", 3),
+    ("BDC20261103002", "budongchan-query", "不动产权属证明", "ready", 6),
+    ("GA20261103001", "gongan-hukou", "户口簿换发", "ready", 1),
+    ("GA20261104002", "gongan-hukou", "户籍证明", "processing", 6),
+    ("SW20261104001", "shuiwu-invoice", "发票", "ready", 3),
+    ("ZH20261105001", "zonghe-consult", "政策咨询书面答复", "closed", None),
+    ("SB20261105003", "shebao-card", "社保卡补换", "ready", 0),
+)
+
+
+def seed(cases: CaseStore, salt: bytes, actor: str = "demo") -> int:
+    """Create the demo cases that do not exist yet; return how many were created."""
+    created = 0
+    for case_no, service, title, status, card in DEMO_CASES:
+        if cases.row(case_no) is not None:
+            continue
+        token = identity_token(DECK[card].id_number, salt) if card is not None else None
+        cases.upsert(case_no, "received", actor, service=service, identity_token=token, title=title, note="demo")
+        if status != "received":
+            cases.upsert(case_no, status, actor, note="demo")
+        created += 1
+    return created
+
+
+def seed_demo_cases(controller: HallController, actor: str = "demo") -> int:
+    """Load the demo cases into a running controller's case store (0 when the cases feature is off)."""
+    feature = controller.features.get("cases")
+    if not isinstance(feature, CasesFeature):
+        return 0
+    return seed(feature.cases, hall_salt(controller.config.data_dir), actor=actor)

@@ -1,0 +1,124 @@
+"""``hallkit kiosk`` (the kiosk UI against a running controller) and ``hallkit screenshots``."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+
+
+def register(cli) -> None:
+    p = cli.command(("kiosk",), help="run the kiosk UI (with hall display, window terminal and manager tabs) against a running controller",
+                    handler=_kiosk, description="Run the Kivy kiosk app against a running `hallkit controller`. "
+                    "Tabs: kiosk, hall display, window terminal, manager console (F1-F4).")
+    p.add_argument("--config", default=None, help="hall.toml (default: ./hall.toml or $HALLKIT_CONFIG)")
+    p.add_argument("--host", default=None, help="broker host (default: [bus] host of hall.toml)")
+    p.add_argument("--port", type=int, default=None, help="broker port (default: [bus] port of hall.toml)")
+    p.add_argument("--kiosk-id", default=None, help="kiosk id from [[kiosks]] (default: the first)")
+    p.add_argument("--screens", default="kiosk,display,terminal,manager",
+                   help="comma-separated tabs: kiosk, display, terminal, manager (default: all)")
+    p.add_argument("--landscape", action="store_true", help="1920x1080 window instead of 1080x1920 portrait")
+    p.add_argument("--fullscreen", action="store_true", help="full screen (a real kiosk)")
+    p.add_argument("--no-devices", action="store_true", help="do not open the kiosk's devices from hall.toml")
+
+    s = cli.command(("screenshots",), help="render every screen at 1080x1920 in Chinese, English and elder mode",
+                    handler=_screenshots, description="Render every kiosk and staff screen in a real Kivy window "
+                    "(under Xvfb when there is no display) against an in-process hall, and save PNGs.")
+    s.add_argument("--out", default="docs/screenshots", help="output directory (default docs/screenshots)")
+    s.add_argument("--config", default=None, help="hall.toml (default: the demo hall's)")
+    s.add_argument("--broker", choices=("auto", "mosquitto", "embedded"), default="auto",
+                   help="broker for the in-process hall (default: mosquitto when installed)")
+    s.add_argument("--only", default="", help="comma-separated screen names (e.g. home,ticket-done,display)")
+    s.add_argument("--landscape", action="store_true", help="1920x1080 (files named <screen>-<variant>-landscape.png)")
+
+
+def _need_display(args_list: list[str]) -> int | None:
+    """Re-run this command under xvfb-run when there is no display; None when a display exists."""
+    if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY") or os.environ.get("HALLKIT_NO_XVFB"):
+        return None
+    xvfb = shutil.which("xvfb-run")
+    if not xvfb:
+        print("hallkit: no display and no xvfb-run; install xvfb (bash run.sh setup) or set DISPLAY", file=sys.stderr)
+        return 2
+    env = dict(os.environ, HALLKIT_NO_XVFB="1")
+    cmd = [xvfb, "-a", "-s", "-screen 0 1920x1920x24", sys.executable, "-c",
+           "import sys; from hall_bus.cli.main import main; sys.exit(main(sys.argv[1:]))", *args_list]
+    return subprocess.call(cmd, env=env)
+
+
+def _kiosk(args) -> int:
+    if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        print("hallkit: the kiosk UI needs a display: set DISPLAY (or run it under xvfb-run to try it headless)",
+              file=sys.stderr)
+        return 2
+    from hall_bus import config as hallconfig
+    from hall_bus.config import ConfigError
+
+    try:
+        config = hallconfig.load(args.config or hallconfig.default_path())
+    except ConfigError as exc:
+        print(f"hallkit: {exc}", file=sys.stderr)
+        return 2
+    tabs = [t.strip() for t in args.screens.split(",") if t.strip()]
+    unknown = [t for t in tabs if t not in ("kiosk", "display", "terminal", "manager")]
+    if unknown or not tabs:
+        print(f"hallkit: unknown screens {unknown or tabs}; use kiosk, display, terminal, manager", file=sys.stderr)
+        return 2
+    from hall_bus.bus.client import BusClient
+    from hall_bus.bus.connect import bus_settings
+
+    from ui.kivy_env import FontMissing, prepare
+
+    clients: list[BusClient] = []
+
+    def make_bus(client_id: str) -> BusClient:
+        client = BusClient(config.hall_id, client_id, bus_settings(config, client_id, args.host, args.port)).start()
+        clients.append(client)
+        client.wait_connected(3.0)  # the kiosk starts anyway and shows "reconnecting" until the bus is there
+        return client
+
+    try:
+        prepare(size=(1920, 1080) if args.landscape else (1080, 1920), fullscreen=args.fullscreen)
+    except FontMissing as exc:
+        print(f"hallkit: {exc}", file=sys.stderr)
+        return 2
+    from hall_bus.hosts.kiosk_devices import open_kiosk_devices
+    from ui.app import UiServices, build_app
+
+    kiosk_id = args.kiosk_id or (config.kiosks[0].id if config.kiosks else "kiosk-1")
+    devices = {} if args.no_devices or "kiosk" not in tabs else open_kiosk_devices(config, make_bus, kiosk_id)
+    try:
+        services = UiServices(config, make_bus, devices, tabs, kiosk_id=kiosk_id)
+        build_app(services).run()
+    finally:
+        for dev in devices.values():
+            if dev is not None:
+                try:
+                    dev.close()
+                except Exception:  # noqa: BLE001 - shutting down
+                    pass
+        for c in clients:
+            c.stop()
+    return 0
+
+
+def _screenshots(args) -> int:
+    rerun = _need_display(["screenshots", "--out", args.out, "--broker", args.broker]
+                          + (["--config", args.config] if args.config else []) + (["--only", args.only] if args.only else [])
+                          + (["--landscape"] if args.landscape else []))
+    if rerun is not None:
+        return rerun
+    from ui.kivy_env import FontMissing
+
+    try:
+        from ui.demo import screenshots
+
+        only = {x.strip() for x in args.only.split(",") if x.strip()} or None
+        size, suffix = ((1920, 1080), "-landscape") if args.landscape else ((1080, 1920), "")
+        paths = screenshots.run(args.out, config_path=args.config, broker=args.broker, only=only, size=size, suffix=suffix)
+    except FontMissing as exc:
+        print(f"hallkit: {exc}", file=sys.stderr)
+        return 2
+    total = sum(p.stat().st_size for p in paths)
+    print(f"{len(paths)} screenshots in {args.out} ({total / 1e6:.1f} MB)")
+    return 0 if paths else 1

@@ -1,0 +1,288 @@
+"""The demo hall: embedded broker, hall controller, device hosts and a generated stream of citizens.
+
+``hallkit demo`` starts everything in one process so a newcomer sees a living hall with one command:
+
+* the embedded MQTT broker (amqtt; zero install) on a free loopback port, or a given one;
+* the hall controller with every feature module, on a fresh store in a temporary directory;
+* device hosts with their simulators where those modules exist (window terminals with evaluation
+  pad, caller keypad and LED display; the locker bank);
+* arrivals: citizens taking tickets at a simulated kiosk, a non-stationary stream weighted towards
+  社保 and 不动产 so queues grow unevenly (which gives the tidal-window policy something to do);
+* clerks: one agent per window that calls, serves for a log-normal time around the service's
+  expected minutes, finishes, and now and then records a no-show or pauses for a break.
+
+Time runs ``--speed`` times faster than real time (default 60: a minute of the hall per second).
+The hall's opening hours are ignored so the demo is alive at any hour; it says so when it starts.
+Without ``--headless`` the kiosk UI (``ui.demo.app.run_app``) runs on top of this hall.
+"""
+from __future__ import annotations
+
+import dataclasses
+import logging
+import math
+import random
+import statistics
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Callable
+
+from hall_bus import config as hallconfig
+from devices.base import Device
+from hall_bus.config import HallConfig
+
+from hall_bus.bus.brokers import EmbeddedBroker, Mosquitto
+from hall_bus.hosts.kiosk_devices import open_kiosk_devices
+from hall_bus.hosts.locker_host import LockerHost
+from hall_bus.hosts.window_host import WindowHost
+from simulators.demo_cases import seed_demo_cases
+from ui.demo.app import run_app
+from hall_bus.bus.client import BusClient, BusError, BusSettings, RequestFailed
+from hall_bus.controller.service import HallController
+
+log = logging.getLogger(__name__)
+
+DEMO_READER_ID = "demo-reader"  # the simulated ID card reader, for the demo's F9/F10 card keys
+
+
+def with_reader_sim_id(config: HallConfig) -> HallConfig:
+    """The hall with its simulated ID card readers registered as ``DEMO_READER_ID`` (sim:// URLs only)."""
+    devices = tuple(dataclasses.replace(d, url=d.url + ("&" if "?" in d.url else "?") + f"id={DEMO_READER_ID}")
+                    if d.kind == "idcard" and d.url.startswith("sim://") and "id=" not in d.url else d
+                    for d in config.devices)
+    return dataclasses.replace(config, devices=devices)
+
+# Relative weight of arrivals per domain: the first two queues swell, the others stay calm.
+DEMO_WEIGHTS = {"shebao": 3.0, "budongchan": 2.0, "yibao": 1.0, "gongan": 1.0, "shuiwu": 0.7, "zonghe": 0.8}
+GREEN_SHARE = 0.08  # share of citizens using the green channel
+
+
+@dataclasses.dataclass
+class DemoStats:
+    issued: int = 0
+    refused: int = 0
+    calls: int = 0
+    finished: int = 0
+    no_shows: int = 0
+
+
+class DemoHall:
+    def __init__(self, config_path: str | Path | None = None, port: int | None = None, broker: str = "embedded",
+                 speed: float = 60.0, arrivals_per_min: float = 40.0, seed: int | None = None,
+                 print_calls: Callable[[str], None] | None = print, with_devices: bool = True) -> None:
+        base = hallconfig.load(config_path or hallconfig.default_path())
+        self._tmp = tempfile.TemporaryDirectory(prefix="hallkit-demo-")
+        hours = dataclasses.replace(base.hours, always_open=True)
+        self.config: HallConfig = with_reader_sim_id(dataclasses.replace(base, hours=hours, data_dir=self._tmp.name))
+        self.devices: dict[str, Device | None] = {}
+        self.port = port
+        self.broker_kind = broker
+        self.speed = speed
+        self.arrivals_per_min = arrivals_per_min  # hall minutes
+        self.rng = random.Random(seed)
+        self.say = print_calls or (lambda line: None)
+        self.with_devices = with_devices
+        self.stats = DemoStats()
+        self.broker: EmbeddedBroker | Mosquitto | None = None
+        self.controller: HallController | None = None
+        self.hosts: list[object] = []
+        self._clients: list[BusClient] = []
+        self._threads: list[threading.Thread] = []
+        self._stop = threading.Event()
+        self._connect_lock = threading.Lock()
+        self.started_at = 0.0
+
+    # ------------------------------------------------------------------ lifecycle
+    def start(self) -> "DemoHall":
+        if self.broker_kind == "mosquitto":
+            self.broker = Mosquitto(port=self.port).start()
+        else:
+            self.broker = EmbeddedBroker(port=self.port).start()
+        self.config = dataclasses.replace(self.config, bus=dataclasses.replace(self.config.bus, host=self.broker.host,
+                                                                                port=self.broker.port))
+        self.controller = HallController(self.config, self.make_bus("controller")).start()
+        seed_demo_cases(self.controller)  # demo cases for 办件进度 and pickup
+        if self.with_devices:
+            self._start_device_hosts()
+        self.started_at = time.monotonic()
+        # Connect one client at a time: amqtt mishandles many sessions starting at the same moment
+        # ("dictionary changed size during iteration" in its session handler).
+        self._spawn("arrivals", self._arrivals, self.make_bus("kiosk-sim"))
+        for w in self.config.windows:
+            self._spawn(f"clerk-{w.number}", self._clerk, w.number, self.make_bus(f"clerk-{w.number}"))
+        return self
+
+    def halt(self) -> None:
+        """Stop the simulated citizens and clerks (the hall itself keeps running until stop())."""
+        self._stop.set()
+        for t in self._threads:
+            t.join(10)
+
+    def stop(self) -> None:
+        self.halt()
+        for host in reversed(self.hosts):
+            try:
+                host.stop()
+            except Exception as exc:  # noqa: BLE001 - shutting down; report and go on
+                log.warning("demo: stopping %s: %s", type(host).__name__, exc)
+        for device in self.devices.values():
+            if device is not None:
+                device.close()
+        for c in self._clients:
+            c.stop()
+        if self.controller:
+            self.controller.stop()
+        if self.broker:
+            self.broker.stop() if isinstance(self.broker, EmbeddedBroker) else self.broker.close()
+        self._tmp.cleanup()
+
+    def make_bus(self, client_id: str) -> BusClient:
+        """A started bus client on the demo's broker (stopped with the demo). Clients connect one at a
+        time (amqtt can trip over sessions that start at the same moment)."""
+        with self._connect_lock:
+            client = BusClient(self.config.hall_id, client_id, BusSettings(host=self.broker.host, port=self.broker.port)).start()
+            self._clients.append(client)
+            if not client.wait_connected(10):
+                raise BusError(f"demo: {client_id} cannot connect to the broker: {client.last_error}")
+            return client
+
+    def _spawn(self, name: str, target: Callable, *args) -> None:
+        t = threading.Thread(target=target, args=args, name=f"demo-{name}", daemon=True)
+        self._threads.append(t)
+        t.start()
+
+    def _start_device_hosts(self) -> None:
+        """Window terminals and locker banks from hall.toml, where their modules exist."""
+        hosts_by_window = sorted({d.window for d in self.config.devices if d.window is not None})
+        for number in hosts_by_window:
+            try:
+                window_host = WindowHost(self.config, number, self.make_bus(f"window-{number}"))
+                window_host.start()
+                self.hosts.append(window_host)
+            except Exception as exc:  # noqa: BLE001 - the demo goes on without that window's devices
+                self.say(f"[demo] window {number} devices unavailable: {exc}")
+        for dev in self.config.devices_of("locker"):
+            try:
+                locker_host = LockerHost(self.config, dev.id, self.make_bus(dev.id))  # a locker host is its own client
+                locker_host.start()
+                self.hosts.append(locker_host)
+            except Exception as exc:  # noqa: BLE001
+                self.say(f"[demo] locker bank {dev.id} unavailable: {exc}")
+
+    # ------------------------------------------------------------------ simulated people
+    def hall_minutes(self) -> float:
+        return (time.monotonic() - self.started_at) * self.speed / 60.0
+
+    def _sleep_hall_minutes(self, minutes: float) -> bool:
+        """Sleep for hall minutes; False when the demo stops meanwhile."""
+        return not self._stop.wait(max(0.0, minutes) * 60.0 / self.speed)
+
+    def _rate_factor(self, minute: float) -> float:
+        """Intraday shape over a 90-minute demo cycle: a peak, a dip, a second peak."""
+        phase = (minute % 90.0) / 90.0
+        return 0.55 + 0.45 * math.sin(2 * math.pi * phase) ** 2 + (0.35 if phase < 0.3 else 0.0)
+
+    def _arrivals(self, kiosk: BusClient) -> None:
+        services = [s for s in self.config.services if not s.self_service]
+        weights = [DEMO_WEIGHTS.get(s.domain, 1.0) / max(1, sum(1 for x in services if x.domain == s.domain)) for s in services]
+        while not self._stop.is_set():
+            rate = self.arrivals_per_min * self._rate_factor(self.hall_minutes())
+            if not self._sleep_hall_minutes(self.rng.expovariate(rate)):
+                return
+            service = self.rng.choices(services, weights)[0]
+            data = {"service": service.id, "idempotency_key": f"demo-{uuid.uuid4().hex[:16]}", "channel": "simulator"}
+            if self.rng.random() < GREEN_SHARE:
+                kind = self.rng.choice(["elderly", "disabled", "pregnant", "military"])
+                data["priority"] = kind
+                if kind == "elderly":
+                    data["age_years"] = self.rng.randint(60, 90)
+            try:
+                out = kiosk.request("ticket.issue", data, timeout=5)
+            except (RequestFailed, BusError) as exc:
+                self.stats.refused += 1
+                self.say(f"[kiosk] ticket refused: {exc}")
+                continue
+            self.stats.issued += 1
+            t = out["ticket"]
+            green = " 绿色通道" if t["priority"] != "normal" else ""
+            self.say(f"[kiosk]  {t['code']} {out['service_name']}{green}  前面 {out['waiting_ahead']} 人")
+
+    def _clerk(self, number: int, clerk: BusClient) -> None:
+        rng = random.Random(self.rng.random())
+        expected = {s.id: s.expected_minutes for s in self.config.services}
+        while not self._stop.is_set():
+            try:
+                out = clerk.request("window.call", {"window": number, "staff": f"demo-{number}"}, timeout=5)
+            except (RequestFailed, BusError) as exc:
+                self.say(f"[window {number}] call failed: {exc}")
+                if not self._sleep_hall_minutes(1):
+                    return
+                continue
+            if out["ticket"] is None:
+                if not self._sleep_hall_minutes(0.5):
+                    return
+                continue
+            self.stats.calls += 1
+            self.say(f"[window {number}] {out['call']['announcement']}")
+            if not self._sleep_hall_minutes(rng.uniform(0.2, 0.8)):  # the citizen walks over
+                return
+            try:
+                if rng.random() < 0.05:
+                    clerk.request("window.no_show", {"window": number}, timeout=5)
+                    self.stats.no_shows += 1
+                    continue
+                clerk.request("window.start", {"window": number}, timeout=5)
+                minutes = expected.get(out["ticket"]["service"], 10.0) * rng.lognormvariate(-0.08, 0.4)
+                if not self._sleep_hall_minutes(minutes):
+                    return
+                clerk.request("window.finish", {"window": number}, timeout=5)
+                self.stats.finished += 1
+            except (RequestFailed, BusError) as exc:
+                self.say(f"[window {number}] {exc}")
+
+    # ------------------------------------------------------------------ reporting
+    def summary(self) -> str:
+        db = self.controller.store.db
+        rows = db.execute("SELECT domain, issued_at, called_at, state FROM tickets WHERE hall=?", (self.config.hall_id,)).fetchall()
+        lines = [f"demo hall {self.config.hall_id}: {self.hall_minutes():.0f} hall minutes at {self.speed:g}x; "
+                 f"{self.stats.issued} tickets issued, {self.stats.calls} calls, {self.stats.finished} finished, "
+                 f"{self.stats.no_shows} no-shows, {self.stats.refused} refused"]
+        for d in self.config.domains:
+            mine = [r for r in rows if r["domain"] == d.id]
+            waits = [(r["called_at"] - r["issued_at"]) * self.speed / 60.0 for r in mine if r["called_at"]]
+            waiting = sum(1 for r in mine if r["state"] == "waiting")
+            mean = f"{statistics.fmean(waits):5.1f}" if waits else "    -"
+            lines.append(f"  {d.name}({d.id}): {len(mine):4d} tickets, {waiting:3d} waiting, mean wait {mean} hall min")
+        evaluation = self.controller.features.get("evaluation")
+        if evaluation is not None:
+            o = evaluation.report(self.controller.engine.today())["overall"]
+            levels = ", ".join(f"{n}x{lvl}" for lvl, n in o["evaluations"].items() if n)
+            lines.append(f"  好差评: {o['evaluated']} of {o['served']} served tickets rated on the window pads ({levels or 'none yet'})")
+        return "\n".join(lines)
+
+
+def run(args) -> int:
+    """``hallkit demo``: the hall, then the kiosk UI on top (or a fixed headless run)."""
+    hall = DemoHall(args.config, port=args.port, broker=args.broker, speed=args.speed,
+                    arrivals_per_min=args.arrivals, seed=args.seed,
+                    print_calls=print if (args.headless or args.verbose_calls) else None)
+    hall.start()
+    print(f"HallKit demo hall {hall.config.name} on mqtt://{hall.broker.host}:{hall.broker.port} "
+          f"({hall.broker_kind} broker); time runs {hall.speed:g}x; opening hours ignored so the hall is open now.",
+          flush=True)
+    try:
+        if args.headless:
+            hall._stop.wait(args.duration)
+        else:
+            hall.devices = open_kiosk_devices(hall.config, hall.make_bus)
+            run_app(hall, reader_sim_id=DEMO_READER_ID)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        hall.halt()
+        summary = hall.summary()
+        hall.stop()
+    print(summary)
+    return 0

@@ -1,0 +1,308 @@
+"""``hallkit screenshots``: every screen at 1080x1920 in Chinese, English and elder mode.
+
+Runs the real app in a real window (under Xvfb when there is no display) against an in-process
+hall (mosquitto or the embedded broker, the real controller), drives the kiosk flows into each
+state, and saves what the window shows as PNG (palette-quantised to stay small) in ``--out``.
+"""
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from typing import Callable
+
+from hall_bus.features.pickup.feature import PickupFeature
+from simulators import registry
+from simulators.demo_cases import seed_demo_cases
+
+VARIANTS = (("zh", False), ("en", False), ("zh", True))
+
+
+def _prepare_hall(hall) -> None:
+    eng = hall.controller.engine
+    now = time.time()
+    eng.add_appointment("YY20261123", "budongchan-register", now - 60, now + 3600)
+    for service in ("shebao-card", "shebao-card", "shebao-transfer", "yibao-reimburse", "budongchan-register",
+                    "budongchan-query", "gongan-hukou", "shuiwu-invoice", "shebao-card", "zonghe-consult"):
+        eng.issue(service, channel="cli")
+    eng.issue("yibao-reimburse", priority="elderly", age_years=72, channel="cli")
+
+
+# Each language variant collects the items of another simulated citizen (deck card number), since a
+# photographed pickup really opens the compartments: (card, [(case, size), ...]) from the demo cases.
+PICKUP_CITIZENS = [(0, [("SB20261101001", "S"), ("SB20261105003", "S")]), (3, [("BDC20261102001", "M"), ("SW20261104001", "S")]),
+                   (1, [("GA20261103001", "L")])]
+
+
+def _prepare_pickup(hall) -> list[int]:
+    """Seed the demo cases and deposit the citizens' items (staff at window 6, doors closed by the
+    simulated clerk). Returns the cards whose items wait in the lockers."""
+    if "pickup.deposit.start" not in hall.controller.ops or not getattr(hall, "hosts", None):
+        return []
+    seed_demo_cases(hall.controller, actor="S0106")
+    staff = hall.make_bus("window-6")
+    pickup = hall.controller.features["pickup"]
+    assert isinstance(pickup, PickupFeature)
+    settings = pickup.settings
+    sim = registry.instance(hall.LOCKER_SIM_ID)
+    cards = []
+    for card, cases in PICKUP_CITIZENS:
+        for case_no, size in cases:
+            item = staff.request("pickup.deposit.start", {"case_no": case_no, "size": size, "actor": "S0106", "window": 6})["item"]
+            comp = settings.compartment(item["compartment"]["no"])
+            deadline = time.time() + 10
+            while not sim.door_open(comp.board, comp.lock) and time.time() < deadline:
+                time.sleep(0.05)
+            sim.close_door(comp.board, comp.lock)  # the clerk put the item in and shut the door
+            while staff.request("pickup.status", {"item_id": item["item_id"]})["items"][0]["state"] != "deposited":
+                if time.time() > deadline:
+                    raise RuntimeError(f"deposit of {case_no} did not complete")
+                time.sleep(0.1)
+        cards.append(card)
+    return cards
+
+
+def _call_windows(hall) -> None:
+    """Calls made while the app runs, so the hall display has recent calls to show."""
+    bus = hall.make_bus("window-ui-shots")
+    for w in (4, 1, 3, 5, 2):
+        bus.request("window.call", {"window": w})
+    bus.request("window.start", {"window": 4})
+
+
+def steps(app, hall) -> list[tuple[str, Callable[[], None]]]:
+    """(file stem, set-up) for every kiosk and staff screen; set-ups run on the Kivy thread."""
+    s = app.session
+
+    def home():
+        s.home()
+        s.refresh_hall()
+
+    def ticket(*actions: tuple):
+        def run():
+            s.home()
+            f = s.start(actions[0][0])
+            if hasattr(f, "load_queues"):
+                f.load_queues()
+            for name, *args in actions[1:]:
+                getattr(f, name)(*args)
+        return run
+
+    def closed():
+        s.home()
+        s.ctx.hall = dict(s.ctx.hall, open_now=False, hours_today="09:00-12:00, 13:30-17:30")
+
+    def reopen_then(fn):
+        def run():
+            s.refresh_hall()
+            fn()
+        return run
+
+    def bus_error():
+        s.home()
+        f = s.start("ticket")
+        f.service_id = "shebao-card"
+        f.key = "screenshot-key-0001"
+        f._retry = f.issue
+        f.go("bus_error", f.ctx.tr("error.bus"))
+
+    def scan_intro():
+        s.home()
+        s.start("scan")
+
+    def scan_preview():
+        s.home()
+        f = s.start("scan")
+        if f.state == "intro":
+            f.start()
+
+    def progress_entry():
+        s.home()
+        f = s.start("progress")
+        f.by_number()
+        for ch in "2026SB0001":
+            f.type_char(ch)
+
+    def rate_level():
+        s.home()
+        f = s.start("rate")
+        f.ticket = {"code": "A001", "id": 1, "state": "done"}
+        f.level = None
+        f.go("level", f.ctx.tr("rate.prompt", ticket="A001"))
+
+    def rate_reason():
+        rate_level()
+        s.flow.level = 5
+        s.flow.go("reason", s.flow.ctx.tr("rate.reason.prompt"))
+
+    def pickup():
+        s.home()
+        try:
+            s.start("pickup")
+        except LookupError:
+            pass
+
+    citizens = getattr(hall, "pickup_cards", [])
+    card = citizens.pop(0) if citizens else None
+
+    def pickup_items():
+        card_sim.insert(card)
+        try:
+            s.home()
+            s.start("pickup").by_card()
+        finally:
+            card_sim.remove()
+
+    def pickup_open():
+        s.flow.choose("all")
+
+    out = [
+        ("home", home),
+        ("ticket-domain", ticket(("ticket",))),
+        ("ticket-search", ticket(("ticket",), ("search", "不动产" if app.lang == "zh" else "real estate"))),
+        ("ticket-service", ticket(("ticket",), ("choose_domain", "shebao"))),
+        ("ticket-identify", ticket(("identify",))),
+        ("ticket-priority", ticket(("ticket",), ("choose_service", "shebao-card"))),
+        ("ticket-appointment", ticket(("appointment",), *[("type_char", c) for c in "YY20261123"])),
+        ("ticket-appointment-found", ticket(("appointment",), *[("type_char", c) for c in "YY20261123"], ("lookup_appointment",))),
+        ("ticket-done", ticket(("ticket",), ("choose_service", "shebao-card"), ("choose_priority", "normal"))),
+        ("scan", scan_intro),
+        ("scan-preview", scan_preview),
+        ("progress", progress_entry),
+        ("rate-level", rate_level),
+        ("rate-reason", rate_reason),
+        ("closed", closed),
+        ("error", reopen_then(bus_error)),
+    ]
+    from kiosk.session import pickup_flow_factory
+
+    if pickup_flow_factory() is not None:
+        out.insert(-2, ("pickup", pickup))
+    reader = app.session.ctx.device("idcard") if app.session else None
+    card_sim = getattr(getattr(getattr(reader, "driver", None), "port", None), "simulator", None)
+    if card_sim is not None:  # a simulated reader: put deck card 0 (born 1948) on it, as a citizen would
+        def with_card():
+            card_sim.insert(0)
+            try:
+                ticket(("identify",), ("read_card",), ("choose_service", "yibao-reimburse"))()
+            finally:
+                card_sim.remove()
+        out.insert(6, ("ticket-card-identified", with_card))
+        if card is not None and pickup_flow_factory() is not None:
+            at = [stem for stem, _ in out].index("pickup") + 1
+            out[at:at] = [("pickup-items", pickup_items), ("pickup-open", pickup_open)]
+    return out
+
+
+def run(out_dir: str | Path, config_path: str | None = None, broker: str = "auto",
+        variants=VARIANTS, staff: bool = True, only: set[str] | None = None,
+        size: tuple[int, int] = (1080, 1920), suffix: str = "") -> list[Path]:
+    from ui.kivy_env import prepare
+
+    os.environ.setdefault("HALLKIT_TTS", "off")
+    prepare(size=size, resizable=False)
+    from kivy.clock import Clock
+    from kivy.core.window import Window
+
+    from ui.app import UiServices, build_app
+    from ui.demo.local_hall import LocalHall
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    hall = LocalHall(config_path, broker=broker).start()
+    _prepare_hall(hall)
+    hall.pickup_cards = _prepare_pickup(hall)
+    services = UiServices(hall.config, hall.make_bus, hall.devices, ("kiosk", "display", "terminal", "manager"))
+    app = build_app(services, show_tabs=False)
+    written: list[Path] = []
+    plan: list[tuple[str, Callable[[], None]]] = []
+
+    def build_plan() -> None:
+        for lang, elder in variants:
+            tag = ("elder" if elder else lang) + suffix
+
+            def setv(lang=lang, elder=elder):
+                app.show_tab("kiosk")
+                app.session.home()
+                if app.session.ctx.lang != lang:
+                    app.toggle_lang()
+                if app.session.ctx.elder != elder:
+                    app.toggle_elder()
+            plan.append(("", setv))
+            for stem, fn in steps(app, hall):
+                if only and stem not in only:
+                    continue
+                plan.append((f"{stem}-{tag}", fn))
+            if staff and not elder:
+                for tab in ("display", "terminal", "manager"):
+                    if only and tab not in only:
+                        continue
+                    plan.append((f"{tab}-{tag}", lambda t=tab: app.show_tab(t)))
+        plan.append(("", lambda: app.show_tab("kiosk")))
+
+    state = {"i": 0}
+
+    def shoot(stem: str) -> None:
+        tmp = Window.screenshot(name=str(out / f".{stem}.png"))
+        path = out / f"{stem}.png"
+        _shrink(Path(tmp), path)
+        written.append(path)
+
+    def step(dt: float) -> None:
+        i = state["i"]
+        if i >= len(plan):
+            app.stop()
+            return
+        stem, fn = plan[i]
+        try:
+            fn()
+        except Exception as exc:  # noqa: BLE001 - a screen that cannot be reached is reported, the rest go on
+            print(f"screenshots: {stem or 'setup'}: {exc}")
+        app._render()
+        state["i"] = i + 1
+        if stem:
+            settle = {"frames": 0}
+
+            def when_settled(dt: float) -> bool:
+                # wait until the screen switch has finished and two more frames were drawn
+                if app.sm.transition.is_active:
+                    settle["frames"] = 0
+                    return True
+                settle["frames"] += 1
+                if settle["frames"] < 3:
+                    return True
+                shoot(stem)
+                Clock.schedule_once(step, 0.05)
+                return False
+
+            Clock.schedule_interval(when_settled, 0.1)
+        else:
+            Clock.schedule_once(step, 0.2)
+
+    def begin(dt: float) -> None:
+        app.session.refresh_hall()
+        if app.terminal:
+            app.terminal.load_hall()
+            app.terminal.refresh()
+        if app.manager:
+            app.manager.load_hall()
+            app.manager.refresh()
+        _call_windows(hall)
+        build_plan()
+        Clock.schedule_once(step, 0.5)
+
+    Clock.schedule_once(begin, 1.0)
+    try:
+        app.run()
+    finally:
+        hall.stop()
+    return written
+
+
+def _shrink(src: Path, dst: Path) -> None:
+    """Quantise to a 256-colour palette: flat UI pictures keep their look at a fraction of the size."""
+    from PIL import Image
+
+    with Image.open(src) as im:
+        im.convert("RGB").quantize(colors=256, method=Image.Quantize.MEDIANCUT).save(dst, optimize=True)
+    src.unlink(missing_ok=True)
