@@ -175,7 +175,7 @@ class Device:
             return DeviceOffline(self.id, exc.reason)
         if isinstance(exc, drv.ReplyTimeout):
             return DeviceTimeout(self.id, str(exc))
-        if isinstance(exc, drv.ProtocolError):
+        if isinstance(exc, drv.FrameError):
             return ProtocolError(self.id, str(exc))
         if isinstance(exc, drv.DeviceReported):
             return DeviceFault(self.id, str(exc.code), exc.text)
@@ -212,8 +212,9 @@ class Device:
         for listener in list(self.listeners):
             listener.device_state(self)
 
-    def status(self) -> dict:
-        return {"id": self.id, "kind": self.config.kind or self.kind, "state": self.state.value, "detail": self.detail[:200],
+    def status(self) -> dict[str, Any]:
+        return {"id": self.id, "kind": self.config.kind or self.kind, "state": self.state.value,
+                "detail": self.detail[:200],
                 "profile": self.profile.name, "since": self.since}
 
     def publish_event(self, name: str, type_: str, data: dict[str, Any]) -> None:

@@ -15,7 +15,8 @@ class CallerKeypad(HallFrameDeviceBase):
         self.call("show_text", text)
 
     def poll(self, wait_s: float = 0.0) -> list[KeyPress]:
-        return self.listen("poll", wait_s)
+        presses: list[KeyPress] = self.listen("poll", wait_s)
+        return presses
 
 
 register_kind("caller", CallerKeypad)

@@ -9,6 +9,7 @@ exchange and reopen too.
 from __future__ import annotations
 
 import threading
+from typing import Any
 
 from drivers import hallframe as hf
 from drivers.transport import open_transport
@@ -44,7 +45,7 @@ def _release(url: str, baud: int, line: hf.HallLine) -> None:
 
 
 class HallFrameDeviceBase(Device):
-    driver_class: type = object
+    driver_class: type[Any] = object
 
     def _open_driver(self) -> None:
         self._baud = int(self.config.options.get("baudrate", self.profile.get("baudrate", 9600)))
@@ -65,12 +66,12 @@ class HallFrameDeviceBase(Device):
     def _probe(self) -> None:
         self.driver.heartbeat()
 
-    def call(self, name: str, *args):
+    def call(self, name: str, *args: Any) -> Any:
         """Run a driver method under ``guard``; the driver is looked up only after guard reopened the
         device (a device unplugged at start has no driver yet)."""
         return self.guard(lambda: getattr(self.driver, name)(*args))
 
-    def listen(self, name: str, *args):
+    def listen(self, name: str, *args: Any) -> Any:
         """Run a driver method that only listens (poll for events). Silence on the line is normal
         for a keypad nobody presses, so a successful listen does not prove the device alive: it
         does not lift DEGRADED (a heartbeat or a command does); an event heard does."""

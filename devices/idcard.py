@@ -19,7 +19,7 @@ from drivers.errors import DeviceReported
 from drivers.transport import open_transport
 
 from devices import identity
-from devices.base import Device, DeviceFault
+from devices.base import Device, DeviceError, DeviceFault, DeviceOffline
 from devices.config import DeviceConfig
 from devices.factory import register_kind
 
@@ -52,15 +52,22 @@ class IdCardReader(Device):
         port = open_transport(self.config.url, baudrate=self.baudrate, timeout=0.1)
         self.driver = sam.IdCardDriver(port, reply_timeout_s=self.reply_timeout_s, retries=self.retries)
 
+    @property
+    def reader(self) -> sam.IdCardDriver:
+        """The open driver (DeviceOffline before the reader was opened)."""
+        if self.driver is None:
+            raise DeviceOffline(self.id, "not open")
+        return self.driver
+
     def _close_driver(self) -> None:
         if self.driver is not None:
             self.driver.close()
             self.driver = None
 
     def _probe(self) -> None:
-        self.driver.sam_status()
+        self.reader.sam_status()
 
-    def _translate(self, exc: Exception):
+    def _translate(self, exc: Exception) -> DeviceError:
         if isinstance(exc, DeviceReported) and isinstance(exc.code, int):
             code = FAULT_CODES.get(exc.code, f"sam_{exc.code:02x}")
             cls = NoCard if exc.code == sam.NO_CARD else DeviceFault
@@ -69,7 +76,7 @@ class IdCardReader(Device):
 
     # ------------------------------------------------------------------ card operations
     def card_present(self) -> bool:
-        return self.guard(lambda: self.driver.find())
+        return self.guard(lambda: self.reader.find())
 
     def wait_for_card(self, timeout_s: float) -> bool:
         """True as soon as a card lies on the reader, False after ``timeout_s`` without one."""
@@ -87,7 +94,7 @@ class IdCardReader(Device):
         self._stop = threading.Event()
 
     def read_card(self, today: dt.date | None = None) -> sam.Card:
-        card: sam.Card = self.guard(lambda: self.driver.read_card())
+        card: sam.Card = self.guard(lambda: self.reader.read_card())
         log.info("%s: read %s card %s", self.id, card.card_type, card.masked_id)
         self.publish_event("card", "idcard.card", card_event(card, self.salt, today))
         return card

@@ -11,9 +11,10 @@ import datetime as dt
 import hashlib
 import hmac
 import os
-import secrets
 import threading
 from pathlib import Path
+
+from devices.secret_file import read_or_create
 
 SALT_ENV = "HALLKIT_IDENTITY_SALT"
 SALT_FILE = "identity.salt"
@@ -21,7 +22,6 @@ AGE_BANDS = ("<18", "18-59", "60-69", "70+")
 
 _lock = threading.Lock()
 _data_dir: Path | None = None
-_cached: dict[str, bytes] = {}
 
 
 def configure(data_dir: str | os.PathLike[str]) -> None:
@@ -37,24 +37,7 @@ def hall_salt(data_dir: str | os.PathLike[str] | None = None) -> bytes:
     if env:
         return env.encode("utf-8")
     folder = Path(data_dir) if data_dir is not None else (_data_dir or Path(os.environ.get("HALLKIT_DATA_DIR", "var")))
-    path = folder / SALT_FILE
-    key = str(path.resolve())
-    with _lock:
-        if key in _cached:
-            return _cached[key]
-        folder.mkdir(parents=True, exist_ok=True)
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            salt = path.read_bytes().strip()
-            if len(salt) < 16:
-                raise ValueError(f"{path}: identity salt is too short (delete it to create a new one)") from None
-        else:
-            salt = secrets.token_hex(32).encode("ascii")
-            with os.fdopen(fd, "wb") as f:
-                f.write(salt)
-        _cached[key] = salt
-        return salt
+    return read_or_create(folder / SALT_FILE, 16, "identity salt")
 
 
 def identity_token(id_number: str, salt: bytes | str | None = None) -> str:

@@ -10,16 +10,19 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from drivers import locker as lb
+from drivers.errors import ReplyTimeout
 from drivers.transport import open_transport
 
-from devices.base import Device, DeviceState
+from devices.base import Device, DeviceOffline, DeviceState
 from devices.config import DeviceConfig
 from devices.factory import register_kind
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 class LockerBank(Device):
@@ -46,6 +49,13 @@ class LockerBank(Device):
                                       reply_timeout_s=float(self.profile.get("reply_timeout_s", 0.5)),
                                       open_timeout_s=float(self.profile.get("open_timeout_s", 2.0)))
 
+    @property
+    def bus(self) -> lb.LockBoardBus:
+        """The open driver (DeviceOffline before the bank was opened)."""
+        if self.driver is None:
+            raise DeviceOffline(self.id, "not open")
+        return self.driver
+
     def _close_driver(self) -> None:
         if self.driver is not None:
             self.driver.close()
@@ -57,8 +67,8 @@ class LockerBank(Device):
         self.missing = set()
         for board in self.boards:
             try:
-                self.driver.query_all(board)
-            except lb.ReplyTimeout as exc:
+                self.bus.query_all(board)
+            except ReplyTimeout as exc:
                 self.missing.add(board)
                 first = first or exc
         if first is not None and self.missing == set(self.boards):
@@ -71,7 +81,7 @@ class LockerBank(Device):
         if self.missing:
             self.set_state(DeviceState.DEGRADED, f"lock board(s) {sorted(self.missing)} not answering")
 
-    def _on_board(self, board: int, fn, *args):
+    def _on_board(self, board: int, fn: Callable[..., T], *args: Any) -> T:
         if board not in self.boards:
             raise ValueError(f"board {board} is not in this bank (boards {self.boards})")
         try:
@@ -88,12 +98,12 @@ class LockerBank(Device):
         return result
 
     # ------------------------------------------------------------------ locker operations
-    def open(self, *args: int) -> Any:  # type: ignore[override]
+    def open(self, *args: int) -> Any:
         """``open()`` opens the device; ``open(board, lock)`` fires one lock -> door came open?"""
         if not args:
             return self._open_device()
         board, lock = args
-        opened = self._on_board(board, lambda b, l: self.driver.open_lock(b, l), lock)
+        opened = self._on_board(board, lambda b, l: self.bus.open_lock(b, l), lock)
         log.info("%s: board %d lock %d fired, door %s", self.id, board, lock, "open" if opened else "still closed")
         return opened
 
@@ -103,16 +113,16 @@ class LockerBank(Device):
         return self
 
     def open_all(self, board: int) -> None:
-        self._on_board(board, lambda b: self.driver.open_all(b))
+        self._on_board(board, lambda b: self.bus.open_all(b))
 
     def is_open(self, board: int, lock: int) -> bool:
-        return self._on_board(board, lambda b, l: self.driver.query(b, l), lock)
+        return self._on_board(board, lambda b, l: self.bus.query(b, l), lock)
 
-    def status(self, board: int | None = None) -> Any:  # type: ignore[override]
+    def status(self, board: int | None = None) -> Any:
         """``status()`` is the device health (Device.status); ``status(board)`` the doors of a board."""
         if board is None:
             return Device.status(self)
-        doors = self._on_board(board, lambda b: self.driver.query_all(b))
+        doors = self._on_board(board, lambda b: self.bus.query_all(b))
         return {n: "open" if is_open else "closed" for n, is_open in doors.items()}
 
     def wait_closed(self, board: int, lock: int, timeout_s: float) -> bool:

@@ -18,7 +18,8 @@ class EvaluationPad(HallFrameDeviceBase):
         self.call("request_evaluation", ticket, timeout_s)
 
     def poll(self, wait_s: float = 0.0) -> list[Evaluation]:
-        return self.listen("poll", wait_s)
+        events: list[Evaluation] = self.listen("poll", wait_s)
+        return events
 
 
 register_kind("pad", EvaluationPad)

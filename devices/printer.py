@@ -8,10 +8,13 @@ DEGRADED (it prints, the manager is warned through the device state on the bus).
 """
 from __future__ import annotations
 
+from typing import Any
+
 from drivers import escpos_docs as docs
 from drivers.escpos_printer import EscposPrinter, PrinterStatus
 
-from devices.base import Device, DeviceFault, DeviceState, NotSupported
+from devices.base import Device, DeviceFault, DeviceOffline, DeviceState, NotSupported
+from devices.config import DeviceConfig
 from devices.factory import register_kind
 
 
@@ -25,7 +28,7 @@ MESSAGES = {"paper_out": "打印纸用完 (paper out)", "cover_open": "打印机
 class ReceiptPrinter(Device):
     kind = "printer"
 
-    def __init__(self, config, usb_backend=None) -> None:
+    def __init__(self, config: DeviceConfig, usb_backend: Any = None) -> None:
         self.last_status: PrinterStatus | None = None  # before the base publishes its first status
         self.printer: EscposPrinter | None = None
         super().__init__(config)
@@ -37,6 +40,13 @@ class ReceiptPrinter(Device):
         baud = int(self.config.options.get("baudrate", self.profile.get("baudrate", 115200)))
         self.printer = EscposPrinter(self.config.url, baudrate=baud, usb_backend=self.usb_backend,
                                      width_dots=int(self.profile.get("width_dots", 576)))
+
+    @property
+    def driver(self) -> EscposPrinter:
+        """The open printer (DeviceOffline before the device was opened)."""
+        if self.printer is None:
+            raise DeviceOffline(self.id, "not open")
+        return self.printer
 
     def _close_driver(self) -> None:
         if self.printer is not None:
@@ -50,7 +60,7 @@ class ReceiptPrinter(Device):
         return bool(self.last_status and self.last_status.paper_near_end)
 
     def _read_status(self) -> PrinterStatus:
-        st = self.printer.status()
+        st = self.driver.status()
         self.last_status = st
         self.set_state(DeviceState.READY)  # mapped to what the status allows, below
         return st
@@ -70,7 +80,7 @@ class ReceiptPrinter(Device):
             state, detail = self._state_of(self.last_status)
         super().set_state(state, detail)
 
-    def status(self) -> dict:
+    def status(self) -> dict[str, Any]:
         out = super().status()
         if self.last_status:
             s = self.last_status
@@ -85,7 +95,7 @@ class ReceiptPrinter(Device):
             before = self._read_status()
             if not before.can_print:
                 raise PrinterNotReady(self.id, before.problem, f"{what} not printed: {MESSAGES[before.problem]}")
-            self.printer.send(document)
+            self.driver.send(document)
             after = self._read_status()
             if not after.can_print:
                 raise PrinterNotReady(self.id, after.problem, f"{what} may be incomplete: {MESSAGES[after.problem]}")
@@ -98,13 +108,15 @@ class ReceiptPrinter(Device):
     def print_ticket(self, doc: docs.QueueTicketDoc) -> None:
         if not self.profile.supports("qr"):
             raise NotSupported(self.id, f"profile {self.profile.name} has no native QR")
-        self._print(docs.queue_ticket(doc, self.columns, self.qr_module, cut=self.profile.supports("cut")), f"ticket {doc.code}")
+        self._print(docs.queue_ticket(doc, self.columns, self.qr_module, cut=self.profile.supports("cut")),
+                    f"ticket {doc.code}")
 
     def print_pickup_slip(self, doc: docs.PickupSlipDoc) -> None:
         self._print(docs.pickup_slip(doc, self.columns, cut=self.profile.supports("cut")), f"pickup slip {doc.case_no}")
 
     def print_proxy_receipt(self, doc: docs.ProxyReceiptDoc) -> None:
-        self._print(docs.proxy_receipt(doc, self.columns, cut=self.profile.supports("cut")), f"receipt {doc.receipt_no}")
+        self._print(docs.proxy_receipt(doc, self.columns, cut=self.profile.supports("cut")),
+                    f"receipt {doc.receipt_no}")
 
 
 register_kind("printer", ReceiptPrinter)

@@ -43,7 +43,7 @@ class Camera:
         if not self.cap.isOpened():
             raise TransportError(url, "OpenCV cannot open this camera or stream")
         if fourcc:
-            self.cap.set(cv2.CAP_PROP_FOURCC, cv2.VideoWriter_fourcc(*fourcc))
+            self.cap.set(cv2.CAP_PROP_FOURCC, cv2.VideoWriter.fourcc(*fourcc))
         if width and height:
             self.cap.set(cv2.CAP_PROP_FRAME_WIDTH, width)
             self.cap.set(cv2.CAP_PROP_FRAME_HEIGHT, height)

@@ -2,17 +2,21 @@
 device exception tree (DeviceError > DeviceTimeout | ProtocolError | ...)."""
 from __future__ import annotations
 
+from typing import Any
+
 
 class DriverError(Exception):
     """Base of every driver-level failure."""
 
 
-class ProtocolError(DriverError, ValueError):
+class FrameError(DriverError, ValueError):
     """Bytes that break the protocol: bad frame, checksum mismatch, unexpected reply.
-    ``raw`` holds the offending bytes for the technician."""
+    ``raw`` holds the offending bytes for the technician; a stream codec puts the good frames it
+    decoded before the broken one in ``frames``, so none is lost."""
 
     def __init__(self, message: str, raw: bytes = b"") -> None:
         self.raw = bytes(raw)
+        self.frames: list[Any] = []
         shown = f" [{self.raw.hex(' ')}]" if self.raw else ""
         super().__init__(message + shown)
 

@@ -21,7 +21,7 @@ ESC_INIT = b"\x1b\x40"
 MAX_TICKET_BYTES = 1024
 
 
-class _Buffer(Escpos):
+class _Buffer(Escpos):  # type: ignore[misc]  # python-escpos ships no type stubs
     """Collects the bytes python-escpos produces."""
 
     def __init__(self) -> None:
@@ -53,7 +53,8 @@ def wrap(text: str, width: int) -> list[str]:
             # prefer a break after a pause (，；。 or a space) in the second half of the line
             soft = -1
             for pauses in (_PAUSES, " "):  # punctuation first, a space only when there is none
-                soft = max((i for i, ch in enumerate(current) if ch in pauses and display_width(current[: i + 1]) * 2 >= width),
+                soft = max((i for i, ch in enumerate(current)
+                            if ch in pauses and display_width(current[: i + 1]) * 2 >= width),
                            default=-1)
                 if soft >= 0:
                     break
@@ -84,7 +85,9 @@ def _tokens(text: str) -> list[str]:
     """Latin words with their trailing space; single CJK characters with any closing punctuation."""
     out: list[str] = []
     for ch in text:
-        if out and (ch in _CLOSING or (ch.isascii() and not ch.isspace() and out[-1][-1:].isascii() and not out[-1][-1:].isspace())):
+        last = out[-1][-1:] if out else ""
+        latin_run = ch.isascii() and not ch.isspace() and last.isascii() and not last.isspace()
+        if out and (ch in _CLOSING or latin_run):
             out[-1] += ch
         elif out and ch == " " and out[-1][-1:].isascii():
             out[-1] += ch
@@ -261,7 +264,8 @@ def proxy_receipt(doc: ProxyReceiptDoc, columns: int = 48, cut: bool = True) -> 
     lay.rule()
     lay.pair("回执编号：" if zh else "Receipt:", doc.receipt_no)
     lay.pair("办理事项：" if zh else "Service:", doc.service_name)
-    lay.pair("帮办人员：" if zh else "Handled by:", f"{doc.agent_name}（{doc.agent_no}）" if zh else f"{doc.agent_name} ({doc.agent_no})")
+    lay.pair("帮办人员：" if zh else "Handled by:",
+             f"{doc.agent_name}（{doc.agent_no}）" if zh else f"{doc.agent_name} ({doc.agent_no})")
     lay.line("已收材料：" if zh else "Materials received:")
     for i, m in enumerate(doc.materials, 1):
         lay.line(f"  {i}. {m}")

@@ -20,112 +20,10 @@ until the rest arrives.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from drivers import escpos_model as em
+from drivers.escpos_model import Barcode, Element, Line, Page, QrCode, Query, RasterImage, TextRun
 
 ESC, GS, FS, DLE, LF, CR, HT = 0x1B, 0x1D, 0x1C, 0x10, 0x0A, 0x0D, 0x09
-
-# ESC t n -> Python codec (Epson numbering); unknown pages fall back to PC437 and are counted.
-CODE_PAGES = {0: "cp437", 2: "cp850", 3: "cp860", 4: "cp863", 5: "cp865", 16: "cp1252", 17: "cp866",
-              18: "cp852", 19: "cp858", 255: "cp437"}
-
-# Commands skipped by length: total bytes including the command itself.
-_ESC_FIXED = {0x40: 2, 0x32: 2, 0x3C: 2, 0x4C: 2, 0x53: 2, 0x69: 2, 0x6D: 2, 0x0C: 2, 0x76: 2,
-              0x20: 3, 0x21: 3, 0x25: 3, 0x2D: 3, 0x33: 3, 0x3D: 3, 0x3F: 3, 0x45: 3, 0x47: 3, 0x4A: 3,
-              0x4B: 3, 0x4D: 3, 0x52: 3, 0x54: 3, 0x55: 3, 0x56: 3, 0x61: 3, 0x64: 3, 0x65: 3, 0x72: 3,
-              0x74: 3, 0x75: 3, 0x7B: 3, 0x24: 4, 0x5C: 4, 0x63: 4, 0x42: 4, 0x70: 5, 0x57: 10}
-_GS_FIXED = {0x3A: 2, 0x21: 3, 0x42: 3, 0x45: 3, 0x48: 3, 0x49: 3, 0x54: 3, 0x61: 3, 0x62: 3, 0x66: 3,
-             0x68: 3, 0x72: 3, 0x77: 3, 0x2F: 3, 0x4C: 4, 0x57: 4, 0x50: 4, 0x24: 4, 0x5C: 4, 0x5E: 5}
-_FS_FIXED = {0x26: 2, 0x2E: 2, 0x21: 3, 0x2D: 3, 0x43: 3, 0x57: 3, 0x53: 4, 0x70: 4, 0x3F: 4}
-
-_BARCODE_A = {0: "UPC-A", 1: "UPC-E", 2: "EAN13", 3: "EAN8", 4: "CODE39", 5: "ITF", 6: "CODABAR"}
-_BARCODE_B = {65: "UPC-A", 66: "UPC-E", 67: "EAN13", 68: "EAN8", 69: "CODE39", 70: "ITF", 71: "CODABAR",
-              72: "CODE93", 73: "CODE128", 74: "GS1-128"}
-
-
-@dataclass
-class TextRun:
-    text: str
-    bold: bool = False
-    width: int = 1  # character magnification
-    height: int = 1
-    font: str = "a"  # a: 12x24 cells; b: 9x17 (half-width characters only)
-
-
-@dataclass
-class Line:
-    runs: list[TextRun] = field(default_factory=list)
-    align: str = "left"
-
-    @property
-    def text(self) -> str:
-        return "".join(r.text for r in self.runs)
-
-
-@dataclass
-class QrCode:
-    data: str
-    module: int
-    align: str = "center"
-    ec: str = "L"
-
-
-@dataclass
-class Barcode:
-    symbology: str  # CODE128, EAN13, ... (names as in python-escpos)
-    data: str  # as sent (CODE128 keeps its {B code-set prefix)
-    height: int = 162  # dots (GS h)
-    module: int = 3  # narrow bar width in dots (GS w)
-    hri: str = "none"  # none | above | below | both (GS H)
-    align: str = "left"
-
-
-@dataclass
-class RasterImage:
-    """A bit image: ``rows`` of ``width_bytes`` bytes, MSB = leftmost dot, 1 = black."""
-
-    width_bytes: int
-    height: int
-    data: bytes
-    align: str = "left"
-    scale_x: int = 1
-    scale_y: int = 1
-
-    @property
-    def width(self) -> int:
-        return self.width_bytes * 8
-
-
-Element = Line | QrCode | Barcode | RasterImage
-
-
-@dataclass
-class Page:
-    elements: list[Element] = field(default_factory=list)
-    cut: str = ""  # full | partial | tear (no cutter: torn off) | "" (not cut yet)
-
-    @property
-    def text(self) -> str:
-        return "\n".join(e.text for e in self.elements if isinstance(e, Line))
-
-    @property
-    def qr_codes(self) -> list[QrCode]:
-        return [e for e in self.elements if isinstance(e, QrCode)]
-
-    @property
-    def barcodes(self) -> list[Barcode]:
-        return [e for e in self.elements if isinstance(e, Barcode)]
-
-    @property
-    def images(self) -> list[RasterImage]:
-        return [e for e in self.elements if isinstance(e, RasterImage)]
-
-
-@dataclass(frozen=True)
-class Query:
-    """A command the printer answers: ``DLE EOT n``, ``GS r n`` or ``GS I n``."""
-
-    command: str  # "DLE EOT" | "GS r" | "GS I"
-    n: int
 
 
 class EscPosParser:
@@ -196,7 +94,7 @@ class EscPosParser:
     def _decode(self, raw: bytes) -> str:
         if self.chinese:
             return raw.decode("gb18030", errors="replace")
-        codec = CODE_PAGES.get(self.codepage)
+        codec = em.CODE_PAGES.get(self.codepage)
         if codec is None:
             codec = "cp437"
         return raw.decode(codec, errors="replace")
@@ -316,7 +214,7 @@ class EscPosParser:
                 return 0
             self.unknown += 1
             return i
-        length = _ESC_FIXED.get(cmd)
+        length = em.ESC_FIXED.get(cmd)
         if length is None:
             self.unknown += 1
             return 2
@@ -343,7 +241,7 @@ class EscPosParser:
             self.align = {0: "left", 1: "center", 2: "right", 48: "left", 49: "center", 50: "right"}.get(n, "left")
         elif cmd == 0x74:  # ESC t n: code page
             self._flush_text()
-            if n not in CODE_PAGES:
+            if n not in em.CODE_PAGES:
                 self.unknown += 1
             self.codepage = n
         elif cmd == 0x64:  # ESC d n: print and feed n lines
@@ -381,11 +279,11 @@ class EscPosParser:
             if len(b) < 3:
                 return 0
             m = b[2]
-            length = 4 if m in (0x41, 0x42, 0x61, 0x62, 0x67, 0x68) else 3
-            if len(b) < length:
+            total = 4 if m in (0x41, 0x42, 0x61, 0x62, 0x67, 0x68) else 3
+            if len(b) < total:
                 return 0
             self._cut("partial" if m in (0x01, 0x31, 0x42, 0x62, 0x68) else "full")
-            return length
+            return total
         if cmd == 0x76:  # GS v 0 m xL xH yL yH d...: raster bit image
             if len(b) < 8:
                 return 0
@@ -406,7 +304,7 @@ class EscPosParser:
             return total
         if cmd == 0x6B:  # GS k m ...: barcode
             return self._barcode()
-        length = _GS_FIXED.get(cmd)
+        length = em.GS_FIXED.get(cmd)
         if length is None:
             self.unknown += 1
             return 2
@@ -433,7 +331,7 @@ class EscPosParser:
         if len(b) < 2:
             return 0
         cmd = b[1]
-        length = _FS_FIXED.get(cmd)
+        length = em.FS_FIXED.get(cmd)
         if length is None:
             self.unknown += 1
             return 2
@@ -512,7 +410,7 @@ class EscPosParser:
             if end < 0:
                 return 0
             data, total = bytes(b[3:end]), end + 1
-            name = _BARCODE_A.get(m)
+            name = em.BARCODE_A.get(m)
         else:  # format B: n then n bytes
             if len(b) < 4:
                 return 0
@@ -520,7 +418,7 @@ class EscPosParser:
             if len(b) < total:
                 return 0
             data = bytes(b[4:total])
-            name = _BARCODE_B.get(m)
+            name = em.BARCODE_B.get(m)
         if name is None:
             self.unknown += 1
         else:

@@ -24,7 +24,7 @@ from typing import Any
 
 from escpos.escpos import Escpos
 
-from drivers.errors import ProtocolError, ReplyTimeout, TransportError
+from drivers.errors import FrameError, ReplyTimeout, TransportError
 from drivers.transport import open_transport
 
 DLE_EOT = b"\x10\x04"
@@ -54,9 +54,17 @@ class PrinterStatus:
         return ""
 
 
+def decode_status(s1: int, s2: int, s4: int) -> PrinterStatus:
+    """The answers to ``DLE EOT 1`` (printer), ``2`` (offline cause) and ``4`` (paper sensor)."""
+    for b in (s1, s2, s4):
+        _check_status_byte(b, bytes([b]))
+    return PrinterStatus(online=not (s1 & 0x08), cover_open=bool(s2 & 0x04),
+                         paper_out=bool(s4 & 0x60) or bool(s2 & 0x20), paper_near_end=bool(s4 & 0x0C))
+
+
 def _check_status_byte(b: int, raw: bytes) -> int:
     if b & 0x81 or (b & 0x12) != 0x12:
-        raise ProtocolError("not an ESC/POS status byte (bits 1 and 4 must be set, 0 and 7 clear)", raw)
+        raise FrameError("not an ESC/POS status byte (bits 1 and 4 must be set, 0 and 7 clear)", raw)
     return b
 
 
@@ -70,7 +78,8 @@ class _UsbLink:
         try:
             dev = usb.core.find(idVendor=vid, idProduct=pid, backend=backend)
         except usb.core.NoBackendError:
-            raise TransportError(f"usb://{vid:04x}:{pid:04x}", "no USB backend: install libusb-1.0 (apt install libusb-1.0-0)") from None
+            raise TransportError(f"usb://{vid:04x}:{pid:04x}",
+                                 "no USB backend: install libusb-1.0 (apt install libusb-1.0-0)") from None
         if dev is None:
             raise TransportError(f"usb://{vid:04x}:{pid:04x}", "no such USB device (unplugged?)")
         try:
@@ -78,8 +87,11 @@ class _UsbLink:
         except usb.core.USBError:
             pass  # already configured
         intf = dev.get_active_configuration()[(0, 0)]
-        self.out_ep = usb.util.find_descriptor(intf, custom_match=lambda e: usb.util.endpoint_direction(e.bEndpointAddress) == usb.util.ENDPOINT_OUT)
-        self.in_ep = usb.util.find_descriptor(intf, custom_match=lambda e: usb.util.endpoint_direction(e.bEndpointAddress) == usb.util.ENDPOINT_IN)
+        def direction(e: Any) -> Any:
+            return usb.util.endpoint_direction(e.bEndpointAddress)
+
+        self.out_ep = usb.util.find_descriptor(intf, custom_match=lambda e: direction(e) == usb.util.ENDPOINT_OUT)
+        self.in_ep = usb.util.find_descriptor(intf, custom_match=lambda e: direction(e) == usb.util.ENDPOINT_IN)
         if self.out_ep is None:
             raise TransportError(f"usb://{vid:04x}:{pid:04x}", "no bulk OUT endpoint: not a printer interface")
         self.dev, self.timeout_ms = dev, timeout_ms
@@ -150,7 +162,7 @@ class _SerialLink:
         self.port.close()
 
 
-class EscposPrinter(Escpos):
+class EscposPrinter(Escpos):  # type: ignore[misc]  # python-escpos ships no type stubs
     """python-escpos's command set over a HallKit transport (see module docstring)."""
 
     def __init__(self, url: str, baudrate: int = 115200, timeout: float = 1.0, usb_backend: Any = None,
@@ -168,13 +180,19 @@ class EscposPrinter(Escpos):
                 vid, pid = (int(x, 16) for x in url[len("usb://"):].split("?")[0].split(":"))
             except ValueError:
                 raise TransportError(url, "expected usb://VID:PID in hex, e.g. usb://0416:5011") from None
-            self.link: Any = _UsbLink(vid, pid, usb_backend)
+            self.link: _UsbLink | _SerialLink | None = _UsbLink(vid, pid, usb_backend)
         else:
             self.link = _SerialLink(url, baudrate, timeout)
 
+    @property
+    def _link(self) -> _UsbLink | _SerialLink:
+        if self.link is None:
+            raise TransportError(self.url, "printer closed")
+        return self.link
+
     def _raw(self, msg: bytes) -> None:
         try:
-            self.link.write(bytes(msg))
+            self._link.write(bytes(msg))
         except OSError as exc:
             raise TransportError(self.url, f"write failed: {exc}") from None
 
@@ -191,7 +209,7 @@ class EscposPrinter(Escpos):
         self._raw(FS_CHINESE_ON + raw)
 
     def _read(self) -> bytes:
-        return self.link.read(1, self.timeout)
+        return self._link.read(1, self.timeout)
 
     def close(self) -> None:
         link, self.link = getattr(self, "link", None), None
@@ -201,7 +219,7 @@ class EscposPrinter(Escpos):
     def query(self, n: int) -> int:
         """One DLE EOT n exchange; the status byte."""
         self._raw(DLE_EOT + bytes([n]))
-        got = self.link.read(1, self.timeout)
+        got = self._link.read(1, self.timeout)
         if not got:
             raise ReplyTimeout(f"no answer to DLE EOT {n}", DLE_EOT + bytes([n]))
         return _check_status_byte(got[0], got)
@@ -210,12 +228,11 @@ class EscposPrinter(Escpos):
         # A reply that came after its query timed out would be read as the answer to the next
         # one and shift every status byte by one: start from an empty input.
         try:
-            self.link.drain()
+            self._link.drain()
         except OSError as exc:
             raise TransportError(self.url, f"read failed: {exc}") from None
         s1, s2, s4 = self.query(1), self.query(2), self.query(4)
-        return PrinterStatus(online=not (s1 & 0x08), cover_open=bool(s2 & 0x04),
-                             paper_out=bool(s4 & 0x60) or bool(s2 & 0x20), paper_near_end=bool(s4 & 0x0C))
+        return decode_status(s1, s2, s4)
 
     def send(self, document: bytes) -> None:
         """Send a whole document built by drivers.escpos_docs."""

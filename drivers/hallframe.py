@@ -17,9 +17,11 @@ from __future__ import annotations
 import collections
 import threading
 import time
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
-from drivers.errors import DeviceReported, ProtocolError, ReplyTimeout
+from drivers.errors import DeviceReported, FrameError, ReplyTimeout
 
 PREFIX = b"\xff\x68"
 END = 0x16
@@ -38,7 +40,7 @@ RESULTS = {0x00: "ok", 0x01: "checksum error", 0x02: "unknown command", 0x03: "b
            0x05: "no evaluation pending"}
 
 
-def checksum(body: bytes) -> int:
+def checksum(body: bytes | bytearray) -> int:
     return sum(body) & 0xFF
 
 
@@ -72,7 +74,7 @@ def encode(addr: int, cmd: int, data: bytes = b"") -> bytes:
 
 class HallFrameCodec:
     """``feed(bytes) -> frames``. Bad bytes are skipped up to the next plausible frame start;
-    ``errors`` keeps the latest drops and why (ProtocolError objects with the raw bytes, for logs and
+    ``errors`` keeps the latest drops and why (FrameError objects with the raw bytes, for logs and
     technicians), ``error_count`` counts them all.
 
     Resync rules (a damaged frame never hides the valid frame after it):
@@ -88,7 +90,7 @@ class HallFrameCodec:
 
     def __init__(self, keep_errors: int = 64) -> None:
         self.buf = bytearray()
-        self.errors: collections.deque[ProtocolError] = collections.deque(maxlen=keep_errors)
+        self.errors: collections.deque[FrameError] = collections.deque(maxlen=keep_errors)
         self.error_count = 0
 
     def feed(self, data: bytes) -> list[Frame]:
@@ -152,7 +154,7 @@ class HallFrameCodec:
             pos = i + 1
 
     def _error(self, why: str, raw: bytes) -> None:
-        self.errors.append(ProtocolError(why, raw))
+        self.errors.append(FrameError(why, raw))
         self.error_count += 1
 
     def _drop(self, n: int, why: str) -> None:
@@ -166,7 +168,7 @@ class HallLine:
     events read while another device's link was using the line (acknowledged by their own link when
     it next listens; the device repeats them meanwhile, so nothing is lost)."""
 
-    def __init__(self, port) -> None:
+    def __init__(self, port: Any) -> None:
         self.port = port
         self.codec = HallFrameCodec()
         self.lock = threading.RLock()
@@ -201,8 +203,8 @@ class HallLink:
 
     RETRY_CODES = (0x01, 0x04)  # the device saw a damaged frame / is busy: send the command again
 
-    def __init__(self, port, addr: int = 1, reply_timeout: float = 0.5, retries: int = 2,
-                 repeat_window_s: float = 5.0, clock=time.monotonic) -> None:
+    def __init__(self, port: Any, addr: int = 1, reply_timeout: float = 0.5, retries: int = 2,
+                 repeat_window_s: float = 5.0, clock: Callable[[], float] = time.monotonic) -> None:
         self.line = port if isinstance(port, HallLine) else HallLine(port)
         self.port = self.line.port
         self.addr = addr
@@ -280,7 +282,7 @@ class HallLink:
                         elif frame.cmd == cmd | REPLY and not answered:
                             replies += 1
                             if not frame.data:
-                                raise ProtocolError("reply without a result code", frame.encode())
+                                raise FrameError("reply without a result code", frame.encode())
                             code = frame.data[0]
                             if code == 0:
                                 return frame.data[1:]
@@ -296,7 +298,7 @@ class HallLink:
         if self.codec.error_count > errors_before:
             err = self.codec.errors[-1]
             why = str(err).split(" [", 1)[0]
-            raise ProtocolError(f"no valid reply to command {cmd:02X} after {self.retries + 1} tries ({why})", err.raw)
+            raise FrameError(f"no valid reply to command {cmd:02X} after {self.retries + 1} tries ({why})", err.raw)
         raise ReplyTimeout(f"no reply to command {cmd:02X} after {self.retries + 1} tries", wire, bytes(received))
 
     def _late_reply(self, cmd: int) -> bool:
@@ -324,6 +326,35 @@ class HallLink:
                 break
         out = list(self.events)
         self.events.clear()
+        return out
+
+
+E = TypeVar("E")
+
+
+class EventPoller(Generic[E]):
+    """The event side of a device driver: polls a :class:`HallLink`, parses the frames whose CMD is
+    in ``cmds`` with ``parse`` and hands the results on. A malformed event raises FrameError; the
+    good events that came with it are kept for the next call, so none is lost."""
+
+    def __init__(self, link: HallLink, cmds: Collection[int], parse: Callable[[Frame], E]) -> None:
+        self.link = link
+        self.cmds = frozenset(cmds)
+        self.parse = parse
+        self._ready: list[E] = []
+
+    def poll(self, wait_s: float = 0.0) -> list[E]:
+        bad: FrameError | None = None
+        for frame in self.link.poll(wait_s):
+            if frame.cmd not in self.cmds:
+                continue
+            try:
+                self._ready.append(self.parse(frame))
+            except FrameError as exc:
+                bad = bad or exc
+        if bad is not None:
+            raise bad
+        out, self._ready = self._ready, []
         return out
 
 

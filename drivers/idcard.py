@@ -1,5 +1,5 @@
 """Second-generation resident ID card reader, SAM protocol (GA 467 style): frames, codec, driver
-and the card text layouts (PROTOCOLS.md section 1).
+(docs/protocols/idcard-sam.md); the card text layouts are in ``drivers.idcard_text``.
 
 Frames in both directions::
 
@@ -9,19 +9,26 @@ Frames in both directions::
 body. A host body is ``CMD PARA DATA...``; a reader body is ``SW1 SW2 SW3 DATA...``.
 
 :class:`IdCardCodec` turns a byte stream in any chunking into frames, skipping line noise and
-raising :class:`~drivers.errors.ProtocolError` (and nothing else) for a broken frame, after which
+raising :class:`~drivers.errors.FrameError` (and nothing else) for a broken frame, after which
 it carries on with the bytes that follow: one bad frame never costs the next good one.
 """
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import logging
 import time
 from typing import Any
 
-from drivers.errors import DeviceReported, ProtocolError, ReplyTimeout
-from drivers.personal import mask_id, mask_name
+from drivers.errors import DeviceReported, FrameError, ReplyTimeout
+
+# re-exported: the card text is part of this protocol's API (drivers.idcard_text)
+from drivers.idcard_text import CARD_TYPES as CARD_TYPES
+from drivers.idcard_text import SEX_CODES as SEX_CODES
+from drivers.idcard_text import Card as Card
+from drivers.idcard_text import encode_text as encode_text
+from drivers.idcard_text import id_check_digit as id_check_digit
+from drivers.idcard_text import id_checksum_ok as id_checksum_ok
+from drivers.idcard_text import parse_text as parse_text
 
 log = logging.getLogger(__name__)
 
@@ -70,13 +77,13 @@ STATUS_TEXT = {
 TRANSIENT = frozenset({0x10, 0x11, 0x23, 0x24, 0x33, 0x41, 0x47, 0x81})
 
 
-def shown(raw: bytes) -> bytes:
+def shown(raw: bytes | bytearray) -> bytes:
     """What of a frame may go into an error message: short frames whole, long ones (card text)
     only their header, so no personal data reaches a log."""
     return bytes(raw) if len(raw) <= 32 else bytes(raw[:14])
 
 
-def checksum(length_and_body: bytes) -> int:
+def checksum(length_and_body: bytes | bytearray) -> int:
     x = 0
     for b in length_and_body:
         x ^= b
@@ -123,7 +130,7 @@ class Frame:
     @property
     def sw3(self) -> int:
         if len(self.body) < 3:
-            raise ProtocolError("reader frame shorter than SW1 SW2 SW3", self.encode())
+            raise FrameError("reader frame shorter than SW1 SW2 SW3", self.encode())
         return self.body[2]
 
     @property
@@ -135,7 +142,7 @@ class Frame:
 
 
 class IdCardCodec:
-    """Stream framer. ``feed(bytes) -> [Frame, ...]``; a broken frame raises ProtocolError once its
+    """Stream framer. ``feed(bytes) -> [Frame, ...]``; a broken frame raises FrameError once its
     bytes are consumed, and the rest stays buffered: call ``feed(b"")`` to carry on."""
 
     def __init__(self) -> None:
@@ -169,7 +176,7 @@ class IdCardCodec:
             if n < MIN_LEN or n > MAX_LEN:
                 bad = bytes(self.buffer[:7])
                 del self.buffer[:len(PREAMBLE)]
-                self._raise(frames, ProtocolError(f"ID card frame length {n} out of range {MIN_LEN}..{MAX_LEN}", bad))
+                self._raise(frames, FrameError(f"ID card frame length {n} out of range {MIN_LEN}..{MAX_LEN}", bad))
             end = 7 + n
             if len(self.buffer) < end:
                 # incomplete; but if a complete valid frame starts later, this one was cut short
@@ -178,18 +185,18 @@ class IdCardCodec:
                     return frames
                 bad = bytes(self.buffer[:later])
                 del self.buffer[:later]
-                self._raise(frames, ProtocolError("ID card frame cut short (a new frame began inside it)", shown(bad)))
+                self._raise(frames, FrameError("ID card frame cut short (a new frame began inside it)", shown(bad)))
             raw = bytes(self.buffer[:end])
             if checksum(raw[5:-1]) != raw[-1]:
                 del self.buffer[:len(PREAMBLE)]  # the length may be the damaged byte: resync just past the preamble
-                self._raise(frames, ProtocolError(
+                self._raise(frames, FrameError(
                     f"ID card frame checksum {raw[-1]:02X}, computed {checksum(raw[5:-1]):02X}", shown(raw)))
             straddle = self.buffer.find(PREAMBLE, max(7, end - 4), end + 4)
             if 0 <= straddle < end:
                 # a preamble runs across this frame's end: the frame lost bytes and borrowed the
                 # next frame's head to fill its length (back-to-back good frames never look like this)
                 del self.buffer[:straddle]
-                self._raise(frames, ProtocolError("ID card frame overlaps the next frame's preamble", shown(raw)))
+                self._raise(frames, FrameError("ID card frame overlaps the next frame's preamble", shown(raw)))
             del self.buffer[:end]
             frames.append(Frame(raw[7:-1]))
 
@@ -206,179 +213,37 @@ class IdCardCodec:
                 return pos
             pos += 1
 
-    def _raise(self, frames: list[Frame], err: ProtocolError) -> None:
+    def _raise(self, frames: list[Frame], err: FrameError) -> None:
         # good frames decoded before the broken one travel with the error
-        err.frames = list(frames)  # type: ignore[attr-defined]
+        err.frames = list(frames)
         raise err
 
 
-def decode_all(codec: IdCardCodec, data: bytes) -> tuple[list[Frame], list[ProtocolError]]:
+def decode_all(codec: IdCardCodec, data: bytes) -> tuple[list[Frame], list[FrameError]]:
     """Feed ``data`` and drain the codec: every good frame and every error, in order."""
     frames: list[Frame] = []
-    errors: list[ProtocolError] = []
+    errors: list[FrameError] = []
     chunk = data
     while True:
         try:
             frames += codec.feed(chunk)
             return frames, errors
-        except ProtocolError as exc:
-            frames += getattr(exc, "frames", [])
+        except FrameError as exc:
+            frames += exc.frames
             errors.append(exc)
             chunk = b""
-
-
-# ---------------------------------------------------------------------------------- card records
-NATIONS = ("汉", "蒙古", "回", "藏", "维吾尔", "苗", "彝", "壮", "布依", "朝鲜", "满", "侗", "瑶", "白", "土家",
-           "哈尼", "哈萨克", "傣", "黎", "傈僳", "佤", "畲", "高山", "拉祜", "水", "东乡", "纳西", "景颇", "柯尔克孜",
-           "土", "达斡尔", "仫佬", "羌", "布朗", "撒拉", "毛南", "仡佬", "锡伯", "阿昌", "普米", "塔吉克", "怒",
-           "乌孜别克", "俄罗斯", "鄂温克", "德昂", "保安", "裕固", "京", "塔塔尔", "独龙", "鄂伦春", "赫哲", "门巴",
-           "珞巴", "基诺")
-NATION_CODES = {f"{i + 1:02d}": n + "族" for i, n in enumerate(NATIONS)} | {"97": "其他", "98": "外国血统中国籍人士"}
-SEX_CODES = {"1": "male", "2": "female", "0": "unknown", "9": "unspecified"}
-SEX_ZH = {"male": "男", "female": "女", "unknown": "未知", "unspecified": "未说明"}
-CARD_TYPES = ("resident", "J", "I")
-LONG_TERM = "长期"
-ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-ID_CHECK = "10X98765432"
-
-# (name, byte offset, byte length) per layout
-RESIDENT_FIELDS = (("name", 0, 30), ("sex", 30, 2), ("nation", 32, 4), ("birth", 36, 16), ("address", 52, 70),
-                   ("id_number", 122, 36), ("issuer", 158, 30), ("valid_from", 188, 16), ("valid_to", 204, 16))
-J_FIELDS = RESIDENT_FIELDS + (("pass_number", 220, 18), ("issue_count", 238, 4))
-I_FIELDS = (("name_en", 0, 120), ("sex", 120, 2), ("id_number", 122, 30), ("nation", 152, 6), ("name", 158, 30),
-            ("valid_from", 188, 16), ("valid_to", 204, 16), ("birth", 220, 16), ("version", 236, 4),
-            ("issuer", 240, 8))
-TYPE_FLAG_OFFSET = 248
-
-
-def id_check_digit(first17: str) -> str:
-    """The GB 11643 (ISO 7064 MOD 11-2) check character of the first 17 digits."""
-    if len(first17) != 17 or not first17.isdigit():
-        raise ValueError("need the first 17 digits of an ID number")
-    return ID_CHECK[sum(int(d) * w for d, w in zip(first17, ID_WEIGHTS)) % 11]
-
-
-def id_checksum_ok(number: str) -> bool:
-    number = number.strip().upper()
-    return len(number) == 18 and number[:17].isdigit() and id_check_digit(number[:17]) == number[17]
-
-
-@dataclasses.dataclass(frozen=True)
-class Card:
-    """One card's text. ``valid_to`` is None for 长期 (no expiry). ``checksum_ok`` tells whether the
-    number's MOD 11-2 check character is right; it is None for the 15-character permanent residence
-    number of 'I' cards issued before December 2023, whose check rule is not public."""
-
-    card_type: str  # resident | J | I
-    name: str
-    sex: str  # male | female | unknown | unspecified
-    nation: str  # 汉族 ...; nationality code (e.g. USA) on an 'I' card; "" on a 'J' card
-    birth: dt.date
-    address: str
-    id_number: str
-    issuer: str
-    valid_from: dt.date
-    valid_to: dt.date | None
-    checksum_ok: bool | None
-    name_en: str = ""  # 'I' cards
-    pass_number: str = ""  # 'J' cards: 港澳台居民 pass number
-    issue_count: int | None = None  # 'J' cards
-
-    @property
-    def masked_id(self) -> str:
-        return mask_id(self.id_number)
-
-    def __repr__(self) -> str:  # never a full number or name in a log line or traceback
-        return f"Card({self.card_type}, {self.masked_id}, valid_to={self.valid_to})"
-
-    __str__ = __repr__
-
-    def public(self, reveal: bool = False) -> dict[str, Any]:
-        return {"card_type": self.card_type, "id_masked": self.masked_id,
-                "name": self.name if reveal else mask_name(self.name), "sex": self.sex, "nation": self.nation,
-                "birth": self.birth.isoformat(), "valid_from": self.valid_from.isoformat(),
-                "valid_to": self.valid_to.isoformat() if self.valid_to else None, "checksum_ok": self.checksum_ok,
-                **({"id_number": self.id_number, "address": self.address, "issuer": self.issuer} if reveal else {})}
-
-
-def _field(text: bytes, off: int, size: int) -> str:
-    try:
-        return text[off:off + size].decode("utf-16-le").rstrip(" \x00")
-    except UnicodeDecodeError:
-        raise ProtocolError(f"card text at byte {off} is not UCS-2") from None
-
-
-def _date(value: str, what: str, allow_long: bool = False) -> dt.date | None:
-    if allow_long and value.strip() in (LONG_TERM, ""):
-        return None
-    try:
-        return dt.datetime.strptime(value.strip(), "%Y%m%d").date()
-    except ValueError:
-        raise ProtocolError(f"card {what} is not a YYYYMMDD date") from None
-
-
-def card_type_of(text: bytes) -> str:
-    flag = _field(text, TYPE_FLAG_OFFSET, 2)
-    return flag if flag in ("J", "I") else "resident"
-
-
-def parse_text(text: bytes) -> Card:
-    """The 256-byte UCS-2LE text block -> Card (resident, 'J' or 'I' layout)."""
-    if len(text) != 256:
-        raise ProtocolError(f"card text block is {len(text)} bytes, expected 256")
-    kind = card_type_of(text)
-    layout = {"resident": RESIDENT_FIELDS, "J": J_FIELDS, "I": I_FIELDS}[kind]
-    f = {name: _field(text, off, size) for name, off, size in layout}
-    number = f["id_number"].upper()
-    if kind == "I":
-        nation = f["nation"]
-        checksum_ok = id_checksum_ok(number) if len(number) == 18 else None
-    else:
-        nation = NATION_CODES.get(f["nation"], f["nation"]) if f["nation"] else ""
-        checksum_ok = id_checksum_ok(number)
-    count = f.get("issue_count", "")
-    return Card(card_type=kind, name=f["name"], sex=SEX_CODES.get(f["sex"], "unknown"), nation=nation,
-                birth=_date(f["birth"], "birth date"), address=f.get("address", ""), id_number=number,
-                issuer=f["issuer"], valid_from=_date(f["valid_from"], "valid-from date"),
-                valid_to=_date(f["valid_to"], "valid-to date", allow_long=True), checksum_ok=checksum_ok,
-                name_en=f.get("name_en", ""), pass_number=f.get("pass_number", ""),
-                issue_count=int(count) if count.isdigit() else None)
-
-
-def encode_text(card: Card) -> bytes:
-    """The inverse of parse_text (for simulators and fixtures)."""
-    text = bytearray(" ".encode("utf-16-le") * 128)
-    sex = {v: k for k, v in SEX_CODES.items()}.get(card.sex, "0")
-    if card.card_type == "I":
-        layout, values = I_FIELDS, {"nation": card.nation, "name_en": card.name_en, "version": "01"}
-    else:
-        layout = J_FIELDS if card.card_type == "J" else RESIDENT_FIELDS
-        codes = {v: k for k, v in NATION_CODES.items()}
-        values = {"nation": codes.get(card.nation, card.nation), "address": card.address,
-                  "pass_number": card.pass_number, "issue_count": f"{card.issue_count or 0:02d}"}
-    values |= {"name": card.name, "sex": sex, "birth": card.birth.strftime("%Y%m%d"), "id_number": card.id_number,
-               "issuer": card.issuer, "valid_from": card.valid_from.strftime("%Y%m%d"),
-               "valid_to": card.valid_to.strftime("%Y%m%d") if card.valid_to else LONG_TERM}
-    for name, off, size in layout:
-        raw = values.get(name, "").encode("utf-16-le")
-        if len(raw) > size:
-            raise ValueError(f"card field {name} is longer than {size // 2} characters")
-        text[off:off + len(raw)] = raw
-    if card.card_type in ("J", "I"):
-        text[TYPE_FLAG_OFFSET:TYPE_FLAG_OFFSET + 2] = card.card_type.encode("utf-16-le")
-    return bytes(text)
 
 
 def split_read_reply(data: bytes, with_fingerprint: bool = False) -> bytes:
     """The text block of a ``30 01`` / ``30 10`` reply's data; the photo (and fingerprint) is dropped."""
     heads = 6 if with_fingerprint else 4
     if len(data) < heads:
-        raise ProtocolError("read reply shorter than its length fields", data)
+        raise FrameError("read reply shorter than its length fields", data)
     text_len = int.from_bytes(data[0:2], "big")
     photo_len = int.from_bytes(data[2:4], "big")
     fp_len = int.from_bytes(data[4:6], "big") if with_fingerprint else 0
     if len(data) != heads + text_len + photo_len + fp_len:
-        raise ProtocolError(f"read reply holds {len(data) - heads} bytes, its lengths say "
+        raise FrameError(f"read reply holds {len(data) - heads} bytes, its lengths say "
                             f"{text_len}+{photo_len}+{fp_len}", data[:heads])
     return bytes(data[heads:heads + text_len])
 
@@ -397,7 +262,7 @@ class IdCardDriver:
         self.port.close()
 
     def exchange(self, cmd: int, para: int, data: bytes = b"", timeout_s: float | None = None) -> Frame:
-        """Send one command, return the reader's frame (any status); ReplyTimeout / ProtocolError."""
+        """Send one command, return the reader's frame (any status); ReplyTimeout / FrameError."""
         sent = request(cmd, para, data)
         self.codec.reset()
         try:
@@ -416,7 +281,7 @@ class IdCardDriver:
             if not chunk:
                 continue
             received += chunk
-            frames = self.codec.feed(chunk)  # ProtocolError propagates: the caller decides to retry
+            frames = self.codec.feed(chunk)  # FrameError propagates: the caller decides to retry
             if frames:
                 return frames[0]
 
@@ -459,7 +324,7 @@ class IdCardDriver:
                 if exc.code not in TRANSIENT:
                     raise
                 last = exc
-            except (ProtocolError, ReplyTimeout) as exc:
+            except (FrameError, ReplyTimeout) as exc:
                 last = exc
             log.info("ID card read attempt %d failed: %s", attempt + 1, last)
         assert last is not None

@@ -1,4 +1,4 @@
-"""Lock-control boards of the common "8A/80" family on one RS485 bus (PROTOCOLS.md section 2).
+"""Lock-control boards of the common "8A/80" family on one RS485 bus (docs/protocols/locker-boards.md).
 
 Host frames are five bytes, the last the XOR of the first four::
 
@@ -16,7 +16,7 @@ import dataclasses
 import time
 from typing import Any
 
-from drivers.errors import ProtocolError, ReplyTimeout
+from drivers.errors import FrameError, ReplyTimeout
 
 OPEN = 0x8A
 QUERY = 0x80
@@ -81,7 +81,7 @@ class Request:
 
 class RequestCodec:
     """Board side: a byte stream in any chunking -> host frames. A bad 5-byte window raises
-    ProtocolError after dropping one byte, so the next good frame is found (call feed(b"") again)."""
+    FrameError after dropping one byte, so the next good frame is found (call feed(b"") again)."""
 
     def __init__(self) -> None:
         self.buffer = bytearray()
@@ -99,8 +99,8 @@ class RequestCodec:
                 and raw[2] <= MAX_LOCKS
             if not ok:
                 del self.buffer[0]
-                err = ProtocolError("lock board frame invalid (checksum, command or address)", raw)
-                err.frames = out  # type: ignore[attr-defined]
+                err = FrameError("lock board frame invalid (checksum, command or address)", raw)
+                err.frames = out
                 raise err
             del self.buffer[:5]
             out.append(Request(*raw[:4]))
@@ -147,14 +147,14 @@ class LockBoardBus:
                 del got[0]
         raw = bytes(got)
         if xor(raw[:-1]) != raw[-1]:
-            raise ProtocolError(f"lock board {sent[1]}: reply checksum {raw[-1]:02X}, computed {xor(raw[:-1]):02X}", raw)
+            raise FrameError(f"lock board {sent[1]}: reply checksum {raw[-1]:02X}, computed {xor(raw[:-1]):02X}", raw)
         if raw[1] != sent[1]:
-            raise ProtocolError(f"lock board {sent[1]}: reply from board {raw[1]}", raw)
+            raise FrameError(f"lock board {sent[1]}: reply from board {raw[1]}", raw)
         return raw
 
     def _door_open(self, raw: bytes, sensor: int) -> bool:
         if sensor not in (SENSOR_HIGH, SENSOR_LOW):
-            raise ProtocolError(f"lock board {raw[1]}: door sensor byte {sensor:02X} is neither 11 nor 00", raw)
+            raise FrameError(f"lock board {raw[1]}: door sensor byte {sensor:02X} is neither 11 nor 00", raw)
         return sensor == self.door_open_value
 
     def open_lock(self, board: int, lock: int) -> bool:
@@ -162,7 +162,7 @@ class LockBoardBus:
         self._check(board, lock)
         raw = self._exchange(open_request(board, lock), 5, self.open_timeout_s)
         if raw[2] != lock:
-            raise ProtocolError(f"lock board {board}: open reply for lock {raw[2]}, asked {lock}", raw)
+            raise FrameError(f"lock board {board}: open reply for lock {raw[2]}, asked {lock}", raw)
         return self._door_open(raw, raw[3])
 
     def open_all(self, board: int) -> None:
@@ -170,14 +170,14 @@ class LockBoardBus:
         self._check(board)
         raw = self._exchange(open_request(board, 0), 5, self.open_timeout_s + 0.1 * self.locks)
         if raw[2] != 0:
-            raise ProtocolError(f"lock board {board}: open-all reply for lock {raw[2]}", raw)
+            raise FrameError(f"lock board {board}: open-all reply for lock {raw[2]}", raw)
 
     def query(self, board: int, lock: int) -> bool:
         """True if the door of this lock is open."""
         self._check(board, lock)
         raw = self._exchange(query_request(board, lock), 5, self.reply_timeout_s)
         if raw[0] != QUERY or raw[2] != lock:
-            raise ProtocolError(f"lock board {board}: query reply does not match lock {lock}", raw)
+            raise FrameError(f"lock board {board}: query reply does not match lock {lock}", raw)
         return self._door_open(raw, raw[3])
 
     def query_all(self, board: int) -> dict[int, bool]:
@@ -185,6 +185,6 @@ class LockBoardBus:
         self._check(board)
         raw = self._exchange(query_request(board, 0), 8, self.reply_timeout_s)
         if raw[0] != QUERY or raw[6] != CMD_QUERY:
-            raise ProtocolError(f"lock board {board}: not a query-all reply", raw)
+            raise FrameError(f"lock board {board}: not a query-all reply", raw)
         high = bits_to_levels(raw[2], raw[3], raw[4], raw[5], self.locks)
         return {n: level == (self.door_open_value == SENSOR_HIGH) for n, level in high.items()}

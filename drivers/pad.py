@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from drivers import hallframe as hf
-from drivers.errors import ProtocolError
+from drivers.errors import FrameError
 
 LEVEL_NAMES = {1: "非常满意", 2: "满意", 3: "基本满意", 4: "不满意", 5: "非常不满意"}
 REASONS = {1: "attitude", 2: "efficiency", 3: "process", 4: "result", 5: "other"}
@@ -26,7 +26,7 @@ class Evaluation:
 def _ticket(frame: hf.Frame) -> str:
     raw = frame.data[1:7]
     if not all(0x20 <= b < 0x7F for b in raw) or not raw.strip():
-        raise ProtocolError(f"ticket field {raw.hex(' ')} is not a printable ASCII ticket code", frame.encode())
+        raise FrameError(f"ticket field {raw.hex(' ')} is not a printable ASCII ticket code", frame.encode())
     return raw.decode("ascii").strip()
 
 
@@ -35,19 +35,19 @@ def parse_event(frame: hf.Frame) -> Evaluation:
     if frame.cmd == hf.EV_EVAL_RESULT and len(d) == 9:
         level, reason = d[7], d[8]
         if level not in LEVEL_NAMES or (reason and reason not in REASONS):
-            raise ProtocolError(f"evaluation level {level} / reason {reason} out of range", frame.encode())
+            raise FrameError(f"evaluation level {level} / reason {reason} out of range", frame.encode())
         if level >= 4 and not reason:
-            raise ProtocolError("a bad evaluation without a reason", frame.encode())
+            raise FrameError("a bad evaluation without a reason", frame.encode())
         return Evaluation(d[0], _ticket(frame), level, REASONS.get(reason))
     if frame.cmd == hf.EV_EVAL_TIMEOUT and len(d) == 7:
         return Evaluation(d[0], _ticket(frame), None, None)
-    raise ProtocolError(f"not a pad event (CMD {frame.cmd:02X}, {len(d)} data bytes)", frame.encode())
+    raise FrameError(f"not a pad event (CMD {frame.cmd:02X}, {len(d)} data bytes)", frame.encode())
 
 
 class PadDriver:
     def __init__(self, link: hf.HallLink) -> None:
         self.link = link
-        self._ready: list[Evaluation] = []
+        self._events = hf.EventPoller(link, (hf.EV_EVAL_RESULT, hf.EV_EVAL_TIMEOUT), parse_event)
 
     def heartbeat(self) -> bytes:
         return self.link.request(hf.HEARTBEAT)
@@ -69,17 +69,6 @@ class PadDriver:
         self.link.request(hf.PAD_CANCEL_EVAL)
 
     def poll(self, wait_s: float = 0.0) -> list[Evaluation]:
-        """Results and timeouts that arrived. A malformed event raises ProtocolError; the good events
-        that came with it are kept for the next call, so none is lost."""
-        bad: ProtocolError | None = None
-        for frame in self.link.poll(wait_s):
-            if frame.cmd not in (hf.EV_EVAL_RESULT, hf.EV_EVAL_TIMEOUT):
-                continue
-            try:
-                self._ready.append(parse_event(frame))
-            except ProtocolError as exc:
-                bad = bad or exc
-        if bad is not None:
-            raise bad
-        out, self._ready = self._ready, []
-        return out
+        """Results and timeouts that arrived. A malformed event raises FrameError; the good
+        events that came with it are kept for the next call, so none is lost."""
+        return self._events.poll(wait_s)

@@ -9,17 +9,91 @@ current language.
 Every flow has an inactivity timeout (longer in elder mode). ``tick(now)`` applies it: the flow
 clears every piece of personal data it held (identity, codes typed, scanned pages) and marks itself
 ``finished`` so the session returns to the home screen.
+
+Every flow declares its states (``State``, a ``str`` enum, so ``flow.state == "domain"`` holds) and
+its transitions (``transitions``: state -> the states it may go to). :meth:`Flow.go` refuses an
+undeclared state or transition with :class:`TransitionError`. Staying in the same state (a redraw)
+is always allowed, and ``error`` (a failed action shown on the error screen) is reachable from
+every state. Two helpers are shared by the flows: :class:`Keypad` (code entry on the on-screen
+keypad) and :meth:`Flow.ask` (a bus request that, when the bus does not answer, shows the bus error
+and remembers how to retry).
 """
 from __future__ import annotations
 
+import enum
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, ClassVar, Mapping
+
+from hall_bus.bus.client import RequestFailed
 
 from kiosk.i18n import tr
+from kiosk.ports import error_detail, is_bus_error
 
 Listener = Callable[["Flow"], None]
+
+
+class FlowState(str, enum.Enum):
+    """Base of the flows' state enums: a state is its string (``str(State.DOMAIN) == "domain"``)."""
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self.value), spec)
+
+
+class BaseState(FlowState):
+    START = "start"
+    ERROR = "error"
+
+
+class TransitionError(ValueError):
+    """A flow was asked to go to a state it does not declare, or by a transition it does not declare."""
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The outcome of :meth:`Flow.ask`: ``data`` when ``ok``; else the error ``code`` and its ``detail``.
+
+    ``code`` is the other side's :attr:`RequestFailed.code`, ``"bus"`` when the bus did not answer (the
+    flow already shows the bus error and will retry), or ``"failed"`` for any other exception.
+    """
+
+    data: Any = None
+    code: str = ""
+    detail: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return not self.code
+
+    @property
+    def bus_down(self) -> bool:
+        return self.code == "bus"
+
+
+class Keypad:
+    """What the citizen typed on the on-screen keypad: allowed characters, a maximum length."""
+
+    def __init__(self, chars: str, max_len: int, upper: bool = True) -> None:
+        self.chars, self.max_len, self.upper = chars, max_len, upper
+        self.text = ""
+
+    def type(self, ch: str) -> bool:
+        """Append ``ch`` when allowed; True when it was."""
+        ch = ch.upper() if self.upper else ch
+        if len(ch) != 1 or ch not in self.chars or len(self.text) >= self.max_len:
+            return False
+        self.text += ch
+        return True
+
+    def backspace(self) -> None:
+        self.text = self.text[:-1]
+
+    def clear(self) -> None:
+        self.text = ""
 
 
 @dataclass
@@ -56,13 +130,17 @@ class Flow:
     """Base of every kiosk flow (see the module docstring)."""
 
     name = "flow"
-    initial = "start"
+    State: ClassVar[type[FlowState]] = BaseState
+    transitions: ClassVar[Mapping[str, frozenset[str]]] = {BaseState.START: frozenset(), BaseState.ERROR: frozenset()}
+    initial: str = BaseState.START
     timeout_s = 60.0
     busy_states: frozenset[str] = frozenset()  # states in which a device/bus call is running
+    keypad_chars = ""  # characters the keypad accepts ("" = this flow has no keypad)
+    keypad_max = 32
 
     def __init__(self, ctx: KioskContext) -> None:
         self.ctx = ctx
-        self.state = self.initial
+        self.state: FlowState = self.State(self.initial)
         self.data: dict[str, Any] = {}
         self.message = ""
         self.finished = False
@@ -71,6 +149,8 @@ class Flow:
         self.last_activity = ctx.clock()
         self._lock = threading.RLock()
         self._cancel = threading.Event()
+        self._retry: Callable[[], None] | None = None
+        self.keypad = Keypad(self.keypad_chars, self.keypad_max)
 
     # ------------------------------------------------------------------ timing
     @property
@@ -105,9 +185,11 @@ class Flow:
         self._cancel.set()
         with self._lock:
             self.clear_personal_data()
+            self.keypad.clear()
+            self._retry = None
             self.data.clear()
             self.message = ""
-            self.state = self.initial
+            self.state = self.State(self.initial)
             self.finished = True
         self._notify()
 
@@ -119,11 +201,24 @@ class Flow:
         return self._cancel.is_set()
 
     # ------------------------------------------------------------------ state changes
+    @classmethod
+    def check_transition(cls, current: str, state: str) -> FlowState:
+        """``state`` as this flow's State member, when the flow may go there from ``current``."""
+        try:
+            target = cls.State(state)
+        except ValueError:
+            raise TransitionError(f"{cls.name}: {state!r} is not a state of this flow "
+                                  f"({', '.join(s.value for s in cls.State)})") from None
+        if target == current or target == "error" or target in cls.transitions.get(current, frozenset()):
+            return target
+        raise TransitionError(f"{cls.name}: no transition {current!s} -> {target!s}")
+
     def go(self, state: str, message: str = "", **data: Any) -> None:
+        """Go to a declared state by a declared transition (else :class:`TransitionError`)."""
         with self._lock:
             if self.finished:
                 return
-            self.state = state
+            self.state = self.check_transition(self.state, state)
             self.message = message
             self.data.update(data)
             self.touch()
@@ -133,10 +228,55 @@ class Flow:
         for listener in list(self.listeners):
             listener(self)
 
+    # ------------------------------------------------------------------ keypad
+    @property
+    def typed(self) -> str:
+        return self.keypad.text
+
+    @typed.setter
+    def typed(self, value: str) -> None:
+        self.keypad.text = value
+
+    def type_char(self, ch: str) -> None:
+        self.keypad.type(ch)
+        self.go(self.state, self.message)
+
+    def backspace(self) -> None:
+        self.keypad.backspace()
+        self.go(self.state, self.message)
+
+    # ------------------------------------------------------------------ bus requests
+    def ask(self, op: str, data: dict, retry: Callable[[], None] | None, timeout: float | None = None) -> Answer:
+        """Request ``op``; when the bus does not answer, show the bus error and remember ``retry``."""
+        try:
+            out = self.ctx.bus.request(op, data, timeout=timeout or self.ctx.request_timeout_s, retry_s=1.0)
+        except RequestFailed as exc:
+            return Answer(code=exc.code, detail=error_detail(exc))
+        except Exception as exc:  # noqa: BLE001 - every failure becomes a screen message, never a frozen kiosk
+            if not is_bus_error(exc):
+                return Answer(code="failed", detail=error_detail(exc))
+            self._retry = retry
+            self.bus_down()
+            return Answer(code="bus", detail=error_detail(exc))
+        return Answer(data=out)
+
+    def bus_down(self) -> None:
+        """Show that the bus did not answer (flows with another bus error screen override it)."""
+        self.go("bus_error", self.ctx.tr("error.bus"))
+
+    def retry(self) -> None:
+        """Repeat what failed because the bus was down; without one, :meth:`retry_default`."""
+        action, self._retry = self._retry, None
+        (action or self.retry_default)()
+
+    def retry_default(self) -> None:
+        self.go(self.initial)
+
     # ------------------------------------------------------------------ view
     def view(self) -> dict:
         with self._lock:
-            v = {"flow": self.name, "state": self.state, "message": self.message, "busy": self.state in self.busy_states,
+            v = {"flow": self.name, "state": self.state, "message": self.message,
+                 "busy": self.state in self.busy_states,
                  "finished": self.finished, "seconds_left": int(self.seconds_left()), "lang": self.ctx.lang}
             v.update(self._view())
             return v

@@ -12,7 +12,7 @@ import threading
 from typing import Any, Callable
 
 from hall_bus.bus import topics
-from hall_bus.queue.engine import spoken_zh
+from hall_bus.queue.announce import spoken_zh
 
 from kiosk.i18n import name_of, tr
 

@@ -14,7 +14,7 @@ from typing import Any, Callable
 from devices import identity as _identity
 from drivers.personal import mask_id, mask_name
 
-from kiosk.ports import Identity, age_on, is_offline, is_timeout, parse_birth
+from kiosk.ports import Identity, age_on, error_detail, is_offline, is_timeout, parse_birth
 
 APPOINTMENT_QR = re.compile(r"^(?:APPT:|hallkit://appointment/)([A-Za-z0-9-]{4,32})$")
 
@@ -95,7 +95,7 @@ def read_card_identity(reader: Any, wait_s: float, cancelled: Callable[[], bool]
     except Exception as exc:  # noqa: BLE001
         if is_offline(exc):
             raise ReaderUnavailable(str(exc)) from None
-        raise CardReadFailed(str(exc) or type(exc).__name__) from None
+        raise CardReadFailed(error_detail(exc)) from None
     try:
         return identity_from_card(card, salt, today)
     finally:

@@ -2,15 +2,20 @@
 
 The flows never import a device class: they receive objects that have these methods. In the app
 and the tests these are the real device objects of ``devices/`` (ID card reader, receipt printer,
-document scanner) and a real :class:`hall_bus.client.BusClient`. Exceptions from the device layer
-are recognised by name (``DeviceOffline``, ``DeviceTimeout``, ``PrinterNotReady`` ...) through
-:func:`is_offline` and friends, so a flow works with any device that raises the documented tree.
+document scanner) and a real :class:`hall_bus.client.BusClient`. Exceptions are recognised by their
+class (``DeviceOffline``, ``DeviceTimeout``, the bus's ``BusError``) through :func:`is_offline` and
+friends, and a refused bus request by its :attr:`RequestFailed.code`.
 """
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
 from typing import Any, Protocol
+
+import serial
+from devices.base import DeviceOffline, DeviceTimeout
+from drivers.errors import ReplyTimeout, TransportError
+from hall_bus.bus.client import BusError, RequestFailed
 
 
 class BusPort(Protocol):
@@ -72,24 +77,31 @@ class Identity:
     source: str  # "idcard" | "qr"
 
 
-def exception_names(exc: BaseException) -> set[str]:
-    return {cls.__name__ for cls in type(exc).__mro__}
+OFFLINE_ERRORS = (DeviceOffline, TransportError, serial.SerialException, ConnectionError, BrokenPipeError,
+                  FileNotFoundError)
+TIMEOUT_ERRORS = (DeviceTimeout, ReplyTimeout, TimeoutError)
 
 
 def is_offline(exc: BaseException) -> bool:
     """The device is gone (unplugged, transport closed, never opened)."""
-    return bool(exception_names(exc) & {"DeviceOffline", "TransportError", "SerialException", "ConnectionError",
-                                        "BrokenPipeError", "FileNotFoundError"})
+    return isinstance(exc, OFFLINE_ERRORS)
 
 
 def is_timeout(exc: BaseException) -> bool:
-    return bool(exception_names(exc) & {"DeviceTimeout", "ReplyTimeout", "TimeoutError"})
+    return isinstance(exc, TIMEOUT_ERRORS)
 
 
 def is_bus_error(exc: BaseException) -> bool:
     """The hall bus did not answer (down, timed out): retry later, never a frozen screen."""
-    names = exception_names(exc)
-    return "BusError" in names and "RequestFailed" not in names
+    return isinstance(exc, BusError) and not isinstance(exc, RequestFailed)
+
+
+def error_detail(exc: BaseException) -> str:
+    """The human part of an error: a RequestFailed's message without its ``op: code:`` prefix."""
+    text = str(exc)
+    if isinstance(exc, RequestFailed):
+        return text.removeprefix(f"{exc.op}: {exc.code}: ")
+    return text or exc.__class__.__qualname__
 
 
 def age_on(birth: dt.date, today: dt.date) -> int:

@@ -13,7 +13,10 @@ import os
 from zoneinfo import ZoneInfo
 from typing import Any
 
-from kiosk.ports import exception_names, is_offline
+from devices.base import DeviceFault
+from drivers.escpos_docs import QueueTicketDoc
+
+from kiosk.ports import is_offline
 
 log = logging.getLogger(__name__)
 
@@ -28,8 +31,6 @@ def queue_url(hall: dict, ticket: dict, base: str | None = None) -> str:
 
 def ticket_doc(result: dict, hall: dict, lang: str = "zh", base_url: str | None = None) -> Any:
     """The printer document (drivers.escpos_docs.QueueTicketDoc) for an issued ticket."""
-    from drivers.escpos_docs import QueueTicketDoc
-
     t = result["ticket"]
     try:
         tz = ZoneInfo(hall.get("timezone", "Asia/Shanghai"))
@@ -44,15 +45,11 @@ def ticket_doc(result: dict, hall: dict, lang: str = "zh", base_url: str | None 
 
 
 def problem_of(exc: BaseException) -> str:
-    code = getattr(exc, "code", "")
+    """The printer's problem code (``PrinterNotReady.code``), ``offline`` when it is gone, else ``failed``."""
+    code = exc.code if isinstance(exc, DeviceFault) else ""
     if code in ("paper_out", "cover_open", "offline"):
         return code
-    text = f"{getattr(exc, 'code', '')} {getattr(exc, 'reason', '')} {exc}".lower()
-    if "paper" in text:
-        return "paper_out"
-    if "cover" in text:
-        return "cover_open"
-    if is_offline(exc) or "offline" in text:
+    if is_offline(exc):
         return "offline"
     return "failed"
 
@@ -65,7 +62,6 @@ def print_ticket(printer: Any, result: dict, hall: dict, lang: str = "zh") -> st
         printer.print_ticket(doc)
     except Exception as exc:  # noqa: BLE001 - every printer problem becomes a screen message
         problem = problem_of(exc)
-        log.warning("ticket %s not printed: %s (%s)", result["ticket"]["code"], problem,
-                    "/".join(sorted(exception_names(exc) & {"PrinterNotReady", "DeviceError", "DeviceOffline"})) or type(exc).__name__)
+        log.warning("ticket %s not printed: %s (%r)", result["ticket"]["code"], problem, exc)
         return problem
     return None

@@ -5,32 +5,59 @@
     choose ─card─▶ reading_card ─▶ looking_up ─▶ result | none
        └─number─▶ entry (keypad) ─submit─▶ looking_up ─▶ result | none
     (reader gone) ─▶ choose with a message;  (bus down) ─▶ bus_error ─retry─▶ looking_up
+
+The states are :class:`ProgressState`; ``TRANSITIONS`` declares the moves between them.
 """
 from __future__ import annotations
 
 from typing import Any
 
-from kiosk.flow import Flow
+from kiosk.flow import Flow, FlowState
 from kiosk.identify import CardReadFailed, NoCard, ReaderUnavailable, read_card_identity
-from kiosk.ports import is_bus_error
 
 CASE_CHARS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ-"
 
-STATUS_ZH = {"received": "已受理", "processing": "办理中", "ready": "已办结待领取", "deposited": "已入柜待取件",
-             "collected": "已领取", "returned": "已退回窗口", "closed": "已办结"}
-STATUS_EN = {"received": "received", "processing": "in progress", "ready": "ready for collection",
-             "deposited": "in a locker", "collected": "collected", "returned": "back at the window", "closed": "closed"}
+STATUSES = ("received", "processing", "ready", "deposited", "collected", "returned", "closed")  # progress.status.*
+
+
+class ProgressState(FlowState):
+    CHOOSE = "choose"
+    READING_CARD = "reading_card"
+    ENTRY = "entry"
+    LOOKING_UP = "looking_up"
+    RESULT = "result"
+    NONE = "none"
+    UNAVAILABLE = "unavailable"
+    BUS_ERROR = "bus_error"
+    ERROR = "error"
+
+
+S = ProgressState
+_ANSWERED = frozenset({S.RESULT, S.NONE, S.UNAVAILABLE, S.BUS_ERROR, S.CHOOSE})  # what a lookup leads to
+TRANSITIONS: dict[str, frozenset[str]] = {
+    S.CHOOSE: frozenset({S.READING_CARD, S.ENTRY}),
+    S.READING_CARD: frozenset({S.CHOOSE, S.LOOKING_UP}),
+    S.ENTRY: frozenset({S.CHOOSE, S.READING_CARD, S.LOOKING_UP}),
+    S.LOOKING_UP: _ANSWERED,
+    S.RESULT: frozenset({S.CHOOSE, S.READING_CARD, S.ENTRY}),
+    S.NONE: frozenset({S.CHOOSE, S.READING_CARD, S.ENTRY}),
+    S.UNAVAILABLE: frozenset({S.CHOOSE}),
+    S.BUS_ERROR: frozenset({S.CHOOSE, S.LOOKING_UP}),  # retry repeats the lookup
+    S.ERROR: frozenset({S.CHOOSE, S.LOOKING_UP}),
+}
 
 
 class ProgressFlow(Flow):
     name = "progress"
-    initial = "choose"
+    State = ProgressState
+    transitions = TRANSITIONS
+    initial = S.CHOOSE
     timeout_s = 60.0
-    busy_states = frozenset({"reading_card", "looking_up"})
+    busy_states = frozenset({S.READING_CARD, S.LOOKING_UP})
+    keypad_chars, keypad_max = CASE_CHARS, 32
 
     def __init__(self, ctx) -> None:
         super().__init__(ctx)
-        self.typed = ""
         self.token: str | None = None
         self.cases: list[dict] = []
         self._last_query: dict | None = None
@@ -45,7 +72,8 @@ class ProgressFlow(Flow):
         self._cancel.clear()
         self.go("reading_card", self.ctx.tr("ticket.reading_card"))
         try:
-            identity = read_card_identity(self.ctx.device("idcard"), self.ctx.card_wait_s, lambda: self.cancelled, self.ctx.salt)
+            identity = read_card_identity(self.ctx.device("idcard"), self.ctx.card_wait_s, lambda: self.cancelled,
+                                          self.ctx.salt)
         except ReaderUnavailable:
             self.go("choose", self.ctx.tr("ticket.reader_unavailable"))
             return
@@ -64,23 +92,13 @@ class ProgressFlow(Flow):
         self.typed = ""
         self.go("entry", self.ctx.tr("progress.enter"))
 
-    def type_char(self, ch: str) -> None:
-        ch = ch.upper()
-        if ch in CASE_CHARS and len(self.typed) < 32:
-            self.typed += ch
-        self.go(self.state, self.message)
-
-    def backspace(self) -> None:
-        self.typed = self.typed[:-1]
-        self.go(self.state, self.message)
-
     def submit(self) -> None:
         if len(self.typed) < 4:
             self.go("entry", self.ctx.tr("progress.none"))
             return
         self._lookup({"case_no": self.typed})
 
-    def retry(self) -> None:
+    def retry_default(self) -> None:
         if self._last_query:
             self._lookup(self._last_query)
         else:
@@ -92,20 +110,20 @@ class ProgressFlow(Flow):
     def _lookup(self, query: dict) -> None:
         self._last_query = query
         self.go("looking_up", self.ctx.tr("common.please_wait"))
-        try:
-            out = self.ctx.request("case.lookup", query)
-        except Exception as exc:  # noqa: BLE001
-            if is_bus_error(exc):
-                self.go("bus_error", self.ctx.tr("error.bus"))
-            elif getattr(exc, "code", "") == "not_found":
-                self.cases = []
-                self.go("none", self.ctx.tr("progress.none"))
-            elif getattr(exc, "code", "") in ("unknown_op", "invalid_request"):
-                self.go("unavailable", self.ctx.tr("progress.unavailable"))
-            else:
-                self.go("choose", self.ctx.tr("error.failed", reason=str(exc).split(": ", 2)[-1]))
+        answer = self.ask("case.lookup", query, retry=lambda: self._lookup(query))
+        if answer.bus_down:
             return
-        self.cases = list(out.get("cases", []))
+        if answer.code == "not_found":
+            self.cases = []
+            self.go("none", self.ctx.tr("progress.none"))
+            return
+        if answer.code in ("unknown_op", "invalid_request"):
+            self.go("unavailable", self.ctx.tr("progress.unavailable"))
+            return
+        if not answer.ok:
+            self.go("choose", self.ctx.tr("error.failed", reason=answer.detail))
+            return
+        self.cases = list(answer.data.get("cases", []))
         if self.cases:
             self.go("result", self.ctx.tr("progress.result", n=len(self.cases)))
         else:
@@ -117,10 +135,14 @@ class ProgressFlow(Flow):
                              "methods": [{"id": "card", "label": self.ctx.tr("progress.by_card")},
                                          {"id": "number", "label": self.ctx.tr("progress.by_number")}]}
         if self.state == "result":
-            names = STATUS_EN if self.ctx.lang == "en" else STATUS_ZH
             v["cases"] = [{"case_no": c.get("case_no", ""), "title": c.get("title") or c.get("service_name", ""),
-                           "status": (c.get("status_zh") if self.ctx.lang == "zh" and c.get("status_zh") else
-                                      names.get(str(c.get("status", "")), str(c.get("status", "")))),
-                           "detail": c.get("detail", "")}
+                           "status": self._status(c), "detail": c.get("detail", "")}
                           for c in self.cases]
         return v
+
+    def _status(self, case: dict) -> str:
+        """A case's status as a sentence (the case store's own Chinese wording first, in Chinese)."""
+        status = str(case.get("status", ""))
+        if self.ctx.lang == "zh" and case.get("status_zh"):
+            return str(case["status_zh"])
+        return self.ctx.tr(f"progress.status.{status}") if status in STATUSES else status

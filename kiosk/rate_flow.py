@@ -4,6 +4,10 @@
 
     entry (ticket number) ─submit─▶ checking (ticket.get) ─▶ level ─1..3─▶ sending ─▶ thanks
                                                               └─4,5─▶ reason ─▶ sending ─▶ thanks | already
+
+The states are :class:`RateState`; ``TRANSITIONS`` declares the moves between them. The levels,
+reasons and the ticket-code shape are the hall vocabulary's (``hall_bus.vocabulary``).
+
 The evaluation goes to the controller as ``evaluation.submit`` ``{ticket, day, level, reason?,
 channel: "kiosk"}``; one evaluation per ticket is the controller's rule (``recorded: false`` when
 the pad or another channel rated the ticket already: the flow says so).
@@ -13,43 +17,61 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from kiosk.flow import Flow
-from kiosk.ports import is_bus_error
+from hall_bus.vocabulary import BAD_LEVELS, LEVELS as LEVEL_NAMES, REASONS, TICKET_CODE_PATTERN
 
-LEVELS = (1, 2, 3, 4, 5)  # 1 = 非常满意 ... 5 = 非常不满意
-BAD_LEVELS = (4, 5)
-REASONS = ("attitude", "efficiency", "process", "result", "other")
-CODE = re.compile(r"^[A-Z]{1,2}\d{3,4}$")
+from kiosk.flow import Flow, FlowState
+
+LEVELS = tuple(LEVEL_NAMES)  # 1 = 非常满意 ... 5 = 非常不满意
+CODE = re.compile(rf"^{TICKET_CODE_PATTERN}$")
 CODE_CHARS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+class RateState(FlowState):
+    ENTRY = "entry"
+    CHECKING = "checking"
+    LEVEL = "level"
+    REASON = "reason"
+    SENDING = "sending"
+    THANKS = "thanks"
+    ALREADY = "already"
+    UNAVAILABLE = "unavailable"
+    BUS_ERROR = "bus_error"
+    ERROR = "error"
+
+
+S = RateState
+TRANSITIONS: dict[str, frozenset[str]] = {
+    S.ENTRY: frozenset({S.CHECKING, S.LEVEL}),  # level: a ticket already known (the demo's screenshots)
+    S.CHECKING: frozenset({S.ENTRY, S.LEVEL, S.BUS_ERROR}),
+    S.LEVEL: frozenset({S.ENTRY, S.REASON, S.SENDING}),
+    S.REASON: frozenset({S.LEVEL, S.SENDING}),
+    S.SENDING: frozenset({S.THANKS, S.ALREADY, S.UNAVAILABLE, S.ENTRY, S.BUS_ERROR}),
+    S.THANKS: frozenset(),
+    S.ALREADY: frozenset({S.ENTRY}),
+    S.UNAVAILABLE: frozenset({S.ENTRY}),
+    S.BUS_ERROR: frozenset({S.ENTRY, S.CHECKING, S.SENDING}),  # retry repeats what failed
+    S.ERROR: frozenset({S.ENTRY}),
+}
 
 
 class RateFlow(Flow):
     name = "rate"
-    initial = "entry"
+    State = RateState
+    transitions = TRANSITIONS
+    initial = S.ENTRY
     timeout_s = 60.0
-    busy_states = frozenset({"checking", "sending"})
+    busy_states = frozenset({S.CHECKING, S.SENDING})
+    keypad_chars, keypad_max = CODE_CHARS, 6
 
     def __init__(self, ctx) -> None:
         super().__init__(ctx)
-        self.typed = ""
         self.ticket: dict | None = None
         self.level: int | None = None
-        self._retry = None
 
     def clear_personal_data(self) -> None:
         self.typed = ""
         self.ticket = None
         self.level = None
-
-    def type_char(self, ch: str) -> None:
-        ch = ch.upper()
-        if ch in CODE_CHARS and len(self.typed) < 6:
-            self.typed += ch
-        self.go(self.state, self.message)
-
-    def backspace(self) -> None:
-        self.typed = self.typed[:-1]
-        self.go(self.state, self.message)
 
     def submit(self) -> None:
         code = self.typed
@@ -57,16 +79,13 @@ class RateFlow(Flow):
             self.go("entry", self.ctx.tr("rate.enter"))
             return
         self.go("checking", self.ctx.tr("common.please_wait"))
-        try:
-            out = self.ctx.request("ticket.get", {"code": code})
-        except Exception as exc:  # noqa: BLE001
-            if is_bus_error(exc):
-                self._retry = self.submit
-                self.go("bus_error", self.ctx.tr("error.bus"))
-            else:
-                self.go("entry", self.ctx.tr("rate.not_found", ticket=code))
+        answer = self.ask("ticket.get", {"code": code}, retry=self.submit)
+        if answer.bus_down:
             return
-        t = out["ticket"]
+        if not answer.ok:
+            self.go("entry", self.ctx.tr("rate.not_found", ticket=code))
+            return
+        t = answer.data["ticket"]
         if t["state"] not in ("finished", "done", "serving"):
             self.go("entry", self.ctx.tr("rate.not_finished", ticket=code))
             return
@@ -87,10 +106,6 @@ class RateFlow(Flow):
             raise ValueError(f"unknown reason {reason!r}")
         self._send(reason)
 
-    def retry(self) -> None:
-        action, self._retry = self._retry, None
-        (action or (lambda: self.go("entry")))()
-
     def back(self) -> None:
         self.go("level" if self.state == "reason" else "entry")
 
@@ -102,31 +117,29 @@ class RateFlow(Flow):
         if reason:
             data["reason"] = reason
         self.go("sending", self.ctx.tr("common.please_wait"))
-        try:
-            out = self.ctx.request("evaluation.submit", data)
-        except Exception as exc:  # noqa: BLE001
-            code = getattr(exc, "code", "")
-            if is_bus_error(exc):
-                self._retry = lambda: self._send(reason)
-                self.go("bus_error", self.ctx.tr("error.bus"))
-            elif code in ("already_rated", "already_evaluated", "duplicate"):
-                self.go("already", self.ctx.tr("rate.already", ticket=self.ticket["code"]))
-            elif code == "not_finished":
-                self.go("entry", self.ctx.tr("rate.not_finished", ticket=self.ticket["code"]))
-            elif code in ("unknown_op",):
-                self.go("unavailable", self.ctx.tr("rate.unavailable"))
-            else:
-                self.go("entry", self.ctx.tr("error.failed", reason=str(exc).split(": ", 2)[-1]))
+        answer = self.ask("evaluation.submit", data, retry=lambda: self._send(reason))
+        code, out = answer.code, answer.data
+        if answer.bus_down:
             return
-        if isinstance(out, dict) and (out.get("recorded") is False or out.get("counted") is False):
+        if code in ("already_rated", "already_evaluated", "duplicate"):
+            self.go("already", self.ctx.tr("rate.already", ticket=self.ticket["code"]))
+        elif code == "not_finished":
+            self.go("entry", self.ctx.tr("rate.not_finished", ticket=self.ticket["code"]))
+        elif code == "unknown_op":
+            self.go("unavailable", self.ctx.tr("rate.unavailable"))
+        elif not answer.ok:
+            self.go("entry", self.ctx.tr("error.failed", reason=answer.detail))
+        elif isinstance(out, dict) and (out.get("recorded") is False or out.get("counted") is False):
             self.go("already", self.ctx.tr("rate.already", ticket=self.ticket["code"]))
         else:
             self.go("thanks", self.ctx.tr("rate.thanks"))
 
     def _view(self) -> dict:
-        v: dict[str, Any] = {"title": self.ctx.tr("rate.title"), "typed": self.typed, "prompt": self.ctx.tr("rate.enter")}
+        v: dict[str, Any] = {"title": self.ctx.tr("rate.title"), "typed": self.typed,
+                             "prompt": self.ctx.tr("rate.enter")}
         if self.state == "level":
-            v["levels"] = [{"id": lv, "label": self.ctx.tr(f"rate.level.{lv}"), "bad": lv in BAD_LEVELS} for lv in LEVELS]
+            v["levels"] = [{"id": lv, "label": self.ctx.tr(f"rate.level.{lv}"), "bad": lv in BAD_LEVELS}
+                           for lv in LEVELS]
         if self.state == "reason":
             v["reasons"] = [{"id": r, "label": self.ctx.tr(f"rate.reason.{r}")} for r in REASONS]
         return v

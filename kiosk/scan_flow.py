@@ -6,6 +6,8 @@
                       │            └─retake─▶ capturing (replaces that page)
                       └─(no page)─▶ intro/preview with a message;  (camera gone)─▶ unavailable
 
+The states are :class:`ScanState`; ``TRANSITIONS`` declares the moves between them.
+
 Pages stay on the kiosk (the scanner session writes them); only a reference to the saved set is
 shown and may be attached to a ticket or case. Scans are personal data: a timeout drops them.
 """
@@ -14,17 +16,41 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from kiosk.flow import Flow
-from kiosk.ports import ScannedPage, is_offline
+from kiosk.flow import Flow, FlowState
+from kiosk.ports import ScannedPage, error_detail, is_offline
 
 MAX_PAGES = 20
 
 
+class ScanState(FlowState):
+    INTRO = "intro"
+    CAPTURING = "capturing"
+    PREVIEW = "preview"
+    SAVING = "saving"
+    DONE = "done"
+    UNAVAILABLE = "unavailable"
+    ERROR = "error"
+
+
+S = ScanState
+TRANSITIONS: dict[str, frozenset[str]] = {
+    S.INTRO: frozenset({S.CAPTURING, S.UNAVAILABLE}),
+    S.CAPTURING: frozenset({S.PREVIEW, S.INTRO, S.UNAVAILABLE}),
+    S.PREVIEW: frozenset({S.CAPTURING, S.SAVING, S.UNAVAILABLE}),
+    S.SAVING: frozenset({S.DONE, S.PREVIEW}),
+    S.DONE: frozenset(),
+    S.UNAVAILABLE: frozenset({S.CAPTURING}),  # the camera came back
+    S.ERROR: frozenset({S.INTRO, S.PREVIEW, S.CAPTURING}),
+}
+
+
 class ScanFlow(Flow):
     name = "scan"
-    initial = "intro"
+    State = ScanState
+    transitions = TRANSITIONS
+    initial = S.INTRO
     timeout_s = 90.0
-    busy_states = frozenset({"capturing", "saving"})
+    busy_states = frozenset({S.CAPTURING, S.SAVING})
 
     def __init__(self, ctx) -> None:
         super().__init__(ctx)
@@ -32,7 +58,7 @@ class ScanFlow(Flow):
         self.current: int | None = None  # index being previewed
         self.reference = ""
         if ctx.device("scanner") is None:
-            self.state = "unavailable"
+            self.state = S.UNAVAILABLE
             self.message = ctx.tr("scan.unavailable")
 
     def clear_personal_data(self) -> None:
@@ -99,7 +125,7 @@ class ScanFlow(Flow):
         try:
             self.reference = self.ctx.device("scanner").save_pages(list(self.pages))
         except Exception as exc:  # noqa: BLE001
-            self.go("preview", self.ctx.tr("error.failed", reason=str(exc) or type(exc).__name__))
+            self.go("preview", self.ctx.tr("error.failed", reason=error_detail(exc)))
             return
         count = len(self.pages)
         self.pages = []  # the saved set lives on in the scanner's store; the kiosk forgets the images

@@ -13,6 +13,11 @@ from typing import Any, Callable
 
 from kiosk.flow import Flow, KioskContext
 from kiosk.i18n import tr
+from kiosk.pickup_flow import PickupFlow
+from kiosk.progress_flow import ProgressFlow
+from kiosk.rate_flow import RateFlow
+from kiosk.scan_flow import ScanFlow
+from kiosk.ticket_flow import TicketFlow
 
 log = logging.getLogger(__name__)
 
@@ -31,15 +36,9 @@ TILES = (
 
 
 def pickup_flow_factory() -> Callable[[KioskContext], Flow] | None:
-    """The 24-hour pickup flow (kiosk/pickup_flow.py, the pickup feature), when installed."""
-    try:
-        from kiosk import pickup_flow
-    except ImportError:
-        return None
-    cls = getattr(pickup_flow, "PickupFlow", None)
-    if cls is None:
-        return None
-    return lambda ctx: cls(ctx)
+    """The 24-hour pickup flow (kiosk/pickup_flow.py). Always there: whether the hall runs the pickup
+    feature is the controller's answer (the flow then says pickup is unavailable)."""
+    return PickupFlow
 
 
 class KioskSession:
@@ -82,11 +81,6 @@ class KioskSession:
 
     # ------------------------------------------------------------------ flows
     def make_flow(self, tile: str) -> Flow:
-        from kiosk.progress_flow import ProgressFlow
-        from kiosk.rate_flow import RateFlow
-        from kiosk.scan_flow import ScanFlow
-        from kiosk.ticket_flow import TicketFlow
-
         if tile == "ticket":
             return TicketFlow(self.ctx)
         if tile == "identify":
@@ -100,10 +94,7 @@ class KioskSession:
         if tile == "rate":
             return RateFlow(self.ctx)
         if tile == "pickup":
-            factory = pickup_flow_factory()
-            if factory is None:
-                raise LookupError(tr("pickup.unavailable", self.ctx.lang))
-            return factory(self.ctx)
+            return PickupFlow(self.ctx)
         raise ValueError(f"unknown kiosk tile {tile!r}")
 
     def start(self, tile: str) -> Flow:
@@ -175,13 +166,10 @@ class KioskSession:
         hours = hall.get("hours_today", "")
         if hours == "closed":
             hours = tr("home.closed_today", lang)
-        pickup = pickup_flow_factory() is not None
         any_self_service = any(s.get("self_service") for s in hall.get("services", []))
         tiles = []
         for tid, key, staffed in TILES:
             enabled = open_now or not staffed or (tid == "ticket" and any_self_service)
-            if tid == "pickup":
-                enabled = enabled and pickup
             if tid == "scan":
                 enabled = enabled and self.ctx.device("scanner") is not None
             tiles.append({"id": tid, "label": tr(key, lang), "sub": tr(key + ".sub", lang), "enabled": enabled,

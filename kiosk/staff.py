@@ -12,10 +12,11 @@ from typing import Any, Callable
 from hall_bus.bus import topics
 
 from kiosk.i18n import name_of, tr
+from kiosk.ports import error_detail
 
 
 def _reason(exc: Exception) -> str:
-    return str(exc).split(": ", 2)[-1] or type(exc).__name__
+    return error_detail(exc)
 
 
 class _Console:

@@ -10,6 +10,9 @@
       │               └─qr─▶ scanning_qr
       └─appointment─▶ appointment (code) ─▶ looking_up ─▶ appointment_found ─check in─▶ issuing
 
+The states are :class:`TicketState` and ``TRANSITIONS`` declares every move between them (the
+drawing above, plus ``back`` and the retries).
+
 The ticket is issued over the bus with an idempotency key made once per choice, so a retry after a
 lost answer returns the same ticket, never a second one. The elderly green channel is applied
 automatically when the ID card says 60+; disabled, pregnant and military are chosen by the citizen
@@ -21,22 +24,71 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from kiosk.flow import Flow, KioskContext
+from zoneinfo import ZoneInfo
+
+from hall_bus.vocabulary import ELDERLY_AGE, PRIORITIES
+
+from kiosk.flow import Flow, FlowState, KioskContext
 from kiosk.i18n import name_of
-from kiosk.identify import CardReadFailed, NoCard, ReaderUnavailable, appointment_in_qr, identity_from_qr, read_card_identity
-from kiosk.ports import Identity, is_bus_error, is_offline
+from kiosk.identify import (CardReadFailed, NoCard, ReaderUnavailable, appointment_in_qr, identity_from_qr,
+                            read_card_identity)
+from kiosk.ports import Identity, is_offline
 from kiosk.printing import print_ticket
 
-ELDERLY_AGE = 60
-CHOSEN_PRIORITIES = ("disabled", "pregnant", "military")
+CHOSEN_PRIORITIES = tuple(p for p in PRIORITIES if p not in ("normal", "elderly"))  # disabled, pregnant, military
 APPOINTMENT_CHARS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ-"
+
+
+class TicketState(FlowState):
+    DOMAIN = "domain"
+    SERVICE = "service"
+    PRIORITY = "priority"
+    IDENTIFY = "identify"
+    READING_CARD = "reading_card"
+    READER_UNAVAILABLE = "reader_unavailable"
+    SCANNING_QR = "scanning_qr"
+    APPOINTMENT = "appointment"
+    LOOKING_UP = "looking_up"
+    APPOINTMENT_FOUND = "appointment_found"
+    ISSUING = "issuing"
+    PRINTING = "printing"
+    DONE = "done"
+    CLOSED = "closed"
+    ERROR = "error"
+    BUS_ERROR = "bus_error"
+
+
+S = TicketState
+_IDENTIFIED = frozenset({S.DOMAIN, S.PRIORITY})  # where a citizen goes once identified (or skipping it)
+_CHOSEN = frozenset({S.PRIORITY, S.CLOSED, S.ISSUING})  # what choosing a service leads to
+TRANSITIONS: dict[str, frozenset[str]] = {
+    S.DOMAIN: frozenset({S.SERVICE, S.IDENTIFY, S.APPOINTMENT, S.BUS_ERROR}) | _CHOSEN,  # search results choose too
+    S.SERVICE: frozenset({S.DOMAIN, S.IDENTIFY}) | _CHOSEN,
+    S.PRIORITY: frozenset({S.SERVICE, S.DOMAIN, S.IDENTIFY, S.ISSUING}),
+    S.IDENTIFY: frozenset({S.READING_CARD, S.SCANNING_QR, S.APPOINTMENT}) | _IDENTIFIED,
+    S.READING_CARD: frozenset({S.READER_UNAVAILABLE, S.IDENTIFY}) | _IDENTIFIED,
+    S.READER_UNAVAILABLE: frozenset({S.IDENTIFY, S.SCANNING_QR, S.APPOINTMENT}) | _IDENTIFIED,
+    S.SCANNING_QR: frozenset({S.IDENTIFY, S.APPOINTMENT, S.LOOKING_UP}) | _IDENTIFIED,
+    S.APPOINTMENT: frozenset({S.LOOKING_UP, S.DOMAIN}),
+    S.LOOKING_UP: frozenset({S.APPOINTMENT, S.APPOINTMENT_FOUND, S.BUS_ERROR}),
+    S.APPOINTMENT_FOUND: frozenset({S.APPOINTMENT, S.DOMAIN, S.ISSUING}),
+    S.ISSUING: frozenset({S.PRINTING, S.CLOSED, S.BUS_ERROR}),
+    S.PRINTING: frozenset({S.DONE}),
+    S.DONE: frozenset({S.ISSUING}),  # a repeated issue (a lost answer) returns the same ticket
+    S.CLOSED: frozenset({S.SERVICE, S.DOMAIN}),
+    S.ERROR: frozenset({S.DOMAIN}),
+    S.BUS_ERROR: frozenset({S.DOMAIN, S.ISSUING, S.LOOKING_UP}),  # retry repeats what failed
+}
 
 
 class TicketFlow(Flow):
     name = "ticket"
-    initial = "domain"
+    State = TicketState
+    transitions = TRANSITIONS
+    initial = S.DOMAIN
     timeout_s = 60.0
-    busy_states = frozenset({"reading_card", "scanning_qr", "looking_up", "issuing", "printing"})
+    busy_states = frozenset({S.READING_CARD, S.SCANNING_QR, S.LOOKING_UP, S.ISSUING, S.PRINTING})
+    keypad_chars, keypad_max = APPOINTMENT_CHARS, 32
 
     def __init__(self, ctx: KioskContext, start: str = "domain") -> None:
         super().__init__(ctx)
@@ -50,8 +102,16 @@ class TicketFlow(Flow):
         self.key: str | None = None
         self.result: dict | None = None
         self.snapshot: dict[str, dict] = {}
-        self._retry = None
-        self.state = start if start in ("domain", "identify", "appointment") else "domain"
+        self.state = S(start) if start in (S.DOMAIN, S.IDENTIFY, S.APPOINTMENT) else S.DOMAIN
+
+    @property
+    def code_typed(self) -> str:
+        """The appointment code typed on the keypad (or read from a QR)."""
+        return self.typed
+
+    @code_typed.setter
+    def code_typed(self, value: str) -> None:
+        self.typed = value
 
     # ------------------------------------------------------------------ timeouts
     def state_timeout(self) -> float:
@@ -158,7 +218,7 @@ class TicketFlow(Flow):
         try:
             payload = scanner.read_code(self.ctx.card_wait_s)
         except Exception as exc:  # noqa: BLE001
-            self.go("identify", self.ctx.tr("ticket.scanner_unavailable") if is_offline(exc) else self.ctx.tr("ticket.no_qr"))
+            self.go("identify", self.ctx.tr("ticket.scanner_unavailable" if is_offline(exc) else "ticket.no_qr"))
             return
         if not payload:
             self.go("identify", self.ctx.tr("ticket.no_qr"))
@@ -200,31 +260,19 @@ class TicketFlow(Flow):
         self.code_typed = ""
         self.go("appointment", self.ctx.tr("ticket.appointment.prompt"))
 
-    def type_char(self, ch: str) -> None:
-        ch = ch.upper()
-        if ch not in APPOINTMENT_CHARS or len(self.code_typed) >= 32:
-            return
-        self.code_typed += ch
-        self.go(self.state, self.message)
-
-    def backspace(self) -> None:
-        self.code_typed = self.code_typed[:-1]
-        self.go(self.state, self.message)
-
     def lookup_appointment(self) -> None:
         code = self.code_typed
         if len(code) < 4:
             self.go("appointment", self.ctx.tr("ticket.appointment.not_found", code=code or "-"))
             return
         self.go("looking_up", self.ctx.tr("common.please_wait"))
-        try:
-            appt = self.ctx.request("appointment.lookup", {"code": code})
-        except Exception as exc:  # noqa: BLE001
-            if self._bus_failed(exc, self.lookup_appointment):
-                return
+        answer = self.ask("appointment.lookup", {"code": code}, retry=self.lookup_appointment)
+        if answer.bus_down:
+            return
+        if not answer.ok:
             self.go("appointment", self.ctx.tr("ticket.appointment.not_found", code=code))
             return
-        self.appointment = appt
+        appt = self.appointment = answer.data
         msg = self.ctx.tr("ticket.appointment.used") if appt.get("checked_in") else ""
         self.go("appointment_found", msg)
 
@@ -260,19 +308,18 @@ class TicketFlow(Flow):
         if self.appointment:
             data["appointment"] = self.appointment["code"]
         self.go("issuing", self.ctx.tr("ticket.issuing"))
-        try:
-            out = self.ctx.request("ticket.issue", data)
-        except Exception as exc:  # noqa: BLE001
-            if self._bus_failed(exc, self.issue):
-                return
-            code = getattr(exc, "code", "")
-            if code == "closed":
-                service = self._service(self.service_id) or {"name": self.service_id}
-                self.go("closed", self.ctx.tr("ticket.closed", service=name_of(service, self.ctx.lang),
-                                              hours=self.hall.get("hours_today", "")))
-            else:
-                self.go("error", self.ctx.tr("error.failed", reason=str(exc).split(": ", 2)[-1]))
+        answer = self.ask("ticket.issue", data, retry=self.issue)
+        if answer.bus_down:
             return
+        if answer.code == "closed":
+            service = self._service(self.service_id) or {"name": self.service_id}
+            self.go("closed", self.ctx.tr("ticket.closed", service=name_of(service, self.ctx.lang),
+                                          hours=self.hall.get("hours_today", "")))
+            return
+        if not answer.ok:
+            self.go("error", self.ctx.tr("error.failed", reason=answer.detail))
+            return
+        out = answer.data
         self.result = {"ticket": out["ticket"], "service_name": out["service_name"], "domain_name": out["domain_name"],
                        "hall_name": out["hall_name"], "waiting_ahead": out["waiting_ahead"],
                        "estimated_wait_min": out["estimated_wait_min"], "printed": False, "print_problem": ""}
@@ -293,21 +340,12 @@ class TicketFlow(Flow):
         else:
             self.go("done", self.ctx.tr("ticket.done.printed"))
 
-    def retry(self) -> None:
-        """Repeat what failed because the bus was down (an issue retry reuses its idempotency key)."""
-        action = self._retry or (lambda: self.go("domain"))
-        self._retry = None
-        action()
+    def retry_default(self) -> None:
+        """Nothing to repeat: start over (an issue retry reuses its idempotency key, see :meth:`Flow.retry`)."""
+        self.go("domain")
 
     def finish(self) -> None:
         self.close()
-
-    def _bus_failed(self, exc: Exception, retry) -> bool:
-        if not is_bus_error(exc):
-            return False
-        self._retry = retry
-        self.go("bus_error", self.ctx.tr("error.bus"))
-        return True
 
     # ------------------------------------------------------------------ view
     def _view(self) -> dict:
@@ -325,14 +363,16 @@ class TicketFlow(Flow):
                              "estimated_wait_min": self.snapshot.get(d["id"], {}).get("estimated_wait_min")}
                             for d in self.hall.get("domains", [])]
             if self.query:
-                v["results"] = [self._service_view(x) for x in search_services(self.hall.get("services", []), self.query)]
+                found = search_services(self.hall.get("services", []), self.query)
+                v["results"] = [self._service_view(x) for x in found]
                 v["results_label"] = (self.ctx.tr("ticket.search.results", n=len(v["results"])) if v["results"]
                                       else self.ctx.tr("ticket.search.none", q=self.query))
             v["can_identify"] = not self.identity
         elif s == "service":
             dom = next((d for d in self.hall.get("domains", []) if d["id"] == self.domain_id), {"name": ""})
             v["prompt"] = self.ctx.tr("ticket.service.prompt", domain=name_of(dom, lang))
-            v["services"] = [self._service_view(x) for x in self.hall.get("services", []) if x["domain"] == self.domain_id]
+            v["services"] = [self._service_view(x) for x in self.hall.get("services", [])
+                             if x["domain"] == self.domain_id]
         elif s in ("identify", "reader_unavailable"):
             v["prompt"] = self.ctx.tr("ticket.identify.prompt")
             methods = ["qr", "appointment", "skip"]
@@ -355,7 +395,7 @@ class TicketFlow(Flow):
             options = ["normal"] + (["elderly"] if elderly else []) + list(CHOSEN_PRIORITIES)
             v["priorities"] = [{"id": p, "label": self.ctx.tr(f"ticket.priority.{p}"), "selected": p == self.priority}
                                for p in options]
-            v["note"] = self.ctx.tr("ticket.priority.elderly_auto") if elderly else self.ctx.tr("ticket.priority.elderly_hint")
+            v["note"] = self.ctx.tr("ticket.priority.elderly_auto" if elderly else "ticket.priority.elderly_hint")
             v["verify"] = self.ctx.tr("ticket.priority.verify")
             service = self._service(self.service_id or "")
             v["service"] = self._service_view(service) if service else None
@@ -363,8 +403,10 @@ class TicketFlow(Flow):
             r = self.result
             t = r["ticket"]
             minutes = r["estimated_wait_min"]
-            ahead = (self.ctx.tr("ticket.done.ahead", n=r["waiting_ahead"], m=int(round(minutes))) if minutes is not None
-                     else self.ctx.tr("ticket.done.ahead_unknown", n=r["waiting_ahead"]))
+            if minutes is not None:
+                ahead = self.ctx.tr("ticket.done.ahead", n=r["waiting_ahead"], m=int(round(minutes)))
+            else:
+                ahead = self.ctx.tr("ticket.done.ahead_unknown", n=r["waiting_ahead"])
             v["ticket"] = {"code": t["code"], "service_name": self._service_name(t["service"], r["service_name"]),
                            "ahead_text": ahead, "waiting_ahead": r["waiting_ahead"], "estimated_wait_min": minutes,
                            "priority": t["priority"], "green": t["priority"] != "normal",
@@ -396,7 +438,5 @@ def search_services(services: list[dict], query: str) -> list[dict]:
 
 
 def _hhmm(ts: float, hall: dict) -> str:
-    from zoneinfo import ZoneInfo
-
     tz = ZoneInfo(hall.get("timezone", "Asia/Shanghai"))
     return dt.datetime.fromtimestamp(ts, tz).strftime("%H:%M")

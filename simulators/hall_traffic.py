@@ -20,175 +20,36 @@ the same scenario and seed see the same citizens whatever the policy: the compar
 policies is paired, and a run is reproducible bit for bit.
 
 Scenario files (``simulators/scenarios/*.toml``) are self-contained: a hall layout in hall.toml
-form plus ``[traffic]`` and ``[tidal]`` sections (see docs/tidal.md).
+form plus ``[traffic]`` and ``[tidal]`` sections (see docs/tidal.md); :mod:`simulators.traffic_scenario`
+reads and checks them.
 """
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import heapq
 import math
 import random
 import statistics
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from hall_bus import config as hallconfig
-from hall_bus.config import ConfigError, HallConfig
-from hall_bus.queue.engine import Change, QueueEngine
+from hall_bus.config import HallConfig
 from hall_bus.controller.store import Store
+from hall_bus.queue.engine import QueueEngine
+from hall_bus.queue.models import Change
+from simulators.traffic_scenario import (  # noqa: F401  (re-exported: the simulator's public names)
+    DEFAULT_PROFILE,
+    Break,
+    DomainTraffic,
+    Scenario,
+    ServiceTraffic,
+    load_scenario,
+    pooled_config,
+)
 
 GREEN_KINDS = (("elderly", 0.7), ("disabled", 0.15), ("pregnant", 0.1), ("military", 0.05))
-DEFAULT_PROFILE = [[9.0, 0.9], [10.0, 1.3], [11.0, 1.2], [12.0, 0.55], [13.0, 0.6], [14.0, 1.1], [15.0, 1.25], [16.0, 1.0], [17.0, 0.7]]
 STRATEGIES = ("static", "pooled")  # besides the tidal policy names
-
-
-# ---------------------------------------------------------------------- scenario
-@dataclass(frozen=True)
-class ServiceTraffic:
-    service: str
-    share: float          # of its domain's arrivals
-    mean_min: float
-    cv: float
-    appointment_share: float = 0.0
-
-
-@dataclass(frozen=True)
-class DomainTraffic:
-    domain: str
-    daily: float                      # expected arrivals per day
-    profile: tuple[tuple[float, float], ...]
-    services: tuple[ServiceTraffic, ...]
-
-
-@dataclass(frozen=True)
-class Break:
-    window: int
-    start: dt.time
-    minutes: float
-
-
-@dataclass(frozen=True)
-class Scenario:
-    name: str
-    path: str
-    config: HallConfig
-    date: dt.date
-    domains: tuple[DomainTraffic, ...]
-    breaks: tuple[Break, ...]
-    green_share: float
-    no_show_share: float
-    walk_min: float
-    recall_min: float
-    tick_min: float
-    tidal: dict[str, Any]
-
-
-def _num(source: str, table: dict, key: str, path: str, default: Any = ..., lo: float = 0.0, hi: float = 1e9) -> float:
-    if key not in table:
-        if default is ...:
-            raise ConfigError(source, f"{path}.{key}", "missing")
-        return default
-    v = table[key]
-    if isinstance(v, bool) or not isinstance(v, (int, float)):
-        raise ConfigError(source, f"{path}.{key}", f"must be a number, got {v!r}")
-    if not lo <= v <= hi:
-        raise ConfigError(source, f"{path}.{key}", f"{v} outside {lo:g}..{hi:g}")
-    return float(v)
-
-
-def _profile(source: str, value: Any, path: str) -> tuple[tuple[float, float], ...]:
-    if not isinstance(value, list) or len(value) < 2:
-        raise ConfigError(source, path, "must be a list of at least two [hour, weight] points")
-    pts = []
-    for i, p in enumerate(value):
-        if (not isinstance(p, list) or len(p) != 2 or any(isinstance(x, bool) or not isinstance(x, (int, float)) for x in p)
-                or not 0 <= p[0] <= 24 or p[1] < 0):
-            raise ConfigError(source, f"{path}[{i}]", f"{p!r} is not an [hour 0..24, weight >= 0] point")
-        pts.append((float(p[0]), float(p[1])))
-    if any(b[0] <= a[0] for a, b in zip(pts, pts[1:])):
-        raise ConfigError(source, path, "hours must increase")
-    return tuple(pts)
-
-
-def load_scenario(path: str | Path) -> Scenario:
-    """Read a scenario file: a hall layout plus [traffic] (and optionally [tidal])."""
-    path = Path(path)
-    config = hallconfig.load(path)
-    src = config.source
-    data = tomllib.loads(path.read_text(encoding="utf-8"))
-    traffic = data.get("traffic")
-    if not isinstance(traffic, dict):
-        raise ConfigError(src, "traffic", "missing table [traffic]")
-    date = traffic.get("date", dt.date(2026, 3, 10))
-    if isinstance(date, str):
-        date = dt.date.fromisoformat(date)
-    if not isinstance(date, dt.date) or not config.hours.spans_on(date):
-        raise ConfigError(src, "traffic.date", f"{date!r} must be a date on which the hall is open")
-    profiles: dict[str, tuple] = {"default": _profile(src, DEFAULT_PROFILE, "default")}
-    for name, value in (traffic.get("profiles") or {}).items():
-        profiles[name] = _profile(src, value, f"traffic.profiles.{name}")
-    services_by_domain: dict[str, list[ServiceTraffic]] = {}
-    for i, s in enumerate(traffic.get("services", [])):
-        p = f"traffic.services[{i}]"
-        sid = s.get("service")
-        try:
-            svc = config.service(sid)
-        except KeyError:
-            raise ConfigError(src, f"{p}.service", f"unknown service {sid!r}") from None
-        services_by_domain.setdefault(svc.domain, []).append(ServiceTraffic(
-            sid, _num(src, s, "share", p, 1.0, 0.0, 1e6), _num(src, s, "mean_min", p, svc.expected_minutes, 0.1, 480),
-            _num(src, s, "cv", p, 0.6, 0.0, 5.0), _num(src, s, "appointment_share", p, 0.0, 0.0, 1.0)))
-    domains = []
-    for i, d in enumerate(traffic.get("domains", [])):
-        p = f"traffic.domains[{i}]"
-        did = d.get("domain")
-        try:
-            config.domain(did)
-        except KeyError:
-            raise ConfigError(src, f"{p}.domain", f"unknown domain {did!r}") from None
-        prof = d.get("profile", "default")
-        if isinstance(prof, str):
-            if prof not in profiles:
-                raise ConfigError(src, f"{p}.profile", f"unknown profile {prof!r} (known: {', '.join(sorted(profiles))})")
-            prof = profiles[prof]
-        else:
-            prof = _profile(src, prof, f"{p}.profile")
-        svcs = services_by_domain.get(did) or [ServiceTraffic(s.id, 1.0, s.expected_minutes, 0.6)
-                                              for s in config.services_of(did) if not s.self_service]
-        if not svcs:
-            raise ConfigError(src, p, f"domain {did!r} has no staffed service to arrive for")
-        domains.append(DomainTraffic(did, _num(src, d, "daily", p, lo=0, hi=1e5), prof, tuple(svcs)))
-    if not domains:
-        raise ConfigError(src, "traffic.domains", "add at least one [[traffic.domains]] table")
-    breaks = []
-    for i, b in enumerate(traffic.get("breaks", [])):
-        p = f"traffic.breaks[{i}]"
-        try:
-            config.window(b.get("window"))
-            start = dt.time.fromisoformat(str(b.get("start")))
-        except (KeyError, ValueError):
-            raise ConfigError(src, p, "needs window = <a window number> and start = \"HH:MM\"") from None
-        breaks.append(Break(b["window"], start, _num(src, b, "minutes", p, 30.0, 1.0, 480.0)))
-    from hall_bus.features.tidal.config import parse as parse_tidal
-
-    parse_tidal(config.extra.get("tidal"), config)  # the scenario's [tidal] is checked as in a hall.toml
-    return Scenario(
-        name=str(traffic.get("name", config.name)), path=str(path), config=config, date=date, domains=tuple(domains),
-        breaks=tuple(breaks), green_share=_num(src, traffic, "green_share", "traffic", 0.08, 0, 1),
-        no_show_share=_num(src, traffic, "no_show_share", "traffic", 0.04, 0, 1),
-        walk_min=_num(src, traffic, "walk_min", "traffic", 0.5, 0, 30), recall_min=_num(src, traffic, "recall_min", "traffic", 1.0, 0.05, 30),
-        tick_min=_num(src, traffic, "tick_min", "traffic", 1.0, 0.1, 60), tidal=dict(config.extra.get("tidal") or {}),
-    )
-
-
-def pooled_config(config: HallConfig) -> HallConfig:
-    """Every window serves every domain (the fully flexible hall, a lower bound for waits)."""
-    everything = tuple(d.id for d in config.domains)
-    windows = tuple(dataclasses.replace(w, domains=everything, skills=everything) for w in config.windows)
-    return dataclasses.replace(config, windows=windows)
 
 
 # ---------------------------------------------------------------------- citizens
@@ -208,7 +69,7 @@ class Citizen:
 def _interp(profile: tuple[tuple[float, float], ...], hour: float) -> float:
     if hour <= profile[0][0]:
         return profile[0][1]
-    for (h1, w1), (h2, w2) in zip(profile, profile[1:]):
+    for (h1, w1), (h2, w2) in zip(profile, profile[1:], strict=False):
         if hour <= h2:
             return w1 + (w2 - w1) * (hour - h1) / (h2 - h1)
     return profile[-1][1]
@@ -267,7 +128,8 @@ def citizens(sc: Scenario, seed: int) -> list[Citizen]:
         total = _profile_hours(sc, d)
         for a, b in spans:
             t = a
-            lam_max = max(arrival_rate_per_h(sc, d, min(a + k * step, b - 1), total) for k in range(int((b - a) // step) + 1)) / 3600.0
+            steps = range(int((b - a) // step) + 1)
+            lam_max = max(arrival_rate_per_h(sc, d, min(a + k * step, b - 1), total) for k in steps) / 3600.0
             if lam_max <= 0:
                 continue
             while True:
@@ -315,7 +177,8 @@ class DayResult:
         if not xs:
             return {"n": 0, "mean": 0.0, "p90": 0.0, "max": 0.0}
         s = sorted(xs)
-        return {"n": len(s), "mean": statistics.fmean(s), "p90": s[min(len(s) - 1, math.ceil(0.9 * len(s)) - 1)], "max": s[-1]}
+        p90 = s[min(len(s) - 1, math.ceil(0.9 * len(s)) - 1)]
+        return {"n": len(s), "mean": statistics.fmean(s), "p90": p90, "max": s[-1]}
 
     def domain_stats(self) -> dict[str, dict[str, float]]:
         return {d: self._stats(xs) for d, xs in self.waits.items()}
@@ -347,8 +210,8 @@ class HallDay:
         self.engine.listeners.append(self._on_change)
         self.manager = None
         if strategy not in STRATEGIES:
-            from hall_bus.features.tidal.proposals import TidalManager
             from hall_bus.features.tidal.config import parse
+            from hall_bus.features.tidal.proposals import TidalManager
 
             raw = dict(scenario.tidal)
             raw.update(tidal_overrides or {})
@@ -422,7 +285,7 @@ class HallDay:
 
     # ------------------------------------------------------------------ events
     def _on_arrive(self, c: Citizen) -> None:
-        from hall_bus.queue.engine import QueueError
+        from hall_bus.queue.models import QueueError
 
         try:
             ticket, _ = self.engine.issue(c.service, priority=c.priority, age_years=c.age,
@@ -523,7 +386,8 @@ def simulate(scenario: Scenario | str | Path, strategy: str = "threshold", seed:
 def report(result: DayResult, config: HallConfig) -> list[str]:
     """The lines ``hallkit tidal simulate`` prints (the last one is the machine-readable summary)."""
     lines = [f"{result.scenario}: strategy {result.strategy}, seed {result.seed}; {result.issued} tickets issued, "
-             f"{result.served} served, {result.no_shows} no-shows, {result.refused} refused; last call {result.last_call_at}"]
+             f"{result.served} served, {result.no_shows} no-shows, {result.refused} refused; "
+             f"last call {result.last_call_at}"]
     lines.append(f"{'domain':<16}{'served':>7}{'mean':>8}{'p90':>8}{'max':>8}  (wait in minutes)")
     for d, st in result.domain_stats().items():
         name = config.domain(d).name

@@ -1,4 +1,4 @@
-"""ID card reader simulator (SAM protocol, PROTOCOLS.md section 1), kind ``idcard``.
+"""ID card reader simulator (SAM protocol, docs/protocols/idcard-sam.md), kind ``idcard``.
 
 Query: ``card=N`` puts card N of :data:`simulators.cards.DECK` on the reader at start (default
 none; ``card=none`` too), ``baud=`` (115200 by default, the SAM default), ``fault=`` with the device
@@ -64,7 +64,7 @@ class IdCardSimulator(SimulatedDevice):
                 for frame in self.codec.feed(chunk):
                     replies.append(self._answer(frame))
                 return replies
-            except sam.ProtocolError as exc:
+            except sam.FrameError as exc:
                 replies += [self._answer(f) for f in getattr(exc, "frames", [])]
                 replies.append(sam.reply(0x10))  # checksum error in the host frame
                 chunk = b""

@@ -1,4 +1,4 @@
-"""Pickup-locker lock boards on one RS485 line ("8A/80" family, PROTOCOLS.md section 2), kind ``locker``.
+"""Pickup-locker lock boards on one RS485 line ("8A/80" family, docs/protocols/locker-boards.md), kind ``locker``.
 
 Query: ``boards=1,2`` (addresses present; others stay silent like an empty bus address),
 ``locks=24`` per board, ``open_value=11`` (the sensor wiring: the byte reported while a door is
@@ -120,7 +120,7 @@ class LockerSimulator(SimulatedDevice):
         while True:
             try:
                 requests = self.codec.feed(chunk)
-            except lb.ProtocolError as exc:
+            except lb.FrameError as exc:
                 requests = getattr(exc, "frames", [])
                 self.bad_frames += 1  # a real board ignores a frame it cannot read
                 chunk = b""

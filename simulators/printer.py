@@ -22,8 +22,8 @@ import threading
 import time
 from pathlib import Path
 
-from drivers.escpos_parse import EscPosParser, Page, Query
-
+from drivers.escpos_model import Page, Query
+from drivers.escpos_parse import EscPosParser
 from simulators import registry
 from simulators.base import SimulatedDevice
 

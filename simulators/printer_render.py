@@ -12,7 +12,7 @@ import qrcode
 from PIL import Image, ImageChops, ImageDraw, ImageFont
 
 from drivers.escpos_docs import display_width
-from drivers.escpos_parse import Barcode, Line, Page, QrCode, RasterImage
+from drivers.escpos_model import Barcode, Line, Page, QrCode, RasterImage
 
 CJK_FONTS = ("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc", "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
              "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
@@ -137,7 +137,7 @@ def _render_barcode(code: Barcode, width: int) -> Image.Image:
     text_font = _font(CELL_H)
     try:
         modules, hri = _barcode_modules(code)
-    except Exception as exc:  # noqa: BLE001 - data the printer would refuse: show it, do not crash the simulator
+    except Exception as exc:
         img = Image.new("L", (width, CELL_H * 2), 255)
         ImageDraw.Draw(img).text((4, CELL_H), f"[{code.symbology} ?] {code.data} ({exc})"[:60], font=_font(16), fill=0,
                                  anchor="ls")

@@ -12,6 +12,12 @@ import cv2
 from simulators.desk_scene import DeskScene
 
 BOUNDARY = b"hallkitframe"
+CONTENT_TYPE = f"multipart/x-mixed-replace; boundary={BOUNDARY.decode()}"
+
+
+def part_header(length: int) -> bytes:
+    """What goes before each JPEG of the stream (docs/protocols/camera-stream.md); ``\\r\\n`` after it."""
+    return b"--" + BOUNDARY + b"\r\nContent-Type: image/jpeg\r\nContent-Length: " + str(length).encode() + b"\r\n\r\n"
 
 
 class MjpegStream:
@@ -30,15 +36,14 @@ class MjpegStream:
                     self.send_error(404)
                     return
                 self.send_response(200)
-                self.send_header("Content-Type", f"multipart/x-mixed-replace; boundary={BOUNDARY.decode()}")
+                self.send_header("Content-Type", CONTENT_TYPE)
                 self.end_headers()
                 try:
                     while not stream.stopped.is_set():
                         t0 = time.monotonic()
                         frame = stream.scene.read()
                         ok, jpg = cv2.imencode(".jpg", frame.image, [cv2.IMWRITE_JPEG_QUALITY, stream.quality])
-                        self.wfile.write(b"--" + BOUNDARY + b"\r\nContent-Type: image/jpeg\r\nContent-Length: "
-                                         + str(len(jpg)).encode() + b"\r\n\r\n" + jpg.tobytes() + b"\r\n")
+                        self.wfile.write(part_header(len(jpg)) + jpg.tobytes() + b"\r\n")
                         if stream.realtime:
                             time.sleep(max(0.0, 1.0 / stream.scene.fps - (time.monotonic() - t0)))
                 except (BrokenPipeError, ConnectionResetError):

@@ -1,6 +1,8 @@
-"""Shared fixtures. Bus tests run against a real mosquitto started here on a free loopback port."""
+"""Shared fixtures. Bus tests run against a real mosquitto started here on a free loopback port; only
+the tests that use a broker fixture need mosquitto (codec, engine and flow tests run without it)."""
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
@@ -12,14 +14,15 @@ from hall_bus.bus.client import BusClient, BusSettings
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def pytest_configure(config: pytest.Config) -> None:
+def _need_mosquitto() -> None:
     if find_mosquitto() is None:
-        raise pytest.UsageError("mosquitto is not installed; run the tests with `bash run.sh test`, which installs it")
+        pytest.fail("mosquitto is not installed; run the tests with `bash run.sh test`, which installs it", pytrace=False)
 
 
 @pytest.fixture(scope="session")
 def mosquitto() -> Mosquitto:
     """One mosquitto for the session (tests that restart the broker take `fresh_mosquitto`)."""
+    _need_mosquitto()
     broker = Mosquitto().start()
     yield broker
     broker.close()
@@ -27,6 +30,7 @@ def mosquitto() -> Mosquitto:
 
 @pytest.fixture
 def fresh_mosquitto() -> Mosquitto:
+    _need_mosquitto()
     broker = Mosquitto().start()
     yield broker
     broker.close()
@@ -42,8 +46,6 @@ def embedded_broker() -> EmbeddedBroker:
 @pytest.fixture
 def hall_id(request: pytest.FixtureRequest) -> str:
     """A hall id unique to the test, so tests sharing a broker never see each other's messages."""
-    import hashlib
-
     digest = hashlib.sha1(f"{request.node.nodeid}-{os.getpid()}".encode()).hexdigest()[:8]
     name = "".join(c if c.isalnum() else "-" for c in request.node.name.lower())[:20].strip("-")
     return f"t-{name}-{digest}"  # at most 31 characters: a valid hall id

@@ -25,9 +25,23 @@ from __future__ import annotations
 import concurrent.futures
 import logging
 import time
+from pathlib import Path
 from typing import Any, Callable, Iterable
 
+from devices import identity
 from hall_bus.config import HallConfig
+
+from kiosk.flow import KioskContext
+from kiosk.hall_board import HallBoard
+from kiosk.i18n import tr as translate
+from kiosk.ports import error_detail
+from kiosk.scanning import kiosk_devices
+from kiosk.session import KioskSession
+from kiosk.staff import ManagerConsole, WindowTerminal
+
+from ui.kivy_env import register_font
+from ui.theme import HALL, theme_for
+from ui.tts import Speaker
 
 log = logging.getLogger(__name__)
 
@@ -42,16 +56,10 @@ class UiServices:
     def __init__(self, config: HallConfig, make_bus: Callable[[str], Any], devices: dict[str, Any] | None,
                  tabs: Iterable[str], kiosk_id: str | None = None) -> None:
         self.config = config
-        try:  # the identity salt lives in the hall's data_dir (or $HALLKIT_IDENTITY_SALT), shared with the controller
-            from devices import identity
-
-            identity.configure(config.data_dir)
-        except ImportError:
-            pass
+        # the identity salt lives in the hall's data_dir (or $HALLKIT_IDENTITY_SALT), shared with the controller
+        identity.configure(config.data_dir)
         self.tabs = tuple(t for t in TABS if t in set(tabs))
         self.kiosk_id = kiosk_id or (config.kiosks[0].id if config.kiosks else "kiosk-1")
-        from kiosk.scanning import kiosk_devices
-
         self.devices = kiosk_devices(dict(devices or {}), config.data_dir)
         self.kiosk_bus = make_bus(self.kiosk_id) if "kiosk" in self.tabs else None
         self.display_bus = make_bus("display") if "display" in self.tabs else None
@@ -71,20 +79,9 @@ def build_app(services: UiServices, start_tab: str | None = None, speaker: Any =
     from kivy.uix.boxlayout import BoxLayout
     from kivy.uix.screenmanager import NoTransition, ScreenManager
 
-    from kiosk.flow import KioskContext
-    from kiosk.hall_board import HallBoard
-    from kiosk.i18n import tr as translate
-    from kiosk.session import KioskSession
-    from kiosk.staff import ManagerConsole, WindowTerminal
-
     from ui import registry, widgets
-    from ui.kivy_env import register_font
-    from ui.theme import HALL, theme_for
-    from ui.tts import Speaker
 
     register_font()
-    from pathlib import Path
-
     frame_kv = str(Path(__file__).resolve().parent / "frame.kv")
     if frame_kv not in Builder.files:
         Builder.load_file(frame_kv)
@@ -247,7 +244,7 @@ def build_app(services: UiServices, start_tab: str | None = None, speaker: Any =
                     log.exception("kiosk action %s failed", getattr(fn, "__name__", fn))
                     flow = self.session.flow if self.session else None
                     if flow is not None:
-                        flow.go("error", self.tr("error.failed", reason=str(exc) or type(exc).__name__))
+                        flow.go("error", self.tr("error.failed", reason=error_detail(exc)))
                 finally:
                     self.redraw()
             return self.kiosk_worker.submit(run)
@@ -263,12 +260,7 @@ def build_app(services: UiServices, start_tab: str | None = None, speaker: Any =
             return self.staff_worker.submit(run)
 
         def start_flow(self, tile: str) -> None:
-            try:
-                flow = self.session.start(tile)
-            except LookupError as exc:  # e.g. no pickup feature: stay home and say why
-                self._home_note = str(exc)
-                self.redraw()
-                return
+            flow = self.session.start(tile)
             if hasattr(flow, "load_queues") and flow.state == "domain":
                 self.act(flow.load_queues)
             self.redraw()

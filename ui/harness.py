@@ -12,6 +12,7 @@ from typing import Any, Callable
 
 from kivy.base import EventLoop, runTouchApp, stopTouchApp
 from kivy.input.motionevent import MotionEvent
+from kivy.uix.scrollview import ScrollView
 
 from ui.widgets import actions_under, find_action
 
@@ -69,9 +70,9 @@ class Driver:
 
     def tap_widget(self, w) -> None:
         scroll, seen = w.parent, 0
-        while scroll is not None and type(scroll).__name__ != "ScrollView" and seen < 50:
+        while scroll is not None and not isinstance(scroll, ScrollView) and seen < 50:
             scroll, seen = (scroll.parent if scroll.parent is not scroll else None), seen + 1
-        if scroll is not None and type(scroll).__name__ != "ScrollView":
+        if scroll is not None and not isinstance(scroll, ScrollView):
             scroll = None
         if scroll is not None and scroll.do_scroll_y:
             scroll.scroll_to(w, padding=20, animate=False)

@@ -18,10 +18,11 @@ class SpyPort:
 
     def write(self, data: bytes) -> int:
         self.log.append(("->", bytes(data)))
-        return self._port.write(data)
+        written: int = self._port.write(data)
+        return written
 
     def read(self, n: int = 1) -> bytes:
-        data = self._port.read(n)
+        data: bytes = self._port.read(n)
         if data:
             self.log.append(("<-", bytes(data)))
         return data

@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import time
 
-from drivers import hallframe as hf
-from drivers.errors import DeviceReported, ReplyTimeout
-
 from devices.conformance.core import CheckSet, Probe, expect
+from drivers import hallframe as hf
+from drivers.caller import CallerDriver
+from drivers.display import DisplayDriver
+from drivers.errors import DeviceReported, ReplyTimeout
+from drivers.pad import PadDriver
 
 CHECKS = CheckSet()
 check = CHECKS.check
@@ -62,7 +64,7 @@ for _kind in ("pad", "caller", "display"):
 
 
 def _listen(p: Probe, seconds: float, stop_at_first: bool = False) -> list[hf.Frame]:
-    codec, frames = hf.HallFrameCodec(), []
+    codec, frames = hf.HallFrameCodec(), list[hf.Frame]()
     deadline = time.monotonic() + seconds
     p.port.timeout = 0.05
     while time.monotonic() < deadline and not (stop_at_first and frames):
@@ -74,8 +76,6 @@ def _listen(p: Probe, seconds: float, stop_at_first: bool = False) -> list[hf.Fr
 
 @check("pad", "show window and clerk, request and cancel an evaluation")
 def _pad_flow(p: Probe) -> None:
-    from drivers.pad import PadDriver
-
     pad = PadDriver(_link(p))
     pad.show_info(1, "S0000", "测试")
     pad.request_evaluation("Z999", 30)
@@ -90,15 +90,11 @@ def _pad_flow(p: Probe) -> None:
 
 @check("caller", "show text on the keypad screen")
 def _caller_text(p: Probe) -> None:
-    from drivers.caller import CallerDriver
-
     CallerDriver(_link(p)).show_text("自检 OK")
 
 
 @check("display", "show both lines, refuse a line that does not exist, set brightness, clear")
 def _display_lines(p: Probe) -> None:
-    from drivers.display import DisplayDriver
-
     d = DisplayDriver(_link(p))
     d.show_line(0, "窗口屏自检")
     d.show_line(1, "HallKit", align="left")

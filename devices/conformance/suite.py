@@ -3,8 +3,9 @@ technician runs the very same checks on both: ``hallkit conformance <kind> --url
 
 Each check gets a :class:`Probe`: the opened transport wrapped so every byte written and read is
 recorded. A failed check reports what went wrong and the bytes exchanged. The checks are
-written in ``serial_kinds`` and ``hall`` (one :class:`~devices.conformance.core.CheckSet` each); drivers are the project's own, so passing the suite means "our driver
-and this device agree on the protocol".
+written in ``serial_kinds`` and ``hall`` (one :class:`~devices.conformance.core.CheckSet` each);
+drivers are the project's own, so passing the suite means "our driver and this device agree on the
+protocol".
 """
 from __future__ import annotations
 

@@ -26,7 +26,8 @@ def _grey(img: np.ndarray) -> np.ndarray:
 def decode_zxing(img: np.ndarray) -> list[Decoded]:
     import zxingcpp
 
-    return [Decoded(r.text, str(r.format).split(".")[-1], "zxing-cpp") for r in zxingcpp.read_barcodes(_grey(img)) if r.text]
+    return [Decoded(r.text, str(r.format).split(".")[-1], "zxing-cpp")
+            for r in zxingcpp.read_barcodes(_grey(img)) if r.text]
 
 
 def decode_zbar(img: np.ndarray) -> list[Decoded]:

@@ -13,9 +13,10 @@ from typing import Callable
 
 import numpy as np
 
-from drivers.camera import open_camera
+from drivers.camera import CameraSource, open_camera
 
-from devices.base import Device
+from devices.base import Device, DeviceOffline
+from devices.config import DeviceConfig
 from devices.factory import register_kind
 from devices.scanner import pipeline
 from devices.scanner.autocapture import AutoCapture
@@ -25,9 +26,9 @@ from devices.scanner.session import ScanSession, SessionResult
 class DocumentScanner(Device):
     kind = "scanner"
 
-    def __init__(self, config, realtime: bool = True) -> None:
+    def __init__(self, config: DeviceConfig, realtime: bool = True) -> None:
         super().__init__(config)
-        self.source = None
+        self.source: CameraSource | None = None
         self.realtime = realtime
 
     def _open_driver(self) -> None:
@@ -35,16 +36,23 @@ class DocumentScanner(Device):
         self.source = open_camera(self.config.url, int(p.get("width", 2592)), int(p.get("height", 1944)),
                                   float(p.get("fps", 15)), p.get("fourcc", "MJPG"), self.realtime)
 
+    @property
+    def camera(self) -> CameraSource:
+        """The open camera (DeviceOffline before the scanner was opened)."""
+        if self.source is None:
+            raise DeviceOffline(self.id, "not open")
+        return self.source
+
     def _close_driver(self) -> None:
         if self.source is not None:
             self.source.close()
             self.source = None
 
     def _probe(self) -> None:
-        self.source.read()
+        self.camera.read()
 
     def frame(self) -> np.ndarray:
-        return self.guard(self.source.read)
+        return self.guard(lambda: self.camera.read())
 
     def scan(self, session: ScanSession, pages: int = 1, still_s: float = 1.0, timeout_s: float = 60.0,
              whiten: bool = False, on_capture: Callable[[int, np.ndarray], None] | None = None,
@@ -55,7 +63,7 @@ class DocumentScanner(Device):
         while len(session.pages) < pages and time.monotonic() < deadline and not should_stop():
             frame = self.frame()
             det = pipeline.detect(frame, refine=False)
-            if auto.update(None if det is None else det.corners, self.source.timestamp):
+            if auto.update(None if det is None else det.corners, self.camera.timestamp):
                 full = pipeline.detect(frame)  # refine at full resolution only for the captured frame
                 if full is None:
                     continue
@@ -72,10 +80,10 @@ class DocumentScanner(Device):
 register_kind("scanner", DocumentScanner)
 
 
-def scan_to_dir(url: str, out_dir: str | Path, pages: int, still_s: float, timeout_s: float, profile: str = "generic-5mp") -> SessionResult | None:
-    from devices.config import DeviceConfig
-
-    dev = DocumentScanner(DeviceConfig(id="scanner", kind="scanner", url=url, profile=profile)).open()
+def scan_to_dir(url: str, out_dir: str | Path, pages: int, still_s: float, timeout_s: float,
+                profile: str = "generic-5mp") -> SessionResult | None:
+    dev = DocumentScanner(DeviceConfig(id="scanner", kind="scanner", url=url, profile=profile))
+    dev.open()
     try:
         return dev.scan(ScanSession(out_dir), pages, still_s, timeout_s)
     finally:

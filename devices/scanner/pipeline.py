@@ -109,8 +109,8 @@ def _refine(frame: np.ndarray, corners: np.ndarray, scale: float) -> np.ndarray:
 
 def page_size(corners: np.ndarray) -> tuple[int, int]:
     tl, tr, br, bl = corners
-    width = max(np.linalg.norm(tr - tl), np.linalg.norm(br - bl))
-    height = max(np.linalg.norm(bl - tl), np.linalg.norm(br - tr))
+    width = max(float(np.linalg.norm(tr - tl)), float(np.linalg.norm(br - bl)))
+    height = max(float(np.linalg.norm(bl - tl)), float(np.linalg.norm(br - tr)))
     if abs(height / max(width, 1) - A4_RATIO) < 0.12:  # an A4 page: keep its true proportions
         height = width * A4_RATIO
     return int(round(width)), int(round(height))

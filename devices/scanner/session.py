@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from typing import Any
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,7 +34,7 @@ class SessionResult:
     pages: tuple[Path, ...]
     codes: tuple[str, ...]
 
-    def reference(self) -> dict:
+    def reference(self) -> dict[str, Any]:
         """What may leave the kiosk: ids, counts and file names, no images."""
         return {"session_id": self.session_id, "ref": self.ref, "pages": len(self.pages), "pdf": self.pdf.name}
 
@@ -78,5 +79,6 @@ class ScanSession:
         codes = tuple(c.text for p in self.pages for c in p.codes)
         result = SessionResult(self.session_id, self.ref, pdf, tuple(p.path for p in self.pages), codes)
         (self.dir / "session.json").write_text(json.dumps(
-            {**result.reference(), "files": [p.name for p in result.pages], "codes": list(codes)}, ensure_ascii=False, indent=2))
+            {**result.reference(), "files": [p.name for p in result.pages], "codes": list(codes)},
+            ensure_ascii=False, indent=2))
         return result

@@ -96,7 +96,7 @@ class Mosquitto:
         )
         return conf
 
-    def start(self, timeout: float = 10.0) -> "Mosquitto":
+    def start(self, timeout: float = 10.0) -> Mosquitto:
         binary = find_mosquitto()
         if binary is None:
             raise BrokerError("mosquitto is not installed (apt-get install mosquitto); `bash run.sh test` installs it")
@@ -133,7 +133,7 @@ class Mosquitto:
         if self._tmp:
             self._tmp.cleanup()
 
-    def __enter__(self) -> "Mosquitto":
+    def __enter__(self) -> Mosquitto:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
@@ -165,7 +165,7 @@ class EmbeddedBroker:
         self._ready = threading.Event()
         self._error: BaseException | None = None
 
-    def start(self, timeout: float = 15.0) -> "EmbeddedBroker":
+    def start(self, timeout: float = 15.0) -> EmbeddedBroker:
         self._thread = threading.Thread(target=self._run, name="embedded-broker", daemon=True)
         self._thread.start()
         if not self._ready.wait(timeout):
@@ -221,7 +221,7 @@ class EmbeddedBroker:
             self._thread.join(10)
         self._broker = None
 
-    def __enter__(self) -> "EmbeddedBroker":
+    def __enter__(self) -> EmbeddedBroker:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

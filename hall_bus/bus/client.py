@@ -12,8 +12,8 @@ What the client does for every HallKit component:
 * reconnects with exponential backoff and jitter, re-subscribes every filter and republishes
   every retained state it owns on each new connection (a restarted broker forgets them);
 * buffers messages published while offline in a bounded queue (oldest dropped first, counted);
-* request/response with a transaction id, reply topic and expiry in the envelope; a pending
-  request is re-sent on reconnect and at ``retry_s`` intervals with the same transaction id, so
+* request/response (:mod:`hall_bus.bus.rpc`) with a transaction id, reply topic and expiry in the
+  envelope; a pending request is re-sent on reconnect and at ``retry_s`` intervals with the same transaction id, so
   a server that deduplicates by ``(sender, tx)`` executes it once;
 * ``serve(op, handler)`` answers requests: expired ones are refused, malformed ones answered
   with an error response, repeated transaction ids answered from a cache, never re-executed.
@@ -21,7 +21,6 @@ What the client does for every HallKit component:
 from __future__ import annotations
 
 import collections
-import concurrent.futures
 import logging
 import queue
 import random
@@ -30,67 +29,34 @@ import socket
 import threading
 import time
 import uuid
-from dataclasses import dataclass
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import paho.mqtt.client as mqtt
 
-from hall_bus.bus import envelope as messages, topics
-from hall_bus.bus.envelope import Envelope, MessageError
+from hall_bus.bus import envelope as messages
+from hall_bus.bus import topics
+from hall_bus.bus.envelope import MessageError
+from hall_bus.bus.rpc import (
+    BusError,
+    BusSettings,
+    BusTimeout,
+    MessageHandler,
+    RequestFailed,
+    RequestHandler,
+    RequestResponse,
+    ServiceError,
+    _is_request_topic,
+    _Pending,
+)
+
+__all__ = ["BusClient", "BusError", "BusSettings", "BusTimeout", "MessageHandler", "RequestFailed", "RequestHandler",
+           "ServiceError"]
 
 log = logging.getLogger(__name__)
 
-MessageHandler = Callable[[str, Envelope], None]
-RequestHandler = Callable[[Envelope], Any]
 
-
-class BusError(Exception):
-    """Base of hall bus errors."""
-
-
-class BusTimeout(BusError):
-    """No response arrived before the request expired."""
-
-
-class RequestFailed(BusError):
-    """The other side answered with an error response."""
-
-    def __init__(self, op: str, code: str, message: str) -> None:
-        self.op, self.code = op, code
-        super().__init__(f"{op}: {code}: {message}")
-
-
-class ServiceError(Exception):
-    """Raised by a request handler to answer with a specific error code."""
-
-    def __init__(self, code: str, message: str) -> None:
-        self.code = code
-        super().__init__(message)
-
-
-@dataclass
-class BusSettings:
-    host: str = "127.0.0.1"
-    port: int = 1883
-    username: str | None = None
-    password: str | None = None
-    keepalive_s: int = 15
-    backoff_min_s: float = 0.1
-    backoff_max_s: float = 5.0
-    offline_queue: int = 10_000
-    dedupe_window_s: float = messages.MAX_TTL_S + 30.0
-
-
-@dataclass
-class _Pending:
-    envelope: Envelope
-    topic: str
-    future: concurrent.futures.Future
-    next_send: float
-    retry_s: float
-
-
-class BusClient:
+class BusClient(RequestResponse):
     """One component's connection to the hall bus (see module docstring)."""
 
     def __init__(self, hall_id: str, client_id: str, settings: BusSettings | None = None,
@@ -136,7 +102,7 @@ class BusClient:
         self._connection_listeners: list[Callable[[bool], None]] = []
 
     # ------------------------------------------------------------------ lifecycle
-    def start(self) -> "BusClient":
+    def start(self) -> BusClient:
         if self._net_thread:
             return self
         self._dispatch_thread = threading.Thread(target=self._dispatch_loop, name=f"bus-dispatch-{self.client_id}", daemon=True)
@@ -187,7 +153,7 @@ class BusClient:
         self._wake_r.close()
         self._wake_w.close()
 
-    def __enter__(self) -> "BusClient":
+    def __enter__(self) -> BusClient:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
@@ -220,33 +186,6 @@ class BusClient:
 
     def publish_raw(self, topic: str, payload: bytes, retain: bool = False) -> None:
         self._call(lambda: self._publish_now(topic, payload, retain))
-
-    def request(self, op: str, data: dict, timeout: float = 5.0, retry_s: float = 1.0, topic: str | None = None) -> Any:
-        """Send a request to the controller (or ``topic``) and wait for its response data.
-
-        Raises BusTimeout when nothing answers before ``timeout`` (the request's expiry),
-        RequestFailed when the answer is an error response.
-        """
-        return self.request_async(op, data, timeout, retry_s, topic).result(timeout + 1.0)
-
-    def request_async(self, op: str, data: dict, timeout: float = 5.0, retry_s: float = 1.0,
-                      topic: str | None = None) -> concurrent.futures.Future:
-        env = messages.request(op, data, self.client_id, self.response_topic, ttl_s=timeout)
-        target = topic or topics.controller_request(self.hall_id, op)
-        future: concurrent.futures.Future = concurrent.futures.Future()
-        pending = _Pending(env, target, future, time.monotonic() + retry_s, retry_s)
-        with self._pending_lock:
-            self._pending[env.tx] = pending
-        self._call(lambda: self._send_request(pending))
-        return future
-
-    def serve(self, topic_filter: str, handler: RequestHandler) -> None:
-        """Answer requests arriving on ``topic_filter`` with ``handler(envelope) -> data``.
-
-        The handler runs on the dispatch thread, one request at a time, in arrival order.
-        """
-        self._services[topic_filter] = handler
-        self.subscribe(topic_filter, self._handle_request)
 
     # ------------------------------------------------------------------ network thread
     def _call(self, fn: Callable[[], None]) -> None:
@@ -360,33 +299,6 @@ class BusClient:
             log.warning("%s: publish to %s failed: %s", self.client_id, topic, mqtt.error_string(info.rc))
         self.stats["published"] += 1
 
-    def _send_request(self, pending: _Pending) -> None:
-        if pending.future.done():
-            return
-        self._publish_now(pending.topic, pending.envelope.to_json(), False) if self._connected.is_set() else None
-        pending.next_send = time.monotonic() + pending.retry_s
-
-    def _retry_requests(self) -> None:
-        now_wall = time.time()
-        now = time.monotonic()
-        expired = []
-        with self._pending_lock:
-            items = list(self._pending.items())
-        for tx, p in items:
-            if p.future.done():
-                expired.append(tx)
-            elif now_wall > p.envelope.expires_at:
-                p.future.set_exception(BusTimeout(f"{p.envelope.op}: no response within the request's lifetime"
-                                                  + ("" if self._connected.is_set() else f" (bus not connected: {self.last_error or 'connecting'})")))
-                expired.append(tx)
-            elif self._connected.is_set() and now >= p.next_send:
-                self.stats["request_retries"] += 1
-                self._send_request(p)
-        if expired:
-            with self._pending_lock:
-                for tx in expired:
-                    self._pending.pop(tx, None)
-
     # paho callbacks: these run on the network thread
     def _on_socket_open(self, client: mqtt.Client, userdata: Any, sock: Any) -> None:
         # Small request/response messages must not wait for Nagle's algorithm (40 ms stalls).
@@ -445,23 +357,6 @@ class BusClient:
         if handlers:
             self._dispatch.put((self._deliver, (topic, msg.payload, handlers)))
 
-    def _handle_response(self, payload: bytes) -> None:
-        try:
-            env = messages.parse(payload)
-        except MessageError as exc:
-            self.stats["invalid_received"] += 1
-            log.warning("%s: rejected a response: %s", self.client_id, exc)
-            return
-        with self._pending_lock:
-            pending = self._pending.pop(env.tx, None)
-        if pending is None or pending.future.done():
-            self.stats["late_responses"] += 1
-            return
-        if env.status == "ok":
-            pending.future.set_result(env.data)
-        else:
-            pending.future.set_exception(RequestFailed(env.op, env.error["code"], env.error["message"]))
-
     # ------------------------------------------------------------------ dispatch thread
     def _dispatch_loop(self) -> None:
         while True:
@@ -487,80 +382,4 @@ class BusClient:
         for handler in handlers:
             handler(topic, env)
 
-    def _answer_unparseable(self, topic: str, payload: bytes, exc: MessageError) -> None:
-        """A request we cannot parse still gets an error response when it names a reply topic."""
-        import json
 
-        try:
-            body = json.loads(payload)
-        except ValueError:
-            return
-        if not isinstance(body, dict):
-            return
-        reply_to, tx, sender = body.get("reply_to"), body.get("tx"), body.get("sender")
-        try:
-            expected = topics.client_response(self.hall_id, sender) if isinstance(sender, str) else None
-        except ValueError:
-            expected = None
-        if expected and reply_to == expected and isinstance(tx, str) and len(tx) <= 64:
-            op = body.get("op") if isinstance(body.get("op"), str) else topics.last_segment(topic)
-            self.publish_raw(reply_to, messages.error(op, tx, self.client_id, exc.code, str(exc)).to_json())
-
-    def _handle_request(self, topic: str, env: Envelope) -> None:
-        if env.kind != "request":
-            log.warning("%s: ignored a %s message on request topic %s", self.client_id, env.kind, topic)
-            return
-        try:
-            expected_reply = topics.client_response(self.hall_id, env.sender)
-        except ValueError:
-            expected_reply = ""
-        if env.reply_to != expected_reply:
-            # Answering on an arbitrary topic would let a client make us publish anywhere.
-            self.stats["invalid_received"] += 1
-            log.warning("%s: dropped request %s from %r: reply_to %r is not that client's response topic",
-                        self.client_id, env.op, env.sender, env.reply_to)
-            return
-        key = (env.sender, env.tx)
-        now = time.time()
-        cached = self._served.get(key)
-        if cached is not None:
-            self.stats["duplicate_requests"] += 1
-            self.publish_raw(cached[2], cached[1])
-            return
-        if env.op != topics.last_segment(topic):
-            reply = messages.error(env.op, env.tx, self.client_id, "invalid_envelope", f"op {env.op!r} sent to the topic of {topics.last_segment(topic)!r}")
-        elif env.expired(now):
-            self.stats["expired_requests"] += 1
-            log.warning("%s: refused expired request %s tx=%s from %s (%.1fs late)", self.client_id, env.op, env.tx, env.sender, now - env.expires_at)
-            reply = messages.error(env.op, env.tx, self.client_id, "expired", f"request expired {now - env.expires_at:.1f}s ago; not executed")
-        else:
-            handler = None
-            for filt, h in self._services.items():
-                if mqtt.topic_matches_sub(filt, topic):
-                    handler = h
-                    break
-            try:
-                if handler is None:
-                    raise ServiceError("unknown_op", f"no service for {env.op!r}")
-                contract = messages.contract_for(env.op)
-                env.data = messages.checked(contract.request, env.data, "invalid_data")
-                result = handler(env)
-                messages.checked(contract.response, result, "internal")  # our own answer must keep the contract too
-                reply = messages.ok(env, self.client_id, result)
-            except ServiceError as exc:
-                reply = messages.error(env.op, env.tx, self.client_id, exc.code, str(exc))
-            except MessageError as exc:
-                reply = messages.error(env.op, env.tx, self.client_id, exc.code, str(exc))
-            except Exception as exc:  # the service must answer, never crash
-                log.exception("%s: request %s failed", self.client_id, env.op)
-                reply = messages.error(env.op, env.tx, self.client_id, "internal", f"{type(exc).__name__}: {exc}")
-        payload = reply.to_json()
-        self._served[key] = (now + self.settings.dedupe_window_s, payload, env.reply_to)
-        if len(self._served) > 50_000 or self.stats["served"] % 1000 == 0:
-            self._served = {k: v for k, v in self._served.items() if v[0] > now}
-        self.stats["served"] += 1
-        self.publish_raw(env.reply_to, payload)
-
-
-def _is_request_topic(topic: str) -> bool:
-    return "/request/" in topic

@@ -8,6 +8,7 @@ from hall_bus.bus.client import BusSettings
 from hall_bus.bus.credentials import read_password
 from hall_bus.config import HallConfig
 
+
 def bus_settings(config: HallConfig, client_id: str, host: str | None = None, port: int | None = None) -> BusSettings:
     """Bus settings for a component from hall.toml (host/port may be overridden)."""
     username = config.bus.username or None

@@ -27,9 +27,8 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
-from hall_bus.config import HallConfig
-
 from hall_bus.bus import topics
+from hall_bus.config import HallConfig
 
 PBKDF2_ITERATIONS = 101  # mosquitto_passwd's own default for $7$
 PASSWORD_FILE = "passwd"

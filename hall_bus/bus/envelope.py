@@ -10,8 +10,8 @@ Every bus payload is a JSON object with ``v`` (envelope version) and ``kind``:
 
 Only MQTT 3.1.1 features are used on the wire, so reply topic, transaction id and expiry travel
 inside the envelope. The ``data`` of each request op, response, state and event type is checked
-against the contract registered for it here (modules add theirs with :func:`request_contract`,
-:func:`state_contract` and :func:`event_contract`).
+against its pydantic model in the one contract registry, :func:`hall_bus.contracts.registry`
+(every contract, whatever this process imported).
 """
 from __future__ import annotations
 
@@ -19,9 +19,14 @@ import json
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from hall_bus.contracts.schema import Field, Obj, SchemaError
+from pydantic import BaseModel, ValidationError
+
+from hall_bus.validation import first_problem
+
+if TYPE_CHECKING:
+    from hall_bus.contracts.base import Registry, RequestContract
 
 VERSION = 1
 KINDS = ("request", "response", "state", "event", "availability")
@@ -37,42 +42,25 @@ class MessageError(ValueError):
         super().__init__(message)
 
 
-@dataclass(frozen=True)
-class RequestContract:
-    op: str
-    request: Field
-    response: Field
-    summary: str = ""
+_registry: list[Registry] = []
 
 
-_requests: dict[str, RequestContract] = {}
-_states: dict[str, Field] = {}
-_events: dict[str, Field] = {}
+def registry() -> Registry:
+    """The one contract registry (hall_bus.contracts), loaded on first use."""
+    if not _registry:
+        from hall_bus import contracts  # late: the contract modules import the feature vocabularies
 
-
-def request_contract(op: str, request: Field, response: Field, summary: str = "") -> RequestContract:
-    contract = RequestContract(op, request, response, summary)
-    if op in _requests and _requests[op] != contract:
-        raise ValueError(f"request op {op!r} has two contracts")
-    _requests[op] = contract
-    return contract
-
-
-def state_contract(type_: str, schema: Field) -> None:
-    _states[type_] = schema
-
-
-def event_contract(type_: str, schema: Field) -> None:
-    _events[type_] = schema
+        _registry.append(contracts.registry())
+    return _registry[0]
 
 
 def request_ops() -> list[str]:
-    return sorted(_requests)
+    return sorted(registry().requests)
 
 
 def contract_for(op: str) -> RequestContract:
     try:
-        return _requests[op]
+        return registry().requests[op]
     except KeyError:
         raise MessageError("unknown_op", f"no such operation {op!r}") from None
 
@@ -97,6 +85,7 @@ class Envelope:
     state: str = ""
     v: int = VERSION
     extra: dict = field(default_factory=dict)
+    model: BaseModel | None = None  # the validated data as its contract's pydantic model (when checked)
 
     def to_json(self) -> bytes:
         body: dict[str, Any] = {"v": self.v, "kind": self.kind, "sender": self.sender}
@@ -186,8 +175,7 @@ def parse(payload: bytes, check_data: bool = True) -> Envelope:
         if env.expires_at - sent_at > MAX_TTL_S:
             raise MessageError("invalid_envelope", f"envelope.expires_at: more than {MAX_TTL_S:.0f} s after sent_at")
         if check_data:
-            contract = contract_for(env.op)
-            env.data = checked(contract.request, env.data, "invalid_data")
+            check_into(env, contract_for(env.op).request, "invalid_data")
     elif kind == "response":
         env.op = _need(body, "op", str, "the operation name")
         env.tx = _need(body, "tx", str, "a transaction id")
@@ -199,21 +187,26 @@ def parse(payload: bytes, check_data: bool = True) -> Envelope:
             if not isinstance(err, dict) or not isinstance(err.get("code"), str) or not isinstance(err.get("message"), str):
                 raise MessageError("invalid_envelope", "envelope.error: must be {code, message} on an error response")
             env.error = {"code": err["code"], "message": err["message"]}
-        elif check_data and env.op in _requests:
-            env.data = checked(_requests[env.op].response, env.data, "invalid_data")
+        elif check_data and env.op in (requests := registry().requests):
+            check_into(env, requests[env.op].response, "invalid_data")
     else:
         env.type = _need(body, "type", str, "the message type")
-        registry = _states if kind == "state" else _events
-        if check_data and env.type in registry:
-            env.data = checked(registry[env.type], env.data, "invalid_data")
+        reg = registry()
+        contracts = reg.states if kind == "state" else reg.events
+        if check_data and env.type in contracts:
+            check_into(env, contracts[env.type].data, "invalid_data")
     return env
 
 
-def checked(schema: Field, data: Any, code: str) -> Any:
+def checked(model: type[BaseModel], data: Any, code: str) -> BaseModel:
+    """``data`` validated by its contract's model; MessageError(code, "data.field: problem") if it breaks it."""
     try:
-        return schema.check(data, "data")
-    except SchemaError as exc:
-        raise MessageError(code, str(exc)) from None
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise MessageError(code, first_problem(exc, "data", model)) from None
 
 
-EMPTY = Obj()
+def check_into(env: Envelope, model: type[BaseModel], code: str) -> None:
+    """Validate ``env.data``: ``env.model`` becomes the model, ``env.data`` its plain dict (defaults filled)."""
+    env.model = checked(model, env.data, code)
+    env.data = env.model.model_dump(exclude_unset=True)

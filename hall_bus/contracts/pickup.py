@@ -25,113 +25,240 @@ open_failed, open_abandoned.
 """
 from __future__ import annotations
 
-from hall_bus.bus.envelope import event_contract, request_contract
-from hall_bus.contracts.schema import Bool, Enum, Int, List, Map, Num, Obj, Str
+from typing import Annotated, Literal
+
+from hall_bus.contracts.base import (
+    Anything,
+    Closed,
+    ContractSet,
+    MessageContract,
+    Open,
+    RequestContract,
+    array,
+    integer,
+    real,
+    text,
+)
 from hall_bus.features.pickup.store import STATES
+from hall_bus.vocabulary import TOKEN_PATTERN
 
 CASE_NO = r"[A-Za-z0-9][A-Za-z0-9-]{3,31}"
-TOKEN = r"[0-9a-f]{64}"
 KIOSK = r"[a-z0-9][a-z0-9_-]{0,31}"
 SESSION = r"[0-9a-f]{16,32}"
-ACTOR = Str(min_len=1, max_len=64)
-SIZE = Enum("S", "M", "L")
-PHASE = Enum("", "opening", "awaiting_close")
 ACTIONS = ("deposited", "notified", "opened", "collected", "returned", "door_left_open", "open_failed",
            "open_abandoned")
+Size = Literal["S", "M", "L"]
+Phase = Literal["", "opening", "awaiting_close"]
+State = Literal[STATES]  # type: ignore[valid-type]
+Action = Literal[ACTIONS]  # type: ignore[valid-type]
+Door = Literal["open", "closed"]
 
-COMPARTMENT = Obj(no=Str(), bank=Str(), size=SIZE, position=Str())
-ITEM = Obj(
-    extra=True,
-    item_id=Int(min=1), case_no_masked=Str(), item_name=Str(), service_name=Str(), compartment=COMPARTMENT,
-    state=Enum(*STATES), phase=PHASE, door_open_s=Num(nullable=True), alarm=Bool(), error=Str(),
-    deposited_at=Num(nullable=True), collected_at=Num(nullable=True), case_no=Str(optional=True),
-)
-SLIP = Obj(hall_name=Str(), case_no=Str(), item_name=Str(), compartment=Str(), position=Str(), deposited_at=Num(nullable=True))
-SESSION_VIEW = Obj(session_id=Str(), kiosk=Str(), method=Str(), expires_at=Num(), items=List(ITEM))
 
-request_contract(
-    "pickup.deposit.start",
-    Obj(case_no=Str(pattern=CASE_NO), size=SIZE, identity_token=Str(pattern=TOKEN, optional=True),
-        item_name=Str(max_len=64, optional=True), actor=ACTOR, window=Int(min=1, max=999, optional=True)),
-    Obj(item=ITEM),
-    "Staff deposit: choose a free compartment of the size (or larger), open it, wait for the door to close.",
-)
-request_contract(
-    "pickup.deposit.confirm",
-    Obj(item_id=Int(min=1), actor=ACTOR),
-    Obj(item=ITEM, slip=SLIP),
-    "Where a deposit stands; once the door is closed the item is bound, coded and notified (idempotent).",
-)
-request_contract(
-    "pickup.identify",
-    Obj(kiosk=Str(pattern=KIOSK), method=Enum("card", "code", "qr"), token=Str(pattern=TOKEN, optional=True),
-        code=Str(pattern=r"\d{4,12}", optional=True), qr=Str(max_len=512, optional=True)),
-    SESSION_VIEW,
-    "A citizen at a kiosk identifies by ID card token, pickup code or notification QR.",
-)
-request_contract(
-    "pickup.open",
-    Obj(kiosk=Str(pattern=KIOSK), session_id=Str(pattern=SESSION), item_ids=List(Int(min=1), min_len=1, max_len=20)),
-    SESSION_VIEW,
-    "Open the compartments of the chosen items of a verified session (the controller opens, never the kiosk).",
-)
-request_contract(
-    "pickup.status",
-    Obj(session_id=Str(pattern=SESSION, optional=True), item_id=Int(min=1, optional=True)),
-    Obj(session=Obj(extra=True, optional=True, nullable=True), items=List(ITEM)),
-    "Where the items of a session (or one item) stand: opening, door open (how long), collected, failed.",
-)
-request_contract(
-    "pickup.list",
-    Obj(states=List(Enum(*STATES), optional=True), limit=Int(min=1, max=1000, default=200)),
-    Obj(items=List(ITEM), faults=List(Obj(compartment=Str(), reason=Str(), at=Num())),
-        free=Map(Int(min=0))),
-    "Items in the lockers (manager); no identity tokens, no codes.",
-)
-request_contract(
-    "pickup.overdue",
-    Obj(days=Num(min=0, optional=True)),
-    Obj(days=Num(), items=List(ITEM)),
-    "Deposited items not collected within overdue_days (or the given days).",
-)
-request_contract(
-    "pickup.return",
-    Obj(item_id=Int(min=1), actor=ACTOR, reason=Str(max_len=200, optional=True)),
-    Obj(item=ITEM),
-    "Return-to-window: open the item's compartment for staff; door closed = back at the window.",
-)
-request_contract(
-    "pickup.notify",
-    Obj(item_id=Int(min=1), actor=ACTOR),
-    Obj(item=ITEM, notified=Bool()),
-    "Send the citizen a new pickup code and QR (the earlier ones stop working).",
-)
-request_contract(
-    "pickup.fault.clear",
-    Obj(compartment=Str(max_len=16), actor=ACTOR),
-    Obj(cleared=Bool()),
-    "Put a compartment whose door failed back into service after it was repaired.",
-)
-event_contract(
-    "pickup",
-    Obj(extra=True, action=Enum(*ACTIONS), item_id=Int(min=1), compartment=Str(), position=Str(), at=Num()),
-)
+class Compartment(Closed):
+    no: str = text()
+    bank: str = text()
+    size: Size
+    position: str = text()
+
+
+class Item(Open):
+    item_id: int = integer(min=1)
+    case_no_masked: str = text()
+    item_name: str = text()
+    service_name: str = text()
+    compartment: Compartment
+    state: State
+    phase: Phase
+    door_open_s: float | None
+    alarm: bool
+    error: str = text()
+    deposited_at: float | None
+    collected_at: float | None
+    case_no: str = text(default=None)
+
+
+class Slip(Closed):
+    hall_name: str = text()
+    case_no: str = text()
+    item_name: str = text()
+    compartment: str = text()
+    position: str = text()
+    deposited_at: float | None
+
+
+class SessionView(Closed):
+    session_id: str = text()
+    kiosk: str = text()
+    method: str = text()
+    expires_at: float
+    items: list[Item] = array()
+
+
+class DepositStart(Closed):
+    case_no: str = text(pattern=CASE_NO)
+    size: Size
+    identity_token: str = text(pattern=TOKEN_PATTERN, default=None)
+    item_name: str = text(max_len=64, default=None)
+    actor: str = text(min_len=1, max_len=64)
+    window: int = integer(min=1, max=999, default=None)
+
+
+class ItemOne(Closed):
+    item: Item
+
+
+class ItemActor(Closed):
+    item_id: int = integer(min=1)
+    actor: str = text(min_len=1, max_len=64)
+
+
+class Deposited(Closed):
+    item: Item
+    slip: Slip
+
+
+class Identify(Closed):
+    kiosk: str = text(pattern=KIOSK)
+    method: Literal["card", "code", "qr"]
+    token: str = text(pattern=TOKEN_PATTERN, default=None)
+    code: str = text(pattern=r"\d{4,12}", default=None)
+    qr: str = text(max_len=512, default=None)
+
+
+class OpenItems(Closed):
+    kiosk: str = text(pattern=KIOSK)
+    session_id: str = text(pattern=SESSION)
+    item_ids: list[Annotated[int, integer(min=1)]] = array(min_len=1, max_len=20)
+
+
+class Status(Closed):
+    session_id: str = text(pattern=SESSION, default=None)
+    item_id: int = integer(min=1, default=None)
+
+
+class StatusView(Closed):
+    session: Anything | None = None
+    items: list[Item] = array()
+
+
+class ListRequest(Closed):
+    states: list[State] = array(default=None)
+    limit: int = integer(min=1, max=1000, default=200)
+
+
+class Fault(Closed):
+    compartment: str = text()
+    reason: str = text()
+    at: float
+
+
+class ListView(Closed):
+    items: list[Item] = array()
+    faults: list[Fault] = array()
+    free: dict[str, Annotated[int, integer(min=0)]] = array()
+
+
+class Overdue(Closed):
+    days: float = real(min=0, default=None)
+
+
+class OverdueView(Closed):
+    days: float
+    items: list[Item] = array()
+
+
+class Return(Closed):
+    item_id: int = integer(min=1)
+    actor: str = text(min_len=1, max_len=64)
+    reason: str = text(max_len=200, default=None)
+
+
+class Notified(Closed):
+    item: Item
+    notified: bool
+
+
+class FaultClear(Closed):
+    compartment: str = text(max_len=16)
+    actor: str = text(min_len=1, max_len=64)
+
+
+class Cleared(Closed):
+    cleared: bool
+
+
+class PickupEvent(Open):
+    action: Action
+    item_id: int = integer(min=1)
+    compartment: str = text()
+    position: str = text()
+    at: float
+
 
 # ---------------------------------------------------------------------- locker host
-DOOR = Enum("open", "closed")
-OP_RECORD = Obj(pickup_id=Str(), board=Int(), lock=Int(), fired_at=Num(), opened=Bool())
+class LockerOpen(Closed):
+    board: int = integer(min=1, max=64)
+    lock: int = integer(min=1, max=32)
+    reason: str = text(max_len=64)
+    pickup_id: str = text(min_len=4, max_len=64)
+    expires_at: float
+    auth: str = text(pattern=r"[0-9a-f]{64}")
 
-request_contract(
-    "locker.open",
-    Obj(board=Int(min=1, max=64), lock=Int(min=1, max=32), reason=Str(max_len=64), pickup_id=Str(min_len=4, max_len=64),
-        expires_at=Num(), auth=Str(pattern=r"[0-9a-f]{64}")),
-    Obj(opened=Bool(), door=DOOR, fired_at=Num(), repeated=Bool()),
-    "Fire one lock (controller only). Idempotent per pickup_id: a repeat returns the first result, never fires twice.",
+
+class LockerOpened(Closed):
+    opened: bool
+    door: Door
+    fired_at: float
+    repeated: bool
+
+
+class LockerStatus(Closed):
+    board: int = integer(min=1, max=64)
+    pickup_id: str = text(min_len=4, max_len=64, default=None)
+
+
+class LockerState(Closed):
+    board: int
+    doors: dict[str, Door] = array()
+    op: Anything | None = None
+
+
+class DoorEvent(Closed):
+    board: int
+    lock: int
+    door: Door
+    at: float
+
+
+CONTRACTS = ContractSet(
+    requests=[
+        RequestContract("pickup.deposit.start", DepositStart, ItemOne, "Staff deposit: choose a free compartment of "
+                        "the size (or larger), open it, wait for the door to close."),
+        RequestContract("pickup.deposit.confirm", ItemActor, Deposited, "Where a deposit stands; once the door is "
+                        "closed the item is bound, coded and notified (idempotent)."),
+        RequestContract("pickup.identify", Identify, SessionView,
+                        "A citizen at a kiosk identifies by ID card token, pickup code or notification QR."),
+        RequestContract("pickup.open", OpenItems, SessionView, "Open the compartments of the chosen items of a "
+                        "verified session (the controller opens, never the kiosk)."),
+        RequestContract("pickup.status", Status, StatusView, "Where the items of a session (or one item) stand: "
+                        "opening, door open (how long), collected, failed."),
+        RequestContract("pickup.list", ListRequest, ListView,
+                        "Items in the lockers (manager); no identity tokens, no codes."),
+        RequestContract("pickup.overdue", Overdue, OverdueView,
+                        "Deposited items not collected within overdue_days (or the given days)."),
+        RequestContract("pickup.return", Return, ItemOne, "Return-to-window: open the item's compartment for staff; "
+                        "door closed = back at the window."),
+        RequestContract("pickup.notify", ItemActor, Notified,
+                        "Send the citizen a new pickup code and QR (the earlier ones stop working)."),
+        RequestContract("pickup.fault.clear", FaultClear, Cleared,
+                        "Put a compartment whose door failed back into service after it was repaired."),
+        RequestContract("locker.open", LockerOpen, LockerOpened, "Fire one lock (controller only). Idempotent per "
+                        "pickup_id: a repeat returns the first result, never fires twice."),
+        RequestContract("locker.status", LockerStatus, LockerState,
+                        "Door sensors of one board, and what became of an earlier open (by pickup_id)."),
+    ],
+    events=[
+        MessageContract("pickup", PickupEvent, "A pickup item changed (deposited, opened, collected ...)."),
+        MessageContract("locker.door", DoorEvent, "A locker door opened or closed."),
+    ],
 )
-request_contract(
-    "locker.status",
-    Obj(board=Int(min=1, max=64), pickup_id=Str(min_len=4, max_len=64, optional=True)),
-    Obj(board=Int(), doors=Map(DOOR), op=Obj(optional=True, nullable=True, extra=True)),
-    "Door sensors of one board, and what became of an earlier open (by pickup_id).",
-)
-event_contract("locker.door", Obj(board=Int(), lock=Int(), door=DOOR, at=Num()))

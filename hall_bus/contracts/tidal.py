@@ -10,61 +10,162 @@ Requests to the controller: ``tidal.load``, ``tidal.proposals``, ``tidal.accept`
 """
 from __future__ import annotations
 
-from hall_bus.bus.envelope import request_contract, state_contract
-from hall_bus.contracts.schema import Bool, Enum, Int, List, Num, Obj, Str
+from typing import Literal
 
-ID = r"[a-z0-9][a-z0-9_-]{0,31}"
+from hall_bus.contracts.base import (
+    Anything,
+    Closed,
+    ContractSet,
+    Empty,
+    MessageContract,
+    Open,
+    RequestContract,
+    array,
+    integer,
+    real,
+    text,
+)
+from hall_bus.vocabulary import ID_PATTERN
+
 PROPOSAL_ID = r"(tp-|TP-)?\d{1,12}"
-MODE = Enum("off", "propose", "auto")
-ACTOR = Str(min_len=1, max_len=64)
+Mode = Literal["off", "propose", "auto"]
 
-DOMAIN_LOAD = Obj(
-    extra=True,
-    domain=Str(pattern=ID), name=Str(), name_en=Str(), waiting=Int(min=0), work_min=Num(min=0),
-    oldest_wait_min=Num(min=0), arrival_rate_per_h=Num(min=0), handling_min=Num(min=0), windows=List(Int()),
-    capacity=Num(min=0), busy_windows=Int(min=0), expected_wait_min=Num(min=0, nullable=True),
-    projected_wait_min=Num(min=0, nullable=True), utilisation=Num(min=0, nullable=True),
-)
-WINDOW_LOAD = Obj(
-    extra=True,
-    number=Int(min=1, max=999), name=Str(), domains=List(Str()), pending_domains=List(Str(), nullable=True),
-    skills=List(Str()), home_domains=List(Str()), state=Enum("serving", "idle", "paused"), engine_state=Str(),
-    current_domain=Str(nullable=True), away_from_home=Bool(), minutes_since_move=Num(nullable=True),
-    utilisation_1h=Num(min=0, max=1),
-)
-SERVICE_LOAD = Obj(service=Str(), domain=Str(), configured_min=Num(min=0), handling_min=Num(min=0), samples=Int(min=0))
-LOAD = Obj(
-    extra=True,
-    at=Num(), horizon_min=Num(min=0), mode=MODE, policy=Str(), threshold_min=Num(min=0),
-    domains=List(DOMAIN_LOAD), windows=List(WINDOW_LOAD), services=List(SERVICE_LOAD),
-    totals=Obj(extra=True, waiting=Int(min=0), max_expected_wait_min=Num(nullable=True), windows_open=Int(min=0),
-               windows_away=Int(min=0)),
-)
-PROPOSAL = Obj(
-    extra=True,
-    id=Str(pattern=r"tp-\d+"), created_at=Num(), expires_at=Num(), window=Int(min=1, max=999), window_name=Str(),
-    from_domains=List(Str()), to_domains=List(Str(), min_len=1), target=Str(), kind=Enum("borrow", "return", "flex"),
-    policy=Str(), reason=Str(max_len=500), reason_en=Str(max_len=500), metrics=Obj(extra=True),
-    state=Enum("pending", "accepted", "rejected", "expired", "applied"), decided_at=Num(nullable=True),
-    decided_by=Str(nullable=True), note=Str(max_len=500), applied_now=Bool(nullable=True),
-)
-PROPOSALS = Obj(at=Num(), mode=MODE, policy=Str(), pending=List(PROPOSAL), recent=List(PROPOSAL))
 
-request_contract("tidal.load", Obj(), LOAD, "Live load per domain and window (the tidal load model).")
-request_contract("tidal.proposals", Obj(recent=Int(min=0, max=200, optional=True)), PROPOSALS,
-                 "Pending tidal proposals and the most recent decided ones.")
-request_contract(
-    "tidal.accept", Obj(proposal_id=Str(pattern=PROPOSAL_ID), actor=ACTOR),
-    Obj(proposal=PROPOSAL, window=Obj(extra=True)),
-    "Accept a proposal: the window is reassigned (when its current ticket ends); audited.",
-)
-request_contract(
-    "tidal.reject", Obj(proposal_id=Str(pattern=PROPOSAL_ID), actor=ACTOR, reason=Str(max_len=200, optional=True)),
-    Obj(proposal=PROPOSAL),
-    "Reject a proposal; the same move is not proposed again for the dwell time; audited.",
-)
-request_contract("tidal.mode", Obj(mode=MODE, actor=ACTOR), Obj(mode=MODE, previous=MODE),
-                 "Switch the tidal mode (off | propose | auto); audited.")
+class DomainLoad(Open):
+    domain: str = text(pattern=ID_PATTERN)
+    name: str = text()
+    name_en: str = text()
+    waiting: int = integer(min=0)
+    work_min: float = real(min=0)
+    oldest_wait_min: float = real(min=0)
+    arrival_rate_per_h: float = real(min=0)
+    handling_min: float = real(min=0)
+    windows: list[int] = array()
+    capacity: float = real(min=0)
+    busy_windows: int = integer(min=0)
+    expected_wait_min: float | None = real(min=0)
+    projected_wait_min: float | None = real(min=0)
+    utilisation: float | None = real(min=0)
 
-state_contract("tidal.load", LOAD)
-state_contract("tidal.proposals", PROPOSALS)
+
+class WindowLoad(Open):
+    number: int = integer(min=1, max=999)
+    name: str = text()
+    domains: list[str] = array()
+    pending_domains: list[str] | None = array()
+    skills: list[str] = array()
+    home_domains: list[str] = array()
+    state: Literal["serving", "idle", "paused"]
+    engine_state: str = text()
+    current_domain: str | None = text()
+    away_from_home: bool
+    minutes_since_move: float | None
+    utilisation_1h: float = real(min=0, max=1)
+
+
+class ServiceLoad(Closed):
+    service: str = text()
+    domain: str = text()
+    configured_min: float = real(min=0)
+    handling_min: float = real(min=0)
+    samples: int = integer(min=0)
+
+
+class Totals(Open):
+    waiting: int = integer(min=0)
+    max_expected_wait_min: float | None
+    windows_open: int = integer(min=0)
+    windows_away: int = integer(min=0)
+
+
+class Load(Open):
+    at: float
+    horizon_min: float = real(min=0)
+    mode: Mode
+    policy: str = text()
+    threshold_min: float = real(min=0)
+    domains: list[DomainLoad] = array()
+    windows: list[WindowLoad] = array()
+    services: list[ServiceLoad] = array()
+    totals: Totals
+
+
+class Proposal(Open):
+    id: str = text(pattern=r"tp-\d+")
+    created_at: float
+    expires_at: float
+    window: int = integer(min=1, max=999)
+    window_name: str = text()
+    from_domains: list[str] = array()
+    to_domains: list[str] = array(min_len=1)
+    target: str = text()
+    kind: Literal["borrow", "return", "flex"]
+    policy: str = text()
+    reason: str = text(max_len=500)
+    reason_en: str = text(max_len=500)
+    metrics: Anything
+    state: Literal["pending", "accepted", "rejected", "expired", "applied"]
+    decided_at: float | None
+    decided_by: str | None = text()
+    note: str = text(max_len=500)
+    applied_now: bool | None
+
+
+class Proposals(Closed):
+    at: float
+    mode: Mode
+    policy: str = text()
+    pending: list[Proposal] = array()
+    recent: list[Proposal] = array()
+
+
+class ProposalsRequest(Closed):
+    recent: int = integer(min=0, max=200, default=None)
+
+
+class Accept(Closed):
+    proposal_id: str = text(pattern=PROPOSAL_ID)
+    actor: str = text(min_len=1, max_len=64)
+
+
+class Accepted(Closed):
+    proposal: Proposal
+    window: Anything
+
+
+class Reject(Closed):
+    proposal_id: str = text(pattern=PROPOSAL_ID)
+    actor: str = text(min_len=1, max_len=64)
+    reason: str = text(max_len=200, default=None)
+
+
+class Rejected(Closed):
+    proposal: Proposal
+
+
+class ModeSet(Closed):
+    mode: Mode
+    actor: str = text(min_len=1, max_len=64)
+
+
+class ModeChanged(Closed):
+    mode: Mode
+    previous: Mode
+
+
+CONTRACTS = ContractSet(
+    requests=[
+        RequestContract("tidal.load", Empty, Load, "Live load per domain and window (the tidal load model)."),
+        RequestContract("tidal.proposals", ProposalsRequest, Proposals,
+                        "Pending tidal proposals and the most recent decided ones."),
+        RequestContract("tidal.accept", Accept, Accepted,
+                        "Accept a proposal: the window is reassigned (when its current ticket ends); audited."),
+        RequestContract("tidal.reject", Reject, Rejected,
+                        "Reject a proposal; the same move is not proposed again for the dwell time; audited."),
+        RequestContract("tidal.mode", ModeSet, ModeChanged, "Switch the tidal mode (off | propose | auto); audited."),
+    ],
+    states=[
+        MessageContract("tidal.load", Load, "The live load model (retained, republished periodically)."),
+        MessageContract("tidal.proposals", Proposals, "Pending and recent tidal proposals (retained)."),
+    ],
+)

@@ -21,14 +21,15 @@ from pathlib import Path
 from typing import Any, Callable
 
 from hall_bus.config import ConfigError, HallConfig
+from hall_bus.errors import CodedError
 from hall_bus.bus.connect import bus_settings
 from hall_bus.controller.features import Feature, FeatureContext, OpHandler, attach_order
 from hall_bus.features import FEATURES
-from hall_bus.contracts import queue as queue_contracts  # noqa: F401  (registers the contracts)
 from hall_bus.bus import topics
 from hall_bus.bus.client import BusClient, ServiceError
 from hall_bus.bus.envelope import Envelope
-from hall_bus.queue.engine import Change, QueueEngine, QueueError
+from hall_bus.queue.engine import QueueEngine
+from hall_bus.queue.models import Change
 from hall_bus.controller.store import Store
 
 log = logging.getLogger(__name__)
@@ -108,7 +109,7 @@ class HallController:
             raise ServiceError("unknown_op", f"the controller has no operation {env.op!r}")
         try:
             return handler(env)
-        except QueueError as exc:
+        except CodedError as exc:  # every feature's refusals, answered with their code in one place
             raise ServiceError(exc.code, str(exc)) from None
 
     # ------------------------------------------------------------------ state publishing

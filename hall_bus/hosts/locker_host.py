@@ -39,7 +39,6 @@ from hall_bus.config import HallConfig
 from hall_bus.bus import topics
 from hall_bus.bus.client import ServiceError
 from hall_bus.bus.envelope import MAX_TTL_S, Envelope
-from hall_bus.contracts import pickup as contracts  # noqa: F401  (registers locker.open / locker.status / locker.door)
 from hall_bus.features.pickup.security import hall_secret, locker_auth
 from hall_bus.hosts.device_bridge import make_bus_device
 

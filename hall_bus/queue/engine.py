@@ -23,128 +23,27 @@ import functools
 import json
 import logging
 import time
-from dataclasses import asdict, dataclass, field
-from typing import Callable, Protocol
+from typing import Callable
 
 from hall_bus.config import HallConfig, Service
 from hall_bus.controller.store import Store
+from hall_bus.queue.announce import announcement_en, announcement_zh
+from hall_bus.queue.models import (
+    _RANK_SQL,
+    ELDERLY_AGE,
+    PRIORITIES,
+    Change,
+    Closed,
+    ConfiguredEstimator,
+    HandlingTimeEstimator,
+    NotFound,
+    QueueError,
+    Ticket,
+    WindowState,
+    _rank_key,
+)
 
 log = logging.getLogger(__name__)
-
-PRIORITIES = ("normal", "elderly", "disabled", "pregnant", "military")
-ELDERLY_AGE = 60
-TICKET_STATES = ("waiting", "called", "serving", "finished", "no_show")
-
-
-class QueueError(Exception):
-    """A queue operation that cannot be done; ``code`` is the bus error code."""
-
-    code = "conflict"
-
-    def __init__(self, message: str, code: str | None = None) -> None:
-        super().__init__(message)
-        if code:
-            self.code = code
-
-
-class NotFound(QueueError):
-    code = "not_found"
-
-
-class Closed(QueueError):
-    code = "closed"
-
-
-class HandlingTimeEstimator(Protocol):
-    def expected_minutes(self, service: str) -> float: ...
-
-
-class ConfiguredEstimator:
-    """Expected handling time from hall.toml (the tidal-window load model learns better ones)."""
-
-    def __init__(self, config: HallConfig) -> None:
-        self._minutes = {s.id: s.expected_minutes for s in config.services}
-        self._default = config.queue.default_expected_minutes
-
-    def expected_minutes(self, service: str) -> float:
-        return self._minutes.get(service, self._default)
-
-
-@dataclass
-class Ticket:
-    id: int
-    code: str
-    day: str
-    service: str
-    domain: str
-    priority: str
-    state: str
-    issued_at: float
-    channel: str
-    appointment: str | None = None
-    appointment_due: float | None = None
-    identity_token: str | None = None
-    window: int | None = None
-    target_window: int | None = None
-    called_at: float | None = None
-    recalls: int = 0
-    started_at: float | None = None
-    finished_at: float | None = None
-    transfers: int = 0
-
-    @classmethod
-    def from_row(cls, row) -> "Ticket":
-        return cls(
-            id=row["id"], code=row["code"], day=row["day"], service=row["service"], domain=row["domain"],
-            priority=row["priority"], state=row["state"], issued_at=row["issued_at"], channel=row["channel"],
-            appointment=row["appointment"], appointment_due=row["appointment_due"],
-            identity_token=row["identity_token"], window=row["window"], target_window=row["target_window"],
-            called_at=row["called_at"], recalls=row["recalls"], started_at=row["started_at"],
-            finished_at=row["finished_at"], transfers=row["transfers"],
-        )
-
-    def public(self) -> dict:
-        """What may travel on the bus: no identity token."""
-        d = asdict(self)
-        d.pop("identity_token")
-        d["has_identity"] = self.identity_token is not None
-        return d
-
-
-@dataclass
-class WindowState:
-    number: int
-    name: str
-    domains: list[str]
-    skills: list[str]
-    pending_domains: list[str] | None
-    paused: bool
-    pause_reason: str
-    current: Ticket | None
-    priority_streak: int
-
-    @property
-    def state(self) -> str:
-        if self.current is not None:
-            return "serving" if self.current.state == "serving" else "calling"
-        return "paused" if self.paused else "idle"
-
-    def public(self) -> dict:
-        return {
-            "number": self.number, "name": self.name, "domains": self.domains, "skills": self.skills,
-            "pending_domains": self.pending_domains, "state": self.state, "paused": self.paused,
-            "pause_reason": self.pause_reason, "current": self.current.public() if self.current else None,
-        }
-
-
-@dataclass
-class Change:
-    """What an operation changed, for the controller to publish."""
-
-    domains: set[str] = field(default_factory=set)
-    windows: set[int] = field(default_factory=set)
-    events: list[tuple[str, dict]] = field(default_factory=list)  # (event type, data)
-
 
 def _locked(method: Callable) -> Callable:
     """Reads take the store lock too, so they never see another thread's open transaction."""
@@ -605,29 +504,3 @@ class QueueEngine:
         rows = self.store.db.execute("SELECT * FROM audit WHERE hall=? ORDER BY id DESC LIMIT ?", (self.hall, limit))
         return [{"at": r["at"], "actor": r["actor"], "action": r["action"], "target": r["target"], "detail": json.loads(r["detail"])}
                 for r in rows]
-
-
-_RANK_SQL = "(CASE WHEN appointment_due IS NOT NULL THEN 0 WHEN priority != 'normal' THEN 1 ELSE 2 END)"
-
-
-def _rank_key(t: Ticket) -> tuple:
-    rank = 0 if t.appointment_due is not None else (1 if t.priority != "normal" else 2)
-    return (rank, t.issued_at, t.id)
-
-
-_DIGITS_ZH = "零一二三四五六七八九"
-
-
-def announcement_zh(code: str, window: int) -> str:
-    """The displayed call text: 请 A001 号到 3 号窗口办理."""
-    return f"请 {code} 号到 {window} 号窗口办理"
-
-
-def announcement_en(code: str, window: int) -> str:
-    return f"Ticket {code}, please go to window {window}"
-
-
-def spoken_zh(code: str, window: int) -> str:
-    """The text to speak: numbers read digit by digit (A001 -> A零零一)."""
-    spell = lambda s: "".join(_DIGITS_ZH[int(c)] if c.isdigit() else c for c in s)  # noqa: E731
-    return f"请{spell(code)}号到{spell(str(window))}号窗口办理"

@@ -9,7 +9,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from hall_bus import config as hallconfig
-from hall_bus.queue.engine import Closed, QueueEngine, QueueError, announcement_zh, spoken_zh
+from hall_bus.queue.engine import QueueEngine
+from hall_bus.queue.models import Closed, QueueError
+from hall_bus.queue.announce import announcement_zh, spoken_zh
 from hall_bus.controller.store import Store
 
 TZ = ZoneInfo("Asia/Shanghai")

@@ -13,7 +13,7 @@ import pytest
 from PIL import Image
 
 from hall_bus import config as hallconfig
-from hall_bus.cli.main import main as cli
+from hall_bus.cli import main as cli
 from hall_bus.controller.service import HallController
 from hall_bus.features.evaluation import reports
 from hall_bus.features.evaluation.settings import load as load_settings

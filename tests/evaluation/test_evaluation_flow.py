@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import wait_for
+
 from hall_bus import config as hallconfig
 from hall_bus.hosts.window_host import WindowHost
 from hall_bus.bus import envelope as messages, topics
@@ -16,13 +18,6 @@ from hall_bus.bus.client import RequestFailed
 from hall_bus.controller.service import HallController
 
 
-def wait_for(cond, timeout: float = 5.0) -> bool:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if cond():
-            return True
-        time.sleep(0.02)
-    return False
 
 
 @pytest.fixture

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import wait_for
+
 from hall_bus import config as hallconfig
 from hall_bus.hosts.window_host import WindowHost
 from hall_bus.features.evaluation import feature as feature_evaluation
@@ -88,13 +90,6 @@ def test_host_that_refuses_the_pad_request_gives_not_evaluated(tmp_hall: Path, b
         ctl.stop()
 
 
-def wait_for(cond, timeout: float = 5.0) -> bool:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if cond():
-            return True
-        time.sleep(0.02)
-    return False
 
 
 @pytest.fixture

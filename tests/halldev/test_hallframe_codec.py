@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 
 from drivers import hallframe as hf
 from drivers.caller import parse_event as parse_key
-from drivers.errors import ProtocolError
+from drivers.errors import FrameError
 from drivers.pad import parse_event as parse_pad
 
 FIXTURES = [
@@ -116,9 +116,9 @@ def test_split_anywhere() -> None:
 def test_bad_pad_event_is_a_protocol_error() -> None:
     import pytest
 
-    with pytest.raises(ProtocolError):
+    with pytest.raises(FrameError):
         parse_pad(hf.Frame(1, 0x41, bytes([1]) + b"A001  " + bytes([5, 0])))  # a bad level without a reason
-    with pytest.raises(ProtocolError):
+    with pytest.raises(FrameError):
         parse_key(hf.Frame(1, 0x43, bytes([1, 0x99, 0])))
 
 
@@ -127,7 +127,7 @@ def test_bad_pad_event_is_a_protocol_error() -> None:
 def test_random_bytes_only_protocol_errors_and_sync_is_kept(junk: bytes) -> None:
     codec = hf.HallFrameCodec()
     codec.feed(junk)  # never raises
-    assert all(isinstance(e, ProtocolError) for e in codec.errors)
+    assert all(isinstance(e, FrameError) for e in codec.errors)
     good = hf.encode(1, 0x43, bytes([7, 2, 0]))
     frames = codec.feed(good + good)
     assert frames[-1] == hf.Frame(1, 0x43, bytes([7, 2, 0]))  # at the latest the second copy is whole

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from drivers import hallframe as hf
 from drivers.caller import CallerDriver
-from drivers.errors import DeviceReported, ProtocolError
+from drivers.errors import DeviceReported, FrameError
 from drivers.pad import PadDriver
 from drivers.transport import open_transport
 from simulators.caller import CallerSimulator
@@ -96,8 +96,8 @@ def test_frame_like_noise_never_hides_the_next_valid_frame(noise: bytes, chunk: 
     codec = hf.HallFrameCodec()
     frames: list[hf.Frame] = []
     for i in range(0, len(stream), chunk):
-        frames += codec.feed(stream[i:i + chunk])  # only ever ProtocolError objects in codec.errors, never raised
-    assert all(isinstance(e, ProtocolError) for e in codec.errors)
+        frames += codec.feed(stream[i:i + chunk])  # only ever FrameError objects in codec.errors, never raised
+    assert all(isinstance(e, FrameError) for e in codec.errors)
     assert frames and frames[-1] == hf.Frame(2, hf.EV_KEY, bytes([9, 3, 0]))
 
 
@@ -144,7 +144,7 @@ def test_damaged_replies_only_give_a_protocol_error_with_the_bytes() -> None:
     bad = bytearray(hf.encode(1, 0x81, bytes([0, 0, 1])))
     bad[-2] ^= 0xFF
     port = ScriptedPort([bytes(bad)] * 3)
-    with pytest.raises(ProtocolError, match="checksum mismatch") as err:
+    with pytest.raises(FrameError, match="checksum mismatch") as err:
         hf.HallLink(port).request(hf.HEARTBEAT)
     assert err.value.raw == bytes(bad)
 
@@ -207,11 +207,11 @@ def test_a_malformed_event_raises_but_the_good_ones_with_it_are_kept() -> None:
         sim.emit(hf.EV_EVAL_RESULT, b"A001  " + bytes([5, 0]))
         sim.emit(hf.EV_EVAL_RESULT, b"A002  " + bytes([1, 0]))
         got: list = []
-        errors: list[ProtocolError] = []
+        errors: list[FrameError] = []
         for _ in range(40):
             try:
                 got += pad.poll(0.05)
-            except ProtocolError as exc:
+            except FrameError as exc:
                 errors.append(exc)
             if got:
                 break
@@ -233,7 +233,7 @@ def test_a_bad_key_event_does_not_lose_the_press_after_it() -> None:
         for _ in range(40):
             try:
                 keys += caller.poll(0.05)
-            except ProtocolError:
+            except FrameError:
                 errors += 1
             if keys:
                 break

@@ -6,12 +6,10 @@ import time
 
 import pytest
 
-from simulators.demo_cases import seed_demo_cases
-
+from devices import idcard
 from devices.config import DeviceConfig
 from kiosk_helpers import kiosk, start_controller
-
-idcard = pytest.importorskip("devices.idcard")
+from simulators.demo_cases import seed_demo_cases
 
 
 @pytest.fixture

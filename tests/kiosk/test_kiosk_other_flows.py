@@ -104,7 +104,6 @@ def test_scan_without_a_camera_says_where_to_go(hall):
 
 
 def test_rate_at_the_kiosk_once(hall):
-    pytest.importorskip("hall_bus.features.evaluation.feature")
     ctl, session = hall
     t = finished_ticket(ctl)
     flow = session.start("rate")

@@ -5,11 +5,10 @@ import uuid
 
 import pytest
 
+from devices import printer as printer_mod
 from devices.config import DeviceConfig
 from kiosk_helpers import kiosk, start_controller
-
-printer_mod = pytest.importorskip("devices.printer")
-from simulators import registry  # noqa: E402
+from simulators import registry
 
 
 @pytest.fixture

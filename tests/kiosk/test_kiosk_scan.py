@@ -6,9 +6,8 @@ import json
 import pytest
 
 from devices.config import DeviceConfig
+from devices.scanner import device as scanner_device
 from kiosk_helpers import kiosk
-
-scanner_device = pytest.importorskip("devices.scanner.device")
 
 
 @pytest.fixture

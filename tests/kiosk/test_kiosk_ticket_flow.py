@@ -143,7 +143,7 @@ def test_timeout_returns_home_and_clears_personal_data(hall):
 def test_elder_mode_waits_longer(hall):
     _, session = hall
     session.set_elder(True)
-    flow = session.start("ticket")
+    session.start("ticket")
     session.ctx.clock.advance(100)
     assert not session.tick()
     session.ctx.clock.advance(21)

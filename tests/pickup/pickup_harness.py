@@ -3,6 +3,8 @@ simulator through the sim:// serial scheme (on its own bus client, as `hallkit l
 a kiosk's bus client and a window terminal's."""
 from __future__ import annotations
 
+from tests.helpers import wait_for
+
 import dataclasses
 import itertools
 import threading
@@ -26,16 +28,6 @@ def token_of(id_number: str) -> str:
     return identity_token(id_number, TOKEN_SALT)
 
 
-def wait_for(pred: Callable[[], Any], timeout: float = 10.0, what: str = "condition") -> Any:
-    """Poll until ``pred()`` is truthy (event-driven steps take a few hundred ms); fail with ``what``."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = pred()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
 
 
 class PickupHall:

@@ -16,7 +16,8 @@ from hall_bus.bus import topics
 from hall_bus.cli.main import main
 from hall_bus.config import ConfigError
 from hall_bus.features.pickup.config import from_config
-from tests.pickup.pickup_harness import PickupHall, wait_for
+from tests.helpers import wait_for
+from tests.pickup.pickup_harness import PickupHall
 
 
 @pytest.fixture

@@ -9,7 +9,8 @@ from kiosk.flow import KioskContext
 from kiosk.pickup_flow import PickupFlow
 from kiosk.session import KioskSession
 from simulators import registry
-from tests.pickup.pickup_harness import TOKEN_SALT, PickupHall, wait_for
+from tests.helpers import wait_for
+from tests.pickup.pickup_harness import TOKEN_SALT, PickupHall
 
 CARD = "11010119480312103X"  # card 0 of the simulated deck
 

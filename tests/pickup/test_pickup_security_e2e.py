@@ -11,7 +11,8 @@ import pytest
 from hall_bus.bus import envelope as messages, topics
 from hall_bus.bus.client import RequestFailed
 from hall_bus.features.pickup.security import hall_secret, locker_auth
-from tests.pickup.pickup_harness import PickupHall, token_of, wait_for
+from tests.helpers import wait_for
+from tests.pickup.pickup_harness import PickupHall, token_of
 
 CARD = "11010119480312103X"
 

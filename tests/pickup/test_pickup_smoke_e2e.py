@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.pickup.pickup_harness import PickupHall, token_of, wait_for
+from tests.helpers import wait_for
+from tests.pickup.pickup_harness import PickupHall, token_of
 
 
 @pytest.fixture

@@ -11,7 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from drivers import escpos_docs as docs
-from drivers.escpos_parse import Barcode, EscPosParser, Line, Query, RasterImage
+from drivers.escpos_model import Barcode, Line, Query, RasterImage
+from drivers.escpos_parse import EscPosParser
 from simulators.printer import PrinterSimulator
 from simulators.printer_render import render_page
 

@@ -16,7 +16,7 @@ from hall_bus.hosts.device_bridge import bridged
 from devices.printer import PrinterNotReady, ReceiptPrinter
 from drivers.escpos_docs import QueueTicketDoc
 from drivers.escpos_printer import EscposPrinter
-from hall_bus.cli.main import main as cli
+from hall_bus.cli import main as cli
 from hall_bus.bus import topics
 from simulators import registry
 from simulators.base import serve_pty

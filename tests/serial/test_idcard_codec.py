@@ -12,11 +12,11 @@ from hypothesis import strategies as st
 from devices import identity
 from drivers import personal
 from drivers import idcard as sam
-from drivers.errors import ProtocolError
+from drivers.errors import FrameError
 from simulators.cards import DECK
 
-# Frames written out by hand from PROTOCOLS.md section 1, checksums computed on paper.
-FIND_CARD = bytes.fromhex("AAAAAA9669 0003 2001 22")  # the example in PROTOCOLS.md
+# Frames written out by hand from docs/protocols/idcard-sam.md, checksums computed on paper.
+FIND_CARD = bytes.fromhex("AAAAAA9669 0003 2001 22")  # the example in docs/protocols/idcard-sam.md
 SELECT_CARD = bytes.fromhex("AAAAAA9669 0003 2002 21")
 READ_TEXT = bytes.fromhex("AAAAAA9669 0003 3001 32")
 SAM_STATUS = bytes.fromhex("AAAAAA9669 0003 11FF ED")
@@ -52,7 +52,7 @@ def test_byte_by_byte_and_noise_between_frames() -> None:
 def test_bad_checksum_raises_protocol_error_and_keeps_next_frame() -> None:
     bad = FIND_CARD[:-1] + b"\x23"
     codec = sam.IdCardCodec()
-    with pytest.raises(ProtocolError, match="checksum 23, computed 22") as info:
+    with pytest.raises(FrameError, match="checksum 23, computed 22") as info:
         codec.feed(bad + SELECT_CARD)
     assert info.value.raw == bad
     assert [(f.cmd, f.para) for f in codec.feed(b"")] == [sam.SELECT_CARD]
@@ -72,7 +72,7 @@ def test_truncated_frame_is_reported_when_the_next_one_arrives() -> None:
 
 
 def test_length_out_of_range() -> None:
-    with pytest.raises(ProtocolError, match="length 65535"):
+    with pytest.raises(FrameError, match="length 65535"):
         sam.IdCardCodec().feed(bytes.fromhex("AAAAAA9669 FFFF 00"))
 
 
@@ -85,7 +85,7 @@ def test_random_bytes_only_protocol_errors_and_next_frame_survives(junk: bytes, 
     pos = 0
     for size in chunks + [len(stream)]:
         piece, pos = stream[pos:pos + size], pos + size
-        got, _errors = sam.decode_all(codec, piece)  # anything but ProtocolError fails the test
+        got, _errors = sam.decode_all(codec, piece)  # anything but FrameError fails the test
         frames += got
     assert frames and frames[-1].body == FIND_OK_REPLY[7:-1]
 
@@ -154,11 +154,11 @@ def test_deck_numbers_have_valid_check_digits_and_wrong_ones_are_caught() -> Non
 
 
 def test_bad_text_block_is_a_protocol_error() -> None:
-    with pytest.raises(ProtocolError, match="256"):
+    with pytest.raises(FrameError, match="256"):
         sam.parse_text(b"\x20\x00" * 10)
     text = bytearray(sam.encode_text(DECK[1]))
     text[36:52] = "1955x718".encode("utf-16-le")
-    with pytest.raises(ProtocolError, match="birth date") as info:
+    with pytest.raises(FrameError, match="birth date") as info:
         sam.parse_text(bytes(text))
     assert "1955" not in str(info.value)
 
@@ -167,7 +167,7 @@ def test_read_reply_split_drops_photo() -> None:
     text = sam.encode_text(DECK[2])
     data = (256).to_bytes(2, "big") + (1024).to_bytes(2, "big") + text + os.urandom(1024)
     assert sam.split_read_reply(data) == text
-    with pytest.raises(ProtocolError, match="lengths say"):
+    with pytest.raises(FrameError, match="lengths say"):
         sam.split_read_reply(data[:-1])
 
 

@@ -16,7 +16,7 @@ from devices.config import DeviceConfig
 from hall_bus.hosts.device_bridge import bridged
 from devices.idcard import IdCardReader, NoCard
 from drivers import idcard as sam
-from drivers.errors import DeviceReported, ProtocolError, ReplyTimeout
+from drivers.errors import DeviceReported, FrameError, ReplyTimeout
 from drivers.transport import open_transport
 from simulators import registry
 from simulators.base import serve_pty, serve_tcp
@@ -82,7 +82,7 @@ def test_faults_that_last_surface_as_typed_errors(served) -> None:
             drv.read_card()
         assert info.value.code == sam.READ_FAILED and "card read failed" in str(info.value)
         sim.faults.corrupt_checksum = -1
-        with pytest.raises(ProtocolError, match="checksum"):
+        with pytest.raises(FrameError, match="checksum"):
             drv.find()
         sim.faults.corrupt_checksum = 0
         sim.faults.no_reply = -1

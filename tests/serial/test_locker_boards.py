@@ -10,15 +10,15 @@ from devices.base import DeviceState, DeviceTimeout
 from devices.config import DeviceConfig
 from devices.locker import LockerBank
 from drivers import locker as lb
-from drivers.errors import ProtocolError, ReplyTimeout
+from drivers.errors import FrameError, ReplyTimeout
 from drivers.transport import open_transport
 from simulators import registry
 from simulators.base import serve_pty, serve_tcp
 from simulators.locker import LockerSimulator
 
 
-def test_frames_match_protocols_md() -> None:
-    assert lb.open_request(1, 1) == bytes.fromhex("8A 01 01 11 9B")  # the example in PROTOCOLS.md
+def test_frames_match_the_protocol_page() -> None:
+    assert lb.open_request(1, 1) == bytes.fromhex("8A 01 01 11 9B")  # the example in docs/protocols/locker-boards.md
     assert lb.query_request(2, 5) == bytes.fromhex("80 02 05 33 B4")
     assert lb.query_request(1, 0) == bytes.fromhex("80 01 00 33 B2")
     assert lb.levels_to_bits({1: True, 9: True, 32: True}) == (0x80, 0x00, 0x01, 0x01)
@@ -45,7 +45,7 @@ def test_request_codec_only_protocol_errors_and_keeps_sync(junk: bytes, split: i
             try:
                 got += codec.feed(chunk)
                 break
-            except ProtocolError as exc:
+            except FrameError as exc:
                 got += exc.frames
                 chunk = b""
     assert got and got[-1] == lb.Request(lb.QUERY, 7, 3, lb.CMD_QUERY)
@@ -133,7 +133,7 @@ def test_corrupted_and_truncated_replies(line) -> None:
     url, sim = line(boards="1", fault="corrupt=1")
     drv = bus_on(url)
     try:
-        with pytest.raises(ProtocolError, match="checksum"):
+        with pytest.raises(FrameError, match="checksum"):
             drv.query(1, 1)
         sim.faults.truncate = 1
         with pytest.raises(ReplyTimeout):

@@ -242,7 +242,6 @@ def test_bus_down_shows_a_message_and_retry_issues_once(ui):
 
 
 def test_pickup_entry_draws_the_pickup_flow(ui):
-    pytest.importorskip("kiosk.pickup_flow")
     go_home(ui)
     ui.tap("tile:pickup")
     ui.wait(lambda: ui.screen == "pickup" and "24小时自助取件" in labels_text(ui), what="pickup screen")

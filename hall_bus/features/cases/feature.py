@@ -10,10 +10,8 @@ from __future__ import annotations
 from hall_bus.controller.features import FeatureContext, FeatureSpec
 from hall_bus.features.cases.store import MIGRATIONS
 
-from typing import Any
 
-from hall_bus.features.cases import CaseError, CaseStore
-from hall_bus.contracts import cases as contracts  # noqa: F401  (registers the contracts)
+from hall_bus.features.cases import CaseStore
 from hall_bus.bus.client import ServiceError
 from hall_bus.bus.envelope import Envelope
 
@@ -25,16 +23,8 @@ class CasesFeature:
         self.kiosks = {k.id for k in config.kiosks}
         self.cases = CaseStore(controller.store, controller.hall, clock=controller.engine.clock,
                                service_names={s.id: s.name for s in config.services})
-        controller.register_op("case.lookup", self._guard(self._lookup))
-        controller.register_op("case.update", self._guard(self._update))
-
-    def _guard(self, fn):
-        def run(env: Envelope) -> Any:
-            try:
-                return fn(env)
-            except CaseError as exc:
-                raise ServiceError(exc.code, str(exc)) from None
-        return run
+        controller.register_op("case.lookup", self._lookup)
+        controller.register_op("case.update", self._update)
 
     def _staff_only(self, env: Envelope) -> None:
         if env.sender in self.kiosks:

@@ -1,6 +1,8 @@
 """The case table and its steps (feature migrations ``cases``)."""
 from __future__ import annotations
 
+from hall_bus.errors import CodedError
+
 import re
 import time
 from typing import Any, Callable
@@ -39,12 +41,8 @@ MIGRATIONS = [
 ]
 
 
-class CaseError(Exception):
+class CaseError(CodedError):
     """A case operation refused; ``code`` is the bus error code."""
-
-    def __init__(self, code: str, message: str) -> None:
-        self.code = code
-        super().__init__(message)
 
 
 class CaseStore:

@@ -12,10 +12,10 @@ import threading
 
 from hall_bus.bus import topics
 from hall_bus.bus.client import BusTimeout, RequestFailed, ServiceError
-from hall_bus.contracts import evaluation as contracts  # noqa: F401  (registers the contracts)
 from hall_bus.features.evaluation import reports, settings
 from hall_bus.features.evaluation.store import MIGRATIONS, EvaluationError, EvaluationStore
 from hall_bus.features.evaluation.workdays import WorkCalendar
+from hall_bus.queue.models import QueueError, Ticket
 from hall_bus.bus.envelope import Envelope
 
 log = logging.getLogger(__name__)
@@ -138,9 +138,7 @@ class EvaluationFeature:
             "domain": row["domain"], "channel": channel, "level": level, "reason": reason, "at": self.ctl.engine.now()})
 
     # ------------------------------------------------------------------ bus operations
-    def _ticket(self, env: Envelope):
-        from hall_bus.queue.engine import QueueError
-
+    def _ticket(self, env: Envelope) -> Ticket:
         try:
             return self.ctl.engine.ticket(env.data["ticket"], env.data.get("day"))
         except QueueError as exc:
@@ -151,11 +149,8 @@ class EvaluationFeature:
         if t.state != "finished":
             raise ServiceError("not_finished", f"{t.code} is {t.state}; a service is rated after it is finished")
         clerk = self.settings.clerk_of(t.window) if t.window else None
-        try:
-            rec = self.store.rate(t.public(), t.window, clerk.staff_no if clerk else None, env.data["level"],
-                                  env.data.get("reason"), env.data["channel"], self.ctl.engine.now())
-        except EvaluationError as exc:
-            raise ServiceError(exc.code, str(exc)) from None
+        rec = self.store.rate(t.public(), t.window, clerk.staff_no if clerk else None, env.data["level"],
+                              env.data.get("reason"), env.data["channel"], self.ctl.engine.now())
         if rec.created:
             self._publish(rec.row, env.data["level"], env.data.get("reason"), env.data["channel"])
         return {"recorded": rec.created, "evaluation": self._view(rec.row)}
@@ -186,10 +181,7 @@ class EvaluationFeature:
 
     def _followup_update(self, env: Envelope) -> dict:
         d = env.data
-        try:
-            f = self.store.update_followup(d["id"], d["state"], d["note"], f"{env.sender}/{d['actor']}", self.ctl.engine.now())
-        except EvaluationError as exc:
-            raise ServiceError(exc.code, str(exc)) from None
+        f = self.store.update_followup(d["id"], d["state"], d["note"], f"{env.sender}/{d['actor']}", self.ctl.engine.now())
         self.ctl.engine.audit(f"{env.sender}/{d['actor']}", "followup.update", f"followup {d['id']}", {"state": d["state"], "note": d["note"]})
         return {"followup": self._followup_view(f)}
 

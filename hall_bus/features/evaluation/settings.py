@@ -1,9 +1,12 @@
-"""``[evaluation]`` and ``[[staff]]`` of hall.toml."""
+"""``[evaluation]`` and ``[[staff]]`` of hall.toml, checked by the pydantic models below."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Annotated, Any
 
-from hall_bus.config import ConfigError, HallConfig
+from pydantic import BeforeValidator, ValidationInfo, field_validator
+
+from hall_bus.config import ConfigError, HallConfig, Section, checked, int_between
 
 
 @dataclass(frozen=True)
@@ -27,33 +30,46 @@ class EvaluationSettings:
         return None
 
 
+class EvaluationSection(Section):
+    timeout_s: Annotated[int, int_between(5, 600)] = 60
+    return_visit_days: Annotated[int, int_between(0, 30)] = 1
+    rectify_days: Annotated[int, int_between(1, 90)] = 15
+
+
+def _text(value: Any) -> Any:
+    if not isinstance(value, str) or not value:
+        raise ValueError("missing or not a string")
+    return value
+
+
+class StaffModel(Section):
+    staff_no: Annotated[str, BeforeValidator(_text)]
+    name: Annotated[str, BeforeValidator(_text)]
+    windows: list[Any] = []
+
+    @field_validator("windows")
+    @classmethod
+    def _hall_windows(cls, wins: list[Any], info: ValidationInfo) -> list[Any]:
+        numbers = (info.context or {}).get("windows", set())
+        if any(w not in numbers for w in wins):
+            raise ValueError(f"must list window numbers of this hall ({sorted(numbers)})")
+        return wins
+
+
 def load(config: HallConfig) -> EvaluationSettings:
     src = config.source
     sec = config.extra.get("evaluation", {})
     if not isinstance(sec, dict):
         raise ConfigError(src, "evaluation", "must be a table")
-    allowed = {"timeout_s", "return_visit_days", "rectify_days"}
-    for key in sec:
-        if key not in allowed:
-            raise ConfigError(src, f"evaluation.{key}", f"unknown key (allowed: {', '.join(sorted(allowed))})")
-    values = {}
-    for key, lo, hi in (("timeout_s", 5, 600), ("return_visit_days", 0, 30), ("rectify_days", 1, 90)):
-        if key in sec:
-            v = sec[key]
-            if not isinstance(v, int) or isinstance(v, bool) or not lo <= v <= hi:
-                raise ConfigError(src, f"evaluation.{key}", f"must be an integer {lo}..{hi}, got {v!r}")
-            values[key] = v
+    staff_raw = config.extra.get("staff", [])
+    if not isinstance(staff_raw, list):
+        raise ConfigError(src, "staff", "must be an array of tables ([[staff]])")
+    section = checked(EvaluationSection, sec, src, "evaluation")
+    context = {"windows": {w.number for w in config.windows}}
     staff = []
-    numbers = {w.number for w in config.windows}
-    for i, s in enumerate(config.extra.get("staff", [])):
-        p = f"staff[{i}]"
+    for i, s in enumerate(staff_raw):
         if not isinstance(s, dict):
-            raise ConfigError(src, p, "must be a table ([[staff]])")
-        for key in ("staff_no", "name"):
-            if not isinstance(s.get(key), str) or not s[key]:
-                raise ConfigError(src, f"{p}.{key}", "missing or not a string")
-        wins = s.get("windows", [])
-        if not isinstance(wins, list) or any(w not in numbers for w in wins):
-            raise ConfigError(src, f"{p}.windows", f"must list window numbers of this hall ({sorted(numbers)})")
-        staff.append(Staff(s["staff_no"], s["name"], tuple(wins)))
-    return EvaluationSettings(staff=tuple(staff), **values)
+            raise ConfigError(src, f"staff[{i}]", "must be a table ([[staff]])")
+        m = checked(StaffModel, s, src, f"staff[{i}]", context)
+        staff.append(Staff(m.staff_no, m.name, tuple(m.windows)))
+    return EvaluationSettings(staff=tuple(staff), **section.model_dump())

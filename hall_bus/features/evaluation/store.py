@@ -7,6 +7,8 @@ duplicate bus delivery is ignored (and counted in the log).
 """
 from __future__ import annotations
 
+from hall_bus.errors import CodedError
+
 import datetime as dt
 import json
 import logging
@@ -54,10 +56,8 @@ MIGRATIONS = [
 TRANSITIONS = followup.TRANSITIONS
 
 
-class EvaluationError(Exception):
-    def __init__(self, code: str, message: str) -> None:
-        self.code = code
-        super().__init__(message)
+class EvaluationError(CodedError):
+    """An evaluation or follow-up refused; ``code`` is the bus error code."""
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""``[pickup]`` and ``[[lockers]]`` of hall.toml, validated with ConfigError (file, key, problem).
+"""``[pickup]`` and ``[[lockers]]`` of hall.toml, validated by the pydantic models below with
+ConfigError (file, key, problem).
 
 ::
 
@@ -21,14 +22,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any, ClassVar
 
-from hall_bus.config import ConfigError, HallConfig
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+
+from hall_bus.config import ConfigError, HallConfig, Problem, Section, between, checked, is_id
 
 SIZES = ("S", "M", "L")
-_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
-_NO = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,15}$")
-_NOTIFIER = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
+_NO = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,15}")
+_NOTIFIER = re.compile(r"[A-Za-z_][\w.]*:[A-Za-z_]\w*")
 
 
 @dataclass(frozen=True)
@@ -83,13 +85,126 @@ class PickupSettings:
         raise KeyError(no)
 
 
-_NUMBERS = {  # key: (type, min, max)
-    "overdue_days": (float, 0.01, 365), "door_open_alarm_s": (float, 1, 3600), "door_reminder_s": (float, 1, 3600),
-    "code_digits": (int, 6, 8), "max_failures": (int, 1, 100), "lockout_s": (float, 1, 86400),
-    "attempt_window_s": (float, 1, 86400), "session_ttl_s": (float, 10, 3600),
-    "qr_ttl_days": (float, 0.01, 365), "resume_open_s": (float, 0, 3600), "status_poll_s": (float, 0.1, 60),
-    "open_timeout_s": (float, 1, 60),
-}
+def _when(ok: Any, problem: str) -> BeforeValidator:
+    """A raw-value check with the one sentence the operator reads whatever is wrong."""
+
+    def check(value: Any) -> Any:
+        if not ok(value):
+            raise ValueError(problem)
+        return value
+
+    return BeforeValidator(check)
+
+
+def _int_in(lo: int, hi: int) -> Any:
+    return lambda v: isinstance(v, int) and not isinstance(v, bool) and lo <= v <= hi
+
+
+def _notifier(value: Any) -> Any:
+    if not isinstance(value, str) or not (value in ("log", "memory") or _NOTIFIER.fullmatch(value)):
+        raise ValueError(f"must be log, memory or package.module:Class, got {value!r}")
+    return value
+
+
+def _size(value: Any) -> Any:
+    if value not in SIZES:
+        raise ValueError(f"must be one of {', '.join(SIZES)}, got {value!r}")
+    return value
+
+
+class PickupSection(Section):
+    """``[pickup]``: every key optional, defaults in :class:`PickupSettings`."""
+
+    unknown_word: ClassVar[str] = "known"
+
+    overdue_days: Annotated[float, between(0.01, 365)] = 7
+    door_open_alarm_s: Annotated[float, between(1, 3600)] = 60
+    door_reminder_s: Annotated[float, between(1, 3600)] = 20
+    code_digits: Annotated[int, between(6, 8)] = 6
+    max_failures: Annotated[int, between(1, 100)] = 5
+    lockout_s: Annotated[float, between(1, 86400)] = 900
+    attempt_window_s: Annotated[float, between(1, 86400)] = 900
+    session_ttl_s: Annotated[float, between(10, 3600)] = 300
+    qr_ttl_days: Annotated[float, between(0.01, 365)] = 14
+    resume_open_s: Annotated[float, between(0, 3600)] = 60
+    status_poll_s: Annotated[float, between(0.1, 60)] = 2.0
+    open_timeout_s: Annotated[float, between(1, 60)] = 8.0
+    notifier: Annotated[str, BeforeValidator(_notifier)] = "log"
+
+
+class CompartmentModel(Section):
+    unknown_word: ClassVar[str] = "known"
+
+    no: Annotated[str, _when(lambda v: isinstance(v, str) and _NO.fullmatch(v),
+                             "must be a compartment number like A01")]
+    board: Annotated[int, _when(_int_in(1, 64), "must be a board address 1..64")]
+    lock: Annotated[int, _when(_int_in(1, 32), "must be a lock number 1..32")]
+    size: Annotated[str, BeforeValidator(_size)]
+    position: Annotated[str, _when(lambda v: isinstance(v, str) and len(v) <= 32,
+                                   "must be a short text like A列第3格")] = ""
+
+
+class LockerBankModel(Section):
+    unknown_word: ClassVar[str] = "known"
+
+    id: Annotated[str, _when(lambda v: isinstance(v, str) and is_id(v), "must be a lower-case id like lockers-a")]
+    device: Any = Field(None, validate_default=True)  # a [[devices]] id of kind locker; default: the bank id
+    name: Annotated[str, _when(lambda v: isinstance(v, str), "must be text")] | None = None
+    compartments: Annotated[list[Annotated[CompartmentModel, _when(
+        lambda v: isinstance(v, dict), "must be a table {no, board, lock, size, position}")]],
+        _when(lambda v: isinstance(v, list) and v, "must list at least one compartment")]
+
+    @field_validator("device")
+    @classmethod
+    def _locker_device(cls, device: Any, info: ValidationInfo) -> str:
+        if device is None:
+            device = info.data.get("id")
+        devices = (info.context or {}).get("devices", {})
+        dev = devices.get(device) if isinstance(device, str) else None
+        if dev is None:
+            raise ValueError(f"{device!r} is not a [[devices]] id")
+        if dev.kind != "locker":
+            raise ValueError(f"device {device!r} is of kind {dev.kind!r}, not locker")
+        return str(device)
+
+    @field_validator("compartments")
+    @classmethod
+    def _on_boards(cls, comps: list[CompartmentModel], info: ValidationInfo) -> list[CompartmentModel]:
+        device = info.data.get("device")
+        dev = (info.context or {}).get("devices", {}).get(device)
+        boards = dev.options.get("boards") if dev is not None else None
+        for j, c in enumerate(comps):
+            if boards and c.board not in boards:
+                raise Problem((j, "board"), f"board {c.board} is not in device {device}'s boards {boards}")
+        return comps
+
+
+class LockersFile(BaseModel):
+    """``[[lockers]]`` of the hall: bank ids, compartment numbers and board/lock pairs are unique."""
+
+    model_config = ConfigDict(strict=True, frozen=True)
+
+    lockers: list[Annotated[LockerBankModel, _when(lambda v: isinstance(v, dict), "must be a table")]] = []
+
+    @model_validator(mode="after")
+    def _unique(self) -> LockersFile:
+        banks: set[str] = set()
+        numbers: set[str] = set()
+        locks: set[tuple[str, int, int]] = set()
+        for i, b in enumerate(self.lockers):
+            if b.id in banks:
+                raise Problem(("lockers", i, "id"), f"bank {b.id!r} is defined twice")
+            banks.add(b.id)
+            for j, c in enumerate(b.compartments):
+                where = ("lockers", i, "compartments", j)
+                if c.no in numbers:
+                    raise Problem((*where, "no"), f"compartment {c.no} is defined twice")
+                if (b.device, c.board, c.lock) in locks:
+                    raise Problem((*where, "lock"), f"board {c.board} lock {c.lock} of {b.device} "
+                                  "already belongs to another compartment")
+                numbers.add(c.no)
+                locks.add((b.device, c.board, c.lock))
+        return self
 
 
 def from_config(config: HallConfig) -> PickupSettings:
@@ -97,22 +212,8 @@ def from_config(config: HallConfig) -> PickupSettings:
     raw = config.extra.get("pickup", {}) or {}
     if not isinstance(raw, dict):
         raise ConfigError(src, "pickup", "must be a table")
-    values: dict[str, Any] = {}
-    for key, value in raw.items():
-        if key == "notifier":
-            if not isinstance(value, str) or not (value in ("log", "memory") or _NOTIFIER.match(value)):
-                raise ConfigError(src, "pickup.notifier", f"must be log, memory or package.module:Class, got {value!r}")
-            values[key] = value
-            continue
-        if key not in _NUMBERS:
-            raise ConfigError(src, f"pickup.{key}", f"unknown key (known: {', '.join(sorted([*_NUMBERS, 'notifier']))})")
-        kind, lo, hi = _NUMBERS[key]
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or (kind is int and not isinstance(value, int)):
-            raise ConfigError(src, f"pickup.{key}", f"must be {'an integer' if kind is int else 'a number'}, got {value!r}")
-        if not lo <= value <= hi:
-            raise ConfigError(src, f"pickup.{key}", f"{value} outside {lo}..{hi}")
-        values[key] = kind(value)
-    return PickupSettings(banks=_banks(config), **values)
+    section = checked(PickupSection, raw, src, "pickup")
+    return PickupSettings(banks=_banks(config), **section.model_dump())
 
 
 def _banks(config: HallConfig) -> tuple[LockerBank, ...]:
@@ -120,65 +221,7 @@ def _banks(config: HallConfig) -> tuple[LockerBank, ...]:
     raw = config.extra.get("lockers", []) or []
     if not isinstance(raw, list):
         raise ConfigError(src, "lockers", "must be an array of tables ([[lockers]])")
-    devices = {d.id: d for d in config.devices}
-    banks: list[LockerBank] = []
-    seen_no: set[str] = set()
-    seen_lock: set[tuple[str, int, int]] = set()
-    for i, b in enumerate(raw):
-        key = f"lockers[{i}]"
-        if not isinstance(b, dict):
-            raise ConfigError(src, key, "must be a table")
-        unknown = set(b) - {"id", "device", "name", "compartments"}
-        if unknown:
-            raise ConfigError(src, f"{key}.{sorted(unknown)[0]}", "unknown key (known: id, device, name, compartments)")
-        bank_id = b.get("id")
-        if not isinstance(bank_id, str) or not _ID.match(bank_id):
-            raise ConfigError(src, f"{key}.id", "must be a lower-case id like lockers-a")
-        if any(x.id == bank_id for x in banks):
-            raise ConfigError(src, f"{key}.id", f"bank {bank_id!r} is defined twice")
-        device = b.get("device", bank_id)
-        dev = devices.get(device) if isinstance(device, str) else None
-        if dev is None:
-            raise ConfigError(src, f"{key}.device", f"{device!r} is not a [[devices]] id")
-        if dev.kind != "locker":
-            raise ConfigError(src, f"{key}.device", f"device {device!r} is of kind {dev.kind!r}, not locker")
-        boards = dev.options.get("boards")
-        comps_raw = b.get("compartments")
-        if not isinstance(comps_raw, list) or not comps_raw:
-            raise ConfigError(src, f"{key}.compartments", "must list at least one compartment")
-        comps = []
-        for j, c in enumerate(comps_raw):
-            ck = f"{key}.compartments[{j}]"
-            if not isinstance(c, dict):
-                raise ConfigError(src, ck, "must be a table {no, board, lock, size, position}")
-            unknown = set(c) - {"no", "board", "lock", "size", "position"}
-            if unknown:
-                raise ConfigError(src, f"{ck}.{sorted(unknown)[0]}", "unknown key (known: no, board, lock, size, position)")
-            no = c.get("no")
-            if not isinstance(no, str) or not _NO.match(no):
-                raise ConfigError(src, f"{ck}.no", "must be a compartment number like A01")
-            if no in seen_no:
-                raise ConfigError(src, f"{ck}.no", f"compartment {no} is defined twice")
-            board, lock = c.get("board"), c.get("lock")
-            if isinstance(board, bool) or not isinstance(board, int) or not 1 <= board <= 64:
-                raise ConfigError(src, f"{ck}.board", "must be a board address 1..64")
-            if boards and board not in boards:
-                raise ConfigError(src, f"{ck}.board", f"board {board} is not in device {device}'s boards {boards}")
-            if isinstance(lock, bool) or not isinstance(lock, int) or not 1 <= lock <= 32:
-                raise ConfigError(src, f"{ck}.lock", "must be a lock number 1..32")
-            if (device, board, lock) in seen_lock:
-                raise ConfigError(src, f"{ck}.lock", f"board {board} lock {lock} of {device} already belongs to another compartment")
-            size = c.get("size")
-            if size not in SIZES:
-                raise ConfigError(src, f"{ck}.size", f"must be one of {', '.join(SIZES)}, got {size!r}")
-            position = c.get("position", "")
-            if not isinstance(position, str) or len(position) > 32:
-                raise ConfigError(src, f"{ck}.position", "must be a short text like A列第3格")
-            seen_no.add(no)
-            seen_lock.add((device, board, lock))
-            comps.append(Compartment(no, bank_id, device, board, lock, size, position))
-        name = b.get("name", bank_id)
-        if not isinstance(name, str):
-            raise ConfigError(src, f"{key}.name", "must be text")
-        banks.append(LockerBank(bank_id, device, name, tuple(comps)))
-    return tuple(banks)
+    f = checked(LockersFile, {"lockers": raw}, src, context={"devices": {d.id: d for d in config.devices}})
+    return tuple(LockerBank(b.id, b.device, b.name if b.name is not None else b.id, tuple(
+        Compartment(c.no, b.id, b.device, c.board, c.lock, c.size, c.position) for c in b.compartments))
+        for b in f.lockers)

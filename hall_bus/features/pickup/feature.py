@@ -28,12 +28,11 @@ from hall_bus.config import ConfigError
 from hall_bus.bus import topics
 from hall_bus.bus.client import ServiceError
 from hall_bus.bus.envelope import Envelope
-from hall_bus.contracts import pickup as contracts  # noqa: F401  (registers the contracts)
 from hall_bus.features.pickup.config import from_config
 from hall_bus.features.pickup.lockers import BusLockerPort
 from hall_bus.features.pickup.notify import make_notifier
 from hall_bus.features.pickup.security import hall_secret
-from hall_bus.features.pickup.service import PickupError, PickupService
+from hall_bus.features.pickup.service import PickupService
 
 log = logging.getLogger(__name__)
 
@@ -89,12 +88,9 @@ class PickupFeature:
                 raise ServiceError("forbidden", f"{op} is for staff; kiosk {env.sender} may not use it")
             if not self.settings.banks:
                 raise ServiceError("unavailable", "no [[lockers]] are configured in this hall")
-            try:
-                if opens_door:
-                    self.service.check_tx(env.sender, env.tx, op, env.expires_at)
-                return fn(env)
-            except PickupError as exc:
-                raise ServiceError(exc.code, str(exc)) from None
+            if opens_door:
+                self.service.check_tx(env.sender, env.tx, op, env.expires_at)
+            return fn(env)
         return run
 
     def _door(self, device: str):

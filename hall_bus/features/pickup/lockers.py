@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from hall_bus.bus import topics
-from hall_bus.contracts import pickup as contracts  # noqa: F401  (registers locker.open / locker.status)
 from hall_bus.features.pickup.config import Compartment
 from hall_bus.features.pickup.security import locker_auth
 

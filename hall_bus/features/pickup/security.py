@@ -18,14 +18,13 @@ import hmac
 import json
 import os
 import secrets
-import threading
 from pathlib import Path
+
+from devices.secret_file import read_or_create
 
 SECRET_ENV = "HALLKIT_PICKUP_SECRET"
 SECRET_FILE = "pickup.secret"
 QR_PREFIX = "HKP1"
-_lock = threading.Lock()
-_cache: dict[str, bytes] = {}
 
 
 class QrInvalid(ValueError):
@@ -42,24 +41,7 @@ def hall_secret(data_dir: str | os.PathLike[str]) -> bytes:
         if len(env) < 16:
             raise ValueError(f"{SECRET_ENV} is too short (at least 16 characters)")
         return env.encode("utf-8")
-    path = Path(data_dir) / SECRET_FILE
-    key = str(path.resolve())
-    with _lock:
-        if key in _cache:
-            return _cache[key]
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            secret = path.read_bytes().strip()
-            if len(secret) < 32:
-                raise ValueError(f"{path}: pickup secret is too short (delete it to create a new one)") from None
-        else:
-            secret = secrets.token_hex(32).encode("ascii")
-            with os.fdopen(fd, "wb") as f:
-                f.write(secret)
-        _cache[key] = secret
-        return secret
+    return read_or_create(Path(data_dir) / SECRET_FILE, 32, "pickup secret")
 
 
 def new_code(digits: int) -> str:

@@ -25,6 +25,8 @@ does all locker I/O and door-driven transitions. Both take ``store.lock`` for ev
 """
 from __future__ import annotations
 
+from hall_bus.errors import CodedError
+
 import json
 import logging
 import queue
@@ -49,10 +51,8 @@ REASON = {"depositing": "deposit", "collecting": "pickup", "returning": "return"
 TX_KEEP_S = 3600.0  # used transaction ids are kept this long past their expiry
 
 
-class PickupError(Exception):
-    def __init__(self, code: str, message: str) -> None:
-        self.code = code
-        super().__init__(message)
+class PickupError(CodedError):
+    """A pickup step refused; ``code`` is the bus error code."""
 
 
 def mask_case(case_no: str) -> str:

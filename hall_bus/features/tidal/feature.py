@@ -21,8 +21,7 @@ import time
 
 from hall_bus.bus import topics
 from hall_bus.bus.envelope import Envelope
-from hall_bus.queue.engine import Change
-from hall_bus.contracts import tidal as contracts  # noqa: F401  (registers the contracts)
+from hall_bus.queue.models import Change
 from hall_bus.features.tidal.proposals import MIGRATIONS, TidalManager
 from hall_bus.features.tidal.config import from_config
 

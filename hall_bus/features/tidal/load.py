@@ -17,7 +17,8 @@ from dataclasses import dataclass, field, replace
 from typing import Iterable
 
 from hall_bus.config import HallConfig
-from hall_bus.queue.engine import Change, QueueEngine, WindowState
+from hall_bus.queue.engine import QueueEngine
+from hall_bus.queue.models import Change, WindowState
 from hall_bus.features.tidal.settings import TidalSettings
 
 INF = float("inf")

@@ -19,7 +19,8 @@ import json
 import logging
 
 from hall_bus.config import HallConfig
-from hall_bus.queue.engine import Change, NotFound, QueueEngine, QueueError
+from hall_bus.queue.engine import QueueEngine
+from hall_bus.queue.models import Change, NotFound, QueueError
 from hall_bus.features.tidal.load import HallLoad, LoadModel, window_busy_share
 from hall_bus.features.tidal.policies import Move, Policy, PolicyContext, create
 from hall_bus.features.tidal.settings import MODES, TidalSettings

@@ -31,7 +31,7 @@ class TidalSettings:
     max_domains_per_window: int = 3     # a shared window serves at most this many domains
     idle_share: bool = True             # an idle window with an empty home queue shares a queueing skill domain
     swap_when_full: bool = True         # a full window drops its oldest borrowed domain to help a hotter one
-    release: str = "calm"               # drop a borrowed domain when: calm (its tide ebbs) | home (home needs the window) | both | never
+    release: str = "calm"  # drop a borrowed domain when: calm (tide ebbs) | home (home needs the window) | both | never
     publish_every_s: float = 5.0
     evaluate_every_s: float = 30.0      # how often the policy is consulted on a live hall
     proposal_ttl_min: float = 10.0      # a pending proposal nobody decides on expires after this

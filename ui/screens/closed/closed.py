@@ -1,6 +1,8 @@
 """Out of hours (非工作时间): staffed services closed with today's hours, self-service stays open."""
 from __future__ import annotations
 
+from kiosk.i18n import tr
+
 from ui.theme import Theme
 from ui.screens.base import KioskScreen
 from ui.screens.home.home import render_home
@@ -11,7 +13,7 @@ class ClosedScreen(KioskScreen):
         if self.unchanged(view, theme):
             return
         render_home(self, view, theme)
-        self.ids.title.text = "[b]{}[/b]".format("24小时自助服务" if view["lang"] == "zh" else "24-hour self-service")
+        self.ids.title.text = "[b]{}[/b]".format(tr("home.self_service", view["lang"]))
         self.ids.message.text = view["welcome"]
 
 

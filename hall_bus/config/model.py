@@ -1,0 +1,152 @@
+"""The hall model the rest of HallKit uses: frozen dataclasses built from the validated hall.toml
+(:mod:`hall_bus.config.schema` checks the file; :func:`hall_bus.config.parse` builds these).
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from devices.config import DeviceConfig
+
+WEEKDAY_KEYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+@dataclass(frozen=True)
+class Domain:
+    """A business domain (业务领域), e.g. 社保 or 不动产."""
+
+    id: str
+    name: str
+    name_en: str
+
+
+@dataclass(frozen=True)
+class Service:
+    """A service (事项) a citizen takes a ticket for."""
+
+    id: str
+    name: str
+    name_en: str
+    domain: str
+    prefix: str
+    expected_minutes: float
+    self_service: bool = False  # served by a machine, open around the clock (24小时自助)
+
+
+@dataclass(frozen=True)
+class Window:
+    """A service window (窗口) staffed by a clerk."""
+
+    number: int
+    name: str
+    domains: tuple[str, ...]
+    skills: tuple[str, ...]  # domains the clerk may serve; tidal moves stay within these
+
+
+@dataclass(frozen=True)
+class Kiosk:
+    id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class OpeningHours:
+    """Hours when staffed windows serve; self-service runs around the clock."""
+
+    timezone: str
+    week: tuple[tuple[tuple[dt.time, dt.time], ...], ...]  # index 0 = Monday
+    holidays: frozenset[dt.date] = frozenset()
+    workdays: frozenset[dt.date] = frozenset()  # weekend days worked (调休)
+    always_open: bool = False
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def spans_on(self, day: dt.date) -> tuple[tuple[dt.time, dt.time], ...]:
+        if self.always_open:
+            return ((dt.time(0, 0), dt.time(23, 59, 59)),)
+        if day in self.holidays:
+            return ()
+        if day in self.workdays:
+            return self.week[0]
+        return self.week[day.weekday()]
+
+    def is_open(self, when: dt.datetime) -> bool:
+        local = when.astimezone(self.tz)
+        t = local.time()
+        return any(start <= t < end for start, end in self.spans_on(local.date()))
+
+    def describe(self, day: dt.date) -> str:
+        spans = self.spans_on(day)
+        if not spans:
+            return "closed"
+        return ", ".join(f"{a:%H:%M}-{b:%H:%M}" for a, b in spans)
+
+
+@dataclass(frozen=True)
+class QueueRules:
+    max_priority_in_row: int = 2  # green-channel calls in a row at one window before a normal ticket
+    max_recalls: int = 2
+    appointment_early_minutes: int = 15  # an appointment ticket counts as due this long before its slot
+    default_expected_minutes: float = 10.0
+
+
+@dataclass(frozen=True)
+class BusConfig:
+    host: str = "127.0.0.1"
+    port: int = 1883
+    broker: str = "embedded"  # embedded | mosquitto | external
+    username: str = ""
+    password_env: str = ""  # name of the environment variable holding the password
+    credentials_dir: str = ""  # where `hallkit bus credentials` wrote per-client passwords
+    request_timeout_s: float = 5.0
+    keepalive_s: int = 15
+
+
+@dataclass(frozen=True)
+class HallConfig:
+    source: str
+    hall_id: str
+    name: str
+    name_en: str
+    hours: OpeningHours
+    bus: BusConfig
+    queue: QueueRules
+    data_dir: str
+    domains: tuple[Domain, ...]
+    services: tuple[Service, ...]
+    windows: tuple[Window, ...]
+    devices: tuple[DeviceConfig, ...]
+    kiosks: tuple[Kiosk, ...]
+    features: tuple[str, ...] | None = None  # [features] enabled; None: every feature
+    extra: dict[str, Any] = field(default_factory=dict)  # sections owned by the features (tidal, pickup, ...)
+
+    def domain(self, domain_id: str) -> Domain:
+        for d in self.domains:
+            if d.id == domain_id:
+                return d
+        raise KeyError(domain_id)
+
+    def service(self, service_id: str) -> Service:
+        for s in self.services:
+            if s.id == service_id:
+                return s
+        raise KeyError(service_id)
+
+    def window(self, number: int) -> Window:
+        for w in self.windows:
+            if w.number == number:
+                return w
+        raise KeyError(number)
+
+    def services_of(self, domain_id: str) -> list[Service]:
+        return [s for s in self.services if s.domain == domain_id]
+
+    def devices_of(self, kind: str) -> list[DeviceConfig]:
+        return [d for d in self.devices if d.kind == kind]
+
+    def tz(self) -> ZoneInfo:
+        return self.hours.tz
