@@ -26,15 +26,25 @@ from hall_bus.bus.envelope import checked  # noqa: E402
 from hall_bus.contracts.queue import TicketIssue  # noqa: E402
 from hall_bus.vocabulary import APPOINTMENT_PATTERN, ID_PATTERN, PRIORITIES, TOKEN_PATTERN  # noqa: E402
 
-DATA = {"service": "shebao-card", "idempotency_key": "kiosk-1:5a1e3c9d7f", "priority": "elderly", "age_years": 67,
-        "identity_token": "ab" * 32, "channel": "kiosk"}
+DATA = {
+    "service": "shebao-card",
+    "idempotency_key": "kiosk-1:5a1e3c9d7f",
+    "priority": "elderly",
+    "age_years": 67,
+    "identity_token": "ab" * 32,
+    "channel": "kiosk",
+}
 
 
 def old_schema() -> Callable[[dict], Any] | None:
     """The pre-pydantic checker, from git history (commit 9bc0e5a)."""
     try:
-        src = subprocess.run(["git", "-C", str(ROOT), "show", "9bc0e5a:hall_bus/contracts/schema.py"],
-                             capture_output=True, text=True, check=True).stdout
+        src = subprocess.run(
+            ["git", "-C", str(ROOT), "show", "9bc0e5a:hall_bus/contracts/schema.py"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
     except (OSError, subprocess.CalledProcessError):
         return None
     mod = types.ModuleType("old_schema")

@@ -5,6 +5,7 @@ emulation, compared with the time its bytes need on the wire (8N1: 10 bits a byt
 
 Last line: ``idcard_read_ms=<median cycle> wire_ms=<wire time of one cycle>``.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -15,10 +16,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from drivers import idcard as sam  # noqa: E402
-from drivers.transport import open_transport  # noqa: E402
-from simulators.base import serve_pty, serve_tcp  # noqa: E402
-from simulators.idcard import IdCardSimulator  # noqa: E402
+from drivers import idcard as sam
+from drivers.transport import open_transport
+from simulators.base import serve_pty, serve_tcp
+from simulators.idcard import IdCardSimulator
 
 
 def main() -> int:

@@ -9,6 +9,7 @@
 Last line: frame_ms_5mp=<x> frame_ms_8mp=<y> decode_ms_5mp=<z> decode_success=<k>/<n>
 Targets (issue 4): frame_ms under 50 at 5 MP; decode success above either decoder alone.
 """
+
 from __future__ import annotations
 
 import statistics
@@ -22,9 +23,9 @@ import qrcode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from devices.scanner import pipeline  # noqa: E402
-from devices.scanner.decode import decode_image, decode_zbar, decode_zxing  # noqa: E402
-from simulators.desk_scene import DeskScene  # noqa: E402
+from devices.scanner import pipeline
+from devices.scanner.decode import decode_image, decode_zbar, decode_zxing
+from simulators.desk_scene import DeskScene
 
 
 def frame_ms(width: int, height: int, runs: int = 15) -> tuple[float, np.ndarray]:
@@ -62,8 +63,11 @@ def distorted_qr_pages(n: int, seed: int = 5) -> list[tuple[str, np.ndarray]]:
         scale = rng.uniform(0.45, 0.8)  # about 3-5 pixels a module
         warped = cv2.resize(warped, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
         warped = cv2.GaussianBlur(warped, (0, 0), rng.uniform(0.6, 1.4))
-        warped = (warped.astype(np.float32) * rng.uniform(0.55, 0.9) + rng.uniform(10, 60)
-                  + rng.normal(0, rng.uniform(3, 9), warped.shape))
+        warped = (
+            warped.astype(np.float32) * rng.uniform(0.55, 0.9)
+            + rng.uniform(10, 60)
+            + rng.normal(0, rng.uniform(3, 9), warped.shape)
+        )
         out.append((text, np.clip(warped, 0, 255).astype(np.uint8)))
     return out
 

@@ -21,6 +21,7 @@ where tidal is the scenario's configured policy and pooled the fully flexible si
 
     .venv/bin/python benchmarks/tidal.py [--seeds 5] [--scenario city]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -36,7 +37,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from simulators.hall_traffic import Scenario, arrival_rate_per_h, load_scenario, open_spans, simulate
+from simulators.hall_traffic import Scenario, arrival_rate_per_h, load_scenario, open_spans, simulate  # noqa: E402  (after the sys.path line)
 
 SCENARIOS = ("city", "district", "street")
 
@@ -79,7 +80,9 @@ def day_average(sc: Scenario) -> tuple[float, float]:
     """(arrivals per hour, mean handling minutes) averaged over the open hours."""
     hours = sum(b - a for a, b in open_spans(sc)) / 3600.0
     lam = sum(d.daily for d in sc.domains) / hours
-    work = sum(d.daily * sum(s.share * s.mean_min for s in d.services) / sum(s.share for s in d.services) for d in sc.domains)
+    work = sum(
+        d.daily * sum(s.share * s.mean_min for s in d.services) / sum(s.share for s in d.services) for d in sc.domains
+    )
     return lam, work / hours / lam
 
 
@@ -106,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.time()
     results: dict[tuple[str, str], list[tuple[float, float, float, float]]] = {}
     with concurrent.futures.ProcessPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
-        for path, strategy, seed, mean, p90, mx, mv in pool.map(_run, jobs):
+        for path, strategy, _seed, mean, p90, mx, mv in pool.map(_run, jobs):
             results.setdefault((path, strategy), []).append((mean, p90, mx, mv))
     summary: dict[str, dict[str, float]] = {}
     for n in names:
@@ -115,9 +118,13 @@ def main(argv: list[str] | None = None) -> int:
         label, lam, es = peak_hour(sc)
         servers = len(sc.config.windows)
         ec = erlang_c_wait_min(servers, lam, es)
-        print(f"== {sc.name} ({n}.toml): {servers} windows, {args.seeds} seeds; peak hour {label}: "
-              f"{lam:.0f} arrivals/h x {es:.1f} min = {lam * es / 60:.1f} erlangs")
-        print(f"   {'strategy':<22}{'mean':>8}{'p90':>8}{'max':>8}{'moves/window-h':>16}   (wait in minutes, mean over seeds)")
+        print(
+            f"== {sc.name} ({n}.toml): {servers} windows, {args.seeds} seeds; peak hour {label}: "
+            f"{lam:.0f} arrivals/h x {es:.1f} min = {lam * es / 60:.1f} erlangs"
+        )
+        print(
+            f"   {'strategy':<22}{'mean':>8}{'p90':>8}{'max':>8}{'moves/window-h':>16}   (wait in minutes, mean over seeds)"
+        )
         row: dict[str, float] = {}
         for s in strategies:
             rs = results[(paths[n], s)]
@@ -130,20 +137,34 @@ def main(argv: list[str] | None = None) -> int:
         print(f"   {'Erlang C, peak hour':<22}{ec_txt:>8}{'':>8}{'':>8}{'':>16}   (M/M/{servers}, {note})")
         day_lam, day_es = day_average(sc)
         ec_day = erlang_c_wait_min(servers, day_lam, day_es)
-        print(f"   {'Erlang C, day average':<22}{ec_day:>8.2f}{'':>8}{'':>8}{'':>16}   "
-              f"({day_lam:.0f} arrivals/h x {day_es:.1f} min = {day_lam * day_es / 60:.1f} erlangs)")
+        print(
+            f"   {'Erlang C, day average':<22}{ec_day:>8.2f}{'':>8}{'':>8}{'':>16}   "
+            f"({day_lam:.0f} arrivals/h x {day_es:.1f} min = {day_lam * day_es / 60:.1f} erlangs)"
+        )
         ratio_t = row[configured] / row["pooled"] if row["pooled"] else math.inf
         ratio_s = row["static"] / row["pooled"] if row["pooled"] else math.inf
-        print(f"   {configured} / pooled = {ratio_t:.2f}; static / pooled = {ratio_s:.2f}; "
-              f"static / {configured} = {row['static'] / row[configured]:.2f}")
-        summary[n] = {"static": row["static"], "tidal": row[configured], "pooled": row["pooled"],
-                      "moves": row[f"{configured}_moves"], "ratio_t": ratio_t, "ratio_s": ratio_s}
+        print(
+            f"   {configured} / pooled = {ratio_t:.2f}; static / pooled = {ratio_s:.2f}; "
+            f"static / {configured} = {row['static'] / row[configured]:.2f}"
+        )
+        summary[n] = {
+            "static": row["static"],
+            "tidal": row[configured],
+            "pooled": row["pooled"],
+            "moves": row[f"{configured}_moves"],
+            "ratio_t": ratio_t,
+            "ratio_s": ratio_s,
+        }
     c = summary["city"]
     ok = c["ratio_t"] <= 1.25 and c["ratio_s"] >= 2.0 and c["moves"] < 1.0
-    print(f"city target (tidal within 25% of pooled, static at least 2x pooled, < 1 move per window-hour): "
-          f"{'met' if ok else 'NOT met'}; {len(jobs)} simulated days in {time.time() - started:.0f} s")
-    print(f"static_mean_min={c['static']:.2f} tidal_mean_min={c['tidal']:.2f} pooled_mean_min={c['pooled']:.2f} "
-          f"moves_per_window_hour={c['moves']:.2f}")
+    print(
+        f"city target (tidal within 25% of pooled, static at least 2x pooled, < 1 move per window-hour): "
+        f"{'met' if ok else 'NOT met'}; {len(jobs)} simulated days in {time.time() - started:.0f} s"
+    )
+    print(
+        f"static_mean_min={c['static']:.2f} tidal_mean_min={c['tidal']:.2f} pooled_mean_min={c['pooled']:.2f} "
+        f"moves_per_window_hour={c['moves']:.2f}"
+    )
     return 0
 
 

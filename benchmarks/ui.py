@@ -12,6 +12,7 @@ against an in-process hall (mosquitto when installed, the real controller).
 
 Last line: ``ui_cold_start_s=<x> ui_tap_ms_p95=<y>`` (targets: < 2.5 s and < 100 ms).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -109,10 +110,14 @@ def child_taps(n: int) -> None:
 
 
 def run_child(args: list[str]) -> dict[str, float]:
-    out = subprocess.run([sys.executable, os.path.abspath(__file__), *args], capture_output=True, text=True, timeout=180)
+    out = subprocess.run(
+        [sys.executable, os.path.abspath(__file__), *args], capture_output=True, text=True, timeout=180
+    )
     line = next((ln for ln in reversed(out.stdout.splitlines()) if "=" in ln and not ln.startswith("[")), "")
     if out.returncode != 0 or not line:
-        raise SystemExit(f"benchmark child {args} failed (rc {out.returncode}):\n{out.stdout[-2000:]}\n{out.stderr[-3000:]}")
+        raise SystemExit(
+            f"benchmark child {args} failed (rc {out.returncode}):\n{out.stdout[-2000:]}\n{out.stderr[-3000:]}"
+        )
     return {k: float(v) for k, v in (kv.split("=") for kv in line.split())}
 
 
@@ -138,9 +143,13 @@ def main() -> int:
     for r in range(a.cold_runs):
         c = run_child(["--child", "cold"])
         colds.append(c)
-        print(f"cold start {r + 1}: first frame {c['cold_first_frame_s']:.3f} s, home with hall data {c['cold_hall_loaded_s']:.3f} s")
+        print(
+            f"cold start {r + 1}: first frame {c['cold_first_frame_s']:.3f} s, home with hall data {c['cold_hall_loaded_s']:.3f} s"
+        )
     taps = run_child(["--child", "taps", "--taps", str(a.taps)])
-    print(f"taps: {int(taps['taps'])}, p50 {taps['tap_ms_p50']:.1f} ms, p95 {taps['tap_ms_p95']:.1f} ms, max {taps['tap_ms_max']:.1f} ms")
+    print(
+        f"taps: {int(taps['taps'])}, p50 {taps['tap_ms_p50']:.1f} ms, p95 {taps['tap_ms_p95']:.1f} ms, max {taps['tap_ms_max']:.1f} ms"
+    )
     cold = statistics.median(c["cold_first_frame_s"] for c in colds)
     print(f"ui_cold_start_s={cold:.3f} ui_tap_ms_p95={taps['tap_ms_p95']:.1f}")
     return 0

@@ -9,18 +9,19 @@ health (retained), availability and events there (Home Assistant's coordinator/e
 
 A device is accepted only after it answered once (test before setup): ``open()`` probes it.
 """
+
 from __future__ import annotations
 
 import enum
 import logging
 import threading
 import time
-from typing import Any, Callable, Protocol, TypeVar
-
-from drivers import errors as drv
+from collections.abc import Callable
+from typing import Any, Protocol, TypeVar
 
 from devices.config import DeviceConfig
 from devices.profiles import Profile, load_profile
+from drivers import errors as drv
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -69,13 +70,13 @@ class DeviceFault(DeviceError):
 class DeviceListener(Protocol):
     """Who follows a device: the bus bridge, a kiosk screen, a test."""
 
-    def device_state(self, device: "Device") -> None:
+    def device_state(self, device: Device) -> None:
         """The device's state or detail changed (``device.status()`` tells the new one)."""
 
-    def device_event(self, device: "Device", name: str, type_: str, data: dict[str, Any]) -> None:
+    def device_event(self, device: Device, name: str, type_: str, data: dict[str, Any]) -> None:
         """The device reported an event (a card read, a page scanned, a door): no personal data in ``data``."""
 
-    def device_closed(self, device: "Device") -> None:
+    def device_closed(self, device: Device) -> None:
         """The device was closed on purpose (the host is shutting down)."""
 
 
@@ -111,7 +112,7 @@ class Device:
         raise NotImplementedError
 
     # ------------------------------------------------------------------ lifecycle
-    def open(self) -> "Device":
+    def open(self) -> Device:
         """Open and probe; raises DeviceError if the device does not answer (state says why)."""
         with self.lock:
             self.set_state(DeviceState.CONNECTING, f"opening {self.config.url}")
@@ -132,7 +133,7 @@ class Device:
             if self._opened:
                 try:
                     self._close_driver()
-                except Exception as exc:  # noqa: BLE001 - closing a dead transport
+                except Exception as exc:
                     log.debug("%s: close: %s", self.id, exc)
                 self._opened = False
             self.set_state(DeviceState.OFFLINE, "closed")
@@ -145,8 +146,9 @@ class Device:
             if self._opened and self.state != DeviceState.OFFLINE:
                 return
             if time.monotonic() < self._next_attempt:
-                raise DeviceOffline(self.id, f"offline ({self.detail}); next reconnect in "
-                                             f"{self._next_attempt - time.monotonic():.1f} s")
+                raise DeviceOffline(
+                    self.id, f"offline ({self.detail}); next reconnect in {self._next_attempt - time.monotonic():.1f} s"
+                )
             self.open()
 
     def guard(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -188,7 +190,7 @@ class Device:
             if self._opened:
                 try:
                     self._close_driver()
-                except Exception:  # noqa: BLE001
+                except Exception:
                     pass
                 self._opened = False
             self._next_attempt = time.monotonic() + self._backoff
@@ -213,9 +215,14 @@ class Device:
             listener.device_state(self)
 
     def status(self) -> dict[str, Any]:
-        return {"id": self.id, "kind": self.config.kind or self.kind, "state": self.state.value,
-                "detail": self.detail[:200],
-                "profile": self.profile.name, "since": self.since}
+        return {
+            "id": self.id,
+            "kind": self.config.kind or self.kind,
+            "state": self.state.value,
+            "detail": self.detail[:200],
+            "profile": self.profile.name,
+            "since": self.since,
+        }
 
     def publish_event(self, name: str, type_: str, data: dict[str, Any]) -> None:
         """Tell the listeners of an event (no personal data in ``data``: callers mask or hash it)."""

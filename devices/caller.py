@@ -1,10 +1,10 @@
 """The caller keypad (呼叫器) of a window as a device."""
-from __future__ import annotations
 
-from drivers.caller import CallerDriver, KeyPress
+from __future__ import annotations
 
 from devices.factory import register_kind
 from devices.halldev import HallFrameDeviceBase
+from drivers.caller import CallerDriver, KeyPress
 
 
 class CallerKeypad(HallFrameDeviceBase):

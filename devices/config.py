@@ -2,6 +2,7 @@
 model that the device layer knows. The rest of the hall (domains, services, windows) is
 ``hall_bus.config``.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

@@ -1,11 +1,11 @@
 """The window LED display (窗口屏) as a device."""
-from __future__ import annotations
 
-from drivers.display import DisplayDriver
+from __future__ import annotations
 
 from devices.base import NotSupported
 from devices.factory import register_kind
 from devices.halldev import HallFrameDeviceBase
+from drivers.display import DisplayDriver
 
 
 class WindowDisplay(HallFrameDeviceBase):

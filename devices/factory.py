@@ -3,6 +3,7 @@
 Device modules register their class (``register_kind("printer", ReceiptPrinter)``); the factory
 imports ``devices.<kind>`` on first use, so a kind costs nothing until a hall has one.
 """
+
 from __future__ import annotations
 
 import importlib

@@ -6,15 +6,15 @@ opened by the first of them and closed when the last one closes; a device that l
 the line broken, so whoever opens next gets a fresh port while the others notice on their next
 exchange and reopen too.
 """
+
 from __future__ import annotations
 
 import threading
 from typing import Any
 
+from devices.base import Device, DeviceError, DeviceOffline, DeviceState
 from drivers import hallframe as hf
 from drivers.transport import open_transport
-
-from devices.base import Device, DeviceError, DeviceOffline, DeviceState
 
 _lines: dict[tuple[str, int], hf.HallLine] = {}  # (url, baud) -> the open line
 _users: dict[int, int] = {}  # id(line) -> number of devices using it

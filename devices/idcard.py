@@ -6,6 +6,7 @@ retries) and returns the :class:`~drivers.idcard.Card`. The bus only ever sees t
 ``card`` with the salted identity token, the masked number, the age band and the sex; logs see the
 masked number at most.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -14,20 +15,27 @@ import threading
 import time
 from typing import Any
 
-from drivers import idcard as sam
-from drivers.errors import DeviceReported
-from drivers.transport import open_transport
-
 from devices import identity
 from devices.base import Device, DeviceError, DeviceFault, DeviceOffline
 from devices.config import DeviceConfig
 from devices.factory import register_kind
+from drivers import idcard as sam
+from drivers.errors import DeviceReported
+from drivers.transport import open_transport
 
 log = logging.getLogger(__name__)
 
-FAULT_CODES = {sam.NO_CARD: "no_card", sam.SELECT_FAILED: "select_failed", sam.READ_FAILED: "read_failed",
-               0x40: "wrong_card_type", 0x31: "auth_failed", 0x32: "auth_failed", 0x33: "verify_failed",
-               0x60: "sam_fault", 0x66: "sam_not_authorised"}
+FAULT_CODES = {
+    sam.NO_CARD: "no_card",
+    sam.SELECT_FAILED: "select_failed",
+    sam.READ_FAILED: "read_failed",
+    0x40: "wrong_card_type",
+    0x31: "auth_failed",
+    0x32: "auth_failed",
+    0x33: "verify_failed",
+    0x60: "sam_fault",
+    0x66: "sam_not_authorised",
+}
 
 
 class NoCard(DeviceFault):
@@ -102,9 +110,13 @@ class IdCardReader(Device):
 
 def card_event(card: sam.Card, salt: bytes | None = None, today: dt.date | None = None) -> dict[str, Any]:
     """What a card read may tell the bus: token, masked number, age band, sex. Nothing else."""
-    return {"token": identity.identity_token(card.id_number, salt), "id_masked": card.masked_id,
-            "age_band": identity.age_band(identity.age_years(card.birth, today)), "sex": card.sex,
-            "card_type": card.card_type}
+    return {
+        "token": identity.identity_token(card.id_number, salt),
+        "id_masked": card.masked_id,
+        "age_band": identity.age_band(identity.age_years(card.birth, today)),
+        "sex": card.sex,
+        "card_type": card.card_type,
+    }
 
 
 register_kind("idcard", IdCardReader)

@@ -5,6 +5,7 @@ rules for screens and logs are ``drivers.personal``).
   salt comes from ``HALLKIT_IDENTITY_SALT`` or a 0600 file ``identity.salt`` in the hall's data_dir,
   created with 32 random bytes on first use.
 """
+
 from __future__ import annotations
 
 import datetime as dt

@@ -5,6 +5,7 @@ held shut); ``status(board)`` gives every door of a board as "open"/"closed"; ``
 polls one door until the citizen shuts it. Boards come from ``options.boards`` in hall.toml
 (default ``[1]``); door-sensor polarity and the lock count come from the model's profile.
 """
+
 from __future__ import annotations
 
 import logging
@@ -13,13 +14,12 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from drivers import locker as lb
-from drivers.errors import ReplyTimeout
-from drivers.transport import open_transport
-
 from devices.base import Device, DeviceOffline, DeviceState
 from devices.config import DeviceConfig
 from devices.factory import register_kind
+from drivers import locker as lb
+from drivers.errors import ReplyTimeout
+from drivers.transport import open_transport
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -45,9 +45,13 @@ class LockerBank(Device):
     # ------------------------------------------------------------------ Device
     def _open_driver(self) -> None:
         port = open_transport(self.config.url, baudrate=self.baudrate, timeout=0.1)
-        self.driver = lb.LockBoardBus(port, door_open_value=self.door_open_value, locks_per_board=self.locks,
-                                      reply_timeout_s=float(self.profile.get("reply_timeout_s", 0.5)),
-                                      open_timeout_s=float(self.profile.get("open_timeout_s", 2.0)))
+        self.driver = lb.LockBoardBus(
+            port,
+            door_open_value=self.door_open_value,
+            locks_per_board=self.locks,
+            reply_timeout_s=float(self.profile.get("reply_timeout_s", 0.5)),
+            open_timeout_s=float(self.profile.get("open_timeout_s", 2.0)),
+        )
 
     @property
     def bus(self) -> lb.LockBoardBus:
@@ -103,11 +107,11 @@ class LockerBank(Device):
         if not args:
             return self._open_device()
         board, lock = args
-        opened = self._on_board(board, lambda b, l: self.bus.open_lock(b, l), lock)
+        opened = self._on_board(board, lambda b, lk: self.bus.open_lock(b, lk), lock)
         log.info("%s: board %d lock %d fired, door %s", self.id, board, lock, "open" if opened else "still closed")
         return opened
 
-    def _open_device(self) -> "LockerBank":
+    def _open_device(self) -> LockerBank:
         Device.open(self)
         self._note_missing()
         return self
@@ -116,7 +120,7 @@ class LockerBank(Device):
         self._on_board(board, lambda b: self.bus.open_all(b))
 
     def is_open(self, board: int, lock: int) -> bool:
-        return self._on_board(board, lambda b, l: self.bus.query(b, l), lock)
+        return self._on_board(board, lambda b, lk: self.bus.query(b, lk), lock)
 
     def status(self, board: int | None = None) -> Any:
         """``status()`` is the device health (Device.status); ``status(board)`` the doors of a board."""

@@ -1,10 +1,10 @@
 """The evaluation pad (评价器) of a window as a device."""
-from __future__ import annotations
 
-from drivers.pad import Evaluation, PadDriver
+from __future__ import annotations
 
 from devices.factory import register_kind
 from devices.halldev import HallFrameDeviceBase
+from drivers.pad import Evaluation, PadDriver
 
 
 class EvaluationPad(HallFrameDeviceBase):

@@ -6,23 +6,27 @@ ticket on screen instead. After the document the status is read again: paper run
 a ticket is reported the same way. A ticket is never silently lost. Paper near end keeps the device
 DEGRADED (it prints, the manager is warned through the device state on the bus).
 """
+
 from __future__ import annotations
 
 from typing import Any
 
-from drivers import escpos_docs as docs
-from drivers.escpos_printer import EscposPrinter, PrinterStatus
-
 from devices.base import Device, DeviceFault, DeviceOffline, DeviceState, NotSupported
 from devices.config import DeviceConfig
 from devices.factory import register_kind
+from drivers import escpos_docs as docs
+from drivers.escpos_printer import EscposPrinter, PrinterStatus
 
 
 class PrinterNotReady(DeviceFault):
     """The printer cannot print now; ``code`` is paper_out, cover_open or offline."""
 
 
-MESSAGES = {"paper_out": "打印纸用完 (paper out)", "cover_open": "打印机盖未关 (cover open)", "offline": "打印机离线 (offline)"}
+MESSAGES = {
+    "paper_out": "打印纸用完 (paper out)",
+    "cover_open": "打印机盖未关 (cover open)",
+    "offline": "打印机离线 (offline)",
+}
 
 
 class ReceiptPrinter(Device):
@@ -38,8 +42,12 @@ class ReceiptPrinter(Device):
 
     def _open_driver(self) -> None:
         baud = int(self.config.options.get("baudrate", self.profile.get("baudrate", 115200)))
-        self.printer = EscposPrinter(self.config.url, baudrate=baud, usb_backend=self.usb_backend,
-                                     width_dots=int(self.profile.get("width_dots", 576)))
+        self.printer = EscposPrinter(
+            self.config.url,
+            baudrate=baud,
+            usb_backend=self.usb_backend,
+            width_dots=int(self.profile.get("width_dots", 576)),
+        )
 
     @property
     def driver(self) -> EscposPrinter:
@@ -108,15 +116,17 @@ class ReceiptPrinter(Device):
     def print_ticket(self, doc: docs.QueueTicketDoc) -> None:
         if not self.profile.supports("qr"):
             raise NotSupported(self.id, f"profile {self.profile.name} has no native QR")
-        self._print(docs.queue_ticket(doc, self.columns, self.qr_module, cut=self.profile.supports("cut")),
-                    f"ticket {doc.code}")
+        self._print(
+            docs.queue_ticket(doc, self.columns, self.qr_module, cut=self.profile.supports("cut")), f"ticket {doc.code}"
+        )
 
     def print_pickup_slip(self, doc: docs.PickupSlipDoc) -> None:
         self._print(docs.pickup_slip(doc, self.columns, cut=self.profile.supports("cut")), f"pickup slip {doc.case_no}")
 
     def print_proxy_receipt(self, doc: docs.ProxyReceiptDoc) -> None:
-        self._print(docs.proxy_receipt(doc, self.columns, cut=self.profile.supports("cut")),
-                    f"receipt {doc.receipt_no}")
+        self._print(
+            docs.proxy_receipt(doc, self.columns, cut=self.profile.supports("cut")), f"receipt {doc.receipt_no}"
+        )
 
 
 register_kind("printer", ReceiptPrinter)

@@ -5,6 +5,7 @@
 
 Code asks ``profile.supports("qr")`` and ``profile.get("width_dots")``; a new model is a new file.
 """
+
 from __future__ import annotations
 
 import json
@@ -54,9 +55,16 @@ def load_profile(kind: str, name: str = "") -> Profile:
         raise ProfileError(f"no {kind} profile {name!r} (known: {', '.join(available(kind)) or 'none'})") from None
     except json.JSONDecodeError as exc:
         raise ProfileError(f"{path}: {exc}") from None
-    if not isinstance(data, dict) or not isinstance(data.get("features", []), list) \
-            or not isinstance(data.get("settings", {}), dict):
+    if (
+        not isinstance(data, dict)
+        or not isinstance(data.get("features", []), list)
+        or not isinstance(data.get("settings", {}), dict)
+    ):
         raise ProfileError(f"{path}: needs {{name, kind, features: [...], settings: {{...}}}}")
-    return Profile(name=data.get("name", name), kind=data.get("kind", kind),
-                   features=frozenset(data.get("features", [])), settings=dict(data.get("settings", {})),
-                   description=data.get("description", ""))
+    return Profile(
+        name=data.get("name", name),
+        kind=data.get("kind", kind),
+        features=frozenset(data.get("features", [])),
+        settings=dict(data.get("settings", {})),
+        description=data.get("description", ""),
+    )

@@ -5,6 +5,7 @@ Used for the identity salt (``devices/identity.py``) and the pickup key
 processes starting together agree on one secret and nobody else on the machine can read it. Each
 secret is read once per process and cached by its resolved path.
 """
+
 from __future__ import annotations
 
 import os

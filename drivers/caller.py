@@ -1,4 +1,5 @@
 """Caller keypad (呼叫器) commands and key events over :class:`drivers.hallframe.HallLink`."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -6,8 +7,16 @@ from dataclasses import dataclass
 from drivers import hallframe as hf
 from drivers.errors import FrameError
 
-KEYS = {0x01: "call_next", 0x02: "recall", 0x03: "no_show", 0x04: "transfer", 0x05: "pause", 0x06: "resume",
-        0x07: "start", 0x08: "finish"}
+KEYS = {
+    0x01: "call_next",
+    0x02: "recall",
+    0x03: "no_show",
+    0x04: "transfer",
+    0x05: "pause",
+    0x06: "resume",
+    0x07: "start",
+    0x08: "finish",
+}
 KEY_CODES = {v: k for k, v in KEYS.items()}
 
 

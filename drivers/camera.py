@@ -10,6 +10,7 @@ its ``protocol_handler_packages``: for a scheme ``X`` it imports ``<package>.cam
 nothing here knows whether a source is simulated. Every source has ``read() -> frame``,
 ``timestamp`` (seconds, of the last frame) and ``close()``.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -21,7 +22,6 @@ import cv2
 import numpy as np
 
 from drivers.errors import ReplyTimeout, TransportError
-
 
 CAMERA_HANDLER_PACKAGES = ["simulators.schemes"]
 
@@ -65,8 +65,9 @@ class Camera:
         self.cap.release()
 
 
-def open_camera(url: str, width: int = 0, height: int = 0, fps: float = 0, fourcc: str = "MJPG",
-                realtime: bool = True) -> CameraSource:
+def open_camera(
+    url: str, width: int = 0, height: int = 0, fps: float = 0, fourcc: str = "MJPG", realtime: bool = True
+) -> CameraSource:
     """The source ``url`` names; raise TransportError if nothing can open it."""
     scheme = urllib.parse.urlsplit(url).scheme
     if scheme and scheme not in ("http", "https", "rtsp", "file") and len(scheme) > 1:

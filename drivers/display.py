@@ -1,4 +1,5 @@
 """Window LED display (窗口屏) commands over :class:`drivers.hallframe.HallLink`: lines of GB2312 text."""
+
 from __future__ import annotations
 
 from drivers import hallframe as hf

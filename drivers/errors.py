@@ -1,5 +1,6 @@
 """The exceptions drivers raise. Drivers know bytes only; devices/base.py maps these onto the
 device exception tree (DeviceError > DeviceTimeout | ProtocolError | ...)."""
+
 from __future__ import annotations
 
 from typing import Any

@@ -7,6 +7,7 @@ milliseconds even on a 9600-baud serial line. Chinese is sent as GB18030 inside 
 double-byte mode (``FS &``), punctuation included, so ，。：（）never turn into '?'.
 The commands themselves come from python-escpos (``Escpos.set``, ``qr(native=True)``, ``cut``).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -53,14 +54,19 @@ def wrap(text: str, width: int) -> list[str]:
             # prefer a break after a pause (，；。 or a space) in the second half of the line
             soft = -1
             for pauses in (_PAUSES, " "):  # punctuation first, a space only when there is none
-                soft = max((i for i, ch in enumerate(current)
-                            if ch in pauses and display_width(current[: i + 1]) * 2 >= width),
-                           default=-1)
+                soft = max(
+                    (
+                        i
+                        for i, ch in enumerate(current)
+                        if ch in pauses and display_width(current[: i + 1]) * 2 >= width
+                    ),
+                    default=-1,
+                )
                 if soft >= 0:
                     break
             if soft >= 0 and soft < len(current) - 1:
                 lines.append(current[: soft + 1].rstrip())
-                current = current[soft + 1:].lstrip() + token
+                current = current[soft + 1 :].lstrip() + token
             else:
                 lines.append(current.rstrip())
                 current = token.lstrip()
@@ -87,9 +93,7 @@ def _tokens(text: str) -> list[str]:
     for ch in text:
         last = out[-1][-1:] if out else ""
         latin_run = ch.isascii() and not ch.isspace() and last.isascii() and not last.isspace()
-        if out and (ch in _CLOSING or latin_run):
-            out[-1] += ch
-        elif out and ch == " " and out[-1][-1:].isascii():
+        if out and (ch in _CLOSING or latin_run) or out and ch == " " and out[-1][-1:].isascii():
             out[-1] += ch
         else:
             out.append(ch)
@@ -114,7 +118,7 @@ class Layout:
         self.p._raw(ESC_INIT + FS_CHINESE_ON)
         self.align, self.bold, self.size = "left", False, 1  # the state after ESC @
 
-    def style(self, align: str = "left", bold: bool = False, size: int = 1) -> "Layout":
+    def style(self, align: str = "left", bold: bool = False, size: int = 1) -> Layout:
         if align not in ALIGN:
             raise ValueError(f"align must be one of {', '.join(ALIGN)}, not {align!r}")
         size = max(1, min(size, 8))
@@ -127,25 +131,25 @@ class Layout:
         self.align, self.bold, self.size = align, bold, size
         return self
 
-    def line(self, text: str = "", align: str = "left", bold: bool = False, size: int = 1) -> "Layout":
+    def line(self, text: str = "", align: str = "left", bold: bool = False, size: int = 1) -> Layout:
         self.style(align, bold, size)
         for part in wrap(text, self.columns // self.size):
             self.p._raw(encode_text(part) + b"\n")
         return self
 
-    def pair(self, left: str, right: str) -> "Layout":
+    def pair(self, left: str, right: str) -> Layout:
         gap = max(1, self.columns - display_width(left) - display_width(right))
         return self.line(left + " " * gap + right)
 
-    def rule(self, char: str = "-") -> "Layout":
+    def rule(self, char: str = "-") -> Layout:
         return self.line(char * self.columns)
 
-    def qr(self, content: str, module: int = 6) -> "Layout":
+    def qr(self, content: str, module: int = 6) -> Layout:
         self.style(align="center")
         self.p.qr(content, native=True, size=module, ec=0)  # GS ( k: model 2, module size, EC L, store, print
         return self
 
-    def feed(self, lines: int = 1) -> "Layout":
+    def feed(self, lines: int = 1) -> Layout:
         self.p._raw(b"\n" * lines)
         return self
 
@@ -159,10 +163,12 @@ class Layout:
         return bytes(self.p.data)
 
 
-PRIORITY_LABELS = {"elderly": ("绿色通道·长者", "Green channel: senior"),
-                   "disabled": ("绿色通道·残障", "Green channel: disability"),
-                   "pregnant": ("绿色通道·孕妇", "Green channel: pregnancy"),
-                   "military": ("绿色通道·军人", "Green channel: service member")}
+PRIORITY_LABELS = {
+    "elderly": ("绿色通道·长者", "Green channel: senior"),
+    "disabled": ("绿色通道·残障", "Green channel: disability"),
+    "pregnant": ("绿色通道·孕妇", "Green channel: pregnancy"),
+    "military": ("绿色通道·军人", "Green channel: service member"),
+}
 
 
 @dataclass(frozen=True)
@@ -220,18 +226,27 @@ def queue_ticket(doc: QueueTicketDoc, columns: int = 48, qr_module: int = 6, cut
     if doc.estimated_wait_min is None:
         wait_zh, wait_en = "", ""
     else:
-        wait_zh, wait_en = f"，预计约 {round(doc.estimated_wait_min)} 分钟", f", about {round(doc.estimated_wait_min)} min"
+        wait_zh, wait_en = (
+            f"，预计约 {round(doc.estimated_wait_min)} 分钟",
+            f", about {round(doc.estimated_wait_min)} min",
+        )
     if doc.waiting_ahead <= 0:
         lay.line("前面无人等候，请留意叫号" if zh else "No one ahead: watch for your call", align="center")
     else:
-        lay.line(f"前面还有 {doc.waiting_ahead} 人等候{wait_zh}" if zh else f"{doc.waiting_ahead} people ahead{wait_en}",
-                 align="center")
+        lay.line(
+            f"前面还有 {doc.waiting_ahead} 人等候{wait_zh}" if zh else f"{doc.waiting_ahead} people ahead{wait_en}",
+            align="center",
+        )
     lay.line(doc.issued_at.strftime("%Y-%m-%d %H:%M"), align="center")
     lay.qr(doc.qr_url, qr_module)
     lay.line("扫码查看排队进度" if zh else "Scan to follow the queue", align="center")
     lay.rule()
-    lay.line("过号请重新取号；本凭条不含个人信息。" if zh else "Missed your call? Take a new ticket. No personal data on this ticket.",
-             align="center")
+    lay.line(
+        "过号请重新取号；本凭条不含个人信息。"
+        if zh
+        else "Missed your call? Take a new ticket. No personal data on this ticket.",
+        align="center",
+    )
     out = lay.finish(cut)
     if len(out) > MAX_TICKET_BYTES:
         raise ValueError(f"ticket {doc.code} would be {len(out)} bytes of ESC/POS (limit {MAX_TICKET_BYTES})")
@@ -251,8 +266,12 @@ def pickup_slip(doc: PickupSlipDoc, columns: int = 48, cut: bool = True) -> byte
         lay.pair("证件号码：" if zh else "ID:", doc.id_masked)
     lay.pair("取件时间：" if zh else "Collected:", doc.collected_at.strftime("%Y-%m-%d %H:%M"))
     lay.rule()
-    lay.line("请核对物品，如有疑问请咨询服务台。" if zh else "Please check your item; ask at the service desk if anything is wrong.",
-             align="center")
+    lay.line(
+        "请核对物品，如有疑问请咨询服务台。"
+        if zh
+        else "Please check your item; ask at the service desk if anything is wrong.",
+        align="center",
+    )
     return lay.finish(cut)
 
 
@@ -264,8 +283,10 @@ def proxy_receipt(doc: ProxyReceiptDoc, columns: int = 48, cut: bool = True) -> 
     lay.rule()
     lay.pair("回执编号：" if zh else "Receipt:", doc.receipt_no)
     lay.pair("办理事项：" if zh else "Service:", doc.service_name)
-    lay.pair("帮办人员：" if zh else "Handled by:",
-             f"{doc.agent_name}（{doc.agent_no}）" if zh else f"{doc.agent_name} ({doc.agent_no})")
+    lay.pair(
+        "帮办人员：" if zh else "Handled by:",
+        f"{doc.agent_name}（{doc.agent_no}）" if zh else f"{doc.agent_name} ({doc.agent_no})",
+    )
     lay.line("已收材料：" if zh else "Materials received:")
     for i, m in enumerate(doc.materials, 1):
         lay.line(f"  {i}. {m}")
@@ -273,5 +294,8 @@ def proxy_receipt(doc: ProxyReceiptDoc, columns: int = 48, cut: bool = True) -> 
     lay.pair("咨询电话：" if zh else "Phone:", doc.contact_phone)
     lay.pair("受理时间：" if zh else "Accepted:", doc.issued_at.strftime("%Y-%m-%d %H:%M"))
     lay.rule()
-    lay.line("请妥善保管本回执，凭回执查询或领取。" if zh else "Keep this receipt to check progress or collect.", align="center")
+    lay.line(
+        "请妥善保管本回执，凭回执查询或领取。" if zh else "Keep this receipt to check progress or collect.",
+        align="center",
+    )
     return lay.finish(cut)

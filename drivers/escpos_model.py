@@ -2,26 +2,103 @@
 styles, QR codes, barcodes, raster images), the queries a printer answers, and the command tables
 the parser (``drivers.escpos_parse``) skips commands by. See docs/protocols/escpos.md.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 # ESC t n -> Python codec (Epson numbering); unknown pages fall back to PC437 and are counted.
-CODE_PAGES = {0: "cp437", 2: "cp850", 3: "cp860", 4: "cp863", 5: "cp865", 16: "cp1252", 17: "cp866",
-             18: "cp852", 19: "cp858", 255: "cp437"}
+CODE_PAGES = {
+    0: "cp437",
+    2: "cp850",
+    3: "cp860",
+    4: "cp863",
+    5: "cp865",
+    16: "cp1252",
+    17: "cp866",
+    18: "cp852",
+    19: "cp858",
+    255: "cp437",
+}
 
 # Commands skipped by length: total bytes including the command itself.
-ESC_FIXED = {0x40: 2, 0x32: 2, 0x3C: 2, 0x4C: 2, 0x53: 2, 0x69: 2, 0x6D: 2, 0x0C: 2, 0x76: 2,
-             0x20: 3, 0x21: 3, 0x25: 3, 0x2D: 3, 0x33: 3, 0x3D: 3, 0x3F: 3, 0x45: 3, 0x47: 3, 0x4A: 3,
-             0x4B: 3, 0x4D: 3, 0x52: 3, 0x54: 3, 0x55: 3, 0x56: 3, 0x61: 3, 0x64: 3, 0x65: 3, 0x72: 3,
-             0x74: 3, 0x75: 3, 0x7B: 3, 0x24: 4, 0x5C: 4, 0x63: 4, 0x42: 4, 0x70: 5, 0x57: 10}
-GS_FIXED = {0x3A: 2, 0x21: 3, 0x42: 3, 0x45: 3, 0x48: 3, 0x49: 3, 0x54: 3, 0x61: 3, 0x62: 3, 0x66: 3,
-            0x68: 3, 0x72: 3, 0x77: 3, 0x2F: 3, 0x4C: 4, 0x57: 4, 0x50: 4, 0x24: 4, 0x5C: 4, 0x5E: 5}
+ESC_FIXED = {
+    0x40: 2,
+    0x32: 2,
+    0x3C: 2,
+    0x4C: 2,
+    0x53: 2,
+    0x69: 2,
+    0x6D: 2,
+    0x0C: 2,
+    0x76: 2,
+    0x20: 3,
+    0x21: 3,
+    0x25: 3,
+    0x2D: 3,
+    0x33: 3,
+    0x3D: 3,
+    0x3F: 3,
+    0x45: 3,
+    0x47: 3,
+    0x4A: 3,
+    0x4B: 3,
+    0x4D: 3,
+    0x52: 3,
+    0x54: 3,
+    0x55: 3,
+    0x56: 3,
+    0x61: 3,
+    0x64: 3,
+    0x65: 3,
+    0x72: 3,
+    0x74: 3,
+    0x75: 3,
+    0x7B: 3,
+    0x24: 4,
+    0x5C: 4,
+    0x63: 4,
+    0x42: 4,
+    0x70: 5,
+    0x57: 10,
+}
+GS_FIXED = {
+    0x3A: 2,
+    0x21: 3,
+    0x42: 3,
+    0x45: 3,
+    0x48: 3,
+    0x49: 3,
+    0x54: 3,
+    0x61: 3,
+    0x62: 3,
+    0x66: 3,
+    0x68: 3,
+    0x72: 3,
+    0x77: 3,
+    0x2F: 3,
+    0x4C: 4,
+    0x57: 4,
+    0x50: 4,
+    0x24: 4,
+    0x5C: 4,
+    0x5E: 5,
+}
 FS_FIXED = {0x26: 2, 0x2E: 2, 0x21: 3, 0x2D: 3, 0x43: 3, 0x57: 3, 0x53: 4, 0x70: 4, 0x3F: 4}
 
 BARCODE_A = {0: "UPC-A", 1: "UPC-E", 2: "EAN13", 3: "EAN8", 4: "CODE39", 5: "ITF", 6: "CODABAR"}
-BARCODE_B = {65: "UPC-A", 66: "UPC-E", 67: "EAN13", 68: "EAN8", 69: "CODE39", 70: "ITF", 71: "CODABAR",
-             72: "CODE93", 73: "CODE128", 74: "GS1-128"}
+BARCODE_B = {
+    65: "UPC-A",
+    66: "UPC-E",
+    67: "EAN13",
+    68: "EAN8",
+    69: "CODE39",
+    70: "ITF",
+    71: "CODABAR",
+    72: "CODE93",
+    73: "CODE128",
+    74: "GS1-128",
+}
 
 
 @dataclass

@@ -18,6 +18,7 @@ parameters never leak into the text) and counted in ``unknown`` when the parser 
 never fatal, as a real printer does. Parsing is incremental: ``feed`` keeps an incomplete command
 until the rest arrives.
 """
+
 from __future__ import annotations
 
 from drivers import escpos_model as em
@@ -271,7 +272,7 @@ class EscPosParser:
             if len(b) < head + plen:
                 return 0
             if cmd == 0x28 and b[2] == 0x6B:
-                self._qr_function(bytes(b[head:head + plen]))
+                self._qr_function(bytes(b[head : head + plen]))
             else:
                 self.unknown += 1  # graphics (GS ( L / GS 8 L) and other function groups: not rendered
             return head + plen
@@ -291,8 +292,16 @@ class EscPosParser:
             total = 8 + xb * rows
             if len(b) < total:
                 return 0
-            self._add(RasterImage(xb, rows, bytes(b[8:total]), self.align, 2 if m in (1, 3, 49, 51) else 1,
-                                  2 if m in (2, 3, 50, 51) else 1))
+            self._add(
+                RasterImage(
+                    xb,
+                    rows,
+                    bytes(b[8:total]),
+                    self.align,
+                    2 if m in (1, 3, 49, 51) else 1,
+                    2 if m in (2, 3, 50, 51) else 1,
+                )
+            )
             return total
         if cmd == 0x2A:  # GS * x y d...: define downloaded bit image
             if len(b) < 4:
@@ -320,8 +329,16 @@ class EscPosParser:
         elif cmd == 0x77:
             self.bc_module = n if 1 <= n <= 6 else 3
         elif cmd == 0x48:
-            self.bc_hri = {0: "none", 1: "above", 2: "below", 3: "both", 48: "none", 49: "above", 50: "below",
-                           51: "both"}.get(n, "none")
+            self.bc_hri = {
+                0: "none",
+                1: "above",
+                2: "below",
+                3: "both",
+                48: "none",
+                49: "above",
+                50: "below",
+                51: "both",
+            }.get(n, "none")
         elif cmd in (0x72, 0x49):  # GS r n / GS I n: transmit status / printer id
             self.queries.append(Query("GS r" if cmd == 0x72 else "GS I", n))
         return length
@@ -392,8 +409,12 @@ class EscPosParser:
         # Software sends a picture as bands (ESC * ... LF with the line spacing set to the band's
         # height); consecutive bands form one image.
         last = self.page.elements[-1] if self.page.elements and not (self.text or self.line.runs) else None
-        if (isinstance(last, RasterImage) and self._after_band and last.width_bytes == xb
-                and (last.scale_x, last.scale_y) == (sx, sy)):
+        if (
+            isinstance(last, RasterImage)
+            and self._after_band
+            and last.width_bytes == xb
+            and (last.scale_x, last.scale_y) == (sx, sy)
+        ):
             last.data += bytes(rows)
             last.height += height
         else:
@@ -422,8 +443,16 @@ class EscPosParser:
         if name is None:
             self.unknown += 1
         else:
-            self._add(Barcode(name, data.decode("ascii", errors="replace"), self.bc_height, self.bc_module,
-                              self.bc_hri, self.align))
+            self._add(
+                Barcode(
+                    name,
+                    data.decode("ascii", errors="replace"),
+                    self.bc_height,
+                    self.bc_module,
+                    self.bc_hri,
+                    self.align,
+                )
+            )
         return total
 
     def _qr_function(self, params: bytes) -> None:

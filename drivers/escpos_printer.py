@@ -15,6 +15,7 @@ which cannot take pyserial URLs, so this class opens the transport itself:
 CJK ideograph, so ``text("，。：（）")`` would print '?????'. Here every non-ASCII string goes out as
 GB18030 after ``FS &`` (the printer's Chinese mode), and a character GB18030 lacks is an error.
 """
+
 from __future__ import annotations
 
 import copy
@@ -58,8 +59,12 @@ def decode_status(s1: int, s2: int, s4: int) -> PrinterStatus:
     """The answers to ``DLE EOT 1`` (printer), ``2`` (offline cause) and ``4`` (paper sensor)."""
     for b in (s1, s2, s4):
         _check_status_byte(b, bytes([b]))
-    return PrinterStatus(online=not (s1 & 0x08), cover_open=bool(s2 & 0x04),
-                         paper_out=bool(s4 & 0x60) or bool(s2 & 0x20), paper_near_end=bool(s4 & 0x0C))
+    return PrinterStatus(
+        online=not (s1 & 0x08),
+        cover_open=bool(s2 & 0x04),
+        paper_out=bool(s4 & 0x60) or bool(s2 & 0x20),
+        paper_near_end=bool(s4 & 0x0C),
+    )
 
 
 def _check_status_byte(b: int, raw: bytes) -> int:
@@ -78,8 +83,9 @@ class _UsbLink:
         try:
             dev = usb.core.find(idVendor=vid, idProduct=pid, backend=backend)
         except usb.core.NoBackendError:
-            raise TransportError(f"usb://{vid:04x}:{pid:04x}",
-                                 "no USB backend: install libusb-1.0 (apt install libusb-1.0-0)") from None
+            raise TransportError(
+                f"usb://{vid:04x}:{pid:04x}", "no USB backend: install libusb-1.0 (apt install libusb-1.0-0)"
+            ) from None
         if dev is None:
             raise TransportError(f"usb://{vid:04x}:{pid:04x}", "no such USB device (unplugged?)")
         try:
@@ -87,6 +93,7 @@ class _UsbLink:
         except usb.core.USBError:
             pass  # already configured
         intf = dev.get_active_configuration()[(0, 0)]
+
         def direction(e: Any) -> Any:
             return usb.util.endpoint_direction(e.bEndpointAddress)
 
@@ -138,7 +145,7 @@ class _UsbLink:
 
 class _SerialLink:
     def __init__(self, url: str, baudrate: int, timeout: float) -> None:
-        target = "socket://" + url[len("tcp://"):] if url.startswith("tcp://") else url
+        target = "socket://" + url[len("tcp://") :] if url.startswith("tcp://") else url
         try:
             self.port = open_transport(target, baudrate=baudrate, timeout=timeout)
         except TransportError as exc:
@@ -165,8 +172,16 @@ class _SerialLink:
 class EscposPrinter(Escpos):  # type: ignore[misc]  # python-escpos ships no type stubs
     """python-escpos's command set over a HallKit transport (see module docstring)."""
 
-    def __init__(self, url: str, baudrate: int = 115200, timeout: float = 1.0, usb_backend: Any = None,
-                 profile: str = "TM-T88V", width_dots: int | None = None, dpi: int = 203) -> None:
+    def __init__(
+        self,
+        url: str,
+        baudrate: int = 115200,
+        timeout: float = 1.0,
+        usb_backend: Any = None,
+        profile: str = "TM-T88V",
+        width_dots: int | None = None,
+        dpi: int = 203,
+    ) -> None:
         super().__init__(profile=profile)
         if width_dots:  # our model profile knows the paper; python-escpos uses it to centre images
             data = copy.deepcopy(self.profile.profile_data)  # the class-level dict is shared by all printers
@@ -177,7 +192,7 @@ class EscposPrinter(Escpos):  # type: ignore[misc]  # python-escpos ships no typ
         self.timeout = timeout
         if url.startswith("usb://"):
             try:
-                vid, pid = (int(x, 16) for x in url[len("usb://"):].split("?")[0].split(":"))
+                vid, pid = (int(x, 16) for x in url[len("usb://") :].split("?")[0].split(":"))
             except ValueError:
                 raise TransportError(url, "expected usb://VID:PID in hex, e.g. usb://0416:5011") from None
             self.link: _UsbLink | _SerialLink | None = _UsbLink(vid, pid, usb_backend)
@@ -205,7 +220,7 @@ class EscposPrinter(Escpos):  # type: ignore[misc]  # python-escpos ships no typ
         try:
             raw = txt.encode("gb18030")
         except UnicodeEncodeError as exc:
-            raise ValueError(f"cannot print {txt[exc.start:exc.end]!r}: not in GB18030") from None
+            raise ValueError(f"cannot print {txt[exc.start : exc.end]!r}: not in GB18030") from None
         self._raw(FS_CHINESE_ON + raw)
 
     def _read(self) -> bytes:

@@ -12,6 +12,7 @@ one is recognised by its SEQ.
 :class:`HallFrameCodec` turns a byte stream into frames (resynchronising on junk, counting what it
 dropped); :class:`HallLink` runs request/reply over a serial port and queues events met meanwhile.
 """
+
 from __future__ import annotations
 
 import collections
@@ -36,8 +37,14 @@ DISPLAY_SHOW_LINE, DISPLAY_CLEAR, DISPLAY_BRIGHTNESS = 0x30, 0x31, 0x32
 EV_EVAL_RESULT, EV_EVAL_TIMEOUT, EV_KEY = 0x41, 0x42, 0x43
 REPLY = 0x80
 
-RESULTS = {0x00: "ok", 0x01: "checksum error", 0x02: "unknown command", 0x03: "bad parameter", 0x04: "busy",
-           0x05: "no evaluation pending"}
+RESULTS = {
+    0x00: "ok",
+    0x01: "checksum error",
+    0x02: "unknown command",
+    0x03: "bad parameter",
+    0x04: "busy",
+    0x05: "no evaluation pending",
+}
 
 
 def checksum(body: bytes | bytearray) -> int:
@@ -125,7 +132,7 @@ class HallFrameCodec:
             if inner > 0:
                 self._drop(inner, f"frame (LEN {n1:02X}) holding a whole valid frame: a damaged header")
                 continue
-            body = bytes(self.buf[5:5 + n1])
+            body = bytes(self.buf[5 : 5 + n1])
             cs, end = self.buf[5 + n1], self.buf[6 + n1]
             if end != END:
                 self._drop(1, f"frame does not end with 16 (got {end:02X})")
@@ -133,7 +140,7 @@ class HallFrameCodec:
             if cs != checksum(body):
                 inner = self.buf.find(PREFIX, 1, total)
                 self._error(f"checksum mismatch: got {cs:02X}, computed {checksum(body):02X}", bytes(self.buf[:total]))
-                del self.buf[:inner if inner > 0 else total]
+                del self.buf[: inner if inner > 0 else total]
                 continue
             frames.append(Frame(body[0], body[1], body[2:]))
             del self.buf[:total]
@@ -148,8 +155,14 @@ class HallFrameCodec:
                 return -1
             n = buf[i + 2]
             total = 5 + n + 2
-            if (n == buf[i + 3] and buf[i + 4] == 0x68 and 2 <= n <= MAX_DATA + 2 and len(buf) >= i + total
-                    and buf[i + total - 1] == END and buf[i + total - 2] == checksum(buf[i + 5:i + 5 + n])):
+            if (
+                n == buf[i + 3]
+                and buf[i + 4] == 0x68
+                and 2 <= n <= MAX_DATA + 2
+                and len(buf) >= i + total
+                and buf[i + total - 1] == END
+                and buf[i + total - 2] == checksum(buf[i + 5 : i + 5 + n])
+            ):
                 return i
             pos = i + 1
 
@@ -203,8 +216,15 @@ class HallLink:
 
     RETRY_CODES = (0x01, 0x04)  # the device saw a damaged frame / is busy: send the command again
 
-    def __init__(self, port: Any, addr: int = 1, reply_timeout: float = 0.5, retries: int = 2,
-                 repeat_window_s: float = 5.0, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        port: Any,
+        addr: int = 1,
+        reply_timeout: float = 0.5,
+        retries: int = 2,
+        repeat_window_s: float = 5.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.line = port if isinstance(port, HallLine) else HallLine(port)
         self.port = self.line.port
         self.addr = addr
@@ -223,7 +243,7 @@ class HallLink:
         """This address's frames: first those kept for it while other links used the line, then the
         line's. Other addresses' events go to their inbox; their replies are not awaited by anyone."""
         mine = list(self.line.inbox.pop(self.addr, ()))
-        for frame in ([] if mine else self.line.read_frames(until)):
+        for frame in [] if mine else self.line.read_frames(until):
             if frame.addr == self.addr:
                 mine.append(frame)
             elif frame.is_event:
@@ -369,7 +389,7 @@ def gb2312(text: str, max_bytes: int = 64) -> bytes:
     try:
         raw = text.encode("gb2312")
     except UnicodeEncodeError as exc:
-        bad = text[exc.start:exc.end]
+        bad = text[exc.start : exc.end]
         raise ValueError(f"{text!r}: {bad!r} is not in GB2312, the device's character set") from None
     if len(raw) > max_bytes:
         raise ValueError(f"{text!r} is {len(raw)} bytes in GB2312 (limit {max_bytes})")

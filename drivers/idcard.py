@@ -12,6 +12,7 @@ body. A host body is ``CMD PARA DATA...``; a reader body is ``SW1 SW2 SW3 DATA..
 raising :class:`~drivers.errors.FrameError` (and nothing else) for a broken frame, after which
 it carries on with the bytes that follow: one bad frame never costs the next good one.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -32,7 +33,7 @@ from drivers.idcard_text import parse_text as parse_text
 
 log = logging.getLogger(__name__)
 
-PREAMBLE = b"\xAA\xAA\xAA\x96\x69"
+PREAMBLE = b"\xaa\xaa\xaa\x96\x69"
 MIN_LEN = 3  # CMD PARA CHK
 MAX_LEN = 0x1000  # text + photo + fingerprint is 2321 bytes; anything longer is noise
 
@@ -175,7 +176,7 @@ class IdCardCodec:
             n = int.from_bytes(self.buffer[5:7], "big")
             if n < MIN_LEN or n > MAX_LEN:
                 bad = bytes(self.buffer[:7])
-                del self.buffer[:len(PREAMBLE)]
+                del self.buffer[: len(PREAMBLE)]
                 self._raise(frames, FrameError(f"ID card frame length {n} out of range {MIN_LEN}..{MAX_LEN}", bad))
             end = 7 + n
             if len(self.buffer) < end:
@@ -188,9 +189,11 @@ class IdCardCodec:
                 self._raise(frames, FrameError("ID card frame cut short (a new frame began inside it)", shown(bad)))
             raw = bytes(self.buffer[:end])
             if checksum(raw[5:-1]) != raw[-1]:
-                del self.buffer[:len(PREAMBLE)]  # the length may be the damaged byte: resync just past the preamble
-                self._raise(frames, FrameError(
-                    f"ID card frame checksum {raw[-1]:02X}, computed {checksum(raw[5:-1]):02X}", shown(raw)))
+                del self.buffer[: len(PREAMBLE)]  # the length may be the damaged byte: resync just past the preamble
+                self._raise(
+                    frames,
+                    FrameError(f"ID card frame checksum {raw[-1]:02X}, computed {checksum(raw[5:-1]):02X}", shown(raw)),
+                )
             straddle = self.buffer.find(PREAMBLE, max(7, end - 4), end + 4)
             if 0 <= straddle < end:
                 # a preamble runs across this frame's end: the frame lost bytes and borrowed the
@@ -206,10 +209,13 @@ class IdCardCodec:
             pos = self.buffer.find(PREAMBLE, pos)
             if pos < 0 or len(self.buffer) < pos + 7:
                 return None
-            n = int.from_bytes(self.buffer[pos + 5:pos + 7], "big")
+            n = int.from_bytes(self.buffer[pos + 5 : pos + 7], "big")
             end = pos + 7 + n
-            if MIN_LEN <= n <= MAX_LEN and end <= len(self.buffer) and \
-                    checksum(self.buffer[pos + 5:end - 1]) == self.buffer[end - 1]:
+            if (
+                MIN_LEN <= n <= MAX_LEN
+                and end <= len(self.buffer)
+                and checksum(self.buffer[pos + 5 : end - 1]) == self.buffer[end - 1]
+            ):
                 return pos
             pos += 1
 
@@ -243,9 +249,10 @@ def split_read_reply(data: bytes, with_fingerprint: bool = False) -> bytes:
     photo_len = int.from_bytes(data[2:4], "big")
     fp_len = int.from_bytes(data[4:6], "big") if with_fingerprint else 0
     if len(data) != heads + text_len + photo_len + fp_len:
-        raise FrameError(f"read reply holds {len(data) - heads} bytes, its lengths say "
-                            f"{text_len}+{photo_len}+{fp_len}", data[:heads])
-    return bytes(data[heads:heads + text_len])
+        raise FrameError(
+            f"read reply holds {len(data) - heads} bytes, its lengths say {text_len}+{photo_len}+{fp_len}", data[:heads]
+        )
+    return bytes(data[heads : heads + text_len])
 
 
 # ---------------------------------------------------------------------------------- driver
@@ -285,8 +292,9 @@ class IdCardDriver:
             if frames:
                 return frames[0]
 
-    def command(self, cmd: int, para: int, data: bytes = b"", accept: tuple[int, ...] = (OK,),
-                timeout_s: float | None = None) -> Frame:
+    def command(
+        self, cmd: int, para: int, data: bytes = b"", accept: tuple[int, ...] = (OK,), timeout_s: float | None = None
+    ) -> Frame:
         frame = self.exchange(cmd, para, data, timeout_s)
         if frame.sw3 not in accept:
             raise DeviceReported(frame.sw3, STATUS_TEXT.get(frame.sw3, "unknown status"))

@@ -2,6 +2,7 @@
 and its three layouts (resident card, 'J' 港澳台居民居住证, 'I' 外国人永久居留身份证), and the GB 11643
 check character of the ID number (docs/protocols/idcard-sam.md, "Text block").
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -11,11 +12,64 @@ from typing import Any
 from drivers.errors import FrameError
 from drivers.personal import mask_id, mask_name
 
-NATIONS = ("汉", "蒙古", "回", "藏", "维吾尔", "苗", "彝", "壮", "布依", "朝鲜", "满", "侗", "瑶", "白", "土家",
-           "哈尼", "哈萨克", "傣", "黎", "傈僳", "佤", "畲", "高山", "拉祜", "水", "东乡", "纳西", "景颇", "柯尔克孜",
-           "土", "达斡尔", "仫佬", "羌", "布朗", "撒拉", "毛南", "仡佬", "锡伯", "阿昌", "普米", "塔吉克", "怒",
-           "乌孜别克", "俄罗斯", "鄂温克", "德昂", "保安", "裕固", "京", "塔塔尔", "独龙", "鄂伦春", "赫哲", "门巴",
-           "珞巴", "基诺")
+NATIONS = (
+    "汉",
+    "蒙古",
+    "回",
+    "藏",
+    "维吾尔",
+    "苗",
+    "彝",
+    "壮",
+    "布依",
+    "朝鲜",
+    "满",
+    "侗",
+    "瑶",
+    "白",
+    "土家",
+    "哈尼",
+    "哈萨克",
+    "傣",
+    "黎",
+    "傈僳",
+    "佤",
+    "畲",
+    "高山",
+    "拉祜",
+    "水",
+    "东乡",
+    "纳西",
+    "景颇",
+    "柯尔克孜",
+    "土",
+    "达斡尔",
+    "仫佬",
+    "羌",
+    "布朗",
+    "撒拉",
+    "毛南",
+    "仡佬",
+    "锡伯",
+    "阿昌",
+    "普米",
+    "塔吉克",
+    "怒",
+    "乌孜别克",
+    "俄罗斯",
+    "鄂温克",
+    "德昂",
+    "保安",
+    "裕固",
+    "京",
+    "塔塔尔",
+    "独龙",
+    "鄂伦春",
+    "赫哲",
+    "门巴",
+    "珞巴",
+    "基诺",
+)
 NATION_CODES = {f"{i + 1:02d}": n + "族" for i, n in enumerate(NATIONS)} | {"97": "其他", "98": "外国血统中国籍人士"}
 SEX_CODES = {"1": "male", "2": "female", "0": "unknown", "9": "unspecified"}
 SEX_ZH = {"male": "男", "female": "女", "unknown": "未知", "unspecified": "未说明"}
@@ -25,12 +79,30 @@ ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 ID_CHECK = "10X98765432"
 
 # (name, byte offset, byte length) per layout
-RESIDENT_FIELDS = (("name", 0, 30), ("sex", 30, 2), ("nation", 32, 4), ("birth", 36, 16), ("address", 52, 70),
-                   ("id_number", 122, 36), ("issuer", 158, 30), ("valid_from", 188, 16), ("valid_to", 204, 16))
+RESIDENT_FIELDS = (
+    ("name", 0, 30),
+    ("sex", 30, 2),
+    ("nation", 32, 4),
+    ("birth", 36, 16),
+    ("address", 52, 70),
+    ("id_number", 122, 36),
+    ("issuer", 158, 30),
+    ("valid_from", 188, 16),
+    ("valid_to", 204, 16),
+)
 J_FIELDS = RESIDENT_FIELDS + (("pass_number", 220, 18), ("issue_count", 238, 4))
-I_FIELDS = (("name_en", 0, 120), ("sex", 120, 2), ("id_number", 122, 30), ("nation", 152, 6), ("name", 158, 30),
-            ("valid_from", 188, 16), ("valid_to", 204, 16), ("birth", 220, 16), ("version", 236, 4),
-            ("issuer", 240, 8))
+I_FIELDS = (
+    ("name_en", 0, 120),
+    ("sex", 120, 2),
+    ("id_number", 122, 30),
+    ("nation", 152, 6),
+    ("name", 158, 30),
+    ("valid_from", 188, 16),
+    ("valid_to", 204, 16),
+    ("birth", 220, 16),
+    ("version", 236, 4),
+    ("issuer", 240, 8),
+)
 TYPE_FLAG_OFFSET = 248
 
 
@@ -77,16 +149,23 @@ class Card:
     __str__ = __repr__
 
     def public(self, reveal: bool = False) -> dict[str, Any]:
-        return {"card_type": self.card_type, "id_masked": self.masked_id,
-                "name": self.name if reveal else mask_name(self.name), "sex": self.sex, "nation": self.nation,
-                "birth": self.birth.isoformat(), "valid_from": self.valid_from.isoformat(),
-                "valid_to": self.valid_to.isoformat() if self.valid_to else None, "checksum_ok": self.checksum_ok,
-                **({"id_number": self.id_number, "address": self.address, "issuer": self.issuer} if reveal else {})}
+        return {
+            "card_type": self.card_type,
+            "id_masked": self.masked_id,
+            "name": self.name if reveal else mask_name(self.name),
+            "sex": self.sex,
+            "nation": self.nation,
+            "birth": self.birth.isoformat(),
+            "valid_from": self.valid_from.isoformat(),
+            "valid_to": self.valid_to.isoformat() if self.valid_to else None,
+            "checksum_ok": self.checksum_ok,
+            **({"id_number": self.id_number, "address": self.address, "issuer": self.issuer} if reveal else {}),
+        }
 
 
 def _field(text: bytes, off: int, size: int) -> str:
     try:
-        return text[off:off + size].decode("utf-16-le").rstrip(" \x00")
+        return text[off : off + size].decode("utf-16-le").rstrip(" \x00")
     except UnicodeDecodeError:
         raise FrameError(f"card text at byte {off} is not UCS-2") from None
 
@@ -123,12 +202,22 @@ def parse_text(text: bytes) -> Card:
         nation = NATION_CODES.get(f["nation"], f["nation"]) if f["nation"] else ""
         checksum_ok = id_checksum_ok(number)
     count = f.get("issue_count", "")
-    return Card(card_type=kind, name=f["name"], sex=SEX_CODES.get(f["sex"], "unknown"), nation=nation,
-                birth=_date(f["birth"], "birth date"), address=f.get("address", ""), id_number=number,
-                issuer=f["issuer"], valid_from=_date(f["valid_from"], "valid-from date"),
-                valid_to=_expiry(f["valid_to"]), checksum_ok=checksum_ok,
-                name_en=f.get("name_en", ""), pass_number=f.get("pass_number", ""),
-                issue_count=int(count) if count.isdigit() else None)
+    return Card(
+        card_type=kind,
+        name=f["name"],
+        sex=SEX_CODES.get(f["sex"], "unknown"),
+        nation=nation,
+        birth=_date(f["birth"], "birth date"),
+        address=f.get("address", ""),
+        id_number=number,
+        issuer=f["issuer"],
+        valid_from=_date(f["valid_from"], "valid-from date"),
+        valid_to=_expiry(f["valid_to"]),
+        checksum_ok=checksum_ok,
+        name_en=f.get("name_en", ""),
+        pass_number=f.get("pass_number", ""),
+        issue_count=int(count) if count.isdigit() else None,
+    )
 
 
 def encode_text(card: Card) -> bytes:
@@ -141,16 +230,26 @@ def encode_text(card: Card) -> bytes:
     else:
         layout = J_FIELDS if card.card_type == "J" else RESIDENT_FIELDS
         codes = {v: k for k, v in NATION_CODES.items()}
-        values = {"nation": codes.get(card.nation, card.nation), "address": card.address,
-                  "pass_number": card.pass_number, "issue_count": f"{card.issue_count or 0:02d}"}
-    values |= {"name": card.name, "sex": sex, "birth": card.birth.strftime("%Y%m%d"), "id_number": card.id_number,
-               "issuer": card.issuer, "valid_from": card.valid_from.strftime("%Y%m%d"),
-               "valid_to": card.valid_to.strftime("%Y%m%d") if card.valid_to else LONG_TERM}
+        values = {
+            "nation": codes.get(card.nation, card.nation),
+            "address": card.address,
+            "pass_number": card.pass_number,
+            "issue_count": f"{card.issue_count or 0:02d}",
+        }
+    values |= {
+        "name": card.name,
+        "sex": sex,
+        "birth": card.birth.strftime("%Y%m%d"),
+        "id_number": card.id_number,
+        "issuer": card.issuer,
+        "valid_from": card.valid_from.strftime("%Y%m%d"),
+        "valid_to": card.valid_to.strftime("%Y%m%d") if card.valid_to else LONG_TERM,
+    }
     for name, off, size in layout:
         raw = values.get(name, "").encode("utf-16-le")
         if len(raw) > size:
             raise ValueError(f"card field {name} is longer than {size // 2} characters")
-        text[off:off + len(raw)] = raw
+        text[off : off + len(raw)] = raw
     if card.card_type in ("J", "I"):
-        text[TYPE_FLAG_OFFSET:TYPE_FLAG_OFFSET + 2] = card.card_type.encode("utf-16-le")
+        text[TYPE_FLAG_OFFSET : TYPE_FLAG_OFFSET + 2] = card.card_type.encode("utf-16-le")
     return bytes(text)

@@ -10,6 +10,7 @@ Host frames are five bytes, the last the XOR of the first four::
 sensor wiring of the model (``door_open_value`` in its profile). In the query-all reply one bit
 per lock (S1 bit 0 = lock 1 ... S4 bit 7 = lock 32) is set when the sensor reads 0x11.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -95,8 +96,12 @@ class RequestCodec:
             if len(self.buffer) < 5:
                 return out
             raw = bytes(self.buffer[:5])
-            ok = xor(raw[:4]) == raw[4] and raw[3] in (CMD_OPEN, CMD_QUERY) and 1 <= raw[1] <= MAX_BOARD \
+            ok = (
+                xor(raw[:4]) == raw[4]
+                and raw[3] in (CMD_OPEN, CMD_QUERY)
+                and 1 <= raw[1] <= MAX_BOARD
                 and raw[2] <= MAX_LOCKS
+            )
             if not ok:
                 del self.buffer[0]
                 err = FrameError("lock board frame invalid (checksum, command or address)", raw)
@@ -109,8 +114,14 @@ class RequestCodec:
 class LockBoardBus:
     """Every board on one RS485 line. ``door_open_value`` is the sensor byte that means "open"."""
 
-    def __init__(self, port: Any, door_open_value: int = SENSOR_HIGH, locks_per_board: int = 24,
-                 reply_timeout_s: float = 0.5, open_timeout_s: float = 2.0) -> None:
+    def __init__(
+        self,
+        port: Any,
+        door_open_value: int = SENSOR_HIGH,
+        locks_per_board: int = 24,
+        reply_timeout_s: float = 0.5,
+        open_timeout_s: float = 2.0,
+    ) -> None:
         if door_open_value not in (SENSOR_HIGH, SENSOR_LOW):
             raise ValueError("door_open_value must be 0x11 or 0x00")
         self.port = port

@@ -1,4 +1,5 @@
 """Evaluation pad (评价器) commands and events over :class:`drivers.hallframe.HallLink`."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -58,8 +59,9 @@ class PadDriver:
         if len(staff_no) > 8 or not all(" " <= c <= "~" for c in staff_no):
             raise ValueError(f"staff number {staff_no!r} is not up to 8 printable ASCII characters")
         name = hf.gb2312(staff_name, 16)
-        self.link.request(hf.PAD_SHOW_INFO, bytes([window]) + staff_no.encode("ascii").ljust(8, b" ")
-                          + bytes([len(name)]) + name)
+        self.link.request(
+            hf.PAD_SHOW_INFO, bytes([window]) + staff_no.encode("ascii").ljust(8, b" ") + bytes([len(name)]) + name
+        )
 
     def request_evaluation(self, ticket: str, timeout_s: int) -> None:
         """Ask for a rating of ``ticket``; ``timeout_s`` is clamped to 5..255 s."""

@@ -1,6 +1,7 @@
 """The masking rules for personal data, kept at the lowest layer so that every layer, the card codec
 included, shows an ID number or a name the same way (``1101**********123X``, ``张*``).
 """
+
 from __future__ import annotations
 
 

@@ -7,6 +7,7 @@
   loopback socket with line-rate emulation (``simulators/schemes/protocol_sim.py``). The driver sees
   an ordinary serial port; nothing anywhere branches on "simulated".
 """
+
 from __future__ import annotations
 
 from typing import Protocol, cast
@@ -44,14 +45,16 @@ class SerialPort(Protocol):
     def close(self) -> None: ...
 
 
-def open_transport(url: str, baudrate: int = 9600, timeout: float = 0.5,
-                   write_timeout: float | None = 2.0) -> SerialPort:
+def open_transport(
+    url: str, baudrate: int = 9600, timeout: float = 0.5, write_timeout: float | None = 2.0
+) -> SerialPort:
     """Open ``url`` as a serial port; raise TransportError with the reason if it cannot be opened."""
     if not url or not url.strip():
         raise TransportError(url, "no URL given")
     try:
-        return cast(SerialPort, serial.serial_for_url(url, baudrate=baudrate, timeout=timeout,
-                                                      write_timeout=write_timeout))
+        return cast(
+            SerialPort, serial.serial_for_url(url, baudrate=baudrate, timeout=timeout, write_timeout=write_timeout)
+        )
     except (serial.SerialException, OSError, ValueError) as exc:
         raise TransportError(url, str(exc) or type(exc).__name__) from None
 

@@ -6,6 +6,7 @@ says why (``not_found``, ``forbidden``, ``sold_out`` ...) and a sentence for a p
 controller answers every one of them as an error response with that code, in one place; clients
 match errors by ``code``, never by class name or message text.
 """
+
 from __future__ import annotations
 
 

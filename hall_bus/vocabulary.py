@@ -3,6 +3,7 @@ an identity token and an appointment code; the green-channel priorities and the 
 national 好差评 scale. Config models, bus contracts, the queue engine and the kiosk flows import
 them from here.
 """
+
 from __future__ import annotations
 
 ID_PATTERN = r"[a-z0-9][a-z0-9_-]{0,31}"  # domain, service, kiosk, device ids
@@ -17,4 +18,10 @@ LEVELS = {1: "非常满意", 2: "满意", 3: "基本满意", 4: "不满意", 5: 
 LEVELS_EN = {1: "very satisfied", 2: "satisfied", 3: "basically satisfied", 4: "dissatisfied", 5: "very dissatisfied"}
 BAD_LEVELS = (4, 5)
 REASONS = ("attitude", "efficiency", "process", "result", "other")
-REASONS_ZH = {"attitude": "服务态度", "efficiency": "办事效率", "process": "办事流程", "result": "办理结果", "other": "其他"}
+REASONS_ZH = {
+    "attitude": "服务态度",
+    "efficiency": "办事效率",
+    "process": "办事流程",
+    "result": "办理结果",
+    "other": "其他",
+}

@@ -18,16 +18,17 @@ every state. Two helpers are shared by the flows: :class:`Keypad` (code entry on
 keypad) and :meth:`Flow.ask` (a bus request that, when the bus does not answer, shows the bus error
 and remembers how to retry).
 """
+
 from __future__ import annotations
 
 import enum
 import threading
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, ClassVar, Mapping
+from typing import Any, ClassVar
 
 from hall_bus.bus.client import RequestFailed
-
 from kiosk.i18n import tr
 from kiosk.ports import error_detail, is_bus_error
 
@@ -207,8 +208,9 @@ class Flow:
         try:
             target = cls.State(state)
         except ValueError:
-            raise TransitionError(f"{cls.name}: {state!r} is not a state of this flow "
-                                  f"({', '.join(s.value for s in cls.State)})") from None
+            raise TransitionError(
+                f"{cls.name}: {state!r} is not a state of this flow ({', '.join(s.value for s in cls.State)})"
+            ) from None
         if target == current or target == "error" or target in cls.transitions.get(current, frozenset()):
             return target
         raise TransitionError(f"{cls.name}: no transition {current!s} -> {target!s}")
@@ -252,7 +254,7 @@ class Flow:
             out = self.ctx.bus.request(op, data, timeout=timeout or self.ctx.request_timeout_s, retry_s=1.0)
         except RequestFailed as exc:
             return Answer(code=exc.code, detail=error_detail(exc))
-        except Exception as exc:  # noqa: BLE001 - every failure becomes a screen message, never a frozen kiosk
+        except Exception as exc:
             if not is_bus_error(exc):
                 return Answer(code="failed", detail=error_detail(exc))
             self._retry = retry
@@ -275,9 +277,15 @@ class Flow:
     # ------------------------------------------------------------------ view
     def view(self) -> dict:
         with self._lock:
-            v = {"flow": self.name, "state": self.state, "message": self.message,
-                 "busy": self.state in self.busy_states,
-                 "finished": self.finished, "seconds_left": int(self.seconds_left()), "lang": self.ctx.lang}
+            v = {
+                "flow": self.name,
+                "state": self.state,
+                "message": self.message,
+                "busy": self.state in self.busy_states,
+                "finished": self.finished,
+                "seconds_left": int(self.seconds_left()),
+                "lang": self.ctx.lang,
+            }
             v.update(self._view())
             return v
 

@@ -5,15 +5,16 @@ It listens to the controller's retained state (``state/window/+``, ``state/queue
 each new call (``on_call`` listeners get the call event data, with the text to speak).
 Bus handlers run on the bus client's dispatch thread; listeners must hop to their own thread.
 """
+
 from __future__ import annotations
 
 import collections
 import threading
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from hall_bus.bus import topics
 from hall_bus.queue.announce import spoken_zh
-
 from kiosk.i18n import name_of, tr
 
 RECENT = 8
@@ -27,11 +28,11 @@ class HallBoard:
         self.windows: dict[int, dict] = {}
         self.queues: dict[str, dict] = {}
         self.recent: collections.deque[dict] = collections.deque(maxlen=RECENT)
-        self.listeners: list[Callable[["HallBoard"], None]] = []
+        self.listeners: list[Callable[[HallBoard], None]] = []
         self.call_listeners: list[Callable[[dict], None]] = []
         self._lock = threading.Lock()
 
-    def attach(self, bus: Any) -> "HallBoard":
+    def attach(self, bus: Any) -> HallBoard:
         # calls first: once any retained state has arrived, the broker has the call subscription too
         bus.subscribe(topics.event(self.hall_id, "call"), self._on_call)
         bus.subscribe(topics.hall_state(self.hall_id), self._on_hall)
@@ -83,21 +84,56 @@ class HallBoard:
         for w in windows:
             cur = w.get("current") or None
             state = w.get("state", "idle")
-            rows.append({"number": w["number"], "name": w.get("name", str(w["number"])),
-                         "ticket": cur["code"] if cur else "", "state": state,
-                         "state_label": tr({"calling": "display.calling", "serving": "display.serving",
-                                            "paused": "display.paused"}.get(state, "display.idle"), lang)})
-        domains = hall.get("domains") or [{"id": d, "name": q.get("name", d), "name_en": q.get("name_en", "")} for d, q in queues.items()]
+            rows.append(
+                {
+                    "number": w["number"],
+                    "name": w.get("name", str(w["number"])),
+                    "ticket": cur["code"] if cur else "",
+                    "state": state,
+                    "state_label": tr(
+                        {"calling": "display.calling", "serving": "display.serving", "paused": "display.paused"}.get(
+                            state, "display.idle"
+                        ),
+                        lang,
+                    ),
+                }
+            )
+        domains = hall.get("domains") or [
+            {"id": d, "name": q.get("name", d), "name_en": q.get("name_en", "")} for d, q in queues.items()
+        ]
         waiting = []
         for d in domains:
             q = queues.get(d["id"], {})
-            waiting.append({"domain": d["id"], "label": name_of(d, lang), "waiting": q.get("waiting", 0),
-                            "estimated_wait_min": q.get("estimated_wait_min")})
-        calls = [{"ticket": c["ticket"], "window": c["window"],
-                  "text": c.get("announcement_en") if lang == "en" and c.get("announcement_en") else c.get("announcement", "")}
-                 for c in recent]
+            waiting.append(
+                {
+                    "domain": d["id"],
+                    "label": name_of(d, lang),
+                    "waiting": q.get("waiting", 0),
+                    "estimated_wait_min": q.get("estimated_wait_min"),
+                }
+            )
+        calls = [
+            {
+                "ticket": c["ticket"],
+                "window": c["window"],
+                "text": c.get("announcement_en")
+                if lang == "en" and c.get("announcement_en")
+                else c.get("announcement", ""),
+            }
+            for c in recent
+        ]
         hall_name = (hall.get("name_en") or hall.get("name", "")) if lang == "en" else hall.get("name", "")
-        return {"title": tr("display.title", lang), "hall_name": hall_name, "windows": rows, "recent": calls,
-                "latest": calls[0] if calls else None, "waiting": waiting,
-                "labels": {"ticket": tr("display.ticket", lang), "window": tr("display.window", lang),
-                           "recent": tr("display.recent", lang), "waiting": tr("display.waiting", lang)}}
+        return {
+            "title": tr("display.title", lang),
+            "hall_name": hall_name,
+            "windows": rows,
+            "recent": calls,
+            "latest": calls[0] if calls else None,
+            "waiting": waiting,
+            "labels": {
+                "ticket": tr("display.ticket", lang),
+                "window": tr("display.window", lang),
+                "recent": tr("display.recent", lang),
+                "waiting": tr("display.waiting", lang),
+            },
+        }

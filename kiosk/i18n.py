@@ -3,6 +3,7 @@
 ``tr(key, lang, **values)`` formats one string. Every key has both languages; a missing key is a
 programming error and raises ``KeyError`` at once (tests walk every key).
 """
+
 from __future__ import annotations
 
 LANGS = ("zh", "en")
@@ -28,8 +29,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "home.rate": ("服务评价", "Rate a service"),
     "home.rate.sub": ("好差评", "Good/bad review"),
     "home.open": ("今日窗口服务时间 {hours}", "Windows open today {hours}"),
-    "home.closed": ("现在是非工作时间：窗口服务已暂停（今日 {hours}），自助服务照常开放",
-                    "Outside opening hours: windows are closed (today {hours}); self-service stays open"),
+    "home.closed": (
+        "现在是非工作时间：窗口服务已暂停（今日 {hours}），自助服务照常开放",
+        "Outside opening hours: windows are closed (today {hours}); self-service stays open",
+    ),
     "home.closed_today": ("今日不开放", "closed today"),
     "home.self_service": ("24小时自助服务", "24-hour self-service"),
     "home.offline": ("系统连接中断，正在重连……", "Connection to the hall system lost; reconnecting..."),
@@ -53,7 +56,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "ticket.domain.prompt": ("请选择业务类别", "Choose a business area"),
     "ticket.search.hint": ("搜索事项，例如 社保卡", "Search, e.g. social security card"),
     "ticket.search.results": ("搜索结果：{n} 项", "{n} results"),
-    "ticket.search.none": ("没有找到“{q}”相关事项", "Nothing found for \"{q}\""),
+    "ticket.search.none": ("没有找到“{q}”相关事项", 'Nothing found for "{q}"'),
     "ticket.service.prompt": ("请选择办理事项（{domain}）", "Choose a service ({domain})"),
     "ticket.service.closed": ("非工作时间暂停", "closed now"),
     "ticket.service.self": ("自助办理", "self-service"),
@@ -65,11 +68,16 @@ STRINGS: dict[str, tuple[str, str]] = {
     "ticket.reading_card": ("请将身份证放在感应区", "Place your ID card on the reader"),
     "ticket.no_card": ("未检测到身份证，请重新放置", "No ID card detected; please place it again"),
     "ticket.card_failed": ("身份证读取失败：{reason}", "The ID card could not be read: {reason}"),
-    "ticket.reader_unavailable": ("身份证读卡器暂不可用，请选择其他方式",
-                                  "The ID card reader is unavailable; please choose another way"),
+    "ticket.reader_unavailable": (
+        "身份证读卡器暂不可用，请选择其他方式",
+        "The ID card reader is unavailable; please choose another way",
+    ),
     "ticket.scanning_qr": ("请将居民码对准扫描区", "Hold your resident QR code under the scanner"),
     "ticket.no_qr": ("未识别到二维码，请重试", "No QR code recognised; please try again"),
-    "ticket.scanner_unavailable": ("扫描设备暂不可用，请选择其他方式", "The scanner is unavailable; please choose another way"),
+    "ticket.scanner_unavailable": (
+        "扫描设备暂不可用，请选择其他方式",
+        "The scanner is unavailable; please choose another way",
+    ),
     "ticket.identified": ("您好，{name}", "Hello, {name}"),
     "ticket.identified_qr": ("居民码核验成功", "Resident QR code verified"),
     "ticket.appointment.prompt": ("请输入预约码", "Enter your appointment code"),
@@ -83,7 +91,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "ticket.priority.disabled": ("残障人士", "Person with a disability"),
     "ticket.priority.pregnant": ("孕妇", "Pregnant"),
     "ticket.priority.military": ("军人 / 退役军人", "Service member / veteran"),
-    "ticket.priority.elderly_auto": ("已根据身份证为您开通老年人绿色通道", "Green channel for 60+ applied from your ID card"),
+    "ticket.priority.elderly_auto": (
+        "已根据身份证为您开通老年人绿色通道",
+        "Green channel for 60+ applied from your ID card",
+    ),
     "ticket.priority.elderly_hint": ("60岁以上请先刷身份证自动开通", "Aged 60+? Read your ID card to apply it"),
     "ticket.priority.verify": ("绿色通道资格将在窗口核验", "Eligibility is checked at the window"),
     "ticket.issuing": ("正在取号……", "Issuing your ticket..."),
@@ -92,20 +103,32 @@ STRINGS: dict[str, tuple[str, str]] = {
     "ticket.done.ahead": ("前面还有 {n} 人，约 {m} 分钟", "{n} people ahead, about {m} minutes"),
     "ticket.done.ahead_unknown": ("前面还有 {n} 人", "{n} people ahead"),
     "ticket.done.printed": ("请取走号票，留意叫号屏和广播", "Please take your ticket and watch the call display"),
-    "ticket.done.not_printed": ("号票未能打印（{reason}），请记下您的号码", "The ticket could not be printed ({reason}); please note your number"),
+    "ticket.done.not_printed": (
+        "号票未能打印（{reason}），请记下您的号码",
+        "The ticket could not be printed ({reason}); please note your number",
+    ),
     "ticket.done.green": ("绿色通道", "Green channel"),
     "ticket.done.noted": ("我已记下", "I have noted it"),
-    "ticket.closed": ("{service} 仅在窗口服务时间办理（今日 {hours}）", "{service} is served during opening hours only (today {hours})"),
+    "ticket.closed": (
+        "{service} 仅在窗口服务时间办理（今日 {hours}）",
+        "{service} is served during opening hours only (today {hours})",
+    ),
     # generic errors
     "error.title": ("温馨提示", "Notice"),
-    "error.bus": ("暂时无法连接大厅系统，请稍后重试或咨询工作人员", "The hall system cannot be reached right now; please retry or ask staff"),
+    "error.bus": (
+        "暂时无法连接大厅系统，请稍后重试或咨询工作人员",
+        "The hall system cannot be reached right now; please retry or ask staff",
+    ),
     "error.failed": ("操作未成功：{reason}", "That did not work: {reason}"),
     "error.printer.paper_out": ("打印机缺纸", "printer out of paper"),
     "error.printer.cover_open": ("打印机盖未关好", "printer cover open"),
     "error.printer.unavailable": ("打印机不可用", "printer unavailable"),
     # scan flow
     "scan.title": ("材料扫描", "Scan materials"),
-    "scan.intro": ("请将材料正面朝上平放在高拍仪下，逐页扫描", "Lay each page face up under the camera; pages are scanned one by one"),
+    "scan.intro": (
+        "请将材料正面朝上平放在高拍仪下，逐页扫描",
+        "Lay each page face up under the camera; pages are scanned one by one",
+    ),
     "scan.start": ("开始扫描", "Start"),
     "scan.capturing": ("正在拍摄第 {n} 页，请保持材料不动", "Capturing page {n}; keep the page still"),
     "scan.preview": ("第 {n} 页预览", "Page {n} preview"),
@@ -113,7 +136,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "scan.retake": ("重拍本页", "Retake"),
     "scan.finish": ("完成扫描", "Finish"),
     "scan.no_page": ("未检测到材料，请摆正后重试", "No page detected; straighten it and try again"),
-    "scan.unavailable": ("高拍仪暂不可用，请到窗口提交纸质材料", "The document camera is unavailable; please hand in paper copies at the window"),
+    "scan.unavailable": (
+        "高拍仪暂不可用，请到窗口提交纸质材料",
+        "The document camera is unavailable; please hand in paper copies at the window",
+    ),
     "scan.saving": ("正在保存……", "Saving..."),
     "scan.done": ("已扫描 {n} 页，材料编号 {ref}", "{n} pages scanned, reference {ref}"),
     "scan.pages": ("已扫描 {n} 页", "Pages scanned: {n}"),
@@ -152,34 +178,63 @@ STRINGS: dict[str, tuple[str, str]] = {
     "rate.already": ("{ticket} 已经评价过，感谢您的参与", "{ticket} has already been rated; thank you"),
     "rate.not_found": ("未找到今天的号码 {ticket}", "No ticket {ticket} today"),
     "rate.not_finished": ("{ticket} 尚未办结，办结后再评价", "{ticket} is not finished yet; rate it afterwards"),
-    "rate.unavailable": ("评价服务暂不可用，请使用窗口评价器", "Rating is unavailable here; please use the pad at the window"),
+    "rate.unavailable": (
+        "评价服务暂不可用，请使用窗口评价器",
+        "Rating is unavailable here; please use the pad at the window",
+    ),
     # pickup (24小时自助取件); the flow's messages are keyed by the controller's error codes where one applies
     "pickup.title": ("24小时自助取件", "24-hour pickup"),
-    "pickup.unavailable": ("自助取件暂不可用，请到综合窗口咨询", "Self-service pickup is unavailable; please ask at the general window"),
+    "pickup.unavailable": (
+        "自助取件暂不可用，请到综合窗口咨询",
+        "Self-service pickup is unavailable; please ask at the general window",
+    ),
     "pickup.idle": ("请选择取件方式", "Choose how to identify"),
-    "pickup.identify": ("请刷身份证、输入取件码或扫描短信中的二维码",
-                        "Place your ID card, type your pickup code or scan the QR from your message"),
+    "pickup.identify": (
+        "请刷身份证、输入取件码或扫描短信中的二维码",
+        "Place your ID card, type your pickup code or scan the QR from your message",
+    ),
     "pickup.verifying": ("正在核验，请稍候…", "Checking, please wait..."),
     "pickup.found": ("找到 {n} 件待取物品，请选择", "{n} item(s) waiting for you; choose what to open"),
-    "pickup.not_found": ("没有找到待取物品，如有疑问请咨询服务台", "No items are waiting for you; please ask at the service desk"),
+    "pickup.not_found": (
+        "没有找到待取物品，如有疑问请咨询服务台",
+        "No items are waiting for you; please ask at the service desk",
+    ),
     "pickup.wrong_code": ("取件码不正确，还可尝试 {left} 次", "Wrong pickup code; {left} attempt(s) left"),
     "pickup.bad_code": ("请输入 6-8 位数字取件码", "Please type the 6-8 digit pickup code"),
-    "pickup.invalid_qr": ("二维码无效，请使用取件通知中的二维码", "This QR code is not valid; use the QR from your pickup message"),
-    "pickup.qr_expired": ("二维码已过期，请刷身份证或输入取件码", "This QR code has expired; use your ID card or pickup code"),
-    "pickup.locked_out": ("错误次数过多，请 {minutes} 分钟后再试或刷身份证取件",
-                          "Too many wrong attempts; try again in {minutes} min or use your ID card"),
-    "pickup.no_reader": ("身份证读卡器暂不可用，请输入取件码", "The ID card reader is unavailable; please type your pickup code"),
+    "pickup.invalid_qr": (
+        "二维码无效，请使用取件通知中的二维码",
+        "This QR code is not valid; use the QR from your pickup message",
+    ),
+    "pickup.qr_expired": (
+        "二维码已过期，请刷身份证或输入取件码",
+        "This QR code has expired; use your ID card or pickup code",
+    ),
+    "pickup.locked_out": (
+        "错误次数过多，请 {minutes} 分钟后再试或刷身份证取件",
+        "Too many wrong attempts; try again in {minutes} min or use your ID card",
+    ),
+    "pickup.no_reader": (
+        "身份证读卡器暂不可用，请输入取件码",
+        "The ID card reader is unavailable; please type your pickup code",
+    ),
     "pickup.no_card": ("未检测到身份证，请将身份证放在感应区", "No ID card found; place it on the reader"),
     "pickup.card_failed": ("身份证读取失败：{reason}", "Could not read the ID card: {reason}"),
     "pickup.no_scanner": ("扫码功能暂不可用，请输入取件码", "Scanning is unavailable; please type your pickup code"),
     "pickup.no_qr": ("未识别到二维码，请将手机屏幕对准扫码区", "No QR code seen; hold your phone to the scanner"),
     "pickup.opening": ("正在打开柜门，请稍候…", "Opening the compartment, please wait..."),
     "pickup.take": ("请到 {where} 取件，取出后请关好柜门", "Please collect from {where} and close the door afterwards"),
-    "pickup.take_partly": ("请到 {where} 取件；{failed} 柜门未能打开，请联系工作人员",
-                           "Please collect from {where}; {failed} did not open - please ask staff for help"),
-    "pickup.reminder": ("柜门仍未关闭，请取出物品后关好柜门", "The door is still open: please take your item and close the door"),
-    "pickup.open_failed": ("柜门 {failed} 未能打开，请联系工作人员，物品仍安全保存在柜中",
-                           "Compartment {failed} did not open; please ask staff for help - your item stays safely in the locker"),
+    "pickup.take_partly": (
+        "请到 {where} 取件；{failed} 柜门未能打开，请联系工作人员",
+        "Please collect from {where}; {failed} did not open - please ask staff for help",
+    ),
+    "pickup.reminder": (
+        "柜门仍未关闭，请取出物品后关好柜门",
+        "The door is still open: please take your item and close the door",
+    ),
+    "pickup.open_failed": (
+        "柜门 {failed} 未能打开，请联系工作人员，物品仍安全保存在柜中",
+        "Compartment {failed} did not open; please ask staff for help - your item stays safely in the locker",
+    ),
     "pickup.done": ("取件完成，谢谢！需要凭条请点击打印", "All collected, thank you! Tap print for a slip"),
     "pickup.more": ("已取 {done} 件，还有 {left} 件待取", "{done} collected, {left} more waiting"),
     "pickup.printed": ("凭条已打印", "Slip printed"),

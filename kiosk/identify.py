@@ -4,16 +4,17 @@ What leaves this module is an :class:`~kiosk.ports.Identity`: the salted identit
 form that may go on the bus), the masked ID number and name for the screen, and the age for the
 elderly green channel. The card record itself (ID number, full name, photo) is dropped here.
 """
+
 from __future__ import annotations
 
 import datetime as dt
 import re
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from devices import identity as _identity
 from drivers.personal import mask_id, mask_name
-
 from kiosk.ports import Identity, age_on, error_detail, is_offline, is_timeout, parse_birth
 
 APPOINTMENT_QR = re.compile(r"^(?:APPT:|hallkit://appointment/)([A-Za-z0-9-]{4,32})$")
@@ -53,14 +54,20 @@ def identity_from_card(card: Any, salt: bytes | None, today: dt.date | None = No
     birth = parse_birth(_first(card, "birth", "birth_date", "birthday"))
     today = today or dt.date.today()
     age = age_on(birth, today) if birth else None
-    return Identity(token=identity_token(number, salt), masked_id=mask_id(number), masked_name=mask_name(name),
-                    age=age, source="idcard")
+    return Identity(
+        token=identity_token(number, salt),
+        masked_id=mask_id(number),
+        masked_name=mask_name(name),
+        age=age,
+        source="idcard",
+    )
 
 
 def identity_from_qr(payload: str, salt: bytes | None) -> Identity:
     """A 居民码 / e-licence QR: its content identifies the citizen; the age is not in it."""
-    return Identity(token=identity_token("qr:" + payload.strip(), salt), masked_id="", masked_name="", age=None,
-                    source="qr")
+    return Identity(
+        token=identity_token("qr:" + payload.strip(), salt), masked_id="", masked_name="", age=None, source="qr"
+    )
 
 
 def appointment_in_qr(payload: str) -> str | None:
@@ -68,10 +75,19 @@ def appointment_in_qr(payload: str) -> str | None:
     return m.group(1) if m else None
 
 
-def read_card_identity(reader: Any, wait_s: float, cancelled: Callable[[], bool], salt: bytes | None,
-                       clock: Callable[[], float] = time.monotonic, today: dt.date | None = None) -> Identity:
+def read_card_identity(
+    reader: Any,
+    wait_s: float,
+    cancelled: Callable[[], bool],
+    salt: bytes | None,
+    clock: Callable[[], float] = time.monotonic,
+    today: dt.date | None = None,
+) -> Identity:
     """Wait for a card (in short slices so a cancel is honoured), read it, return its Identity."""
-    if reader is None or str(getattr(getattr(reader, "state", None), "value", getattr(reader, "state", ""))) == "offline":
+    if (
+        reader is None
+        or str(getattr(getattr(reader, "state", None), "value", getattr(reader, "state", ""))) == "offline"
+    ):
         raise ReaderUnavailable("no ID card reader")
     deadline = clock() + wait_s
     try:
@@ -80,7 +96,7 @@ def read_card_identity(reader: Any, wait_s: float, cancelled: Callable[[], bool]
                 raise NoCard("cancelled")
             try:
                 present = reader.wait_for_card(min(0.5, max(0.05, deadline - clock())))
-            except Exception as exc:  # noqa: BLE001 - sorted into the three kiosk outcomes below
+            except Exception as exc:
                 if is_timeout(exc):
                     present = False
                 else:
@@ -92,7 +108,7 @@ def read_card_identity(reader: Any, wait_s: float, cancelled: Callable[[], bool]
         card = reader.read_card()
     except (NoCard, ReaderUnavailable, CardReadFailed):
         raise
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         if is_offline(exc):
             raise ReaderUnavailable(str(exc)) from None
         raise CardReadFailed(error_detail(exc)) from None

@@ -36,6 +36,7 @@ API (stable; the UI and tests rely on it):
 Every message is a sentence of ``kiosk.i18n`` keyed ``pickup.<code>`` (zh first, en available); a
 refused request is told by the controller's error code.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -43,9 +44,8 @@ import re
 import time
 from typing import Any
 
-from drivers.escpos_docs import PickupSlipDoc
 from devices.base import DeviceFault
-
+from drivers.escpos_docs import PickupSlipDoc
 from kiosk.flow import Answer, Flow, FlowState, KioskContext
 from kiosk.i18n import tr
 from kiosk.identify import CardReadFailed, NoCard, ReaderUnavailable, read_card_identity
@@ -168,8 +168,9 @@ class PickupFlow(Flow):
         self._cancel.clear()
         self.say(S.VERIFYING, "verifying")
         try:
-            identity = read_card_identity(self.ctx.device("idcard"), self.ctx.card_wait_s, lambda: self.cancelled,
-                                          self.ctx.salt)
+            identity = read_card_identity(
+                self.ctx.device("idcard"), self.ctx.card_wait_s, lambda: self.cancelled, self.ctx.salt
+            )
         except ReaderUnavailable:
             self.say(S.IDENTIFY, "no_reader")
             return
@@ -207,7 +208,7 @@ class PickupFlow(Flow):
         self.say(S.VERIFYING, "verifying")
         try:
             payload = scanner.read_code(15.0)
-        except Exception:  # noqa: BLE001 - a camera fault: offer the other ways
+        except Exception:
             payload = None
         if not payload:
             self.say(S.IDENTIFY, "no_qr")
@@ -244,8 +245,11 @@ class PickupFlow(Flow):
         if not ids:
             return
         self.say(S.OPENING, "opening")
-        answer = self.ask("pickup.open", {"kiosk": self.ctx.kiosk_id, "session_id": self.session["session_id"],
-                                          "item_ids": ids}, retry=lambda: self.choose(ids))
+        answer = self.ask(
+            "pickup.open",
+            {"kiosk": self.ctx.kiosk_id, "session_id": self.session["session_id"], "item_ids": ids},
+            retry=lambda: self.choose(ids),
+        )
         if not answer.ok:
             self._failure(answer)
             return
@@ -266,15 +270,18 @@ class PickupFlow(Flow):
     def _after_open(self) -> None:
         mine = [i for i in self.items if i["item_id"] in self.opened]
         # not opened: refused by the locker (jammed, board error), or still unconfirmed after open_wait_s
-        self.failed = [i["item_id"] for i in mine
-                       if (i["state"] == "deposited" and i["error"]) or i["phase"] == "opening"]
+        self.failed = [
+            i["item_id"] for i in mine if (i["state"] == "deposited" and i["error"]) or i["phase"] == "opening"
+        ]
         open_now = [i for i in mine if i["item_id"] not in self.failed]
         failed_where = "、".join(i["compartment"]["no"] for i in mine if i["item_id"] in self.failed)
         if not open_now:
             self.say(S.ERROR, "open_failed", failed=failed_where or "?")
             return
-        where = "、".join(text("where", self.ctx.lang, no=i["compartment"]["no"], position=i["compartment"]["position"])
-                         for i in open_now)
+        where = "、".join(
+            text("where", self.ctx.lang, no=i["compartment"]["no"], position=i["compartment"]["position"])
+            for i in open_now
+        )
         if self.failed:
             self.say(S.WAITING_CLOSE, "take_partly", where=where, failed=failed_where)
         else:
@@ -290,9 +297,10 @@ class PickupFlow(Flow):
             return
         self._last_poll = now
         try:
-            out = self.ctx.bus.request("pickup.status", {"session_id": self.session["session_id"]}, timeout=2.0,
-                                       retry_s=1.0)
-        except Exception:  # noqa: BLE001 - a missed poll is retried at the next tick
+            out = self.ctx.bus.request(
+                "pickup.status", {"session_id": self.session["session_id"]}, timeout=2.0, retry_s=1.0
+            )
+        except Exception:
             return
         with self._lock:
             self.items = list(out["items"])
@@ -335,14 +343,20 @@ class PickupFlow(Flow):
         try:
             for i in self.collected:
                 c = i["compartment"]
-                printer.print_pickup_slip(PickupSlipDoc(
-                    hall_name=hall, case_no=i.get("case_no") or i["case_no_masked"],
-                    item_name=i["item_name"] or i["service_name"],
-                    compartment=f"{c['no']} ({c['position']})",
-                    collected_at=(dt.datetime.fromtimestamp(i["collected_at"]) if i.get("collected_at")
-                                  else dt.datetime.now()),
-                    id_masked=self.masked_id, lang=self.ctx.lang))
-        except Exception as exc:  # noqa: BLE001 - paper out etc.: the items are collected anyway
+                printer.print_pickup_slip(
+                    PickupSlipDoc(
+                        hall_name=hall,
+                        case_no=i.get("case_no") or i["case_no_masked"],
+                        item_name=i["item_name"] or i["service_name"],
+                        compartment=f"{c['no']} ({c['position']})",
+                        collected_at=(
+                            dt.datetime.fromtimestamp(i["collected_at"]) if i.get("collected_at") else dt.datetime.now()
+                        ),
+                        id_masked=self.masked_id,
+                        lang=self.ctx.lang,
+                    )
+                )
+        except Exception as exc:
             self.say(self.state, "print_failed", reason=exc.code if isinstance(exc, DeviceFault) else error_detail(exc))
             return
         self.say(self.state, "printed")
@@ -354,19 +368,47 @@ class PickupFlow(Flow):
     def _view(self) -> dict:
         lang = self.ctx.lang
         key, values = self._msg
-        items = [{"item_id": i["item_id"], "item_name": i["item_name"], "service_name": i["service_name"],
-                  "case_no_masked": i["case_no_masked"], "compartment": i["compartment"]["no"],
-                  "position": i["compartment"]["position"], "size": i["compartment"]["size"], "state": i["state"],
-                  "phase": i["phase"], "door_open_s": i.get("door_open_s")} for i in self.items]
-        opened = [{"item_id": i["item_id"], "compartment": i["compartment"]["no"],
-                   "position": i["compartment"]["position"], "door": _door(i)}
-                  for i in self.items if i["item_id"] in self.opened and i["item_id"] not in self.failed]
-        failed = [{"item_id": i["item_id"], "compartment": i["compartment"]["no"],
-                   "position": i["compartment"]["position"]} for i in self.items if i["item_id"] in self.failed]
-        v: dict[str, Any] = {"title": text("title", lang), "message_zh": text(key, "zh", **values),
-                             "message_en": text(key, "en", **values), "items": items, "opened": opened,
-                             "failed": failed,
-                             "locked_s": self.locked_s, "lines": [], "actions": []}
+        items = [
+            {
+                "item_id": i["item_id"],
+                "item_name": i["item_name"],
+                "service_name": i["service_name"],
+                "case_no_masked": i["case_no_masked"],
+                "compartment": i["compartment"]["no"],
+                "position": i["compartment"]["position"],
+                "size": i["compartment"]["size"],
+                "state": i["state"],
+                "phase": i["phase"],
+                "door_open_s": i.get("door_open_s"),
+            }
+            for i in self.items
+        ]
+        opened = [
+            {
+                "item_id": i["item_id"],
+                "compartment": i["compartment"]["no"],
+                "position": i["compartment"]["position"],
+                "door": _door(i),
+            }
+            for i in self.items
+            if i["item_id"] in self.opened and i["item_id"] not in self.failed
+        ]
+        failed = [
+            {"item_id": i["item_id"], "compartment": i["compartment"]["no"], "position": i["compartment"]["position"]}
+            for i in self.items
+            if i["item_id"] in self.failed
+        ]
+        v: dict[str, Any] = {
+            "title": text("title", lang),
+            "message_zh": text(key, "zh", **values),
+            "message_en": text(key, "en", **values),
+            "items": items,
+            "opened": opened,
+            "failed": failed,
+            "locked_s": self.locked_s,
+            "lines": [],
+            "actions": [],
+        }
         a = v["actions"]
         if self.state == "identify":
             v["keypad"], v["typed"] = True, self.typed
@@ -380,12 +422,18 @@ class PickupFlow(Flow):
                 name = i["item_name"] or i["service_name"]
                 v["lines"].append(f"{c['no']}  {c['position']}  {name}  {i['case_no_masked']}")
             if len(waiting) > 1:
-                a.append({"id": "choose", "arg": "all", "label": text("action.all", lang, n=len(waiting)),
-                          "role": "primary"})
+                a.append(
+                    {"id": "choose", "arg": "all", "label": text("action.all", lang, n=len(waiting)), "role": "primary"}
+                )
             for i in waiting:
                 c = i["compartment"]
-                a.append({"id": "choose", "arg": [i["item_id"]],
-                          "label": text("action.one", lang, no=c["no"], position=c["position"])})
+                a.append(
+                    {
+                        "id": "choose",
+                        "arg": [i["item_id"]],
+                        "label": text("action.one", lang, no=c["no"], position=c["position"]),
+                    }
+                )
         elif self.state == S.WAITING_CLOSE:
             for o in opened:
                 door = text("door_open", lang) if o["door"] == "open" else o["door"]
@@ -398,8 +446,13 @@ class PickupFlow(Flow):
             a.append({"id": "cancel", "label": text("action.done", lang)})
             return v
         elif self.state == "error":
-            a.append({"id": "retry" if self._retry else "start",
-                      "label": text("action.retry" if self._retry else "action.again", lang), "role": "primary"})
+            a.append(
+                {
+                    "id": "retry" if self._retry else "start",
+                    "label": text("action.retry" if self._retry else "action.again", lang),
+                    "role": "primary",
+                }
+            )
         elif self.state == "locked_out":
             a.append({"id": "start", "label": text("action.again", lang)})
         a.append({"id": "cancel", "label": text("action.cancel", lang)})

@@ -6,6 +6,7 @@ document scanner) and a real :class:`hall_bus.client.BusClient`. Exceptions are 
 class (``DeviceOffline``, ``DeviceTimeout``, the bus's ``BusError``) through :func:`is_offline` and
 friends, and a refused bus request by its :attr:`RequestFailed.code`.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import serial
+
 from devices.base import DeviceOffline, DeviceTimeout
 from drivers.errors import ReplyTimeout, TransportError
 from hall_bus.bus.client import BusError, RequestFailed
@@ -24,8 +26,9 @@ class BusPort(Protocol):
     @property
     def connected(self) -> bool: ...
 
-    def request(self, op: str, data: dict, timeout: float = 5.0, retry_s: float = 1.0,
-                topic: str | None = None) -> Any: ...
+    def request(
+        self, op: str, data: dict, timeout: float = 5.0, retry_s: float = 1.0, topic: str | None = None
+    ) -> Any: ...
 
 
 class IdCardPort(Protocol):
@@ -45,11 +48,11 @@ class PrinterPort(Protocol):
 class ScannerPort(Protocol):
     """The document camera as the kiosk uses it (adapted from ``devices.scanner`` in kiosk.devices)."""
 
-    def capture_page(self, timeout: float) -> "ScannedPage | None": ...
+    def capture_page(self, timeout: float) -> ScannedPage | None: ...
 
     def read_code(self, timeout: float) -> str | None: ...
 
-    def save_pages(self, pages: list["ScannedPage"]) -> str: ...
+    def save_pages(self, pages: list[ScannedPage]) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -77,8 +80,14 @@ class Identity:
     source: str  # "idcard" | "qr"
 
 
-OFFLINE_ERRORS = (DeviceOffline, TransportError, serial.SerialException, ConnectionError, BrokenPipeError,
-                  FileNotFoundError)
+OFFLINE_ERRORS = (
+    DeviceOffline,
+    TransportError,
+    serial.SerialException,
+    ConnectionError,
+    BrokenPipeError,
+    FileNotFoundError,
+)
 TIMEOUT_ERRORS = (DeviceTimeout, ReplyTimeout, TimeoutError)
 
 

@@ -5,17 +5,17 @@ problem code (``paper_out``, ``cover_open``, ``offline``, ``no_printer``, ``fail
 shows the number large on the screen and keeps it for staff. It never raises for a printer
 problem: a citizen with a ticket number must never see a crash.
 """
+
 from __future__ import annotations
 
 import datetime as dt
 import logging
 import os
-from zoneinfo import ZoneInfo
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from devices.base import DeviceFault
 from drivers.escpos_docs import QueueTicketDoc
-
 from kiosk.ports import is_offline
 
 log = logging.getLogger(__name__)
@@ -34,14 +34,20 @@ def ticket_doc(result: dict, hall: dict, lang: str = "zh", base_url: str | None 
     t = result["ticket"]
     try:
         tz = ZoneInfo(hall.get("timezone", "Asia/Shanghai"))
-    except Exception:  # noqa: BLE001 - an unknown zone falls back to the machine's
+    except Exception:
         tz = None
     return QueueTicketDoc(
-        hall_name=result.get("hall_name") or hall.get("name", ""), code=t["code"],
-        service_name=result.get("service_name", ""), domain_name=result.get("domain_name", ""),
-        waiting_ahead=int(result.get("waiting_ahead", 0)), estimated_wait_min=result.get("estimated_wait_min"),
-        issued_at=dt.datetime.fromtimestamp(t["issued_at"], tz), qr_url=queue_url(hall, t, base_url),
-        priority=t.get("priority", "normal"), lang=lang)
+        hall_name=result.get("hall_name") or hall.get("name", ""),
+        code=t["code"],
+        service_name=result.get("service_name", ""),
+        domain_name=result.get("domain_name", ""),
+        waiting_ahead=int(result.get("waiting_ahead", 0)),
+        estimated_wait_min=result.get("estimated_wait_min"),
+        issued_at=dt.datetime.fromtimestamp(t["issued_at"], tz),
+        qr_url=queue_url(hall, t, base_url),
+        priority=t.get("priority", "normal"),
+        lang=lang,
+    )
 
 
 def problem_of(exc: BaseException) -> str:
@@ -60,7 +66,7 @@ def print_ticket(printer: Any, result: dict, hall: dict, lang: str = "zh") -> st
     try:
         doc = ticket_doc(result, hall, lang)
         printer.print_ticket(doc)
-    except Exception as exc:  # noqa: BLE001 - every printer problem becomes a screen message
+    except Exception as exc:
         problem = problem_of(exc)
         log.warning("ticket %s not printed: %s (%r)", result["ticket"]["code"], problem, exc)
         return problem

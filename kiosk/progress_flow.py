@@ -8,6 +8,7 @@
 
 The states are :class:`ProgressState`; ``TRANSITIONS`` declares the moves between them.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -72,8 +73,9 @@ class ProgressFlow(Flow):
         self._cancel.clear()
         self.go("reading_card", self.ctx.tr("ticket.reading_card"))
         try:
-            identity = read_card_identity(self.ctx.device("idcard"), self.ctx.card_wait_s, lambda: self.cancelled,
-                                          self.ctx.salt)
+            identity = read_card_identity(
+                self.ctx.device("idcard"), self.ctx.card_wait_s, lambda: self.cancelled, self.ctx.salt
+            )
         except ReaderUnavailable:
             self.go("choose", self.ctx.tr("ticket.reader_unavailable"))
             return
@@ -130,14 +132,25 @@ class ProgressFlow(Flow):
             self.go("none", self.ctx.tr("progress.none"))
 
     def _view(self) -> dict:
-        v: dict[str, Any] = {"title": self.ctx.tr("progress.title"), "typed": self.typed,
-                             "prompt": self.ctx.tr("progress.prompt"),
-                             "methods": [{"id": "card", "label": self.ctx.tr("progress.by_card")},
-                                         {"id": "number", "label": self.ctx.tr("progress.by_number")}]}
+        v: dict[str, Any] = {
+            "title": self.ctx.tr("progress.title"),
+            "typed": self.typed,
+            "prompt": self.ctx.tr("progress.prompt"),
+            "methods": [
+                {"id": "card", "label": self.ctx.tr("progress.by_card")},
+                {"id": "number", "label": self.ctx.tr("progress.by_number")},
+            ],
+        }
         if self.state == "result":
-            v["cases"] = [{"case_no": c.get("case_no", ""), "title": c.get("title") or c.get("service_name", ""),
-                           "status": self._status(c), "detail": c.get("detail", "")}
-                          for c in self.cases]
+            v["cases"] = [
+                {
+                    "case_no": c.get("case_no", ""),
+                    "title": c.get("title") or c.get("service_name", ""),
+                    "status": self._status(c),
+                    "detail": c.get("detail", ""),
+                }
+                for c in self.cases
+            ]
         return v
 
     def _status(self, case: dict) -> str:

@@ -12,13 +12,14 @@ The evaluation goes to the controller as ``evaluation.submit`` ``{ticket, day, l
 channel: "kiosk"}``; one evaluation per ticket is the controller's rule (``recorded: false`` when
 the pad or another channel rated the ticket already: the flow says so).
 """
+
 from __future__ import annotations
 
 import re
 from typing import Any
 
-from hall_bus.vocabulary import BAD_LEVELS, LEVELS as LEVEL_NAMES, REASONS, TICKET_CODE_PATTERN
-
+from hall_bus.vocabulary import BAD_LEVELS, REASONS, TICKET_CODE_PATTERN
+from hall_bus.vocabulary import LEVELS as LEVEL_NAMES
 from kiosk.flow import Flow, FlowState
 
 LEVELS = tuple(LEVEL_NAMES)  # 1 = 非常满意 ... 5 = 非常不满意
@@ -135,11 +136,15 @@ class RateFlow(Flow):
             self.go("thanks", self.ctx.tr("rate.thanks"))
 
     def _view(self) -> dict:
-        v: dict[str, Any] = {"title": self.ctx.tr("rate.title"), "typed": self.typed,
-                             "prompt": self.ctx.tr("rate.enter")}
+        v: dict[str, Any] = {
+            "title": self.ctx.tr("rate.title"),
+            "typed": self.typed,
+            "prompt": self.ctx.tr("rate.enter"),
+        }
         if self.state == "level":
-            v["levels"] = [{"id": lv, "label": self.ctx.tr(f"rate.level.{lv}"), "bad": lv in BAD_LEVELS}
-                           for lv in LEVELS]
+            v["levels"] = [
+                {"id": lv, "label": self.ctx.tr(f"rate.level.{lv}"), "bad": lv in BAD_LEVELS} for lv in LEVELS
+            ]
         if self.state == "reason":
             v["reasons"] = [{"id": r, "label": self.ctx.tr(f"rate.reason.{r}")} for r in REASONS]
         return v

@@ -11,6 +11,7 @@ The states are :class:`ScanState`; ``TRANSITIONS`` declares the moves between th
 Pages stay on the kiosk (the scanner session writes them); only a reference to the saved set is
 shown and may be attached to a ticket or case. Scans are personal data: a timeout drops them.
 """
+
 from __future__ import annotations
 
 import base64
@@ -84,7 +85,7 @@ class ScanFlow(Flow):
         self.go("capturing", self.ctx.tr("scan.capturing", n=n))
         try:
             page = scanner.capture_page(15.0)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             if is_offline(exc):
                 self.go("unavailable", self.ctx.tr("scan.unavailable"))
             else:
@@ -124,7 +125,7 @@ class ScanFlow(Flow):
         self.go("saving", self.ctx.tr("scan.saving"))
         try:
             self.reference = self.ctx.device("scanner").save_pages(list(self.pages))
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             self.go("preview", self.ctx.tr("error.failed", reason=error_detail(exc)))
             return
         count = len(self.pages)
@@ -133,12 +134,20 @@ class ScanFlow(Flow):
         self.go("done", self.ctx.tr("scan.done", n=count, ref=self.reference), count=count)
 
     def _view(self) -> dict:
-        v: dict[str, Any] = {"title": self.ctx.tr("scan.title"), "intro": self.ctx.tr("scan.intro"),
-                             "pages": len(self.pages), "pages_text": self.ctx.tr("scan.pages", n=len(self.pages))}
+        v: dict[str, Any] = {
+            "title": self.ctx.tr("scan.title"),
+            "intro": self.ctx.tr("scan.intro"),
+            "pages": len(self.pages),
+            "pages_text": self.ctx.tr("scan.pages", n=len(self.pages)),
+        }
         if self.state == "preview" and self.current is not None and self.current < len(self.pages):
             page = self.pages[self.current]
-            v["preview"] = {"index": self.current, "png_b64": base64.b64encode(page.preview_png).decode("ascii"),
-                            "width": page.width, "height": page.height}
+            v["preview"] = {
+                "index": self.current,
+                "png_b64": base64.b64encode(page.preview_png).decode("ascii"),
+                "width": page.width,
+                "height": page.height,
+            }
         if self.state == "done":
             v["reference"] = self.reference
         return v

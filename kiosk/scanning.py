@@ -8,11 +8,13 @@
 * ``save_pages(pages)``: a scanning session (PDF plus per-page JPEGs in the kiosk's scan folder);
   only its session id travels on, never the images.
 """
+
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from kiosk.ports import ScannedPage
 
@@ -47,8 +49,9 @@ class KioskScanner:
                 if full is None:
                     continue
                 page, _ = pipeline.deskew(pipeline.warp(frame, full.corners))
-                return ScannedPage(preview_png=_preview_png(page), width=int(page.shape[1]), height=int(page.shape[0]),
-                                   handle=page)
+                return ScannedPage(
+                    preview_png=_preview_png(page), width=int(page.shape[1]), height=int(page.shape[0]), handle=page
+                )
         return None
 
     def read_code(self, timeout: float) -> str | None:

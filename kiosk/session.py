@@ -5,11 +5,13 @@ as closed with today's hours while self-service (24-hour pickup, scanning, progr
 self-service tickets) stays open. When a flow finishes or times out the session drops it (the flow
 has cleared its personal data) and shows home again.
 """
+
 from __future__ import annotations
 
 import logging
 import threading
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from kiosk.flow import Flow, KioskContext
 from kiosk.i18n import tr
@@ -45,7 +47,7 @@ class KioskSession:
     def __init__(self, ctx: KioskContext) -> None:
         self.ctx = ctx
         self.flow: Flow | None = None
-        self.listeners: list[Callable[["KioskSession"], None]] = []
+        self.listeners: list[Callable[[KioskSession], None]] = []
         self.hall_ok = bool(ctx.hall)
         self.last_refresh = -1e9
         self._lock = threading.Lock()
@@ -56,7 +58,7 @@ class KioskSession:
         self.last_refresh = self.ctx.clock()
         try:
             info = self.ctx.request("hall.info", {})
-        except Exception as exc:  # noqa: BLE001 - the kiosk keeps the last known hall and says it is offline
+        except Exception as exc:
             log.info("kiosk %s: hall.info failed: %s", self.ctx.kiosk_id, exc)
             self.hall_ok = False
             self._notify()
@@ -172,18 +174,32 @@ class KioskSession:
             enabled = open_now or not staffed or (tid == "ticket" and any_self_service)
             if tid == "scan":
                 enabled = enabled and self.ctx.device("scanner") is not None
-            tiles.append({"id": tid, "label": tr(key, lang), "sub": tr(key + ".sub", lang), "enabled": enabled,
-                          "staffed": staffed})
+            tiles.append(
+                {
+                    "id": tid,
+                    "label": tr(key, lang),
+                    "sub": tr(key + ".sub", lang),
+                    "enabled": enabled,
+                    "staffed": staffed,
+                }
+            )
         if not open_now:
             tiles.sort(key=lambda t: (t["staffed"] and t["id"] != "ticket", not t["enabled"]))
         hall_name = (hall.get("name_en") or hall.get("name", "")) if lang == "en" else hall.get("name", "")
         return {
-            "screen": "home" if open_now else "closed", "lang": lang, "elder": self.ctx.elder,
-            "hall_name": hall_name, "title": tr("app.title", lang), "welcome": tr("home.welcome", lang),
-            "open_now": open_now, "hours_today": hours,
+            "screen": "home" if open_now else "closed",
+            "lang": lang,
+            "elder": self.ctx.elder,
+            "hall_name": hall_name,
+            "title": tr("app.title", lang),
+            "welcome": tr("home.welcome", lang),
+            "open_now": open_now,
+            "hours_today": hours,
             "banner": tr("home.open", lang, hours=hours) if open_now else tr("home.closed", lang, hours=hours),
-            "online": self.online, "offline_text": "" if self.online else tr("home.offline", lang),
-            "tiles": tiles, "unprinted": list(self.ctx.unprinted[-5:]),
+            "online": self.online,
+            "offline_text": "" if self.online else tr("home.offline", lang),
+            "tiles": tiles,
+            "unprinted": list(self.ctx.unprinted[-5:]),
         }
 
     def view(self) -> dict:

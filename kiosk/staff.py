@@ -4,13 +4,14 @@ Both talk to the controller over the bus; their actions block for a request, so 
 on a worker thread. A failed action never raises into the screen: it becomes ``message`` (and
 ``error=True``) in the view, in the console's language.
 """
+
 from __future__ import annotations
 
 import threading
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from hall_bus.bus import topics
-
 from kiosk.i18n import name_of, tr
 from kiosk.ports import error_detail
 
@@ -37,7 +38,7 @@ class _Console:
     def _request(self, op: str, data: dict) -> Any:
         try:
             out = self.bus.request(op, data, timeout=self.timeout)
-        except Exception as exc:  # noqa: BLE001 - shown to the clerk, never raised into the screen
+        except Exception as exc:
             self.message, self.error = _reason(exc), True
             self._changed()
             return None
@@ -63,14 +64,16 @@ class _Console:
 class WindowTerminal(_Console):
     """The soft caller of one window (窗口软呼叫器): call next, recall, no-show, transfer, finish, pause."""
 
-    def __init__(self, bus: Any, hall_id: str, window: int, staff: str = "", lang: str = "zh", timeout: float = 5.0) -> None:
+    def __init__(
+        self, bus: Any, hall_id: str, window: int, staff: str = "", lang: str = "zh", timeout: float = 5.0
+    ) -> None:
         super().__init__(bus, lang, timeout)
         self.hall_id = hall_id
         self.window = window
         self.staff = staff
         self.state: dict = {}
 
-    def attach(self) -> "WindowTerminal":
+    def attach(self) -> WindowTerminal:
         self.bus.subscribe(topics.window_state(self.hall_id, self.window), self._on_state)
         return self
 
@@ -150,18 +153,28 @@ class WindowTerminal(_Console):
         lang = self.lang
         name = s.get("name") or f"{self.window}"
         return {
-            "title": tr("terminal.title", lang, window=name), "window": self.window, "state": state,
-            "paused": paused, "current": cur["code"] if cur else tr("terminal.none", lang),
+            "title": tr("terminal.title", lang, window=name),
+            "window": self.window,
+            "state": state,
+            "paused": paused,
+            "current": cur["code"] if cur else tr("terminal.none", lang),
             "has_current": cur is not None,
-            "current_state": tr({"called": "display.calling", "serving": "display.serving"}.get(cur["state"], "display.idle"), lang) if cur else "",
+            "current_state": tr(
+                {"called": "display.calling", "serving": "display.serving"}.get(cur["state"], "display.idle"), lang
+            )
+            if cur
+            else "",
             "current_service": self.service_name(cur["service"]) if cur else "",
             "waiting_text": tr("terminal.waiting", lang, n=s.get("waiting", 0)),
             "domains": [self.domain_name(d) for d in s.get("domains", [])],
             "transfer_domains": [{"id": d["id"], "label": name_of(d, lang)} for d in self.hall.get("domains", [])],
             "windows": [w["number"] for w in self.hall.get("windows", [])],
-            "message": self.message, "error": self.error,
-            "buttons": [{"id": b, "label": tr(f"terminal.{b}", lang)} for b in
-                        ("call", "recall", "start", "no_show", "transfer", "finish", "resume" if paused else "pause")],
+            "message": self.message,
+            "error": self.error,
+            "buttons": [
+                {"id": b, "label": tr(f"terminal.{b}", lang)}
+                for b in ("call", "recall", "start", "no_show", "transfer", "finish", "resume" if paused else "pause")
+            ],
         }
 
 
@@ -177,7 +190,7 @@ class ManagerConsole(_Console):
         self.tidal_load: dict | None = None
         self.proposals: dict | None = None
 
-    def attach(self) -> "ManagerConsole":
+    def attach(self) -> ManagerConsole:
         base = topics.hall(self.hall_id)
         self.bus.subscribe(f"{base}/state/window/+", self._on_window)
         self.bus.subscribe(f"{base}/state/queue/+", self._on_queue)
@@ -242,26 +255,61 @@ class ManagerConsole(_Console):
             w = self.windows[n]
             cur = w.get("current") or None
             pending = w.get("pending_domains")
-            rows.append({"number": n, "name": w.get("name", str(n)), "state": w.get("state", ""),
-                         "domains": list(w.get("domains", [])),
-                         "domain_names": [self.domain_name(d) for d in w.get("domains", [])],
-                         "skills": list(w.get("skills", [])),
-                         "pending": tr("manager.pending", lang, domains="、".join(self.domain_name(d) for d in pending)) if pending else "",
-                         "current": cur["code"] if cur else "", "waiting": w.get("waiting", 0)})
-        queues = [{"domain": d["id"], "label": name_of(d, lang), "waiting": self.queues.get(d["id"], {}).get("waiting", 0),
-                   "estimated_wait_min": self.queues.get(d["id"], {}).get("estimated_wait_min")}
-                  for d in self.hall.get("domains", [])]
+            rows.append(
+                {
+                    "number": n,
+                    "name": w.get("name", str(n)),
+                    "state": w.get("state", ""),
+                    "domains": list(w.get("domains", [])),
+                    "domain_names": [self.domain_name(d) for d in w.get("domains", [])],
+                    "skills": list(w.get("skills", [])),
+                    "pending": tr("manager.pending", lang, domains="、".join(self.domain_name(d) for d in pending))
+                    if pending
+                    else "",
+                    "current": cur["code"] if cur else "",
+                    "waiting": w.get("waiting", 0),
+                }
+            )
+        queues = [
+            {
+                "domain": d["id"],
+                "label": name_of(d, lang),
+                "waiting": self.queues.get(d["id"], {}).get("waiting", 0),
+                "estimated_wait_min": self.queues.get(d["id"], {}).get("estimated_wait_min"),
+            }
+            for d in self.hall.get("domains", [])
+        ]
         pending = []
         if self.proposals:
             for p in self.proposals.get("pending", []):
-                pending.append({"id": p["id"], "window": p["window"], "to": [self.domain_name(d) for d in p["to_domains"]],
-                                "reason": p.get("reason_en") if lang == "en" and p.get("reason_en") else p.get("reason", "")})
+                pending.append(
+                    {
+                        "id": p["id"],
+                        "window": p["window"],
+                        "to": [self.domain_name(d) for d in p["to_domains"]],
+                        "reason": p.get("reason_en") if lang == "en" and p.get("reason_en") else p.get("reason", ""),
+                    }
+                )
         load = None
         if self.tidal_load:
-            load = [{"domain": d["domain"], "label": name_of(d, lang), "waiting": d["waiting"],
-                     "expected_wait_min": d.get("expected_wait_min"), "windows": d.get("windows", [])}
-                    for d in self.tidal_load.get("domains", [])]
-        return {"title": tr("manager.title", lang), "windows": rows, "queues": queues, "proposals": pending,
-                "tidal": self.tidal_load is not None or self.proposals is not None, "load": load,
-                "message": self.message, "error": self.error,
-                "domains": [{"id": d["id"], "label": name_of(d, lang)} for d in self.hall.get("domains", [])]}
+            load = [
+                {
+                    "domain": d["domain"],
+                    "label": name_of(d, lang),
+                    "waiting": d["waiting"],
+                    "expected_wait_min": d.get("expected_wait_min"),
+                    "windows": d.get("windows", []),
+                }
+                for d in self.tidal_load.get("domains", [])
+            ]
+        return {
+            "title": tr("manager.title", lang),
+            "windows": rows,
+            "queues": queues,
+            "proposals": pending,
+            "tidal": self.tidal_load is not None or self.proposals is not None,
+            "load": load,
+            "message": self.message,
+            "error": self.error,
+            "domains": [{"id": d["id"], "label": name_of(d, lang)} for d in self.hall.get("domains", [])],
+        }

@@ -18,20 +18,25 @@ lost answer returns the same ticket, never a second one. The elderly green chann
 automatically when the ID card says 60+; disabled, pregnant and military are chosen by the citizen
 (checked at the window).
 """
+
 from __future__ import annotations
 
 import datetime as dt
 import uuid
 from typing import Any
-
 from zoneinfo import ZoneInfo
 
 from hall_bus.vocabulary import ELDERLY_AGE, PRIORITIES
-
 from kiosk.flow import Flow, FlowState, KioskContext
 from kiosk.i18n import name_of
-from kiosk.identify import (CardReadFailed, NoCard, ReaderUnavailable, appointment_in_qr, identity_from_qr,
-                            read_card_identity)
+from kiosk.identify import (
+    CardReadFailed,
+    NoCard,
+    ReaderUnavailable,
+    appointment_in_qr,
+    identity_from_qr,
+    read_card_identity,
+)
 from kiosk.ports import Identity, is_offline
 from kiosk.printing import print_ticket
 
@@ -144,7 +149,7 @@ class TicketFlow(Flow):
         """Fetch waiting counts per domain for the domain screen (optional: shown when the bus answers)."""
         try:
             out = self.ctx.request("queue.snapshot", {})
-        except Exception:  # noqa: BLE001 - the counts are a nicety; the flow works without them
+        except Exception:
             return
         self.snapshot = {d["domain"]: d for d in out.get("domains", [])}
         self.go(self.state, self.message)
@@ -166,8 +171,12 @@ class TicketFlow(Flow):
             raise ValueError(f"unknown service {service_id!r}")
         self.domain_id = service["domain"]
         if not self._open(service):
-            self.go("closed", self.ctx.tr("ticket.closed", service=name_of(service, self.ctx.lang),
-                                          hours=self.hall.get("hours_today", "")))
+            self.go(
+                "closed",
+                self.ctx.tr(
+                    "ticket.closed", service=name_of(service, self.ctx.lang), hours=self.hall.get("hours_today", "")
+                ),
+            )
             return
         self.service_id = service_id
         self.key = None  # a new choice gets a new idempotency key
@@ -179,9 +188,17 @@ class TicketFlow(Flow):
         self.go("priority")
 
     def back(self) -> None:
-        order = {"service": "domain", "priority": "service", "identify": "domain", "appointment": "domain",
-                 "appointment_found": "appointment", "reader_unavailable": "identify", "closed": "service",
-                 "error": "domain", "bus_error": "domain"}
+        order = {
+            "service": "domain",
+            "priority": "service",
+            "identify": "domain",
+            "appointment": "domain",
+            "appointment_found": "appointment",
+            "reader_unavailable": "identify",
+            "closed": "service",
+            "error": "domain",
+            "bus_error": "domain",
+        }
         self.go(order.get(self.state, "domain"))
 
     # ------------------------------------------------------------------ actions: identifying
@@ -192,8 +209,13 @@ class TicketFlow(Flow):
         self._cancel.clear()
         self.go("reading_card", self.ctx.tr("ticket.reading_card"))
         try:
-            identity = read_card_identity(self.ctx.device("idcard"), self.ctx.card_wait_s, lambda: self.cancelled,
-                                          self.ctx.salt, today=self._today())
+            identity = read_card_identity(
+                self.ctx.device("idcard"),
+                self.ctx.card_wait_s,
+                lambda: self.cancelled,
+                self.ctx.salt,
+                today=self._today(),
+            )
         except ReaderUnavailable:
             self.go("reader_unavailable", self.ctx.tr("ticket.reader_unavailable"))
             return
@@ -217,7 +239,7 @@ class TicketFlow(Flow):
         self.go("scanning_qr", self.ctx.tr("ticket.scanning_qr"))
         try:
             payload = scanner.read_code(self.ctx.card_wait_s)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             self.go("identify", self.ctx.tr("ticket.scanner_unavailable" if is_offline(exc) else "ticket.no_qr"))
             return
         if not payload:
@@ -299,8 +321,12 @@ class TicketFlow(Flow):
             raise RuntimeError("no service chosen")
         if self.key is None:
             self.key = uuid.uuid4().hex
-        data: dict[str, Any] = {"service": self.service_id, "idempotency_key": self.key, "priority": self.priority,
-                                "channel": "kiosk"}
+        data: dict[str, Any] = {
+            "service": self.service_id,
+            "idempotency_key": self.key,
+            "priority": self.priority,
+            "channel": "kiosk",
+        }
         if self.identity:
             data["identity_token"] = self.identity.token
             if self.identity.age is not None:
@@ -313,16 +339,27 @@ class TicketFlow(Flow):
             return
         if answer.code == "closed":
             service = self._service(self.service_id) or {"name": self.service_id}
-            self.go("closed", self.ctx.tr("ticket.closed", service=name_of(service, self.ctx.lang),
-                                          hours=self.hall.get("hours_today", "")))
+            self.go(
+                "closed",
+                self.ctx.tr(
+                    "ticket.closed", service=name_of(service, self.ctx.lang), hours=self.hall.get("hours_today", "")
+                ),
+            )
             return
         if not answer.ok:
             self.go("error", self.ctx.tr("error.failed", reason=answer.detail))
             return
         out = answer.data
-        self.result = {"ticket": out["ticket"], "service_name": out["service_name"], "domain_name": out["domain_name"],
-                       "hall_name": out["hall_name"], "waiting_ahead": out["waiting_ahead"],
-                       "estimated_wait_min": out["estimated_wait_min"], "printed": False, "print_problem": ""}
+        self.result = {
+            "ticket": out["ticket"],
+            "service_name": out["service_name"],
+            "domain_name": out["domain_name"],
+            "hall_name": out["hall_name"],
+            "waiting_ahead": out["waiting_ahead"],
+            "estimated_wait_min": out["estimated_wait_min"],
+            "printed": False,
+            "print_problem": "",
+        }
         self.print_result()
 
     def print_result(self) -> None:
@@ -334,8 +371,11 @@ class TicketFlow(Flow):
         if problem is not None:
             t = self.result["ticket"]
             self.ctx.unprinted.append({"code": t["code"], "day": t["day"], "problem": problem})
-            reason = self.ctx.tr({"paper_out": "error.printer.paper_out", "cover_open": "error.printer.cover_open"}.get(
-                problem, "error.printer.unavailable"))
+            reason = self.ctx.tr(
+                {"paper_out": "error.printer.paper_out", "cover_open": "error.printer.cover_open"}.get(
+                    problem, "error.printer.unavailable"
+                )
+            )
             self.go("done", self.ctx.tr("ticket.done.not_printed", reason=reason))
         else:
             self.go("done", self.ctx.tr("ticket.done.printed"))
@@ -352,27 +392,40 @@ class TicketFlow(Flow):
         lang = self.ctx.lang
         v: dict[str, Any] = {"title": self.ctx.tr("ticket.title")}
         if self.identity:
-            v["identity"] = {"masked_name": self.identity.masked_name, "masked_id": self.identity.masked_id,
-                             "source": self.identity.source, "elderly": self._elderly()}
+            v["identity"] = {
+                "masked_name": self.identity.masked_name,
+                "masked_id": self.identity.masked_id,
+                "source": self.identity.source,
+                "elderly": self._elderly(),
+            }
         s = self.state
         if s == "domain":
             v["prompt"] = self.ctx.tr("ticket.domain.prompt")
             v["query"] = self.query
-            v["domains"] = [{"id": d["id"], "label": name_of(d, lang),
-                             "waiting": self.snapshot.get(d["id"], {}).get("waiting"),
-                             "estimated_wait_min": self.snapshot.get(d["id"], {}).get("estimated_wait_min")}
-                            for d in self.hall.get("domains", [])]
+            v["domains"] = [
+                {
+                    "id": d["id"],
+                    "label": name_of(d, lang),
+                    "waiting": self.snapshot.get(d["id"], {}).get("waiting"),
+                    "estimated_wait_min": self.snapshot.get(d["id"], {}).get("estimated_wait_min"),
+                }
+                for d in self.hall.get("domains", [])
+            ]
             if self.query:
                 found = search_services(self.hall.get("services", []), self.query)
                 v["results"] = [self._service_view(x) for x in found]
-                v["results_label"] = (self.ctx.tr("ticket.search.results", n=len(v["results"])) if v["results"]
-                                      else self.ctx.tr("ticket.search.none", q=self.query))
+                v["results_label"] = (
+                    self.ctx.tr("ticket.search.results", n=len(v["results"]))
+                    if v["results"]
+                    else self.ctx.tr("ticket.search.none", q=self.query)
+                )
             v["can_identify"] = not self.identity
         elif s == "service":
             dom = next((d for d in self.hall.get("domains", []) if d["id"] == self.domain_id), {"name": ""})
             v["prompt"] = self.ctx.tr("ticket.service.prompt", domain=name_of(dom, lang))
-            v["services"] = [self._service_view(x) for x in self.hall.get("services", [])
-                             if x["domain"] == self.domain_id]
+            v["services"] = [
+                self._service_view(x) for x in self.hall.get("services", []) if x["domain"] == self.domain_id
+            ]
         elif s in ("identify", "reader_unavailable"):
             v["prompt"] = self.ctx.tr("ticket.identify.prompt")
             methods = ["qr", "appointment", "skip"]
@@ -386,15 +439,20 @@ class TicketFlow(Flow):
             a = self.appointment
             slot = f"{_hhmm(a['slot_start'], self.hall)}-{_hhmm(a['slot_end'], self.hall)}"
             name = self._service_name(a["service"], a["service_name"])
-            v["appointment"] = {"code": a["code"], "service_name": name, "slot": slot,
-                                "checked_in": a.get("checked_in", False),
-                                "text": self.ctx.tr("ticket.appointment.found", service=name, slot=slot)}
+            v["appointment"] = {
+                "code": a["code"],
+                "service_name": name,
+                "slot": slot,
+                "checked_in": a.get("checked_in", False),
+                "text": self.ctx.tr("ticket.appointment.found", service=name, slot=slot),
+            }
         elif s == "priority":
             v["prompt"] = self.ctx.tr("ticket.priority.prompt")
             elderly = self._elderly()
             options = ["normal"] + (["elderly"] if elderly else []) + list(CHOSEN_PRIORITIES)
-            v["priorities"] = [{"id": p, "label": self.ctx.tr(f"ticket.priority.{p}"), "selected": p == self.priority}
-                               for p in options]
+            v["priorities"] = [
+                {"id": p, "label": self.ctx.tr(f"ticket.priority.{p}"), "selected": p == self.priority} for p in options
+            ]
             v["note"] = self.ctx.tr("ticket.priority.elderly_auto" if elderly else "ticket.priority.elderly_hint")
             v["verify"] = self.ctx.tr("ticket.priority.verify")
             service = self._service(self.service_id or "")
@@ -407,11 +465,18 @@ class TicketFlow(Flow):
                 ahead = self.ctx.tr("ticket.done.ahead", n=r["waiting_ahead"], m=int(round(minutes)))
             else:
                 ahead = self.ctx.tr("ticket.done.ahead_unknown", n=r["waiting_ahead"])
-            v["ticket"] = {"code": t["code"], "service_name": self._service_name(t["service"], r["service_name"]),
-                           "ahead_text": ahead, "waiting_ahead": r["waiting_ahead"], "estimated_wait_min": minutes,
-                           "priority": t["priority"], "green": t["priority"] != "normal",
-                           "green_label": self.ctx.tr("ticket.done.green") if t["priority"] != "normal" else "",
-                           "printed": r["printed"], "print_problem": r["print_problem"]}
+            v["ticket"] = {
+                "code": t["code"],
+                "service_name": self._service_name(t["service"], r["service_name"]),
+                "ahead_text": ahead,
+                "waiting_ahead": r["waiting_ahead"],
+                "estimated_wait_min": minutes,
+                "priority": t["priority"],
+                "green": t["priority"] != "normal",
+                "green_label": self.ctx.tr("ticket.done.green") if t["priority"] != "normal" else "",
+                "printed": r["printed"],
+                "print_problem": r["print_problem"],
+            }
         return v
 
     def _service_name(self, service_id: str, fallback: str) -> str:
@@ -425,8 +490,13 @@ class TicketFlow(Flow):
             sub = self.ctx.tr("ticket.service.closed")
         elif s.get("self_service"):
             sub = self.ctx.tr("ticket.service.self")
-        return {"id": s["id"], "label": name_of(s, self.ctx.lang), "open": open_, "sub": sub,
-                "self_service": bool(s.get("self_service"))}
+        return {
+            "id": s["id"],
+            "label": name_of(s, self.ctx.lang),
+            "open": open_,
+            "sub": sub,
+            "self_service": bool(s.get("self_service")),
+        }
 
 
 def search_services(services: list[dict], query: str) -> list[dict]:

@@ -6,6 +6,7 @@ A simulator is split in three, unlike one big class: the protocol codec lives in
 ``SimulatedDevice`` subclass (``feed(bytes) -> replies``), and the faults live in ``FaultPlan``,
 applied here on the way out.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -16,7 +17,7 @@ import socket
 import threading
 import time
 import tty
-from typing import Callable
+from collections.abc import Callable
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +40,7 @@ class FaultPlan:
     _KEYS = {"delay": "delay_s", "corrupt": "corrupt_checksum", "truncate": "truncate", "no_reply": "no_reply"}
 
     @classmethod
-    def parse(cls, text: str | None) -> "FaultPlan":
+    def parse(cls, text: str | None) -> FaultPlan:
         plan = cls()
         for item in (text or "").replace(";", ",").split(","):
             item = item.strip()
@@ -54,7 +55,9 @@ class FaultPlan:
                 except ValueError:
                     raise ValueError(f"fault {item!r}: {value!r} is not a number") from None
             elif eq:
-                raise ValueError(f"unknown fault {key!r} (known: {', '.join(cls._KEYS)}, split, or a device fault word)")
+                raise ValueError(
+                    f"unknown fault {key!r} (known: {', '.join(cls._KEYS)}, split, or a device fault word)"
+                )
             else:
                 plan.device.add(item)
         return plan
@@ -154,8 +157,13 @@ class Served:
         self.device.close()
 
 
-def _pump(device: SimulatedDevice, read: Callable[[], bytes], write: Callable[[bytes], None],
-          readable: Callable[[float], bool], stop: threading.Event) -> None:
+def _pump(
+    device: SimulatedDevice,
+    read: Callable[[], bytes],
+    write: Callable[[bytes], None],
+    readable: Callable[[float], bool],
+    stop: threading.Event,
+) -> None:
     """Move bytes between a line and a device, emulating the line rate both ways."""
     line_free = 0.0  # when the device's transmit line is free again
     while not stop.is_set():
@@ -175,7 +183,7 @@ def _pump(device: SimulatedDevice, read: Callable[[], bytes], write: Callable[[b
             time.sleep(device.wire_seconds(len(data)))
             try:
                 replies = device.feed(data)
-            except Exception:  # noqa: BLE001 - a simulator bug must not hang the driver silently
+            except Exception:
                 log.exception("simulator %s failed on %s", device.kind, data.hex(" "))
                 continue
         replies += device.tick(time.monotonic())
@@ -196,10 +204,16 @@ def _pump(device: SimulatedDevice, read: Callable[[], bytes], write: Callable[[b
 def serve_socket(device: SimulatedDevice, sock: socket.socket) -> Served:
     """Run ``device`` on a connected socket in a thread."""
     stop = threading.Event()
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1) if sock.family in (socket.AF_INET, socket.AF_INET6) else None
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1) if sock.family in (
+        socket.AF_INET,
+        socket.AF_INET6,
+    ) else None
     thread = threading.Thread(
-        target=_pump, name=f"sim-{device.kind}", daemon=True,
-        args=(device, lambda: sock.recv(4096), sock.sendall, lambda t: bool(select.select([sock], [], [], t)[0]), stop))
+        target=_pump,
+        name=f"sim-{device.kind}",
+        daemon=True,
+        args=(device, lambda: sock.recv(4096), sock.sendall, lambda t: bool(select.select([sock], [], [], t)[0]), stop),
+    )
     served = Served(url="", device=device, stop_event=stop, thread=thread, _closers=[sock.close])
     thread.start()
     return served
@@ -229,8 +243,13 @@ def serve_tcp(device: SimulatedDevice, port: int = 0, host: str = "127.0.0.1") -
                 return
             conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             current[:] = [conn]
-            _pump(device, lambda: conn.recv(4096), conn.sendall,
-                  lambda t: bool(select.select([conn], [], [], t)[0]), stop)
+            _pump(
+                device,
+                lambda c=conn: c.recv(4096),
+                conn.sendall,
+                lambda t, c=conn: bool(select.select([c], [], [], t)[0]),
+                stop,
+            )
             conn.close()
 
     def close_all() -> None:
@@ -239,8 +258,9 @@ def serve_tcp(device: SimulatedDevice, port: int = 0, host: str = "127.0.0.1") -
             c.close()
 
     thread = threading.Thread(target=accept_loop, name=f"sim-{device.kind}-tcp", daemon=True)
-    served = Served(url=f"socket://{host}:{port}", device=device, stop_event=stop, thread=thread, port=port,
-                    _closers=[close_all])
+    served = Served(
+        url=f"socket://{host}:{port}", device=device, stop_event=stop, thread=thread, port=port, _closers=[close_all]
+    )
     thread.start()
     return served
 
@@ -268,8 +288,13 @@ def serve_pty(device: SimulatedDevice) -> Served:
         _pump(device, lambda: _read_or_wait(master, stop), write, readable, stop)
 
     thread = threading.Thread(target=pump, name=f"sim-{device.kind}-pty", daemon=True)
-    served = Served(url=path, device=device, stop_event=stop, thread=thread,
-                    _closers=[lambda: os.close(master), lambda: os.close(slave)])
+    served = Served(
+        url=path,
+        device=device,
+        stop_event=stop,
+        thread=thread,
+        _closers=[lambda: os.close(master), lambda: os.close(slave)],
+    )
     thread.start()
     return served
 

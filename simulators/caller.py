@@ -5,11 +5,11 @@ A clerk can be scripted from the URL too: ``keys=call_next,start,finish,transfer
 those keys (``key:arg`` for transfer's target window) one every 1.5 s (default 1 s), the first one
 ``every`` seconds after the keypad starts.
 """
+
 from __future__ import annotations
 
 from drivers import hallframe as hf
 from drivers.caller import KEY_CODES
-
 from simulators import registry
 from simulators.halldev import HallFrameDevice
 

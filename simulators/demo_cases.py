@@ -3,6 +3,7 @@
 The identity tokens are computed with the hall's own salt, so reading card 0 of the simulated deck at
 a demo kiosk finds that person's cases (and locker items). No ID number is stored.
 """
+
 from __future__ import annotations
 
 from devices.identity import hall_salt, identity_token

@@ -8,6 +8,7 @@ the hand brings a page (``move``), lets go (``still``), brings the next page (a 
 it ``away`` (empty desk). Use it in-process (``DeskScene.read()``), or as a stream any
 ``cv2.VideoCapture`` opens (``simulators/scanner_stream.py``).
 """
+
 from __future__ import annotations
 
 import functools
@@ -22,9 +23,21 @@ from PIL import Image, ImageDraw, ImageFont
 FONT = "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"
 A4 = (210.0, 297.0)
 PAGE_TEXTS = [
-    ["居民身份证申领登记表", "申请人：张三", "申请事项：首次申领", "办理地点：示范区政务服务中心", "材料：户口簿原件、近期照片"],
+    [
+        "居民身份证申领登记表",
+        "申请人：张三",
+        "申请事项：首次申领",
+        "办理地点：示范区政务服务中心",
+        "材料：户口簿原件、近期照片",
+    ],
     ["不动产登记申请书", "权利人：李四", "坐落：示范区幸福路 88 号", "申请类型：转移登记", "附件：购房合同、完税凭证"],
-    ["社会保险参保登记表", "单位名称：示范科技有限公司", "参保险种：养老、医疗、失业", "经办人：王五", "联系电话：0571-12345"],
+    [
+        "社会保险参保登记表",
+        "单位名称：示范科技有限公司",
+        "参保险种：养老、医疗、失业",
+        "经办人：王五",
+        "联系电话：0571-12345",
+    ],
 ]
 
 
@@ -80,9 +93,16 @@ def _desk(width: int, height: int, seed: int) -> np.ndarray:
 
 
 class DeskScene:
-    def __init__(self, width: int = 2592, height: int = 1944, fps: float = 15.0, seed: int = 0,
-                 script: str = "move:1.0,still:2.5,move:1.0,still:2.5", page_fill: float = 0.78,
-                 loop: bool = True) -> None:
+    def __init__(
+        self,
+        width: int = 2592,
+        height: int = 1944,
+        fps: float = 15.0,
+        seed: int = 0,
+        script: str = "move:1.0,still:2.5,move:1.0,still:2.5",
+        page_fill: float = 0.78,
+        loop: bool = True,
+    ) -> None:
         self.width, self.height, self.fps = width, height, fps
         self.rng = np.random.default_rng(seed)
         self.seed = seed
@@ -144,7 +164,7 @@ class DeskScene:
         if phase == "move":
             dur = dict(self.phases).get("move", 1.0)
             k = 1.0 - min(1.0, into / max(dur, 1e-3))  # 1 -> 0: from out of frame to rest
-            offset = np.array([self.width * 0.6 * k ** 1.5, self.height * 0.15 * math.sin(5 * into)], np.float32)
+            offset = np.array([self.width * 0.6 * k**1.5, self.height * 0.15 * math.sin(5 * into)], np.float32)
             wobble = math.radians(12 * k * math.sin(7 * into))
             c = rest.mean(axis=0)
             rot = np.array([[math.cos(wobble), -math.sin(wobble)], [math.sin(wobble), math.cos(wobble)]], np.float32)
@@ -152,9 +172,13 @@ class DeskScene:
         else:
             corners = rest
         page = render_page(page_idx, self.page_res)
-        src = np.array([[0, 0], [page.shape[1] - 1, 0], [page.shape[1] - 1, page.shape[0] - 1], [0, page.shape[0] - 1]], np.float32)
+        src = np.array(
+            [[0, 0], [page.shape[1] - 1, 0], [page.shape[1] - 1, page.shape[0] - 1], [0, page.shape[0] - 1]], np.float32
+        )
         m = cv2.getPerspectiveTransform(src, corners.astype(np.float32))
-        warped = cv2.warpPerspective(page, m, (self.width, self.height), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_TRANSPARENT, dst=frame)
+        warped = cv2.warpPerspective(
+            page, m, (self.width, self.height), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_TRANSPARENT, dst=frame
+        )
         frame = warped
         if phase == "move":
             frame = self._hand(frame, corners, into)
@@ -198,4 +222,6 @@ class DeskScene:
         h, w = frame.shape[:2]
         s = 0.12 * math.sin(0.2 * t + self._drift)
         ramp = np.linspace(1.0 - s, 1.0 + s, w, dtype=np.float32)
-        return cv2.multiply(frame, np.broadcast_to(ramp[None, :, None], frame.shape).astype(np.float32), dtype=cv2.CV_8U)
+        return cv2.multiply(
+            frame, np.broadcast_to(ramp[None, :, None], frame.shape).astype(np.float32), dtype=cv2.CV_8U
+        )

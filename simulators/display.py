@@ -1,8 +1,8 @@
 """Window LED display (窗口屏) simulator, kind ``display``: ``sim.lines`` is what it shows."""
+
 from __future__ import annotations
 
 from drivers import hallframe as hf
-
 from simulators import registry
 from simulators.halldev import HallFrameDevice
 

@@ -5,6 +5,7 @@ interface (class 7) and two bulk endpoints; bulk OUT bytes go to the printer sim
 reads return its replies (DLE EOT status bytes). pyusb, python-escpos and our driver run unmodified
 on top of it: only the backend, the part that would talk to libusb, is replaced.
 """
+
 from __future__ import annotations
 
 import threading
@@ -37,28 +38,70 @@ class FakeUsbBackend(usb.backend.IBackend):
         return [] if self.unplugged else [self.handle]
 
     def get_device_descriptor(self, dev):
-        return _desc(bLength=18, bDescriptorType=1, bcdUSB=0x0200, bDeviceClass=0, bDeviceSubClass=0, bDeviceProtocol=0,
-                     bMaxPacketSize0=64, idVendor=self.vid, idProduct=self.pid, bcdDevice=0x0100, iManufacturer=0,
-                     iProduct=0, iSerialNumber=0, bNumConfigurations=1, address=5, bus=1, port_number=1,
-                     port_numbers=(1,), speed=3)
+        return _desc(
+            bLength=18,
+            bDescriptorType=1,
+            bcdUSB=0x0200,
+            bDeviceClass=0,
+            bDeviceSubClass=0,
+            bDeviceProtocol=0,
+            bMaxPacketSize0=64,
+            idVendor=self.vid,
+            idProduct=self.pid,
+            bcdDevice=0x0100,
+            iManufacturer=0,
+            iProduct=0,
+            iSerialNumber=0,
+            bNumConfigurations=1,
+            address=5,
+            bus=1,
+            port_number=1,
+            port_numbers=(1,),
+            speed=3,
+        )
 
     def get_configuration_descriptor(self, dev, config):
         if config != 0:
             raise IndexError(config)
-        return _desc(bLength=9, bDescriptorType=2, wTotalLength=32, bNumInterfaces=1, bConfigurationValue=1,
-                     iConfiguration=0, bmAttributes=0xC0, bMaxPower=50)
+        return _desc(
+            bLength=9,
+            bDescriptorType=2,
+            wTotalLength=32,
+            bNumInterfaces=1,
+            bConfigurationValue=1,
+            iConfiguration=0,
+            bmAttributes=0xC0,
+            bMaxPower=50,
+        )
 
     def get_interface_descriptor(self, dev, intf, alt, config):
         if intf != 0 or alt != 0:
             raise IndexError(intf)
-        return _desc(bLength=9, bDescriptorType=4, bInterfaceNumber=0, bAlternateSetting=0, bNumEndpoints=2,
-                     bInterfaceClass=7, bInterfaceSubClass=1, bInterfaceProtocol=2, iInterface=0)
+        return _desc(
+            bLength=9,
+            bDescriptorType=4,
+            bInterfaceNumber=0,
+            bAlternateSetting=0,
+            bNumEndpoints=2,
+            bInterfaceClass=7,
+            bInterfaceSubClass=1,
+            bInterfaceProtocol=2,
+            iInterface=0,
+        )
 
     def get_endpoint_descriptor(self, dev, ep, intf, alt, config):
         if ep not in (0, 1):
             raise IndexError(ep)
-        return _desc(bLength=7, bDescriptorType=5, bEndpointAddress=(EP_OUT, EP_IN)[ep], bmAttributes=2,
-                     wMaxPacketSize=MAX_PACKET, bInterval=0, bRefresh=0, bSynchAddress=0)
+        return _desc(
+            bLength=7,
+            bDescriptorType=5,
+            bEndpointAddress=(EP_OUT, EP_IN)[ep],
+            bmAttributes=2,
+            wMaxPacketSize=MAX_PACKET,
+            bInterval=0,
+            bRefresh=0,
+            bSynchAddress=0,
+        )
 
     # ----------------------------------------------------------------- device handle
     def open_device(self, dev):

@@ -23,6 +23,7 @@ Scenario files (``simulators/scenarios/*.toml``) are self-contained: a hall layo
 form plus ``[traffic]`` and ``[tidal]`` sections (see docs/tidal.md); :mod:`simulators.traffic_scenario`
 reads and checks them.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -55,7 +56,7 @@ STRATEGIES = ("static", "pooled")  # besides the tidal policy names
 # ---------------------------------------------------------------------- citizens
 @dataclass(frozen=True)
 class Citizen:
-    at: float               # arrival (epoch seconds)
+    at: float  # arrival (epoch seconds)
     domain: str
     service: str
     priority: str
@@ -148,10 +149,19 @@ def citizens(sc: Scenario, seed: int) -> list[Citizen]:
                     appt_no += 1
                     slot = min(t + rng.uniform(-5, 14) * 60, b - 60)
                     appointment = (f"YY{seed % 10000:04d}{appt_no:05d}", slot, min(slot + 1800, b))
-                out.append(Citizen(
-                    at=t, domain=d.domain, service=svc.service, priority=priority, age=age, appointment=appointment,
-                    service_min=lognormal(rng, svc.mean_min, svc.cv), walk_min=sc.walk_min * rng.uniform(0.5, 1.5),
-                    shows=rng.random() >= sc.no_show_share))
+                out.append(
+                    Citizen(
+                        at=t,
+                        domain=d.domain,
+                        service=svc.service,
+                        priority=priority,
+                        age=age,
+                        appointment=appointment,
+                        service_min=lognormal(rng, svc.mean_min, svc.cv),
+                        walk_min=sc.walk_min * rng.uniform(0.5, 1.5),
+                        shows=rng.random() >= sc.no_show_share,
+                    )
+                )
     out.sort(key=lambda c: (c.at, c.domain))
     return out
 
@@ -162,8 +172,8 @@ class DayResult:
     scenario: str
     strategy: str
     seed: int
-    waits: dict[str, list[float]]        # minutes from ticket to call, per domain (citizens who showed)
-    utilisation: dict[int, float]        # busy share of each window's staffed time
+    waits: dict[str, list[float]]  # minutes from ticket to call, per domain (citizens who showed)
+    utilisation: dict[int, float]  # busy share of each window's staffed time
     moves: int
     window_hours: float
     issued: int
@@ -194,8 +204,13 @@ class DayResult:
 class HallDay:
     """One simulated day of a scenario under a strategy: ``static``, ``pooled`` or a tidal policy name."""
 
-    def __init__(self, scenario: Scenario, strategy: str = "threshold", seed: int = 1,
-                 tidal_overrides: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        scenario: Scenario,
+        strategy: str = "threshold",
+        seed: int = 1,
+        tidal_overrides: dict[str, Any] | None = None,
+    ) -> None:
         from hall_bus.features.tidal.policies import policy_names
 
         if strategy not in STRATEGIES and strategy not in policy_names():
@@ -279,17 +294,32 @@ class HallDay:
             util[n] = self.busy_s[n] / max(1.0, staffed + overtime - break_s)
         window_hours = len(self.domains_of) * staffed / 3600.0
         return DayResult(
-            scenario=self.sc.name, strategy=self.strategy, seed=self.seed, waits=self.waits, utilisation=util,
-            moves=self.moves, window_hours=window_hours, issued=self.issued, served=self.served, no_shows=self.no_shows,
-            refused=self.refused, last_call_at=dt.datetime.fromtimestamp(self.last_call, tz).strftime("%H:%M"))
+            scenario=self.sc.name,
+            strategy=self.strategy,
+            seed=self.seed,
+            waits=self.waits,
+            utilisation=util,
+            moves=self.moves,
+            window_hours=window_hours,
+            issued=self.issued,
+            served=self.served,
+            no_shows=self.no_shows,
+            refused=self.refused,
+            last_call_at=dt.datetime.fromtimestamp(self.last_call, tz).strftime("%H:%M"),
+        )
 
     # ------------------------------------------------------------------ events
     def _on_arrive(self, c: Citizen) -> None:
         from hall_bus.queue.models import QueueError
 
         try:
-            ticket, _ = self.engine.issue(c.service, priority=c.priority, age_years=c.age,
-                                          appointment=c.appointment[0] if c.appointment else None, channel="simulator")
+            ticket, _ = self.engine.issue(
+                c.service,
+                priority=c.priority,
+                age_years=c.age,
+                appointment=c.appointment[0] if c.appointment else None,
+                channel="simulator",
+            )
         except QueueError:
             self.refused += 1
             return
@@ -377,17 +407,23 @@ class HallDay:
                 self._call(n)
 
 
-def simulate(scenario: Scenario | str | Path, strategy: str = "threshold", seed: int = 1,
-             tidal_overrides: dict[str, Any] | None = None) -> DayResult:
+def simulate(
+    scenario: Scenario | str | Path,
+    strategy: str = "threshold",
+    seed: int = 1,
+    tidal_overrides: dict[str, Any] | None = None,
+) -> DayResult:
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     return HallDay(sc, strategy, seed, tidal_overrides).run()
 
 
 def report(result: DayResult, config: HallConfig) -> list[str]:
     """The lines ``hallkit tidal simulate`` prints (the last one is the machine-readable summary)."""
-    lines = [f"{result.scenario}: strategy {result.strategy}, seed {result.seed}; {result.issued} tickets issued, "
-             f"{result.served} served, {result.no_shows} no-shows, {result.refused} refused; "
-             f"last call {result.last_call_at}"]
+    lines = [
+        f"{result.scenario}: strategy {result.strategy}, seed {result.seed}; {result.issued} tickets issued, "
+        f"{result.served} served, {result.no_shows} no-shows, {result.refused} refused; "
+        f"last call {result.last_call_at}"
+    ]
     lines.append(f"{'domain':<16}{'served':>7}{'mean':>8}{'p90':>8}{'max':>8}  (wait in minutes)")
     for d, st in result.domain_stats().items():
         name = config.domain(d).name

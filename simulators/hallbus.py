@@ -4,6 +4,7 @@ display at 2 and pad at 3 on one pair of wires. Every device hears every frame a
 own address, as on the real line; options of one device are given with its kind as prefix
 (``pad.press=2``, ``caller.keys=call_next``). ``sim.child("pad")`` is the pad's simulator.
 """
+
 from __future__ import annotations
 
 from simulators import registry
@@ -28,8 +29,10 @@ class HallBusSimulator(SimulatedDevice):
             except ValueError:
                 raise ValueError(f"{kind}={self.query[kind]!r}: give the device's address 1..254") from None
             if not 1 <= addr <= 254 or addr in addresses:
-                raise ValueError(f"{kind}={addr}: addresses are 1..254 and unique on a line"
-                                 + (f" ({addresses[addr]} has {addr})" if addr in addresses else ""))
+                raise ValueError(
+                    f"{kind}={addr}: addresses are 1..254 and unique on a line"
+                    + (f" ({addresses[addr]} has {addr})" if addr in addresses else "")
+                )
             addresses[addr] = kind
             sub = {k.split(".", 1)[1]: v for k, v in self.query.items() if k.startswith(kind + ".")}
             sub.update(address=str(addr), line_rate="0")  # the line (this simulator) sets the pace

@@ -1,11 +1,11 @@
 """Shared simulator part of the frame-protocol devices (pad, caller keypad, LED display): framing,
 addressing, replies, heartbeats, and events repeated until the host acknowledges them."""
+
 from __future__ import annotations
 
 import time
 
 from drivers import hallframe as hf
-
 from simulators.base import SimulatedDevice
 
 RETRY_S = 0.5

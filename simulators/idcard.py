@@ -7,12 +7,12 @@ faults ``no_card`` (find always answers 0x80) and ``read_fail`` (the next read a
 
 Scripting: ``sim.insert(n)`` / ``sim.insert(card)`` and ``sim.remove()``.
 """
+
 from __future__ import annotations
 
 import os
 
 from drivers import idcard as sam
-
 from simulators import registry
 from simulators.base import SimulatedDevice
 from simulators.cards import DECK

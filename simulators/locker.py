@@ -11,13 +11,13 @@ Scripting (tests, demo) on the instance: ``script(board, lock, "open_then_close"
 ``script(board, lock, "never_close")``, ``script(board, lock, "jammed")``, ``close_door``,
 ``open_door`` (someone forces it), ``door_open``, ``set_offline(board, True)``.
 """
+
 from __future__ import annotations
 
 import dataclasses
 import time
 
 from drivers import locker as lb
-
 from simulators import registry
 from simulators.base import SimulatedDevice
 
@@ -105,7 +105,9 @@ class LockerSimulator(SimulatedDevice):
         if door.behaviour == "never_close":
             door.close_at = None
         else:
-            after = door.after_s if door.behaviour == "open_then_close" and door.after_s is not None else self.auto_close_s
+            after = (
+                door.after_s if door.behaviour == "open_then_close" and door.after_s is not None else self.auto_close_s
+            )
             door.close_at = None if after is None else time.monotonic() + after
 
     # ------------------------------------------------------------------ protocol

@@ -5,13 +5,13 @@ Script a citizen from a test (``sim.press(2)``, ``sim.press(5, "attitude")``) or
 request time out; ``press=random`` presses a level drawn like a real hall (mostly 1-2, now and then
 a bad one with a reason). ``double=1`` presses twice (the second press must be ignored upstream).
 """
+
 from __future__ import annotations
 
 import random
 
 from drivers import hallframe as hf
 from drivers.pad import REASON_CODES
-
 from simulators import registry
 from simulators.halldev import HallFrameDevice
 
@@ -37,8 +37,11 @@ class PadSimulator(HallFrameDevice):
             if len(data) < 10 or len(data) != 10 + data[9]:
                 return 0x03, b""
             try:
-                self.info = {"window": data[0], "staff_no": data[1:9].decode("ascii").strip(),
-                             "staff_name": hf.from_gb2312(data[10:])}
+                self.info = {
+                    "window": data[0],
+                    "staff_no": data[1:9].decode("ascii").strip(),
+                    "staff_name": hf.from_gb2312(data[10:]),
+                }
             except UnicodeDecodeError:
                 return 0x03, b""
             return 0, b""

@@ -14,6 +14,7 @@ demo can also change the state on the instance (``sim.paper = "out"``).
 While paper is out or the cover is open the printer prints nothing (bytes are discarded), as a
 real one does; that is why the device layer asks for the status before and after a ticket.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -75,7 +76,9 @@ class PrinterSimulator(SimulatedDevice):
             return bytes([self.status_byte(q.n)])
         if q.command == "GS r":  # 1: paper sensor (bits 0-1 near end, 2-3 roll end); 2: drawer
             if q.n in (1, 49):
-                return bytes([(0x03 if self.paper in ("near_end", "out") else 0) | (0x0C if self.paper == "out" else 0)])
+                return bytes(
+                    [(0x03 if self.paper in ("near_end", "out") else 0) | (0x0C if self.paper == "out" else 0)]
+                )
             return b"\x00"
         # GS I n: printer ID (1 model, 2 type: bit 0 two-byte characters, bit 1 cutter; 3 version;
         # 65.. strings framed by "_" and NUL)
@@ -106,14 +109,19 @@ class PrinterSimulator(SimulatedDevice):
             if self.paper_left is not None and self.paper_left <= len(self.pages):
                 self.paper = "out"  # the roll ran out during this page
             if not self.can_print:
-                log.info("printer simulator: a page was sent while it cannot print (paper %s, cover %s); discarded",
-                         self.paper, "open" if self.cover_open else "closed")
+                log.info(
+                    "printer simulator: a page was sent while it cannot print (paper %s, cover %s); discarded",
+                    self.paper,
+                    "open" if self.cover_open else "closed",
+                )
                 continue
             self.pages.append(page)
             if self.out_dir is not None:
                 from simulators.printer_render import save_png
 
-                self.png_paths.append(save_png(page, self.out_dir / f"ticket-{next(self._counter):04d}.png", self.width_dots))
+                self.png_paths.append(
+                    save_png(page, self.out_dir / f"ticket-{next(self._counter):04d}.png", self.width_dots)
+                )
             self.printed.notify_all()
 
     def corrupt(self, reply: bytes) -> bytes:

@@ -3,6 +3,7 @@ font A cells of 12x24 dots (CJK 24x24), font B 9x17, magnification, bold and ali
 QR codes drawn module by module (qrcode), barcodes bar by bar (python-barcode's encoders, with the
 HRI text where ``GS H`` asks for it), raster and bit images dot by dot. This is how a technician, a
 test and a person look at a ticket."""
+
 from __future__ import annotations
 
 import functools
@@ -14,8 +15,11 @@ from PIL import Image, ImageChops, ImageDraw, ImageFont
 from drivers.escpos_docs import display_width
 from drivers.escpos_model import Barcode, Line, Page, QrCode, RasterImage
 
-CJK_FONTS = ("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc", "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
-             "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
+CJK_FONTS = (
+    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+)
 CELL_W, CELL_H = 12, 24
 CELL_B = (9, 17)  # font B, half-width characters
 MARGIN = 8
@@ -90,8 +94,9 @@ def _glyph(ch: str, box_w: int, box_h: int, bold: bool) -> Image.Image:
     adv = max(1, int(round(font.getlength(ch))) + 2 * stroke)
     spare = box_h // 4  # room for descenders in the line spacing below
     tile = Image.new("L", (adv, box_h + spare), 255)
-    ImageDraw.Draw(tile).text((stroke, round(box_h * 0.8)), ch, font=font, fill=0, anchor="ls", stroke_width=stroke,
-                              stroke_fill=0)
+    ImageDraw.Draw(tile).text(
+        (stroke, round(box_h * 0.8)), ch, font=font, fill=0, anchor="ls", stroke_width=stroke, stroke_fill=0
+    )
     if adv > box_w:
         return tile.resize((box_w, tile.height), Image.LANCZOS)
     cell = Image.new("L", (box_w, tile.height), 255)
@@ -114,8 +119,16 @@ def _render_image(image: RasterImage, width: int) -> Image.Image:
     return _place(dots, width, image.align, pad=0)
 
 
-_BARCODE_CLASSES = {"CODE128": "code128", "GS1-128": "gs1_128", "CODE39": "code39", "EAN13": "ean13",
-                    "EAN8": "ean8", "UPC-A": "upca", "ITF": "itf", "CODABAR": "codabar"}
+_BARCODE_CLASSES = {
+    "CODE128": "code128",
+    "GS1-128": "gs1_128",
+    "CODE39": "code39",
+    "EAN13": "ean13",
+    "EAN8": "ean8",
+    "UPC-A": "upca",
+    "ITF": "itf",
+    "CODABAR": "codabar",
+}
 
 
 def _barcode_modules(code: Barcode) -> tuple[str, str]:
@@ -139,8 +152,9 @@ def _render_barcode(code: Barcode, width: int) -> Image.Image:
         modules, hri = _barcode_modules(code)
     except Exception as exc:
         img = Image.new("L", (width, CELL_H * 2), 255)
-        ImageDraw.Draw(img).text((4, CELL_H), f"[{code.symbology} ?] {code.data} ({exc})"[:60], font=_font(16), fill=0,
-                                 anchor="ls")
+        ImageDraw.Draw(img).text(
+            (4, CELL_H), f"[{code.symbology} ?] {code.data} ({exc})"[:60], font=_font(16), fill=0, anchor="ls"
+        )
         return img
     quiet = 10 * code.module
     bars = Image.new("L", (len(modules) * code.module + 2 * quiet, code.height), 255)
@@ -166,8 +180,12 @@ def _render_barcode(code: Barcode, width: int) -> Image.Image:
 
 
 def _render_qr(code: QrCode, width: int) -> Image.Image:
-    ec = {"L": qrcode.constants.ERROR_CORRECT_L, "M": qrcode.constants.ERROR_CORRECT_M,
-          "Q": qrcode.constants.ERROR_CORRECT_Q, "H": qrcode.constants.ERROR_CORRECT_H}[code.ec]
+    ec = {
+        "L": qrcode.constants.ERROR_CORRECT_L,
+        "M": qrcode.constants.ERROR_CORRECT_M,
+        "Q": qrcode.constants.ERROR_CORRECT_Q,
+        "H": qrcode.constants.ERROR_CORRECT_H,
+    }[code.ec]
     qr = qrcode.QRCode(error_correction=ec, box_size=max(1, code.module), border=0)
     qr.add_data(code.data.encode("utf-8"))
     qr.make(fit=True)

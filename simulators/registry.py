@@ -1,19 +1,20 @@
 """Simulator kinds by name. ``create("locker", {"boards": "1,2"})`` imports ``simulators.locker``
 (which calls :func:`register`) and builds one. Instances created with ``id=NAME`` in their query
 can be found again with :func:`instance` (tests and the demo script people at a locker that way)."""
+
 from __future__ import annotations
 
 import importlib
 import threading
 import weakref
-from typing import Callable
+from collections.abc import Callable
 
 from simulators.base import SimulatedDevice
 
 Factory = Callable[[dict[str, str]], SimulatedDevice]
 
 _factories: dict[str, Factory] = {}
-_instances: "weakref.WeakValueDictionary[str, SimulatedDevice]" = weakref.WeakValueDictionary()
+_instances: weakref.WeakValueDictionary[str, SimulatedDevice] = weakref.WeakValueDictionary()
 _lock = threading.Lock()
 
 KNOWN_KINDS = ("idcard", "locker", "pad", "caller", "display", "printer")

@@ -1,6 +1,7 @@
 """The desk scene as an MJPEG-over-HTTP stream (``http://127.0.0.1:PORT/stream.mjpg``), the way IP
 document cameras and ``mjpg-streamer`` serve it, so any ``cv2.VideoCapture`` (OpenCV's FFmpeg
 backend) opens the simulated 高拍仪 exactly like a real networked one."""
+
 from __future__ import annotations
 
 import threading
@@ -56,7 +57,7 @@ class MjpegStream:
         self.url = f"http://127.0.0.1:{self.port}/stream.mjpg"
         self.thread = threading.Thread(target=self.server.serve_forever, name="mjpeg-stream", daemon=True)
 
-    def start(self) -> "MjpegStream":
+    def start(self) -> MjpegStream:
         self.thread.start()
         return self
 

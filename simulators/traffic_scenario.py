@@ -3,6 +3,7 @@ hall.toml form, read by :func:`hall_bus.config.load`, plus ``[traffic]`` (and op
 checked here by pydantic models of the same validation layer, so that a bad scenario fails as
 ``file: traffic.domains[2].daily: problem`` (see docs/tidal.md).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -17,15 +18,24 @@ from pydantic import BeforeValidator, ValidationInfo, model_validator
 from hall_bus import config as hallconfig
 from hall_bus.config import ConfigError, HallConfig, Problem, Section, between, checked
 
-DEFAULT_PROFILE = [[9.0, 0.9], [10.0, 1.3], [11.0, 1.2], [12.0, 0.55], [13.0, 0.6], [14.0, 1.1], [15.0, 1.25],
-                   [16.0, 1.0], [17.0, 0.7]]
+DEFAULT_PROFILE = [
+    [9.0, 0.9],
+    [10.0, 1.3],
+    [11.0, 1.2],
+    [12.0, 0.55],
+    [13.0, 0.6],
+    [14.0, 1.1],
+    [15.0, 1.25],
+    [16.0, 1.0],
+    [17.0, 0.7],
+]
 Points = tuple[tuple[float, float], ...]
 
 
 @dataclass(frozen=True)
 class ServiceTraffic:
     service: str
-    share: float          # of its domain's arrivals
+    share: float  # of its domain's arrivals
     mean_min: float
     cv: float
     appointment_share: float = 0.0
@@ -34,7 +44,7 @@ class ServiceTraffic:
 @dataclass(frozen=True)
 class DomainTraffic:
     domain: str
-    daily: float                      # expected arrivals per day
+    daily: float  # expected arrivals per day
     profile: Points
     services: tuple[ServiceTraffic, ...]
 
@@ -68,9 +78,13 @@ def _points(value: Any) -> Points:
         raise ValueError("must be a list of at least two [hour, weight] points")
     pts = []
     for i, p in enumerate(value):
-        if (not isinstance(p, list) or len(p) != 2
-                or any(isinstance(x, bool) or not isinstance(x, (int, float)) for x in p)
-                or not 0 <= p[0] <= 24 or p[1] < 0):
+        if (
+            not isinstance(p, list)
+            or len(p) != 2
+            or any(isinstance(x, bool) or not isinstance(x, (int, float)) for x in p)
+            or not 0 <= p[0] <= 24
+            or p[1] < 0
+        ):
             raise Problem((i,), f"{p!r} is not an [hour 0..24, weight >= 0] point")
         pts.append((float(p[0]), float(p[1])))
     if any(b[0] <= a[0] for a, b in zip(pts, pts[1:], strict=False)):
@@ -130,8 +144,9 @@ class TrafficModel(Section):
             if d.domain not in {x.id for x in config.domains}:
                 raise Problem(("domains", i, "domain"), f"unknown domain {d.domain!r}")
             if isinstance(d.profile, str) and d.profile not in known:
-                raise Problem(("domains", i, "profile"), f"unknown profile {d.profile!r} "
-                              f"(known: {', '.join(sorted(known))})")
+                raise Problem(
+                    ("domains", i, "profile"), f"unknown profile {d.profile!r} (known: {', '.join(sorted(known))})"
+                )
             if not isinstance(d.profile, str):
                 try:
                     _points(d.profile)
@@ -159,14 +174,21 @@ def _date(value: Any) -> Any:
     return value
 
 
-def _domain(config: HallConfig, i: int, d: DomainTrafficModel, profiles: dict[str, Points],
-            services: dict[str, list[ServiceTraffic]]) -> DomainTraffic:
+def _domain(
+    config: HallConfig,
+    i: int,
+    d: DomainTrafficModel,
+    profiles: dict[str, Points],
+    services: dict[str, list[ServiceTraffic]],
+) -> DomainTraffic:
     prof = profiles[d.profile] if isinstance(d.profile, str) else _points(d.profile)
-    svcs = services.get(d.domain) or [ServiceTraffic(s.id, 1.0, s.expected_minutes, 0.6)
-                                      for s in config.services_of(d.domain) if not s.self_service]
+    svcs = services.get(d.domain) or [
+        ServiceTraffic(s.id, 1.0, s.expected_minutes, 0.6) for s in config.services_of(d.domain) if not s.self_service
+    ]
     if not svcs:
-        raise ConfigError(config.source, f"traffic.domains[{i}]",
-                          f"domain {d.domain!r} has no staffed service to arrive for")
+        raise ConfigError(
+            config.source, f"traffic.domains[{i}]", f"domain {d.domain!r} has no staffed service to arrive for"
+        )
     return DomainTraffic(d.domain, d.daily, prof, tuple(svcs))
 
 
@@ -191,9 +213,18 @@ def load_scenario(path: str | Path) -> Scenario:
 
     parse_tidal(config.extra.get("tidal"), config)  # the scenario's [tidal] is checked as in a hall.toml
     return Scenario(
-        name=str(t.name if t.name is not None else config.name), path=str(path), config=config, date=_date(t.date),
-        domains=domains, breaks=breaks, green_share=t.green_share, no_show_share=t.no_show_share,
-        walk_min=t.walk_min, recall_min=t.recall_min, tick_min=t.tick_min, tidal=dict(config.extra.get("tidal") or {}),
+        name=str(t.name if t.name is not None else config.name),
+        path=str(path),
+        config=config,
+        date=_date(t.date),
+        domains=domains,
+        breaks=breaks,
+        green_share=t.green_share,
+        no_show_share=t.no_show_share,
+        walk_min=t.walk_min,
+        recall_min=t.recall_min,
+        tick_min=t.tick_min,
+        tidal=dict(config.extra.get("tidal") or {}),
     )
 
 

@@ -1,5 +1,6 @@
 """Shared fixtures. Bus tests run against a real mosquitto started here on a free loopback port; only
 the tests that use a broker fixture need mosquitto (codec, engine and flow tests run without it)."""
+
 from __future__ import annotations
 
 import hashlib
@@ -16,7 +17,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def _need_mosquitto() -> None:
     if find_mosquitto() is None:
-        pytest.fail("mosquitto is not installed; run the tests with `bash run.sh test`, which installs it", pytrace=False)
+        pytest.fail(
+            "mosquitto is not installed; run the tests with `bash run.sh test`, which installs it", pytrace=False
+        )
 
 
 @pytest.fixture(scope="session")

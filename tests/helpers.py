@@ -1,8 +1,10 @@
 """What many tests share: polling for a condition that an event-driven step makes true."""
+
 from __future__ import annotations
 
 import time
-from typing import Callable, TypeVar
+from collections.abc import Callable
+from typing import TypeVar
 
 T = TypeVar("T")
 

@@ -6,6 +6,7 @@ production module imports ``simulators``, except the composition roots that exis
 in ``ui/demo/`` (the demo hall and the screenshot tool). Imports between files form no cycle,
 counting imports placed inside functions too, so that none can hide one.
 """
+
 from __future__ import annotations
 
 import ast
@@ -92,7 +93,7 @@ def test_no_import_cycles_between_files() -> None:
             if dep not in edges:
                 continue
             if state.get(dep) == 1:
-                cycles.append(" -> ".join(stack[stack.index(dep):] + [dep]))
+                cycles.append(" -> ".join(stack[stack.index(dep) :] + [dep]))
             elif dep not in state:
                 visit(dep)
         stack.pop()

@@ -1,5 +1,6 @@
 """The tree's own checks, run with the suite: ruff (lint and format) and mypy, as configured in
 pyproject.toml. A failure prints the tool's findings."""
+
 from __future__ import annotations
 
 import subprocess

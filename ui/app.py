@@ -20,17 +20,18 @@ screens draw their ``view()`` dicts. Flow actions that may block (a card read, a
 print) run on a worker thread; every change is redrawn on the Kivy thread, so the screen never
 freezes. Kivy is imported only when the app is built (``ui.kivy_env.prepare`` first).
 """
+
 from __future__ import annotations
 
 import concurrent.futures
 import logging
 import time
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from devices import identity
 from hall_bus.config import HallConfig
-
 from kiosk.flow import KioskContext
 from kiosk.hall_board import HallBoard
 from kiosk.i18n import tr as translate
@@ -38,7 +39,6 @@ from kiosk.ports import error_detail
 from kiosk.scanning import kiosk_devices
 from kiosk.session import KioskSession
 from kiosk.staff import ManagerConsole, WindowTerminal
-
 from ui.kivy_env import register_font
 from ui.theme import HALL, theme_for
 from ui.tts import Speaker
@@ -53,8 +53,14 @@ TAB_SCREEN = {"display": "display", "terminal": "terminal", "manager": "manager"
 class UiServices:
     """The bus clients and devices the app runs on (one per console, as the hall's ACL expects)."""
 
-    def __init__(self, config: HallConfig, make_bus: Callable[[str], Any], devices: dict[str, Any] | None,
-                 tabs: Iterable[str], kiosk_id: str | None = None) -> None:
+    def __init__(
+        self,
+        config: HallConfig,
+        make_bus: Callable[[str], Any],
+        devices: dict[str, Any] | None,
+        tabs: Iterable[str],
+        kiosk_id: str | None = None,
+    ) -> None:
         self.config = config
         # the identity salt lives in the hall's data_dir (or $HALLKIT_IDENTITY_SALT), shared with the controller
         identity.configure(config.data_dir)
@@ -68,8 +74,13 @@ class UiServices:
         self.manager_bus = make_bus("manager") if "manager" in self.tabs else None
 
 
-def build_app(services: UiServices, start_tab: str | None = None, speaker: Any = None, show_tabs: bool = True,
-              extra_keys: dict[int, Callable[[], None]] | None = None):
+def build_app(
+    services: UiServices,
+    start_tab: str | None = None,
+    speaker: Any = None,
+    show_tabs: bool = True,
+    extra_keys: dict[int, Callable[[], None]] | None = None,
+):
     """Create (not run) the Kivy app; ``ui.kivy_env.prepare()`` must have run."""
     from kivy.app import App
     from kivy.clock import Clock
@@ -126,8 +137,12 @@ def build_app(services: UiServices, start_tab: str | None = None, speaker: Any =
             cfg = services.config
             self.session: KioskSession | None = None
             if services.kiosk_bus is not None:
-                ctx = KioskContext(kiosk_id=services.kiosk_id, bus=services.kiosk_bus, devices=services.devices,
-                                   request_timeout_s=cfg.bus.request_timeout_s)
+                ctx = KioskContext(
+                    kiosk_id=services.kiosk_id,
+                    bus=services.kiosk_bus,
+                    devices=services.devices,
+                    request_timeout_s=cfg.bus.request_timeout_s,
+                )
                 self.session = KioskSession(ctx)
                 self.session.listeners.append(lambda s: self.redraw())
             self.board = None
@@ -151,7 +166,9 @@ def build_app(services: UiServices, start_tab: str | None = None, speaker: Any =
             self.apply_theme()
             root = BoxLayout(orientation="vertical")
             self.sm = ScreenManager(transition=NoTransition())
-            names = (list(KIOSK_SCREENS) if self.session else []) + [TAB_SCREEN[t] for t in services.tabs if t in TAB_SCREEN]
+            names = (list(KIOSK_SCREENS) if self.session else []) + [
+                TAB_SCREEN[t] for t in services.tabs if t in TAB_SCREEN
+            ]
             for name in names:
                 self.sm.add_widget(registry.load(name)(name=name))
             root.add_widget(self.sm)
@@ -190,8 +207,17 @@ def build_app(services: UiServices, start_tab: str | None = None, speaker: Any =
             th = theme_for(False)
             for i, t in enumerate(services.tabs):
                 role = "primary" if t == self.tab else "normal"
-                self.tabbar.add_widget(widgets.button(th, f"F{i + 1} {self.tr('tab.' + t)}", lambda x=t: self.show_tab(x),
-                                                      f"tab:{t}", role=role, size=30, height=88))
+                self.tabbar.add_widget(
+                    widgets.button(
+                        th,
+                        f"F{i + 1} {self.tr('tab.' + t)}",
+                        lambda x=t: self.show_tab(x),
+                        f"tab:{t}",
+                        role=role,
+                        size=30,
+                        height=88,
+                    )
+                )
 
         # -------------------------------------------------------------- theme and language
         def apply_theme(self) -> None:
@@ -199,7 +225,18 @@ def build_app(services: UiServices, start_tab: str | None = None, speaker: Any =
             th = theme_for(elder)
             self.theme = th
             self.fs = th.scale
-            for name in ("bg", "panel", "fg", "muted", "accent", "accent_fg", "button", "button_fg", "disabled", "warn"):
+            for name in (
+                "bg",
+                "panel",
+                "fg",
+                "muted",
+                "accent",
+                "accent_fg",
+                "button",
+                "button_fg",
+                "disabled",
+                "warn",
+            ):
                 setattr(self, f"c_{name}", list(getattr(th, name)))
             self.c_warn_soft = [0.99, 0.91, 0.86, 1] if not elder else [0.25, 0.12, 0.05, 1]
             self.c_footer = [0.84, 0.87, 0.92, 1] if not elder else [0.1, 0.1, 0.1, 1]
@@ -237,26 +274,29 @@ def build_app(services: UiServices, start_tab: str | None = None, speaker: Any =
         # -------------------------------------------------------------- actions
         def act(self, fn: Callable, *args: Any) -> concurrent.futures.Future:
             """Run a kiosk flow action on the worker thread (it may wait for a card, the bus, the printer)."""
+
             def run() -> None:
                 try:
                     fn(*args)
-                except Exception as exc:  # noqa: BLE001 - a bug must not freeze the kiosk: show it and go on
+                except Exception as exc:
                     log.exception("kiosk action %s failed", getattr(fn, "__name__", fn))
                     flow = self.session.flow if self.session else None
                     if flow is not None:
                         flow.go("error", self.tr("error.failed", reason=error_detail(exc)))
                 finally:
                     self.redraw()
+
             return self.kiosk_worker.submit(run)
 
         def staff_act(self, fn: Callable, *args: Any) -> concurrent.futures.Future:
             def run() -> None:
                 try:
                     fn(*args)
-                except Exception:  # noqa: BLE001
+                except Exception:
                     log.exception("staff action failed")
                 finally:
                     self.redraw()
+
             return self.staff_worker.submit(run)
 
         def start_flow(self, tile: str) -> None:
@@ -330,7 +370,11 @@ def build_app(services: UiServices, start_tab: str | None = None, speaker: Any =
                 if self._tick_future is None or self._tick_future.done():
                     self._tick_future = self.tick_worker.submit(self._session_tick)
                 flow = self.session.flow
-                self.countdown_text = self.tr("common.seconds_left", s=int(flow.seconds_left())) if flow and flow.state not in flow.busy_states else ""
+                self.countdown_text = (
+                    self.tr("common.seconds_left", s=int(flow.seconds_left()))
+                    if flow and flow.state not in flow.busy_states
+                    else ""
+                )
                 if self.session.refresh_due():
                     self._refresh_models()
             if self.tab == "display" and self.board is not None:
@@ -341,7 +385,7 @@ def build_app(services: UiServices, start_tab: str | None = None, speaker: Any =
             try:
                 if self.session.tick():
                     self.redraw()
-            except Exception:  # noqa: BLE001 - a failing tick must not stop the next one
+            except Exception:
                 log.exception("kiosk tick failed")
 
         def kiosk_screen_name(self, view: dict) -> str:
@@ -359,8 +403,12 @@ def build_app(services: UiServices, start_tab: str | None = None, speaker: Any =
                 view = self.session.view()
                 self.hall_name = view.get("hall_name") or self._hall_name()
                 name = self.kiosk_screen_name(view)
-                self.can_back = bool(self.session.flow is not None and hasattr(self.session.flow, "back")
-                                     and not view.get("busy") and view.get("state") not in ("done", "thanks"))
+                self.can_back = bool(
+                    self.session.flow is not None
+                    and hasattr(self.session.flow, "back")
+                    and not view.get("busy")
+                    and view.get("state") not in ("done", "thanks")
+                )
                 if name in ("home", "closed") and getattr(self, "_home_note", ""):
                     view = dict(view, offline_text=(view.get("offline_text") or self._home_note))
                     self._home_note = ""

@@ -1,4 +1,5 @@
 """``hallkit kiosk`` (the kiosk UI against a running controller) and ``hallkit screenshots``."""
+
 from __future__ import annotations
 
 import os
@@ -8,26 +9,41 @@ import sys
 
 
 def register(cli) -> None:
-    p = cli.command(("kiosk",), help="run the kiosk UI (with hall display, window terminal and manager tabs) against a running controller",
-                    handler=_kiosk, description="Run the Kivy kiosk app against a running `hallkit controller`. "
-                    "Tabs: kiosk, hall display, window terminal, manager console (F1-F4).")
+    p = cli.command(
+        ("kiosk",),
+        help="run the kiosk UI (with hall display, window terminal and manager tabs) against a running controller",
+        handler=_kiosk,
+        description="Run the Kivy kiosk app against a running `hallkit controller`. "
+        "Tabs: kiosk, hall display, window terminal, manager console (F1-F4).",
+    )
     p.add_argument("--config", default=None, help="hall.toml (default: ./hall.toml or $HALLKIT_CONFIG)")
     p.add_argument("--host", default=None, help="broker host (default: [bus] host of hall.toml)")
     p.add_argument("--port", type=int, default=None, help="broker port (default: [bus] port of hall.toml)")
     p.add_argument("--kiosk-id", default=None, help="kiosk id from [[kiosks]] (default: the first)")
-    p.add_argument("--screens", default="kiosk,display,terminal,manager",
-                   help="comma-separated tabs: kiosk, display, terminal, manager (default: all)")
+    p.add_argument(
+        "--screens",
+        default="kiosk,display,terminal,manager",
+        help="comma-separated tabs: kiosk, display, terminal, manager (default: all)",
+    )
     p.add_argument("--landscape", action="store_true", help="1920x1080 window instead of 1080x1920 portrait")
     p.add_argument("--fullscreen", action="store_true", help="full screen (a real kiosk)")
     p.add_argument("--no-devices", action="store_true", help="do not open the kiosk's devices from hall.toml")
 
-    s = cli.command(("screenshots",), help="render every screen at 1080x1920 in Chinese, English and elder mode",
-                    handler=_screenshots, description="Render every kiosk and staff screen in a real Kivy window "
-                    "(under Xvfb when there is no display) against an in-process hall, and save PNGs.")
+    s = cli.command(
+        ("screenshots",),
+        help="render every screen at 1080x1920 in Chinese, English and elder mode",
+        handler=_screenshots,
+        description="Render every kiosk and staff screen in a real Kivy window "
+        "(under Xvfb when there is no display) against an in-process hall, and save PNGs.",
+    )
     s.add_argument("--out", default="docs/screenshots", help="output directory (default docs/screenshots)")
     s.add_argument("--config", default=None, help="hall.toml (default: the demo hall's)")
-    s.add_argument("--broker", choices=("auto", "mosquitto", "embedded"), default="auto",
-                   help="broker for the in-process hall (default: mosquitto when installed)")
+    s.add_argument(
+        "--broker",
+        choices=("auto", "mosquitto", "embedded"),
+        default="auto",
+        help="broker for the in-process hall (default: mosquitto when installed)",
+    )
     s.add_argument("--only", default="", help="comma-separated screen names (e.g. home,ticket-done,display)")
     s.add_argument("--landscape", action="store_true", help="1920x1080 (files named <screen>-<variant>-landscape.png)")
 
@@ -41,15 +57,25 @@ def _need_display(args_list: list[str]) -> int | None:
         print("hallkit: no display and no xvfb-run; install xvfb (bash run.sh setup) or set DISPLAY", file=sys.stderr)
         return 2
     env = dict(os.environ, HALLKIT_NO_XVFB="1")
-    cmd = [xvfb, "-a", "-s", "-screen 0 1920x1920x24", sys.executable, "-c",
-           "import sys; from hall_bus.cli.main import main; sys.exit(main(sys.argv[1:]))", *args_list]
+    cmd = [
+        xvfb,
+        "-a",
+        "-s",
+        "-screen 0 1920x1920x24",
+        sys.executable,
+        "-c",
+        "import sys; from hall_bus.cli.main import main; sys.exit(main(sys.argv[1:]))",
+        *args_list,
+    ]
     return subprocess.call(cmd, env=env)
 
 
 def _kiosk(args) -> int:
     if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
-        print("hallkit: the kiosk UI needs a display: set DISPLAY (or run it under xvfb-run to try it headless)",
-              file=sys.stderr)
+        print(
+            "hallkit: the kiosk UI needs a display: set DISPLAY (or run it under xvfb-run to try it headless)",
+            file=sys.stderr,
+        )
         return 2
     from hall_bus import config as hallconfig
     from hall_bus.config import ConfigError
@@ -66,7 +92,6 @@ def _kiosk(args) -> int:
         return 2
     from hall_bus.bus.client import BusClient
     from hall_bus.bus.connect import bus_settings
-
     from ui.kivy_env import FontMissing, prepare
 
     clients: list[BusClient] = []
@@ -95,7 +120,7 @@ def _kiosk(args) -> int:
             if dev is not None:
                 try:
                     dev.close()
-                except Exception:  # noqa: BLE001 - shutting down
+                except Exception:
                     pass
         for c in clients:
             c.stop()
@@ -103,9 +128,12 @@ def _kiosk(args) -> int:
 
 
 def _screenshots(args) -> int:
-    rerun = _need_display(["screenshots", "--out", args.out, "--broker", args.broker]
-                          + (["--config", args.config] if args.config else []) + (["--only", args.only] if args.only else [])
-                          + (["--landscape"] if args.landscape else []))
+    rerun = _need_display(
+        ["screenshots", "--out", args.out, "--broker", args.broker]
+        + (["--config", args.config] if args.config else [])
+        + (["--only", args.only] if args.only else [])
+        + (["--landscape"] if args.landscape else [])
+    )
     if rerun is not None:
         return rerun
     from ui.kivy_env import FontMissing
@@ -115,7 +143,9 @@ def _screenshots(args) -> int:
 
         only = {x.strip() for x in args.only.split(",") if x.strip()} or None
         size, suffix = ((1920, 1080), "-landscape") if args.landscape else ((1080, 1920), "")
-        paths = screenshots.run(args.out, config_path=args.config, broker=args.broker, only=only, size=size, suffix=suffix)
+        paths = screenshots.run(
+            args.out, config_path=args.config, broker=args.broker, only=only, size=size, suffix=suffix
+        )
     except FontMissing as exc:
         print(f"hallkit: {exc}", file=sys.stderr)
         return 2

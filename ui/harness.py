@@ -5,10 +5,12 @@
 action id on the visible screen and presses it with a touch event posted to the event loop (down,
 up), exactly as the window's input provider would.
 """
+
 from __future__ import annotations
 
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from kivy.base import EventLoop, runTouchApp, stopTouchApp
 from kivy.input.motionevent import MotionEvent
@@ -22,8 +24,13 @@ class Touch(MotionEvent):
 
     def __init__(self, x: float, y: float) -> None:
         win = EventLoop.window
-        super().__init__("hallkit-touch", id(self), {"x": x / (win.width - 1.0), "y": y / (win.height - 1.0)},
-                         is_touch=True, type_id="touch")
+        super().__init__(
+            "hallkit-touch",
+            id(self),
+            {"x": x / (win.width - 1.0), "y": y / (win.height - 1.0)},
+            is_touch=True,
+            type_id="touch",
+        )
         self.profile = ["pos"]
 
     def depack(self, args: dict) -> None:
@@ -50,8 +57,9 @@ class Driver:
             if value:
                 return value
             if time.monotonic() > end:
-                raise TimeoutError(f"UI: {what} not reached in {timeout:g} s (screen {self.screen}, "
-                                   f"buttons {self.actions()})")
+                raise TimeoutError(
+                    f"UI: {what} not reached in {timeout:g} s (screen {self.screen}, buttons {self.actions()})"
+                )
             time.sleep(0.005)
 
     @property

@@ -5,6 +5,7 @@ Kivy reads its environment and configuration when it is first imported, so every
 calls :func:`prepare` first. Nothing here imports Kivy at module level, so ``hallkit --help`` stays
 fast.
 """
+
 from __future__ import annotations
 
 import os
@@ -30,12 +31,19 @@ def find_cjk_font() -> Path:
     for p in ([Path(env)] if env else []) + list(FONT_CANDIDATES):
         if p.is_file():
             return p
-    raise FontMissing(f"the CJK font {CJK_FONT} is missing, so Chinese would show as boxes; install it with "
-                      "`apt-get install fonts-wqy-microhei` (bash run.sh setup does) or set HALLKIT_CJK_FONT to a .ttc/.ttf")
+    raise FontMissing(
+        f"the CJK font {CJK_FONT} is missing, so Chinese would show as boxes; install it with "
+        "`apt-get install fonts-wqy-microhei` (bash run.sh setup does) or set HALLKIT_CJK_FONT to a .ttc/.ttf"
+    )
 
 
-def prepare(size: tuple[int, int] = PORTRAIT, kivy_home: str | None = None, fullscreen: bool = False,
-            resizable: bool = True, log: bool = False) -> None:
+def prepare(
+    size: tuple[int, int] = PORTRAIT,
+    kivy_home: str | None = None,
+    fullscreen: bool = False,
+    resizable: bool = True,
+    log: bool = False,
+) -> None:
     """Set Kivy's environment and window configuration; then register the CJK font as the default."""
     if "kivy" in sys.modules and "kivy.core.window" in sys.modules:
         register_font()
@@ -64,7 +72,9 @@ def prepare(size: tuple[int, int] = PORTRAIT, kivy_home: str | None = None, full
     Config.set("graphics", "width", str(size[0]))
     Config.set("graphics", "height", str(size[1]))
     Config.set("graphics", "resizable", "1" if resizable else "0")
-    Config.set("graphics", "multisamples", os.environ.get("HALLKIT_MSAA", "0"))  # flat UI: no MSAA (costly on software GL)
+    Config.set(
+        "graphics", "multisamples", os.environ.get("HALLKIT_MSAA", "0")
+    )  # flat UI: no MSAA (costly on software GL)
     Config.set("graphics", "fullscreen", "auto" if fullscreen else "0")
     Config.set("input", "mouse", "mouse,disable_multitouch")
     Config.set("kivy", "exit_on_escape", "0")

@@ -3,6 +3,7 @@
 ``discover()`` lists the screen names; ``load(name)`` loads the ``.kv`` beside the module and
 returns the screen class the module names in ``SCREEN``. Adding a screen is adding a folder.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -13,8 +14,11 @@ _loaded: dict[str, type] = {}
 
 
 def discover() -> list[str]:
-    return sorted(p.name for p in SCREENS_DIR.iterdir()
-                  if p.is_dir() and (p / f"{p.name}.py").is_file() and (p / f"{p.name}.kv").is_file())
+    return sorted(
+        p.name
+        for p in SCREENS_DIR.iterdir()
+        if p.is_dir() and (p / f"{p.name}.py").is_file() and (p / f"{p.name}.kv").is_file()
+    )
 
 
 def load(name: str) -> type:

@@ -4,6 +4,7 @@
 a time, newest prompts first dropped when the queue is full (a hall display must never lag behind
 its calls). Set ``HALLKIT_TTS=off`` to silence it (tests, screenshots, benchmarks).
 """
+
 from __future__ import annotations
 
 import logging
@@ -65,8 +66,9 @@ class Speaker:
                 wav = os.path.join(self.out_dir, f"say-{len(self.spoken) + 1:04d}.wav")
                 cmd += ["-w", wav]
             try:
-                rc = subprocess.run(cmd + [text], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=30,
-                                    check=False).returncode
+                rc = subprocess.run(
+                    cmd + [text], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=30, check=False
+                ).returncode
                 if rc != 0:
                     log.info("tts: %s exited with %s", self.binary, rc)
             except (OSError, subprocess.SubprocessError) as exc:

@@ -3,9 +3,10 @@
 Every tappable widget carries an ``action_id`` (e.g. ``tile:ticket``, ``service:shebao-card``) so
 tests, screenshots and the benchmark can find it and tap it with a real touch event.
 """
+
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from kivy.lang import Builder
 from kivy.properties import ListProperty, NumericProperty, StringProperty
@@ -79,8 +80,17 @@ def _darker(c: tuple, f: float = 0.82) -> list:
     return [c[0] * f, c[1] * f, c[2] * f, c[3]]
 
 
-def button(theme: Theme, text: str, on_tap: Callable[[], None] | None, action_id: str, role: str = "normal",
-           sub: str = "", size: float = 44, height: float = 150, **kw) -> BigButton:
+def button(
+    theme: Theme,
+    text: str,
+    on_tap: Callable[[], None] | None,
+    action_id: str,
+    role: str = "normal",
+    sub: str = "",
+    size: float = 44,
+    height: float = 150,
+    **kw,
+) -> BigButton:
     """A large touch target; role: primary | normal | warn | green | disabled."""
     fill, fg = {
         "primary": (theme.accent, theme.accent_fg),
@@ -91,8 +101,17 @@ def button(theme: Theme, text: str, on_tap: Callable[[], None] | None, action_id
     label = f"[b]{text}[/b]"
     if sub:
         label += f"\n[size={int(theme.fs(size * 0.62))}]{sub}[/size]"
-    b = BigButton(text=label, font_size=theme.fs(size), color=fg, fill=list(fill), fill_down=_darker(fill),
-                  action_id=action_id, size_hint_y=None, height=theme.fs(height), **kw)
+    b = BigButton(
+        text=label,
+        font_size=theme.fs(size),
+        color=fg,
+        fill=list(fill),
+        fill_down=_darker(fill),
+        action_id=action_id,
+        size_hint_y=None,
+        height=theme.fs(height),
+        **kw,
+    )
     if role == "disabled" or on_tap is None:
         b.disabled_color = fg
         b.background_disabled_normal = ""
@@ -102,10 +121,22 @@ def button(theme: Theme, text: str, on_tap: Callable[[], None] | None, action_id
     return b
 
 
-def label(theme: Theme, text: str, size: float = 40, colour: tuple | None = None, bold: bool = False,
-          halign: str = "left", pad: float = 12) -> WrapLabel:
-    return WrapLabel(text=f"[b]{text}[/b]" if bold else text, font_size=theme.fs(size), color=colour or theme.fg,
-                     halign=halign, pad=pad)
+def label(
+    theme: Theme,
+    text: str,
+    size: float = 40,
+    colour: tuple | None = None,
+    bold: bool = False,
+    halign: str = "left",
+    pad: float = 12,
+) -> WrapLabel:
+    return WrapLabel(
+        text=f"[b]{text}[/b]" if bold else text,
+        font_size=theme.fs(size),
+        color=colour or theme.fg,
+        halign=halign,
+        pad=pad,
+    )
 
 
 def spacer(height: float = 20) -> Widget:
@@ -116,17 +147,35 @@ KEYS_DIGITS = "123456789-0"
 KEYS_LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ"
 
 
-def keypad(theme: Theme, on_key: Callable[[str], None], on_back: Callable[[], None], on_ok: Callable[[], None],
-           ok_label: str, back_label: str, letters: str = "ABCDEF", prefix: str = "key") -> GridLayout:
+def keypad(
+    theme: Theme,
+    on_key: Callable[[str], None],
+    on_back: Callable[[], None],
+    on_ok: Callable[[], None],
+    ok_label: str,
+    back_label: str,
+    letters: str = "ABCDEF",
+    prefix: str = "key",
+) -> GridLayout:
     """Digits plus a few letters (ticket prefixes, appointment and case codes), backspace and OK."""
     grid = GridLayout(cols=6, spacing=12, size_hint_y=None)
     grid.bind(minimum_height=grid.setter("height"))
     for ch in letters + "1234567890":
         grid.add_widget(button(theme, ch, lambda c=ch: on_key(c), f"{prefix}:{ch}", size=52, height=120))
-    grid.add_widget(button(theme, back_label, on_back, f"{prefix}:back", role="warn", size=36 if len(back_label) < 5 else 28,
-                           height=120))
-    grid.add_widget(button(theme, ok_label, on_ok, f"{prefix}:ok", role="primary", size=40 if len(ok_label) < 5 else 28,
-                           height=120))
+    grid.add_widget(
+        button(
+            theme,
+            back_label,
+            on_back,
+            f"{prefix}:back",
+            role="warn",
+            size=36 if len(back_label) < 5 else 28,
+            height=120,
+        )
+    )
+    grid.add_widget(
+        button(theme, ok_label, on_ok, f"{prefix}:ok", role="primary", size=40 if len(ok_label) < 5 else 28, height=120)
+    )
     return grid
 
 

@@ -1,10 +1,12 @@
 """What every conformance check uses: the recording port (:class:`SpyPort`), the :class:`Probe`
 handed to a check, :func:`expect`, and :class:`CheckSet`, the list of checks of one module.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from drivers.transport import open_transport
 
@@ -91,4 +93,5 @@ class CheckSet:
         def deco(fn: Check) -> Check:
             self.by_kind.setdefault(kind, []).append((name, fn))
             return fn
+
         return deco

@@ -1,4 +1,5 @@
 """Conformance checks of the frame-protocol devices: pad, caller keypad, window display."""
+
 from __future__ import annotations
 
 import time
@@ -19,6 +20,7 @@ def _link(p: Probe) -> hf.HallLink:
 
 
 for _kind in ("pad", "caller", "display"):
+
     @check(_kind, "heartbeat is answered with a result code 00")
     def _heartbeat(p: Probe) -> None:
         payload = _link(p).request(hf.HEARTBEAT)
@@ -49,8 +51,9 @@ for _kind in ("pad", "caller", "display"):
             time.sleep(0.005)
         frames = _listen(p, 0.5, stop_at_first=True)
         if not any(f.addr == addr and f.cmd == hf.HEARTBEAT | hf.REPLY for f in frames):
-            raise ReplyTimeout("no heartbeat reply to a frame that arrived in single bytes", wire,
-                               b"".join(f.encode() for f in frames))
+            raise ReplyTimeout(
+                "no heartbeat reply to a frame that arrived in single bytes", wire, b"".join(f.encode() for f in frames)
+            )
 
     @check(_kind, "frames for another address and broadcasts are not answered")
     def _silence(p: Probe) -> None:
@@ -58,8 +61,12 @@ for _kind in ("pad", "caller", "display"):
         other = addr + 1 if addr < 254 else addr - 1
         p.port.write(hf.encode(other, hf.HEARTBEAT) + hf.encode(0, hf.HEARTBEAT))
         answered = [f for f in _listen(p, 0.4) if f.addr in (addr, 0) and f.is_reply]
-        expect(not answered, f"the device at {addr} answered a frame not meant for it: {answered[0].encode().hex(' ')}"
-               if answered else "")
+        expect(
+            not answered,
+            f"the device at {addr} answered a frame not meant for it: {answered[0].encode().hex(' ')}"
+            if answered
+            else "",
+        )
         _link(p).request(hf.HEARTBEAT)  # and it still answers its own
 
 

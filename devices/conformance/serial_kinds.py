@@ -1,5 +1,6 @@
 """Conformance checks of the serial devices with vendor protocols: ID card reader, locker boards,
 receipt printer."""
+
 from __future__ import annotations
 
 import time

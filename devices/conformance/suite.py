@@ -7,6 +7,7 @@ written in ``serial_kinds`` and ``hall`` (one :class:`~devices.conformance.core.
 drivers are the project's own, so passing the suite means "our driver and this device agree on the
 protocol".
 """
+
 from __future__ import annotations
 
 import time
@@ -17,7 +18,6 @@ from devices.conformance.core import Check, CheckFailed, Probe, Result
 
 _checks: dict[str, list[tuple[str, Check]]] = {**serial_kinds.CHECKS.by_kind, **hall.CHECKS.by_kind}
 DEFAULT_BAUD = {"idcard": 115200, "locker": 9600, "pad": 9600, "caller": 9600, "display": 9600, "printer": 115200}
-
 
 
 def kinds() -> list[str]:
@@ -35,7 +35,7 @@ def run(kind: str, url: str, baudrate: int | None = None, options: dict[str, str
             probe = Probe(url, baudrate or DEFAULT_BAUD.get(kind, 9600), dict(options or {}))
             fn(probe)
             results.append(Result(name, True, seconds=time.monotonic() - t0))
-        except Exception as exc:  # noqa: BLE001 - every failure is a result, with the bytes
+        except Exception as exc:
             detail = f"{type(exc).__name__}: {exc}" if not isinstance(exc, CheckFailed) else str(exc)
             if not isinstance(exc, (CheckFailed, OSError, TimeoutError, ValueError)):
                 detail += "\n" + traceback.format_exc(limit=2)
@@ -44,5 +44,3 @@ def run(kind: str, url: str, baudrate: int | None = None, options: dict[str, str
             if probe is not None:
                 probe.close()
     return results
-
-

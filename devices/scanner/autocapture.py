@@ -5,6 +5,7 @@ page's corners have moved less than ``still_tolerance`` (fraction of the page di
 ``still_s`` seconds. It re-arms when the page moves by more than ``rearm_move`` or disappears, so
 the next page (or the same page turned over) is captured once again.
 """
+
 from __future__ import annotations
 
 import numpy as np

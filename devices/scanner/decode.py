@@ -4,6 +4,7 @@ zxing-cpp reads perspective-distorted and blurred codes that zbar misses, in a f
 time; pyzbar (over libzbar0) is the client's choice and still reads some damaged codes zxing-cpp
 gives up on. Each result says which decoder read it.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -26,8 +27,9 @@ def _grey(img: np.ndarray) -> np.ndarray:
 def decode_zxing(img: np.ndarray) -> list[Decoded]:
     import zxingcpp
 
-    return [Decoded(r.text, str(r.format).split(".")[-1], "zxing-cpp")
-            for r in zxingcpp.read_barcodes(_grey(img)) if r.text]
+    return [
+        Decoded(r.text, str(r.format).split(".")[-1], "zxing-cpp") for r in zxingcpp.read_barcodes(_grey(img)) if r.text
+    ]
 
 
 def decode_zbar(img: np.ndarray) -> list[Decoded]:

@@ -5,15 +5,14 @@ file, a stream URL (``http://…/stream.mjpg``), or a scheme whose handler a pac
 desk scene of the simulators is ``sim://scanner?width=&height=&fps=&seed=&script=``). Either way the
 pipeline only sees frames.
 """
+
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
-
-from drivers.camera import CameraSource, open_camera
 
 from devices.base import Device, DeviceOffline
 from devices.config import DeviceConfig
@@ -21,6 +20,7 @@ from devices.factory import register_kind
 from devices.scanner import pipeline
 from devices.scanner.autocapture import AutoCapture
 from devices.scanner.session import ScanSession, SessionResult
+from drivers.camera import CameraSource, open_camera
 
 
 class DocumentScanner(Device):
@@ -33,8 +33,14 @@ class DocumentScanner(Device):
 
     def _open_driver(self) -> None:
         p = self.profile
-        self.source = open_camera(self.config.url, int(p.get("width", 2592)), int(p.get("height", 1944)),
-                                  float(p.get("fps", 15)), p.get("fourcc", "MJPG"), self.realtime)
+        self.source = open_camera(
+            self.config.url,
+            int(p.get("width", 2592)),
+            int(p.get("height", 1944)),
+            float(p.get("fps", 15)),
+            p.get("fourcc", "MJPG"),
+            self.realtime,
+        )
 
     @property
     def camera(self) -> CameraSource:
@@ -54,9 +60,16 @@ class DocumentScanner(Device):
     def frame(self) -> np.ndarray:
         return self.guard(lambda: self.camera.read())
 
-    def scan(self, session: ScanSession, pages: int = 1, still_s: float = 1.0, timeout_s: float = 60.0,
-             whiten: bool = False, on_capture: Callable[[int, np.ndarray], None] | None = None,
-             should_stop: Callable[[], bool] = lambda: False) -> SessionResult | None:
+    def scan(
+        self,
+        session: ScanSession,
+        pages: int = 1,
+        still_s: float = 1.0,
+        timeout_s: float = 60.0,
+        whiten: bool = False,
+        on_capture: Callable[[int, np.ndarray], None] | None = None,
+        should_stop: Callable[[], bool] = lambda: False,
+    ) -> SessionResult | None:
         """Auto-capture ``pages`` pages into ``session`` (each once, when still); finish it."""
         auto = AutoCapture(still_s=still_s)
         deadline = time.monotonic() + timeout_s
@@ -80,8 +93,9 @@ class DocumentScanner(Device):
 register_kind("scanner", DocumentScanner)
 
 
-def scan_to_dir(url: str, out_dir: str | Path, pages: int, still_s: float, timeout_s: float,
-                profile: str = "generic-5mp") -> SessionResult | None:
+def scan_to_dir(
+    url: str, out_dir: str | Path, pages: int, still_s: float, timeout_s: float, profile: str = "generic-5mp"
+) -> SessionResult | None:
     dev = DocumentScanner(DeviceConfig(id="scanner", kind="scanner", url=url, profile=profile))
     dev.open()
     try:

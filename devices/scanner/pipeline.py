@@ -6,6 +6,7 @@ and refined on the full-resolution frame (``cornerSubPix`` on a small window), t
 full-resolution frame is warped to a flat page. Deskew removes residual rotation of the content;
 optional whitening divides out the paper's shading so scans look like photocopies.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

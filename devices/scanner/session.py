@@ -4,14 +4,15 @@ The session belongs to a citizen's ticket or case by reference (``ref``): the fi
 kiosk (or a document store), and only the session id, page count and file names travel on.
 Images are never published on the bus.
 """
+
 from __future__ import annotations
 
 import json
 import time
 import uuid
-from typing import Any
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import img2pdf
 import numpy as np
@@ -78,7 +79,11 @@ class ScanSession:
         pdf.write_bytes(img2pdf.convert([str(p.path) for p in self.pages]))
         codes = tuple(c.text for p in self.pages for c in p.codes)
         result = SessionResult(self.session_id, self.ref, pdf, tuple(p.path for p in self.pages), codes)
-        (self.dir / "session.json").write_text(json.dumps(
-            {**result.reference(), "files": [p.name for p in result.pages], "codes": list(codes)},
-            ensure_ascii=False, indent=2))
+        (self.dir / "session.json").write_text(
+            json.dumps(
+                {**result.reference(), "files": [p.name for p in result.pages], "codes": list(codes)},
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
         return result

@@ -7,6 +7,7 @@ type, allowed values and limits from the models' JSON schema) and the field tabl
 
     hallkit bus docs [--root DIR] [--check]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -30,14 +31,20 @@ REF = "#/components/schemas/{model}"
 HALL = "hallkit/{hall}"
 DEVICE_OP_PREFIXES = ("pad.", "locker.")  # served by device hosts on device/<id>/request/<op>
 STATE_ADDRESSES = {
-    "hall.info": "state/hall", "queue.snapshot": "state/queue/{domain}", "window.state": "state/window/{window}",
-    "tidal.load": "state/tidal/load", "tidal.proposals": "state/tidal/proposals",
+    "hall.info": "state/hall",
+    "queue.snapshot": "state/queue/{domain}",
+    "window.state": "state/window/{window}",
+    "tidal.load": "state/tidal/load",
+    "tidal.proposals": "state/tidal/proposals",
     "device.state": "device/{device}/state",
 }
 DEVICE_EVENTS = {"pad.evaluation": "evaluation", "idcard.card": "card", "locker.door": "door"}
 PARAMETERS = {
-    "hall": "The hall id.", "client": "A bus client id (kiosk-1, controller ...).", "device": "A device id.",
-    "domain": "A service domain id.", "window": "A window number.",
+    "hall": "The hall id.",
+    "client": "A bus client id (kiosk-1, controller ...).",
+    "device": "A device id.",
+    "domain": "A service domain id.",
+    "window": "A window number.",
 }
 
 
@@ -69,17 +76,29 @@ def _params(address: str) -> dict[str, Any]:
 
 
 def _envelope(kind: str, fixed: dict[str, Any], data_ref: str) -> dict[str, Any]:
-    props: dict[str, Any] = {"v": {"const": envelope.VERSION}, "kind": {"const": kind}, "sender": {"type": "string"},
-                             "sent_at": {"type": "number", "description": "UNIX time"}}
+    props: dict[str, Any] = {
+        "v": {"const": envelope.VERSION},
+        "kind": {"const": kind},
+        "sender": {"type": "string"},
+        "sent_at": {"type": "number", "description": "UNIX time"},
+    }
     required = ["v", "kind", "sender", "sent_at"]
     if kind == "request":
-        props.update(tx={"type": "string", "minLength": 1, "maxLength": 64}, reply_to={"type": "string"},
-                     expires_at={"type": "number", "description": f"at most {envelope.MAX_TTL_S:.0f} s after sent_at"})
+        props.update(
+            tx={"type": "string", "minLength": 1, "maxLength": 64},
+            reply_to={"type": "string"},
+            expires_at={"type": "number", "description": f"at most {envelope.MAX_TTL_S:.0f} s after sent_at"},
+        )
         required += ["op", "tx", "reply_to", "expires_at", "data"]
     elif kind == "response":
-        props.update(tx={"type": "string"}, status={"enum": ["ok", "error"]},
-                     error={"type": ["object", "null"], "properties": {"code": {"type": "string"},
-                                                                      "message": {"type": "string"}}})
+        props.update(
+            tx={"type": "string"},
+            status={"enum": ["ok", "error"]},
+            error={
+                "type": ["object", "null"],
+                "properties": {"code": {"type": "string"}, "message": {"type": "string"}},
+            },
+        )
         required += ["op", "tx", "status"]
     else:
         required += ["type", "data"]
@@ -96,57 +115,103 @@ def asyncapi(reg: Registry | None = None) -> dict[str, Any]:
     operations: dict[str, Any] = {}
     messages: dict[str, Any] = {}
     response_channel: dict[str, Any] = {
-        "address": f"{HALL}/client/{{client}}/response", "title": "Responses",
+        "address": f"{HALL}/client/{{client}}/response",
+        "title": "Responses",
         "description": "Responses to one client's requests (the request's reply_to).",
-        "parameters": _params(f"{HALL}/client/{{client}}/response"), "messages": {}}
+        "parameters": _params(f"{HALL}/client/{{client}}/response"),
+        "messages": {},
+    }
     for op, rc in sorted(reg.requests.items()):
         req_msg, resp_msg = f"{op}.request", f"{op}.response"
-        messages[req_msg] = {"name": op, "title": f"{op} request", "summary": rc.summary,
-                             "payload": _envelope("request", {"op": op}, REF.format(model=names[rc.request]))}
-        messages[resp_msg] = {"name": f"{op} response", "title": f"{op} response",
-                              "payload": _envelope("response", {"op": op}, REF.format(model=names[rc.response]))}
+        messages[req_msg] = {
+            "name": op,
+            "title": f"{op} request",
+            "summary": rc.summary,
+            "payload": _envelope("request", {"op": op}, REF.format(model=names[rc.request])),
+        }
+        messages[resp_msg] = {
+            "name": f"{op} response",
+            "title": f"{op} response",
+            "payload": _envelope("response", {"op": op}, REF.format(model=names[rc.response])),
+        }
         address = _address("request", op)
-        channels[f"request.{op}"] = {"address": address, "title": op, "summary": rc.summary,
-                                     "parameters": _params(address),
-                                     "messages": {req_msg: {"$ref": f"#/components/messages/{req_msg}"}}}
+        channels[f"request.{op}"] = {
+            "address": address,
+            "title": op,
+            "summary": rc.summary,
+            "parameters": _params(address),
+            "messages": {req_msg: {"$ref": f"#/components/messages/{req_msg}"}},
+        }
         response_channel["messages"][resp_msg] = {"$ref": f"#/components/messages/{resp_msg}"}
         operations[f"send.{op}"] = {
-            "action": "send", "title": op, "summary": rc.summary,
+            "action": "send",
+            "title": op,
+            "summary": rc.summary,
             "channel": {"$ref": f"#/channels/request.{op}"},
             "messages": [{"$ref": f"#/channels/request.{op}/messages/{req_msg}"}],
-            "reply": {"channel": {"$ref": "#/channels/response"},
-                      "messages": [{"$ref": f"#/channels/response/messages/{resp_msg}"}]},
+            "reply": {
+                "channel": {"$ref": "#/channels/response"},
+                "messages": [{"$ref": f"#/channels/response/messages/{resp_msg}"}],
+            },
         }
     channels["response"] = response_channel
     kinds: list[tuple[str, dict[str, MessageContract]]] = [("state", reg.states), ("event", reg.events)]
     for kind, table in kinds:
         for type_, mc in sorted(table.items()):
             msg = f"{type_}.{kind}"
-            messages[msg] = {"name": type_, "title": f"{type_} {kind}", "summary": mc.summary,
-                             "payload": _envelope(kind, {"type": type_}, REF.format(model=names[mc.data]))}
+            messages[msg] = {
+                "name": type_,
+                "title": f"{type_} {kind}",
+                "summary": mc.summary,
+                "payload": _envelope(kind, {"type": type_}, REF.format(model=names[mc.data])),
+            }
             address = _address(kind, type_)
             channels[f"{kind}.{type_}"] = {
-                "address": address, "title": f"{type_} ({'retained state' if kind == 'state' else 'event'})",
-                "summary": mc.summary, "parameters": _params(address),
-                "messages": {msg: {"$ref": f"#/components/messages/{msg}"}}}
+                "address": address,
+                "title": f"{type_} ({'retained state' if kind == 'state' else 'event'})",
+                "summary": mc.summary,
+                "parameters": _params(address),
+                "messages": {msg: {"$ref": f"#/components/messages/{msg}"}},
+            }
             operations[f"receive.{kind}.{type_}"] = {
-                "action": "receive", "title": f"{type_} {kind}", "channel": {"$ref": f"#/channels/{kind}.{type_}"},
-                "messages": [{"$ref": f"#/channels/{kind}.{type_}/messages/{msg}"}]}
-    avail = {"type": "object", "required": ["v", "kind", "sender", "state"],
-             "properties": {"v": {"const": envelope.VERSION}, "kind": {"const": "availability"},
-                            "sender": {"type": "string"}, "state": {"enum": ["online", "offline"]}}}
-    messages["availability"] = {"name": "availability", "title": "availability (retained, also the last will)",
-                                "payload": avail}
-    for who, address in (("client", f"{HALL}/client/{{client}}/availability"),
-                         ("device", f"{HALL}/device/{{device}}/availability")):
-        channels[f"{who}.availability"] = {"address": address, "title": f"{who} availability",
-                                           "parameters": _params(address),
-                                           "messages": {"availability": {"$ref": "#/components/messages/availability"}}}
+                "action": "receive",
+                "title": f"{type_} {kind}",
+                "channel": {"$ref": f"#/channels/{kind}.{type_}"},
+                "messages": [{"$ref": f"#/channels/{kind}.{type_}/messages/{msg}"}],
+            }
+    avail = {
+        "type": "object",
+        "required": ["v", "kind", "sender", "state"],
+        "properties": {
+            "v": {"const": envelope.VERSION},
+            "kind": {"const": "availability"},
+            "sender": {"type": "string"},
+            "state": {"enum": ["online", "offline"]},
+        },
+    }
+    messages["availability"] = {
+        "name": "availability",
+        "title": "availability (retained, also the last will)",
+        "payload": avail,
+    }
+    for who, address in (
+        ("client", f"{HALL}/client/{{client}}/availability"),
+        ("device", f"{HALL}/device/{{device}}/availability"),
+    ):
+        channels[f"{who}.availability"] = {
+            "address": address,
+            "title": f"{who} availability",
+            "parameters": _params(address),
+            "messages": {"availability": {"$ref": "#/components/messages/availability"}},
+        }
     return {
         "asyncapi": "3.0.0",
-        "info": {"title": "HallKit hall bus", "version": str(envelope.VERSION),
-                 "description": "MQTT 3.1.1 bus of a HallKit service hall. Generated by `hallkit bus docs` from the "
-                                "pydantic contract models; see docs/bus.md."},
+        "info": {
+            "title": "HallKit hall bus",
+            "version": str(envelope.VERSION),
+            "description": "MQTT 3.1.1 bus of a HallKit service hall. Generated by `hallkit bus docs` from the "
+            "pydantic contract models; see docs/bus.md.",
+        },
         "defaultContentType": "application/json",
         "channels": channels,
         "operations": operations,
@@ -158,7 +223,8 @@ def render_yaml(doc: dict[str, Any]) -> str:
     import yaml
 
     return "# Generated by `hallkit bus docs` from hall_bus/contracts; do not edit by hand.\n" + yaml.safe_dump(
-        doc, sort_keys=False, allow_unicode=True, width=110)
+        doc, sort_keys=False, allow_unicode=True, width=110
+    )
 
 
 # ---------------------------------------------------------------------- markdown field tables
@@ -188,8 +254,11 @@ def _limits(prop: dict[str, Any]) -> str:
             pattern = p["pattern"]
             pattern = pattern[4:-2] if pattern.startswith("^(?:") and pattern.endswith(")$") else pattern
             parts.append(f"pattern `{pattern}`")
-        for lo, hi, unit in (("minLength", "maxLength", "characters"), ("minItems", "maxItems", "items"),
-                             ("minimum", "maximum", "")):
+        for lo, hi, unit in (
+            ("minLength", "maxLength", "characters"),
+            ("minItems", "maxItems", "items"),
+            ("minimum", "maximum", ""),
+        ):
             if lo in p or hi in p:
                 parts.append(f"{p.get(lo, '')}..{p.get(hi, '')} {unit}".strip())
     return "; ".join(parts).replace("|", "\\|")
@@ -223,7 +292,8 @@ def field_tables(reg: Registry | None = None) -> str:
         out += [f"### {title}", ""]
         for type_, mc in sorted(table.items()):
             out += [f"#### `{type_}`", "", mc.summary, "", f"Data (`{names[mc.data]}`):", ""] + _table(
-                schemas[names[mc.data]])
+                schemas[names[mc.data]]
+            )
     used = set(names.values())
     out += ["### Shared objects", ""]
     for name, schema in schemas.items():
@@ -267,7 +337,8 @@ def run(args: argparse.Namespace) -> int:
 
 def register(cli: Any) -> None:
     cli.describe(("bus",), "the hall bus: reference documents")
-    p = cli.command(("bus", "docs"), help="write docs/bus.asyncapi.yaml and the field tables of docs/bus.md",
-                    handler=run)
+    p = cli.command(
+        ("bus", "docs"), help="write docs/bus.asyncapi.yaml and the field tables of docs/bus.md", handler=run
+    )
     p.add_argument("--root", default=str(ROOT), help="the repository root (default: this checkout)")
     p.add_argument("--check", action="store_true", help="only check that the files are current (exit 1 if not)")

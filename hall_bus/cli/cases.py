@@ -1,8 +1,9 @@
 """``hallkit cases ...``: the case store (办件) behind pickup and the kiosk's progress check.
 
-    hallkit cases show CASE           progress of one case
-    hallkit cases set CASE STATUS     move a case (staff), e.g. ready
+hallkit cases show CASE           progress of one case
+hallkit cases set CASE STATUS     move a case (staff), e.g. ready
 """
+
 from __future__ import annotations
 
 import argparse
@@ -26,7 +27,6 @@ def register(cli) -> None:
     p.add_argument("--title", default=None)
     p.add_argument("--actor", default="staff")
     add_bus_options(p)
-
 
 
 def _print(case: dict) -> None:

@@ -1,11 +1,13 @@
 """Shared pieces of the bus-talking ``hallkit`` commands: --config/--host/--port options and a client."""
+
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any
 
 from hall_bus import config as hallconfig
 from hall_bus.config import ConfigError, HallConfig
@@ -37,13 +39,17 @@ def bus_client(args: argparse.Namespace, client_id: str = "manager") -> Iterator
     try:
         config = load_config(args)
     except ConfigError as exc:
-        raise SystemExit(fail(str(exc)))
+        raise SystemExit(fail(str(exc))) from None
     settings = bus_settings(config, client_id, args.host, args.port)
     client = BusClient(config.hall_id, client_id, settings).start()
     try:
         if not client.wait_connected(min(args.timeout, 5.0)):
-            raise SystemExit(fail(f"cannot reach the hall bus at {settings.host}:{settings.port} "
-                                  f"({client.last_error or 'no answer'}); is `hallkit controller` running?"))
+            raise SystemExit(
+                fail(
+                    f"cannot reach the hall bus at {settings.host}:{settings.port} "
+                    f"({client.last_error or 'no answer'}); is `hallkit controller` running?"
+                )
+            )
         yield client
     finally:
         client.stop()
@@ -57,9 +63,9 @@ def call(args: argparse.Namespace, op: str, data: dict, client_id: str = "manage
         try:
             return client.request(op, data, timeout=args.timeout)
         except RequestFailed as exc:
-            raise SystemExit(fail(f"refused: {exc}", 1))
+            raise SystemExit(fail(f"refused: {exc}", 1)) from None
         except BusTimeout:
-            raise SystemExit(fail(f"{op}: no answer from the controller within {args.timeout:g} s", 3))
+            raise SystemExit(fail(f"{op}: no answer from the controller within {args.timeout:g} s", 3)) from None
 
 
 def print_json(data: Any) -> None:

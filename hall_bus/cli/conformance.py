@@ -1,15 +1,26 @@
 """``hallkit conformance <kind> --url URL``: the same checks against a simulator or the real device."""
+
 from __future__ import annotations
 
 
 def register(cli) -> None:
-    p = cli.command(("conformance",), help="run a device kind's conformance checks against a URL", handler=run,
-                    description="Run the conformance checks of a device kind against any URL (simulator or device). "
-                    "Each check prints PASS or FAIL; a failure shows the bytes exchanged.")
+    p = cli.command(
+        ("conformance",),
+        help="run a device kind's conformance checks against a URL",
+        handler=run,
+        description="Run the conformance checks of a device kind against any URL (simulator or device). "
+        "Each check prints PASS or FAIL; a failure shows the bytes exchanged.",
+    )
     p.add_argument("kind", help="idcard, locker, pad, caller, display, printer")
     p.add_argument("--url", required=True)
     p.add_argument("--baud", type=int, default=None)
-    p.add_argument("--opt", action="append", default=[], metavar="KEY=VALUE", help="e.g. --opt board=2 --opt lock=5 --opt address=3")
+    p.add_argument(
+        "--opt",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="e.g. --opt board=2 --opt lock=5 --opt address=3",
+    )
 
 
 def run(args) -> int:

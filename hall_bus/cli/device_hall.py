@@ -1,4 +1,5 @@
 """``hallkit device pad|caller|display ...``: exercise the frame-protocol devices by URL."""
+
 from __future__ import annotations
 
 import argparse
@@ -16,11 +17,15 @@ def register(cli) -> None:
     p.add_argument("--window", type=int, required=True)
     p.add_argument("--staff-no", required=True)
     p.add_argument("--name", required=True)
-    p = cli.command(("device", "pad", "evaluate"), help="ask for a rating of a ticket and print the press", handler=pad_evaluate)
+    p = cli.command(
+        ("device", "pad", "evaluate"), help="ask for a rating of a ticket and print the press", handler=pad_evaluate
+    )
     _url(p)
     p.add_argument("--ticket", required=True)
     p.add_argument("--timeout", type=int, default=30)
-    p = cli.command(("device", "caller", "listen"), help="print key presses until Ctrl-C (or --seconds)", handler=caller_listen)
+    p = cli.command(
+        ("device", "caller", "listen"), help="print key presses until Ctrl-C (or --seconds)", handler=caller_listen
+    )
     _url(p)
     p.add_argument("--seconds", type=float, default=0)
     p = cli.command(("device", "caller", "show"), help="show text on the keypad's screen", handler=caller_show)
@@ -32,7 +37,9 @@ def register(cli) -> None:
     p.add_argument("--align", choices=("left", "center", "right"), default="center")
     p = cli.command(("device", "display", "clear"), help="clear the window display", handler=display_clear)
     _url(p)
-    p = cli.command(("device", "display", "brightness"), help="set the display's brightness (0..15)", handler=display_brightness)
+    p = cli.command(
+        ("device", "display", "brightness"), help="set the display's brightness (0..15)", handler=display_brightness
+    )
     _url(p)
     p.add_argument("level", type=int)
 
@@ -49,7 +56,9 @@ _opened: list = []
 def _open(cls, kind: str, args: argparse.Namespace):
     from devices.config import DeviceConfig
 
-    device = cls(DeviceConfig(id=kind, kind=kind, url=args.url, options={"address": args.address, "baudrate": args.baud}))
+    device = cls(
+        DeviceConfig(id=kind, kind=kind, url=args.url, options={"address": args.address, "baudrate": args.baud})
+    )
     _opened.append(device)
     return device.open()
 
@@ -90,7 +99,10 @@ def pad_evaluate(args) -> int:
                 if ev.timed_out:
                     print(f"{ev.ticket}: not evaluated (timeout)")
                 else:
-                    print(f"{ev.ticket}: {ev.level} {LEVEL_NAMES[ev.level]}" + (f" reason {ev.reason}" if ev.reason else ""))
+                    print(
+                        f"{ev.ticket}: {ev.level} {LEVEL_NAMES[ev.level]}"
+                        + (f" reason {ev.reason}" if ev.reason else "")
+                    )
                 return 0
         print("hallkit device pad evaluate: no answer from the pad", file=sys.stderr)
         return 1

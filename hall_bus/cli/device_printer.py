@@ -1,4 +1,5 @@
 """``hallkit device printer test|status``: exercise a receipt printer (or its simulator) by URL."""
+
 from __future__ import annotations
 
 import argparse
@@ -18,7 +19,9 @@ def register(cli) -> None:
 
 
 def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--url", required=True, help="/dev/ttyUSB0, socket://HOST:PORT, tcp://HOST:9100, usb://VID:PID or sim://printer")
+    p.add_argument(
+        "--url", required=True, help="/dev/ttyUSB0, socket://HOST:PORT, tcp://HOST:9100, usb://VID:PID or sim://printer"
+    )
     p.add_argument("--profile", default="generic-80mm", help="capability profile (default generic-80mm)")
     p.add_argument("--baud", type=int, default=None, help="serial baud rate (default: the profile's)")
 
@@ -30,8 +33,9 @@ def _open(args: argparse.Namespace):
 
     options = {"baudrate": args.baud} if args.baud else {}
     try:
-        return ReceiptPrinter(DeviceConfig(id="printer", kind="printer", url=args.url, profile=args.profile,
-                                           options=options)).open()
+        return ReceiptPrinter(
+            DeviceConfig(id="printer", kind="printer", url=args.url, profile=args.profile, options=options)
+        ).open()
     except ValueError as exc:  # e.g. a URL pyserial cannot parse
         raise DeviceError("printer", f"{args.url}: {exc}") from None
 
@@ -43,9 +47,17 @@ def test(args: argparse.Namespace) -> int:
     printer = None
     try:
         printer = _open(args)
-        doc = QueueTicketDoc(hall_name="HallKit 打印测试", code=args.ticket, service_name="测试事项（Test）", domain_name="综合",
-                             waiting_ahead=0, estimated_wait_min=0, issued_at=dt.datetime.now(),
-                             qr_url=f"https://hallkit.example/q/test/{args.ticket}", lang=args.lang)
+        doc = QueueTicketDoc(
+            hall_name="HallKit 打印测试",
+            code=args.ticket,
+            service_name="测试事项（Test）",
+            domain_name="综合",
+            waiting_ahead=0,
+            estimated_wait_min=0,
+            issued_at=dt.datetime.now(),
+            qr_url=f"https://hallkit.example/q/test/{args.ticket}",
+            lang=args.lang,
+        )
         printer.print_ticket(doc)
     except DeviceError as exc:
         print(f"hallkit device printer test: {exc}", file=sys.stderr)
@@ -71,6 +83,8 @@ def status(args: argparse.Namespace) -> int:
     finally:
         if printer is not None:
             printer.close()
-    print(f"online={'yes' if st.online else 'no'} paper={'out' if st.paper_out else ('near end' if st.paper_near_end else 'ok')} "
-          f"cover={'open' if st.cover_open else 'closed'} state={state}")
+    print(
+        f"online={'yes' if st.online else 'no'} paper={'out' if st.paper_out else ('near end' if st.paper_near_end else 'ok')} "
+        f"cover={'open' if st.cover_open else 'closed'} state={state}"
+    )
     return 0 if st.can_print else 1

@@ -1,5 +1,6 @@
 """``hallkit device idcard read`` and ``hallkit device locker open|status``: technician tools that
 talk to an ID card reader or a locker bank by URL (a tty, ``socket://``, or ``sim://``)."""
+
 from __future__ import annotations
 
 import argparse
@@ -10,8 +11,9 @@ import sys
 def register(cli) -> None:
     cli.describe(("device",), "talk to one hall device by URL (technician tools)")
     cli.describe(("device", "idcard"), "ID card reader (SAM) / 身份证阅读器")
-    p = cli.command(("device", "idcard", "read"), help="read the card on the reader (masked unless --reveal)",
-                    handler=idcard_read)
+    p = cli.command(
+        ("device", "idcard", "read"), help="read the card on the reader (masked unless --reveal)", handler=idcard_read
+    )
     p.add_argument("--url", required=True, help="/dev/ttyUSB0, socket://HOST:PORT or sim://idcard?card=0")
     p.add_argument("--profile", default="generic-sam", help="capability profile (default generic-sam)")
     p.add_argument("--baud", type=int, default=None, help="serial baud rate (default: the profile's, 115200)")
@@ -49,7 +51,9 @@ def idcard_read(args: argparse.Namespace) -> int:
 
     options = {"baudrate": args.baud} if args.baud else {}
     try:
-        reader = IdCardReader(DeviceConfig(id="idcard", kind="idcard", url=args.url, profile=args.profile, options=options))
+        reader = IdCardReader(
+            DeviceConfig(id="idcard", kind="idcard", url=args.url, profile=args.profile, options=options)
+        )
         reader.open()
     except (DeviceError, ProfileError) as exc:
         return _fail("idcard read", exc)
@@ -66,10 +70,20 @@ def idcard_read(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(data, ensure_ascii=False, indent=2))
         return 0
-    labels = {"card_type": "证件类型 card type", "name": "姓名 name", "sex": "性别 sex", "nation": "民族/国籍 nation",
-              "birth": "出生 birth", "id_masked": "号码 ID", "id_number": "号码(完整) full ID", "address": "住址 address",
-              "issuer": "签发机关 issuer", "valid_from": "有效期起 valid from", "valid_to": "有效期止 valid to",
-              "checksum_ok": "校验位 check digit"}
+    labels = {
+        "card_type": "证件类型 card type",
+        "name": "姓名 name",
+        "sex": "性别 sex",
+        "nation": "民族/国籍 nation",
+        "birth": "出生 birth",
+        "id_masked": "号码 ID",
+        "id_number": "号码(完整) full ID",
+        "address": "住址 address",
+        "issuer": "签发机关 issuer",
+        "valid_from": "有效期起 valid from",
+        "valid_to": "有效期止 valid to",
+        "checksum_ok": "校验位 check digit",
+    }
     for key, label in labels.items():
         if key in data:
             value = data[key]
@@ -107,7 +121,9 @@ def locker_open(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({"board": args.board, "lock": args.lock, "door": "open" if opened else "closed"}))
     else:
-        print(f"board {args.board} lock {args.lock}: door {'open / 已打开' if opened else 'still closed / 未打开 (jammed?)'}")
+        print(
+            f"board {args.board} lock {args.lock}: door {'open / 已打开' if opened else 'still closed / 未打开 (jammed?)'}"
+        )
     return 0 if opened else 3
 
 

@@ -1,4 +1,5 @@
 """``hallkit controller``, ``ticket``, ``window``, ``windows``, ``queue``, ``audit`` and ``bus`` commands."""
+
 from __future__ import annotations
 
 import argparse
@@ -19,14 +20,22 @@ WINDOW_OPS = {
 
 
 def register(cli) -> None:
-    p = cli.command(("controller",), help="run the hall controller (and the broker hall.toml asks for)", handler=run_controller,
-                    description="Run the hall controller: the queue engine served over the hall bus. With [bus] broker = "
-                                "\"embedded\" or \"mosquitto\" it also starts that broker.")
+    p = cli.command(
+        ("controller",),
+        help="run the hall controller (and the broker hall.toml asks for)",
+        handler=run_controller,
+        description="Run the hall controller: the queue engine served over the hall bus. With [bus] broker = "
+        '"embedded" or "mosquitto" it also starts that broker.',
+    )
     p.add_argument("--config", default=None, help="hall.toml (default: ./hall.toml or $HALLKIT_CONFIG)")
     p.add_argument("--host", default=None)
     p.add_argument("--port", type=int, default=None)
-    p.add_argument("--broker", choices=("embedded", "mosquitto", "external"), default=None,
-                   help="override [bus] broker of hall.toml")
+    p.add_argument(
+        "--broker",
+        choices=("embedded", "mosquitto", "external"),
+        default=None,
+        help="override [bus] broker of hall.toml",
+    )
 
     cli.describe(("ticket",), "queue tickets (取号)")
     p = cli.command(("ticket", "issue"), help="issue a ticket for a service", handler=ticket_issue)
@@ -49,7 +58,9 @@ def register(cli) -> None:
         if name == "pause":
             p.add_argument("--reason", default="", help="why (e.g. lunch)")
         add_bus_options(p)
-    p = cli.command(("window", "transfer"), help="send the current ticket to another domain or window", handler=window_transfer)
+    p = cli.command(
+        ("window", "transfer"), help="send the current ticket to another domain or window", handler=window_transfer
+    )
     p.add_argument("window", type=int)
     target = p.add_mutually_exclusive_group(required=True)
     target.add_argument("--to-domain", default=None)
@@ -60,8 +71,11 @@ def register(cli) -> None:
     cli.describe(("windows",), "all windows (manager)")
     p = cli.command(("windows", "list"), help="windows with their domains, state and queue", handler=windows_list)
     add_bus_options(p)
-    p = cli.command(("windows", "assign"), help="reassign a window's domains (takes effect when its current ticket ends)",
-                    handler=windows_assign)
+    p = cli.command(
+        ("windows", "assign"),
+        help="reassign a window's domains (takes effect when its current ticket ends)",
+        handler=windows_assign,
+    )
     p.add_argument("window", type=int)
     p.add_argument("domains", nargs="+", help="domain ids, e.g. shebao yibao")
     p.add_argument("--actor", default="manager", help="who makes the change (audited)")
@@ -75,8 +89,11 @@ def register(cli) -> None:
     add_bus_options(p)
 
     cli.describe(("bus",), "hall bus administration")
-    p = cli.command(("bus", "credentials"), help="write mosquitto passwords and ACL for every bus client of the hall",
-                    handler=bus_credentials)
+    p = cli.command(
+        ("bus", "credentials"),
+        help="write mosquitto passwords and ACL for every bus client of the hall",
+        handler=bus_credentials,
+    )
     p.add_argument("--config", default=None)
     p.add_argument("--out", required=True, help="directory for passwd, acl and <client>.password files")
     p.add_argument("--rotate", action="store_true", help="new passwords for every client")
@@ -84,9 +101,8 @@ def register(cli) -> None:
 
 # ---------------------------------------------------------------------------------------------
 def run_controller(args: argparse.Namespace) -> int:
-    from hall_bus.config import ConfigError
-
     from hall_bus.bus.brokers import EmbeddedBroker, Mosquitto
+    from hall_bus.config import ConfigError
     from hall_bus.controller.service import run_controller as start
 
     try:
@@ -106,8 +122,11 @@ def run_controller(args: argparse.Namespace) -> int:
             extra = mosquitto_conf(config.bus.credentials_dir)
         broker = Mosquitto(port=port, host=host, extra_conf=extra, allow_anonymous=not extra).start()
     controller = start(config, host, port)
-    print(f"hall controller for {config.hall_id} ({config.name}) on {host}:{port}"
-          f"{f' with {kind} broker' if broker else ''}; Ctrl-C stops", flush=True)
+    print(
+        f"hall controller for {config.hall_id} ({config.name}) on {host}:{port}"
+        f"{f' with {kind} broker' if broker else ''}; Ctrl-C stops",
+        flush=True,
+    )
     from hall_bus.cli.common import wait_until_stopped
 
     wait_until_stopped()
@@ -125,8 +144,12 @@ def _ticket_line(out: dict) -> str:
 
 
 def ticket_issue(args: argparse.Namespace) -> int:
-    data = {"service": args.service, "idempotency_key": args.key or f"cli-{uuid.uuid4().hex[:16]}",
-            "priority": args.priority, "channel": "cli"}
+    data = {
+        "service": args.service,
+        "idempotency_key": args.key or f"cli-{uuid.uuid4().hex[:16]}",
+        "priority": args.priority,
+        "channel": "cli",
+    }
     if args.age is not None:
         data["age_years"] = args.age
     if args.appointment:
@@ -168,7 +191,9 @@ def window_op(args: argparse.Namespace, op: str) -> int:
 
 
 def window_transfer(args: argparse.Namespace) -> int:
-    data = {"window": args.window} | ({"to_domain": args.to_domain} if args.to_domain else {"to_window": args.to_window})
+    data = {"window": args.window} | (
+        {"to_domain": args.to_domain} if args.to_domain else {"to_window": args.to_window}
+    )
     if args.staff:
         data["staff"] = args.staff
     out = call(args, "window.transfer", data)
@@ -191,8 +216,11 @@ def windows_list(args: argparse.Namespace) -> int:
 
 
 def windows_assign(args: argparse.Namespace) -> int:
-    out = call(args, "window.assign", {"window": args.window, "domains": args.domains, "actor": args.actor,
-                                       "reason": args.reason})
+    out = call(
+        args,
+        "window.assign",
+        {"window": args.window, "domains": args.domains, "actor": args.actor, "reason": args.reason},
+    )
     if args.json:
         print_json(out)
     elif out["applied_now"]:
@@ -226,16 +254,17 @@ def audit_list(args: argparse.Namespace) -> int:
 
 
 def bus_credentials(args: argparse.Namespace) -> int:
-    from hall_bus.config import ConfigError
-
     from hall_bus.bus.credentials import clients_of, write_credentials
+    from hall_bus.config import ConfigError
 
     try:
         config = load_config(args)
     except ConfigError as exc:
         return fail(str(exc))
     out = write_credentials(config, args.out, rotate=args.rotate)
-    print(f"wrote {out}/passwd, {out}/acl and a password file per client: "
-          + ", ".join(r.client_id for r in clients_of(config)))
-    print(f"mosquitto.conf: include the lines of {out}/mosquitto-auth.conf; hall.toml: [bus] credentials_dir = \"{out}\"")
+    print(
+        f"wrote {out}/passwd, {out}/acl and a password file per client: "
+        + ", ".join(r.client_id for r in clients_of(config))
+    )
+    print(f'mosquitto.conf: include the lines of {out}/mosquitto-auth.conf; hall.toml: [bus] credentials_dir = "{out}"')
     return 0

@@ -1,4 +1,5 @@
 """``hallkit locker-host``: run a bank of pickup lockers on the hall bus (commands from the controller only)."""
+
 from __future__ import annotations
 
 import signal
@@ -6,7 +7,9 @@ import threading
 
 
 def register(cli) -> None:
-    p = cli.command(("locker-host",), help="run a pickup locker bank (lock boards on RS485) on the hall bus", handler=run)
+    p = cli.command(
+        ("locker-host",), help="run a pickup locker bank (lock boards on RS485) on the hall bus", handler=run
+    )
     p.add_argument("--config", default=None, help="hall.toml (default: ./hall.toml or $HALLKIT_CONFIG)")
     p.add_argument("--device", required=True, help="the [[devices]] id of the locker bank, e.g. lockers-a")
     p.add_argument("--client-id", default=None, help="bus client id (default: the device id, e.g. lockers-a)")
@@ -15,9 +18,9 @@ def register(cli) -> None:
 
 
 def run(args) -> int:
+    from hall_bus.cli.common import fail, load_config
     from hall_bus.config import ConfigError
     from hall_bus.hosts.locker_host import run as start
-    from hall_bus.cli.common import fail, load_config
 
     try:
         config = load_config(args)
@@ -25,8 +28,11 @@ def run(args) -> int:
     except (ConfigError, KeyError, ValueError, RuntimeError) as exc:  # RuntimeError: no bus credentials for the client
         return fail(str(exc).strip('"'))
     dev = host.device
-    print(f"locker host {args.device}: boards {getattr(dev, 'boards', [])} ({dev.state.value}) as bus client "
-          f"{host.bus.client_id}; Ctrl-C stops", flush=True)
+    print(
+        f"locker host {args.device}: boards {getattr(dev, 'boards', [])} ({dev.state.value}) as bus client "
+        f"{host.bus.client_id}; Ctrl-C stops",
+        flush=True,
+    )
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:

@@ -11,13 +11,14 @@ imports none of them.
 Command modules must keep heavy imports (OpenCV, Kivy, ...) inside their handlers so that
 ``hallkit --help`` stays fast.
 """
+
 from __future__ import annotations
 
 import argparse
 import logging
 import sys
+from collections.abc import Callable, Sequence
 from importlib.metadata import entry_points
-from typing import Callable, Sequence
 
 COMMAND_GROUP = "hallkit.commands"
 
@@ -59,7 +60,9 @@ class CommandLine:
             self._parsers[path] = subs.add_parser(path[-1], help=help_text, description=help_text)
         return self._parsers[path]
 
-    def command(self, path: Sequence[str], help: str, handler: Handler, description: str | None = None) -> argparse.ArgumentParser:
+    def command(
+        self, path: Sequence[str], help: str, handler: Handler, description: str | None = None
+    ) -> argparse.ArgumentParser:
         """Add a command at ``path`` and return its parser for the caller to add arguments."""
         path = tuple(path)
         if path in self._parsers:

@@ -1,4 +1,5 @@
 """``hallkit report daily`` and ``hallkit followup list|update``."""
+
 from __future__ import annotations
 
 import argparse
@@ -17,7 +18,9 @@ def register(cli) -> None:
     p.add_argument("--date", default=None, help="YYYY-MM-DD (default today)")
     p.add_argument("--format", choices=("table", "csv", "json"), default="table")
     p.add_argument("--chart", default=None, metavar="OUT.png", help="also draw the day's waits and ratings")
-    p.add_argument("--db", default=None, help="read the controller's store file directly instead of asking over the bus")
+    p.add_argument(
+        "--db", default=None, help="read the controller's store file directly instead of asking over the bus"
+    )
     add_bus_options(p)
     cli.describe(("followup",), "bad-review follow-ups (差评整改)")
     p = cli.command(("followup", "list"), help="follow-ups, or only the overdue ones", handler=followup_list)
@@ -37,9 +40,8 @@ def _offline(args: argparse.Namespace) -> dict | int:
     import datetime as dt
     import sqlite3
 
-    from hall_bus.config import ConfigError
-
     from hall_bus.cli.common import fail, load_config
+    from hall_bus.config import ConfigError
     from hall_bus.features.evaluation import reports, settings
 
     try:
@@ -53,18 +55,45 @@ def _offline(args: argparse.Namespace) -> dict | int:
         return fail(f"--db: {exc}")
     day = args.date or dt.datetime.now(config.tz()).date().isoformat()
     try:
-        return reports.daily(store, config.hall_id, day, tz=config.tz(),
-                             clerk_of=lambda w: s.staff_no if (s := staff.clerk_of(w)) else None)
+        return reports.daily(
+            store,
+            config.hall_id,
+            day,
+            tz=config.tz(),
+            clerk_of=lambda w: s.staff_no if (s := staff.clerk_of(w)) else None,
+        )
     except sqlite3.Error as exc:
         return fail(f"--db {args.db}: {exc}")
     finally:
         store.close()
 
 
-COLUMNS = ["tickets", "served", "no_show_rate", "wait_mean_min", "wait_p90_min", "handling_mean_min", "evaluated",
-           "very_satisfied_rate", "good_rate", "not_evaluated_rate", "bad_reviews"]
-HEADERS = ["tickets", "served", "no-show", "wait min", "p90 min", "handle min", "rated", "very sat.", "good",
-           "not rated", "bad"]
+COLUMNS = [
+    "tickets",
+    "served",
+    "no_show_rate",
+    "wait_mean_min",
+    "wait_p90_min",
+    "handling_mean_min",
+    "evaluated",
+    "very_satisfied_rate",
+    "good_rate",
+    "not_evaluated_rate",
+    "bad_reviews",
+]
+HEADERS = [
+    "tickets",
+    "served",
+    "no-show",
+    "wait min",
+    "p90 min",
+    "handle min",
+    "rated",
+    "very sat.",
+    "good",
+    "not rated",
+    "bad",
+]
 
 
 def _rows(report: dict):
@@ -114,8 +143,12 @@ def daily(args: argparse.Namespace) -> int:
         w = csv.writer(buf)
         w.writerow(["group", "name"] + COLUMNS + [f"level_{i}" for i in range(1, 6)] + ["followups"])
         for group, name, fig in _rows(report):
-            w.writerow([group, name] + [fig[c] for c in COLUMNS] + [fig["evaluations"][str(i)] for i in range(1, 6)]
-                       + [_followups(fig)])
+            w.writerow(
+                [group, name]
+                + [fig[c] for c in COLUMNS]
+                + [fig["evaluations"][str(i)] for i in range(1, 6)]
+                + [_followups(fig)]
+            )
         sys.stdout.write(buf.getvalue())
     else:
         print(f"{report['hall']} {report['day']}")
@@ -138,8 +171,10 @@ def followup_list(args: argparse.Namespace) -> int:
         return 0
     for f in out["followups"]:
         late = f" OVERDUE: {', '.join(f['overdue'])}" if f["overdue"] else ""
-        print(f"#{f['id']} {f['day']} {f['ticket']} window {f['window']} level {f['level']} ({f['reason']}) {f['state']}; "
-              f"visit by {f['visit_due']}, rectify by {f['rectify_due']}{late}")
+        print(
+            f"#{f['id']} {f['day']} {f['ticket']} window {f['window']} level {f['level']} ({f['reason']}) {f['state']}; "
+            f"visit by {f['visit_due']}, rectify by {f['rectify_due']}{late}"
+        )
     if not out["followups"]:
         print("no follow-ups")
     return 0

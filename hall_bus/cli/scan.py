@@ -1,4 +1,5 @@
 """``hallkit scan decode|crop|session``: the document camera pipeline from the command line."""
+
 from __future__ import annotations
 
 import argparse
@@ -13,7 +14,9 @@ def register(cli) -> None:
     p.add_argument("image")
     p.add_argument("-o", "--out", required=True, help="output JPEG")
     p.add_argument("--whiten", action="store_true", help="whiten the paper's background")
-    p = cli.command(("scan", "session"), help="auto-capture pages from a live source into a PDF and JPEGs", handler=session)
+    p = cli.command(
+        ("scan", "session"), help="auto-capture pages from a live source into a PDF and JPEGs", handler=session
+    )
     p.add_argument("--url", required=True, help="sim://scanner, a device index, /dev/video0, or http://…/stream.mjpg")
     p.add_argument("-o", "--out", required=True, help="output directory")
     p.add_argument("--pages", type=int, default=2)

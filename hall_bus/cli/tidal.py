@@ -1,11 +1,12 @@
 """``hallkit tidal ...``: tidal windows (潮汐窗口) for managers (``tidal simulate`` is the simulators').
 
-    hallkit tidal load                      live load per domain and window
-    hallkit tidal proposals                 pending and recent proposals
-    hallkit tidal accept tp-12 [--actor A]  accept a proposal (the window moves when its ticket ends)
-    hallkit tidal reject tp-12 [--reason R] reject a proposal
-    hallkit tidal mode off|propose|auto     switch the mode
+hallkit tidal load                      live load per domain and window
+hallkit tidal proposals                 pending and recent proposals
+hallkit tidal accept tp-12 [--actor A]  accept a proposal (the window moves when its ticket ends)
+hallkit tidal reject tp-12 [--reason R] reject a proposal
+hallkit tidal mode off|propose|auto     switch the mode
 """
+
 from __future__ import annotations
 
 import argparse
@@ -21,7 +22,9 @@ def register(cli) -> None:
     p = cli.command(("tidal", "proposals"), help="pending and recent proposals", handler=proposals)
     p.add_argument("--recent", type=int, default=10, help="how many decided proposals to show (default 10)")
     add_bus_options(p)
-    p = cli.command(("tidal", "accept"), help="accept a proposal (the window moves when its current ticket ends)", handler=accept)
+    p = cli.command(
+        ("tidal", "accept"), help="accept a proposal (the window moves when its current ticket ends)", handler=accept
+    )
     p.add_argument("proposal_id", help="proposal id, e.g. tp-12")
     p.add_argument("--actor", default="manager", help="who decides (audited)")
     add_bus_options(p)
@@ -45,18 +48,24 @@ def load(args: argparse.Namespace) -> int:
     if args.json:
         print_json(data)
         return 0
-    print(f"tidal mode {data['mode']}, policy {data['policy']}, threshold {data['threshold_min']:g} min; "
-          f"{data['totals']['waiting']} waiting, {data['totals']['windows_open']} windows open, "
-          f"{data['totals']['windows_away']} away from home")
+    print(
+        f"tidal mode {data['mode']}, policy {data['policy']}, threshold {data['threshold_min']:g} min; "
+        f"{data['totals']['waiting']} waiting, {data['totals']['windows_open']} windows open, "
+        f"{data['totals']['windows_away']} away from home"
+    )
     print(f"{'domain':<18}{'waiting':>8}{'arr/h':>7}{'min/tkt':>8}{'windows':>9}{'wait':>7}{'proj.':>7}{'util':>7}")
     for d in data["domains"]:
         util = "—" if d["utilisation"] is None else f"{d['utilisation']:.0%}"
-        print(f"{d['name'] + ' ' + d['domain']:<18}{d['waiting']:>8}{d['arrival_rate_per_h']:>7.0f}{d['handling_min']:>8.1f}"
-              f"{d['capacity']:>9.1f}{_wait(d['expected_wait_min']):>7}{_wait(d['projected_wait_min']):>7}{util:>7}")
+        print(
+            f"{d['name'] + ' ' + d['domain']:<18}{d['waiting']:>8}{d['arrival_rate_per_h']:>7.0f}{d['handling_min']:>8.1f}"
+            f"{d['capacity']:>9.1f}{_wait(d['expected_wait_min']):>7}{_wait(d['projected_wait_min']):>7}{util:>7}"
+        )
     for w in data["windows"]:
         pending = f" -> {','.join(w['pending_domains'])}" if w["pending_domains"] else ""
         away = " (away from home)" if w["away_from_home"] else ""
-        print(f"  {w['name']}: {w['state']:<8} {','.join(w['domains'])}{pending}{away}  last hour {w['utilisation_1h']:.0%}")
+        print(
+            f"  {w['name']}: {w['state']:<8} {','.join(w['domains'])}{pending}{away}  last hour {w['utilisation_1h']:.0%}"
+        )
     return 0
 
 

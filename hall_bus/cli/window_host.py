@@ -1,11 +1,12 @@
 """``hallkit window-host``: run a window's caller keypad, LED display and evaluation pad on the bus."""
+
 from __future__ import annotations
 
 
-
 def register(cli) -> None:
-    p = cli.command(("window-host",), help="run a window terminal's devices (caller, display, pad) on the hall bus",
-                    handler=run)
+    p = cli.command(
+        ("window-host",), help="run a window terminal's devices (caller, display, pad) on the hall bus", handler=run
+    )
     p.add_argument("--config", default=None)
     p.add_argument("--window", type=int, required=True)
     p.add_argument("--host", default=None)
@@ -13,9 +14,9 @@ def register(cli) -> None:
 
 
 def run(args) -> int:
+    from hall_bus.cli.common import fail, load_config
     from hall_bus.config import ConfigError
     from hall_bus.hosts.window_host import run as start
-    from hall_bus.cli.common import fail, load_config
 
     try:
         config = load_config(args)

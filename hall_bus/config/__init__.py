@@ -6,6 +6,7 @@ the key (e.g. ``services[2].domain``) and what is wrong, so an operator can fix 
 reading code. See ``docs/configuration.md`` and the annotated ``hall.toml`` at the project root.
 The rest of HallKit uses the frozen dataclasses of :mod:`hall_bus.config.model` built from them.
 """
+
 from __future__ import annotations
 
 import os
@@ -38,9 +39,27 @@ from hall_bus.config.model import (
 from hall_bus.config.schema import ARRAYS, TABLES, HallFile, HoursModel
 
 __all__ = [
-    "BusConfig", "ConfigError", "DeviceConfig", "Domain", "HallConfig", "Kiosk", "OpeningHours", "Problem",
-    "QueueRules", "Section", "Service", "WEEKDAY_KEYS", "Window", "between", "checked", "default_path",
-    "int_between", "is_id", "load", "parse", "rule",
+    "BusConfig",
+    "ConfigError",
+    "DeviceConfig",
+    "Domain",
+    "HallConfig",
+    "Kiosk",
+    "OpeningHours",
+    "Problem",
+    "QueueRules",
+    "Section",
+    "Service",
+    "WEEKDAY_KEYS",
+    "Window",
+    "between",
+    "checked",
+    "default_path",
+    "int_between",
+    "is_id",
+    "load",
+    "parse",
+    "rule",
 ]
 
 
@@ -51,8 +70,13 @@ def _hours(h: HoursModel, timezone: str) -> OpeningHours:
         if spans is None:
             spans = h.weekdays if i < 5 else []
         week.append(tuple(spans))
-    return OpeningHours(timezone=timezone, week=tuple(week), holidays=frozenset(h.holidays),
-                        workdays=frozenset(h.workdays), always_open=h.always_open)
+    return OpeningHours(
+        timezone=timezone,
+        week=tuple(week),
+        holidays=frozenset(h.holidays),
+        workdays=frozenset(h.workdays),
+        always_open=h.always_open,
+    )
 
 
 def parse(data: dict[str, Any], source: str = "<hall config>", base_dir: Path | None = None) -> HallConfig:
@@ -73,12 +97,29 @@ def parse(data: dict[str, Any], source: str = "<hall config>", base_dir: Path | 
         queue=queue,
         data_dir=data_dir,
         domains=tuple(Domain(d.id, d.name, d.name_en) for d in f.domains),
-        services=tuple(Service(
-            id=s.id, name=s.name, name_en=s.name_en, domain=s.domain, prefix=s.prefix, self_service=s.self_service,
-            expected_minutes=s.expected_minutes if s.expected_minutes is not None else queue.default_expected_minutes,
-        ) for s in f.services),
-        windows=tuple(Window(w.number, w.name if w.name is not None else f"{w.number}号窗口", tuple(w.domains),
-                             tuple(w.skills if w.skills is not None else w.domains)) for w in f.windows),
+        services=tuple(
+            Service(
+                id=s.id,
+                name=s.name,
+                name_en=s.name_en,
+                domain=s.domain,
+                prefix=s.prefix,
+                self_service=s.self_service,
+                expected_minutes=s.expected_minutes
+                if s.expected_minutes is not None
+                else queue.default_expected_minutes,
+            )
+            for s in f.services
+        ),
+        windows=tuple(
+            Window(
+                w.number,
+                w.name if w.name is not None else f"{w.number}号窗口",
+                tuple(w.domains),
+                tuple(w.skills if w.skills is not None else w.domains),
+            )
+            for w in f.windows
+        ),
         devices=tuple(DeviceConfig(**d.model_dump()) for d in f.devices),
         kiosks=tuple(Kiosk(k.id, k.name) for k in f.kiosks),
         features=tuple(f.features.enabled) if f.features.enabled is not None else None,

@@ -4,6 +4,7 @@ their features): :class:`Section`, a frozen strict pydantic model that refuses u
 :func:`checked`, which validates a table and turns the first error into a :class:`ConfigError`
 through :mod:`hall_bus.validation`, so that every section speaks as ``file: key: problem``.
 """
+
 from __future__ import annotations
 
 import re

@@ -1,6 +1,7 @@
 """The hall model the rest of HallKit uses: frozen dataclasses built from the validated hall.toml
 (:mod:`hall_bus.config.schema` checks the file; :func:`hall_bus.config.parse` builds these).
 """
+
 from __future__ import annotations
 
 import datetime as dt

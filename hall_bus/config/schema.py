@@ -5,6 +5,7 @@ checks across sections (an unknown domain, a duplicate id, a prefix of two domai
 domain its clerk lacks) are the model validator of :class:`HallFile`. Tables owned by features
 (``[tidal]``, ``[pickup]`` ...) are kept raw here and checked by the feature's own model.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -80,8 +81,9 @@ def _timezone(name: str) -> str:
     return name
 
 
-Spans = Annotated[list[Annotated[Span, BeforeValidator(_span)]], BeforeValidator(_span_list),
-                  AfterValidator(_no_overlap)]
+Spans = Annotated[
+    list[Annotated[Span, BeforeValidator(_span)]], BeforeValidator(_span_list), AfterValidator(_no_overlap)
+]
 Dates = Annotated[list[Annotated[dt.date, BeforeValidator(_date)]], BeforeValidator(_date_list)]
 Number = float  # strict: an int is taken, a bool or a string is not
 
@@ -112,8 +114,13 @@ class HallModel(Section):
 class BusModel(Section):
     host: str = "127.0.0.1"
     port: Annotated[int, rule(lambda p: 0 < p < 65536, lambda p: f"{p} is not a TCP port")] = 1883
-    broker: Annotated[str, rule(lambda b: b in ("embedded", "mosquitto", "external"),
-                                lambda b: f"{b!r}: use embedded, mosquitto or external")] = "embedded"
+    broker: Annotated[
+        str,
+        rule(
+            lambda b: b in ("embedded", "mosquitto", "external"),
+            lambda b: f"{b!r}: use embedded, mosquitto or external",
+        ),
+    ] = "embedded"
     username: str = ""
     password_env: str = ""
     credentials_dir: str = ""
@@ -139,8 +146,13 @@ class ServiceModel(Section):
     name: str
     name_en: str = ""
     domain: str
-    prefix: Annotated[str, rule(lambda v: _PREFIX.fullmatch(v) is not None,
-                                lambda v: f"{v!r}: a ticket prefix is one or two capital letters")]
+    prefix: Annotated[
+        str,
+        rule(
+            lambda v: _PREFIX.fullmatch(v) is not None,
+            lambda v: f"{v!r}: a ticket prefix is one or two capital letters",
+        ),
+    ]
     expected_minutes: Annotated[Number, rule(lambda v: 0 < v <= 480, "must be between 0 and 480 minutes")] | None = None
     self_service: bool = False
 
@@ -232,8 +244,11 @@ class HallFile(BaseModel):
                 raise Problem(("services", i, "id"), f"duplicate service id {s.id!r}")
             service_ids.add(s.id)
             if prefix_domain.setdefault(s.prefix, s.domain) != s.domain:
-                raise Problem(("services", i, "prefix"), f"prefix {s.prefix!r} is already used by domain "
-                              f"{prefix_domain[s.prefix]!r}; one prefix belongs to one domain")
+                raise Problem(
+                    ("services", i, "prefix"),
+                    f"prefix {s.prefix!r} is already used by domain "
+                    f"{prefix_domain[s.prefix]!r}; one prefix belongs to one domain",
+                )
         numbers: set[int] = set()
         for i, w in enumerate(self.windows):
             for key in ("domains", "skills"):

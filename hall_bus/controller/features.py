@@ -7,10 +7,12 @@ contracts, its store migrations and ``attach``, which builds the running :class:
 (``[features] enabled``, all by default) in dependency order, after applying their migrations, and
 stops them in reverse order.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Protocol
+from typing import Any, Protocol
 
 from hall_bus.bus.client import BusClient
 from hall_bus.bus.envelope import Envelope

@@ -13,35 +13,36 @@ a :class:`~hall_bus.controller.features.FeatureContext` (config, bus, store, que
 register operations, and the features it requires), in dependency order, for the features that
 ``[features] enabled`` in hall.toml switches on.
 """
+
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
-from hall_bus.config import ConfigError, HallConfig
-from hall_bus.errors import CodedError
-from hall_bus.bus.connect import bus_settings
-from hall_bus.controller.features import Feature, FeatureContext, OpHandler, attach_order
-from hall_bus.features import FEATURES
 from hall_bus.bus import topics
 from hall_bus.bus.client import BusClient, ServiceError
+from hall_bus.bus.connect import bus_settings
 from hall_bus.bus.envelope import Envelope
+from hall_bus.config import ConfigError, HallConfig
+from hall_bus.controller.features import Feature, FeatureContext, OpHandler, attach_order
+from hall_bus.controller.store import Store
+from hall_bus.errors import CodedError
+from hall_bus.features import FEATURES
 from hall_bus.queue.engine import QueueEngine
 from hall_bus.queue.models import Change
-from hall_bus.controller.store import Store
 
 log = logging.getLogger(__name__)
 
 CLIENT_ID = "controller"
 
 
-
-
 class HallController:
-    def __init__(self, config: HallConfig, bus: BusClient, store: Store | None = None,
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, config: HallConfig, bus: BusClient, store: Store | None = None, clock: Callable[[], float] = time.time
+    ) -> None:
         self.config = config
         self.hall = config.hall_id
         self.bus = bus
@@ -70,7 +71,7 @@ class HallController:
         self.features: dict[str, Feature] = {}
 
     # ------------------------------------------------------------------ lifecycle
-    def start(self) -> "HallController":
+    def start(self) -> HallController:
         self.attach_features()
         self.bus.serve(topics.controller_requests(self.hall), self._dispatch)
         self.bus.start()
@@ -117,17 +118,33 @@ class HallController:
         c = self.config
         today = self.engine.local().date()
         return {
-            "hall": c.hall_id, "name": c.name, "name_en": c.name_en, "timezone": c.hours.timezone,
-            "open_now": c.hours.is_open(self.engine.local()), "hours_today": c.hours.describe(today),
+            "hall": c.hall_id,
+            "name": c.name,
+            "name_en": c.name_en,
+            "timezone": c.hours.timezone,
+            "open_now": c.hours.is_open(self.engine.local()),
+            "hours_today": c.hours.describe(today),
             "domains": [{"id": d.id, "name": d.name, "name_en": d.name_en} for d in c.domains],
-            "services": [{"id": s.id, "name": s.name, "name_en": s.name_en, "domain": s.domain, "prefix": s.prefix,
-                          "expected_minutes": s.expected_minutes, "self_service": s.self_service} for s in c.services],
+            "services": [
+                {
+                    "id": s.id,
+                    "name": s.name,
+                    "name_en": s.name_en,
+                    "domain": s.domain,
+                    "prefix": s.prefix,
+                    "expected_minutes": s.expected_minutes,
+                    "self_service": s.self_service,
+                }
+                for s in c.services
+            ],
             "windows": [{"number": w.number, "name": w.name, "skills": list(w.skills)} for w in c.windows],
         }
 
     def publish_all(self) -> None:
         self.bus.publish_state(topics.hall_state(self.hall), "hall.info", self.hall_info())
-        self._publish_change(Change(domains={d.id for d in self.config.domains}, windows={w.number for w in self.config.windows}))
+        self._publish_change(
+            Change(domains={d.id for d in self.config.domains}, windows={w.number for w in self.config.windows})
+        )
 
     def _window_view(self, number: int) -> dict:
         w = self.engine.window(number)
@@ -157,21 +174,35 @@ class HallController:
     def _ticket_issue(self, env: Envelope) -> dict:
         d = env.data
         ticket, created = self.engine.issue(
-            d["service"], idempotency_key=f"{env.sender}:{d['idempotency_key']}", priority=d["priority"],
-            age_years=d.get("age_years"), identity_token=d.get("identity_token"), appointment=d.get("appointment"),
-            channel=d["channel"], issued_by=env.sender)
+            d["service"],
+            idempotency_key=f"{env.sender}:{d['idempotency_key']}",
+            priority=d["priority"],
+            age_years=d.get("age_years"),
+            identity_token=d.get("identity_token"),
+            appointment=d.get("appointment"),
+            channel=d["channel"],
+            issued_by=env.sender,
+        )
         ahead, minutes = self.engine.position(ticket)
         service = self.config.service(ticket.service)
-        return {"ticket": ticket.public(), "created": created, "waiting_ahead": ahead,
-                "estimated_wait_min": None if minutes == float("inf") else minutes,
-                "service_name": service.name, "domain_name": self.config.domain(ticket.domain).name,
-                "hall_name": self.config.name}
+        return {
+            "ticket": ticket.public(),
+            "created": created,
+            "waiting_ahead": ahead,
+            "estimated_wait_min": None if minutes == float("inf") else minutes,
+            "service_name": service.name,
+            "domain_name": self.config.domain(ticket.domain).name,
+            "hall_name": self.config.name,
+        }
 
     def _ticket_get(self, env: Envelope) -> dict:
         ticket = self.engine.ticket(env.data["code"], env.data.get("day"))
         ahead, minutes = self.engine.position(ticket)
-        return {"ticket": ticket.public(), "waiting_ahead": ahead,
-                "estimated_wait_min": None if minutes == float("inf") else minutes}
+        return {
+            "ticket": ticket.public(),
+            "waiting_ahead": ahead,
+            "estimated_wait_min": None if minutes == float("inf") else minutes,
+        }
 
     def _actor(self, env: Envelope) -> str:
         staff = env.data.get("staff") or env.data.get("actor")
@@ -193,7 +224,9 @@ class HallController:
 
     def _window_transfer(self, env: Envelope) -> dict:
         d = env.data
-        ticket, _ = self.engine.transfer(d["window"], to_domain=d.get("to_domain"), to_window=d.get("to_window"), actor=self._actor(env))
+        ticket, _ = self.engine.transfer(
+            d["window"], to_domain=d.get("to_domain"), to_window=d.get("to_window"), actor=self._actor(env)
+        )
         return {"ticket": ticket.public()}
 
     def _window_pause(self, env: Envelope) -> dict:
@@ -206,7 +239,9 @@ class HallController:
 
     def _window_assign(self, env: Envelope) -> dict:
         d = env.data
-        applied, _ = self.engine.assign(d["window"], d["domains"], actor=f"{env.sender}/{d['actor']}", reason=d.get("reason", ""))
+        applied, _ = self.engine.assign(
+            d["window"], d["domains"], actor=f"{env.sender}/{d['actor']}", reason=d.get("reason", "")
+        )
         return {"window": self._window_view(d["window"]), "applied_now": applied}
 
 

@@ -4,14 +4,15 @@ Migrations are a list of SQL scripts; ``PRAGMA user_version`` records how many h
 controller upgraded in place brings an older database forward on start and never runs a script
 twice. A ticket is written durably before its number leaves the controller.
 """
+
 from __future__ import annotations
 
 import logging
 import sqlite3
 import threading
-from pathlib import Path
-from typing import Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 log = logging.getLogger(__name__)
 
@@ -112,7 +113,9 @@ class Store:
         with self.lock:
             current = self.version
             if current > len(MIGRATIONS):
-                raise RuntimeError(f"{self.path}: database schema version {current} is newer than this HallKit ({len(MIGRATIONS)})")
+                raise RuntimeError(
+                    f"{self.path}: database schema version {current} is newer than this HallKit ({len(MIGRATIONS)})"
+                )
             for i in range(current, len(MIGRATIONS)):
                 log.info("%s: applying schema migration %d", self.path, i + 1)
                 self.db.execute("BEGIN IMMEDIATE")
@@ -132,18 +135,24 @@ class Store:
         schemas independently of the core and of each other.
         """
         with self.lock:
-            self.db.execute("CREATE TABLE IF NOT EXISTS feature_versions (feature TEXT PRIMARY KEY, version INTEGER NOT NULL)")
+            self.db.execute(
+                "CREATE TABLE IF NOT EXISTS feature_versions (feature TEXT PRIMARY KEY, version INTEGER NOT NULL)"
+            )
             row = self.db.execute("SELECT version FROM feature_versions WHERE feature=?", (feature,)).fetchone()
             current = row[0] if row else 0
             if current > len(migrations):
-                raise RuntimeError(f"{self.path}: {feature} schema version {current} is newer than this HallKit ({len(migrations)})")
+                raise RuntimeError(
+                    f"{self.path}: {feature} schema version {current} is newer than this HallKit ({len(migrations)})"
+                )
             for i in range(current, len(migrations)):
                 log.info("%s: applying %s migration %d", self.path, feature, i + 1)
                 self.db.execute("BEGIN IMMEDIATE")
                 try:
                     for statement in _statements(migrations[i]):
                         self.db.execute(statement)
-                    self.db.execute("INSERT OR REPLACE INTO feature_versions (feature, version) VALUES (?, ?)", (feature, i + 1))
+                    self.db.execute(
+                        "INSERT OR REPLACE INTO feature_versions (feature, version) VALUES (?, ?)", (feature, i + 1)
+                    )
                     self.db.execute("COMMIT")
                 except BaseException:
                     self.db.execute("ROLLBACK")

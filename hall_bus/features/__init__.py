@@ -2,6 +2,7 @@
 in one explicit list. ``hall.toml`` switches them with ``[features] enabled = [...]`` (all by
 default); ``requires`` names what a feature needs attached before it.
 """
+
 from __future__ import annotations
 
 from hall_bus.controller.features import FeatureSpec

@@ -7,6 +7,7 @@ host, a locker host) attaches a :class:`DeviceBridge`. It publishes, below ``dev
 * ``state`` (retained, type ``device.state``): the device's status after every change;
 * ``event/<name>`` (not retained): what the device reports (card read, page scanned, door moved).
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -26,8 +27,11 @@ class DeviceBridge:
         self.device_state(device)
 
     def _availability(self, online: bool) -> None:
-        self.bus.publish_raw(topics.device_availability(self.hall_id, self.device.id),
-                             envelope.availability(self.device.id, online).to_json(), retain=True)
+        self.bus.publish_raw(
+            topics.device_availability(self.hall_id, self.device.id),
+            envelope.availability(self.device.id, online).to_json(),
+            retain=True,
+        )
 
     # DeviceListener
     def device_state(self, device: Device) -> None:

@@ -3,10 +3,11 @@ and published on the hall bus, each under its own bus client ``<kiosk>-<kind>``.
 
 A device that does not answer is ``None``: the kiosk shows it as unavailable and goes on.
 """
+
 from __future__ import annotations
 
 import logging
-from typing import Callable
+from collections.abc import Callable
 
 from devices.base import Device, DeviceError
 from drivers.errors import TransportError
@@ -19,8 +20,9 @@ log = logging.getLogger(__name__)
 KIOSK_KINDS = ("idcard", "printer", "scanner")
 
 
-def open_kiosk_devices(config: HallConfig, make_bus: Callable[[str], BusClient],
-                       kiosk_id: str | None = None) -> dict[str, Device | None]:
+def open_kiosk_devices(
+    config: HallConfig, make_bus: Callable[[str], BusClient], kiosk_id: str | None = None
+) -> dict[str, Device | None]:
     """Open the kiosk's devices of hall.toml (None for each that does not answer)."""
     kiosk_id = kiosk_id or (config.kiosks[0].id if config.kiosks else "")
     devices: dict[str, Device | None] = {}

@@ -23,6 +23,7 @@ A door opens only on a command that passes every check:
 Door watching: a door that was opened is polled every ``poll_s`` until it reads closed; every
 board is scanned every ``scan_s`` as well, so a door forced open is reported too.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -35,10 +36,10 @@ from pathlib import Path
 from typing import Any
 
 from devices.base import DeviceError, DeviceOffline, DeviceTimeout
-from hall_bus.config import HallConfig
 from hall_bus.bus import topics
 from hall_bus.bus.client import ServiceError
 from hall_bus.bus.envelope import MAX_TTL_S, Envelope
+from hall_bus.config import HallConfig
 from hall_bus.features.pickup.security import hall_secret, locker_auth
 from hall_bus.hosts.device_bridge import make_bus_device
 
@@ -49,8 +50,16 @@ KEEP_S = 3600.0
 
 
 class LockerHost:
-    def __init__(self, config: HallConfig, device_id: str, bus: Any, url: str | None = None, device: Any = None,
-                 poll_s: float = 0.25, scan_s: float = 5.0) -> None:
+    def __init__(
+        self,
+        config: HallConfig,
+        device_id: str,
+        bus: Any,
+        url: str | None = None,
+        device: Any = None,
+        poll_s: float = 0.25,
+        scan_s: float = 5.0,
+    ) -> None:
         dc = next((d for d in config.devices if d.id == device_id), None)
         if dc is None or dc.kind != "locker":
             raise KeyError(f"{config.source}: no [[devices]] entry {device_id!r} of kind locker")
@@ -58,7 +67,6 @@ class LockerHost:
             dc = dataclasses.replace(dc, url=url)
         self.config, self.bus, self.hall, self.id = config, bus, config.hall_id, device_id
         if device is None:
-
             device = make_bus_device(dc, bus, self.hall)
         self.device = device
         self.secret = hall_secret(config.data_dir)
@@ -72,7 +80,8 @@ class LockerHost:
         self.db.executescript(
             "CREATE TABLE IF NOT EXISTS used_tx (sender TEXT, tx TEXT, expires_at REAL, PRIMARY KEY (sender, tx));"
             "CREATE TABLE IF NOT EXISTS opens (pickup_id TEXT PRIMARY KEY, board INTEGER, lock INTEGER, fired_at REAL,"
-            " opened INTEGER, reason TEXT);")
+            " opened INTEGER, reason TEXT);"
+        )
         self.dblock = threading.Lock()
         self.doors: dict[tuple[int, int], bool] = {}  # last known door state
         self.watch: set[tuple[int, int]] = set()  # opened doors polled until closed
@@ -81,7 +90,7 @@ class LockerHost:
         self._thread: threading.Thread | None = None
 
     # ------------------------------------------------------------------ lifecycle
-    def start(self) -> "LockerHost":
+    def start(self) -> LockerHost:
         try:
             self.device.open()
         except DeviceError as exc:  # the device state says so on the bus; reconnect on first use
@@ -140,7 +149,9 @@ class LockerHost:
         with self.dblock:
             self.db.execute("DELETE FROM used_tx WHERE expires_at < ?", (now - KEEP_S,))
             try:
-                self.db.execute("INSERT INTO used_tx (sender, tx, expires_at) VALUES (?,?,?)", (env.sender, env.tx, env.expires_at))
+                self.db.execute(
+                    "INSERT INTO used_tx (sender, tx, expires_at) VALUES (?,?,?)", (env.sender, env.tx, env.expires_at)
+                )
             except sqlite3.IntegrityError:
                 self.stats["refused"] += 1
                 log.warning("%s: refused replayed locker.open tx=%s", self.id, env.tx)
@@ -150,15 +161,28 @@ class LockerHost:
             if (prev["board"], prev["lock"]) != (board, lock):
                 raise ServiceError("invalid_request", f"pickup_id {pid} was used for another lock")
             is_open = self.device.is_open(board, lock)
-            return {"opened": bool(prev["opened"]), "door": "open" if is_open else "closed", "fired_at": prev["fired_at"],
-                    "repeated": True}
+            return {
+                "opened": bool(prev["opened"]),
+                "door": "open" if is_open else "closed",
+                "fired_at": prev["fired_at"],
+                "repeated": True,
+            }
         opened = bool(self.device.open(board, lock))
         fired_at = time.time()
         with self.dblock:
-            self.db.execute("INSERT INTO opens (pickup_id, board, lock, fired_at, opened, reason) VALUES (?,?,?,?,?,?)",
-                            (pid, board, lock, fired_at, int(opened), d["reason"]))
-        log.info("%s: board %d lock %d fired for %s (%s): door %s", self.id, board, lock, pid, d["reason"],
-                 "open" if opened else "did not open")
+            self.db.execute(
+                "INSERT INTO opens (pickup_id, board, lock, fired_at, opened, reason) VALUES (?,?,?,?,?,?)",
+                (pid, board, lock, fired_at, int(opened), d["reason"]),
+            )
+        log.info(
+            "%s: board %d lock %d fired for %s (%s): door %s",
+            self.id,
+            board,
+            lock,
+            pid,
+            d["reason"],
+            "open" if opened else "did not open",
+        )
         self.stats["opened"] += 1
         if opened:
             self._door_changed(board, lock, True)
@@ -172,8 +196,13 @@ class LockerHost:
             with self.dblock:
                 row = self.db.execute("SELECT * FROM opens WHERE pickup_id=?", (pickup_id,)).fetchone()
             if row is not None:
-                op = {"pickup_id": row["pickup_id"], "board": row["board"], "lock": row["lock"], "fired_at": row["fired_at"],
-                      "opened": bool(row["opened"])}
+                op = {
+                    "pickup_id": row["pickup_id"],
+                    "board": row["board"],
+                    "lock": row["lock"],
+                    "fired_at": row["fired_at"],
+                    "opened": bool(row["opened"]),
+                }
         return {"board": board, "doors": {str(n): s for n, s in doors.items()}, "op": op}
 
     # ------------------------------------------------------------------ door watching
@@ -182,8 +211,11 @@ class LockerHost:
             return
         self.doors[(board, lock)] = is_open
         self.stats["events"] += 1
-        self.device.publish_event("door", "locker.door", {"board": board, "lock": lock,
-                                                          "door": "open" if is_open else "closed", "at": time.time()})
+        self.device.publish_event(
+            "door",
+            "locker.door",
+            {"board": board, "lock": lock, "door": "open" if is_open else "closed", "at": time.time()},
+        )
 
     def _scan(self, board: int, only: set[int] | None = None) -> None:
         doors = self.device.status(board)
@@ -213,12 +245,13 @@ class LockerHost:
                     self._scan(board, locks)
             except DeviceError as exc:
                 log.debug("%s: door scan failed: %s", self.id, exc)
-            except Exception:  # noqa: BLE001 - the watcher must keep running
+            except Exception:
                 log.exception("%s: door watch failed", self.id)
 
 
-def run(config: HallConfig, device_id: str, host: str | None = None, port: int | None = None,
-        client_id: str | None = None) -> LockerHost:
+def run(
+    config: HallConfig, device_id: str, host: str | None = None, port: int | None = None, client_id: str | None = None
+) -> LockerHost:
     from hall_bus.bus.client import BusClient
     from hall_bus.bus.connect import bus_settings
 

@@ -16,32 +16,52 @@ bus) and is retried with backoff; the others go on. Every device gets a heartbea
 line alone proves nothing: nobody pressed), one that was offline is reopened, and a recovered
 one is ready again.
 """
+
 from __future__ import annotations
 
 import logging
 import queue
 import threading
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from devices.base import DeviceError
 from drivers.hallframe import fit_gb2312
-from hall_bus.config import HallConfig
-from hall_bus.contracts import devices as device_contracts
 from hall_bus.bus import topics
 from hall_bus.bus.client import BusError, RequestFailed, ServiceError
+from hall_bus.config import HallConfig
+from hall_bus.contracts import devices as device_contracts
 from hall_bus.hosts.device_bridge import make_bus_device
 
 log = logging.getLogger(__name__)
 
-KEY_OPS = {"call_next": "window.call", "recall": "window.recall", "no_show": "window.no_show", "transfer": "window.transfer",
-           "pause": "window.pause", "resume": "window.resume", "start": "window.start", "finish": "window.finish"}
-KEY_DONE = {"call_next": "已呼叫", "recall": "已重呼", "no_show": "已过号", "transfer": "已转移", "pause": "已暂停",
-            "resume": "已恢复", "start": "办理中", "finish": "已办结"}
+KEY_OPS = {
+    "call_next": "window.call",
+    "recall": "window.recall",
+    "no_show": "window.no_show",
+    "transfer": "window.transfer",
+    "pause": "window.pause",
+    "resume": "window.resume",
+    "start": "window.start",
+    "finish": "window.finish",
+}
+KEY_DONE = {
+    "call_next": "已呼叫",
+    "recall": "已重呼",
+    "no_show": "已过号",
+    "transfer": "已转移",
+    "pause": "已暂停",
+    "resume": "已恢复",
+    "start": "办理中",
+    "finish": "已办结",
+}
 
 
 class WindowHost:
-    def __init__(self, config: HallConfig, window: int, bus: Any, poll_s: float = 0.05, heartbeat_s: float = 10.0) -> None:
+    def __init__(
+        self, config: HallConfig, window: int, bus: Any, poll_s: float = 0.05, heartbeat_s: float = 10.0
+    ) -> None:
         self.config = config
         self.window = window
         self.bus = bus
@@ -49,14 +69,16 @@ class WindowHost:
         self.poll_s = poll_s
         self.heartbeat_s = heartbeat_s
         mine = [d for d in config.devices if d.window == window or d.host == f"window-{window}"]
-        self.devices = {d.kind: make_bus_device(d, bus, self.hall) for d in mine if d.kind in ("pad", "caller", "display")}
+        self.devices = {
+            d.kind: make_bus_device(d, bus, self.hall) for d in mine if d.kind in ("pad", "caller", "display")
+        }
         self.pad = self.devices.get("pad")
         self.caller = self.devices.get("caller")
         self.display = self.devices.get("display")
         self.work: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
         self.pending_evals: dict[str, dict] = {}  # ticket code -> request; the pad holds one, a late press may follow
         self.view: dict | None = None  # the window's latest state, shown on the display until it is
-        self._view_dirty = False       # shown (a display offline now shows it once it is back)
+        self._view_dirty = False  # shown (a display offline now shows it once it is back)
         self._display_retry_at = 0.0
         self._next_heartbeat = {kind: time.monotonic() + heartbeat_s for kind in self.devices}
         self.stats = {"keys": 0, "evaluations": 0, "device_errors": 0}
@@ -64,7 +86,7 @@ class WindowHost:
         self._thread: threading.Thread | None = None
 
     # ------------------------------------------------------------------ lifecycle
-    def start(self) -> "WindowHost":
+    def start(self) -> WindowHost:
         for dev in self.devices.values():
             try:
                 dev.open()
@@ -126,7 +148,7 @@ class WindowHost:
         except DeviceError as exc:
             self.stats["device_errors"] += 1
             log.info("window %d: %s", self.window, exc)
-        except Exception:  # noqa: BLE001
+        except Exception:
             self.stats["device_errors"] += 1
             log.exception("window %d: device work failed", self.window)
 
@@ -204,13 +226,27 @@ class WindowHost:
         for ev in self.pad.poll():
             meta = self.pending_evals.pop(ev.ticket, None)
             if meta is None:
-                log.info("window %d: a press for %s that nobody asked for (or a second press) ignored", self.window, ev.ticket)
+                log.info(
+                    "window %d: a press for %s that nobody asked for (or a second press) ignored",
+                    self.window,
+                    ev.ticket,
+                )
                 continue
             self.stats["evaluations"] += 1
-            self.pad.publish_event("evaluation", "pad.evaluation", {
-                "ticket": ev.ticket, "ticket_id": meta["ticket_id"], "window": meta["window"], "level": ev.level,
-                "level_name": device_contracts.LEVELS.get(ev.level) if ev.level else None, "reason": ev.reason,
-                "timed_out": ev.timed_out, "at": time.time()})
+            self.pad.publish_event(
+                "evaluation",
+                "pad.evaluation",
+                {
+                    "ticket": ev.ticket,
+                    "ticket_id": meta["ticket_id"],
+                    "window": meta["window"],
+                    "level": ev.level,
+                    "level_name": device_contracts.LEVELS.get(ev.level) if ev.level else None,
+                    "reason": ev.reason,
+                    "timed_out": ev.timed_out,
+                    "at": time.time(),
+                },
+            )
 
 
 def run(config: HallConfig, window: int, host: str | None = None, port: int | None = None) -> WindowHost:

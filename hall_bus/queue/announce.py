@@ -1,4 +1,5 @@
 """How a call is shown and spoken: 请 A001 号到 3 号窗口办理."""
+
 from __future__ import annotations
 
 _DIGITS_ZH = "零一二三四五六七八九"

@@ -1,5 +1,6 @@
 """What the queue engine works with: tickets, window states, the change a step makes, the coded
 errors it raises, the handling-time estimator port and the calling order (``_rank_key``)."""
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
@@ -69,14 +70,27 @@ class Ticket:
     transfers: int = 0
 
     @classmethod
-    def from_row(cls, row) -> "Ticket":
+    def from_row(cls, row) -> Ticket:
         return cls(
-            id=row["id"], code=row["code"], day=row["day"], service=row["service"], domain=row["domain"],
-            priority=row["priority"], state=row["state"], issued_at=row["issued_at"], channel=row["channel"],
-            appointment=row["appointment"], appointment_due=row["appointment_due"],
-            identity_token=row["identity_token"], window=row["window"], target_window=row["target_window"],
-            called_at=row["called_at"], recalls=row["recalls"], started_at=row["started_at"],
-            finished_at=row["finished_at"], transfers=row["transfers"],
+            id=row["id"],
+            code=row["code"],
+            day=row["day"],
+            service=row["service"],
+            domain=row["domain"],
+            priority=row["priority"],
+            state=row["state"],
+            issued_at=row["issued_at"],
+            channel=row["channel"],
+            appointment=row["appointment"],
+            appointment_due=row["appointment_due"],
+            identity_token=row["identity_token"],
+            window=row["window"],
+            target_window=row["target_window"],
+            called_at=row["called_at"],
+            recalls=row["recalls"],
+            started_at=row["started_at"],
+            finished_at=row["finished_at"],
+            transfers=row["transfers"],
         )
 
     def public(self) -> dict:
@@ -107,9 +121,15 @@ class WindowState:
 
     def public(self) -> dict:
         return {
-            "number": self.number, "name": self.name, "domains": self.domains, "skills": self.skills,
-            "pending_domains": self.pending_domains, "state": self.state, "paused": self.paused,
-            "pause_reason": self.pause_reason, "current": self.current.public() if self.current else None,
+            "number": self.number,
+            "name": self.name,
+            "domains": self.domains,
+            "skills": self.skills,
+            "pending_domains": self.pending_domains,
+            "state": self.state,
+            "paused": self.paused,
+            "pause_reason": self.pause_reason,
+            "current": self.current.public() if self.current else None,
         }
 
 

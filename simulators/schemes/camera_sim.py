@@ -4,6 +4,7 @@
 for a URL scheme ``X`` it imports ``camera_X`` from each package of
 ``drivers.camera.CAMERA_HANDLER_PACKAGES`` and calls its :func:`open`.
 """
+
 from __future__ import annotations
 
 import time
@@ -20,8 +21,13 @@ class SceneSource:
     """The simulated desk, paced to its frame rate like a camera."""
 
     def __init__(self, query: dict[str, str], width: int, height: int, fps: float, realtime: bool = True) -> None:
-        self.scene = DeskScene(int(query.get("width", width)), int(query.get("height", height)), float(query.get("fps", fps)),
-                               seed=int(query.get("seed", 0)), script=query.get("script", DEFAULT_SCRIPT))
+        self.scene = DeskScene(
+            int(query.get("width", width)),
+            int(query.get("height", height)),
+            float(query.get("fps", fps)),
+            seed=int(query.get("seed", 0)),
+            script=query.get("script", DEFAULT_SCRIPT),
+        )
         self.realtime = query.get("realtime", "1" if realtime else "0") not in ("0", "false")
         self._next = time.monotonic()
         self.last: Frame | None = None
@@ -41,8 +47,7 @@ class SceneSource:
         pass
 
 
-
-def open(url: str, width: int, height: int, fps: float, realtime: bool = True) -> SceneSource:  # noqa: A001
+def open(url: str, width: int, height: int, fps: float, realtime: bool = True) -> SceneSource:
     """The scene for a ``sim://scanner?...`` URL (query values override the profile's size and rate)."""
     query = {k: v[-1] for k, v in urllib.parse.parse_qs(urllib.parse.urlsplit(url).query).items()}
     return SceneSource(query, width, height, fps, realtime)

@@ -6,6 +6,7 @@ and connects to it exactly like ``socket://``. Closing the port stops the simula
 object is reachable for scripting as ``port.simulator`` and, with ``id=NAME`` in the query, as
 ``simulators.registry.instance(NAME)``.
 """
+
 from __future__ import annotations
 
 import urllib.parse

@@ -15,6 +15,7 @@ lines (a line indented by two spaces continues the value above it)::
 fields. docs/protocols/evaluation-pad.md keeps its examples in a table (``| what | `FF 68 ...` |``,
 also checked field by field in tests/halldev/test_hallframe_codec.py); its rows are loaded here too.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -94,8 +95,13 @@ def load(path: Path) -> list[Example]:
         section = doc.split("## Worked examples", 1)[1].split("\n## ", 1)[0]
         start = doc.index(section)
         for m in TABLE_ROW.finditer(section):
-            out.append(Example(path.name, doc.count("\n", 0, start + m.start()) + 1,
-                               {"what": m.group(1), "codec": "hallframe", "bytes": m.group(2)}))
+            out.append(
+                Example(
+                    path.name,
+                    doc.count("\n", 0, start + m.start()) + 1,
+                    {"what": m.group(1), "codec": "hallframe", "bytes": m.group(2)},
+                )
+            )
     return out
 
 
@@ -182,8 +188,13 @@ class _Port:
 
 def check_locker_reply(ex: Example) -> None:
     port = _Port(ex.hex())
-    bus = lb.LockBoardBus(port, door_open_value=ex.num("door_open_value", "0x11"), locks_per_board=32,
-                          reply_timeout_s=0.2, open_timeout_s=0.2)
+    bus = lb.LockBoardBus(
+        port,
+        door_open_value=ex.num("door_open_value", "0x11"),
+        locks_per_board=32,
+        reply_timeout_s=0.2,
+        open_timeout_s=0.2,
+    )
     board, lock, to = ex.num("board"), ex.num("lock"), ex["reply_to"]
     if to == "open":
         assert bus.open_lock(board, lock) == (ex["door"] == "open")
@@ -278,8 +289,11 @@ def check_escpos_status_error(ex: Example) -> None:
 # ---------------------------------------------------------------------------------- camera stream
 def check_camera_part(ex: Example) -> None:
     assert scanner_stream.part_header(ex.num("length")) == ex.hex()
-    assert ex.hex().decode("ascii").split("\r\n")[:3] == [f"--{scanner_stream.BOUNDARY.decode()}",
-                                                          "Content-Type: image/jpeg", f"Content-Length: {ex['length']}"]
+    assert ex.hex().decode("ascii").split("\r\n")[:3] == [
+        f"--{scanner_stream.BOUNDARY.decode()}",
+        "Content-Type: image/jpeg",
+        f"Content-Length: {ex['length']}",
+    ]
 
 
 def check_camera_content_type(ex: Example) -> None:
@@ -292,8 +306,13 @@ def check_camera_url(ex: Example) -> None:
     assert f"{camera.CAMERA_HANDLER_PACKAGES[0]}.camera_{scheme}" == ex["handler"]
     source = camera_sim.open(url, 2592, 1944, 15.0, realtime=True)
     scene = source.scene
-    got = {"width": str(scene.width), "height": str(scene.height), "fps": f"{scene.fps:g}", "seed": str(scene.seed),
-           "realtime": str(source.realtime)}
+    got = {
+        "width": str(scene.width),
+        "height": str(scene.height),
+        "fps": f"{scene.fps:g}",
+        "seed": str(scene.seed),
+        "realtime": str(source.realtime),
+    }
     for name, value in got.items():
         if name in ex.fields:
             assert value == ex[name], name
@@ -313,13 +332,20 @@ def check_hallframe(ex: Example) -> None:
 
 
 CHECKS: dict[str, Callable[[Example], Any]] = {
-    "idcard.request": check_idcard_request, "idcard.reply": check_idcard_reply, "idcard.error": check_idcard_error,
-    "idcard.text": check_idcard_text, "idcard.id_check": check_idcard_id_check,
-    "locker.request": check_locker_request, "locker.reply": check_locker_reply,
-    "escpos.parse": check_escpos_parse, "escpos.layout": check_escpos_layout, "escpos.text": check_escpos_text,
+    "idcard.request": check_idcard_request,
+    "idcard.reply": check_idcard_reply,
+    "idcard.error": check_idcard_error,
+    "idcard.text": check_idcard_text,
+    "idcard.id_check": check_idcard_id_check,
+    "locker.request": check_locker_request,
+    "locker.reply": check_locker_reply,
+    "escpos.parse": check_escpos_parse,
+    "escpos.layout": check_escpos_layout,
+    "escpos.text": check_escpos_text,
     "escpos.status": check_escpos_status,
     "escpos.status_error": check_escpos_status_error,
-    "camera.part": check_camera_part, "camera.content_type": check_camera_content_type,
+    "camera.part": check_camera_part,
+    "camera.content_type": check_camera_content_type,
     "camera.url": check_camera_url,
     "hallframe": check_hallframe,
 }

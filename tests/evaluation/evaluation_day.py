@@ -2,6 +2,7 @@
 stream of arrivals and service times, and ratings recorded the way the controller records them
 (a pending row when the pad is asked, then a press or a timeout). Returns the test's own log of what
 happened, from which the tests compute the expected figures with plain Python."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -9,11 +10,11 @@ import datetime as dt
 import random
 from zoneinfo import ZoneInfo
 
+from hall_bus.controller.store import Store
 from hall_bus.features.evaluation.settings import load as load_settings
 from hall_bus.features.evaluation.store import EvaluationStore
 from hall_bus.features.evaluation.workdays import WorkCalendar
 from hall_bus.queue.engine import QueueEngine
-from hall_bus.controller.store import Store
 
 TZ = ZoneInfo("Asia/Shanghai")
 DAY = "2026-11-24"
@@ -48,8 +49,12 @@ def simulate_day(cfg, store: Store, seed: int = 4, tickets: int = 300) -> list[d
             if w.current is None:
                 t, _ = engine.call_next(w.number)
                 if t:
-                    by_id[t.id].update(called=clock[0], window=w.number, end=clock[0] + rng.uniform(30, 180),
-                                       no_show=rng.random() < 0.06)
+                    by_id[t.id].update(
+                        called=clock[0],
+                        window=w.number,
+                        end=clock[0] + rng.uniform(30, 180),
+                        no_show=rng.random() < 0.06,
+                    )
                 continue
             rec = by_id[w.current.id]
             if clock[0] < rec["end"]:
@@ -65,12 +70,25 @@ def simulate_day(cfg, store: Store, seed: int = 4, tickets: int = 300) -> list[d
             engine.finish(w.number)
             rec["finished"] = clock[0]
             rec["clerk"] = RELIEF if w.number == 2 and clock[0] >= afternoon else staff.clerk_of(w.number).staff_no
-            ticket = {"id": rec["id"], "code": rec["code"], "day": DAY, "service": rec["service"], "domain": rec["domain"]}
+            ticket = {
+                "id": rec["id"],
+                "code": rec["code"],
+                "day": DAY,
+                "service": rec["service"],
+                "domain": rec["domain"],
+            }
             ev.request(ticket, w.number, rec["clerk"], clock[0])
             if rng.random() < 0.8:
                 level = rng.choices([1, 2, 3, 4, 5], [60, 25, 8, 5, 2])[0]
-                ev.rate(ticket, w.number, rec["clerk"], level, rng.choice(["efficiency", "attitude"]) if level >= 4 else None,
-                        "pad", clock[0])
+                ev.rate(
+                    ticket,
+                    w.number,
+                    rec["clerk"],
+                    level,
+                    rng.choice(["efficiency", "attitude"]) if level >= 4 else None,
+                    "pad",
+                    clock[0],
+                )
                 rec["level"] = level
             else:
                 ev.timed_out(rec["id"], clock[0])

@@ -1,4 +1,5 @@
 """`hallkit report daily` (offline from the store file, and over the bus) and `hallkit followup list|update`."""
+
 from __future__ import annotations
 
 import csv
@@ -15,9 +16,9 @@ from PIL import Image
 from hall_bus import config as hallconfig
 from hall_bus.cli import main as cli
 from hall_bus.controller.service import HallController
+from hall_bus.controller.store import Store
 from hall_bus.features.evaluation import reports
 from hall_bus.features.evaluation.settings import load as load_settings
-from hall_bus.controller.store import Store
 from tests.evaluation.evaluation_day import DAY, TZ, simulate_day
 
 
@@ -37,7 +38,9 @@ def test_offline_report_formats_and_chart(day_db: Path, hall_toml: Path, tmp_pat
     got = json.loads(capsys.readouterr().out)
     cfg = hallconfig.load(hall_toml)
     staff = load_settings(cfg)
-    want = reports.daily(reports.ReadOnlyStore(day_db), cfg.hall_id, DAY, tz=TZ, clerk_of=lambda w: staff.clerk_of(w).staff_no)
+    want = reports.daily(
+        reports.ReadOnlyStore(day_db), cfg.hall_id, DAY, tz=TZ, clerk_of=lambda w: staff.clerk_of(w).staff_no
+    )
     assert got == json.loads(json.dumps(want))
     assert got["overall"]["tickets"] == 120 and set(got["by"]["window"]) == {"1", "2", "3", "4", "5", "6"}
 
@@ -85,11 +88,15 @@ def test_followup_and_report_commands_over_the_bus(tmp_hall: Path, bus_factory, 
     bus = ["--config", str(tmp_hall), "--host", mosquitto.host, "--port", str(mosquitto.port), "--timeout", "10"]
     time.sleep(0.2)
     try:
-        code = kiosk.request("ticket.issue", {"service": "shebao-card", "idempotency_key": uuid.uuid4().hex[:16]})["ticket"]["code"]
+        code = kiosk.request("ticket.issue", {"service": "shebao-card", "idempotency_key": uuid.uuid4().hex[:16]})[
+            "ticket"
+        ]["code"]
         clerk = bus_factory("window-1")
         for op in ("window.call", "window.start", "window.finish"):
             clerk.request(op, {"window": 1})
-        assert kiosk.request("evaluation.submit", {"ticket": code, "level": 4, "reason": "attitude", "channel": "kiosk"})["recorded"]
+        assert kiosk.request(
+            "evaluation.submit", {"ticket": code, "level": 4, "reason": "attitude", "channel": "kiosk"}
+        )["recorded"]
         assert cli.main(["followup", "list", *bus]) == 0
         out = capsys.readouterr().out
         assert code in out and "level 4 (attitude) open" in out

@@ -1,5 +1,6 @@
 """The pad flow end to end in the demo hall: controller, window hosts with the pad simulators
 (sim://pad, pressing 3 s after each request) and simulated clerks, over a real mosquitto."""
+
 from __future__ import annotations
 
 import queue

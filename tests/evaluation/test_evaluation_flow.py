@@ -1,4 +1,5 @@
 """好差评 end to end over mosquitto: controller, window host and the pad simulator."""
+
 from __future__ import annotations
 
 import json
@@ -9,15 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import wait_for
-
 from hall_bus import config as hallconfig
-from hall_bus.hosts.window_host import WindowHost
-from hall_bus.bus import envelope as messages, topics
+from hall_bus.bus import envelope as messages
+from hall_bus.bus import topics
 from hall_bus.bus.client import RequestFailed
 from hall_bus.controller.service import HallController
-
-
+from hall_bus.hosts.window_host import WindowHost
+from tests.helpers import wait_for
 
 
 @pytest.fixture
@@ -76,7 +75,9 @@ def test_timeout_is_not_evaluated_and_the_kiosk_may_then_rate(hall) -> None:
     assert out["recorded"] and out["evaluation"]["channel"] == "qr"
     followups = watcher.request("followup.list", {})["followups"]
     assert [(f["ticket"], f["state"]) for f in followups] == [("A001", "open")]
-    f = watcher.request("followup.update", {"id": followups[0]["id"], "state": "visited", "note": "已电话回访", "actor": "li"})
+    f = watcher.request(
+        "followup.update", {"id": followups[0]["id"], "state": "visited", "note": "已电话回访", "actor": "li"}
+    )
     assert f["followup"]["state"] == "visited" and f["followup"]["notes"][0]["note"] == "已电话回访"
     with pytest.raises(RequestFailed) as err:
         watcher.request("followup.update", {"id": followups[0]["id"], "state": "open", "actor": "li"})
@@ -90,8 +91,20 @@ def test_duplicate_bus_delivery_counts_once(hall, bus_factory, hall_id: str) -> 
     pad.pending_eval = None  # the test speaks for the pad's host: the same event delivered twice
     forged = bus_factory("window-1-replay")
     ticket_id = ctl.engine.ticket("A001").id
-    env = messages.event("pad.evaluation", "window-1", {"ticket": "A001", "ticket_id": ticket_id, "window": 1, "level": 2,
-                                                        "level_name": "满意", "reason": None, "timed_out": False, "at": time.time()})
+    env = messages.event(
+        "pad.evaluation",
+        "window-1",
+        {
+            "ticket": "A001",
+            "ticket_id": ticket_id,
+            "window": 1,
+            "level": 2,
+            "level_name": "满意",
+            "reason": None,
+            "timed_out": False,
+            "at": time.time(),
+        },
+    )
     for _ in range(2):
         forged.publish_raw(topics.device_event(hall_id, "window-1-pad", "evaluation"), env.to_json())
     assert events.get(timeout=5)["level"] == 2

@@ -1,5 +1,6 @@
 """Follow-ups over the bus with configured deadlines and a configured holiday, on the controller's
 injected clock: deadlines, the overdue list, allowed and refused state changes, notes and audit."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -22,7 +23,9 @@ TZ = ZoneInfo("Asia/Shanghai")
 def hall(tmp_hall: Path, bus_factory):
     text = tmp_hall.read_text(encoding="utf-8")
     text = text.replace("holidays = [", "holidays = [2026-12-01, ", 1)  # a Tuesday off, configured
-    text = text.replace("return_visit_days = 1", "return_visit_days = 2", 1).replace("rectify_days = 15", "rectify_days = 3", 1)
+    text = text.replace("return_visit_days = 1", "return_visit_days = 2", 1).replace(
+        "rectify_days = 15", "rectify_days = 3", 1
+    )
     tmp_hall.write_text(text, encoding="utf-8")
     cfg = hallconfig.load(tmp_hall)
     cfg = dataclasses.replace(cfg, devices=tuple(d for d in cfg.devices if d.kind != "pad"))  # rated at the kiosk here
@@ -35,11 +38,15 @@ def hall(tmp_hall: Path, bus_factory):
 
 
 def bad_review(manager, level: int = 4) -> str:
-    code = manager.request("ticket.issue", {"service": "shebao-card", "idempotency_key": uuid.uuid4().hex[:16]})["ticket"]["code"]
+    code = manager.request("ticket.issue", {"service": "shebao-card", "idempotency_key": uuid.uuid4().hex[:16]})[
+        "ticket"
+    ]["code"]
     manager.request("window.call", {"window": 1})
     manager.request("window.start", {"window": 1})
     manager.request("window.finish", {"window": 1})
-    assert manager.request("evaluation.submit", {"ticket": code, "level": level, "reason": "result", "channel": "kiosk"})["recorded"]
+    assert manager.request(
+        "evaluation.submit", {"ticket": code, "level": level, "reason": "result", "channel": "kiosk"}
+    )["recorded"]
     return code
 
 
@@ -60,15 +67,22 @@ def test_configured_deadlines_overdue_list_and_transitions(hall) -> None:
     [late] = manager.request("followup.list", {"overdue": True})["followups"]
     assert late["overdue"] == ["return_visit"]
     days_later(clock, dt.date(2026, 12, 4))
-    assert manager.request("followup.list", {"overdue": True})["followups"][0]["overdue"] == ["return_visit", "rectification"]
-    out = manager.request("followup.update", {"id": f["id"], "state": "visited", "note": "已上门回访", "actor": "zhang"})
+    assert manager.request("followup.list", {"overdue": True})["followups"][0]["overdue"] == [
+        "return_visit",
+        "rectification",
+    ]
+    out = manager.request(
+        "followup.update", {"id": f["id"], "state": "visited", "note": "已上门回访", "actor": "zhang"}
+    )
     assert out["followup"]["overdue"] == ["rectification"]
     for bad in ("closed", "open"):
         with pytest.raises(RequestFailed) as err:
             manager.request("followup.update", {"id": f["id"], "state": bad, "note": "", "actor": "zhang"})
         assert err.value.code == "invalid_transition"
     manager.request("followup.update", {"id": f["id"], "state": "rectified", "note": "流程已优化", "actor": "zhang"})
-    done = manager.request("followup.update", {"id": f["id"], "state": "closed", "note": "结案", "actor": "zhang"})["followup"]
+    done = manager.request("followup.update", {"id": f["id"], "state": "closed", "note": "结案", "actor": "zhang"})[
+        "followup"
+    ]
     assert done["overdue"] == [] and [n["state"] for n in done["notes"]] == ["visited", "rectified", "closed"]
     assert done["notes"][0]["note"] == "已上门回访" and done["notes"][0]["actor"].endswith("/zhang")
     assert manager.request("followup.list", {"state": "closed"})["followups"][0]["id"] == f["id"]
@@ -87,8 +101,12 @@ def test_appeal_and_reopen(hall) -> None:
     ctl, manager, clock = hall
     bad_review(manager, level=5)
     [f] = manager.request("followup.list", {})["followups"]
-    manager.request("followup.update", {"id": f["id"], "state": "appealed", "note": "窗口申诉：系统故障", "actor": "li"})
-    back = manager.request("followup.update", {"id": f["id"], "state": "open", "note": "申诉不成立", "actor": "li"})["followup"]
+    manager.request(
+        "followup.update", {"id": f["id"], "state": "appealed", "note": "窗口申诉：系统故障", "actor": "li"}
+    )
+    back = manager.request("followup.update", {"id": f["id"], "state": "open", "note": "申诉不成立", "actor": "li"})[
+        "followup"
+    ]
     assert back["state"] == "open" and len(back["notes"]) == 2
     report = manager.request("report.daily", {"date": "2026-11-27"})
     assert report["overall"]["bad_reviews"] == 1 and report["overall"]["followups"] == {"open": 1}

@@ -1,4 +1,5 @@
 """Follow-up rules without a bus: the transition table, deadlines and the overdue list."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -9,8 +10,15 @@ from hall_bus import config as hallconfig
 from hall_bus.features.evaluation import followup
 from hall_bus.features.evaluation.workdays import WorkCalendar
 
-ALLOWED = {("open", "visited"), ("open", "appealed"), ("visited", "rectified"), ("visited", "appealed"),
-           ("rectified", "closed"), ("appealed", "closed"), ("appealed", "open")}
+ALLOWED = {
+    ("open", "visited"),
+    ("open", "appealed"),
+    ("visited", "rectified"),
+    ("visited", "appealed"),
+    ("rectified", "closed"),
+    ("appealed", "closed"),
+    ("appealed", "open"),
+}
 
 
 def test_transition_table() -> None:

@@ -3,6 +3,7 @@
 In every case the ticket ends up "not evaluated" (never a default good) or stays unrated, and the
 kiosk or the QR code can still rate it once.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -14,14 +15,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import wait_for
-
 from hall_bus import config as hallconfig
-from hall_bus.hosts.window_host import WindowHost
-from hall_bus.features.evaluation import feature as feature_evaluation
 from hall_bus.bus import topics
 from hall_bus.bus.client import RequestFailed, ServiceError
 from hall_bus.controller.service import HallController
+from hall_bus.features.evaluation import feature as feature_evaluation
+from hall_bus.hosts.window_host import WindowHost
+from tests.helpers import wait_for
 
 
 @pytest.fixture
@@ -39,7 +39,9 @@ def start(cfg, bus_factory, clock) -> tuple[HallController, object, queue.Queue]
 
 
 def serve(manager, window: int, service: str) -> str:
-    code = manager.request("ticket.issue", {"service": service, "idempotency_key": uuid.uuid4().hex[:16]})["ticket"]["code"]
+    code = manager.request("ticket.issue", {"service": service, "idempotency_key": uuid.uuid4().hex[:16]})["ticket"][
+        "code"
+    ]
     assert manager.request("window.call", {"window": window})["ticket"]["code"] == code
     manager.request("window.start", {"window": window})
     manager.request("window.finish", {"window": window})
@@ -60,7 +62,9 @@ def test_window_without_a_pad_leaves_the_ticket_for_the_kiosk(tmp_hall: Path, bu
         assert (ev["ticket"], ev["window"], ev["staff_no"], ev["channel"], ev["level"]) == (code, 6, "S0106", "qr", 2)
         assert set(ev) == {"ticket", "window", "staff_no", "service", "domain", "channel", "level", "reason", "at"}
         assert "吴婷" not in repr(ev)  # the clerk's name stays off the public event
-        again = manager.request("evaluation.submit", {"ticket": code, "level": 5, "reason": "other", "channel": "kiosk"})
+        again = manager.request(
+            "evaluation.submit", {"ticket": code, "level": 5, "reason": "other", "channel": "kiosk"}
+        )
         assert again["recorded"] is False and again["evaluation"]["level"] == 2
         with pytest.raises(queue.Empty):
             events.get(timeout=0.5)
@@ -68,7 +72,9 @@ def test_window_without_a_pad_leaves_the_ticket_for_the_kiosk(tmp_hall: Path, bu
         ctl.stop()
 
 
-def test_host_that_refuses_the_pad_request_gives_not_evaluated(tmp_hall: Path, bus_factory, clock, hall_id: str) -> None:
+def test_host_that_refuses_the_pad_request_gives_not_evaluated(
+    tmp_hall: Path, bus_factory, clock, hall_id: str
+) -> None:
     cfg = hallconfig.load(tmp_hall)
     ctl, manager, events = start(cfg, bus_factory, clock)
     # Test double for a window host whose pad is out of order (the real host would accept; see the next test).
@@ -90,8 +96,6 @@ def test_host_that_refuses_the_pad_request_gives_not_evaluated(tmp_hall: Path, b
         ctl.stop()
 
 
-
-
 @pytest.fixture
 def silent_port():
     """A serial server (socket://) whose pad is switched off: the port opens, nothing ever answers."""
@@ -104,7 +108,9 @@ def silent_port():
 
 def test_pad_that_never_reports_is_swept_to_not_evaluated(tmp_hall: Path, bus_factory, clock) -> None:
     text = tmp_hall.read_text(encoding="utf-8")
-    text = text.replace('url = "sim://pad?address=1&press=random&after=3"', 'url = "sim://pad?address=1"', 1)  # nobody presses
+    text = text.replace(
+        'url = "sim://pad?address=1&press=random&after=3"', 'url = "sim://pad?address=1"', 1
+    )  # nobody presses
     tmp_hall.write_text(text, encoding="utf-8")
     cfg = hallconfig.load(tmp_hall)
     ctl, manager, events = start(cfg, bus_factory, clock)
@@ -130,7 +136,9 @@ def test_pad_that_never_reports_is_swept_to_not_evaluated(tmp_hall: Path, bus_fa
         with pytest.raises(RequestFailed) as err:
             manager.request("evaluation.submit", {"ticket": code, "level": 5, "channel": "kiosk"})
         assert err.value.code == "reason_required"
-        assert manager.request("evaluation.submit", {"ticket": code, "level": 5, "reason": "process", "channel": "kiosk"})["recorded"]
+        assert manager.request(
+            "evaluation.submit", {"ticket": code, "level": 5, "reason": "process", "channel": "kiosk"}
+        )["recorded"]
         assert [f["ticket"] for f in manager.request("followup.list", {})["followups"]] == [code]
     finally:
         host.stop()
@@ -156,9 +164,13 @@ def test_pending_evaluation_survives_a_controller_restart(tmp_hall: Path, bus_fa
         ctl.stop()
 
 
-def test_switched_off_pad_is_refused_at_once_and_not_evaluated(tmp_hall: Path, bus_factory, clock, silent_port: int) -> None:
+def test_switched_off_pad_is_refused_at_once_and_not_evaluated(
+    tmp_hall: Path, bus_factory, clock, silent_port: int
+) -> None:
     text = tmp_hall.read_text(encoding="utf-8")
-    text = text.replace('url = "sim://pad?address=1&press=random&after=3"', f'url = "socket://127.0.0.1:{silent_port}"', 1)
+    text = text.replace(
+        'url = "sim://pad?address=1&press=random&after=3"', f'url = "socket://127.0.0.1:{silent_port}"', 1
+    )
     tmp_hall.write_text(text, encoding="utf-8")
     cfg = hallconfig.load(tmp_hall)
     ctl, manager, events = start(cfg, bus_factory, clock)

@@ -1,4 +1,5 @@
 """Working-day deadlines, and the daily report against an independent calculation on a simulated day."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -8,13 +9,13 @@ from pathlib import Path
 import pytest
 
 from hall_bus import config as hallconfig
+from hall_bus.controller.store import Store
 from hall_bus.features.evaluation import reports
 from hall_bus.features.evaluation.chart import render
 from hall_bus.features.evaluation.settings import load as load_settings
 from hall_bus.features.evaluation.store import EvaluationStore
 from hall_bus.features.evaluation.workdays import WorkCalendar
 from hall_bus.queue.engine import QueueEngine
-from hall_bus.controller.store import Store
 from tests.evaluation.evaluation_day import DAY, RELIEF, TZ, simulate_day
 
 
@@ -39,8 +40,11 @@ def test_followup_deadlines_across_weekend_and_holiday(tmp_path: Path, cfg) -> N
     thursday = dt.datetime(2026, 12, 31, 16, 0, tzinfo=TZ).timestamp()
     ticket = {"id": 1, "code": "A001", "day": "2026-12-31", "service": "shebao-card", "domain": "shebao"}
     with store.transaction() as db:  # a finished ticket to hang the evaluation on
-        db.execute("INSERT INTO tickets (id, hall, day, prefix, number, code, service, domain, issued_at, state) "
-                   "VALUES (1, ?, '2026-12-31', 'A', 1, 'A001', 'shebao-card', 'shebao', ?, 'finished')", (cfg.hall_id, thursday))
+        db.execute(
+            "INSERT INTO tickets (id, hall, day, prefix, number, code, service, domain, issued_at, state) "
+            "VALUES (1, ?, '2026-12-31', 'A', 1, 'A001', 'shebao-card', 'shebao', ?, 'finished')",
+            (cfg.hall_id, thursday),
+        )
     ev.rate(ticket, 1, "S0101", 5, "attitude", "pad", thursday)
     f = ev.followups()[0]
     assert (f["visit_due"], f["rectify_due"], f["state"]) == ("2027-01-04", "2027-01-22", "open")
@@ -71,7 +75,9 @@ def expected(recs: list[dict], clerk_of) -> dict:
         if r["level"] >= 4:
             followups[r["followup"]] = followups.get(r["followup"], 0) + 1
     return {
-        "tickets": len(recs), "served": len(served), "no_shows": len(no_shows),
+        "tickets": len(recs),
+        "served": len(served),
+        "no_shows": len(no_shows),
         "no_show_rate": share(len(no_shows), len(served) + len(no_shows)),
         "wait_mean_min": sum(waits) / len(waits) if waits else None,
         "wait_p90_min": waits[math.ceil(0.9 * len(waits)) - 1] if waits else None,
@@ -81,7 +87,8 @@ def expected(recs: list[dict], clerk_of) -> dict:
         "very_satisfied_rate": share(sum(r["level"] == 1 for r in rated), len(rated)),
         "good_rate": share(sum(r["level"] in (1, 2, 3) for r in rated), len(rated)),
         "not_evaluated_rate": share(len(served) - len(rated), len(served)),
-        "bad_reviews": sum(r["level"] >= 4 for r in rated), "followups": followups,
+        "bad_reviews": sum(r["level"] >= 4 for r in rated),
+        "followups": followups,
     }
 
 
@@ -116,7 +123,9 @@ def test_report_matches_an_independent_calculation(tmp_path: Path, cfg) -> None:
         names = sorted({key(r) for r in log})
         assert sorted(report["by"][group]) == names, group
         for name in names:
-            assert_figures(report["by"][group][name], expected([r for r in log if key(r) == name], clerk_of), f"{group} {name}")
+            assert_figures(
+                report["by"][group][name], expected([r for r in log if key(r) == name], clerk_of), f"{group} {name}"
+            )
     assert RELIEF in report["by"]["clerk"] and "S0102" in report["by"]["clerk"]
     hourly: dict[int, list[float]] = {}
     for r in log:

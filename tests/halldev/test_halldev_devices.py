@@ -1,5 +1,6 @@
 """Pad, caller and display drivers against their simulators over a pty and TCP, faults included,
 and a window terminal end to end over mosquitto with the controller."""
+
 from __future__ import annotations
 
 import queue
@@ -9,15 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from hall_bus import config as hallconfig
 from devices.base import DeviceTimeout
 from devices.caller import CallerKeypad
 from devices.config import DeviceConfig
 from devices.display import WindowDisplay
 from devices.pad import EvaluationPad
-from hall_bus.hosts.window_host import WindowHost
+from hall_bus import config as hallconfig
 from hall_bus.bus import topics
 from hall_bus.controller.service import HallController
+from hall_bus.hosts.window_host import WindowHost
 from simulators.base import serve_pty, serve_tcp
 from simulators.caller import CallerSimulator
 from simulators.display import DisplaySimulator
@@ -35,8 +36,11 @@ def wait_for(cond, timeout: float = 5.0) -> bool:
 
 @pytest.mark.parametrize("serve", [serve_pty, serve_tcp])
 def test_pad_caller_display_over_pty_and_tcp(serve) -> None:
-    sims = {"pad": PadSimulator({"baud": "9600"}), "caller": CallerSimulator({"baud": "9600"}),
-            "display": DisplaySimulator({"baud": "9600"})}
+    sims = {
+        "pad": PadSimulator({"baud": "9600"}),
+        "caller": CallerSimulator({"baud": "9600"}),
+        "display": DisplaySimulator({"baud": "9600"}),
+    }
     served = {k: serve(s) for k, s in sims.items()}
     try:
         pad = EvaluationPad(DeviceConfig(id="p", kind="pad", url=served["pad"].url, profile="generic-pad")).open()
@@ -48,7 +52,9 @@ def test_pad_caller_display_over_pty_and_tcp(serve) -> None:
         assert wait_for(lambda: bool(got.extend(pad.poll(0.1)) or got))
         assert (got[0].ticket, got[0].level, got[0].reason) == ("A001", 5, "attitude")
         assert not sims["pad"].press(1)  # one evaluation per request: no second press
-        caller = CallerKeypad(DeviceConfig(id="c", kind="caller", url=served["caller"].url, profile="generic-caller")).open()
+        caller = CallerKeypad(
+            DeviceConfig(id="c", kind="caller", url=served["caller"].url, profile="generic-caller")
+        ).open()
         sims["caller"].press("call_next")
         sims["caller"].press("transfer", 4)
         keys = []
@@ -56,7 +62,9 @@ def test_pad_caller_display_over_pty_and_tcp(serve) -> None:
         assert [(k.key, k.arg) for k in keys] == [("call_next", 0), ("transfer", 4)]
         caller.show_text("A001 已呼叫")
         assert sims["caller"].text == "A001 已呼叫"
-        display = WindowDisplay(DeviceConfig(id="d", kind="display", url=served["display"].url, profile="generic-led-2line")).open()
+        display = WindowDisplay(
+            DeviceConfig(id="d", kind="display", url=served["display"].url, profile="generic-led-2line")
+        ).open()
         display.show("请 A001 号", "到3号窗口")
         assert sims["display"].lines == ["请 A001 号", "到3号窗口"]
         for dev in (pad, caller, display):
@@ -67,7 +75,9 @@ def test_pad_caller_display_over_pty_and_tcp(serve) -> None:
 
 
 def test_unacknowledged_key_is_repeated_but_acted_on_once() -> None:
-    caller = CallerKeypad(DeviceConfig(id="c", kind="caller", url="sim://caller?line_rate=0&id=rep-c", profile="generic-caller")).open()
+    caller = CallerKeypad(
+        DeviceConfig(id="c", kind="caller", url="sim://caller?line_rate=0&id=rep-c", profile="generic-caller")
+    ).open()
     sim = caller.port.simulator
     sim.press("recall")
     time.sleep(1.2)  # the keypad repeats the event every 0.5 s until acknowledged
@@ -79,8 +89,11 @@ def test_unacknowledged_key_is_repeated_but_acted_on_once() -> None:
 
 
 def test_corrupted_reply_is_retried_and_silence_times_out() -> None:
-    display = WindowDisplay(DeviceConfig(id="d", kind="display", url="sim://display?line_rate=0&fault=corrupt=1",
-                                         profile="generic-led-2line")).open()  # the probe's reply is corrupted once
+    display = WindowDisplay(
+        DeviceConfig(
+            id="d", kind="display", url="sim://display?line_rate=0&fault=corrupt=1", profile="generic-led-2line"
+        )
+    ).open()  # the probe's reply is corrupted once
     display.show("一", "二")
     assert display.port.simulator.lines == ["一", "二"]
     display.port.simulator.faults.no_reply = -1
@@ -127,9 +140,19 @@ def test_window_terminal_end_to_end(window_hall, bus_factory, hall_id: str) -> N
     watcher.subscribe(topics.device_event(hall_id, "window-1-pad", "evaluation"), lambda t, e: evaluations.put(e.data))
     time.sleep(0.2)
     pad_sim.plan = ""  # the test presses, not the URL's random citizen
-    out = watcher.request("pad.evaluate", {"ticket": "A001", "ticket_id": 1, "window": 1, "staff_name": "王芳",
-                                           "staff_no": "S0101", "service_name": "社保卡申领", "timeout_s": 30},
-                          topic=topics.device_request(hall_id, "window-1-pad", "pad.evaluate"))
+    out = watcher.request(
+        "pad.evaluate",
+        {
+            "ticket": "A001",
+            "ticket_id": 1,
+            "window": 1,
+            "staff_name": "王芳",
+            "staff_no": "S0101",
+            "service_name": "社保卡申领",
+            "timeout_s": 30,
+        },
+        topic=topics.device_request(hall_id, "window-1-pad", "pad.evaluate"),
+    )
     assert out == {"accepted": True}
     assert wait_for(lambda: pad_sim.pending_eval is not None)
     assert pad_sim.info["staff_name"] == "王芳"

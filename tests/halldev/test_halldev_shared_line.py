@@ -1,4 +1,5 @@
 """A window's keypad, display and pad on one RS485 line (one port, told apart by address)."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -10,14 +11,14 @@ from pathlib import Path
 import pytest
 
 from devices.conformance import suite as conformance
-from hall_bus import config as hallconfig
-from hall_bus.hosts.window_host import WindowHost
 from drivers import hallframe as hf
 from drivers.caller import CallerDriver
 from drivers.display import DisplayDriver
 from drivers.transport import open_transport
+from hall_bus import config as hallconfig
 from hall_bus.bus import topics
 from hall_bus.controller.service import HallController
+from hall_bus.hosts.window_host import WindowHost
 from simulators.base import serve_pty
 from simulators.hallbus import HallBusSimulator
 
@@ -68,26 +69,46 @@ def test_window_host_with_its_devices_on_one_line(tmp_hall: Path, bus_factory, h
     url = "sim://hallbus?caller=1&display=2&pad=3&baud=19200"
     addresses = {"window-1-caller": 1, "window-1-display": 2, "window-1-pad": 3}
     cfg = hallconfig.load(tmp_hall)
-    cfg = dataclasses.replace(cfg, devices=tuple(
-        dataclasses.replace(d, url=url, options={**d.options, "address": addresses[d.id]}) if d.id in addresses else d
-        for d in cfg.devices))
+    cfg = dataclasses.replace(
+        cfg,
+        devices=tuple(
+            dataclasses.replace(d, url=url, options={**d.options, "address": addresses[d.id]})
+            if d.id in addresses
+            else d
+            for d in cfg.devices
+        ),
+    )
     ctl = HallController(cfg, bus_factory("controller")).start()
     host = WindowHost(cfg, 1, bus_factory("window-1")).start()
     try:
         line = host.caller.port.simulator
         assert host.display.port is host.caller.port is host.pad.port  # one port for the three
         caller_sim, display_sim, pad_sim = line.child("caller"), line.child("display"), line.child("pad")
-        bus_factory("kiosk-1").request("ticket.issue", {"service": "shebao-card", "idempotency_key": uuid.uuid4().hex[:16]})
+        bus_factory("kiosk-1").request(
+            "ticket.issue", {"service": "shebao-card", "idempotency_key": uuid.uuid4().hex[:16]}
+        )
         caller_sim.press("call_next")
         assert wait_for(lambda: display_sim.lines == ["请 A001 号", "到1号窗口"]), display_sim.lines
         assert wait_for(lambda: caller_sim.text == "A001 已呼叫"), caller_sim.text
         evaluations: queue.Queue = queue.Queue()
         watcher = bus_factory("watcher")
-        watcher.subscribe(topics.device_event(hall_id, "window-1-pad", "evaluation"), lambda t, e: evaluations.put(e.data))
+        watcher.subscribe(
+            topics.device_event(hall_id, "window-1-pad", "evaluation"), lambda t, e: evaluations.put(e.data)
+        )
         time.sleep(0.2)
-        out = watcher.request("pad.evaluate", {"ticket": "A001", "ticket_id": 1, "window": 1, "staff_name": "王芳",
-                                               "staff_no": "S0101", "service_name": "社保卡申领", "timeout_s": 30},
-                              topic=topics.device_request(hall_id, "window-1-pad", "pad.evaluate"))
+        out = watcher.request(
+            "pad.evaluate",
+            {
+                "ticket": "A001",
+                "ticket_id": 1,
+                "window": 1,
+                "staff_name": "王芳",
+                "staff_no": "S0101",
+                "service_name": "社保卡申领",
+                "timeout_s": 30,
+            },
+            topic=topics.device_request(hall_id, "window-1-pad", "pad.evaluate"),
+        )
         assert out == {"accepted": True}
         assert wait_for(lambda: pad_sim.pending_eval is not None)
         caller_sim.press("start")  # a key and a rating at the same moment, on the same wires

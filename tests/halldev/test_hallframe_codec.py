@@ -1,4 +1,5 @@
 """The pad/caller/display frame codec: byte fixtures from docs/protocols/evaluation-pad.md and fuzzing."""
+
 from __future__ import annotations
 
 from hypothesis import given, settings
@@ -14,17 +15,44 @@ FIXTURES = [
     ("heartbeat to address 1", 1, 0x01, b"", "FF 68 02 02 68 01 01 02 16"),
     ("heartbeat reply, 0 events pending, version 1", 1, 0x81, bytes([0, 0, 1]), "FF 68 05 05 68 01 81 00 00 01 83 16"),
     ("key call_next, SEQ 5", 1, 0x43, bytes([5, 1, 0]), "FF 68 05 05 68 01 43 05 01 00 4A 16"),
-    ("evaluation A001 level 4 reason result, SEQ 9", 2, 0x41, bytes([9]) + b"A001  " + bytes([4, 4]),
-     "FF 68 0B 0B 68 02 41 09 41 30 30 31 20 20 04 04 66 16"),
-    ("display line 0 centred 请", 1, 0x30, bytes([0, 1, 0]) + "请".encode("gb2312"), "FF 68 07 07 68 01 30 00 01 00 C7 EB E4 16"),
-    ("pad 2 show window 3, S0301, 王芳", 2, 0x10, bytes([3]) + b"S0301   " + bytes([4]) + "王芳".encode("gb2312"),
-     "FF 68 10 10 68 02 10 03 53 30 33 30 31 20 20 20 04 CD F5 B7 BC C5 16"),
-    ("pad 2 request evaluation A001 30 s", 2, 0x11, b"A001  " + bytes([30]), "FF 68 09 09 68 02 11 41 30 30 31 20 20 1E 43 16"),
+    (
+        "evaluation A001 level 4 reason result, SEQ 9",
+        2,
+        0x41,
+        bytes([9]) + b"A001  " + bytes([4, 4]),
+        "FF 68 0B 0B 68 02 41 09 41 30 30 31 20 20 04 04 66 16",
+    ),
+    (
+        "display line 0 centred 请",
+        1,
+        0x30,
+        bytes([0, 1, 0]) + "请".encode("gb2312"),
+        "FF 68 07 07 68 01 30 00 01 00 C7 EB E4 16",
+    ),
+    (
+        "pad 2 show window 3, S0301, 王芳",
+        2,
+        0x10,
+        bytes([3]) + b"S0301   " + bytes([4]) + "王芳".encode("gb2312"),
+        "FF 68 10 10 68 02 10 03 53 30 33 30 31 20 20 20 04 CD F5 B7 BC C5 16",
+    ),
+    (
+        "pad 2 request evaluation A001 30 s",
+        2,
+        0x11,
+        b"A001  " + bytes([30]),
+        "FF 68 09 09 68 02 11 41 30 30 31 20 20 1E 43 16",
+    ),
     ("its reply: done", 2, 0x91, b"\x00", "FF 68 03 03 68 02 91 00 93 16"),
     ("pad 2 timeout A001 SEQ 10", 2, 0x42, bytes([10]) + b"A001  ", "FF 68 09 09 68 02 42 0A 41 30 30 31 20 20 60 16"),
     ("pad 2 cancel: none pending", 2, 0x92, b"\x05", "FF 68 03 03 68 02 92 05 99 16"),
-    ("caller show A001 已呼叫", 1, 0x20, "A001 已呼叫".encode("gb2312"),
-     "FF 68 0D 0D 68 01 20 41 30 30 31 20 D2 D1 BA F4 BD D0 F1 16"),
+    (
+        "caller show A001 已呼叫",
+        1,
+        0x20,
+        "A001 已呼叫".encode("gb2312"),
+        "FF 68 0D 0D 68 01 20 41 30 30 31 20 D2 D1 BA F4 BD D0 F1 16",
+    ),
     ("key transfer to 4, SEQ 6", 1, 0x43, bytes([6, 4, 4]), "FF 68 05 05 68 01 43 06 04 04 52 16"),
     ("display: bad parameter", 1, 0xB0, b"\x03", "FF 68 03 03 68 01 B0 03 B4 16"),
     ("display brightness 8", 1, 0x32, b"\x08", "FF 68 03 03 68 01 32 08 3B 16"),
@@ -77,9 +105,14 @@ def test_drivers_send_the_documented_bytes() -> None:
     display.brightness(8)
     display.clear()
     byname = {f[0]: f[4] for f in FIXTURES}
-    assert wire.sent == [byname["pad 2 show window 3, S0301, 王芳"], byname["pad 2 request evaluation A001 30 s"],
-                         byname["caller show A001 已呼叫"], byname["display line 0 centred 请"],
-                         byname["display brightness 8"], byname["display clear"]]
+    assert wire.sent == [
+        byname["pad 2 show window 3, S0301, 王芳"],
+        byname["pad 2 request evaluation A001 30 s"],
+        byname["caller show A001 已呼叫"],
+        byname["display line 0 centred 请"],
+        byname["display brightness 8"],
+        byname["display clear"],
+    ]
 
 
 def test_fixtures_encode_and_decode() -> None:

@@ -1,5 +1,6 @@
 """Frame codec resync corner cases, the link's repeat detection and retry rules, and the simulators'
 protocol rules (SEQ range, broadcast, a pad that only sends a bad rating with a reason)."""
+
 from __future__ import annotations
 
 import pytest
@@ -38,7 +39,7 @@ def test_a_long_frame_arriving_in_pieces_is_still_waited_for() -> None:
     codec = hf.HallFrameCodec()
     frames = []
     for i in range(0, len(raw), 3):
-        frames += codec.feed(raw[i:i + 3])
+        frames += codec.feed(raw[i : i + 3])
     assert frames == [hf.Frame(1, hf.DISPLAY_SHOW_LINE, bytes([0, 1, 0]) + text)] and codec.error_count == 0
 
 
@@ -74,13 +75,18 @@ def test_errors_are_bounded_but_counted() -> None:
 
 
 # frame-like noise: random bytes, bare headers with any LEN, pieces of frames, frames with a byte changed
-_FRAMES = [hf.encode(1, hf.HEARTBEAT), hf.encode(1, 0x81, bytes([0, 0, 1])), hf.encode(2, hf.EV_EVAL_RESULT, bytes([9]) + b"A001  " + bytes([4, 4]))]
+_FRAMES = [
+    hf.encode(1, hf.HEARTBEAT),
+    hf.encode(1, 0x81, bytes([0, 0, 1])),
+    hf.encode(2, hf.EV_EVAL_RESULT, bytes([9]) + b"A001  " + bytes([4, 4])),
+]
 _PIECE = st.one_of(
     st.binary(max_size=12),
     st.integers(0, 255).map(lambda n: bytes([0xFF, 0x68, n, n, 0x68])),
-    st.tuples(st.sampled_from(_FRAMES), st.integers(1, 17)).map(lambda t: t[0][:t[1]]),
+    st.tuples(st.sampled_from(_FRAMES), st.integers(1, 17)).map(lambda t: t[0][: t[1]]),
     st.tuples(st.sampled_from(_FRAMES), st.integers(0, 17), st.integers(0, 255)).map(
-        lambda t: t[0][:t[1] % len(t[0])] + bytes([t[2]]) + t[0][t[1] % len(t[0]) + 1:]),
+        lambda t: t[0][: t[1] % len(t[0])] + bytes([t[2]]) + t[0][t[1] % len(t[0]) + 1 :]
+    ),
 )
 NOISE = st.lists(_PIECE, max_size=8).map(b"".join)
 
@@ -89,14 +95,16 @@ NOISE = st.lists(_PIECE, max_size=8).map(b"".join)
 @given(NOISE, st.integers(1, 9))
 @example(noise=bytes.fromhex("ff 68 05 05 68"), chunk=1)  # a bare header with a plausible LEN
 # found by hypothesis: a damaged header whose LEN and (by chance) checksum cover the valid frame after it
-@example(noise=b"\xffh--h8rs\x93\x98\xf3\xffh\x0b\x0bh\x02A\tA001  \x04\x0f\x0fhh\xff\x01\x02\x02\x02\x16hh\xcc\xff", chunk=1)
+@example(
+    noise=b"\xffh--h8rs\x93\x98\xf3\xffh\x0b\x0bh\x02A\tA001  \x04\x0f\x0fhh\xff\x01\x02\x02\x02\x16hh\xcc\xff", chunk=1
+)
 def test_frame_like_noise_never_hides_the_next_valid_frame(noise: bytes, chunk: int) -> None:
     good = hf.encode(2, hf.EV_KEY, bytes([9, 3, 0]))
     stream = noise + good
     codec = hf.HallFrameCodec()
     frames: list[hf.Frame] = []
     for i in range(0, len(stream), chunk):
-        frames += codec.feed(stream[i:i + chunk])  # only ever FrameError objects in codec.errors, never raised
+        frames += codec.feed(stream[i : i + chunk])  # only ever FrameError objects in codec.errors, never raised
     assert all(isinstance(e, FrameError) for e in codec.errors)
     assert frames and frames[-1] == hf.Frame(2, hf.EV_KEY, bytes([9, 3, 0]))
 
@@ -248,8 +256,9 @@ def test_display_works_through_fault_plans(fault: str) -> None:
     from devices.config import DeviceConfig
     from devices.display import WindowDisplay
 
-    display = WindowDisplay(DeviceConfig(id="d", kind="display", url=f"sim://display?fault={fault}&baud=19200",
-                                         profile="generic-led-2line")).open()
+    display = WindowDisplay(
+        DeviceConfig(id="d", kind="display", url=f"sim://display?fault={fault}&baud=19200", profile="generic-led-2line")
+    ).open()
     try:
         sim = display.port.simulator
         display.show("请 B007 号", "到2号窗口")
@@ -321,9 +330,17 @@ def test_a_broadcast_is_sent_once_and_not_waited_for() -> None:
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.sampled_from(["pad", "caller", "display"]),
-       st.lists(st.tuples(st.sampled_from([0, 1, 2]), st.integers(0, 0x3F) | st.sampled_from([0x01, 0x10, 0x11, 0x12, 0x20, 0x30, 0x31, 0x32]),
-                          st.binary(max_size=40)), max_size=6))
+@given(
+    st.sampled_from(["pad", "caller", "display"]),
+    st.lists(
+        st.tuples(
+            st.sampled_from([0, 1, 2]),
+            st.integers(0, 0x3F) | st.sampled_from([0x01, 0x10, 0x11, 0x12, 0x20, 0x30, 0x31, 0x32]),
+            st.binary(max_size=40),
+        ),
+        max_size=6,
+    ),
+)
 def test_simulators_answer_any_well_framed_command_with_a_valid_reply(kind: str, commands) -> None:
     """A device never falls over on a command it does not like: it answers 02/03 (and stays
     silent on broadcasts and other addresses)."""

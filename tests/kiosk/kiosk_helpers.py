@@ -1,4 +1,5 @@
 """Shared helpers for the kiosk flow tests: a real controller on mosquitto and a kiosk context."""
+
 from __future__ import annotations
 
 from hall_bus import config as hallconfig
@@ -24,13 +25,20 @@ def start_controller(tmp_hall, bus_factory, **replace) -> HallController:
     cfg = hallconfig.load(tmp_hall)
     if replace:
         import dataclasses
+
         cfg = dataclasses.replace(cfg, **replace)
     return HallController(cfg, bus_factory("controller")).start()
 
 
 def kiosk(bus_factory, devices=None, clock=None, **kw) -> KioskSession:
     bus = bus_factory("kiosk-1")
-    ctx = KioskContext(kiosk_id="kiosk-1", bus=bus, devices=dict(devices or {}), clock=clock or FakeClock(),
-                       salt=b"test-salt-for-kiosk-tests", **kw)
+    ctx = KioskContext(
+        kiosk_id="kiosk-1",
+        bus=bus,
+        devices=dict(devices or {}),
+        clock=clock or FakeClock(),
+        salt=b"test-salt-for-kiosk-tests",
+        **kw,
+    )
     session = KioskSession(ctx)
     return session

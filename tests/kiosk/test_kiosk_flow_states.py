@@ -2,6 +2,7 @@
 
 Headless and without a bus: the checks are on the state machines themselves.
 """
+
 from __future__ import annotations
 
 import enum
@@ -46,14 +47,17 @@ def test_an_undeclared_state_is_refused(cls: type[Flow]) -> None:
     assert flow.state == before
 
 
-@pytest.mark.parametrize("cls, start, target", [
-    (TicketFlow, "domain", "done"),
-    (TicketFlow, "domain", "printing"),
-    (PickupFlow, "idle", "waiting_close"),
-    (ProgressFlow, "choose", "result"),
-    (RateFlow, "entry", "thanks"),
-    (ScanFlow, "intro", "done"),
-])
+@pytest.mark.parametrize(
+    "cls, start, target",
+    [
+        (TicketFlow, "domain", "done"),
+        (TicketFlow, "domain", "printing"),
+        (PickupFlow, "idle", "waiting_close"),
+        (ProgressFlow, "choose", "result"),
+        (RateFlow, "entry", "thanks"),
+        (ScanFlow, "intro", "done"),
+    ],
+)
 def test_an_undeclared_transition_is_refused(cls: type[Flow], start: str, target: str) -> None:
     flow = make(cls)
     flow.state = cls.State(start)
@@ -122,8 +126,11 @@ class ScriptedBus:
 
 
 def test_requests_are_told_apart_by_code_and_a_bus_outage_is_retried() -> None:
-    bus = ScriptedBus(RequestFailed("case.lookup", "not_found", "no case C0001"), BusTimeout("no answer"),
-                      {"cases": [{"case_no": "C0001", "status": "ready"}]})
+    bus = ScriptedBus(
+        RequestFailed("case.lookup", "not_found", "no case C0001"),
+        BusTimeout("no answer"),
+        {"cases": [{"case_no": "C0001", "status": "ready"}]},
+    )
     flow = ProgressFlow(KioskContext(kiosk_id="kiosk-1", bus=bus))
     flow.by_number()
     for ch in "C0001":

@@ -1,21 +1,23 @@
 """Identify with the real ID card reader device on its simulator (sim://idcard)."""
+
 from __future__ import annotations
 
 import threading
 import time
 
 import pytest
+from kiosk_helpers import kiosk, start_controller
 
 from devices import idcard
 from devices.config import DeviceConfig
-from kiosk_helpers import kiosk, start_controller
 from simulators.demo_cases import seed_demo_cases
 
 
 @pytest.fixture
 def reader():
-    dev = idcard.IdCardReader(DeviceConfig(id="kiosk-1-idcard", kind="idcard", url="sim://idcard", profile="generic-sam",
-                                           host="kiosk-1")).open()
+    dev = idcard.IdCardReader(
+        DeviceConfig(id="kiosk-1-idcard", kind="idcard", url="sim://idcard", profile="generic-sam", host="kiosk-1")
+    ).open()
     yield dev, dev.driver.port.simulator
     dev.close()
 
@@ -95,8 +97,8 @@ def test_reader_unplugged_offers_other_ways(hall, reader):
 
 
 def test_progress_by_card_finds_the_citizens_cases(tmp_hall, bus_factory, reader):
-    from hall_bus import config as hallconfig
     from devices import identity
+    from hall_bus import config as hallconfig
 
     ctl = start_controller(tmp_hall, bus_factory)
     identity.configure(hallconfig.load(tmp_hall).data_dir)  # the kiosk and the controller share the hall's salt

@@ -1,8 +1,8 @@
 """Progress, rating and scanning flows, headless, against a real controller on mosquitto."""
+
 from __future__ import annotations
 
 import pytest
-
 from kiosk_helpers import kiosk, start_controller
 
 

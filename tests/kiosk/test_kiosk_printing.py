@@ -1,21 +1,27 @@
 """The ticket flow with the real receipt printer device on its simulator (sim://printer)."""
+
 from __future__ import annotations
 
 import uuid
 
 import pytest
+from kiosk_helpers import kiosk, start_controller
 
 from devices import printer as printer_mod
 from devices.config import DeviceConfig
-from kiosk_helpers import kiosk, start_controller
 from simulators import registry
 
 
 @pytest.fixture
 def printer(tmp_path):
     name = f"kp-{uuid.uuid4().hex[:8]}"
-    cfg = DeviceConfig(id="kiosk-1-printer", kind="printer", url=f"sim://printer?id={name}&out={tmp_path}",
-                       profile="generic-80mm", host="kiosk-1")
+    cfg = DeviceConfig(
+        id="kiosk-1-printer",
+        kind="printer",
+        url=f"sim://printer?id={name}&out={tmp_path}",
+        profile="generic-80mm",
+        host="kiosk-1",
+    )
     dev = printer_mod.ReceiptPrinter(cfg).open()
     yield dev, registry.instance(name)
     dev.close()

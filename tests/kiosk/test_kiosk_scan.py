@@ -1,13 +1,14 @@
 """Scan materials with the real document-camera device on its desk-scene simulator (sim://scanner)."""
+
 from __future__ import annotations
 
 import json
 
 import pytest
+from kiosk_helpers import kiosk
 
 from devices.config import DeviceConfig
 from devices.scanner import device as scanner_device
-from kiosk_helpers import kiosk
 
 
 @pytest.fixture
@@ -15,8 +16,13 @@ def scanner(tmp_path):
     from kiosk.scanning import KioskScanner
 
     # a smaller camera than the 5 MP profile, run as fast as the CPU allows (scene time, not wall time)
-    cfg = DeviceConfig(id="kiosk-1-scanner", kind="scanner", url="sim://scanner?width=1280&height=960&realtime=0&seed=3",
-                       profile="generic-5mp", host="kiosk-1")
+    cfg = DeviceConfig(
+        id="kiosk-1-scanner",
+        kind="scanner",
+        url="sim://scanner?width=1280&height=960&realtime=0&seed=3",
+        profile="generic-5mp",
+        host="kiosk-1",
+    )
     dev = scanner_device.DocumentScanner(cfg, realtime=False).open()
     yield KioskScanner(dev, tmp_path / "scans", still_s=0.5)
     dev.close()

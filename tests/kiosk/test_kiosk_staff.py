@@ -1,16 +1,19 @@
 """Hall display model, window terminal and manager console against a real controller on mosquitto."""
+
 from __future__ import annotations
 
 import threading
 
+from kiosk_helpers import start_controller
+
 from kiosk.hall_board import HallBoard
 from kiosk.staff import ManagerConsole, WindowTerminal
-from kiosk_helpers import start_controller
 
 
 def wait_for(cond, timeout=5.0):
     ev = threading.Event()
     import time
+
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         if cond():

@@ -1,13 +1,14 @@
 """Take-a-ticket flow, headless, against a real controller on mosquitto."""
+
 from __future__ import annotations
 
 import time
 
 import pytest
+from kiosk_helpers import kiosk, start_controller
 
 from kiosk.i18n import STRINGS, tr
 from kiosk.ticket_flow import search_services
-from kiosk_helpers import kiosk, start_controller
 
 
 @pytest.fixture
@@ -188,7 +189,8 @@ def test_controller_down_gives_a_clear_message_and_retry_works(tmp_hall, bus_fac
 def test_out_of_hours_staffed_closed_self_service_open(tmp_hall, bus_factory):
     text = tmp_hall.read_text(encoding="utf-8").replace("always_open = true", "always_open = false")
     text = text.replace('weekdays = ["09:00-12:00", "13:30-17:30"]', "weekdays = []").replace(
-        'saturday = ["09:00-12:00"]', "saturday = []")
+        'saturday = ["09:00-12:00"]', "saturday = []"
+    )
     tmp_hall.write_text(text, encoding="utf-8")
     ctl = start_controller(tmp_hall, bus_factory)
     session = kiosk(bus_factory)
@@ -197,7 +199,9 @@ def test_out_of_hours_staffed_closed_self_service_open(tmp_hall, bus_factory):
     home = session.home_view()
     assert not home["open_now"] and "非工作时间" in home["banner"]
     tiles = {t["id"]: t["enabled"] for t in home["tiles"]}
-    assert tiles["ticket"] and not tiles["identify"] and not tiles["appointment"] and tiles["progress"] and tiles["rate"]
+    assert (
+        tiles["ticket"] and not tiles["identify"] and not tiles["appointment"] and tiles["progress"] and tiles["rate"]
+    )
     flow = session.start("ticket")
     flow.choose_domain("zonghe")
     services = {s["id"]: s for s in flow.view()["services"]}

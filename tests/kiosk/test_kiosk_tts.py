@@ -1,13 +1,14 @@
 """Spoken call announcements: the hall display's calls through espeak-ng (when installed)."""
+
 from __future__ import annotations
 
 import shutil
 import wave
 
 import pytest
+from kiosk_helpers import start_controller
 
 from kiosk.hall_board import HallBoard
-from kiosk_helpers import start_controller
 from ui.tts import Speaker
 
 

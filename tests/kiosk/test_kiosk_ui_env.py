@@ -1,4 +1,5 @@
 """UI plumbing that needs no window: the screen registry and the CJK font check."""
+
 from __future__ import annotations
 
 import pytest
@@ -8,10 +9,13 @@ from ui import kivy_env, registry
 
 def test_every_screen_folder_has_its_py_and_kv():
     names = registry.discover()
-    assert names == sorted(["closed", "display", "error", "home", "manager", "pickup", "progress", "rate", "scan",
-                            "terminal", "ticket"])
+    assert names == sorted(
+        ["closed", "display", "error", "home", "manager", "pickup", "progress", "rate", "scan", "terminal", "ticket"]
+    )
     for n in names:
-        assert (registry.SCREENS_DIR / n / f"{n}.kv").read_text(encoding="utf-8").count(f"<{n.capitalize()}Screen>") == 1
+        assert (registry.SCREENS_DIR / n / f"{n}.kv").read_text(encoding="utf-8").count(
+            f"<{n.capitalize()}Screen>"
+        ) == 1
 
 
 def test_missing_cjk_font_is_a_clear_error(monkeypatch, tmp_path):

@@ -1,24 +1,22 @@
 """A pickup hall for the tests: a real controller on mosquitto, a real locker host driving the locker
 simulator through the sim:// serial scheme (on its own bus client, as `hallkit locker-host` runs),
 a kiosk's bus client and a window terminal's."""
-from __future__ import annotations
 
-from tests.helpers import wait_for
+from __future__ import annotations
 
 import dataclasses
 import itertools
 import threading
-import time
 from pathlib import Path
-from typing import Any, Callable
 
-from hall_bus import config as hallconfig
 from devices.identity import identity_token
-from hall_bus.hosts.locker_host import LockerHost
+from hall_bus import config as hallconfig
 from hall_bus.bus import topics
 from hall_bus.controller.service import HallController
 from hall_bus.features.pickup.notify import memory_outbox
+from hall_bus.hosts.locker_host import LockerHost
 from simulators import registry
+from tests.helpers import wait_for
 
 _n = itertools.count(1)
 TOKEN_SALT = b"pickup-test-salt-0123456789abcdef"
@@ -28,11 +26,10 @@ def token_of(id_number: str) -> str:
     return identity_token(id_number, TOKEN_SALT)
 
 
-
-
 class PickupHall:
-    def __init__(self, tmp_hall: Path, bus_factory, pickup: dict | None = None, sim: str = "",
-                 more_kiosks: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self, tmp_hall: Path, bus_factory, pickup: dict | None = None, sim: str = "", more_kiosks: tuple[str, ...] = ()
+    ) -> None:
         self.bus_factory = bus_factory
         cfg = hallconfig.load(tmp_hall)
         extra = dict(cfg.extra)
@@ -61,7 +58,9 @@ class PickupHall:
         self.controller = None
 
     def start_host(self) -> LockerHost:
-        self.host = LockerHost(self.config, "lockers-a", self.bus_factory("lockers-a"), url=self.url, poll_s=0.1).start()
+        self.host = LockerHost(
+            self.config, "lockers-a", self.bus_factory("lockers-a"), url=self.url, poll_s=0.1
+        ).start()
         if self.controller is not None:  # serving once it answers (its subscription is live at the broker)
             wait_for(self._host_answers, what="locker host answering")
         return self.host
@@ -70,8 +69,12 @@ class PickupHall:
         from hall_bus.bus.client import BusError
 
         try:
-            self.controller.bus.request("locker.status", {"board": 1}, timeout=1.0,
-                                        topic=topics.device_request(self.config.hall_id, "lockers-a", "locker.status"))
+            self.controller.bus.request(
+                "locker.status",
+                {"board": 1},
+                timeout=1.0,
+                topic=topics.device_request(self.config.hall_id, "lockers-a", "locker.status"),
+            )
             return True
         except BusError:
             return False
@@ -81,7 +84,7 @@ class PickupHall:
         self.host.bus.stop()
         self.host = None
 
-    def start(self) -> "PickupHall":
+    def start(self) -> PickupHall:
         self.start_host()
         self.start_controller()
         return self
@@ -105,18 +108,31 @@ class PickupHall:
     # ------------------------------------------------------------------ steps
     def case(self, case_no: str, id_number: str = "11010119480312103X") -> str:
         token = token_of(id_number)
-        self.staff.request("case.update", {"case_no": case_no, "status": "ready", "actor": "S0106", "service": "shebao-card",
-                                           "identity_token": token})
+        self.staff.request(
+            "case.update",
+            {
+                "case_no": case_no,
+                "status": "ready",
+                "actor": "S0106",
+                "service": "shebao-card",
+                "identity_token": token,
+            },
+        )
         return token
 
     def compartment(self, item: dict):
-        return self.controller.features["pickup"].settings.compartment(item["compartment"]["no"]) \
-            if self.controller else None
+        return (
+            self.controller.features["pickup"].settings.compartment(item["compartment"]["no"])
+            if self.controller
+            else None
+        )
 
     def deposit(self, case_no: str, size: str = "S", id_number: str = "11010119480312103X") -> dict:
         """Staff deposits an item for a new case; returns {item, code, qr, comp}."""
         self.case(case_no, id_number)
-        item = self.staff.request("pickup.deposit.start", {"case_no": case_no, "size": size, "actor": "S0106", "window": 6})["item"]
+        item = self.staff.request(
+            "pickup.deposit.start", {"case_no": case_no, "size": size, "actor": "S0106", "window": 6}
+        )["item"]
         comp = self.compartment(item)
         wait_for(lambda: self.sim.door_open(comp.board, comp.lock), what="deposit door open")
         self.sim.close_door(comp.board, comp.lock)

@@ -1,4 +1,5 @@
 """``hallkit pickup ...``, ``hallkit cases ...`` and ``hallkit locker-host`` against mosquitto."""
+
 from __future__ import annotations
 
 import os
@@ -9,13 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from simulators.demo_cases import seed_demo_cases
-
 from hall_bus import config as hallconfig
 from hall_bus.bus import topics
 from hall_bus.cli.main import main
 from hall_bus.config import ConfigError
 from hall_bus.features.pickup.config import from_config
+from simulators.demo_cases import seed_demo_cases
 from tests.helpers import wait_for
 from tests.pickup.pickup_harness import PickupHall
 
@@ -35,7 +35,9 @@ def test_seed_deposit_list_overdue_return(hall, tmp_hall, mosquitto, capsys):
     assert seed_demo_cases(hall.controller) == 10  # the demo's cases, loaded through the store
     assert cli(tmp_hall, mosquitto, "cases", "show", "SB20261101001") == 0
     assert "社保卡申领  已办结待领取 (ready)" in capsys.readouterr().out
-    assert cli(tmp_hall, mosquitto, "pickup", "deposit", "--case", "SB20261101001", "--size", "M", "--actor", "S0106") == 0
+    assert (
+        cli(tmp_hall, mosquitto, "pickup", "deposit", "--case", "SB20261101001", "--size", "M", "--actor", "S0106") == 0
+    )
     out = capsys.readouterr().out
     assert "柜格 A04（A列第4格，M）正在打开" in out and "deposited: item 1, case SB20261101001" in out
     assert cli(tmp_hall, mosquitto, "pickup", "notify", "1") == 0
@@ -60,9 +62,27 @@ def test_seed_deposit_list_overdue_return(hall, tmp_hall, mosquitto, capsys):
 
 def test_locker_host_command_serves_the_controller(tmp_hall, mosquitto, bus_factory):
     root = Path(__file__).resolve().parents[2]
-    proc = subprocess.Popen([sys.executable, "-m", "hall_bus.cli.main", "locker-host", "--config", str(tmp_hall), "--device", "lockers-a",
-                             "--host", mosquitto.host, "--port", str(mosquitto.port)], cwd=root, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(root)})
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "hall_bus.cli.main",
+            "locker-host",
+            "--config",
+            str(tmp_hall),
+            "--device",
+            "lockers-a",
+            "--host",
+            mosquitto.host,
+            "--port",
+            str(mosquitto.port),
+        ],
+        cwd=root,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(root)},
+    )
     try:
         assert "locker host lockers-a: boards [1, 2]" in proc.stdout.readline()
         cfg = hallconfig.load(tmp_hall)
@@ -78,23 +98,60 @@ def _status(bus, hall_id):
     from hall_bus.bus.client import BusError
 
     try:
-        return bus.request("locker.status", {"board": 1}, timeout=2, topic=topics.device_request(hall_id, "lockers-a", "locker.status"))
+        return bus.request(
+            "locker.status", {"board": 1}, timeout=2, topic=topics.device_request(hall_id, "lockers-a", "locker.status")
+        )
     except BusError:
         return None
 
 
-@pytest.mark.parametrize("extra, key", [
-    ({"pickup": {"code_digits": 4}}, "pickup.code_digits"),
-    ({"pickup": {"overdue": 3}}, "pickup.overdue"),
-    ({"lockers": [{"id": "x", "device": "kiosk-1-printer", "compartments": []}]}, "lockers[0].device"),
-    ({"lockers": [{"id": "x", "device": "lockers-a", "compartments": [{"no": "A1", "board": 3, "lock": 1, "size": "S"}]}]},
-     "lockers[0].compartments[0].board"),
-    ({"lockers": [{"id": "x", "device": "lockers-a", "compartments": [{"no": "A1", "board": 1, "lock": 1, "size": "XL"}]}]},
-     "lockers[0].compartments[0].size"),
-    ({"lockers": [{"id": "x", "device": "lockers-a", "compartments": [
-        {"no": "A1", "board": 1, "lock": 1, "size": "S"}, {"no": "A2", "board": 1, "lock": 1, "size": "S"}]}]},
-     "lockers[0].compartments[1].lock"),
-])
+@pytest.mark.parametrize(
+    "extra, key",
+    [
+        ({"pickup": {"code_digits": 4}}, "pickup.code_digits"),
+        ({"pickup": {"overdue": 3}}, "pickup.overdue"),
+        ({"lockers": [{"id": "x", "device": "kiosk-1-printer", "compartments": []}]}, "lockers[0].device"),
+        (
+            {
+                "lockers": [
+                    {
+                        "id": "x",
+                        "device": "lockers-a",
+                        "compartments": [{"no": "A1", "board": 3, "lock": 1, "size": "S"}],
+                    }
+                ]
+            },
+            "lockers[0].compartments[0].board",
+        ),
+        (
+            {
+                "lockers": [
+                    {
+                        "id": "x",
+                        "device": "lockers-a",
+                        "compartments": [{"no": "A1", "board": 1, "lock": 1, "size": "XL"}],
+                    }
+                ]
+            },
+            "lockers[0].compartments[0].size",
+        ),
+        (
+            {
+                "lockers": [
+                    {
+                        "id": "x",
+                        "device": "lockers-a",
+                        "compartments": [
+                            {"no": "A1", "board": 1, "lock": 1, "size": "S"},
+                            {"no": "A2", "board": 1, "lock": 1, "size": "S"},
+                        ],
+                    }
+                ]
+            },
+            "lockers[0].compartments[1].lock",
+        ),
+    ],
+)
 def test_bad_pickup_settings_name_the_key(tmp_hall, extra, key):
     import dataclasses
 

@@ -1,5 +1,6 @@
 """Pickup journeys end to end over mosquitto: code, QR, several items, door left open, jammed door,
 board offline, overdue and return-to-window."""
+
 from __future__ import annotations
 
 import pytest
@@ -29,13 +30,17 @@ def collect(hall, d: dict) -> None:
     comp = d["comp"]
     wait_for(lambda: hall.sim.door_open(comp.board, comp.lock), what=f"{comp.no} open")
     hall.sim.close_door(comp.board, comp.lock)
-    wait_for(lambda: hall.item(d["item"]["item_id"])["state"] == "collected", what=f"item {d['item']['item_id']} collected")
+    wait_for(
+        lambda: hall.item(d["item"]["item_id"])["state"] == "collected", what=f"item {d['item']['item_id']} collected"
+    )
 
 
 def test_pickup_by_code_is_one_time(hall):
     d = hall.deposit("SB2026000101")
     assert len(d["code"]) == 6 and d["code"].isdigit()
-    row = hall.controller.store.db.execute("SELECT code_hash FROM pickup_items WHERE id=?", (d["item"]["item_id"],)).fetchone()
+    row = hall.controller.store.db.execute(
+        "SELECT code_hash FROM pickup_items WHERE id=?", (d["item"]["item_id"],)
+    ).fetchone()
     assert row["code_hash"] != d["code"] and d["code"] not in row["code_hash"]  # only a keyed hash is stored
     s = identify(hall, method="code", code=d["code"])
     assert [i["compartment"]["no"] for i in s["items"]] == [d["comp"].no]
@@ -91,7 +96,12 @@ def test_door_never_closed_raises_alarm_then_collects(hall):
     open_items(hall, s, [d["item"]["item_id"]])
     wait_for(lambda: "door_left_open" in hall.actions(d["item"]["item_id"]), what="door_left_open alarm")
     item = hall.item(d["item"]["item_id"])
-    assert item["state"] == "collecting" and item["phase"] == "awaiting_close" and item["alarm"] and item["door_open_s"] >= 1
+    assert (
+        item["state"] == "collecting"
+        and item["phase"] == "awaiting_close"
+        and item["alarm"]
+        and item["door_open_s"] >= 1
+    )
     audit = hall.feature.service.audit()
     assert any(a["action"] == "alarm" and a["compartment"] == d["comp"].no for a in audit)
     collect(hall, d)
@@ -122,7 +132,9 @@ def test_jammed_door_is_reported_and_item_stays_assigned(hall):
 def test_board_offline_and_deposit_into_jammed_compartment(hall):
     hall.sim.script(1, 1, "jammed")  # A01, the first small compartment
     hall.case("SB2026000501")
-    item = hall.staff.request("pickup.deposit.start", {"case_no": "SB2026000501", "size": "S", "actor": "S0106"})["item"]
+    item = hall.staff.request("pickup.deposit.start", {"case_no": "SB2026000501", "size": "S", "actor": "S0106"})[
+        "item"
+    ]
     assert item["compartment"]["no"] == "A01"
     wait_for(lambda: hall.item(item["item_id"])["state"] == "cancelled", what="deposit cancelled")
     d = hall.deposit("SB2026000501")

@@ -1,5 +1,6 @@
 """The kiosk's pickup flow (kiosk/pickup_flow.py) against the real controller, locker host and locker
 simulator over mosquitto, with the real ID card reader and receipt printer devices on their simulators."""
+
 from __future__ import annotations
 
 import pytest
@@ -38,10 +39,14 @@ def devices(hall):
     from devices.printer import ReceiptPrinter
 
     name = f"printer-{hall.config.hall_id}"
-    reader = IdCardReader(DeviceConfig(id="kiosk-1-idcard", kind="idcard", url="sim://idcard", profile="generic-sam",
-                                       host="kiosk-1")).open()
-    printer = ReceiptPrinter(DeviceConfig(id="kiosk-1-printer", kind="printer", url=f"sim://printer?id={name}",
-                                          profile="generic-80mm", host="kiosk-1")).open()
+    reader = IdCardReader(
+        DeviceConfig(id="kiosk-1-idcard", kind="idcard", url="sim://idcard", profile="generic-sam", host="kiosk-1")
+    ).open()
+    printer = ReceiptPrinter(
+        DeviceConfig(
+            id="kiosk-1-printer", kind="printer", url=f"sim://printer?id={name}", profile="generic-80mm", host="kiosk-1"
+        )
+    ).open()
     yield {"idcard": reader, "printer": printer}, reader.driver.port.simulator, registry.instance(name)
     reader.close()
     printer.close()
@@ -49,8 +54,15 @@ def devices(hall):
 
 def session_for(hall, devices=None) -> tuple[KioskSession, FakeClock]:
     clock = FakeClock()
-    ctx = KioskContext(kiosk_id="kiosk-1", bus=hall.kiosk, devices=devices or {}, clock=clock, salt=TOKEN_SALT,
-                       card_wait_s=5.0, hall={"name": "示范区政务服务中心", "open_now": True})
+    ctx = KioskContext(
+        kiosk_id="kiosk-1",
+        bus=hall.kiosk,
+        devices=devices or {},
+        clock=clock,
+        salt=TOKEN_SALT,
+        card_wait_s=5.0,
+        hall={"name": "示范区政务服务中心", "open_now": True},
+    )
     return KioskSession(ctx), clock
 
 
@@ -59,6 +71,7 @@ def wait_state(flow: PickupFlow, clock: FakeClock, *states: str) -> None:
         clock.t += 1.0  # lets tick() poll again
         flow.tick()
         return flow.state in states
+
     wait_for(done, what=f"flow state {states} (now {flow.state}: {flow.message})")
 
 
@@ -80,8 +93,9 @@ def test_card_two_items_one_after_the_other_then_slip(hall, devices):
     flow.choose([a["item"]["item_id"]])
     assert flow.state == "waiting_close", flow.message
     assert f"{a['comp'].no}（{a['comp'].position}）" in flow.message
-    assert flow.view()["opened"] == [{"item_id": a["item"]["item_id"], "compartment": a["comp"].no,
-                                      "position": a["comp"].position, "door": "open"}]
+    assert flow.view()["opened"] == [
+        {"item_id": a["item"]["item_id"], "compartment": a["comp"].no, "position": a["comp"].position, "door": "open"}
+    ]
     hall.sim.close_door(a["comp"].board, a["comp"].lock)
     wait_state(flow, clock, "choose_items")
     assert flow.view()["message_en"] == "1 collected, 1 more waiting"
@@ -181,6 +195,7 @@ def test_door_left_open_reminds_on_screen(hall):
         clock.t += 1.0
         flow.tick()
         return "柜门仍未关闭" in flow.view()["message_zh"]
+
     wait_for(reminded, what="reminder")
     assert flow.view()["items"][0]["door_open_s"] >= 0.5
     hall.sim.close_door(d["comp"].board, d["comp"].lock)

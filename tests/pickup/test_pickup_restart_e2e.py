@@ -1,5 +1,6 @@
 """Crash safety: the controller stops at each step of deposit and pickup and a new controller on the
 same store file resumes - no item lost, no compartment assigned twice, no door opened twice."""
+
 from __future__ import annotations
 
 import pytest
@@ -14,7 +15,8 @@ CARD = "11010119480312103X"
 def active_per_compartment(hall) -> dict:
     rows = hall.controller.store.db.execute(
         "SELECT compartment, COUNT(*) AS n FROM pickup_items WHERE state IN ('depositing','deposited','collecting','returning')"
-        " GROUP BY compartment").fetchall()
+        " GROUP BY compartment"
+    ).fetchall()
     return {r["compartment"]: r["n"] for r in rows}
 
 
@@ -35,7 +37,9 @@ def hall(tmp_hall, bus_factory):
 
 def test_restart_while_the_deposit_door_is_open(hall):
     hall.case("SB2026002001")
-    item = hall.staff.request("pickup.deposit.start", {"case_no": "SB2026002001", "size": "M", "actor": "S0106"})["item"]
+    item = hall.staff.request("pickup.deposit.start", {"case_no": "SB2026002001", "size": "M", "actor": "S0106"})[
+        "item"
+    ]
     comp = hall.feature.settings.compartment(item["compartment"]["no"])
     wait_for(lambda: hall.item(item["item_id"])["phase"] == "awaiting_close", what="deposit door open")
     hall.stop_controller()
@@ -98,7 +102,9 @@ def test_restart_while_the_lock_is_firing(tmp_hall, bus_factory):
         hall.stop_controller()  # dies while the board is still firing the coil
         wait_for(lambda: hall.sim.door_open(comp.board, comp.lock), what="door open")
         hall.start_controller()
-        wait_for(lambda: hall.item(d["item"]["item_id"])["phase"] == "awaiting_close", what="resumed from the host's record")
+        wait_for(
+            lambda: hall.item(d["item"]["item_id"])["phase"] == "awaiting_close", what="resumed from the host's record"
+        )
         hall.sim.close_door(comp.board, comp.lock)
         wait_for(lambda: hall.item(d["item"]["item_id"])["state"] == "collected", what="collected")
         assert hall.sim.doors[(comp.board, comp.lock)].fired == 2  # deposit + this pickup: never fired twice
@@ -141,7 +147,9 @@ class GatewayDown:
 def test_a_deposit_never_notified_gets_a_new_code_after_a_restart(hall):
     hall.case("SB2026002501")
     hall.feature.service.notifier = GatewayDown()
-    item = hall.staff.request("pickup.deposit.start", {"case_no": "SB2026002501", "size": "S", "actor": "S0106"})["item"]
+    item = hall.staff.request("pickup.deposit.start", {"case_no": "SB2026002501", "size": "S", "actor": "S0106"})[
+        "item"
+    ]
     comp = hall.feature.settings.compartment(item["compartment"]["no"])
     wait_for(lambda: hall.sim.door_open(comp.board, comp.lock), what="door open")
     hall.sim.close_door(comp.board, comp.lock)

@@ -1,5 +1,6 @@
 """Pickup security over mosquitto: brute-force lockout per kiosk and per code, no bare door commands,
 replayed and expired commands refused (also after restarts), append-only audit, one item per compartment."""
+
 from __future__ import annotations
 
 import sqlite3
@@ -8,7 +9,8 @@ import time
 
 import pytest
 
-from hall_bus.bus import envelope as messages, topics
+from hall_bus.bus import envelope as messages
+from hall_bus.bus import topics
 from hall_bus.bus.client import RequestFailed
 from hall_bus.features.pickup.security import hall_secret, locker_auth
 from tests.helpers import wait_for
@@ -30,7 +32,7 @@ class ResponseSpy:
             probe = messages.Envelope("response", "spy", time.time(), op="probe", tx=f"probe-{n}", status="ok")
             self.bus.publish_raw(topic, probe.to_json())
             with self.cond:
-                if self.cond.wait_for(lambda: probe.tx in self.got, 0.2):
+                if self.cond.wait_for(lambda probe=probe: probe.tx in self.got, 0.2):
                     break
 
     def _on(self, topic, env) -> None:
@@ -80,6 +82,7 @@ def test_wrong_codes_lock_out_the_kiosk_but_not_id_cards(tmp_hall, bus_factory):
             except RequestFailed as e:
                 assert e.code == "locked_out"
                 return None
+
         assert wait_for(unlocked, what="lockout to end")["items"][0]["item_id"] == d["item"]["item_id"]
     finally:
         hall.stop()
@@ -95,7 +98,9 @@ def test_one_code_tried_from_two_kiosks_is_locked(hall):
     with pytest.raises(RequestFailed) as exc:
         k2.request("pickup.identify", {"kiosk": "kiosk-2", "method": "code", "code": guess})
     assert exc.value.code == "locked_out" and "code" in str(exc.value)
-    s = k2.request("pickup.identify", {"kiosk": "kiosk-2", "method": "code", "code": d["code"]})  # kiosk-2 itself is not locked
+    s = k2.request(
+        "pickup.identify", {"kiosk": "kiosk-2", "method": "code", "code": d["code"]}
+    )  # kiosk-2 itself is not locked
     assert s["items"][0]["item_id"] == d["item"]["item_id"]
 
 
@@ -103,8 +108,14 @@ def test_a_kiosk_cannot_open_a_door_itself(hall):
     d = hall.deposit("SB2026000801")
     comp, h = d["comp"], hall.config.hall_id
     before = fired(hall, comp)
-    data = {"board": comp.board, "lock": comp.lock, "reason": "pickup", "pickup_id": "op-forged",
-            "expires_at": time.time() + 10, "auth": "0" * 64}
+    data = {
+        "board": comp.board,
+        "lock": comp.lock,
+        "reason": "pickup",
+        "pickup_id": "op-forged",
+        "expires_at": time.time() + 10,
+        "auth": "0" * 64,
+    }
     with pytest.raises(RequestFailed) as exc:  # as itself
         hall.kiosk.request("locker.open", data, topic=topics.device_request(h, "lockers-a", "locker.open"))
     assert exc.value.code == "forbidden"
@@ -112,18 +123,23 @@ def test_a_kiosk_cannot_open_a_door_itself(hall):
     env = messages.request("locker.open", data, "controller", topics.client_response(h, "controller"), ttl_s=10)
     hall.kiosk.publish_raw(topics.device_request(h, "lockers-a", "locker.open"), env.to_json())
     assert spy.wait(env.tx).error["code"] == "bad_auth"
-    for op, body in (("pickup.deposit.start", {"case_no": "SB2026000801", "size": "S", "actor": "x"}),
-                     ("pickup.return", {"item_id": d["item"]["item_id"], "actor": "x"})):
+    for op, body in (
+        ("pickup.deposit.start", {"case_no": "SB2026000801", "size": "S", "actor": "x"}),
+        ("pickup.return", {"item_id": d["item"]["item_id"], "actor": "x"}),
+    ):
         with pytest.raises(RequestFailed) as exc:
             hall.kiosk.request(op, body)
         assert exc.value.code == "forbidden"
     s = hall.kiosk.request("pickup.identify", {"kiosk": "kiosk-1", "method": "card", "token": token_of(CARD)})
     with pytest.raises(RequestFailed) as exc:  # speaking for another kiosk
-        hall.kiosk.request("pickup.open", {"kiosk": "kiosk-2", "session_id": s["session_id"], "item_ids": [d["item"]["item_id"]]})
+        hall.kiosk.request(
+            "pickup.open", {"kiosk": "kiosk-2", "session_id": s["session_id"], "item_ids": [d["item"]["item_id"]]}
+        )
     assert exc.value.code == "forbidden"
     with pytest.raises(RequestFailed) as exc:  # another kiosk using this kiosk's session
-        hall.bus_factory("kiosk-2").request("pickup.open", {"kiosk": "kiosk-2", "session_id": s["session_id"],
-                                                            "item_ids": [d["item"]["item_id"]]})
+        hall.bus_factory("kiosk-2").request(
+            "pickup.open", {"kiosk": "kiosk-2", "session_id": s["session_id"], "item_ids": [d["item"]["item_id"]]}
+        )
     assert exc.value.code == "forbidden"
     assert fired(hall, comp) == before and not hall.sim.door_open(comp.board, comp.lock)
 
@@ -133,8 +149,13 @@ def test_replayed_open_is_refused_before_and_after_a_restart(hall):
     comp, h = d["comp"], hall.config.hall_id
     s = hall.kiosk.request("pickup.identify", {"kiosk": "kiosk-1", "method": "code", "code": d["code"]})
     spy = ResponseSpy(hall.bus_factory, h, "kiosk-1")
-    env = messages.request("pickup.open", {"kiosk": "kiosk-1", "session_id": s["session_id"], "item_ids": [d["item"]["item_id"]]},
-                           "kiosk-1", topics.client_response(h, "kiosk-1"), ttl_s=120)
+    env = messages.request(
+        "pickup.open",
+        {"kiosk": "kiosk-1", "session_id": s["session_id"], "item_ids": [d["item"]["item_id"]]},
+        "kiosk-1",
+        topics.client_response(h, "kiosk-1"),
+        ttl_s=120,
+    )
     raw = env.to_json()
     before = fired(hall, comp)
     hall.kiosk.publish_raw(topics.controller_request(h, "pickup.open"), raw)
@@ -158,16 +179,28 @@ def test_expired_commands_are_refused(hall):
     s = hall.kiosk.request("pickup.identify", {"kiosk": "kiosk-1", "method": "card", "token": token_of(CARD)})
     spy = ResponseSpy(hall.bus_factory, h, "kiosk-1")
     before = fired(hall, comp)
-    env = messages.request("pickup.open", {"kiosk": "kiosk-1", "session_id": s["session_id"], "item_ids": [d["item"]["item_id"]]},
-                           "kiosk-1", topics.client_response(h, "kiosk-1"), ttl_s=5, now=time.time() - 60)
+    env = messages.request(
+        "pickup.open",
+        {"kiosk": "kiosk-1", "session_id": s["session_id"], "item_ids": [d["item"]["item_id"]]},
+        "kiosk-1",
+        topics.client_response(h, "kiosk-1"),
+        ttl_s=5,
+        now=time.time() - 60,
+    )
     hall.kiosk.publish_raw(topics.controller_request(h, "pickup.open"), env.to_json())
     assert spy.wait(env.tx).error["code"] == "expired"
     # straight to the locker host, correctly signed by the hall key, but its own expiry has passed
     cspy = ResponseSpy(hall.bus_factory, h, "controller")
     secret = hall_secret(hall.config.data_dir)
     exp = round(time.time() - 1, 3)
-    data = {"board": comp.board, "lock": comp.lock, "reason": "pickup", "pickup_id": "op-late", "expires_at": exp,
-            "auth": locker_auth(secret, h, "lockers-a", comp.board, comp.lock, "op-late", exp)}
+    data = {
+        "board": comp.board,
+        "lock": comp.lock,
+        "reason": "pickup",
+        "pickup_id": "op-late",
+        "expires_at": exp,
+        "auth": locker_auth(secret, h, "lockers-a", comp.board, comp.lock, "op-late", exp),
+    }
     env2 = messages.request("locker.open", data, "controller", topics.client_response(h, "controller"), ttl_s=10)
     hall.kiosk.publish_raw(topics.device_request(h, "lockers-a", "locker.open"), env2.to_json())
     assert cspy.wait(env2.tx).error["code"] == "expired"
@@ -180,8 +213,14 @@ def test_locker_host_refuses_a_replay_after_its_restart(hall):
     cspy = ResponseSpy(hall.bus_factory, h, "controller")
     secret = hall_secret(hall.config.data_dir)
     exp = round(time.time() + 60, 3)
-    data = {"board": comp.board, "lock": comp.lock, "reason": "test", "pickup_id": "op-replay",
-            "expires_at": exp, "auth": locker_auth(secret, h, "lockers-a", comp.board, comp.lock, "op-replay", exp)}
+    data = {
+        "board": comp.board,
+        "lock": comp.lock,
+        "reason": "test",
+        "pickup_id": "op-replay",
+        "expires_at": exp,
+        "auth": locker_auth(secret, h, "lockers-a", comp.board, comp.lock, "op-replay", exp),
+    }
     env = messages.request("locker.open", data, "controller", topics.client_response(h, "controller"), ttl_s=60)
     raw = env.to_json()
     topic = topics.device_request(h, "lockers-a", "locker.open")
@@ -206,5 +245,8 @@ def test_audit_is_append_only_and_compartments_are_never_double_assigned(hall):
     with pytest.raises(sqlite3.DatabaseError, match="append-only"):
         db.execute("DELETE FROM pickup_audit")
     with pytest.raises(sqlite3.IntegrityError):
-        db.execute("INSERT INTO pickup_items (hall, case_no, compartment, size, state, actor, created_at, updated_at)"
-                   " VALUES (?, 'X', ?, 'S', 'depositing', 't', 0, 0)", (hall.config.hall_id, d["comp"].no))
+        db.execute(
+            "INSERT INTO pickup_items (hall, case_no, compartment, size, state, actor, created_at, updated_at)"
+            " VALUES (?, 'X', ?, 'S', 'depositing', 't', 0, 0)",
+            (hall.config.hall_id, d["comp"].no),
+        )

@@ -1,4 +1,5 @@
 """The receipt printer device against its simulator over sim://, a pty, TCP (port 9100 style) and fake USB."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -19,12 +20,22 @@ from simulators.printer import PrinterSimulator
 
 
 def ticket(code: str = "A001") -> QueueTicketDoc:
-    return QueueTicketDoc("示范区政务服务中心", code, "社保卡申领", "社保", 2, 6.0, dt.datetime(2026, 11, 23, 10, 0),
-                          f"https://hall.example/q/{code}")
+    return QueueTicketDoc(
+        "示范区政务服务中心",
+        code,
+        "社保卡申领",
+        "社保",
+        2,
+        6.0,
+        dt.datetime(2026, 11, 23, 10, 0),
+        f"https://hall.example/q/{code}",
+    )
 
 
 def printer(url: str, **kw) -> ReceiptPrinter:
-    return ReceiptPrinter(DeviceConfig(id="kiosk-1-printer", kind="printer", url=url, profile="generic-80mm"), **kw).open()
+    return ReceiptPrinter(
+        DeviceConfig(id="kiosk-1-printer", kind="printer", url=url, profile="generic-80mm"), **kw
+    ).open()
 
 
 def _served(kind: str, sim: PrinterSimulator):
@@ -104,13 +115,44 @@ def test_corrupt_status_byte_is_a_protocol_error() -> None:
 
 
 def test_sim_printer_command_writes_pngs(tmp_path: Path) -> None:
-    proc = subprocess.Popen([sys.executable, "-m", "hall_bus.cli.main", "sim", "printer", "--tcp", "0", "--out", str(tmp_path),
-                             "--baud", "115200"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "hall_bus.cli.main",
+            "sim",
+            "printer",
+            "--tcp",
+            "0",
+            "--out",
+            str(tmp_path),
+            "--baud",
+            "115200",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         url = proc.stdout.readline().strip()
         assert url.startswith("socket://127.0.0.1:")
-        out = subprocess.run([sys.executable, "-m", "hall_bus.cli.main", "device", "printer", "test", "--url",
-                              url.replace("socket://", "tcp://"), "--ticket", "B042"], capture_output=True, text=True, timeout=60)
+        out = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "hall_bus.cli.main",
+                "device",
+                "printer",
+                "test",
+                "--url",
+                url.replace("socket://", "tcp://"),
+                "--ticket",
+                "B042",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert out.returncode == 0, out.stderr
         deadline = time.time() + 5
         while not list(tmp_path.glob("*.png")) and time.time() < deadline:

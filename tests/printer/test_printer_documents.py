@@ -1,21 +1,22 @@
 """Printed documents: golden ESC/POS bytes, size, Chinese punctuation, and the rendered paper."""
-from __future__ import annotations
 
+from __future__ import annotations
 
 import numpy as np
 import pytest
 import zxingcpp
+from printer_docs_fixtures import DOCUMENTS, GOLDEN, TICKET
 
 from drivers import escpos_docs as docs
 from drivers.escpos_parse import EscPosParser
-from printer_docs_fixtures import DOCUMENTS, GOLDEN, TICKET
 from simulators.printer_render import render_page
 
 
 @pytest.mark.parametrize("name", sorted(DOCUMENTS))
 def test_golden_bytes(name: str) -> None:
-    assert DOCUMENTS[name]() == (GOLDEN / f"{name}.bin").read_bytes(), \
+    assert DOCUMENTS[name]() == (GOLDEN / f"{name}.bin").read_bytes(), (
         f"{name} changed; if on purpose, regenerate with python tests/printer/printer_docs_fixtures.py"
+    )
 
 
 def test_ticket_is_text_and_native_qr_under_1kb() -> None:
@@ -55,7 +56,7 @@ def test_parser_handles_any_chunking() -> None:
     parser = EscPosParser()
     pages = []
     for i in range(0, len(data), 3):
-        pages += parser.feed(data[i:i + 3])[0]
+        pages += parser.feed(data[i : i + 3])[0]
     assert len(pages) == 1 and pages[0].text == whole
 
 
@@ -74,7 +75,11 @@ def test_58mm_layout_fits_384_dots() -> None:
     img = render_page(page, 384)
     found = zxingcpp.read_barcodes(np.array(img))
     assert found and found[0].text == TICKET.qr_url
-    assert all(docs.display_width(e.text) <= 32 for e in page.elements if hasattr(e, "runs") and e.runs and e.runs[0].width == 1)
+    assert all(
+        docs.display_width(e.text) <= 32
+        for e in page.elements
+        if hasattr(e, "runs") and e.runs and e.runs[0].width == 1
+    )
 
 
 def test_nobody_ahead_says_so_instead_of_zero_people_and_zero_minutes() -> None:

@@ -1,5 +1,6 @@
 """The ESC/POS parser and renderer on streams python-escpos produces: Chinese text and punctuation,
 images (raster and column), hardware barcodes, commands with parameters, queries, chunking."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -55,8 +56,12 @@ def test_cjk_punctuation_round_trip_through_a_document_and_the_parser() -> None:
 
 
 @settings(max_examples=60, deadline=None)
-@given(text=st.text(alphabet=st.sampled_from(list(PUNCT + "示范区政务服务中心取件凭条ABCxyz0129 -/:é€😀")), min_size=1, max_size=40),
-       cut_at=st.lists(st.integers(min_value=1, max_value=200), max_size=6))
+@given(
+    text=st.text(
+        alphabet=st.sampled_from(list(PUNCT + "示范区政务服务中心取件凭条ABCxyz0129 -/:é€😀")), min_size=1, max_size=40
+    ),
+    cut_at=st.lists(st.integers(min_value=1, max_value=200), max_size=6),
+)
 def test_any_text_survives_any_chunking(text: str, cut_at: list[int]) -> None:
     data = docs.ESC_INIT + docs.FS_CHINESE_ON + docs.encode_text(text) + b"\n\x1dV\x00"
     parser, pages, pos = EscPosParser(chinese=False), [], 0
@@ -76,17 +81,19 @@ def test_chinese_mode_off_uses_the_code_page() -> None:
 
 
 def test_commands_with_parameters_never_leak_into_the_text() -> None:
-    stream = (b"\x1b@"
-              b"\x1bp\x00\x19\xfa"          # ESC p: drawer kick
-              b"\x1dL\x10\x00"              # GS L: left margin
-              b"\x1b$\x40\x00"              # ESC $: absolute position
-              b"\x1bD\x08\x10\x00"          # ESC D: tab stops
-              b"\x1d(L\x04\x000p0\x01"      # GS ( L: graphics function (not rendered)
-              b"\x1dW\x40\x02"              # GS W: print area width
-              b"\x1b3\x18\x1b \x02"         # ESC 3, ESC SP
-              b"\x1c!\x0c\x1cW\x00"         # FS !, FS W
-              b"\x10\x14\x01\x00\x01"       # DLE DC4: real-time drawer pulse
-              b"OK\n")
+    stream = (
+        b"\x1b@"
+        b"\x1bp\x00\x19\xfa"  # ESC p: drawer kick
+        b"\x1dL\x10\x00"  # GS L: left margin
+        b"\x1b$\x40\x00"  # ESC $: absolute position
+        b"\x1bD\x08\x10\x00"  # ESC D: tab stops
+        b"\x1d(L\x04\x000p0\x01"  # GS ( L: graphics function (not rendered)
+        b"\x1dW\x40\x02"  # GS W: print area width
+        b"\x1b3\x18\x1b \x02"  # ESC 3, ESC SP
+        b"\x1c!\x0c\x1cW\x00"  # FS !, FS W
+        b"\x10\x14\x01\x00\x01"  # DLE DC4: real-time drawer pulse
+        b"OK\n"
+    )
     page, parser = one_page(stream)
     assert page.text == "OK" and parser.unknown == 1  # only GS ( L, counted as not rendered
 
@@ -122,9 +129,14 @@ def test_qr_as_raster_from_python_escpos_qr_native_false() -> None:
     assert [b.text for b in zxingcpp.read_barcodes(np.array(render_page(page)))] == ["https://hall.example/q/A001"]
 
 
-@pytest.mark.parametrize("symbology,code,expect", [("CODE128", "{BBJ2026112300017", "BJ2026112300017"),
-                                                   ("EAN13", "690123456789", "6901234567892"),
-                                                   ("CODE39", "CASE-17", "CASE-17")])
+@pytest.mark.parametrize(
+    "symbology,code,expect",
+    [
+        ("CODE128", "{BBJ2026112300017", "BJ2026112300017"),
+        ("EAN13", "690123456789", "6901234567892"),
+        ("CODE39", "CASE-17", "CASE-17"),
+    ],
+)
 def test_hardware_barcodes_render_and_decode(symbology: str, code: str, expect: str) -> None:
     cap = Capture()
     cap.barcode(code, symbology, height=80, width=3, pos="BELOW", function_type="B", align_ct=True)

@@ -1,5 +1,6 @@
 """Printer state on the real bus, paper running out during a ticket, the 58 mm printer without a
 cutter, python-escpos text through the driver, and the technician's status command."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -12,20 +13,28 @@ import zxingcpp
 
 from devices.base import DeviceState
 from devices.config import DeviceConfig
-from hall_bus.hosts.device_bridge import bridged
 from devices.printer import PrinterNotReady, ReceiptPrinter
 from drivers.escpos_docs import QueueTicketDoc
 from drivers.escpos_printer import EscposPrinter
-from hall_bus.cli import main as cli
 from hall_bus.bus import topics
+from hall_bus.cli import main as cli
+from hall_bus.hosts.device_bridge import bridged
 from simulators import registry
 from simulators.base import serve_pty
 from simulators.printer import PrinterSimulator
 
 
 def ticket(code: str) -> QueueTicketDoc:
-    return QueueTicketDoc("示范区政务服务中心", code, "不动产登记（二手房转移）", "不动产", 12, 35.0,
-                          dt.datetime(2026, 11, 23, 14, 5), f"https://hall.example/q/demo/2026-11-23/{code}")
+    return QueueTicketDoc(
+        "示范区政务服务中心",
+        code,
+        "不动产登记（二手房转移）",
+        "不动产",
+        12,
+        35.0,
+        dt.datetime(2026, 11, 23, 14, 5),
+        f"https://hall.example/q/demo/2026-11-23/{code}",
+    )
 
 
 def config(url: str, profile: str = "generic-80mm") -> DeviceConfig:
@@ -35,12 +44,14 @@ def config(url: str, profile: str = "generic-80mm") -> DeviceConfig:
 def test_state_on_the_bus_follows_paper_and_cover(bus_factory, hall_id: str) -> None:
     watcher = bus_factory("watcher")
     states: queue.Queue = queue.Queue()
-    watcher.subscribe(topics.device_state(hall_id, "kiosk-1-printer"),
-                      lambda t, e: states.put((e.data["state"], e.data["detail"])))
+    watcher.subscribe(
+        topics.device_state(hall_id, "kiosk-1-printer"), lambda t, e: states.put((e.data["state"], e.data["detail"]))
+    )
     time.sleep(0.2)
     name = f"printer-{hall_id}"
-    dev = bridged(ReceiptPrinter(config(f"sim://printer?id={name}&line_rate=0&fault=paper_out")),
-                  bus_factory("kiosk-1"), hall_id).open()
+    dev = bridged(
+        ReceiptPrinter(config(f"sim://printer?id={name}&line_rate=0&fault=paper_out")), bus_factory("kiosk-1"), hall_id
+    ).open()
     sim = registry.instance(name)
     try:
         assert dev.state == DeviceState.ERROR and "paper out" in dev.detail  # answered, but cannot print

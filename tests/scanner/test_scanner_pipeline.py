@@ -1,4 +1,5 @@
 """The document camera pipeline on generated desk frames with known page corners."""
+
 from __future__ import annotations
 
 import subprocess
@@ -62,8 +63,9 @@ def run_autocapture(scene: DeskScene, seconds: float, still_s: float = 0.8) -> l
 
 
 def test_autocapture_fires_once_per_still_page_and_never_in_motion() -> None:
-    scene = DeskScene(960, 720, fps=10, seed=7, script="move:1.0,still:2.0,move:1.0,still:2.5,away:1.0,move:1.0,still:2.0",
-                      loop=False)
+    scene = DeskScene(
+        960, 720, fps=10, seed=7, script="move:1.0,still:2.0,move:1.0,still:2.5,away:1.0,move:1.0,still:2.0", loop=False
+    )
     fired = run_autocapture(scene, 10.5)
     assert [f.phase for f in fired] == ["still", "still", "still"]
     assert [f.page_index for f in fired] == [0, 1, 2]
@@ -75,8 +77,15 @@ def test_autocapture_never_fires_while_the_hand_keeps_moving() -> None:
 
 
 def test_session_writes_pdf_and_jpegs(tmp_path: Path) -> None:
-    dev = DocumentScanner(DeviceConfig(id="kiosk-1-scanner", kind="scanner", url="sim://scanner?width=1296&height=972&fps=10",
-                                       profile="generic-5mp"), realtime=False).open()
+    dev = DocumentScanner(
+        DeviceConfig(
+            id="kiosk-1-scanner",
+            kind="scanner",
+            url="sim://scanner?width=1296&height=972&fps=10",
+            profile="generic-5mp",
+        ),
+        realtime=False,
+    ).open()
     try:
         result = dev.scan(ScanSession(tmp_path, ref="ticket:A001"), pages=2, still_s=0.8, timeout_s=30)
     finally:
@@ -85,7 +94,12 @@ def test_session_writes_pdf_and_jpegs(tmp_path: Path) -> None:
     assert result.pdf.read_bytes().startswith(b"%PDF")
     assert all(cv2.imread(str(p)) is not None for p in result.pages)
     assert result.codes == (page_qr_text(0), page_qr_text(1))
-    assert result.reference() == {"session_id": result.session_id, "ref": "ticket:A001", "pages": 2, "pdf": "document.pdf"}
+    assert result.reference() == {
+        "session_id": result.session_id,
+        "ref": "ticket:A001",
+        "pages": 2,
+        "pdf": "document.pdf",
+    }
 
 
 def test_retake_replaces_a_page(tmp_path: Path) -> None:
@@ -116,12 +130,20 @@ def test_scan_commands(tmp_path: Path) -> None:
     cv2.imwrite(str(img), frame.image)
     blank = tmp_path / "blank.png"
     cv2.imwrite(str(blank), np.full((100, 100), 255, np.uint8))
-    out = subprocess.run([sys.executable, "-m", "hall_bus.cli.main", "scan", "decode", str(img), str(blank)],
-                         capture_output=True, text=True, timeout=60)
+    out = subprocess.run(
+        [sys.executable, "-m", "hall_bus.cli.main", "scan", "decode", str(img), str(blank)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     lines = out.stdout.splitlines()
     assert page_qr_text(frame.page_index) in lines[0] and lines[1].endswith("NONE")
     crop = tmp_path / "page.jpg"
-    out = subprocess.run([sys.executable, "-m", "hall_bus.cli.main", "scan", "crop", str(img), "-o", str(crop)],
-                         capture_output=True, text=True, timeout=60)
+    out = subprocess.run(
+        [sys.executable, "-m", "hall_bus.cli.main", "scan", "crop", str(img), "-o", str(crop)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert out.returncode == 0, out.stderr
     assert cv2.imread(str(crop)).shape[0] > 600

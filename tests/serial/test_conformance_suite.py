@@ -1,4 +1,5 @@
 """`hallkit conformance`: every kind passes against its simulator, and a failure shows the bytes."""
+
 from __future__ import annotations
 
 import pytest
@@ -6,8 +7,14 @@ import pytest
 from devices.conformance import suite as conformance
 from hall_bus.cli.main import main
 
-URLS = {"idcard": "sim://idcard?card=0", "locker": "sim://locker?boards=1,2", "pad": "sim://pad", "caller": "sim://caller",
-        "display": "sim://display", "printer": "sim://printer"}
+URLS = {
+    "idcard": "sim://idcard?card=0",
+    "locker": "sim://locker?boards=1,2",
+    "pad": "sim://pad",
+    "caller": "sim://caller",
+    "display": "sim://display",
+    "printer": "sim://printer",
+}
 
 
 @pytest.mark.parametrize("kind", sorted(URLS))

@@ -1,4 +1,5 @@
 """SAM frame codec, card layouts and identity rules: byte fixtures and property tests."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -10,8 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from devices import identity
-from drivers import personal
 from drivers import idcard as sam
+from drivers import personal
 from drivers.errors import FrameError
 from simulators.cards import DECK
 
@@ -25,8 +26,15 @@ NO_CARD_REPLY = bytes.fromhex("AAAAAA9669 0004 000080 84")
 READ_FAIL_REPLY = bytes.fromhex("AAAAAA9669 0004 000041 45")
 
 
-@pytest.mark.parametrize("frame,cmd", [(FIND_CARD, sam.FIND_CARD), (SELECT_CARD, sam.SELECT_CARD),
-                                       (READ_TEXT, sam.READ_TEXT_PHOTO), (SAM_STATUS, sam.SAM_STATUS)])
+@pytest.mark.parametrize(
+    "frame,cmd",
+    [
+        (FIND_CARD, sam.FIND_CARD),
+        (SELECT_CARD, sam.SELECT_CARD),
+        (READ_TEXT, sam.READ_TEXT_PHOTO),
+        (SAM_STATUS, sam.SAM_STATUS),
+    ],
+)
 def test_request_frames_match_fixtures(frame: bytes, cmd: tuple[int, int]) -> None:
     assert sam.request(*cmd) == frame
     (decoded,) = sam.IdCardCodec().feed(frame)
@@ -43,7 +51,7 @@ def test_reply_fixtures_decode_with_status() -> None:
 
 def test_byte_by_byte_and_noise_between_frames() -> None:
     codec = sam.IdCardCodec()
-    stream = b"\x00\xAA\xAA\x55" + FIND_CARD + b"\xAA\xAA" + SELECT_CARD
+    stream = b"\x00\xaa\xaa\x55" + FIND_CARD + b"\xaa\xaa" + SELECT_CARD
     frames = [f for b in stream for f in codec.feed(bytes([b]))]
     assert [(f.cmd, f.para) for f in frames] == [sam.FIND_CARD, sam.SELECT_CARD]
     assert codec.skipped == 6
@@ -84,7 +92,7 @@ def test_random_bytes_only_protocol_errors_and_next_frame_survives(junk: bytes, 
     frames: list[sam.Frame] = []
     pos = 0
     for size in chunks + [len(stream)]:
-        piece, pos = stream[pos:pos + size], pos + size
+        piece, pos = stream[pos : pos + size], pos + size
         got, _errors = sam.decode_all(codec, piece)  # anything but FrameError fails the test
         frames += got
     assert frames and frames[-1].body == FIND_OK_REPLY[7:-1]
@@ -93,7 +101,9 @@ def test_random_bytes_only_protocol_errors_and_next_frame_survives(junk: bytes, 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_mutated_frames_never_cost_the_following_frame(data: st.DataObject) -> None:
-    card_reply = sam.reply(sam.OK, (256).to_bytes(2, "big") + (1024).to_bytes(2, "big") + sam.encode_text(DECK[1]) + bytes(1024))
+    card_reply = sam.reply(
+        sam.OK, (256).to_bytes(2, "big") + (1024).to_bytes(2, "big") + sam.encode_text(DECK[1]) + bytes(1024)
+    )
     original = bytearray(data.draw(st.sampled_from([FIND_CARD, NO_CARD_REPLY, card_reply])))
     for _ in range(data.draw(st.integers(1, 4))):
         op = data.draw(st.sampled_from(["flip", "drop", "insert", "cut"]))
@@ -182,8 +192,16 @@ def test_age_bands() -> None:
     today = dt.date(2026, 3, 12)
     assert identity.age_years(dt.date(1948, 3, 12), today) == 78
     assert identity.age_years(dt.date(1948, 3, 13), today) == 77
-    assert [identity.age_band(a) for a in (0, 17, 18, 59, 60, 69, 70, 101)] == \
-        ["<18", "<18", "18-59", "18-59", "60-69", "60-69", "70+", "70+"]
+    assert [identity.age_band(a) for a in (0, 17, 18, 59, 60, 69, 70, 101)] == [
+        "<18",
+        "<18",
+        "18-59",
+        "18-59",
+        "60-69",
+        "60-69",
+        "70+",
+        "70+",
+    ]
 
 
 def test_token_salt_from_env_and_from_a_private_file(tmp_path, monkeypatch) -> None:
@@ -202,7 +220,9 @@ def test_token_salt_from_env_and_from_a_private_file(tmp_path, monkeypatch) -> N
 def test_frame_that_borrows_the_next_preamble_is_rejected() -> None:
     # a read reply loses two photo bytes (zeros: its checksum still holds once "AA AA" of the next
     # frame fill the length); the codec must give the next frame back, not the damaged one
-    card_reply = sam.reply(sam.OK, (256).to_bytes(2, "big") + (1024).to_bytes(2, "big") + sam.encode_text(DECK[1]) + bytes(1024))
+    card_reply = sam.reply(
+        sam.OK, (256).to_bytes(2, "big") + (1024).to_bytes(2, "big") + sam.encode_text(DECK[1]) + bytes(1024)
+    )
     damaged = card_reply[:500] + card_reply[502:]
     frames, errors = sam.decode_all(sam.IdCardCodec(), damaged + SELECT_CARD)
     assert [(f.cmd, f.para) for f in frames] == [sam.SELECT_CARD]

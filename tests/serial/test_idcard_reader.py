@@ -1,5 +1,6 @@
 """ID card driver and device against the simulator over a pty and over TCP, with faults; what
 reaches the bus and the logs."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -13,11 +14,11 @@ import pytest
 
 from devices.base import DeviceFault, DeviceState, DeviceTimeout
 from devices.config import DeviceConfig
-from hall_bus.hosts.device_bridge import bridged
 from devices.idcard import IdCardReader, NoCard
 from drivers import idcard as sam
 from drivers.errors import DeviceReported, FrameError, ReplyTimeout
 from drivers.transport import open_transport
+from hall_bus.hosts.device_bridge import bridged
 from simulators import registry
 from simulators.base import serve_pty, serve_tcp
 from simulators.cards import DECK
@@ -121,8 +122,12 @@ def test_query_card_selects_and_rejects() -> None:
 
 # ---------------------------------------------------------------------------- the device
 def reader(url: str, bus=None, hall_id: str = "", salt: bytes = b"test-salt-0123456789") -> IdCardReader:
-    dev = IdCardReader(DeviceConfig(id="kiosk-1-idcard", kind="idcard", url=url, profile="generic-sam",
-                                    options={"poll_interval_s": 0.05}), salt=salt)
+    dev = IdCardReader(
+        DeviceConfig(
+            id="kiosk-1-idcard", kind="idcard", url=url, profile="generic-sam", options={"poll_interval_s": 0.05}
+        ),
+        salt=salt,
+    )
     return bridged(dev, bus, hall_id).open()
 
 
@@ -190,8 +195,13 @@ def test_bus_gets_token_mask_band_and_sex_only_and_logs_no_full_id(bus_factory, 
     from devices.identity import identity_token
 
     assert env.type == "idcard.card"
-    assert env.data == {"token": identity_token(card.id_number, b"test-salt-0123456789"), "id_masked": "1101**********103X",
-                        "age_band": "70+", "sex": "male", "card_type": "resident"}
+    assert env.data == {
+        "token": identity_token(card.id_number, b"test-salt-0123456789"),
+        "id_masked": "1101**********103X",
+        "age_band": "70+",
+        "sex": "male",
+        "card_type": "resident",
+    }
     wire = json.dumps(env.data, ensure_ascii=False)
     logs = caplog.text
     assert "1101**********103X" in logs  # the read was logged, masked

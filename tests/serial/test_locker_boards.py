@@ -1,5 +1,6 @@
 """8A/80 lock boards: frame fixtures, codec properties, driver vs simulator over pty and TCP,
 door scripts, polarity, several boards on one line, timeouts, and the LockerBank device."""
+
 from __future__ import annotations
 
 import pytest
@@ -150,8 +151,15 @@ def test_jammed_fault_word() -> None:
 
 # ---------------------------------------------------------------------------- the device
 def bank(url: str, boards=(1, 2), profile: str = "8a80-24") -> LockerBank:
-    return LockerBank(DeviceConfig(id="lockers-a", kind="locker", url=url, profile=profile,
-                                   options={"boards": list(boards), "poll_interval_s": 0.05})).open()
+    return LockerBank(
+        DeviceConfig(
+            id="lockers-a",
+            kind="locker",
+            url=url,
+            profile=profile,
+            options={"boards": list(boards), "poll_interval_s": 0.05},
+        )
+    ).open()
 
 
 def test_locker_bank_open_status_wait_closed() -> None:
@@ -192,8 +200,9 @@ def test_locker_bank_degrades_with_an_offline_board() -> None:
 
 
 def test_inverted_profile_reads_the_right_doors() -> None:
-    dev = bank("sim://locker?boards=1&locks=16&open_value=00&fire_ms=20&auto_close_s=none", boards=(1,),
-               profile="8a80-16-nc")
+    dev = bank(
+        "sim://locker?boards=1&locks=16&open_value=00&fire_ms=20&auto_close_s=none", boards=(1,), profile="8a80-16-nc"
+    )
     try:
         assert set(dev.status(1).values()) == {"closed"} and len(dev.status(1)) == 16
         assert dev.open(1, 16) is True

@@ -1,4 +1,5 @@
 """The shared plumbing: sim:// URLs, pty and TCP serving, fault plans, and the device layer's states."""
+
 from __future__ import annotations
 
 import queue
@@ -9,9 +10,9 @@ import serial
 
 from devices.base import Device, DeviceOffline, DeviceState, DeviceTimeout
 from devices.config import DeviceConfig
-from hall_bus.hosts.device_bridge import bridged
 from drivers.errors import ReplyTimeout, TransportError
 from drivers.transport import open_transport
+from hall_bus.hosts.device_bridge import bridged
 from simulators import registry
 from simulators.base import FaultPlan, SimulatedDevice, serve_pty, serve_tcp
 
@@ -149,7 +150,9 @@ def test_device_states_and_reconnect(bus_factory, hall_id: str) -> None:
 
     watcher.subscribe(topics.device_state(hall_id, "echo-1"), lambda t, e: states.put(e.data["state"]))
     time.sleep(0.2)
-    dev = bridged(EchoReader(DeviceConfig(id="echo-1", kind="echo-test", url=served.url)), bus_factory("kiosk-1"), hall_id)
+    dev = bridged(
+        EchoReader(DeviceConfig(id="echo-1", kind="echo-test", url=served.url)), bus_factory("kiosk-1"), hall_id
+    )
     dev.open()
     assert dev.state == DeviceState.READY and dev.call() == b"OK ping\n"
     served.stop()  # unplugged

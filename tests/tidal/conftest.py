@@ -1,5 +1,6 @@
 """Fixtures of the tidal tests: an in-process queue engine over an in-memory store with a hand-driven clock,
 and synthetic hall loads for the pure policy tests."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -8,9 +9,9 @@ from dataclasses import dataclass
 import pytest
 
 from hall_bus import config as hallconfig
-from hall_bus.queue.engine import QueueEngine
 from hall_bus.controller.store import Store
 from hall_bus.features.tidal.load import DomainLoad, HallLoad, WindowLoad, _fill_capacity
+from hall_bus.queue.engine import QueueEngine
 
 
 class Clock:
@@ -43,17 +44,34 @@ def engine_hall(tmp_hall) -> EngineHall:
     store.close()
 
 
-def make_load(domains: dict[str, tuple[int, float, float, float]], windows: list[tuple], at: float = 100_000.0,
-              horizon_min: float = 15.0) -> HallLoad:
+def make_load(
+    domains: dict[str, tuple[int, float, float, float]],
+    windows: list[tuple],
+    at: float = 100_000.0,
+    horizon_min: float = 15.0,
+) -> HallLoad:
     """domains: id -> (waiting, work_min, arrivals_per_h, handling_min);
     windows: (number, domains, skills, home_domains[, state[, last_move_at]])."""
-    dl = {d: DomainLoad(d, d, d, w, work, work / max(w, 1) if w else 0.0, rate, h) for d, (w, work, rate, h) in domains.items()}
+    dl = {
+        d: DomainLoad(d, d, d, w, work, work / max(w, 1) if w else 0.0, rate, h)
+        for d, (w, work, rate, h) in domains.items()
+    }
     wl = {}
     for spec in windows:
         number, doms, skills, home = spec[:4]
         state = spec[4] if len(spec) > 4 else "serving"
         last = spec[5] if len(spec) > 5 else None
-        wl[number] = WindowLoad(number, f"{number}号窗口", list(doms), None, list(skills), list(home), state,
-                                "serving" if state == "serving" else state, None, last)
+        wl[number] = WindowLoad(
+            number,
+            f"{number}号窗口",
+            list(doms),
+            None,
+            list(skills),
+            list(home),
+            state,
+            "serving" if state == "serving" else state,
+            None,
+            last,
+        )
     _fill_capacity(dl, wl.values())
     return HallLoad(at, dl, wl, horizon_min)

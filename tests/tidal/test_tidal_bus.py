@@ -1,4 +1,5 @@
 """Tidal windows end to end over the real mosquitto: retained load and proposals, accept, reject, mode."""
+
 from __future__ import annotations
 
 import threading
@@ -43,8 +44,15 @@ def _start(tmp_hall, bus_factory):
 
 def _swell_shebao(client, n: int = 20) -> None:
     for _ in range(n):
-        client.request("ticket.issue", {"service": "shebao-card", "idempotency_key": uuid.uuid4().hex[:16],
-                                        "priority": "normal", "channel": "cli"})
+        client.request(
+            "ticket.issue",
+            {
+                "service": "shebao-card",
+                "idempotency_key": uuid.uuid4().hex[:16],
+                "priority": "normal",
+                "channel": "cli",
+            },
+        )
 
 
 @pytest.fixture
@@ -57,7 +65,9 @@ def hall(tmp_hall, bus_factory):
 def test_load_is_published_retained_and_answers_requests(hall):
     cfg, ctl, manager, retained = hall
     _swell_shebao(manager, 5)
-    load = retained.wait_for("tidal.load", lambda d: next(x for x in d["domains"] if x["domain"] == "shebao")["waiting"] == 5)
+    load = retained.wait_for(
+        "tidal.load", lambda d: next(x for x in d["domains"] if x["domain"] == "shebao")["waiting"] == 5
+    )
     assert load["mode"] == "propose" and {w["number"] for w in load["windows"]} == {w.number for w in cfg.windows}
     direct = manager.request("tidal.load", {})
     shebao = next(x for x in direct["domains"] if x["domain"] == "shebao")
@@ -74,8 +84,12 @@ def test_accept_over_the_bus_moves_the_window_and_is_audited(hall):
     out = manager.request("tidal.accept", {"proposal_id": p["id"], "actor": "li"})
     assert out["proposal"]["state"] == "accepted" and out["proposal"]["decided_by"] == "manager/li"
     assert out["window"]["domains"] == ["yibao", "shebao"]  # window 3 was idle: applied at once
-    retained.wait_for("tidal.proposals", lambda d: any(r["id"] == p["id"] and r["state"] == "accepted" for r in d["recent"]))
-    retained.wait_for("tidal.load", lambda d: next(w for w in d["windows"] if w["number"] == 3)["domains"] == ["yibao", "shebao"])
+    retained.wait_for(
+        "tidal.proposals", lambda d: any(r["id"] == p["id"] and r["state"] == "accepted" for r in d["recent"])
+    )
+    retained.wait_for(
+        "tidal.load", lambda d: next(w for w in d["windows"] if w["number"] == 3)["domains"] == ["yibao", "shebao"]
+    )
     entries = manager.request("audit.list", {"limit": 20})["entries"]
     assign = [e for e in entries if e["action"] == "window.assign"]
     assert assign and assign[0]["actor"] == "manager/li" and p["id"] in assign[0]["detail"]["reason"]

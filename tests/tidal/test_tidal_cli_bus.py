@@ -1,4 +1,5 @@
 """`hallkit tidal load/proposals/accept/reject/mode` against a controller on the real mosquitto."""
+
 from __future__ import annotations
 
 import uuid
@@ -15,8 +16,15 @@ def test_cli_shows_load_and_decides_proposals(tmp_hall, bus_factory, mosquitto, 
     bus = ["--config", str(tmp_hall), "--host", mosquitto.host, "--port", str(mosquitto.port), "--timeout", "10"]
     try:
         for _ in range(20):
-            kiosk.request("ticket.issue", {"service": "shebao-card", "idempotency_key": uuid.uuid4().hex[:16],
-                                           "priority": "normal", "channel": "kiosk"})
+            kiosk.request(
+                "ticket.issue",
+                {
+                    "service": "shebao-card",
+                    "idempotency_key": uuid.uuid4().hex[:16],
+                    "priority": "normal",
+                    "channel": "kiosk",
+                },
+            )
         mgr = ctl.features["tidal"].manager
         mgr.evaluate()  # what the background thread does within seconds; done here so the test need not wait
         assert cli.main(["tidal", "load", *bus]) == 0

@@ -1,4 +1,5 @@
 """The load model's handling-time estimator and arrival meter, alone and fed by the real queue engine."""
+
 from __future__ import annotations
 
 import random
@@ -90,4 +91,6 @@ def test_load_model_seeds_itself_from_the_store_after_a_restart(engine_hall):
     fresh = LoadModel(engine_hall.config, eng, TidalSettings(prior_weight=1))
     fresh.seed_from_store()
     assert fresh.estimator.count("gongan-hukou") == 3
-    assert abs(fresh.estimator.expected_minutes("gongan-hukou") - (1 * 10 + 3 * 15) / 4) < 1e-6  # prior 10 min, weight 1
+    assert (
+        abs(fresh.estimator.expected_minutes("gongan-hukou") - (1 * 10 + 3 * 15) / 4) < 1e-6
+    )  # prior 10 min, weight 1

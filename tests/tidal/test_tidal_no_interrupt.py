@@ -1,17 +1,21 @@
 """A tidal reassignment never interrupts a ticket in service: it waits until the window's ticket ends."""
+
 from __future__ import annotations
+
+from pathlib import Path
 
 from hall_bus.features.tidal.proposals import TidalManager
 from hall_bus.features.tidal.settings import TidalSettings
 from simulators.hall_traffic import HallDay, load_scenario
-from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_accepted_proposal_waits_for_the_ticket_in_service(engine_hall):
     eng, clock = engine_hall.engine, engine_hall.clock
-    mgr = TidalManager(engine_hall.config, eng, TidalSettings(mode="propose", threshold_min=15, hysteresis=5, horizon_min=0))
+    mgr = TidalManager(
+        engine_hall.config, eng, TidalSettings(mode="propose", threshold_min=15, hysteresis=5, horizon_min=0)
+    )
     engine_hall.issue("yibao-reimburse", 1)
     served, _ = eng.call_next(3)
     eng.start(3)  # window 3 is serving a 医保 citizen
@@ -45,10 +49,13 @@ def test_automatic_moves_in_a_simulated_day_never_cut_a_service_short():
         for type_, data in change.events:
             if type_ == "audit" and data.get("action") == "window.assign.applied":
                 applied.append((data["window"], day.now))
+
     day.engine.listeners.append(watch)
     result = day.run()
     assert result.moves > 0 and len(applied) == result.moves
-    rows = day.store.db.execute("SELECT window, called_at, finished_at, state FROM tickets WHERE window IS NOT NULL").fetchall()
+    rows = day.store.db.execute(
+        "SELECT window, called_at, finished_at, state FROM tickets WHERE window IS NOT NULL"
+    ).fetchall()
     assert rows and all(r["state"] in ("finished", "no_show") for r in rows)
     for window, at in applied:
         for r in rows:

@@ -1,4 +1,5 @@
 """The [tidal] section of hall.toml is validated with errors naming file and key."""
+
 from __future__ import annotations
 
 import pytest
@@ -13,16 +14,19 @@ def test_shipped_hall_toml_has_a_valid_tidal_section(hall_toml):
     assert s.mode == "propose" and s.policy == "threshold" and s.publish_every_s > 0
 
 
-@pytest.mark.parametrize("section, key", [
-    ({"mode": "sometimes"}, "tidal.mode"),
-    ({"policy": "coin-flip"}, "tidal.policy"),
-    ({"threshold_min": "15"}, "tidal.threshold_min"),
-    ({"hysteresis": -1}, "tidal.hysteresis"),
-    ({"min_windows_per_domain": 1.5}, "tidal.min_windows_per_domain"),
-    ({"publish_every_s": 0}, "tidal.publish_every_s"),
-    ({"cost_weights": {"nowhere": 2}}, "tidal.cost_weights.nowhere"),
-    ({"treshold_min": 15}, "tidal.treshold_min"),
-])
+@pytest.mark.parametrize(
+    "section, key",
+    [
+        ({"mode": "sometimes"}, "tidal.mode"),
+        ({"policy": "coin-flip"}, "tidal.policy"),
+        ({"threshold_min": "15"}, "tidal.threshold_min"),
+        ({"hysteresis": -1}, "tidal.hysteresis"),
+        ({"min_windows_per_domain": 1.5}, "tidal.min_windows_per_domain"),
+        ({"publish_every_s": 0}, "tidal.publish_every_s"),
+        ({"cost_weights": {"nowhere": 2}}, "tidal.cost_weights.nowhere"),
+        ({"treshold_min": 15}, "tidal.treshold_min"),
+    ],
+)
 def test_bad_values_are_refused_with_the_key(hall_toml, section, key):
     cfg = hallconfig.load(hall_toml)
     with pytest.raises(ConfigError) as err:

@@ -1,4 +1,5 @@
 """The hall traffic simulator: deterministic by seed, scenario errors named, the CLI summary line."""
+
 from __future__ import annotations
 
 import re
@@ -6,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from hall_bus.config import ConfigError
 from hall_bus.cli import main as cli
+from hall_bus.config import ConfigError
 from simulators.hall_traffic import citizens, load_scenario, simulate
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -43,7 +44,9 @@ def test_scenario_errors_name_the_key(tmp_path):
     bad.write_text(text, encoding="utf-8")
     with pytest.raises(ConfigError, match=r"traffic\.domains\[2\]\.daily"):
         load_scenario(bad)
-    bad.write_text(STREET.read_text(encoding="utf-8").replace('mode = "propose"', 'mode = "sometimes"'), encoding="utf-8")
+    bad.write_text(
+        STREET.read_text(encoding="utf-8").replace('mode = "propose"', 'mode = "sometimes"'), encoding="utf-8"
+    )
     with pytest.raises(ConfigError, match=r"tidal\.mode"):
         simulate(bad, "threshold", seed=1)
 

@@ -4,9 +4,11 @@ All UI tests share one app in this module: Kivy allows one window per process. T
 is real: the controller on the session mosquitto, the kiosk devices from hall.toml (simulators
 behind sim:// URLs) when the device layer is installed.
 """
+
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 
@@ -31,12 +33,14 @@ def ui(mosquitto, tmp_path_factory):
     from hall_bus.bus.client import BusClient, BusSettings
     from hall_bus.controller.service import HallController
     from ui.app import UiServices, build_app
-    from ui.harness import Driver
     from ui.demo.local_hall import open_kiosk_devices
+    from ui.harness import Driver
 
     hall_id = f"t-ui-{uuid.uuid4().hex[:8]}"
-    text = open(os.path.join(ROOT, "hall.toml"), encoding="utf-8").read()
-    text = text.replace('id = "demo-hall"', f'id = "{hall_id}"', 1).replace('data_dir = "var"', f'data_dir = "{tmp / "var"}"', 1)
+    text = Path(ROOT, "hall.toml").read_text(encoding="utf-8")
+    text = text.replace('id = "demo-hall"', f'id = "{hall_id}"', 1).replace(
+        'data_dir = "var"', f'data_dir = "{tmp / "var"}"', 1
+    )
     text = text.replace("[hall.hours]", "[hall.hours]\nalways_open = true", 1)
     (tmp / "hall.toml").write_text(text, encoding="utf-8")
     config = hallconfig.load(tmp / "hall.toml")
@@ -250,7 +254,10 @@ def test_pickup_entry_draws_the_pickup_flow(ui):
     ui.wait(lambda: "123456" in labels_text(ui), what="typed pickup code")
     ui.tap("key:ok")
     # no item was deposited with this code: the flow says so (wrong code, attempts left), the screen shows it
-    ui.wait(lambda: ui.app.session.flow.state == "identify" and ui.app.session.flow.message, timeout=10,
-            what="pickup answer")
+    ui.wait(
+        lambda: ui.app.session.flow.state == "identify" and ui.app.session.flow.message,
+        timeout=10,
+        what="pickup answer",
+    )
     ui.wait(lambda: ui.app.session.flow.message in labels_text(ui), what="pickup message on screen")
     go_home(ui)

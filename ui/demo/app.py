@@ -4,10 +4,12 @@ F9 puts the next card of the simulated reader's deck on the reader, F10 takes it
 its reader is the simulator it configured (``sim://idcard?id=...``), so it reaches it by that id in
 the simulator registry. The production kiosk (``hallkit kiosk``) has no such keys.
 """
+
 from __future__ import annotations
 
 import logging
-from typing import Callable, Iterable, Protocol
+from collections.abc import Callable, Iterable
+from typing import Protocol
 
 from devices.base import Device
 from hall_bus.bus.client import BusClient
@@ -46,8 +48,14 @@ def card_keys(reader_sim_id: str) -> dict[int, Callable[[], None]]:
     return {KEY_F9: put, KEY_F10: sim.remove}
 
 
-def run_app(hall: DemoHallLike, screens: Iterable[str] = TABS, start_tab: str | None = None,
-            size: tuple[int, int] = (1080, 1920), fullscreen: bool = False, reader_sim_id: str = "") -> None:
+def run_app(
+    hall: DemoHallLike,
+    screens: Iterable[str] = TABS,
+    start_tab: str | None = None,
+    size: tuple[int, int] = (1080, 1920),
+    fullscreen: bool = False,
+    reader_sim_id: str = "",
+) -> None:
     """Run the kiosk app (with the staff tabs) on a demo hall until its window is closed."""
     prepare(size=size, fullscreen=fullscreen)
     services = UiServices(hall.config, hall.make_bus, hall.devices, screens)

@@ -1,18 +1,29 @@
 """``hallkit demo``: the whole demo hall in one command."""
+
 from __future__ import annotations
 
 
 def register(cli) -> None:
-    p = cli.command(("demo",), help="run the demo hall: broker, controller, device simulators, arrivals and the kiosk UI",
-                    handler=_run, description="Run the demo hall: embedded broker, hall controller, device simulators, "
-                    "a generated stream of citizens and clerks, and the kiosk UI (or --headless for a fixed time).")
+    p = cli.command(
+        ("demo",),
+        help="run the demo hall: broker, controller, device simulators, arrivals and the kiosk UI",
+        handler=_run,
+        description="Run the demo hall: embedded broker, hall controller, device simulators, "
+        "a generated stream of citizens and clerks, and the kiosk UI (or --headless for a fixed time).",
+    )
     p.add_argument("--headless", action="store_true", help="no screen: run for --duration seconds and print a summary")
     p.add_argument("--duration", type=float, default=30.0, help="seconds of a headless run (default 30)")
     p.add_argument("--config", default=None, help="hall.toml (default: the demo hall's)")
-    p.add_argument("--broker", choices=("embedded", "mosquitto"), default="embedded",
-                   help="embedded (amqtt, zero install; default) or mosquitto")
+    p.add_argument(
+        "--broker",
+        choices=("embedded", "mosquitto"),
+        default="embedded",
+        help="embedded (amqtt, zero install; default) or mosquitto",
+    )
     p.add_argument("--port", type=int, default=None, help="broker port (default: a free one)")
-    p.add_argument("--speed", type=float, default=60.0, help="hall time per real time (default 60: a minute per second)")
+    p.add_argument(
+        "--speed", type=float, default=60.0, help="hall time per real time (default 60: a minute per second)"
+    )
     p.add_argument("--arrivals", type=float, default=1.2, help="citizens per hall minute at the peak (default 1.2)")
     p.add_argument("--seed", type=int, default=None, help="random seed for a repeatable run")
     p.add_argument("--verbose-calls", action="store_true", help="print every ticket and call also while the UI runs")

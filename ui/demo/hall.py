@@ -15,6 +15,7 @@ Time runs ``--speed`` times faster than real time (default 60: a minute of the h
 The hall's opening hours are ignored so the demo is alive at any hour; it says so when it starts.
 Without ``--headless`` the kiosk UI (``ui.demo.app.run_app``) runs on top of this hall.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -26,21 +27,20 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
-from hall_bus import config as hallconfig
 from devices.base import Device
-from hall_bus.config import HallConfig
-
+from hall_bus import config as hallconfig
 from hall_bus.bus.brokers import EmbeddedBroker, Mosquitto
+from hall_bus.bus.client import BusClient, BusError, BusSettings, RequestFailed
+from hall_bus.config import HallConfig
+from hall_bus.controller.service import HallController
 from hall_bus.hosts.kiosk_devices import open_kiosk_devices
 from hall_bus.hosts.locker_host import LockerHost
 from hall_bus.hosts.window_host import WindowHost
 from simulators.demo_cases import seed_demo_cases
 from ui.demo.app import run_app
-from hall_bus.bus.client import BusClient, BusError, BusSettings, RequestFailed
-from hall_bus.controller.service import HallController
 
 log = logging.getLogger(__name__)
 
@@ -49,10 +49,14 @@ DEMO_READER_ID = "demo-reader"  # the simulated ID card reader, for the demo's F
 
 def with_reader_sim_id(config: HallConfig) -> HallConfig:
     """The hall with its simulated ID card readers registered as ``DEMO_READER_ID`` (sim:// URLs only)."""
-    devices = tuple(dataclasses.replace(d, url=d.url + ("&" if "?" in d.url else "?") + f"id={DEMO_READER_ID}")
-                    if d.kind == "idcard" and d.url.startswith("sim://") and "id=" not in d.url else d
-                    for d in config.devices)
+    devices = tuple(
+        dataclasses.replace(d, url=d.url + ("&" if "?" in d.url else "?") + f"id={DEMO_READER_ID}")
+        if d.kind == "idcard" and d.url.startswith("sim://") and "id=" not in d.url
+        else d
+        for d in config.devices
+    )
     return dataclasses.replace(config, devices=devices)
+
 
 # Relative weight of arrivals per domain: the first two queues swell, the others stay calm.
 DEMO_WEIGHTS = {"shebao": 3.0, "budongchan": 2.0, "yibao": 1.0, "gongan": 1.0, "shuiwu": 0.7, "zonghe": 0.8}
@@ -69,9 +73,17 @@ class DemoStats:
 
 
 class DemoHall:
-    def __init__(self, config_path: str | Path | None = None, port: int | None = None, broker: str = "embedded",
-                 speed: float = 60.0, arrivals_per_min: float = 40.0, seed: int | None = None,
-                 print_calls: Callable[[str], None] | None = print, with_devices: bool = True) -> None:
+    def __init__(
+        self,
+        config_path: str | Path | None = None,
+        port: int | None = None,
+        broker: str = "embedded",
+        speed: float = 60.0,
+        arrivals_per_min: float = 40.0,
+        seed: int | None = None,
+        print_calls: Callable[[str], None] | None = print,
+        with_devices: bool = True,
+    ) -> None:
         base = hallconfig.load(config_path or hallconfig.default_path())
         self._tmp = tempfile.TemporaryDirectory(prefix="hallkit-demo-")
         hours = dataclasses.replace(base.hours, always_open=True)
@@ -95,13 +107,14 @@ class DemoHall:
         self.started_at = 0.0
 
     # ------------------------------------------------------------------ lifecycle
-    def start(self) -> "DemoHall":
+    def start(self) -> DemoHall:
         if self.broker_kind == "mosquitto":
             self.broker = Mosquitto(port=self.port).start()
         else:
             self.broker = EmbeddedBroker(port=self.port).start()
-        self.config = dataclasses.replace(self.config, bus=dataclasses.replace(self.config.bus, host=self.broker.host,
-                                                                                port=self.broker.port))
+        self.config = dataclasses.replace(
+            self.config, bus=dataclasses.replace(self.config.bus, host=self.broker.host, port=self.broker.port)
+        )
         self.controller = HallController(self.config, self.make_bus("controller")).start()
         seed_demo_cases(self.controller)  # demo cases for 办件进度 and pickup
         if self.with_devices:
@@ -125,7 +138,7 @@ class DemoHall:
         for host in reversed(self.hosts):
             try:
                 host.stop()
-            except Exception as exc:  # noqa: BLE001 - shutting down; report and go on
+            except Exception as exc:
                 log.warning("demo: stopping %s: %s", type(host).__name__, exc)
         for device in self.devices.values():
             if device is not None:
@@ -142,7 +155,9 @@ class DemoHall:
         """A started bus client on the demo's broker (stopped with the demo). Clients connect one at a
         time (amqtt can trip over sessions that start at the same moment)."""
         with self._connect_lock:
-            client = BusClient(self.config.hall_id, client_id, BusSettings(host=self.broker.host, port=self.broker.port)).start()
+            client = BusClient(
+                self.config.hall_id, client_id, BusSettings(host=self.broker.host, port=self.broker.port)
+            ).start()
             self._clients.append(client)
             if not client.wait_connected(10):
                 raise BusError(f"demo: {client_id} cannot connect to the broker: {client.last_error}")
@@ -161,14 +176,14 @@ class DemoHall:
                 window_host = WindowHost(self.config, number, self.make_bus(f"window-{number}"))
                 window_host.start()
                 self.hosts.append(window_host)
-            except Exception as exc:  # noqa: BLE001 - the demo goes on without that window's devices
+            except Exception as exc:
                 self.say(f"[demo] window {number} devices unavailable: {exc}")
         for dev in self.config.devices_of("locker"):
             try:
                 locker_host = LockerHost(self.config, dev.id, self.make_bus(dev.id))  # a locker host is its own client
                 locker_host.start()
                 self.hosts.append(locker_host)
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 self.say(f"[demo] locker bank {dev.id} unavailable: {exc}")
 
     # ------------------------------------------------------------------ simulated people
@@ -186,7 +201,9 @@ class DemoHall:
 
     def _arrivals(self, kiosk: BusClient) -> None:
         services = [s for s in self.config.services if not s.self_service]
-        weights = [DEMO_WEIGHTS.get(s.domain, 1.0) / max(1, sum(1 for x in services if x.domain == s.domain)) for s in services]
+        weights = [
+            DEMO_WEIGHTS.get(s.domain, 1.0) / max(1, sum(1 for x in services if x.domain == s.domain)) for s in services
+        ]
         while not self._stop.is_set():
             rate = self.arrivals_per_min * self._rate_factor(self.hall_minutes())
             if not self._sleep_hall_minutes(self.rng.expovariate(rate)):
@@ -245,10 +262,14 @@ class DemoHall:
     # ------------------------------------------------------------------ reporting
     def summary(self) -> str:
         db = self.controller.store.db
-        rows = db.execute("SELECT domain, issued_at, called_at, state FROM tickets WHERE hall=?", (self.config.hall_id,)).fetchall()
-        lines = [f"demo hall {self.config.hall_id}: {self.hall_minutes():.0f} hall minutes at {self.speed:g}x; "
-                 f"{self.stats.issued} tickets issued, {self.stats.calls} calls, {self.stats.finished} finished, "
-                 f"{self.stats.no_shows} no-shows, {self.stats.refused} refused"]
+        rows = db.execute(
+            "SELECT domain, issued_at, called_at, state FROM tickets WHERE hall=?", (self.config.hall_id,)
+        ).fetchall()
+        lines = [
+            f"demo hall {self.config.hall_id}: {self.hall_minutes():.0f} hall minutes at {self.speed:g}x; "
+            f"{self.stats.issued} tickets issued, {self.stats.calls} calls, {self.stats.finished} finished, "
+            f"{self.stats.no_shows} no-shows, {self.stats.refused} refused"
+        ]
         for d in self.config.domains:
             mine = [r for r in rows if r["domain"] == d.id]
             waits = [(r["called_at"] - r["issued_at"]) * self.speed / 60.0 for r in mine if r["called_at"]]
@@ -259,19 +280,29 @@ class DemoHall:
         if evaluation is not None:
             o = evaluation.report(self.controller.engine.today())["overall"]
             levels = ", ".join(f"{n}x{lvl}" for lvl, n in o["evaluations"].items() if n)
-            lines.append(f"  好差评: {o['evaluated']} of {o['served']} served tickets rated on the window pads ({levels or 'none yet'})")
+            lines.append(
+                f"  好差评: {o['evaluated']} of {o['served']} served tickets rated on the window pads ({levels or 'none yet'})"
+            )
         return "\n".join(lines)
 
 
 def run(args) -> int:
     """``hallkit demo``: the hall, then the kiosk UI on top (or a fixed headless run)."""
-    hall = DemoHall(args.config, port=args.port, broker=args.broker, speed=args.speed,
-                    arrivals_per_min=args.arrivals, seed=args.seed,
-                    print_calls=print if (args.headless or args.verbose_calls) else None)
+    hall = DemoHall(
+        args.config,
+        port=args.port,
+        broker=args.broker,
+        speed=args.speed,
+        arrivals_per_min=args.arrivals,
+        seed=args.seed,
+        print_calls=print if (args.headless or args.verbose_calls) else None,
+    )
     hall.start()
-    print(f"HallKit demo hall {hall.config.name} on mqtt://{hall.broker.host}:{hall.broker.port} "
-          f"({hall.broker_kind} broker); time runs {hall.speed:g}x; opening hours ignored so the hall is open now.",
-          flush=True)
+    print(
+        f"HallKit demo hall {hall.config.name} on mqtt://{hall.broker.host}:{hall.broker.port} "
+        f"({hall.broker_kind} broker); time runs {hall.speed:g}x; opening hours ignored so the hall is open now.",
+        flush=True,
+    )
     try:
         if args.headless:
             hall._stop.wait(args.duration)

@@ -5,6 +5,7 @@ so pictures and timings are repeatable. The broker is mosquitto when installed, 
 amqtt broker. The kiosk devices of hall.toml are opened through ``devices.factory`` when that
 module is installed; one that fails to open is ``None`` (the kiosk offers another way).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -24,13 +25,20 @@ log = logging.getLogger(__name__)
 
 
 class LocalHall:
-    def __init__(self, config_path: str | Path | None = None, broker: str = "auto", always_open: bool = True,
-                 with_devices: bool = True) -> None:
+    def __init__(
+        self,
+        config_path: str | Path | None = None,
+        broker: str = "auto",
+        always_open: bool = True,
+        with_devices: bool = True,
+    ) -> None:
         base = hallconfig.load(config_path or hallconfig.default_path())
         self._tmp = tempfile.TemporaryDirectory(prefix="hallkit-ui-")
         hours = dataclasses.replace(base.hours, always_open=always_open) if always_open else base.hours
         self.config = dataclasses.replace(base, hours=hours, data_dir=self._tmp.name)
-        self.broker_kind = "mosquitto" if broker == "auto" and find_mosquitto() else ("embedded" if broker == "auto" else broker)
+        self.broker_kind = (
+            "mosquitto" if broker == "auto" and find_mosquitto() else ("embedded" if broker == "auto" else broker)
+        )
         self.broker: Any = None
         self.controller: HallController | None = None
         self.devices: dict[str, Any] = {}
@@ -38,10 +46,11 @@ class LocalHall:
         self.with_devices = with_devices
         self._clients: list[BusClient] = []
 
-    def start(self) -> "LocalHall":
+    def start(self) -> LocalHall:
         self.broker = Mosquitto().start() if self.broker_kind == "mosquitto" else EmbeddedBroker().start()
-        self.config = dataclasses.replace(self.config, bus=dataclasses.replace(self.config.bus, host=self.broker.host,
-                                                                                port=self.broker.port))
+        self.config = dataclasses.replace(
+            self.config, bus=dataclasses.replace(self.config.bus, host=self.broker.host, port=self.broker.port)
+        )
         if self.with_devices:
             self._lockers_for_pictures()
         self.controller = HallController(self.config, self.make_bus("controller")).start()
@@ -55,8 +64,14 @@ class LocalHall:
     def _lockers_for_pictures(self) -> None:
         """Lockers whose doors stay open until told (so an 'open' screen can be photographed), and
         notifications kept in memory (so the pickup codes are known)."""
-        devices = tuple(dataclasses.replace(d, url=d.url + ("&" if "?" in d.url else "?") + f"auto_close_s=none&id={self.LOCKER_SIM_ID}")
-                        if d.kind == "locker" else d for d in self.config.devices)
+        devices = tuple(
+            dataclasses.replace(
+                d, url=d.url + ("&" if "?" in d.url else "?") + f"auto_close_s=none&id={self.LOCKER_SIM_ID}"
+            )
+            if d.kind == "locker"
+            else d
+            for d in self.config.devices
+        )
         extra = dict(self.config.extra)
         if "pickup" in extra:
             extra["pickup"] = {**extra["pickup"], "notifier": "memory"}
@@ -66,11 +81,13 @@ class LocalHall:
         for dev in self.config.devices_of("locker"):
             try:
                 self.hosts.append(LockerHost(self.config, dev.id, self.make_bus(dev.id)).start())
-            except Exception as exc:  # noqa: BLE001 - the pickup screens then show the locker as unavailable
+            except Exception as exc:
                 log.warning("locker bank %s unavailable: %s", dev.id, exc)
 
     def make_bus(self, client_id: str) -> BusClient:
-        client = BusClient(self.config.hall_id, client_id, BusSettings(host=self.broker.host, port=self.broker.port)).start()
+        client = BusClient(
+            self.config.hall_id, client_id, BusSettings(host=self.broker.host, port=self.broker.port)
+        ).start()
         self._clients.append(client)
         if not client.wait_connected(10):
             raise RuntimeError(f"{client_id} cannot connect to the broker: {client.last_error}")
@@ -83,7 +100,7 @@ class LocalHall:
             try:
                 if dev is not None:
                     dev.close()
-            except Exception as exc:  # noqa: BLE001 - shutting down
+            except Exception as exc:
                 log.info("closing %s: %s", dev, exc)
         if self.controller:
             self.controller.stop()

@@ -4,12 +4,13 @@ Runs the real app in a real window (under Xvfb when there is no display) against
 hall (mosquitto or the embedded broker, the real controller), drives the kiosk flows into each
 state, and saves what the window shows as PNG (palette-quantised to stay small) in ``--out``.
 """
+
 from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from hall_bus.features.pickup.feature import PickupFeature
 from simulators import registry
@@ -22,16 +23,29 @@ def _prepare_hall(hall) -> None:
     eng = hall.controller.engine
     now = time.time()
     eng.add_appointment("YY20261123", "budongchan-register", now - 60, now + 3600)
-    for service in ("shebao-card", "shebao-card", "shebao-transfer", "yibao-reimburse", "budongchan-register",
-                    "budongchan-query", "gongan-hukou", "shuiwu-invoice", "shebao-card", "zonghe-consult"):
+    for service in (
+        "shebao-card",
+        "shebao-card",
+        "shebao-transfer",
+        "yibao-reimburse",
+        "budongchan-register",
+        "budongchan-query",
+        "gongan-hukou",
+        "shuiwu-invoice",
+        "shebao-card",
+        "zonghe-consult",
+    ):
         eng.issue(service, channel="cli")
     eng.issue("yibao-reimburse", priority="elderly", age_years=72, channel="cli")
 
 
 # Each language variant collects the items of another simulated citizen (deck card number), since a
 # photographed pickup really opens the compartments: (card, [(case, size), ...]) from the demo cases.
-PICKUP_CITIZENS = [(0, [("SB20261101001", "S"), ("SB20261105003", "S")]), (3, [("BDC20261102001", "M"), ("SW20261104001", "S")]),
-                   (1, [("GA20261103001", "L")])]
+PICKUP_CITIZENS = [
+    (0, [("SB20261101001", "S"), ("SB20261105003", "S")]),
+    (3, [("BDC20261102001", "M"), ("SW20261104001", "S")]),
+    (1, [("GA20261103001", "L")]),
+]
 
 
 def _prepare_pickup(hall) -> list[int]:
@@ -48,7 +62,9 @@ def _prepare_pickup(hall) -> list[int]:
     cards = []
     for card, cases in PICKUP_CITIZENS:
         for case_no, size in cases:
-            item = staff.request("pickup.deposit.start", {"case_no": case_no, "size": size, "actor": "S0106", "window": 6})["item"]
+            item = staff.request(
+                "pickup.deposit.start", {"case_no": case_no, "size": size, "actor": "S0106", "window": 6}
+            )["item"]
             comp = settings.compartment(item["compartment"]["no"])
             deadline = time.time() + 10
             while not sim.door_open(comp.board, comp.lock) and time.time() < deadline:
@@ -86,6 +102,7 @@ def steps(app, hall) -> list[tuple[str, Callable[[], None]]]:
                 f.load_queues()
             for name, *args in actions[1:]:
                 getattr(f, name)(*args)
+
         return run
 
     def closed():
@@ -96,6 +113,7 @@ def steps(app, hall) -> list[tuple[str, Callable[[], None]]]:
         def run():
             s.refresh_hall()
             fn()
+
         return run
 
     def bus_error():
@@ -164,7 +182,10 @@ def steps(app, hall) -> list[tuple[str, Callable[[], None]]]:
         ("ticket-identify", ticket(("identify",))),
         ("ticket-priority", ticket(("ticket",), ("choose_service", "shebao-card"))),
         ("ticket-appointment", ticket(("appointment",), *[("type_char", c) for c in "YY20261123"])),
-        ("ticket-appointment-found", ticket(("appointment",), *[("type_char", c) for c in "YY20261123"], ("lookup_appointment",))),
+        (
+            "ticket-appointment-found",
+            ticket(("appointment",), *[("type_char", c) for c in "YY20261123"], ("lookup_appointment",)),
+        ),
         ("ticket-done", ticket(("ticket",), ("choose_service", "shebao-card"), ("choose_priority", "normal"))),
         ("scan", scan_intro),
         ("scan-preview", scan_preview),
@@ -181,12 +202,14 @@ def steps(app, hall) -> list[tuple[str, Callable[[], None]]]:
     reader = app.session.ctx.device("idcard") if app.session else None
     card_sim = getattr(getattr(getattr(reader, "driver", None), "port", None), "simulator", None)
     if card_sim is not None:  # a simulated reader: put deck card 0 (born 1948) on it, as a citizen would
+
         def with_card():
             card_sim.insert(0)
             try:
                 ticket(("identify",), ("read_card",), ("choose_service", "yibao-reimburse"))()
             finally:
                 card_sim.remove()
+
         out.insert(6, ("ticket-card-identified", with_card))
         if card is not None and pickup_flow_factory() is not None:
             at = [stem for stem, _ in out].index("pickup") + 1
@@ -194,9 +217,16 @@ def steps(app, hall) -> list[tuple[str, Callable[[], None]]]:
     return out
 
 
-def run(out_dir: str | Path, config_path: str | None = None, broker: str = "auto",
-        variants=VARIANTS, staff: bool = True, only: set[str] | None = None,
-        size: tuple[int, int] = (1080, 1920), suffix: str = "") -> list[Path]:
+def run(
+    out_dir: str | Path,
+    config_path: str | None = None,
+    broker: str = "auto",
+    variants=VARIANTS,
+    staff: bool = True,
+    only: set[str] | None = None,
+    size: tuple[int, int] = (1080, 1920),
+    suffix: str = "",
+) -> list[Path]:
     from ui.kivy_env import prepare
 
     os.environ.setdefault("HALLKIT_TTS", "off")
@@ -228,6 +258,7 @@ def run(out_dir: str | Path, config_path: str | None = None, broker: str = "auto
                     app.toggle_lang()
                 if app.session.ctx.elder != elder:
                     app.toggle_elder()
+
             plan.append(("", setv))
             for stem, fn in steps(app, hall):
                 if only and stem not in only:
@@ -256,7 +287,7 @@ def run(out_dir: str | Path, config_path: str | None = None, broker: str = "auto
         stem, fn = plan[i]
         try:
             fn()
-        except Exception as exc:  # noqa: BLE001 - a screen that cannot be reached is reported, the rest go on
+        except Exception as exc:
             print(f"screenshots: {stem or 'setup'}: {exc}")
         app._render()
         state["i"] = i + 1

@@ -1,4 +1,5 @@
 """Base classes of the screens. Screens only draw a view dict and forward taps to the model."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -48,7 +49,9 @@ class KioskScreen(HallScreen):
             return
         self.ids.title.text = f"[b]{view.get('title', '')}[/b]"
         self.ids.message.text = view.get("message", "") or ""
-        self.ids.message.color = theme.warn if view.get("state") in ("bus_error", "error", "reader_unavailable", "closed") else theme.muted
+        self.ids.message.color = (
+            theme.warn if view.get("state") in ("bus_error", "error", "reader_unavailable", "closed") else theme.muted
+        )
         body = self.ids.body
         body.clear_widgets()
         self.cols = 1

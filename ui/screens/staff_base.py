@@ -1,12 +1,13 @@
 """Base of the staff and hall screens (display, terminal, manager): a dark bar, a body grid."""
+
 from __future__ import annotations
 
 import time
 
 from kivy.properties import ListProperty
 
-from ui.theme import rgba
 from ui.screens.base import HallScreen
+from ui.theme import rgba
 
 
 class StaffScreen(HallScreen):

@@ -5,6 +5,7 @@ marks the case collected; the kiosk's progress check (办件进度) asks ``case.
 or by the identity token read from an ID card. Answers never carry personal data: a case holds only
 the salted identity token, and lookups return the service, the status and the step times.
 """
+
 from hall_bus.features.cases.store import STATUSES, CaseError, CaseStore
 
 __all__ = ["STATUSES", "CaseError", "CaseStore"]

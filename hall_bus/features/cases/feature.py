@@ -5,15 +5,14 @@ manager). The pickup feature uses the same :class:`~hall_bus.cases.CaseStore` th
 ``features["cases"].cases``. The demo hall loads its demo cases through the store
 (``simulators.demo_cases``), never through an operation of the controller.
 """
+
 from __future__ import annotations
 
-from hall_bus.controller.features import FeatureContext, FeatureSpec
-from hall_bus.features.cases.store import MIGRATIONS
-
-
-from hall_bus.features.cases import CaseStore
 from hall_bus.bus.client import ServiceError
 from hall_bus.bus.envelope import Envelope
+from hall_bus.controller.features import FeatureContext, FeatureSpec
+from hall_bus.features.cases import CaseStore
+from hall_bus.features.cases.store import MIGRATIONS
 
 
 class CasesFeature:
@@ -21,8 +20,12 @@ class CasesFeature:
         self.controller = controller
         config = controller.config
         self.kiosks = {k.id for k in config.kiosks}
-        self.cases = CaseStore(controller.store, controller.hall, clock=controller.engine.clock,
-                               service_names={s.id: s.name for s in config.services})
+        self.cases = CaseStore(
+            controller.store,
+            controller.hall,
+            clock=controller.engine.clock,
+            service_names={s.id: s.name for s in config.services},
+        )
         controller.register_op("case.lookup", self._lookup)
         controller.register_op("case.update", self._update)
 
@@ -37,10 +40,16 @@ class CasesFeature:
     def _update(self, env: Envelope) -> dict:
         self._staff_only(env)
         d = env.data
-        case = self.cases.upsert(d["case_no"], d["status"], f"{env.sender}/{d['actor']}", service=d.get("service"),
-                                 identity_token=d.get("identity_token"), title=d.get("title", ""), note=d.get("note", ""))
+        case = self.cases.upsert(
+            d["case_no"],
+            d["status"],
+            f"{env.sender}/{d['actor']}",
+            service=d.get("service"),
+            identity_token=d.get("identity_token"),
+            title=d.get("title", ""),
+            note=d.get("note", ""),
+        )
         return {"case": case}
-
 
     def stop(self) -> None:
         """Nothing runs in the background."""

@@ -1,17 +1,25 @@
 """The case table and its steps (feature migrations ``cases``)."""
-from __future__ import annotations
 
-from hall_bus.errors import CodedError
+from __future__ import annotations
 
 import re
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from hall_bus.controller.store import Store
+from hall_bus.errors import CodedError
 
 STATUSES = ("received", "processing", "ready", "deposited", "collected", "returned", "closed")
-STATUS_ZH = {"received": "已受理", "processing": "办理中", "ready": "已办结待领取", "deposited": "已入柜待取件",
-             "collected": "已领取", "returned": "已退回窗口", "closed": "已办结"}
+STATUS_ZH = {
+    "received": "已受理",
+    "processing": "办理中",
+    "ready": "已办结待领取",
+    "deposited": "已入柜待取件",
+    "collected": "已领取",
+    "returned": "已退回窗口",
+    "closed": "已办结",
+}
 CASE_NO = re.compile(r"^[A-Z0-9][A-Z0-9-]{3,31}$")
 TOKEN = re.compile(r"^[0-9a-f]{64}$")
 
@@ -46,15 +54,28 @@ class CaseError(CodedError):
 
 
 class CaseStore:
-    def __init__(self, store: Store, hall: str, clock: Callable[[], float] = time.time,
-                 service_names: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        hall: str,
+        clock: Callable[[], float] = time.time,
+        service_names: dict[str, str] | None = None,
+    ) -> None:
         self.store, self.hall, self.clock = store, hall, clock
         self.service_names = service_names or {}
         store.migrate_feature("cases", MIGRATIONS)
 
     # ------------------------------------------------------------------ writes
-    def upsert(self, case_no: str, status: str, actor: str, service: str | None = None,
-               identity_token: str | None = None, title: str = "", note: str = "") -> dict:
+    def upsert(
+        self,
+        case_no: str,
+        status: str,
+        actor: str,
+        service: str | None = None,
+        identity_token: str | None = None,
+        title: str = "",
+        note: str = "",
+    ) -> dict:
         """Create a case (service required) or move it to ``status``; every change is a step."""
         case_no = case_no.strip().upper()
         if not CASE_NO.match(case_no):
@@ -69,14 +90,21 @@ class CaseStore:
             if row is None:
                 if not service:
                     raise CaseError("not_found", f"no case {case_no}; give its service to create it")
-                db.execute("INSERT INTO cases (case_no, hall, service, title, identity_token, status, created_at, updated_at)"
-                           " VALUES (?,?,?,?,?,?,?,?)", (case_no, self.hall, service, title, identity_token, status, now, now))
+                db.execute(
+                    "INSERT INTO cases (case_no, hall, service, title, identity_token, status, created_at, updated_at)"
+                    " VALUES (?,?,?,?,?,?,?,?)",
+                    (case_no, self.hall, service, title, identity_token, status, now, now),
+                )
             else:
-                db.execute("UPDATE cases SET status=?, updated_at=?, identity_token=COALESCE(?, identity_token),"
-                           " title=CASE WHEN ?='' THEN title ELSE ? END WHERE case_no=?",
-                           (status, now, identity_token, title, title, case_no))
-            db.execute("INSERT INTO case_steps (case_no, status, at, actor, note) VALUES (?,?,?,?,?)",
-                       (case_no, status, now, actor, note))
+                db.execute(
+                    "UPDATE cases SET status=?, updated_at=?, identity_token=COALESCE(?, identity_token),"
+                    " title=CASE WHEN ?='' THEN title ELSE ? END WHERE case_no=?",
+                    (status, now, identity_token, title, title, case_no),
+                )
+            db.execute(
+                "INSERT INTO case_steps (case_no, status, at, actor, note) VALUES (?,?,?,?,?)",
+                (case_no, status, now, actor, note),
+            )
         return self.public(case_no)
 
     # ------------------------------------------------------------------ reads
@@ -90,22 +118,32 @@ class CaseStore:
             row = self.store.db.execute("SELECT * FROM cases WHERE case_no=?", (case_no.strip().upper(),)).fetchone()
             if row is None:
                 raise CaseError("not_found", f"no case {case_no}")
-            steps = self.store.db.execute("SELECT status, at FROM case_steps WHERE case_no=? ORDER BY at, id",
-                                          (row["case_no"],)).fetchall()
-        return {"case_no": row["case_no"], "service": row["service"],
-                "service_name": self.service_names.get(row["service"], row["service"]),
-                "title": row["title"] or self.service_names.get(row["service"], row["service"]),
-                "status": row["status"], "status_zh": STATUS_ZH[row["status"]],
-                "detail": "请到24小时自助取件柜取件 / collect it from the 24-hour locker" if row["status"] == "deposited" else "",
-                "created_at": row["created_at"], "updated_at": row["updated_at"],
-                "steps": [{"status": s["status"], "at": s["at"]} for s in steps]}
+            steps = self.store.db.execute(
+                "SELECT status, at FROM case_steps WHERE case_no=? ORDER BY at, id", (row["case_no"],)
+            ).fetchall()
+        return {
+            "case_no": row["case_no"],
+            "service": row["service"],
+            "service_name": self.service_names.get(row["service"], row["service"]),
+            "title": row["title"] or self.service_names.get(row["service"], row["service"]),
+            "status": row["status"],
+            "status_zh": STATUS_ZH[row["status"]],
+            "detail": "请到24小时自助取件柜取件 / collect it from the 24-hour locker"
+            if row["status"] == "deposited"
+            else "",
+            "created_at": row["created_at"],
+            "updated_at": row["updated_at"],
+            "steps": [{"status": s["status"], "at": s["at"]} for s in steps],
+        }
 
     def lookup(self, case_no: str | None = None, identity_token: str | None = None) -> list[dict]:
         if case_no:
             return [self.public(case_no)]
         if identity_token:
             with self.store.lock:
-                rows = self.store.db.execute("SELECT case_no FROM cases WHERE identity_token=? ORDER BY updated_at DESC LIMIT 20",
-                                             (identity_token,)).fetchall()
+                rows = self.store.db.execute(
+                    "SELECT case_no FROM cases WHERE identity_token=? ORDER BY updated_at DESC LIMIT 20",
+                    (identity_token,),
+                ).fetchall()
             return [self.public(r["case_no"]) for r in rows]
         raise CaseError("invalid_request", "give case_no or identity_token")

@@ -1,5 +1,6 @@
 """The day's chart for the manager console: mean wait per hour and the ratings, drawn with Pillow
 (Chinese labels in the CJK font; no plotting library needed)."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -26,7 +27,12 @@ def render(report: dict, path: str | Path, width: int = 1200, height: int = 700)
     img = Image.new("RGB", (width, height), "white")
     d = ImageDraw.Draw(img)
     title, small = _font(30), _font(18)
-    d.text((30, 20), f"{report['hall']}  {report['day']}  等候时间与满意度 (waits and satisfaction)", font=title, fill="black")
+    d.text(
+        (30, 20),
+        f"{report['hall']}  {report['day']}  等候时间与满意度 (waits and satisfaction)",
+        font=title,
+        fill="black",
+    )
     # left: mean wait per hour
     x0, y0, x1, y1 = 70, 100, width // 2 + 60, height - 80
     d.line((x0, y1, x1, y1), fill="black", width=2)
@@ -50,14 +56,16 @@ def render(report: dict, path: str | Path, width: int = 1200, height: int = 700)
     total = max(1, sum(counts))
     rx, ry = width // 2 + 130, 110
     d.text((rx, ry - 40), f"评价 ratings (办结 {o['served']} 件)", font=small, fill="black")
-    for i, (label, n) in enumerate(zip(LEVEL_LABELS, counts)):
+    for i, (label, n) in enumerate(zip(LEVEL_LABELS, counts, strict=True)):
         y = ry + i * 70
         w = (width - rx - 140) * n / total
         d.rectangle((rx + 110, y, rx + 110 + w, y + 40), fill=LEVEL_COLOURS[i])
         d.text((rx, y + 20), label, font=small, fill="black", anchor="lm")
         d.text((rx + 118 + w, y + 20), f"{n} ({n / total:.0%})", font=small, fill="black", anchor="lm")
-    rates = [f"非常满意率 {_pct(o['very_satisfied_rate'])}   好评率 {_pct(o['good_rate'])}",
-             f"未评价率 {_pct(o['not_evaluated_rate'])}   差评 {o['bad_reviews']} 件"]
+    rates = [
+        f"非常满意率 {_pct(o['very_satisfied_rate'])}   好评率 {_pct(o['good_rate'])}",
+        f"未评价率 {_pct(o['not_evaluated_rate'])}   差评 {o['bad_reviews']} 件",
+    ]
     for i, line in enumerate(rates):
         d.text((rx, ry + 6 * 70 + 10 + i * 30), line, font=small, fill="black")
     path = Path(path)

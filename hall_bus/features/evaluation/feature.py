@@ -2,9 +2,8 @@
 per ticket from the pad, the kiosk or the QR code, open a follow-up for every bad review, and
 answer reports. See docs/evaluation.md.
 """
-from __future__ import annotations
 
-from hall_bus.controller.features import FeatureContext, FeatureSpec
+from __future__ import annotations
 
 import datetime as dt
 import logging
@@ -12,11 +11,12 @@ import threading
 
 from hall_bus.bus import topics
 from hall_bus.bus.client import BusTimeout, RequestFailed, ServiceError
+from hall_bus.bus.envelope import Envelope
+from hall_bus.controller.features import FeatureContext, FeatureSpec
 from hall_bus.features.evaluation import reports, settings
 from hall_bus.features.evaluation.store import MIGRATIONS, EvaluationError, EvaluationStore
 from hall_bus.features.evaluation.workdays import WorkCalendar
 from hall_bus.queue.models import QueueError, Ticket
-from hall_bus.bus.envelope import Envelope
 
 log = logging.getLogger(__name__)
 
@@ -30,13 +30,24 @@ class EvaluationFeature:
         self.config = controller.config
         self.settings = settings.load(self.config)
         self.calendar = WorkCalendar(self.config.hours)
-        self.store = EvaluationStore(controller.store, self.config.hall_id, self.calendar, self.config.tz(),
-                                     self.settings.return_visit_days, self.settings.rectify_days)
+        self.store = EvaluationStore(
+            controller.store,
+            self.config.hall_id,
+            self.calendar,
+            self.config.tz(),
+            self.settings.return_visit_days,
+            self.settings.rectify_days,
+        )
         self.pads = {d.window: d.id for d in self.config.devices if d.kind == "pad" and d.window is not None}
         controller.engine.listeners.append(self._on_change)
         controller.bus.subscribe(f"{topics.hall(self.config.hall_id)}/device/+/event/evaluation", self._on_pad_event)
-        for op, fn in (("evaluation.submit", self._submit), ("evaluation.get", self._get), ("followup.list", self._followups),
-                       ("followup.update", self._followup_update), ("report.daily", self._report)):
+        for op, fn in (
+            ("evaluation.submit", self._submit),
+            ("evaluation.get", self._get),
+            ("followup.list", self._followups),
+            ("followup.update", self._followup_update),
+            ("report.daily", self._report),
+        ):
             controller.register_op(op, fn)
         self._stopping = threading.Event()
         self._sweeper = threading.Thread(target=self._sweep_loop, name="evaluation-sweep", daemon=True)
@@ -51,7 +62,7 @@ class EvaluationFeature:
         while not self._stopping.wait(SWEEP_S):
             try:
                 self.sweep()
-            except Exception:  # noqa: BLE001 - keep sweeping; the next round retries
+            except Exception:
                 log.exception("evaluation sweep failed")
 
     def sweep(self) -> int:
@@ -80,7 +91,7 @@ class EvaluationFeature:
             row = self.store.get(ticket_id)
             if row is not None:
                 self._not_evaluated(row, f"pad {pad} did not take the request")
-        except Exception:  # noqa: BLE001 - the controller may be stopping; the sweep catches up
+        except Exception:
             log.exception("evaluation of ticket %s: recording the refused pad failed", ticket_id)
 
     # ------------------------------------------------------------------ the pad
@@ -97,12 +108,18 @@ class EvaluationFeature:
         if not self.store.request(ticket, window, clerk.staff_no if clerk else None, self.ctl.engine.now()):
             return
         service = self.config.service(ticket["service"])
-        data = {"ticket": ticket["code"], "ticket_id": ticket["id"], "window": window, "service_name": service.name,
-                "timeout_s": self.settings.timeout_s}
+        data = {
+            "ticket": ticket["code"],
+            "ticket_id": ticket["id"],
+            "window": window,
+            "service_name": service.name,
+            "timeout_s": self.settings.timeout_s,
+        }
         if clerk:
             data |= {"staff_name": clerk.name, "staff_no": clerk.staff_no}
-        future = self.ctl.bus.request_async("pad.evaluate", data, timeout=5,
-                                            topic=topics.device_request(self.config.hall_id, pad, "pad.evaluate"))
+        future = self.ctl.bus.request_async(
+            "pad.evaluate", data, timeout=5, topic=topics.device_request(self.config.hall_id, pad, "pad.evaluate")
+        )
         future.add_done_callback(lambda f: self._pad_refused(pad, ticket["id"], f))
 
     def _on_pad_event(self, topic: str, env: Envelope) -> None:
@@ -113,8 +130,13 @@ class EvaluationFeature:
             log.warning("pad event for unknown ticket %s (%s) ignored", d["ticket"], d["ticket_id"])
             return
         if self.pads.get(row["window"]) != device:
-            log.warning("evaluation of %s from %s ignored: the pad of window %s is %s", d["ticket"], device, row["window"],
-                        self.pads.get(row["window"]))
+            log.warning(
+                "evaluation of %s from %s ignored: the pad of window %s is %s",
+                d["ticket"],
+                device,
+                row["window"],
+                self.pads.get(row["window"]),
+            )
             return
         now = self.ctl.engine.now()
         if d["timed_out"]:
@@ -123,7 +145,13 @@ class EvaluationFeature:
         if d["level"] is None:
             log.warning("pad %s sent a rating of %s without a level: ignored", device, d["ticket"])
             return
-        ticket = {"id": row["ticket_id"], "code": row["code"], "day": row["day"], "service": row["service"], "domain": row["domain"]}
+        ticket = {
+            "id": row["ticket_id"],
+            "code": row["code"],
+            "day": row["day"],
+            "service": row["service"],
+            "domain": row["domain"],
+        }
         try:
             rec = self.store.rate(ticket, row["window"], row["staff_no"], d["level"], d.get("reason"), "pad", now)
         except EvaluationError as exc:
@@ -133,9 +161,21 @@ class EvaluationFeature:
             self._publish(rec.row, d["level"], d.get("reason"), "pad")
 
     def _publish(self, row: dict, level: int | None, reason: str | None, channel: str) -> None:
-        self.ctl.bus.publish_event(topics.event(self.config.hall_id, "evaluation"), "evaluation", {
-            "ticket": row["code"], "window": row["window"], "staff_no": row["staff_no"], "service": row["service"],
-            "domain": row["domain"], "channel": channel, "level": level, "reason": reason, "at": self.ctl.engine.now()})
+        self.ctl.bus.publish_event(
+            topics.event(self.config.hall_id, "evaluation"),
+            "evaluation",
+            {
+                "ticket": row["code"],
+                "window": row["window"],
+                "staff_no": row["staff_no"],
+                "service": row["service"],
+                "domain": row["domain"],
+                "channel": channel,
+                "level": level,
+                "reason": reason,
+                "at": self.ctl.engine.now(),
+            },
+        )
 
     # ------------------------------------------------------------------ bus operations
     def _ticket(self, env: Envelope) -> Ticket:
@@ -149,16 +189,29 @@ class EvaluationFeature:
         if t.state != "finished":
             raise ServiceError("not_finished", f"{t.code} is {t.state}; a service is rated after it is finished")
         clerk = self.settings.clerk_of(t.window) if t.window else None
-        rec = self.store.rate(t.public(), t.window, clerk.staff_no if clerk else None, env.data["level"],
-                              env.data.get("reason"), env.data["channel"], self.ctl.engine.now())
+        rec = self.store.rate(
+            t.public(),
+            t.window,
+            clerk.staff_no if clerk else None,
+            env.data["level"],
+            env.data.get("reason"),
+            env.data["channel"],
+            self.ctl.engine.now(),
+        )
         if rec.created:
             self._publish(rec.row, env.data["level"], env.data.get("reason"), env.data["channel"])
         return {"recorded": rec.created, "evaluation": self._view(rec.row)}
 
     @staticmethod
     def _view(row: dict) -> dict:
-        return {"ticket": row["code"], "status": row["status"], "level": row["level"], "channel": row["channel"],
-                "reason": row["reason"], "window": row["window"]}
+        return {
+            "ticket": row["code"],
+            "status": row["status"],
+            "level": row["level"],
+            "channel": row["channel"],
+            "reason": row["reason"],
+            "window": row["window"],
+        }
 
     def _get(self, env: Envelope) -> dict:
         t = self._ticket(env)
@@ -170,10 +223,21 @@ class EvaluationFeature:
         return self.ctl.engine.local().date()
 
     def _followup_view(self, f: dict) -> dict:
-        return {"id": f["id"], "ticket": f["code"], "day": f["day"], "state": f["state"], "visit_due": f["visit_due"],
-                "rectify_due": f["rectify_due"], "overdue": self.store.overdue(f, self._today()), "level": f["level"],
-                "reason": f["reason"], "window": f["window"], "staff_no": f["staff_no"], "service": f["service"],
-                "notes": f["notes"]}
+        return {
+            "id": f["id"],
+            "ticket": f["code"],
+            "day": f["day"],
+            "state": f["state"],
+            "visit_due": f["visit_due"],
+            "rectify_due": f["rectify_due"],
+            "overdue": self.store.overdue(f, self._today()),
+            "level": f["level"],
+            "reason": f["reason"],
+            "window": f["window"],
+            "staff_no": f["staff_no"],
+            "service": f["service"],
+            "notes": f["notes"],
+        }
 
     def _followups(self, env: Envelope) -> dict:
         rows = self.store.followups(env.data.get("state"), self._today() if env.data["overdue"] else None)
@@ -181,8 +245,15 @@ class EvaluationFeature:
 
     def _followup_update(self, env: Envelope) -> dict:
         d = env.data
-        f = self.store.update_followup(d["id"], d["state"], d["note"], f"{env.sender}/{d['actor']}", self.ctl.engine.now())
-        self.ctl.engine.audit(f"{env.sender}/{d['actor']}", "followup.update", f"followup {d['id']}", {"state": d["state"], "note": d["note"]})
+        f = self.store.update_followup(
+            d["id"], d["state"], d["note"], f"{env.sender}/{d['actor']}", self.ctl.engine.now()
+        )
+        self.ctl.engine.audit(
+            f"{env.sender}/{d['actor']}",
+            "followup.update",
+            f"followup {d['id']}",
+            {"state": d["state"], "note": d["note"]},
+        )
         return {"followup": self._followup_view(f)}
 
     def _report(self, env: Envelope) -> dict:
@@ -190,9 +261,13 @@ class EvaluationFeature:
         return self.report(day)
 
     def report(self, day: str) -> dict:
-        return reports.daily(self.ctl.store, self.config.hall_id, day,
-                             clerk_of=lambda w: (self.settings.clerk_of(w).staff_no if self.settings.clerk_of(w) else None),
-                             tz=self.config.tz())
+        return reports.daily(
+            self.ctl.store,
+            self.config.hall_id,
+            day,
+            clerk_of=lambda w: self.settings.clerk_of(w).staff_no if self.settings.clerk_of(w) else None,
+            tz=self.config.tz(),
+        )
 
 
 SPEC = FeatureSpec(

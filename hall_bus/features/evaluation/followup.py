@@ -7,6 +7,7 @@ deadline day itself is still in time.
     open -> visited -> rectified -> closed
     open | visited -> appealed -> closed | open
 """
+
 from __future__ import annotations
 
 import datetime as dt

@@ -8,6 +8,7 @@ Definitions (docs/evaluation.md):
   evaluated (非常满意, 满意, 基本满意); 未评价率 = served tickets without a rating / served;
 * bad reviews: levels 4-5, with their follow-up states.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -64,14 +65,20 @@ def _figures(rows: list[dict]) -> dict:
     mins = lambda v: None if v is None else round(v, 2)  # noqa: E731  (minutes to 0.01)
     rate = lambda n, d: round(n / d, 4) if d else None  # noqa: E731  (shares to 0.01 %)
     return {
-        "tickets": len(rows), "served": len(served), "no_shows": no_show,
+        "tickets": len(rows),
+        "served": len(served),
+        "no_shows": no_show,
         "no_show_rate": rate(no_show, len(served) + no_show),
-        "wait_mean_min": mins(_mean(waits)), "wait_p90_min": mins(p90(waits)), "handling_mean_min": mins(_mean(handling)),
-        "evaluations": {str(k): v for k, v in levels.items()}, "evaluated": evaluated,
+        "wait_mean_min": mins(_mean(waits)),
+        "wait_p90_min": mins(p90(waits)),
+        "handling_mean_min": mins(_mean(handling)),
+        "evaluations": {str(k): v for k, v in levels.items()},
+        "evaluated": evaluated,
         "very_satisfied_rate": rate(levels[1], evaluated),
         "good_rate": rate(levels[1] + levels[2] + levels[3], evaluated),
         "not_evaluated_rate": rate(len(served) - evaluated, len(served)),
-        "bad_reviews": len(bad), "followups": dict(followup),
+        "bad_reviews": len(bad),
+        "followups": dict(followup),
     }
 
 
@@ -79,16 +86,27 @@ def daily(store: Store | ReadOnlyStore, hall: str, day: str, clerk_of=lambda win
     """The report of one day (``clerk_of(window) -> staff_no`` fills in clerks for unevaluated tickets)."""
     with store.lock:
         has_eval = store.db.execute("SELECT 1 FROM sqlite_master WHERE name='evaluations'").fetchone() is not None
-        sql = ("SELECT t.*, e.status AS eval_status, e.level, e.reason, e.staff_no AS eval_staff, f.state AS followup_state "
-               "FROM tickets t LEFT JOIN evaluations e ON e.ticket_id = t.id LEFT JOIN followups f ON f.ticket_id = t.id "
-               "WHERE t.hall=? AND t.day=?") if has_eval else \
-              ("SELECT t.*, NULL AS eval_status, NULL AS level, NULL AS reason, NULL AS eval_staff, NULL AS followup_state "
-               "FROM tickets t WHERE t.hall=? AND t.day=?")
+        sql = (
+            (
+                "SELECT t.*, e.status AS eval_status, e.level, e.reason, e.staff_no AS eval_staff, f.state AS followup_state "
+                "FROM tickets t LEFT JOIN evaluations e ON e.ticket_id = t.id LEFT JOIN followups f ON f.ticket_id = t.id "
+                "WHERE t.hall=? AND t.day=?"
+            )
+            if has_eval
+            else (
+                "SELECT t.*, NULL AS eval_status, NULL AS level, NULL AS reason, NULL AS eval_staff, NULL AS followup_state "
+                "FROM tickets t WHERE t.hall=? AND t.day=?"
+            )
+        )
         rows = [dict(r) for r in store.db.execute(sql, (hall, day))]
     for r in rows:
         r["clerk"] = r["eval_staff"] or (clerk_of(r["window"]) if r["window"] else None)
-    groups: dict[str, dict[str, list]] = {"window": defaultdict(list), "clerk": defaultdict(list), "domain": defaultdict(list),
-                                           "service": defaultdict(list)}
+    groups: dict[str, dict[str, list]] = {
+        "window": defaultdict(list),
+        "clerk": defaultdict(list),
+        "domain": defaultdict(list),
+        "service": defaultdict(list),
+    }
     for r in rows:
         if r["window"] is not None:
             groups["window"][str(r["window"])].append(r)
@@ -101,7 +119,9 @@ def daily(store: Store | ReadOnlyStore, hall: str, day: str, clerk_of=lambda win
         if r["called_at"] is not None:
             hourly[dt.datetime.fromtimestamp(r["issued_at"], tz).hour].append((r["called_at"] - r["issued_at"]) / 60)
     return {
-        "hall": hall, "day": day, "overall": _figures(rows),
+        "hall": hall,
+        "day": day,
+        "overall": _figures(rows),
         "by": {k: {name: _figures(v) for name, v in sorted(g.items())} for k, g in groups.items()},
         "hourly_wait_mean_min": {h: round(sum(v) / len(v), 2) for h, v in sorted(hourly.items())},
     }

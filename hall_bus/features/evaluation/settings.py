@@ -1,4 +1,5 @@
 """``[evaluation]`` and ``[[staff]]`` of hall.toml, checked by the pydantic models below."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

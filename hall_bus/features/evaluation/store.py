@@ -5,9 +5,8 @@ One evaluation per ticket (一次一评): ``evaluations.ticket_id`` is the prima
 ``not_evaluated`` when the pad times out; a rated row never changes again, so a second press or a
 duplicate bus delivery is ignored (and counted in the log).
 """
-from __future__ import annotations
 
-from hall_bus.errors import CodedError
+from __future__ import annotations
 
 import datetime as dt
 import json
@@ -15,6 +14,7 @@ import logging
 from dataclasses import dataclass
 
 from hall_bus.controller.store import Store
+from hall_bus.errors import CodedError
 from hall_bus.features.evaluation import followup
 from hall_bus.features.evaluation.workdays import WorkCalendar
 
@@ -67,7 +67,9 @@ class Recorded:
 
 
 class EvaluationStore:
-    def __init__(self, store: Store, hall: str, calendar: WorkCalendar, tz, visit_days: int = 1, rectify_days: int = 15) -> None:
+    def __init__(
+        self, store: Store, hall: str, calendar: WorkCalendar, tz, visit_days: int = 1, rectify_days: int = 15
+    ) -> None:
         self.store = store
         self.hall = hall
         self.calendar = calendar
@@ -87,12 +89,31 @@ class EvaluationStore:
             cur = db.execute(
                 "INSERT OR IGNORE INTO evaluations (ticket_id, hall, day, code, window, staff_no, service, domain, status, "
                 "requested_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                (ticket["id"], self.hall, ticket["day"], ticket["code"], window, staff_no, ticket["service"], ticket["domain"],
-                 "pending", now))
+                (
+                    ticket["id"],
+                    self.hall,
+                    ticket["day"],
+                    ticket["code"],
+                    window,
+                    staff_no,
+                    ticket["service"],
+                    ticket["domain"],
+                    "pending",
+                    now,
+                ),
+            )
             return cur.rowcount == 1
 
-    def rate(self, ticket: dict, window: int | None, staff_no: str | None, level: int, reason: str | None, channel: str,
-             now: float) -> Recorded:
+    def rate(
+        self,
+        ticket: dict,
+        window: int | None,
+        staff_no: str | None,
+        level: int,
+        reason: str | None,
+        channel: str,
+        now: float,
+    ) -> Recorded:
         if level in (4, 5) and not reason:
             raise EvaluationError("reason_required", "a 不满意 or 非常不满意 rating needs a reason")
         with self.store.transaction() as db:
@@ -105,38 +126,66 @@ class EvaluationStore:
                 db.execute(
                     "INSERT INTO evaluations (ticket_id, hall, day, code, window, staff_no, service, domain, status, channel, "
                     "level, reason, at) VALUES (?,?,?,?,?,?,?,?,'rated',?,?,?,?)",
-                    (ticket["id"], self.hall, ticket["day"], ticket["code"], window, staff_no, ticket["service"], ticket["domain"],
-                     channel, level, reason, now))
+                    (
+                        ticket["id"],
+                        self.hall,
+                        ticket["day"],
+                        ticket["code"],
+                        window,
+                        staff_no,
+                        ticket["service"],
+                        ticket["domain"],
+                        channel,
+                        level,
+                        reason,
+                        now,
+                    ),
+                )
             else:
-                db.execute("UPDATE evaluations SET status='rated', channel=?, level=?, reason=?, at=? WHERE ticket_id=?",
-                           (channel, level, reason, now, ticket["id"]))
+                db.execute(
+                    "UPDATE evaluations SET status='rated', channel=?, level=?, reason=?, at=? WHERE ticket_id=?",
+                    (channel, level, reason, now, ticket["id"]),
+                )
             if level in (4, 5):
                 self._open_followup(db, ticket["id"], now)
-            return Recorded(True, dict(db.execute("SELECT * FROM evaluations WHERE ticket_id=?", (ticket["id"],)).fetchone()))
+            return Recorded(
+                True, dict(db.execute("SELECT * FROM evaluations WHERE ticket_id=?", (ticket["id"],)).fetchone())
+            )
 
     def stale_pending(self, asked_before: float) -> list[dict]:
         """Pending evaluations whose pad was asked before ``asked_before`` (and never reported)."""
         with self.store.lock:
-            return [dict(r) for r in self.store.db.execute(
-                "SELECT * FROM evaluations WHERE hall=? AND status='pending' AND requested_at < ? ORDER BY ticket_id",
-                (self.hall, asked_before))]
+            return [
+                dict(r)
+                for r in self.store.db.execute(
+                    "SELECT * FROM evaluations WHERE hall=? AND status='pending' AND requested_at < ? ORDER BY ticket_id",
+                    (self.hall, asked_before),
+                )
+            ]
 
     def timed_out(self, ticket_id: int, now: float) -> bool:
         with self.store.transaction() as db:
-            cur = db.execute("UPDATE evaluations SET status='not_evaluated', at=? WHERE ticket_id=? AND status='pending'",
-                             (now, ticket_id))
+            cur = db.execute(
+                "UPDATE evaluations SET status='not_evaluated', at=? WHERE ticket_id=? AND status='pending'",
+                (now, ticket_id),
+            )
             return cur.rowcount == 1
 
     # ------------------------------------------------------------------ follow-ups (差评整改)
     def _open_followup(self, db, ticket_id: int, now: float) -> None:
         day = dt.datetime.fromtimestamp(now, self.tz).date()
         visit, rectify = followup.deadlines(self.calendar, day, self.visit_days, self.rectify_days)
-        db.execute("INSERT OR IGNORE INTO followups (hall, ticket_id, opened_at, visit_due, rectify_due, state, updated_at) "
-                   "VALUES (?,?,?,?,?,'open',?)", (self.hall, ticket_id, now, visit.isoformat(), rectify.isoformat(), now))
+        db.execute(
+            "INSERT OR IGNORE INTO followups (hall, ticket_id, opened_at, visit_due, rectify_due, state, updated_at) "
+            "VALUES (?,?,?,?,?,'open',?)",
+            (self.hall, ticket_id, now, visit.isoformat(), rectify.isoformat(), now),
+        )
 
     def followups(self, state: str | None = None, overdue_on: dt.date | None = None) -> list[dict]:
-        sql = ("SELECT f.*, e.code, e.day, e.window, e.staff_no, e.service, e.domain, e.level, e.reason FROM followups f "
-               "JOIN evaluations e ON e.ticket_id = f.ticket_id WHERE f.hall=?")
+        sql = (
+            "SELECT f.*, e.code, e.day, e.window, e.staff_no, e.service, e.domain, e.level, e.reason FROM followups f "
+            "JOIN evaluations e ON e.ticket_id = f.ticket_id WHERE f.hall=?"
+        )
         args: list = [self.hall]
         if state:
             sql += " AND f.state=?"
@@ -161,8 +210,14 @@ class EvaluationStore:
             if row is None:
                 raise EvaluationError("not_found", f"no follow-up {fid}")
             if state != row["state"] and not followup.can_move(row["state"], state):
-                raise EvaluationError("invalid_transition", f"a follow-up cannot go from {row['state']} to {state} "
-                                      f"(allowed: {', '.join(sorted(TRANSITIONS[row['state']])) or 'none'})")
+                raise EvaluationError(
+                    "invalid_transition",
+                    f"a follow-up cannot go from {row['state']} to {state} "
+                    f"(allowed: {', '.join(sorted(TRANSITIONS[row['state']])) or 'none'})",
+                )
             notes = json.loads(row["notes"]) + [{"at": now, "actor": actor, "state": state, "note": note}]
-            db.execute("UPDATE followups SET state=?, notes=?, updated_at=? WHERE id=?", (state, json.dumps(notes, ensure_ascii=False), now, fid))
+            db.execute(
+                "UPDATE followups SET state=?, notes=?, updated_at=? WHERE id=?",
+                (state, json.dumps(notes, ensure_ascii=False), now, fid),
+            )
         return next(f for f in self.followups() if f["id"] == fid)

@@ -1,4 +1,5 @@
 """The hall's working-day calendar: weekends off, configured holidays off, exchanged workdays (调休) on."""
+
 from __future__ import annotations
 
 import datetime as dt

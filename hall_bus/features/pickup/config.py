@@ -18,6 +18,7 @@ ConfigError (file, key, problem).
     name = "A柜"
     compartments = [ { no = "A01", board = 1, lock = 1, size = "S", position = "A列第1格" }, ... ]
 """
+
 from __future__ import annotations
 
 import re
@@ -68,10 +69,10 @@ class PickupSettings:
     attempt_window_s: float = 900
     session_ttl_s: float = 300
     qr_ttl_days: float = 14
-    resume_open_s: float = 60      # after a restart an unconfirmed open is re-sent only this soon after it was asked
-    status_poll_s: float = 2.0     # how often open doors are re-queried besides the door events
-    open_timeout_s: float = 8.0    # bus request timeout for locker.open
-    notifier: str = "log"          # log | memory | package.module:Class (an SMS/WeChat gateway adapter)
+    resume_open_s: float = 60  # after a restart an unconfirmed open is re-sent only this soon after it was asked
+    status_poll_s: float = 2.0  # how often open doors are re-queried besides the door events
+    open_timeout_s: float = 8.0  # bus request timeout for locker.open
+    notifier: str = "log"  # log | memory | package.module:Class (an SMS/WeChat gateway adapter)
     banks: tuple[LockerBank, ...] = ()
 
     @property
@@ -135,13 +136,15 @@ class PickupSection(Section):
 class CompartmentModel(Section):
     unknown_word: ClassVar[str] = "known"
 
-    no: Annotated[str, _when(lambda v: isinstance(v, str) and _NO.fullmatch(v),
-                             "must be a compartment number like A01")]
+    no: Annotated[
+        str, _when(lambda v: isinstance(v, str) and _NO.fullmatch(v), "must be a compartment number like A01")
+    ]
     board: Annotated[int, _when(_int_in(1, 64), "must be a board address 1..64")]
     lock: Annotated[int, _when(_int_in(1, 32), "must be a lock number 1..32")]
     size: Annotated[str, BeforeValidator(_size)]
-    position: Annotated[str, _when(lambda v: isinstance(v, str) and len(v) <= 32,
-                                   "must be a short text like A列第3格")] = ""
+    position: Annotated[
+        str, _when(lambda v: isinstance(v, str) and len(v) <= 32, "must be a short text like A列第3格")
+    ] = ""
 
 
 class LockerBankModel(Section):
@@ -150,9 +153,15 @@ class LockerBankModel(Section):
     id: Annotated[str, _when(lambda v: isinstance(v, str) and is_id(v), "must be a lower-case id like lockers-a")]
     device: Any = Field(None, validate_default=True)  # a [[devices]] id of kind locker; default: the bank id
     name: Annotated[str, _when(lambda v: isinstance(v, str), "must be text")] | None = None
-    compartments: Annotated[list[Annotated[CompartmentModel, _when(
-        lambda v: isinstance(v, dict), "must be a table {no, board, lock, size, position}")]],
-        _when(lambda v: isinstance(v, list) and v, "must list at least one compartment")]
+    compartments: Annotated[
+        list[
+            Annotated[
+                CompartmentModel,
+                _when(lambda v: isinstance(v, dict), "must be a table {no, board, lock, size, position}"),
+            ]
+        ],
+        _when(lambda v: isinstance(v, list) and v, "must list at least one compartment"),
+    ]
 
     @field_validator("device")
     @classmethod
@@ -200,8 +209,10 @@ class LockersFile(BaseModel):
                 if c.no in numbers:
                     raise Problem((*where, "no"), f"compartment {c.no} is defined twice")
                 if (b.device, c.board, c.lock) in locks:
-                    raise Problem((*where, "lock"), f"board {c.board} lock {c.lock} of {b.device} "
-                                  "already belongs to another compartment")
+                    raise Problem(
+                        (*where, "lock"),
+                        f"board {c.board} lock {c.lock} of {b.device} already belongs to another compartment",
+                    )
                 numbers.add(c.no)
                 locks.add((b.device, c.board, c.lock))
         return self
@@ -222,6 +233,12 @@ def _banks(config: HallConfig) -> tuple[LockerBank, ...]:
     if not isinstance(raw, list):
         raise ConfigError(src, "lockers", "must be an array of tables ([[lockers]])")
     f = checked(LockersFile, {"lockers": raw}, src, context={"devices": {d.id: d for d in config.devices}})
-    return tuple(LockerBank(b.id, b.device, b.name if b.name is not None else b.id, tuple(
-        Compartment(c.no, b.id, b.device, c.board, c.lock, c.size, c.position) for c in b.compartments))
-        for b in f.lockers)
+    return tuple(
+        LockerBank(
+            b.id,
+            b.device,
+            b.name if b.name is not None else b.id,
+            tuple(Compartment(c.no, b.id, b.device, c.board, c.lock, c.size, c.position) for c in b.compartments),
+        )
+        for b in f.lockers
+    )

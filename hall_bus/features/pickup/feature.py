@@ -14,25 +14,24 @@ Who may do what (the sender of the request envelope):
 Requests that may open a door (deposit, open, return) are refused when expired (bus client) and
 when their ``(sender, tx)`` was executed before, even by an earlier controller process (store).
 """
-from __future__ import annotations
 
-from hall_bus.controller.features import FeatureContext, FeatureSpec
-from hall_bus.features.cases.feature import CasesFeature
-from hall_bus.features.pickup.store import MIGRATIONS
+from __future__ import annotations
 
 import logging
 from typing import Any
 
-from hall_bus.config import ConfigError
-
 from hall_bus.bus import topics
 from hall_bus.bus.client import ServiceError
 from hall_bus.bus.envelope import Envelope
+from hall_bus.config import ConfigError
+from hall_bus.controller.features import FeatureContext, FeatureSpec
+from hall_bus.features.cases.feature import CasesFeature
 from hall_bus.features.pickup.config import from_config
 from hall_bus.features.pickup.lockers import BusLockerPort
 from hall_bus.features.pickup.notify import make_notifier
 from hall_bus.features.pickup.security import hall_secret
 from hall_bus.features.pickup.service import PickupService
+from hall_bus.features.pickup.store import MIGRATIONS
 
 log = logging.getLogger(__name__)
 
@@ -47,27 +46,46 @@ class PickupFeature:
         cases_feature = controller.features["cases"]
         assert isinstance(cases_feature, CasesFeature)  # declared in SPEC.requires
         self.secret = hall_secret(config.data_dir)
-        self.lockers = BusLockerPort(controller.bus, self.hall, self.secret, open_timeout_s=self.settings.open_timeout_s)
+        self.lockers = BusLockerPort(
+            controller.bus, self.hall, self.secret, open_timeout_s=self.settings.open_timeout_s
+        )
         self.service = PickupService(
-            self.hall, config.name, self.settings, controller.store, cases_feature.cases, self.lockers, self.secret,
+            self.hall,
+            config.name,
+            self.settings,
+            controller.store,
+            cases_feature.cases,
+            self.lockers,
+            self.secret,
             publish=lambda data: controller.bus.publish_event(topics.event(self.hall, "pickup"), "pickup", data),
-            clock=controller.engine.clock, service_names={s.id: s.name for s in config.services})
+            clock=controller.engine.clock,
+            service_names={s.id: s.name for s in config.services},
+        )
         try:
             self.service.notifier = make_notifier(self.settings.notifier, self.hall)
         except (ImportError, AttributeError, TypeError) as exc:
-            raise ConfigError(config.source, "pickup.notifier", f"cannot build {self.settings.notifier!r}: {exc}") from None
+            raise ConfigError(
+                config.source, "pickup.notifier", f"cannot build {self.settings.notifier!r}: {exc}"
+            ) from None
         ops = {
             "pickup.deposit.start": (self._deposit_start, "staff", True),
             "pickup.deposit.confirm": (self._deposit_confirm, "staff", False),
             "pickup.identify": (self._identify, "kiosk", False),
             "pickup.open": (self._open, "kiosk", True),
             "pickup.status": (self._status, "any", False),
-            "pickup.list": (lambda env: self.service.list_items(env.data.get("states"), env.data["limit"]), "staff", False),
+            "pickup.list": (
+                lambda env: self.service.list_items(env.data.get("states"), env.data["limit"]),
+                "staff",
+                False,
+            ),
             "pickup.overdue": (lambda env: self.service.overdue(env.data.get("days")), "staff", False),
             "pickup.return": (self._return, "staff", True),
             "pickup.notify": (lambda env: self.service.renotify(env.data["item_id"], self._actor(env)), "staff", False),
-            "pickup.fault.clear": (lambda env: {"cleared": self.service.clear_fault(env.data["compartment"], self._actor(env))},
-                                   "staff", False),
+            "pickup.fault.clear": (
+                lambda env: {"cleared": self.service.clear_fault(env.data["compartment"], self._actor(env))},
+                "staff",
+                False,
+            ),
         }
         for op, (fn, who, opens) in ops.items():
             controller.register_op(op, self._guard(op, fn, who, opens))
@@ -91,6 +109,7 @@ class PickupFeature:
             if opens_door:
                 self.service.check_tx(env.sender, env.tx, op, env.expires_at)
             return fn(env)
+
         return run
 
     def _door(self, device: str):
@@ -98,6 +117,7 @@ class PickupFeature:
             d = env.data if isinstance(env.data, dict) else {}
             if env.type == "locker.door" and {"board", "lock", "door"} <= set(d):
                 self.service.door_event(device, int(d["board"]), int(d["lock"]), d["door"] == "open")
+
         return on_event
 
     def _actor(self, env: Envelope) -> str:
@@ -106,8 +126,14 @@ class PickupFeature:
     # ------------------------------------------------------------------ ops
     def _deposit_start(self, env: Envelope) -> dict:
         d = env.data
-        return self.service.deposit_start(d["case_no"], d["size"], self._actor(env), identity_token=d.get("identity_token"),
-                                          item_name=d.get("item_name", ""), window=d.get("window"))
+        return self.service.deposit_start(
+            d["case_no"],
+            d["size"],
+            self._actor(env),
+            identity_token=d.get("identity_token"),
+            item_name=d.get("item_name", ""),
+            window=d.get("window"),
+        )
 
     def _deposit_confirm(self, env: Envelope) -> dict:
         return self.service.deposit_confirm(env.data["item_id"], self._actor(env))
@@ -120,7 +146,9 @@ class PickupFeature:
         return self.service.open(env.data["kiosk"], env.data["session_id"], env.data["item_ids"])
 
     def _status(self, env: Envelope) -> dict:
-        return self.service.status(env.data.get("session_id"), env.data.get("item_id"), staff=env.sender not in self.kiosks)
+        return self.service.status(
+            env.data.get("session_id"), env.data.get("item_id"), staff=env.sender not in self.kiosks
+        )
 
     def _return(self, env: Envelope) -> dict:
         return self.service.return_item(env.data["item_id"], self._actor(env), env.data.get("reason", ""))

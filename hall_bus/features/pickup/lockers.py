@@ -12,6 +12,7 @@ Outcomes of an open:
 * :class:`LockerUnknown` - no answer (bus or host down): the lock may or may not have fired. The
   caller keeps the step as "opening" and asks ``status(pickup_id=...)`` later.
 """
+
 from __future__ import annotations
 
 import time
@@ -53,7 +54,9 @@ class LockerPort(Protocol):
 
 
 class BusLockerPort:
-    def __init__(self, bus: Any, hall: str, secret: bytes, open_timeout_s: float = 8.0, status_timeout_s: float = 3.0) -> None:
+    def __init__(
+        self, bus: Any, hall: str, secret: bytes, open_timeout_s: float = 8.0, status_timeout_s: float = 3.0
+    ) -> None:
         self.bus, self.hall, self.secret = bus, hall, secret
         self.open_timeout_s, self.status_timeout_s = open_timeout_s, status_timeout_s
 
@@ -63,7 +66,9 @@ class BusLockerPort:
         if not self.bus.connected:  # fail fast: the step stays persisted and is resolved once the bus is back
             raise LockerUnknown(f"{device}: the hall bus is not connected")
         try:
-            return self.bus.request(op, data, timeout=timeout, retry_s=1.0, topic=topics.device_request(self.hall, device, op))
+            return self.bus.request(
+                op, data, timeout=timeout, retry_s=1.0, topic=topics.device_request(self.hall, device, op)
+            )
         except RequestFailed as exc:
             raise LockerFailed(exc.code, str(exc)) from None
         except BusError as exc:
@@ -74,9 +79,19 @@ class BusLockerPort:
     def open(self, c: Compartment, pickup_id: str, reason: str) -> OpenResult:
         expires_at = round(time.time() + self.open_timeout_s, 3)
         auth = locker_auth(self.secret, self.hall, c.device, c.board, c.lock, pickup_id, expires_at)
-        out = self._request(c.device, "locker.open", {"board": c.board, "lock": c.lock, "reason": reason[:64],
-                                                      "pickup_id": pickup_id, "expires_at": expires_at, "auth": auth},
-                            self.open_timeout_s)
+        out = self._request(
+            c.device,
+            "locker.open",
+            {
+                "board": c.board,
+                "lock": c.lock,
+                "reason": reason[:64],
+                "pickup_id": pickup_id,
+                "expires_at": expires_at,
+                "auth": auth,
+            },
+            self.open_timeout_s,
+        )
         return OpenResult(door_open=out["door"] == "open", fired_at=out["fired_at"], repeated=out["repeated"])
 
     def status(self, device: str, board: int, pickup_id: str | None = None) -> BoardStatus:

@@ -4,6 +4,7 @@
 with the pickup code masked (the default); :class:`MemoryNotifier` keeps messages in memory (tests,
 the demo screen). A real SMS/WeChat adapter implements ``notify`` and is set on the pickup service.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -33,8 +34,10 @@ class Notification:
 
     def text_zh(self, code: str | None = None) -> str:
         until = dt.datetime.fromtimestamp(self.expires_at).strftime("%Y-%m-%d")
-        return (f"【{self.hall_name}】您的{self.item_name or '办件材料'}（办件编号 {self.case_no}）已存入24小时自助取件柜，"
-                f"取件码 {code if code is not None else self.code}，请于 {until} 前凭身份证、取件码或短信二维码取件。")
+        return (
+            f"【{self.hall_name}】您的{self.item_name or '办件材料'}（办件编号 {self.case_no}）已存入24小时自助取件柜，"
+            f"取件码 {code if code is not None else self.code}，请于 {until} 前凭身份证、取件码或短信二维码取件。"
+        )
 
 
 class Notifier(Protocol):

@@ -10,6 +10,7 @@
 * ``locker.open`` carries ``auth`` = HMAC over hall, device, board, lock, pickup id and its own
   expiry, so a locker host opens only what the controller asked for, and only before that expiry.
 """
+
 from __future__ import annotations
 
 import base64
@@ -65,7 +66,9 @@ def _unb64(text: str) -> bytes:
 
 
 def sign_qr(secret: bytes, hall: str, item_id: int, nonce: str, expires_at: float) -> str:
-    payload = _b64(json.dumps({"h": hall, "i": item_id, "n": nonce, "e": int(expires_at)}, separators=(",", ":")).encode())
+    payload = _b64(
+        json.dumps({"h": hall, "i": item_id, "n": nonce, "e": int(expires_at)}, separators=(",", ":")).encode()
+    )
     sig = _b64(hmac.new(secret, f"{QR_PREFIX}.{payload}".encode(), hashlib.sha256).digest())
     return f"{QR_PREFIX}.{payload}.{sig}"
 
@@ -83,8 +86,13 @@ def verify_qr(secret: bytes, hall: str, text: str, now: float) -> tuple[int, str
         raise QrInvalid("damaged pickup QR code") from None
     if not hmac.compare_digest(want, got):
         raise QrInvalid("pickup QR signature does not match")
-    if not isinstance(body, dict) or body.get("h") != hall or not isinstance(body.get("i"), int) \
-            or not isinstance(body.get("n"), str) or not isinstance(body.get("e"), int):
+    if (
+        not isinstance(body, dict)
+        or body.get("h") != hall
+        or not isinstance(body.get("i"), int)
+        or not isinstance(body.get("n"), str)
+        or not isinstance(body.get("e"), int)
+    ):
         raise QrInvalid("pickup QR of another hall or an unknown format")
     if now > body["e"]:
         raise QrExpired("pickup QR has expired")

@@ -23,9 +23,8 @@ more) and the item returns to its previous state.
 Request handlers run on the bus dispatch thread and only touch the store; the single worker thread
 does all locker I/O and door-driven transitions. Both take ``store.lock`` for every store access.
 """
-from __future__ import annotations
 
-from hall_bus.errors import CodedError
+from __future__ import annotations
 
 import json
 import logging
@@ -34,10 +33,12 @@ import secrets
 import sqlite3
 import threading
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
-from hall_bus.features.cases import CaseStore
 from hall_bus.controller.store import Store
+from hall_bus.errors import CodedError
+from hall_bus.features.cases import CaseStore
 from hall_bus.features.pickup import security
 from hall_bus.features.pickup.config import Compartment, PickupSettings
 from hall_bus.features.pickup.lockers import LockerFailed, LockerPort, LockerUnknown
@@ -60,10 +61,20 @@ def mask_case(case_no: str) -> str:
 
 
 class PickupService:
-    def __init__(self, hall: str, hall_name: str, settings: PickupSettings, store: Store, cases: CaseStore,
-                 lockers: LockerPort, secret: bytes, publish: Callable[[dict], None] = lambda e: None,
-                 notifier: Notifier | None = None, clock: Callable[[], float] = time.time,
-                 service_names: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        hall: str,
+        hall_name: str,
+        settings: PickupSettings,
+        store: Store,
+        cases: CaseStore,
+        lockers: LockerPort,
+        secret: bytes,
+        publish: Callable[[dict], None] = lambda e: None,
+        notifier: Notifier | None = None,
+        clock: Callable[[], float] = time.time,
+        service_names: dict[str, str] | None = None,
+    ) -> None:
         self.hall, self.hall_name, self.settings = hall, hall_name, settings
         self.store, self.cases, self.lockers, self.secret = store, cases, lockers, secret
         self.publish, self.clock = publish, clock
@@ -88,19 +99,35 @@ class PickupService:
             raise PickupError("not_found", f"no pickup item {item_id}")
         return rows[0]
 
-    def _audit(self, db: sqlite3.Connection, actor: str, action: str, compartment: str, item_id: int | None,
-               reason: str, **detail: Any) -> None:
-        db.execute("INSERT INTO pickup_audit (at, actor, action, compartment, item_id, reason, detail) VALUES (?,?,?,?,?,?,?)",
-                   (self.clock(), actor, action, compartment, item_id, reason, json.dumps(detail, ensure_ascii=False)))
+    def _audit(
+        self,
+        db: sqlite3.Connection,
+        actor: str,
+        action: str,
+        compartment: str,
+        item_id: int | None,
+        reason: str,
+        **detail: Any,
+    ) -> None:
+        db.execute(
+            "INSERT INTO pickup_audit (at, actor, action, compartment, item_id, reason, detail) VALUES (?,?,?,?,?,?,?)",
+            (self.clock(), actor, action, compartment, item_id, reason, json.dumps(detail, ensure_ascii=False)),
+        )
 
     def _event(self, action: str, row: sqlite3.Row, **extra: Any) -> None:
         c = self.compartments.get(row["compartment"])
-        data = {"action": action, "item_id": row["id"], "compartment": row["compartment"],
-                "position": c.position if c else "", "at": self.clock(), "case_no_masked": mask_case(row["case_no"])}
+        data = {
+            "action": action,
+            "item_id": row["id"],
+            "compartment": row["compartment"],
+            "position": c.position if c else "",
+            "at": self.clock(),
+            "case_no_masked": mask_case(row["case_no"]),
+        }
         data.update(extra)
         try:
             self.publish(data)
-        except Exception:  # noqa: BLE001 - an event lost must not break the step (it is in the audit)
+        except Exception:
             log.exception("pickup event %s for item %s not published", action, row["id"])
 
     def view(self, row: sqlite3.Row, full_case: bool = False) -> dict:
@@ -111,10 +138,20 @@ class PickupService:
         door_open_s = None
         if row["phase"] == "awaiting_close" and row["door_opened_at"]:
             door_open_s = max(0.0, self.clock() - row["door_opened_at"])
-        v = {"item_id": row["id"], "case_no_masked": mask_case(row["case_no"]), "item_name": row["item_name"],
-             "service_name": self.service_names.get(service, service), "compartment": comp, "state": row["state"],
-             "phase": row["phase"], "door_open_s": door_open_s, "alarm": bool(row["alarm_sent"]), "error": row["last_error"],
-             "deposited_at": row["deposited_at"], "collected_at": row["collected_at"]}
+        v = {
+            "item_id": row["id"],
+            "case_no_masked": mask_case(row["case_no"]),
+            "item_name": row["item_name"],
+            "service_name": self.service_names.get(service, service),
+            "compartment": comp,
+            "state": row["state"],
+            "phase": row["phase"],
+            "door_open_s": door_open_s,
+            "alarm": bool(row["alarm_sent"]),
+            "error": row["last_error"],
+            "deposited_at": row["deposited_at"],
+            "collected_at": row["collected_at"],
+        }
         if full_case:
             v["case_no"] = row["case_no"]
         return v
@@ -127,18 +164,30 @@ class PickupService:
         with self.store.transaction() as db:
             db.execute("DELETE FROM pickup_used_tx WHERE expires_at < ?", (now - TX_KEEP_S,))
             try:
-                db.execute("INSERT INTO pickup_used_tx (sender, tx, op, at, expires_at) VALUES (?,?,?,?,?)",
-                           (sender, tx, op, now, expires_at))
+                db.execute(
+                    "INSERT INTO pickup_used_tx (sender, tx, op, at, expires_at) VALUES (?,?,?,?,?)",
+                    (sender, tx, op, now, expires_at),
+                )
             except sqlite3.IntegrityError:
                 raise PickupError("replayed", f"transaction {tx} from {sender} was already executed; refused") from None
 
     # ================================================================== deposit (staff)
-    def deposit_start(self, case_no: str, size: str, actor: str, identity_token: str | None = None,
-                      item_name: str = "", window: int | None = None) -> dict:
+    def deposit_start(
+        self,
+        case_no: str,
+        size: str,
+        actor: str,
+        identity_token: str | None = None,
+        item_name: str = "",
+        window: int | None = None,
+    ) -> dict:
         case_no = case_no.strip().upper()
         case = self.cases.row(case_no)
         if case is None:
-            raise PickupError("unknown_case", f"no case {case_no}; create it first (case.update) or load the demo (hallkit cases seed)")
+            raise PickupError(
+                "unknown_case",
+                f"no case {case_no}; create it first (case.update) or load the demo (hallkit cases seed)",
+            )
         if case["status"] in ("collected", "closed"):
             raise PickupError("case_closed", f"case {case_no} is {case['status']}")
         token = identity_token or case["identity_token"]
@@ -147,18 +196,42 @@ class PickupService:
         now = self.clock()
         name = item_name or case["title"] or self.service_names.get(case["service"], case["service"])
         with self.store.transaction() as db:
-            busy = {r["compartment"] for r in db.execute(
-                f"SELECT compartment FROM pickup_items WHERE state IN ({','.join('?' * len(ACTIVE_STATES))})", ACTIVE_STATES)}
+            busy = {
+                r["compartment"]
+                for r in db.execute(
+                    f"SELECT compartment FROM pickup_items WHERE state IN ({','.join('?' * len(ACTIVE_STATES))})",
+                    ACTIVE_STATES,
+                )
+            }
             faulty = {r["compartment"] for r in db.execute("SELECT compartment FROM pickup_faults")}
-            free = [c for c in self.compartments.values() if c.no not in busy and c.no not in faulty
-                    and SIZE_ORDER[c.size] >= SIZE_ORDER[size]]
+            free = [
+                c
+                for c in self.compartments.values()
+                if c.no not in busy and c.no not in faulty and SIZE_ORDER[c.size] >= SIZE_ORDER[size]
+            ]
             if not free:
                 raise PickupError("no_compartment", f"no free compartment of size {size} or larger")
             c = min(free, key=lambda x: (SIZE_ORDER[x.size], x.no))
             cur = db.execute(
                 "INSERT INTO pickup_items (hall, case_no, item_name, identity_token, compartment, size, state, phase, open_op,"
                 " open_asked_at, actor, window, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (self.hall, case_no, name, token, c.no, c.size, "depositing", "opening", _op_id(), now, actor, window, now, now))
+                (
+                    self.hall,
+                    case_no,
+                    name,
+                    token,
+                    c.no,
+                    c.size,
+                    "depositing",
+                    "opening",
+                    _op_id(),
+                    now,
+                    actor,
+                    window,
+                    now,
+                    now,
+                ),
+            )
             item_id = cur.lastrowid
             self._audit(db, actor, "open_requested", c.no, item_id, "deposit", case_no=case_no, window=window)
         self._submit(item_id)
@@ -169,8 +242,14 @@ class PickupService:
         if row["state"] == "depositing" and row["phase"] == "awaiting_close":
             self._jobs.put(("poll", item_id))  # a closed door is seen within one worker turn
         c = self.compartments.get(row["compartment"])
-        slip = {"hall_name": self.hall_name, "case_no": row["case_no"], "item_name": row["item_name"],
-                "compartment": row["compartment"], "position": c.position if c else "", "deposited_at": row["deposited_at"]}
+        slip = {
+            "hall_name": self.hall_name,
+            "case_no": row["case_no"],
+            "item_name": row["item_name"],
+            "compartment": row["compartment"],
+            "position": c.position if c else "",
+            "deposited_at": row["deposited_at"],
+        }
         return {"item": self.view(row, full_case=True), "slip": slip}
 
     # ================================================================== pickup (citizen at a kiosk)
@@ -185,28 +264,46 @@ class PickupService:
         with self.store.transaction() as db:
             for scope, key in keys:
                 row = db.execute("SELECT * FROM pickup_attempts WHERE scope=? AND key=?", (scope, key)).fetchone()
-                failures, first = (0, now) if row is None or now - row["first_at"] > s.attempt_window_s else (row["failures"], row["first_at"])
+                failures, first = (
+                    (0, now)
+                    if row is None or now - row["first_at"] > s.attempt_window_s
+                    else (row["failures"], row["first_at"])
+                )
                 failures += 1
                 locked = now + s.lockout_s if failures >= s.max_failures else 0.0
-                db.execute("INSERT OR REPLACE INTO pickup_attempts (scope, key, failures, first_at, locked_until) VALUES (?,?,?,?,?)",
-                           (scope, key, 0 if locked else failures, now if locked else first, locked))
+                db.execute(
+                    "INSERT OR REPLACE INTO pickup_attempts (scope, key, failures, first_at, locked_until) VALUES (?,?,?,?,?)",
+                    (scope, key, 0 if locked else failures, now if locked else first, locked),
+                )
                 left = min(left, 0 if locked else s.max_failures - failures)
                 if locked:
-                    self._audit(db, scope + ":" + (key if scope == "kiosk" else key[:8]), "locked_out", "", None,
-                                "too many wrong codes", lockout_s=s.lockout_s)
+                    self._audit(
+                        db,
+                        scope + ":" + (key if scope == "kiosk" else key[:8]),
+                        "locked_out",
+                        "",
+                        None,
+                        "too many wrong codes",
+                        lockout_s=s.lockout_s,
+                    )
         return left
 
-    def identify(self, kiosk: str, method: str, token: str | None = None, code: str | None = None,
-                 qr: str | None = None) -> dict:
+    def identify(
+        self, kiosk: str, method: str, token: str | None = None, code: str | None = None, qr: str | None = None
+    ) -> dict:
         now = self.clock()
         wait = self._locked("kiosk", kiosk, now) if method != "card" else 0.0  # an ID card cannot be guessed
         if wait:
             raise PickupError("locked_out", f"too many wrong attempts at {kiosk}; try again in {int(wait) + 1} s")
         if method == "card":
             if not token:
-                raise PickupError("invalid_request", "method card needs token (the identity token read from the ID card)")
-            rows = self._q("SELECT * FROM pickup_items WHERE hall=? AND identity_token=? AND state='deposited' ORDER BY id",
-                           (self.hall, token))
+                raise PickupError(
+                    "invalid_request", "method card needs token (the identity token read from the ID card)"
+                )
+            rows = self._q(
+                "SELECT * FROM pickup_items WHERE hall=? AND identity_token=? AND state='deposited' ORDER BY id",
+                (self.hall, token),
+            )
             if not rows:
                 raise PickupError("not_found", "no items waiting for this ID card")
         elif method == "code":
@@ -215,13 +312,20 @@ class PickupService:
             h = security.code_hash(self.secret, code)
             wait = self._locked("code", h, now)
             if wait:
-                raise PickupError("locked_out", f"this code is locked after repeated failures; try again in {int(wait) + 1} s")
-            rows = self._q("SELECT * FROM pickup_items WHERE hall=? AND code_hash=? AND state='deposited'", (self.hall, h))
+                raise PickupError(
+                    "locked_out", f"this code is locked after repeated failures; try again in {int(wait) + 1} s"
+                )
+            rows = self._q(
+                "SELECT * FROM pickup_items WHERE hall=? AND code_hash=? AND state='deposited'", (self.hall, h)
+            )
             if not rows:
                 left = self._fail([("kiosk", kiosk), ("code", h)], now)
                 if left <= 0:
-                    raise PickupError("locked_out", f"wrong code; locked for {int(self.settings.lockout_s)} s after "
-                                                    f"{self.settings.max_failures} failures")
+                    raise PickupError(
+                        "locked_out",
+                        f"wrong code; locked for {int(self.settings.lockout_s)} s after "
+                        f"{self.settings.max_failures} failures",
+                    )
                 raise PickupError("wrong_code", f"wrong or used pickup code; {left} attempt(s) left")
         elif method == "qr":
             if not qr:
@@ -232,9 +336,13 @@ class PickupService:
                 raise PickupError("qr_expired", str(exc)) from None
             except security.QrInvalid as exc:
                 left = self._fail([("kiosk", kiosk)], now)
-                raise PickupError("locked_out" if left <= 0 else "invalid_qr", f"{exc}; {left} attempt(s) left") from None
-            rows = self._q("SELECT * FROM pickup_items WHERE id=? AND hall=? AND qr_nonce=? AND state='deposited'",
-                           (item_id, self.hall, nonce))
+                raise PickupError(
+                    "locked_out" if left <= 0 else "invalid_qr", f"{exc}; {left} attempt(s) left"
+                ) from None
+            rows = self._q(
+                "SELECT * FROM pickup_items WHERE id=? AND hall=? AND qr_nonce=? AND state='deposited'",
+                (item_id, self.hall, nonce),
+            )
             if not rows:
                 raise PickupError("not_found", "this QR code has been used or the item was returned to the window")
         else:
@@ -243,8 +351,10 @@ class PickupService:
         ids = [r["id"] for r in rows]
         with self.store.transaction() as db:
             db.execute("DELETE FROM pickup_sessions WHERE expires_at < ?", (now - 86400,))
-            db.execute("INSERT INTO pickup_sessions (id, kiosk, method, item_ids, created_at, expires_at) VALUES (?,?,?,?,?,?)",
-                       (session_id, kiosk, method, json.dumps(ids), now, now + self.settings.session_ttl_s))
+            db.execute(
+                "INSERT INTO pickup_sessions (id, kiosk, method, item_ids, created_at, expires_at) VALUES (?,?,?,?,?,?)",
+                (session_id, kiosk, method, json.dumps(ids), now, now + self.settings.session_ttl_s),
+            )
         return self.session_view(session_id)
 
     def _session(self, session_id: str) -> sqlite3.Row:
@@ -259,7 +369,13 @@ class PickupService:
         for item_id in json.loads(s["item_ids"]):
             row = self._item(item_id)
             items.append(self.view(row, full_case=row["state"] == "collected"))
-        return {"session_id": s["id"], "kiosk": s["kiosk"], "method": s["method"], "expires_at": s["expires_at"], "items": items}
+        return {
+            "session_id": s["id"],
+            "kiosk": s["kiosk"],
+            "method": s["method"],
+            "expires_at": s["expires_at"],
+            "items": items,
+        }
 
     def open(self, kiosk: str, session_id: str, item_ids: list[int]) -> dict:
         now = self.clock()
@@ -273,17 +389,30 @@ class PickupService:
         if wrong:
             raise PickupError("forbidden", f"item(s) {wrong} are not part of this session")
         with self.store.transaction() as db:
-            rows = [db.execute("SELECT * FROM pickup_items WHERE id=?", (i,)).fetchone() for i in dict.fromkeys(item_ids)]
+            rows = [
+                db.execute("SELECT * FROM pickup_items WHERE id=?", (i,)).fetchone() for i in dict.fromkeys(item_ids)
+            ]
             for row in rows:
                 if row["state"] != "deposited":
                     raise PickupError("not_available", f"item {row['id']} is {row['state']}, not waiting in a locker")
-            db.execute("UPDATE pickup_sessions SET expires_at=? WHERE id=?", (now + self.settings.session_ttl_s, session_id))
+            db.execute(
+                "UPDATE pickup_sessions SET expires_at=? WHERE id=?", (now + self.settings.session_ttl_s, session_id)
+            )
             for row in rows:
-                db.execute("UPDATE pickup_items SET state='collecting', phase='opening', open_op=?, open_asked_at=?,"
-                           " door_opened_at=NULL, alarm_sent=0, session_id=?, actor=?, last_error='', updated_at=? WHERE id=?",
-                           (_op_id(), now, session_id, f"{kiosk}/{s['method']}", now, row["id"]))
-                self._audit(db, f"{kiosk}/{s['method']}", "open_requested", row["compartment"], row["id"], "pickup",
-                            session=session_id)
+                db.execute(
+                    "UPDATE pickup_items SET state='collecting', phase='opening', open_op=?, open_asked_at=?,"
+                    " door_opened_at=NULL, alarm_sent=0, session_id=?, actor=?, last_error='', updated_at=? WHERE id=?",
+                    (_op_id(), now, session_id, f"{kiosk}/{s['method']}", now, row["id"]),
+                )
+                self._audit(
+                    db,
+                    f"{kiosk}/{s['method']}",
+                    "open_requested",
+                    row["compartment"],
+                    row["id"],
+                    "pickup",
+                    session=session_id,
+                )
         for row in rows:
             self._submit(row["id"])
         return self.session_view(session_id)
@@ -299,21 +428,36 @@ class PickupService:
     # ================================================================== manager views, return
     def list_items(self, states: list[str] | None = None, limit: int = 200) -> dict:
         states = states or list(ACTIVE_STATES)
-        rows = self._q(f"SELECT * FROM pickup_items WHERE hall=? AND state IN ({','.join('?' * len(states))}) ORDER BY id DESC LIMIT ?",
-                       (self.hall, *states, limit))
+        rows = self._q(
+            f"SELECT * FROM pickup_items WHERE hall=? AND state IN ({','.join('?' * len(states))}) ORDER BY id DESC LIMIT ?",
+            (self.hall, *states, limit),
+        )
         faults = self._q("SELECT compartment, reason, at FROM pickup_faults ORDER BY compartment")
-        busy = {r["compartment"] for r in self._q(
-            f"SELECT compartment FROM pickup_items WHERE state IN ({','.join('?' * len(ACTIVE_STATES))})", ACTIVE_STATES)}
+        busy = {
+            r["compartment"]
+            for r in self._q(
+                f"SELECT compartment FROM pickup_items WHERE state IN ({','.join('?' * len(ACTIVE_STATES))})",
+                ACTIVE_STATES,
+            )
+        }
         bad = {f["compartment"] for f in faults}
-        free = {size: sum(1 for c in self.compartments.values() if c.size == size and c.no not in busy and c.no not in bad)
-                for size in SIZE_ORDER}
-        return {"items": [self.view(r, full_case=True) for r in rows], "faults": [dict(f) for f in faults], "free": free}
+        free = {
+            size: sum(1 for c in self.compartments.values() if c.size == size and c.no not in busy and c.no not in bad)
+            for size in SIZE_ORDER
+        }
+        return {
+            "items": [self.view(r, full_case=True) for r in rows],
+            "faults": [dict(f) for f in faults],
+            "free": free,
+        }
 
     def overdue(self, days: float | None = None) -> dict:
         days = self.settings.overdue_days if days is None else days
         cutoff = self.clock() - days * 86400
-        rows = self._q("SELECT * FROM pickup_items WHERE hall=? AND state='deposited' AND deposited_at < ? ORDER BY deposited_at",
-                       (self.hall, cutoff))
+        rows = self._q(
+            "SELECT * FROM pickup_items WHERE hall=? AND state='deposited' AND deposited_at < ? ORDER BY deposited_at",
+            (self.hall, cutoff),
+        )
         return {"days": float(days), "items": [self.view(r, full_case=True) for r in rows]}
 
     def return_item(self, item_id: int, actor: str, reason: str = "") -> dict:
@@ -323,9 +467,14 @@ class PickupService:
             if row is None:
                 raise PickupError("not_found", f"no pickup item {item_id}")
             if row["state"] != "deposited":
-                raise PickupError("not_available", f"item {item_id} is {row['state']}; only a deposited item can be returned")
-            db.execute("UPDATE pickup_items SET state='returning', phase='opening', open_op=?, open_asked_at=?, door_opened_at=NULL,"
-                       " alarm_sent=0, actor=?, last_error='', updated_at=? WHERE id=?", (_op_id(), now, actor, now, item_id))
+                raise PickupError(
+                    "not_available", f"item {item_id} is {row['state']}; only a deposited item can be returned"
+                )
+            db.execute(
+                "UPDATE pickup_items SET state='returning', phase='opening', open_op=?, open_asked_at=?, door_opened_at=NULL,"
+                " alarm_sent=0, actor=?, last_error='', updated_at=? WHERE id=?",
+                (_op_id(), now, actor, now, item_id),
+            )
             self._audit(db, actor, "open_requested", row["compartment"], item_id, "return", note=reason)
         self._submit(item_id)
         return {"item": self.view(self._item(item_id), full_case=True)}
@@ -362,7 +511,7 @@ class PickupService:
     def _run(self) -> None:
         try:
             self._renotify_pending()
-        except Exception:  # noqa: BLE001
+        except Exception:
             log.exception("pickup: re-notifying pending deposits failed")
         while not self._stop.is_set():
             try:
@@ -379,7 +528,7 @@ class PickupService:
                     self._poll(only=arg)
                 if self.clock() - self._last_poll >= self.settings.status_poll_s:
                     self._poll()
-            except Exception:  # noqa: BLE001 - the worker must survive; the step stays persisted and is retried
+            except Exception:
                 if self._stop.is_set():
                     return
                 log.exception("pickup worker: %s %s failed", kind, arg)
@@ -399,7 +548,9 @@ class PickupService:
         try:
             result = self.lockers.open(c, row["open_op"], f"{REASON[row['state']]} item {item_id}")
         except LockerUnknown as exc:
-            log.warning("pickup item %d: open of %s unconfirmed (%s); will ask the locker host again", item_id, c.no, exc)
+            log.warning(
+                "pickup item %d: open of %s unconfirmed (%s); will ask the locker host again", item_id, c.no, exc
+            )
             return
         except LockerFailed as exc:
             self._open_failed(item_id, exc.code, str(exc))
@@ -414,9 +565,13 @@ class PickupService:
             row = db.execute("SELECT * FROM pickup_items WHERE id=?", (item_id,)).fetchone()
             if row["phase"] != "opening":
                 return
-            db.execute("UPDATE pickup_items SET phase='awaiting_close', door_opened_at=?, updated_at=? WHERE id=?",
-                       (at, self.clock(), item_id))
-            self._audit(db, row["actor"], "opened", row["compartment"], item_id, REASON[row["state"]], pickup_id=row["open_op"])
+            db.execute(
+                "UPDATE pickup_items SET phase='awaiting_close', door_opened_at=?, updated_at=? WHERE id=?",
+                (at, self.clock(), item_id),
+            )
+            self._audit(
+                db, row["actor"], "opened", row["compartment"], item_id, REASON[row["state"]], pickup_id=row["open_op"]
+            )
         self._event("opened", row, reason=REASON[row["state"]])
 
     def _open_failed(self, item_id: int, code: str, message: str) -> None:
@@ -426,11 +581,24 @@ class PickupService:
             if row["phase"] != "opening":
                 return
             back = "cancelled" if row["state"] == "depositing" else "deposited"
-            db.execute("UPDATE pickup_items SET state=?, phase='', last_error=?, updated_at=? WHERE id=?",
-                       (back, f"{code}: {message}"[:200], now, item_id))
-            db.execute("INSERT OR REPLACE INTO pickup_faults (compartment, reason, at) VALUES (?,?,?)",
-                       (row["compartment"], f"{code}: {message}"[:200], now))
-            self._audit(db, row["actor"], "open_failed", row["compartment"], item_id, REASON[row["state"]], code=code, error=message)
+            db.execute(
+                "UPDATE pickup_items SET state=?, phase='', last_error=?, updated_at=? WHERE id=?",
+                (back, f"{code}: {message}"[:200], now, item_id),
+            )
+            db.execute(
+                "INSERT OR REPLACE INTO pickup_faults (compartment, reason, at) VALUES (?,?,?)",
+                (row["compartment"], f"{code}: {message}"[:200], now),
+            )
+            self._audit(
+                db,
+                row["actor"],
+                "open_failed",
+                row["compartment"],
+                item_id,
+                REASON[row["state"]],
+                code=code,
+                error=message,
+            )
         log.error("pickup item %d: compartment %s did not open (%s: %s)", item_id, row["compartment"], code, message)
         self._event("open_failed", row, code=code, reason=REASON[row["state"]])
 
@@ -442,25 +610,40 @@ class PickupService:
             if row["phase"] != "awaiting_close":
                 return
             reason = REASON[row["state"]]
-            self._audit(db, row["actor"], "closed", row["compartment"], item_id, reason,
-                        open_s=round(now - (row["door_opened_at"] or now), 1))
+            self._audit(
+                db,
+                row["actor"],
+                "closed",
+                row["compartment"],
+                item_id,
+                reason,
+                open_s=round(now - (row["door_opened_at"] or now), 1),
+            )
             if row["state"] == "depositing":
-                db.execute("UPDATE pickup_items SET state='deposited', phase='', deposited_at=?, updated_at=? WHERE id=?",
-                           (now, now, item_id))
+                db.execute(
+                    "UPDATE pickup_items SET state='deposited', phase='', deposited_at=?, updated_at=? WHERE id=?",
+                    (now, now, item_id),
+                )
                 notification = self._new_code(db, item_id)
                 self.cases.upsert(row["case_no"], "deposited", row["actor"], note=f"compartment {row['compartment']}")
                 action = "deposited"
             elif row["state"] == "collecting":
-                db.execute("UPDATE pickup_items SET state='collected', phase='', collected_at=?, updated_at=? WHERE id=?",
-                           (now, now, item_id))
-                left = db.execute(f"SELECT COUNT(*) FROM pickup_items WHERE case_no=? AND state IN ({','.join('?' * len(ACTIVE_STATES))})",
-                                  (row["case_no"], *ACTIVE_STATES)).fetchone()[0]
+                db.execute(
+                    "UPDATE pickup_items SET state='collected', phase='', collected_at=?, updated_at=? WHERE id=?",
+                    (now, now, item_id),
+                )
+                left = db.execute(
+                    f"SELECT COUNT(*) FROM pickup_items WHERE case_no=? AND state IN ({','.join('?' * len(ACTIVE_STATES))})",
+                    (row["case_no"], *ACTIVE_STATES),
+                ).fetchone()[0]
                 if not left:
                     self.cases.upsert(row["case_no"], "collected", row["actor"], note="self-service pickup")
                 action = "collected"
             else:
-                db.execute("UPDATE pickup_items SET state='returned', phase='', returned_at=?, updated_at=? WHERE id=?",
-                           (now, now, item_id))
+                db.execute(
+                    "UPDATE pickup_items SET state='returned', phase='', returned_at=?, updated_at=? WHERE id=?",
+                    (now, now, item_id),
+                )
                 self.cases.upsert(row["case_no"], "returned", row["actor"], note="returned to the window")
                 action = "returned"
         self._event(action, row)
@@ -474,14 +657,25 @@ class PickupService:
         db.execute("UPDATE pickup_items SET qr_nonce=?, notified_at=NULL WHERE id=?", (nonce, item_id))
         c = self._compartment(row)
         expires = self.clock() + self.settings.qr_ttl_days * 86400
-        return Notification(self.hall, self.hall_name, row["case_no"], item_id, row["item_name"], row["identity_token"],
-                            c.no, c.position, code, security.sign_qr(self.secret, self.hall, item_id, nonce, expires), expires)
+        return Notification(
+            self.hall,
+            self.hall_name,
+            row["case_no"],
+            item_id,
+            row["item_name"],
+            row["identity_token"],
+            c.no,
+            c.position,
+            code,
+            security.sign_qr(self.secret, self.hall, item_id, nonce, expires),
+            expires,
+        )
 
     def _send(self, n: Notification) -> bool:
         """Hand the notification to the adapter; ``notified_at`` records that the citizen was told."""
         try:
             self.notifier.notify(n)
-        except Exception as exc:  # noqa: BLE001 - the item is deposited; it is notified again on the next start or by staff
+        except Exception as exc:
             log.error("pickup item %d: notification failed: %s", n.item_id, exc)
             return False
         with self.store.transaction() as db:
@@ -505,7 +699,9 @@ class PickupService:
 
     def _renotify_pending(self) -> None:
         """After a restart: deposits committed but never notified get a fresh code (the old one was only in memory)."""
-        for r in self._q("SELECT id FROM pickup_items WHERE hall=? AND state='deposited' AND notified_at IS NULL", (self.hall,)):
+        for r in self._q(
+            "SELECT id FROM pickup_items WHERE hall=? AND state='deposited' AND notified_at IS NULL", (self.hall,)
+        ):
             with self.store.transaction() as db:
                 n = self._new_code(db, r["id"])
                 self._audit(db, "controller", "renotify", n.compartment, r["id"], "not notified before a restart")
@@ -515,7 +711,9 @@ class PickupService:
         for _ in range(50):
             code = security.new_code(self.settings.code_digits)
             h = security.code_hash(self.secret, code)
-            clash = db.execute("SELECT 1 FROM pickup_items WHERE code_hash=? AND state IN ('deposited','collecting')", (h,)).fetchone()
+            clash = db.execute(
+                "SELECT 1 FROM pickup_items WHERE code_hash=? AND state IN ('deposited','collecting')", (h,)
+            ).fetchone()
             locked = db.execute("SELECT 1 FROM pickup_attempts WHERE scope='code' AND key=?", (h,)).fetchone()
             if not clash and not locked:
                 db.execute("UPDATE pickup_items SET code_hash=? WHERE id=?", (h, item_id))
@@ -535,8 +733,11 @@ class PickupService:
         """Re-query doors of open compartments, resolve unconfirmed opens, raise door-left-open alarms."""
         now = self.clock()
         self._last_poll = now
-        rows = self._q("SELECT * FROM pickup_items WHERE hall=? AND phase IN ('opening','awaiting_close')" +
-                       (" AND id=?" if only else ""), (self.hall, only) if only else (self.hall,))
+        rows = self._q(
+            "SELECT * FROM pickup_items WHERE hall=? AND phase IN ('opening','awaiting_close')"
+            + (" AND id=?" if only else ""),
+            (self.hall, only) if only else (self.hall,),
+        )
         boards: dict[tuple[str, int], Any] = {}
         for row in rows:
             if row["id"] in self._queued or self._stop.is_set():
@@ -555,11 +756,22 @@ class PickupService:
             st = boards[key]
             if st is not None and st.doors.get(c.lock) is False:
                 self._closed(row["id"])
-            elif row["door_opened_at"] and now - row["door_opened_at"] >= self.settings.door_open_alarm_s and not row["alarm_sent"]:
+            elif (
+                row["door_opened_at"]
+                and now - row["door_opened_at"] >= self.settings.door_open_alarm_s
+                and not row["alarm_sent"]
+            ):
                 with self.store.transaction() as db:
                     db.execute("UPDATE pickup_items SET alarm_sent=1 WHERE id=?", (row["id"],))
-                    self._audit(db, "controller", "alarm", row["compartment"], row["id"], "door left open",
-                                open_s=round(now - row["door_opened_at"]))
+                    self._audit(
+                        db,
+                        "controller",
+                        "alarm",
+                        row["compartment"],
+                        row["id"],
+                        "door left open",
+                        open_s=round(now - row["door_opened_at"]),
+                    )
                 log.warning("pickup: door of %s (%s) left open for %d s", c.no, c.position, now - row["door_opened_at"])
                 self._event("door_left_open", row, open_s=round(now - row["door_opened_at"], 1))
 
@@ -592,9 +804,13 @@ class PickupService:
             if cur["phase"] != "opening":
                 return
             back = "cancelled" if cur["state"] == "depositing" else "deposited"
-            db.execute("UPDATE pickup_items SET state=?, phase='', last_error=?, updated_at=? WHERE id=?",
-                       (back, f"open_abandoned: {why}"[:200], now, row["id"]))
-            self._audit(db, "controller", "open_abandoned", cur["compartment"], row["id"], REASON[cur["state"]], error=why)
+            db.execute(
+                "UPDATE pickup_items SET state=?, phase='', last_error=?, updated_at=? WHERE id=?",
+                (back, f"open_abandoned: {why}"[:200], now, row["id"]),
+            )
+            self._audit(
+                db, "controller", "open_abandoned", cur["compartment"], row["id"], REASON[cur["state"]], error=why
+            )
         log.warning("pickup item %d: open of %s abandoned (%s)", row["id"], row["compartment"], why)
         self._event("open_abandoned", row)
 

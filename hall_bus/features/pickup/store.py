@@ -14,6 +14,7 @@
 * ``pickup_audit``: every open and close with who, when and why. Append-only: triggers refuse UPDATE
   and DELETE.
 """
+
 from __future__ import annotations
 
 ACTIVE_STATES = ("depositing", "deposited", "collecting", "returning")

@@ -2,6 +2,7 @@
 the pydantic model :class:`TidalSection` checks it, and ConfigError names the file and key (the
 policy name is checked against the registered policies, ``cost_weights`` against the hall's domains).
 """
+
 from __future__ import annotations
 
 from typing import Annotated, Any
@@ -17,8 +18,9 @@ class TidalSection(Section):
     """``[tidal]``: every key optional, defaults in :class:`TidalSettings`."""
 
     mode: Annotated[str, rule(lambda v: v in MODES, lambda v: f"{v!r}: must be off|propose|auto")] = "propose"
-    policy: Annotated[str, rule(lambda v: v in policy_names(),
-                                lambda v: f"{v!r}: must be one of {'|'.join(policy_names())}")] = "threshold"
+    policy: Annotated[
+        str, rule(lambda v: v in policy_names(), lambda v: f"{v!r}: must be one of {'|'.join(policy_names())}")
+    ] = "threshold"
     threshold_min: Annotated[float, between(0.5, 480)] = 15.0
     hysteresis: Annotated[float, between(0, 240)] = 5.0
     min_dwell_min: Annotated[float, between(0, 480)] = 30.0
@@ -33,8 +35,9 @@ class TidalSection(Section):
     horizon_min: Annotated[float, between(0, 240)] = 15.0
     arrival_window_min: Annotated[float, between(1, 480)] = 30.0
     prior_weight: Annotated[float, between(0, 1000)] = 5.0
-    cost_weights: dict[str, Annotated[float, rule(lambda v: 0 < v <= 100,
-                                                  lambda v: f"must be a number in (0, 100], got {v!r}")]] = {}
+    cost_weights: dict[
+        str, Annotated[float, rule(lambda v: 0 < v <= 100, lambda v: f"must be a number in (0, 100], got {v!r}")]
+    ] = {}
 
     @field_validator("cost_weights")
     @classmethod

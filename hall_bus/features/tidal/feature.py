@@ -11,9 +11,8 @@ transaction). The background thread does all its engine and store work while hol
 ``store.lock``, so it never interleaves with a request's transaction; the tidal ops themselves run
 on the dispatch thread like every other op.
 """
-from __future__ import annotations
 
-from hall_bus.controller.features import FeatureContext, FeatureSpec
+from __future__ import annotations
 
 import logging
 import threading
@@ -21,13 +20,14 @@ import time
 
 from hall_bus.bus import topics
 from hall_bus.bus.envelope import Envelope
-from hall_bus.queue.models import Change
-from hall_bus.features.tidal.proposals import MIGRATIONS, TidalManager
+from hall_bus.controller.features import FeatureContext, FeatureSpec
 from hall_bus.features.tidal.config import from_config
+from hall_bus.features.tidal.proposals import MIGRATIONS, TidalManager
+from hall_bus.queue.models import Change
 
 log = logging.getLogger(__name__)
 
-MIN_GAP_S = 0.5        # at most two publications a second, however busy the hall is
+MIN_GAP_S = 0.5  # at most two publications a second, however busy the hall is
 EVAL_AFTER_CHANGE_S = 2.0
 
 
@@ -80,14 +80,20 @@ class TidalFeature:
     # ------------------------------------------------------------------ background
     def _on_change(self, change: Change) -> None:
         for type_, data in change.events:
-            if type_ == "ticket" and data.get("action") in ("finished", "no_show", "transferred") and data.get("window"):
+            if (
+                type_ == "ticket"
+                and data.get("action") in ("finished", "no_show", "transferred")
+                and data.get("window")
+            ):
                 with self._lock:
                     self._freed.add(int(data["window"]))
         self._wake.set()
 
     def publish(self) -> None:
         self.bus.publish_state(topics.state(self.hall, "tidal", "load"), "tidal.load", self.manager.load_view())
-        self.bus.publish_state(topics.state(self.hall, "tidal", "proposals"), "tidal.proposals", self.manager.proposals())
+        self.bus.publish_state(
+            topics.state(self.hall, "tidal", "proposals"), "tidal.proposals", self.manager.proposals()
+        )
         self._published_version = self.manager.version
 
     def _run(self) -> None:
@@ -107,7 +113,11 @@ class TidalFeature:
                     w = self.controller.engine.window(number)
                     if w.current is None and not w.paused:
                         self.manager.window_freed(number)
-                if force or now - last_eval >= s.evaluate_every_s or (need_eval and now - last_eval >= EVAL_AFTER_CHANGE_S):
+                if (
+                    force
+                    or now - last_eval >= s.evaluate_every_s
+                    or (need_eval and now - last_eval >= EVAL_AFTER_CHANGE_S)
+                ):
                     self.manager.evaluate()
                     last_eval, need_eval = now, False
                 if changed or now - last_pub >= s.publish_every_s or self.manager.version != self._published_version:

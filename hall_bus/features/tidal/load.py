@@ -9,17 +9,18 @@ hall.toml, its state (serving / idle / paused) and when it last moved.
 The model listens to queue-engine changes (``on_change``) and reads the engine's store; it never
 writes to the store. See docs/tidal.md for the formulas.
 """
+
 from __future__ import annotations
 
 import collections
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from typing import Iterable
 
 from hall_bus.config import HallConfig
+from hall_bus.features.tidal.settings import TidalSettings
 from hall_bus.queue.engine import QueueEngine
 from hall_bus.queue.models import Change, WindowState
-from hall_bus.features.tidal.settings import TidalSettings
 
 INF = float("inf")
 MAX_SERVICE_MIN = 8 * 60.0  # a "service" longer than a working day is a forgotten finish key
@@ -44,7 +45,9 @@ class HandlingEstimator:
         self.default = config.queue.default_expected_minutes
         self.prior_weight = prior_weight
         self.trim = trim
-        self.samples: dict[str, collections.deque[float]] = collections.defaultdict(lambda: collections.deque(maxlen=keep))
+        self.samples: dict[str, collections.deque[float]] = collections.defaultdict(
+            lambda: collections.deque(maxlen=keep)
+        )
         self._cache: dict[str, float] = {}
 
     def observe(self, service: str, minutes: float) -> None:
@@ -69,7 +72,7 @@ class HandlingEstimator:
             cut = int(n * self.trim)
             if n >= 5:
                 cut = max(cut, 1)
-            kept = xs[cut:n - cut] if n - 2 * cut > 0 else xs
+            kept = xs[cut : n - cut] if n - 2 * cut > 0 else xs
             tmean = sum(kept) / len(kept)
             value = (self.prior_weight * prior + n * tmean) / (self.prior_weight + n)
         self._cache[service] = value
@@ -115,12 +118,12 @@ class ArrivalMeter:
 class WindowLoad:
     number: int
     name: str
-    domains: list[str]            # what it calls from now
+    domains: list[str]  # what it calls from now
     pending_domains: list[str] | None
     skills: list[str]
-    home_domains: list[str]       # from hall.toml
-    state: str                    # serving | idle | paused
-    engine_state: str             # idle | calling | serving | paused
+    home_domains: list[str]  # from hall.toml
+    state: str  # serving | idle | paused
+    engine_state: str  # idle | calling | serving | paused
     current_domain: str | None
     last_move_at: float | None
 
@@ -135,9 +138,15 @@ class WindowLoad:
 
     def public(self, now: float) -> dict:
         return {
-            "number": self.number, "name": self.name, "domains": self.domains, "pending_domains": self.pending_domains,
-            "skills": self.skills, "home_domains": self.home_domains, "state": self.state,
-            "engine_state": self.engine_state, "current_domain": self.current_domain,
+            "number": self.number,
+            "name": self.name,
+            "domains": self.domains,
+            "pending_domains": self.pending_domains,
+            "skills": self.skills,
+            "home_domains": self.home_domains,
+            "state": self.state,
+            "engine_state": self.engine_state,
+            "current_domain": self.current_domain,
             "away_from_home": sorted(self.effective) != sorted(self.home_domains),
             "minutes_since_move": None if self.last_move_at is None else round((now - self.last_move_at) / 60.0, 1),
         }
@@ -149,13 +158,13 @@ class DomainLoad:
     name: str
     name_en: str
     waiting: int
-    work_min: float               # handling minutes of the waiting tickets
-    oldest_wait_min: float        # head-of-line wait
+    work_min: float  # handling minutes of the waiting tickets
+    oldest_wait_min: float  # head-of-line wait
     arrival_rate_per_h: float
-    handling_min: float           # mean handling minutes of this domain's ticket mix
+    handling_min: float  # mean handling minutes of this domain's ticket mix
     windows: list[int] = field(default_factory=list)
-    capacity: float = 0.0         # window-equivalents (a window shared by k domains counts 1/k)
-    busy: int = 0                 # windows calling/serving a ticket of this domain now
+    capacity: float = 0.0  # window-equivalents (a window shared by k domains counts 1/k)
+    busy: int = 0  # windows calling/serving a ticket of this domain now
 
     @property
     def offered_load(self) -> float:
@@ -188,10 +197,17 @@ class DomainLoad:
 
     def public(self, horizon_min: float) -> dict:
         return {
-            "domain": self.domain, "name": self.name, "name_en": self.name_en, "waiting": self.waiting,
-            "work_min": round(self.work_min, 1), "oldest_wait_min": round(self.oldest_wait_min, 1),
-            "arrival_rate_per_h": round(self.arrival_rate_per_h, 1), "handling_min": round(self.handling_min, 2),
-            "windows": self.windows, "capacity": round(self.capacity, 2), "busy_windows": self.busy,
+            "domain": self.domain,
+            "name": self.name,
+            "name_en": self.name_en,
+            "waiting": self.waiting,
+            "work_min": round(self.work_min, 1),
+            "oldest_wait_min": round(self.oldest_wait_min, 1),
+            "arrival_rate_per_h": round(self.arrival_rate_per_h, 1),
+            "handling_min": round(self.handling_min, 2),
+            "windows": self.windows,
+            "capacity": round(self.capacity, 2),
+            "busy_windows": self.busy,
             "expected_wait_min": _finite(self.expected_wait_min),
             "projected_wait_min": _finite(self.projected_wait_min(horizon_min)),
             "utilisation": None if self.utilisation is None else round(self.utilisation, 3),
@@ -209,7 +225,7 @@ class HallLoad:
     windows: dict[int, WindowLoad]
     horizon_min: float
 
-    def with_domains(self, number: int, to: list[str]) -> "HallLoad":
+    def with_domains(self, number: int, to: list[str]) -> HallLoad:
         """The load as it would be if window ``number`` served ``to`` (a what-if for the policies)."""
         windows = dict(self.windows)
         w = windows[number]
@@ -226,7 +242,8 @@ class HallLoad:
 
     def public(self) -> dict:
         return {
-            "at": self.at, "horizon_min": self.horizon_min,
+            "at": self.at,
+            "horizon_min": self.horizon_min,
             "domains": [d.public(self.horizon_min) for d in self.domains.values()],
             "windows": [w.public(self.at) for w in self.windows.values()],
         }
@@ -259,17 +276,25 @@ class LoadModel:
     def seed_from_store(self) -> None:
         """After a restart: recent durations, the last arrivals and the last moves from the store."""
         db, hall, now = self.engine.store.db, self.engine.hall, self.engine.now()
-        rows = db.execute("SELECT service, COALESCE(started_at, called_at) AS s, finished_at FROM tickets WHERE hall=? "
-                          "AND state='finished' AND finished_at IS NOT NULL ORDER BY finished_at DESC LIMIT 2000", (hall,)).fetchall()
+        rows = db.execute(
+            "SELECT service, COALESCE(started_at, called_at) AS s, finished_at FROM tickets WHERE hall=? "
+            "AND state='finished' AND finished_at IS NOT NULL ORDER BY finished_at DESC LIMIT 2000",
+            (hall,),
+        ).fetchall()
         for r in reversed(rows):
             if r["s"] is not None:
                 self.estimator.observe(r["service"], (r["finished_at"] - r["s"]) / 60.0)
         since = now - self.settings.arrival_window_min * 60.0
-        for r in db.execute("SELECT domain, service, issued_at FROM tickets WHERE hall=? AND issued_at >= ? ORDER BY issued_at",
-                            (hall, since)):
+        for r in db.execute(
+            "SELECT domain, service, issued_at FROM tickets WHERE hall=? AND issued_at >= ? ORDER BY issued_at",
+            (hall, since),
+        ):
             self.arrivals.observe(r["domain"], r["service"], r["issued_at"])
-        for r in db.execute("SELECT target, MAX(at) FROM audit WHERE hall=? AND action IN ('window.assign', 'window.assign.applied') "
-                            "GROUP BY target", (hall,)):
+        for r in db.execute(
+            "SELECT target, MAX(at) FROM audit WHERE hall=? AND action IN ('window.assign', 'window.assign.applied') "
+            "GROUP BY target",
+            (hall,),
+        ):
             try:
                 self.last_move[int(str(r[0]).split()[-1])] = r[1]
             except ValueError:
@@ -305,8 +330,9 @@ class LoadModel:
         """Mean handling minutes of the domain's recent arrival mix (all its services if none yet)."""
         mix = self.arrivals.mix(domain, now)
         if not mix:
-            mix = {s.id: 1 for s in self.config.services_of(domain) if not s.self_service} or \
-                  {s.id: 1 for s in self.config.services_of(domain)}
+            mix = {s.id: 1 for s in self.config.services_of(domain) if not s.self_service} or {
+                s.id: 1 for s in self.config.services_of(domain)
+            }
         total = sum(mix.values())
         if not total:
             return self.config.queue.default_expected_minutes
@@ -316,12 +342,16 @@ class LoadModel:
         engine = self.engine
         now = engine.now()
         windows = windows if windows is not None else engine.windows()
-        rows = engine.store.db.execute("SELECT domain, service, COUNT(*), MIN(issued_at) FROM tickets WHERE hall=? "
-                                       "AND state='waiting' GROUP BY domain, service", (engine.hall,)).fetchall()
+        rows = engine.store.db.execute(
+            "SELECT domain, service, COUNT(*), MIN(issued_at) FROM tickets WHERE hall=? "
+            "AND state='waiting' GROUP BY domain, service",
+            (engine.hall,),
+        ).fetchall()
         domains: dict[str, DomainLoad] = {}
         for d in self.config.domains:
-            domains[d.id] = DomainLoad(d.id, d.name, d.name_en, 0, 0.0, 0.0, self.arrivals.rate_per_h(d.id, now),
-                                       self.handling_min(d.id, now))
+            domains[d.id] = DomainLoad(
+                d.id, d.name, d.name_en, 0, 0.0, 0.0, self.arrivals.rate_per_h(d.id, now), self.handling_min(d.id, now)
+            )
         for domain, service, count, oldest in rows:
             dl = domains.get(domain)
             if dl is None:
@@ -337,15 +367,32 @@ class LoadModel:
             current = w.current.domain if w.current is not None else None
             if current in domains:
                 domains[current].busy += 1
-            wloads[w.number] = WindowLoad(w.number, w.name, list(w.domains), list(w.pending_domains) if w.pending_domains is not None else None,
-                                          list(w.skills), list(cfg.domains), state, engine_state, current, self.last_move.get(w.number))
+            wloads[w.number] = WindowLoad(
+                w.number,
+                w.name,
+                list(w.domains),
+                list(w.pending_domains) if w.pending_domains is not None else None,
+                list(w.skills),
+                list(cfg.domains),
+                state,
+                engine_state,
+                current,
+                self.last_move.get(w.number),
+            )
         _fill_capacity(domains, wloads.values())
         return HallLoad(now, domains, wloads, self.settings.horizon_min)
 
     def services_public(self) -> list[dict]:
-        return [{"service": s.id, "domain": s.domain, "configured_min": s.expected_minutes,
-                 "handling_min": round(self.estimator.expected_minutes(s.id), 2), "samples": self.estimator.count(s.id)}
-                for s in self.config.services]
+        return [
+            {
+                "service": s.id,
+                "domain": s.domain,
+                "configured_min": s.expected_minutes,
+                "handling_min": round(self.estimator.expected_minutes(s.id), 2),
+                "samples": self.estimator.count(s.id),
+            }
+            for s in self.config.services
+        ]
 
 
 def window_busy_share(engine: QueueEngine, now: float, span_s: float = 3600.0) -> dict[int, float]:
@@ -354,6 +401,6 @@ def window_busy_share(engine: QueueEngine, now: float, span_s: float = 3600.0) -
     rows = engine.store.db.execute(
         "SELECT window, SUM(MIN(COALESCE(finished_at, ?), ?) - MAX(called_at, ?)) FROM tickets WHERE hall=? AND window IS NOT NULL "
         "AND called_at IS NOT NULL AND called_at < ? AND (finished_at IS NULL OR finished_at > ?) GROUP BY window",
-        (now, now, start, engine.hall, now, start)).fetchall()
+        (now, now, start, engine.hall, now, start),
+    ).fetchall()
     return {int(r[0]): round(max(0.0, min(1.0, (r[1] or 0.0) / span_s)), 3) for r in rows}
-

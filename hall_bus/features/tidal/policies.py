@@ -17,11 +17,12 @@ automatic mode, into ``engine.assign`` calls. Register more with :func:`register
   best domain beats its current one by ``hysteresis`` minutes of head-of-line wait, after its
   dwell time, and never strips a domain below its minimum windows.
 """
+
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from hall_bus.config import HallConfig
 from hall_bus.features.tidal.load import HallLoad, WindowLoad
@@ -33,9 +34,9 @@ class Move:
     window: int
     from_domains: list[str]
     to_domains: list[str]
-    target: str                 # the domain that gains the window
-    kind: str                   # borrow | return | flex
-    reason: str                 # 中文
+    target: str  # the domain that gains the window
+    kind: str  # borrow | return | flex
+    reason: str  # 中文
     reason_en: str
     metrics: dict = field(default_factory=dict)
 
@@ -114,7 +115,7 @@ def _share(w: WindowLoad, target: str, max_domains: int) -> list[str]:
     homes = [d for d in w.effective if d in w.home_domains] or list(w.effective)
     borrowed = [d for d in w.effective if d not in homes]
     room = max(0, max_domains - 1 - len(homes))
-    return homes + (borrowed[len(borrowed) - room:] if room else []) + [target]
+    return homes + (borrowed[len(borrowed) - room :] if room else []) + [target]
 
 
 class ThresholdPolicy(Policy):
@@ -152,8 +153,14 @@ class ThresholdPolicy(Policy):
             return None
         if len(w.effective) >= s.max_domains_per_window and not s.swap_when_full:
             return None
-        cands = [d for d in w.skills if d not in w.effective and d in view.domains and view.domains[d].waiting
-                 and view.pressure(d) > s.hysteresis]
+        cands = [
+            d
+            for d in w.skills
+            if d not in w.effective
+            and d in view.domains
+            and view.domains[d].waiting
+            and view.pressure(d) > s.hysteresis
+        ]
         if not cands:
             return None
         target = max(cands, key=view.pressure)
@@ -164,10 +171,14 @@ class ThresholdPolicy(Policy):
         tn, p = ctx.name(target), view.pressure(target)
         n = view.domains[target].waiting
         return Move(
-            window=w.number, from_domains=list(w.effective), to_domains=to, target=target, kind="borrow",
+            window=w.number,
+            from_domains=list(w.effective),
+            to_domains=to,
+            target=target,
+            kind="borrow",
             reason=f"{tn}{n}人等候（预计{_fmt(p)}分钟），{w.name}空闲：增办{tn}（{ctx.names(to)}）",
             reason_en=f"{tn} expected wait {_fmt(p)} min ({n} waiting) vs {ctx.names(w.effective)} none waiting: "
-                      f"idle window {w.number} also serves {tn}",
+            f"idle window {w.number} also serves {tn}",
             metrics={"target_wait_min": _num(p), "source_wait_min": 0.0},
         )
 
@@ -207,12 +218,20 @@ class ThresholdPolicy(Policy):
             donor_now = max((view.pressure(d) for d in donors), default=0.0)
             tn, dn = ctx.name(target), ctx.names(donors) or "—"
             return Move(
-                window=w.number, from_domains=list(w.effective), to_domains=to, target=target, kind="borrow",
+                window=w.number,
+                from_domains=list(w.effective),
+                to_domains=to,
+                target=target,
+                kind="borrow",
                 reason=f"{tn}预计等候{_fmt(before)}分钟，{dn}{_fmt(donor_now)}分钟：{w.name}增办{tn}（{ctx.names(to)}）",
                 reason_en=f"{tn} expected wait {_fmt(before)} min vs {dn} {_fmt(donor_now)} min: "
-                          f"window {w.number} also serves {tn} ({ctx.names(to)})",
-                metrics={"target_wait_min": _num(before), "target_wait_after_min": _num(after.pressure(target)),
-                         "source_wait_min": _num(donor_now), "source_wait_after_min": _num(donor_after)},
+                f"window {w.number} also serves {tn} ({ctx.names(to)})",
+                metrics={
+                    "target_wait_min": _num(before),
+                    "target_wait_after_min": _num(after.pressure(target)),
+                    "source_wait_min": _num(donor_now),
+                    "source_wait_after_min": _num(donor_after),
+                },
             )
         return None
 
@@ -241,10 +260,14 @@ class ThresholdPolicy(Policy):
                 continue
             bn, hn = ctx.names(borrowed), ctx.names(to)
             return Move(
-                window=w.number, from_domains=list(w.effective), to_domains=to, target=to[0], kind="return",
+                window=w.number,
+                from_domains=list(w.effective),
+                to_domains=to,
+                target=to[0],
+                kind="return",
                 reason=f"{bn}撤出后预计等候{_fmt(left_after)}分钟，{hn}{_fmt(home_now)}分钟：{w.name}回归{hn}",
                 reason_en=f"{bn} expected wait {_fmt(left_after)} min without it vs {hn} {_fmt(home_now)} min: "
-                          f"window {w.number} returns to {hn}",
+                f"window {w.number} returns to {hn}",
                 metrics={"target_wait_min": _num(home_now), "source_wait_after_min": _num(left_after)},
             )
         return None
@@ -252,7 +275,9 @@ class ThresholdPolicy(Policy):
 
 class FlexiblePolicy(Policy):
     name = "flexible"
-    description = "generalised c-mu (Mandelbaum-Stolyar): serve the domain maximising cost x head-of-line wait x service rate"
+    description = (
+        "generalised c-mu (Mandelbaum-Stolyar): serve the domain maximising cost x head-of-line wait x service rate"
+    )
 
     def _index(self, load: HallLoad, domain: str, ctx: PolicyContext, margin: float = 0.0) -> float:
         dl = load.domains[domain]
@@ -286,11 +311,18 @@ class FlexiblePolicy(Policy):
         hol_best = load.domains[best].oldest_wait_min
         hol_cur = max((load.domains[d].oldest_wait_min for d in leaving), default=0.0)
         return Move(
-            window=w.number, from_domains=list(w.effective), to_domains=to, target=best, kind="flex",
+            window=w.number,
+            from_domains=list(w.effective),
+            to_domains=to,
+            target=best,
+            kind="flex",
             reason=f"{bn}最久已等{_fmt(hol_best)}分钟，{ln}{_fmt(hol_cur)}分钟：{w.name}改办{ctx.names(to)}",
             reason_en=f"{bn} longest wait {_fmt(hol_best)} min vs {ln} {_fmt(hol_cur)} min: window {w.number} to {ctx.names(to)}",
-            metrics={"target_index": round(best_index, 3), "current_index": round(current, 3),
-                     "target_wait_min": _num(load.pressure(best))},
+            metrics={
+                "target_index": round(best_index, 3),
+                "current_index": round(current, 3),
+                "target_wait_min": _num(load.pressure(best)),
+            },
         )
 
     def plan(self, load: HallLoad, ctx: PolicyContext) -> list[Move]:

@@ -13,17 +13,18 @@ Every move goes through ``QueueEngine.assign``: audited, and deferred until the 
 ticket ends (a window is never reassigned in the middle of a service). Rejections and mode
 changes are audited too. Proposals live in the controller's store (table ``tidal_proposals``).
 """
+
 from __future__ import annotations
 
 import json
 import logging
 
 from hall_bus.config import HallConfig
-from hall_bus.queue.engine import QueueEngine
-from hall_bus.queue.models import Change, NotFound, QueueError
 from hall_bus.features.tidal.load import HallLoad, LoadModel, window_busy_share
 from hall_bus.features.tidal.policies import Move, Policy, PolicyContext, create
 from hall_bus.features.tidal.settings import MODES, TidalSettings
+from hall_bus.queue.engine import QueueEngine
+from hall_bus.queue.models import Change, NotFound, QueueError
 
 log = logging.getLogger(__name__)
 
@@ -79,8 +80,14 @@ def parse_proposal_id(text: str) -> int:
 class TidalManager:
     """Load model + policy + proposals over one queue engine (the controller's, or a simulator's)."""
 
-    def __init__(self, config: HallConfig, engine: QueueEngine, settings: TidalSettings, policy: Policy | None = None,
-                 seed: bool = True) -> None:
+    def __init__(
+        self,
+        config: HallConfig,
+        engine: QueueEngine,
+        settings: TidalSettings,
+        policy: Policy | None = None,
+        seed: bool = True,
+    ) -> None:
         self.config = config
         self.engine = engine
         self.store = engine.store
@@ -91,7 +98,7 @@ class TidalManager:
         self.model = LoadModel(config, engine, settings)
         self.blocked: dict[tuple[int, tuple[str, ...]], float] = {}
         self.version = 0  # bumps whenever the proposal list changes (the feature republishes then)
-        self.moves = 0    # moves this manager decided (auto) or a manager accepted
+        self.moves = 0  # moves this manager decided (auto) or a manager accepted
         with self.store.lock:
             if seed:
                 self.model.seed_from_store()
@@ -100,7 +107,9 @@ class TidalManager:
 
     # ------------------------------------------------------------------ settings
     def _setting(self, key: str) -> str | None:
-        row = self.store.db.execute("SELECT value FROM tidal_settings WHERE hall=? AND key=?", (self.hall, key)).fetchone()
+        row = self.store.db.execute(
+            "SELECT value FROM tidal_settings WHERE hall=? AND key=?", (self.hall, key)
+        ).fetchone()
         return row[0] if row else None
 
     def _initial_mode(self) -> str:
@@ -109,8 +118,14 @@ class TidalManager:
         if stored in MODES and stored_cfg == self.settings.mode:
             return stored
         with self.store.transaction() as db:
-            db.execute("INSERT OR REPLACE INTO tidal_settings (hall, key, value) VALUES (?,?,?)", (self.hall, "mode", self.settings.mode))
-            db.execute("INSERT OR REPLACE INTO tidal_settings (hall, key, value) VALUES (?,?,?)", (self.hall, "config_mode", self.settings.mode))
+            db.execute(
+                "INSERT OR REPLACE INTO tidal_settings (hall, key, value) VALUES (?,?,?)",
+                (self.hall, "mode", self.settings.mode),
+            )
+            db.execute(
+                "INSERT OR REPLACE INTO tidal_settings (hall, key, value) VALUES (?,?,?)",
+                (self.hall, "config_mode", self.settings.mode),
+            )
         return self.settings.mode
 
     def set_mode(self, mode: str, actor: str) -> dict:
@@ -118,8 +133,13 @@ class TidalManager:
             raise QueueError(f"unknown tidal mode {mode!r} (off, propose or auto)", "invalid_data")
         with self.store.transaction() as db:
             old = self.mode
-            db.execute("INSERT OR REPLACE INTO tidal_settings (hall, key, value) VALUES (?,?,?)", (self.hall, "mode", mode))
-            db.execute("INSERT OR REPLACE INTO tidal_settings (hall, key, value) VALUES (?,?,?)", (self.hall, "config_mode", self.settings.mode))
+            db.execute(
+                "INSERT OR REPLACE INTO tidal_settings (hall, key, value) VALUES (?,?,?)", (self.hall, "mode", mode)
+            )
+            db.execute(
+                "INSERT OR REPLACE INTO tidal_settings (hall, key, value) VALUES (?,?,?)",
+                (self.hall, "config_mode", self.settings.mode),
+            )
             self.engine._audit(db, actor, "tidal.mode", "tidal", {"from": old, "to": mode})
             self.mode = mode
             if mode != "propose":
@@ -134,21 +154,37 @@ class TidalManager:
     # ------------------------------------------------------------------ proposals
     def _row_public(self, r) -> dict:
         return {
-            "id": proposal_id(r["id"]), "created_at": r["created_at"], "expires_at": r["expires_at"], "window": r["window"],
-            "window_name": self.config.window(r["window"]).name, "from_domains": json.loads(r["from_domains"]),
-            "to_domains": json.loads(r["to_domains"]), "target": r["target"], "kind": r["kind"], "policy": r["policy"],
-            "reason": r["reason"], "reason_en": r["reason_en"], "metrics": json.loads(r["metrics"]), "state": r["state"],
-            "decided_at": r["decided_at"], "decided_by": r["decided_by"], "note": r["note"],
+            "id": proposal_id(r["id"]),
+            "created_at": r["created_at"],
+            "expires_at": r["expires_at"],
+            "window": r["window"],
+            "window_name": self.config.window(r["window"]).name,
+            "from_domains": json.loads(r["from_domains"]),
+            "to_domains": json.loads(r["to_domains"]),
+            "target": r["target"],
+            "kind": r["kind"],
+            "policy": r["policy"],
+            "reason": r["reason"],
+            "reason_en": r["reason_en"],
+            "metrics": json.loads(r["metrics"]),
+            "state": r["state"],
+            "decided_at": r["decided_at"],
+            "decided_by": r["decided_by"],
+            "note": r["note"],
             "applied_now": None if r["applied_now"] is None else bool(r["applied_now"]),
         }
 
     def _pending_rows(self) -> list:
-        return self.store.db.execute("SELECT * FROM tidal_proposals WHERE hall=? AND state='pending' ORDER BY id", (self.hall,)).fetchall()
+        return self.store.db.execute(
+            "SELECT * FROM tidal_proposals WHERE hall=? AND state='pending' ORDER BY id", (self.hall,)
+        ).fetchall()
 
     def proposal(self, pid: str | int) -> dict:
         row_id = pid if isinstance(pid, int) else parse_proposal_id(pid)
         with self.store.lock:
-            r = self.store.db.execute("SELECT * FROM tidal_proposals WHERE hall=? AND id=?", (self.hall, row_id)).fetchone()
+            r = self.store.db.execute(
+                "SELECT * FROM tidal_proposals WHERE hall=? AND id=?", (self.hall, row_id)
+            ).fetchone()
         if r is None:
             raise NotFound(f"no tidal proposal {proposal_id(row_id)}")
         return self._row_public(r)
@@ -156,25 +192,57 @@ class TidalManager:
     def proposals(self, recent: int = 20) -> dict:
         with self.store.lock:
             pending = [self._row_public(r) for r in self._pending_rows()]
-            done = [self._row_public(r) for r in self.store.db.execute(
-                "SELECT * FROM tidal_proposals WHERE hall=? AND state != 'pending' ORDER BY id DESC LIMIT ?", (self.hall, recent))]
-        return {"at": self.engine.now(), "mode": self.mode, "policy": self.policy.name, "pending": pending, "recent": done}
+            done = [
+                self._row_public(r)
+                for r in self.store.db.execute(
+                    "SELECT * FROM tidal_proposals WHERE hall=? AND state != 'pending' ORDER BY id DESC LIMIT ?",
+                    (self.hall, recent),
+                )
+            ]
+        return {
+            "at": self.engine.now(),
+            "mode": self.mode,
+            "policy": self.policy.name,
+            "pending": pending,
+            "recent": done,
+        }
 
-    def _record(self, db, move: Move, state: str, decided_by: str | None = None, applied_now: bool | None = None) -> int:
+    def _record(
+        self, db, move: Move, state: str, decided_by: str | None = None, applied_now: bool | None = None
+    ) -> int:
         now = self.engine.now()
         cur = db.execute(
             "INSERT INTO tidal_proposals (hall, created_at, expires_at, window, from_domains, to_domains, target, kind, policy, "
             "reason, reason_en, metrics, state, decided_at, decided_by, applied_now) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            (self.hall, now, now + self.settings.proposal_ttl_min * 60.0, move.window, json.dumps(move.from_domains),
-             json.dumps(move.to_domains), move.target, move.kind, self.policy.name, move.reason, move.reason_en,
-             json.dumps(move.metrics, ensure_ascii=False), state, now if state != "pending" else None, decided_by,
-             None if applied_now is None else int(applied_now)))
+            (
+                self.hall,
+                now,
+                now + self.settings.proposal_ttl_min * 60.0,
+                move.window,
+                json.dumps(move.from_domains),
+                json.dumps(move.to_domains),
+                move.target,
+                move.kind,
+                self.policy.name,
+                move.reason,
+                move.reason_en,
+                json.dumps(move.metrics, ensure_ascii=False),
+                state,
+                now if state != "pending" else None,
+                decided_by,
+                None if applied_now is None else int(applied_now),
+            ),
+        )
         self.version += 1
         return cur.lastrowid
 
-    def _decide(self, db, row_id: int, state: str, actor: str | None, note: str = "", applied_now: bool | None = None) -> None:
-        db.execute("UPDATE tidal_proposals SET state=?, decided_at=?, decided_by=?, note=?, applied_now=? WHERE id=?",
-                   (state, self.engine.now(), actor, note, None if applied_now is None else int(applied_now), row_id))
+    def _decide(
+        self, db, row_id: int, state: str, actor: str | None, note: str = "", applied_now: bool | None = None
+    ) -> None:
+        db.execute(
+            "UPDATE tidal_proposals SET state=?, decided_at=?, decided_by=?, note=?, applied_now=? WHERE id=?",
+            (state, self.engine.now(), actor, note, None if applied_now is None else int(applied_now), row_id),
+        )
         self.version += 1
 
     def _close_pending(self, db, state: str, note: str) -> None:
@@ -212,8 +280,13 @@ class TidalManager:
             if sorted(w.effective) != sorted(p["from_domains"]):
                 with self.store.transaction() as db:
                     self._decide(db, row_id, "expired", None, "the window was reassigned meanwhile")
-                raise QueueError(f"proposal {p['id']} is stale: window {w.number} now serves {', '.join(w.effective)}", "proposal_stale")
-            applied, _ = self.engine.assign(p["window"], p["to_domains"], actor=actor, reason=f"{p['id']}: {p['reason']}")
+                raise QueueError(
+                    f"proposal {p['id']} is stale: window {w.number} now serves {', '.join(w.effective)}",
+                    "proposal_stale",
+                )
+            applied, _ = self.engine.assign(
+                p["window"], p["to_domains"], actor=actor, reason=f"{p['id']}: {p['reason']}"
+            )
             with self.store.transaction() as db:
                 self._decide(db, row_id, "accepted", actor, "", applied_now=applied)
             self.moves += 1
@@ -227,8 +300,13 @@ class TidalManager:
                 raise QueueError(f"proposal {p['id']} is already {p['state']}", "proposal_closed")
             with self.store.transaction() as db:
                 self._decide(db, row_id, "rejected", actor, reason)
-                self.engine._audit(db, actor, "tidal.reject", f"window {p['window']}",
-                                   {"proposal": p["id"], "to": p["to_domains"], "reason": reason})
+                self.engine._audit(
+                    db,
+                    actor,
+                    "tidal.reject",
+                    f"window {p['window']}",
+                    {"proposal": p["id"], "to": p["to_domains"], "reason": reason},
+                )
             cooldown = max(self.settings.min_dwell_min, self.settings.proposal_ttl_min) * 60.0
             self.blocked[(p["window"], tuple(p["to_domains"]))] = self.engine.now() + cooldown
             return self.proposal(row_id)
@@ -267,8 +345,13 @@ class TidalManager:
             with self.store.transaction() as db:
                 for m in moves:
                     rid = self._record(db, m, "pending")
-                    self.engine._audit(db, "tidal", "tidal.propose", f"window {m.window}",
-                                       {"proposal": proposal_id(rid), "to": m.to_domains, "reason": m.reason})
+                    self.engine._audit(
+                        db,
+                        "tidal",
+                        "tidal.propose",
+                        f"window {m.window}",
+                        {"proposal": proposal_id(rid), "to": m.to_domains, "reason": m.reason},
+                    )
             return moves
 
     def window_freed(self, number: int) -> Move | None:
@@ -292,11 +375,16 @@ class TidalManager:
         for w in out["windows"]:
             w["utilisation_1h"] = busy.get(w["number"], 0.0)
         waits = [d["expected_wait_min"] for d in out["domains"] if d["expected_wait_min"] is not None]
-        out.update(mode=self.mode, policy=self.policy.name, threshold_min=self.settings.threshold_min,
-                   services=services,
-                   totals={"waiting": sum(d["waiting"] for d in out["domains"]),
-                           "max_expected_wait_min": max(waits) if waits else None,
-                           "windows_open": sum(1 for w in out["windows"] if w["state"] != "paused"),
-                           "windows_away": sum(1 for w in out["windows"] if w["away_from_home"])})
+        out.update(
+            mode=self.mode,
+            policy=self.policy.name,
+            threshold_min=self.settings.threshold_min,
+            services=services,
+            totals={
+                "waiting": sum(d["waiting"] for d in out["domains"]),
+                "max_expected_wait_min": max(waits) if waits else None,
+                "windows_open": sum(1 for w in out["windows"] if w["state"] != "paused"),
+                "windows_away": sum(1 for w in out["windows"] if w["away_from_home"]),
+            },
+        )
         return out
-

@@ -1,11 +1,11 @@
 """Out of hours (非工作时间): staffed services closed with today's hours, self-service stays open."""
+
 from __future__ import annotations
 
 from kiosk.i18n import tr
-
-from ui.theme import Theme
 from ui.screens.base import KioskScreen
 from ui.screens.home.home import render_home
+from ui.theme import Theme
 
 
 class ClosedScreen(KioskScreen):

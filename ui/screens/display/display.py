@@ -1,13 +1,14 @@
 """Hall display (综合屏): the latest call large, every window's current ticket, recent calls and
 waiting counts per domain. Calls are also announced by the app (text, and speech when espeak-ng is
 installed)."""
+
 from __future__ import annotations
 
 from kivy.uix.gridlayout import GridLayout
 
+from ui.screens.staff_base import StaffScreen
 from ui.theme import HALL, Theme
 from ui.widgets import Panel, label
-from ui.screens.staff_base import StaffScreen
 
 
 class DisplayScreen(StaffScreen):
@@ -30,12 +31,26 @@ class DisplayScreen(StaffScreen):
         grid = GridLayout(cols=cols, spacing=14, size_hint_y=None)
         grid.bind(minimum_height=grid.setter("height"))
         for w in view["windows"]:
-            cell = Panel(orientation="vertical", fill=list(t.button if w["ticket"] else t.disabled), size_hint_y=None,
-                         padding=[12, 12], spacing=2)
+            cell = Panel(
+                orientation="vertical",
+                fill=list(t.button if w["ticket"] else t.disabled),
+                size_hint_y=None,
+                padding=[12, 12],
+                spacing=2,
+            )
             cell.bind(minimum_height=cell.setter("height"))
             cell.add_widget(label(t, w["name"], 34, t.muted, halign="center", pad=4))
-            cell.add_widget(label(t, w["ticket"] or "—", 76, t.huge if w["state"] == "calling" else t.fg, bold=True,
-                                  halign="center", pad=4))
+            cell.add_widget(
+                label(
+                    t,
+                    w["ticket"] or "—",
+                    76,
+                    t.huge if w["state"] == "calling" else t.fg,
+                    bold=True,
+                    halign="center",
+                    pad=4,
+                )
+            )
             cell.add_widget(label(t, w["state_label"], 30, t.muted, halign="center", pad=4))
             grid.add_widget(cell)
         body.add_widget(grid)

@@ -1,9 +1,10 @@
 """Error (温馨提示): a clear message and a way on (retry, back or home), never a frozen screen."""
+
 from __future__ import annotations
 
+from ui.screens.base import KioskScreen
 from ui.theme import Theme
 from ui.widgets import button, label
-from ui.screens.base import KioskScreen
 
 
 class ErrorScreen(KioskScreen):
@@ -16,10 +17,21 @@ class ErrorScreen(KioskScreen):
         body.add_widget(label(theme, view.get("message", ""), 48, theme.warn, bold=True, halign="center", pad=120))
         flow = self.app.session.flow
         if flow is not None and hasattr(flow, "retry") and view.get("state") == "bus_error":
-            body.add_widget(button(theme, self.app.tr("common.retry"), lambda: self.act(flow.retry), "retry",
-                                   role="primary", size=52, height=180))
+            body.add_widget(
+                button(
+                    theme,
+                    self.app.tr("common.retry"),
+                    lambda: self.act(flow.retry),
+                    "retry",
+                    role="primary",
+                    size=52,
+                    height=180,
+                )
+            )
         if flow is not None and hasattr(flow, "back"):
-            body.add_widget(button(theme, self.app.tr("common.back"), lambda: self.act(flow.back), "error:back", size=44))
+            body.add_widget(
+                button(theme, self.app.tr("common.back"), lambda: self.act(flow.back), "error:back", size=44)
+            )
 
 
 SCREEN = ErrorScreen

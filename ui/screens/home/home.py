@@ -1,9 +1,10 @@
 """Home (首页): the journeys as large tiles, today's hours, and the connection state."""
+
 from __future__ import annotations
 
+from ui.screens.base import KioskScreen
 from ui.theme import Theme
 from ui.widgets import button
-from ui.screens.base import KioskScreen
 
 
 def render_home(self: KioskScreen, view: dict, theme: Theme) -> None:
@@ -18,8 +19,18 @@ def render_home(self: KioskScreen, view: dict, theme: Theme) -> None:
     for t in view["tiles"]:
         role = ("primary" if t["id"] == "ticket" else "normal") if t["enabled"] else "disabled"
         tap = (lambda tid=t["id"]: self.app.start_flow(tid)) if t["enabled"] else None
-        body.add_widget(button(theme, t["label"], tap, f"tile:{t['id']}", role=role, sub=t["sub"], size=50,
-                               height=300 if self.portrait() else 185))
+        body.add_widget(
+            button(
+                theme,
+                t["label"],
+                tap,
+                f"tile:{t['id']}",
+                role=role,
+                sub=t["sub"],
+                size=50,
+                height=300 if self.portrait() else 185,
+            )
+        )
 
 
 class HomeScreen(KioskScreen):

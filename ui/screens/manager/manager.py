@@ -1,12 +1,13 @@
 """Manager console (大厅管理): windows with their domains and queues, reassign, tidal proposals."""
+
 from __future__ import annotations
 
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.gridlayout import GridLayout
 
+from ui.screens.staff_base import StaffScreen
 from ui.theme import HALL, Theme
 from ui.widgets import Panel, button, label
-from ui.screens.staff_base import StaffScreen
 
 
 class ManagerScreen(StaffScreen):
@@ -31,8 +32,16 @@ class ManagerScreen(StaffScreen):
             info.add_widget(label(t, text, 38, t.fg, pad=4))
             info.add_widget(label(t, sub, 30, t.muted, pad=4))
             row.add_widget(info)
-            edit = button(t, tr("manager.reassign"), lambda n=w["number"], d=w["domains"]: self._edit(n, d),
-                          f"reassign:{w['number']}", size=34, height=100, size_hint_x=None, width=200)
+            edit = button(
+                t,
+                tr("manager.reassign"),
+                lambda n=w["number"], d=w["domains"]: self._edit(n, d),
+                f"reassign:{w['number']}",
+                size=34,
+                height=100,
+                size_hint_x=None,
+                width=200,
+            )
             row.add_widget(edit)
             body.add_widget(row)
             if self.editing == w["number"]:
@@ -41,9 +50,20 @@ class ManagerScreen(StaffScreen):
                 for d in view["domains"]:
                     if d["id"] not in w["skills"]:
                         continue
-                    grid.add_widget(button(t, d["label"], lambda i=d["id"]: self._toggle(i), f"domain:{d['id']}",
-                                           role="primary" if d["id"] in self.chosen else "normal", size=36, height=100))
-                grid.add_widget(button(t, tr("common.confirm"), self._apply, "reassign:ok", role="green", size=36, height=100))
+                    grid.add_widget(
+                        button(
+                            t,
+                            d["label"],
+                            lambda i=d["id"]: self._toggle(i),
+                            f"domain:{d['id']}",
+                            role="primary" if d["id"] in self.chosen else "normal",
+                            size=36,
+                            height=100,
+                        )
+                    )
+                grid.add_widget(
+                    button(t, tr("common.confirm"), self._apply, "reassign:ok", role="green", size=36, height=100)
+                )
                 body.add_widget(grid)
         body.add_widget(label(t, tr("display.waiting"), 42, t.muted, bold=True))
         q = GridLayout(cols=3, spacing=10, size_hint_y=None)
@@ -61,10 +81,28 @@ class ManagerScreen(StaffScreen):
                 row.bind(minimum_height=row.setter("height"))
                 row.add_widget(label(t, f"[b]{p['window']}[/b] → {'、'.join(p['to'])}    {p['reason']}", 34, t.fg))
                 btns = BoxLayout(size_hint_y=None, height=100, spacing=12)
-                btns.add_widget(button(t, tr("manager.accept"), lambda i=p["id"]: self.app.staff_act(mgr.accept, i),
-                                       f"accept:{p['id']}", role="green", size=36, height=100))
-                btns.add_widget(button(t, tr("manager.reject"), lambda i=p["id"]: self.app.staff_act(mgr.reject, i),
-                                       f"reject:{p['id']}", role="warn", size=36, height=100))
+                btns.add_widget(
+                    button(
+                        t,
+                        tr("manager.accept"),
+                        lambda i=p["id"]: self.app.staff_act(mgr.accept, i),
+                        f"accept:{p['id']}",
+                        role="green",
+                        size=36,
+                        height=100,
+                    )
+                )
+                btns.add_widget(
+                    button(
+                        t,
+                        tr("manager.reject"),
+                        lambda i=p["id"]: self.app.staff_act(mgr.reject, i),
+                        f"reject:{p['id']}",
+                        role="warn",
+                        size=36,
+                        height=100,
+                    )
+                )
                 row.add_widget(btns)
                 body.add_widget(row)
             if view["load"]:
@@ -72,8 +110,16 @@ class ManagerScreen(StaffScreen):
                 for d in view["load"]:
                     est = "-" if d["expected_wait_min"] is None else f"{d['expected_wait_min']:.0f}'"
                     wins = ",".join(str(n) for n in d["windows"]) or "-"
-                    body.add_widget(label(t, f"{d['label']}:  {tr('common.waiting', n=d['waiting'])} · ~{est} · "
-                                             f"{tr('display.window')} {wins}", 32, t.fg, pad=4))
+                    body.add_widget(
+                        label(
+                            t,
+                            f"{d['label']}:  {tr('common.waiting', n=d['waiting'])} · ~{est} · "
+                            f"{tr('display.window')} {wins}",
+                            32,
+                            t.fg,
+                            pad=4,
+                        )
+                    )
 
     def _edit(self, number: int, domains: list) -> None:
         self.editing = None if self.editing == number else number

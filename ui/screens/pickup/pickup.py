@@ -4,11 +4,12 @@ The pickup flow (kiosk/pickup_flow.py) owns the journey; this screen shows its t
 the actions its view offers (``actions``: [{id, label}] calling the flow method of that name with
 optional ``arg``), a keypad when it asks for a code, and any lines it lists.
 """
+
 from __future__ import annotations
 
+from ui.screens.base import KioskScreen
 from ui.theme import Theme
 from ui.widgets import Panel, button, keypad, label
-from ui.screens.base import KioskScreen
 
 
 class PickupScreen(KioskScreen):
@@ -27,16 +28,33 @@ class PickupScreen(KioskScreen):
             box.add_widget(label(theme, view.get("typed") or " ", 72, theme.fg, bold=True, halign="center"))
             body.add_widget(box)
             submit = getattr(flow, "submit", None) or getattr(flow, "submit_code", None)
-            body.add_widget(keypad(theme, lambda c: self.act(flow.type_char, c), lambda: self.act(flow.backspace),
-                                   lambda: self.act(submit) if submit else None, tr("common.confirm"), tr("common.delete"),
-                                   letters="", prefix="key"))
+            body.add_widget(
+                keypad(
+                    theme,
+                    lambda c: self.act(flow.type_char, c),
+                    lambda: self.act(flow.backspace),
+                    lambda: self.act(submit) if submit else None,
+                    tr("common.confirm"),
+                    tr("common.delete"),
+                    letters="",
+                    prefix="key",
+                )
+            )
         for a in view.get("actions", []) or []:
             method = getattr(flow, a["id"], None)
             if method is None:
                 continue
             args = (a["arg"],) if "arg" in a else ()
-            body.add_widget(button(theme, a.get("label", a["id"]), lambda m=method, x=args: self.act(m, *x),
-                                   f"pickup:{a['id']}", role=a.get("role", "normal"), size=46))
+            body.add_widget(
+                button(
+                    theme,
+                    a.get("label", a["id"]),
+                    lambda m=method, x=args: self.act(m, *x),
+                    f"pickup:{a['id']}",
+                    role=a.get("role", "normal"),
+                    size=46,
+                )
+            )
 
 
 SCREEN = PickupScreen

@@ -1,9 +1,10 @@
 """Case progress (办件进度): by ID card or by case number."""
+
 from __future__ import annotations
 
+from ui.screens.base import KioskScreen
 from ui.theme import Theme
 from ui.widgets import Panel, button, keypad, label
-from ui.screens.base import KioskScreen
 
 
 class ProgressScreen(KioskScreen):
@@ -16,20 +17,40 @@ class ProgressScreen(KioskScreen):
                 self.ids.message.text = view["prompt"]
             for m in view["methods"]:
                 tap = flow.by_card if m["id"] == "card" else flow.by_number
-                body.add_widget(button(theme, m["label"], lambda f=tap: self.act(f), f"progress:{m['id']}",
-                                       role="primary" if m["id"] == "card" else "normal", size=50, height=200))
+                body.add_widget(
+                    button(
+                        theme,
+                        m["label"],
+                        lambda f=tap: self.act(f),
+                        f"progress:{m['id']}",
+                        role="primary" if m["id"] == "card" else "normal",
+                        size=50,
+                        height=200,
+                    )
+                )
         elif s in ("reading_card", "looking_up"):
             self.busy(view, theme, body, self.app.cancel_wait if s == "reading_card" else None)
         elif s == "entry":
             box = Panel(fill=list(theme.panel), size_hint_y=None, height=theme.fs(140), padding=[24, 10])
             box.add_widget(label(theme, view.get("typed") or " ", 64, theme.fg, bold=True, halign="center"))
             body.add_widget(box)
-            body.add_widget(keypad(theme, lambda c: self.act(flow.type_char, c), lambda: self.act(flow.backspace),
-                                   lambda: self.act(flow.submit), tr("common.confirm"), tr("common.delete"),
-                                   letters="ABCDEFGHJKLMNPQRSTWXYZ", prefix="key"))
+            body.add_widget(
+                keypad(
+                    theme,
+                    lambda c: self.act(flow.type_char, c),
+                    lambda: self.act(flow.backspace),
+                    lambda: self.act(flow.submit),
+                    tr("common.confirm"),
+                    tr("common.delete"),
+                    letters="ABCDEFGHJKLMNPQRSTWXYZ",
+                    prefix="key",
+                )
+            )
         elif s == "result":
             for c in view.get("cases", []):
-                panel = Panel(orientation="vertical", fill=list(theme.panel), size_hint_y=None, padding=[24, 16], spacing=6)
+                panel = Panel(
+                    orientation="vertical", fill=list(theme.panel), size_hint_y=None, padding=[24, 16], spacing=6
+                )
                 panel.bind(minimum_height=panel.setter("height"))
                 panel.add_widget(label(theme, c["title"], 44, theme.fg, bold=True))
                 panel.add_widget(label(theme, f"{c['case_no']}    {c['status']}", 38, theme.accent))

@@ -1,9 +1,10 @@
 """Rate a service (服务评价): ticket number, five national levels, a reason for the bad two."""
+
 from __future__ import annotations
 
+from ui.screens.base import KioskScreen
 from ui.theme import Theme
 from ui.widgets import Panel, button, keypad, label
-from ui.screens.base import KioskScreen
 
 
 class RateScreen(KioskScreen):
@@ -17,19 +18,43 @@ class RateScreen(KioskScreen):
             box = Panel(fill=list(theme.panel), size_hint_y=None, height=theme.fs(140), padding=[24, 10])
             box.add_widget(label(theme, view.get("typed") or " ", 72, theme.fg, bold=True, halign="center"))
             body.add_widget(box)
-            body.add_widget(keypad(theme, lambda c: self.act(flow.type_char, c), lambda: self.act(flow.backspace),
-                                   lambda: self.act(flow.submit), tr("common.confirm"), tr("common.delete")))
+            body.add_widget(
+                keypad(
+                    theme,
+                    lambda c: self.act(flow.type_char, c),
+                    lambda: self.act(flow.backspace),
+                    lambda: self.act(flow.submit),
+                    tr("common.confirm"),
+                    tr("common.delete"),
+                )
+            )
         elif s in ("checking", "sending"):
             self.busy(view, theme, body)
         elif s == "level":
             for lv in view["levels"]:
-                body.add_widget(button(theme, lv["label"], lambda i=lv["id"]: self.act(flow.choose_level, i),
-                                       f"level:{lv['id']}", role="warn" if lv["bad"] else ("green" if lv["id"] == 1 else "normal"),
-                                       size=52, height=180))
+                body.add_widget(
+                    button(
+                        theme,
+                        lv["label"],
+                        lambda i=lv["id"]: self.act(flow.choose_level, i),
+                        f"level:{lv['id']}",
+                        role="warn" if lv["bad"] else ("green" if lv["id"] == 1 else "normal"),
+                        size=52,
+                        height=180,
+                    )
+                )
         elif s == "reason":
             for r in view["reasons"]:
-                body.add_widget(button(theme, r["label"], lambda i=r["id"]: self.act(flow.choose_reason, i),
-                                       f"reason:{r['id']}", size=48, height=170))
+                body.add_widget(
+                    button(
+                        theme,
+                        r["label"],
+                        lambda i=r["id"]: self.act(flow.choose_reason, i),
+                        f"reason:{r['id']}",
+                        size=48,
+                        height=170,
+                    )
+                )
         elif s in ("thanks", "already", "unavailable"):
             body.add_widget(label(theme, view.get("message", ""), 56, theme.fg, bold=True, halign="center", pad=100))
             body.add_widget(button(theme, tr("common.finish"), flow.close, "done", role="primary", size=50))

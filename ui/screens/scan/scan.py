@@ -1,4 +1,5 @@
 """Scan materials (材料扫描): guided pages, preview, retake, finish."""
+
 from __future__ import annotations
 
 import base64
@@ -7,9 +8,9 @@ import io
 from kivy.core.image import Image as CoreImage
 from kivy.uix.image import Image
 
+from ui.screens.base import KioskScreen
 from ui.theme import Theme
 from ui.widgets import button, label
-from ui.screens.base import KioskScreen
 
 
 class ScanScreen(KioskScreen):
@@ -19,8 +20,17 @@ class ScanScreen(KioskScreen):
         s = view["state"]
         if s == "intro":
             body.add_widget(label(theme, view["intro"], 44, theme.fg, pad=60))
-            body.add_widget(button(theme, tr("scan.start"), lambda: self.act(flow.start), "scan:start", role="primary",
-                                   size=52, height=200))
+            body.add_widget(
+                button(
+                    theme,
+                    tr("scan.start"),
+                    lambda: self.act(flow.start),
+                    "scan:start",
+                    role="primary",
+                    size=52,
+                    height=200,
+                )
+            )
         elif s in ("capturing", "saving"):
             self.busy(view, theme, body)
         elif s == "preview":
@@ -30,9 +40,13 @@ class ScanScreen(KioskScreen):
                 h = min(theme.fs(760), max(300, self.height * 0.38))
                 body.add_widget(Image(texture=tex, size_hint_y=None, height=h, fit_mode="contain"))
             body.add_widget(label(theme, view["pages_text"], 36, theme.muted, halign="center"))
-            body.add_widget(button(theme, tr("scan.next"), lambda: self.act(flow.next_page), "scan:next", role="primary", size=46))
+            body.add_widget(
+                button(theme, tr("scan.next"), lambda: self.act(flow.next_page), "scan:next", role="primary", size=46)
+            )
             body.add_widget(button(theme, tr("scan.retake"), lambda: self.act(flow.retake), "scan:retake", size=46))
-            body.add_widget(button(theme, tr("scan.finish"), lambda: self.act(flow.finish), "scan:finish", role="green", size=46))
+            body.add_widget(
+                button(theme, tr("scan.finish"), lambda: self.act(flow.finish), "scan:finish", role="green", size=46)
+            )
         elif s == "done":
             body.add_widget(label(theme, view.get("message", ""), 48, theme.fg, bold=True, halign="center", pad=80))
             body.add_widget(button(theme, tr("common.finish"), flow.close, "done", role="primary", size=50))

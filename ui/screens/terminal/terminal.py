@@ -1,11 +1,14 @@
 """Window terminal (窗口软呼叫器): the clerk's soft caller with the current ticket."""
+
 from __future__ import annotations
+
+import functools
 
 from kivy.uix.gridlayout import GridLayout
 
+from ui.screens.staff_base import StaffScreen
 from ui.theme import HALL, Theme
 from ui.widgets import Panel, button, label
-from ui.screens.staff_base import StaffScreen
 
 
 class TerminalScreen(StaffScreen):
@@ -19,25 +22,43 @@ class TerminalScreen(StaffScreen):
         body.clear_widgets()
         pick = GridLayout(cols=max(1, len(view["windows"])), spacing=8, size_hint_y=None, height=100)
         for n in view["windows"]:
-            pick.add_widget(button(t, str(n), lambda x=n: self.app.staff_act(term.switch, x), f"window:{n}",
-                                   role="primary" if n == view["window"] else "normal", size=40, height=100))
+            pick.add_widget(
+                button(
+                    t,
+                    str(n),
+                    lambda x=n: self.app.staff_act(term.switch, x),
+                    f"window:{n}",
+                    role="primary" if n == view["window"] else "normal",
+                    size=40,
+                    height=100,
+                )
+            )
         body.add_widget(pick)
         hero = Panel(orientation="vertical", fill=list(t.panel), size_hint_y=None, padding=[24, 24])
         hero.bind(minimum_height=hero.setter("height"))
         hero.add_widget(label(t, self.app.tr("terminal.current"), 36, t.muted, halign="center"))
-        hero.add_widget(label(t, view["current"], 180, t.huge if view["has_current"] else t.muted, bold=True, halign="center"))
+        hero.add_widget(
+            label(t, view["current"], 180, t.huge if view["has_current"] else t.muted, bold=True, halign="center")
+        )
         hero.add_widget(label(t, f"{view['current_state']}  {view['current_service']}", 34, t.muted, halign="center"))
         hero.add_widget(label(t, "、".join(view["domains"]) + "    " + view["waiting_text"], 38, t.fg, halign="center"))
         body.add_widget(hero)
         grid = GridLayout(cols=2 if self.portrait() else 4, spacing=16, size_hint_y=None)
         grid.bind(minimum_height=grid.setter("height"))
-        ops = {"call": term.call_next, "recall": term.recall, "start": term.start, "no_show": term.no_show,
-               "finish": term.finish, "pause": term.pause, "resume": term.resume}
+        ops = {
+            "call": term.call_next,
+            "recall": term.recall,
+            "start": term.start,
+            "no_show": term.no_show,
+            "finish": term.finish,
+            "pause": term.pause,
+            "resume": term.resume,
+        }
         for b in view["buttons"]:
             if b["id"] == "transfer":
                 tap = self._toggle_transfer
             else:
-                tap = lambda f=ops[b["id"]]: self.app.staff_act(f)
+                tap = functools.partial(self.app.staff_act, ops[b["id"]])
             role = "primary" if b["id"] == "call" else ("warn" if b["id"] in ("no_show", "pause") else "normal")
             grid.add_widget(button(t, b["label"], tap, f"terminal:{b['id']}", role=role, size=48, height=170))
         body.add_widget(grid)
@@ -46,8 +67,11 @@ class TerminalScreen(StaffScreen):
             tgrid = GridLayout(cols=3, spacing=10, size_hint_y=None)
             tgrid.bind(minimum_height=tgrid.setter("height"))
             for d in view["transfer_domains"]:
-                tgrid.add_widget(button(t, d["label"], lambda i=d["id"]: self._transfer(i), f"transfer:{d['id']}",
-                                        size=38, height=110))
+                tgrid.add_widget(
+                    button(
+                        t, d["label"], lambda i=d["id"]: self._transfer(i), f"transfer:{d['id']}", size=38, height=110
+                    )
+                )
             body.add_widget(tgrid)
         if view["message"]:
             body.add_widget(label(t, view["message"], 40, t.warn if view["error"] else t.ok, halign="center", pad=20))

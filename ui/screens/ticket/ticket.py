@@ -1,12 +1,13 @@
 """Take a ticket (取号): domain, service (with search), identify, green channel, appointment, done."""
+
 from __future__ import annotations
 
 from kivy.uix.gridlayout import GridLayout
 from kivy.uix.textinput import TextInput
 
+from ui.screens.base import KioskScreen
 from ui.theme import Theme
 from ui.widgets import Panel, button, keypad, label, spacer
-from ui.screens.base import KioskScreen
 
 
 class TicketScreen(KioskScreen):
@@ -34,12 +35,31 @@ class TicketScreen(KioskScreen):
             grid.bind(minimum_height=grid.setter("height"))
             for d in view["domains"]:
                 sub = tr("common.waiting", n=d["waiting"]) if d.get("waiting") is not None else ""
-                grid.add_widget(button(theme, d["label"], lambda i=d["id"]: self.act(flow.choose_domain, i),
-                                       f"domain:{d['id']}", sub=sub, size=50, height=210))
+                grid.add_widget(
+                    button(
+                        theme,
+                        d["label"],
+                        lambda i=d["id"]: self.act(flow.choose_domain, i),
+                        f"domain:{d['id']}",
+                        sub=sub,
+                        size=50,
+                        height=210,
+                    )
+                )
             body.add_widget(grid)
             if view.get("can_identify"):
-                body.add_widget(button(theme, tr("home.identify"), lambda: self.act(flow.identify), "identify",
-                                       role="primary", sub=tr("home.identify.sub"), size=44, height=170))
+                body.add_widget(
+                    button(
+                        theme,
+                        tr("home.identify"),
+                        lambda: self.act(flow.identify),
+                        "identify",
+                        role="primary",
+                        sub=tr("home.identify.sub"),
+                        size=44,
+                        height=170,
+                    )
+                )
         elif s == "service":
             self.ids.message.text = view["prompt"]
             for sv in view["services"]:
@@ -48,24 +68,54 @@ class TicketScreen(KioskScreen):
             if not view.get("message"):
                 self.ids.message.text = view["prompt"]
             for m in view["methods"]:
-                tap = {"card": flow.read_card, "qr": flow.scan_qr, "appointment": flow.enter_appointment,
-                       "skip": flow.skip_identify}[m["id"]]
-                body.add_widget(button(theme, m["label"], lambda f=tap: self.act(f), f"identify:{m['id']}",
-                                       role="primary" if m["id"] == "card" else "normal", size=50, height=190))
+                tap = {
+                    "card": flow.read_card,
+                    "qr": flow.scan_qr,
+                    "appointment": flow.enter_appointment,
+                    "skip": flow.skip_identify,
+                }[m["id"]]
+                body.add_widget(
+                    button(
+                        theme,
+                        m["label"],
+                        lambda f=tap: self.act(f),
+                        f"identify:{m['id']}",
+                        role="primary" if m["id"] == "card" else "normal",
+                        size=50,
+                        height=190,
+                    )
+                )
         elif s in ("reading_card", "scanning_qr", "issuing", "printing", "looking_up"):
             cancel = self.app.cancel_wait if s in ("reading_card", "scanning_qr") else None
             self.busy(view, theme, body, cancel)
         elif s == "appointment":
             self._typed(theme, body, view.get("typed", ""))
-            body.add_widget(keypad(theme, lambda c: self.act(flow.type_char, c), lambda: self.act(flow.backspace),
-                                   lambda: self.act(flow.lookup_appointment), tr("common.confirm"), tr("common.delete"),
-                                   letters="ABCDEFGHJKMNPRSTXY"))
+            body.add_widget(
+                keypad(
+                    theme,
+                    lambda c: self.act(flow.type_char, c),
+                    lambda: self.act(flow.backspace),
+                    lambda: self.act(flow.lookup_appointment),
+                    tr("common.confirm"),
+                    tr("common.delete"),
+                    letters="ABCDEFGHJKMNPRSTXY",
+                )
+            )
         elif s == "appointment_found":
             a = view["appointment"]
             body.add_widget(label(theme, a["text"], 46, theme.fg, bold=True, pad=40))
             if not a["checked_in"]:
-                body.add_widget(button(theme, tr("ticket.appointment.check_in"), lambda: self.act(flow.check_in),
-                                       "check_in", role="primary", size=52, height=190))
+                body.add_widget(
+                    button(
+                        theme,
+                        tr("ticket.appointment.check_in"),
+                        lambda: self.act(flow.check_in),
+                        "check_in",
+                        role="primary",
+                        size=52,
+                        height=190,
+                    )
+                )
         elif s == "priority":
             if view.get("service"):
                 body.add_widget(label(theme, view["service"]["label"], 46, theme.fg, bold=True))
@@ -76,8 +126,17 @@ class TicketScreen(KioskScreen):
             grid.bind(minimum_height=grid.setter("height"))
             for p in view["priorities"]:
                 role = "primary" if p["id"] == "normal" else "green"
-                grid.add_widget(button(theme, p["label"], lambda i=p["id"]: self.act(flow.choose_priority, i),
-                                       f"priority:{p['id']}", role=role, size=44, height=190))
+                grid.add_widget(
+                    button(
+                        theme,
+                        p["label"],
+                        lambda i=p["id"]: self.act(flow.choose_priority, i),
+                        f"priority:{p['id']}",
+                        role=role,
+                        size=44,
+                        height=190,
+                    )
+                )
             body.add_widget(grid)
             body.add_widget(label(theme, view["verify"], 30, theme.muted))
         elif s == "done":
@@ -89,7 +148,9 @@ class TicketScreen(KioskScreen):
     def _service_button(self, theme: Theme, flow, sv: dict):
         role = "normal" if sv["open"] else "disabled"
         tap = (lambda i=sv["id"]: self.act(flow.choose_service, i)) if sv["open"] else None
-        return button(theme, sv["label"], tap, f"service:{sv['id']}", role=role, sub=sv.get("sub", ""), size=46, height=170)
+        return button(
+            theme, sv["label"], tap, f"service:{sv['id']}", role=role, sub=sv.get("sub", ""), size=46, height=170
+        )
 
     def _typed(self, theme: Theme, body, typed: str) -> None:
         box = Panel(fill=list(theme.panel), size_hint_y=None, height=theme.fs(140), padding=[24, 10])
