@@ -9,6 +9,7 @@ Measures in one run:
 Targets (issue 2): ticket issue p99 under 15 ms and at least 300 tickets/s on a 2-core machine.
 Last line: ``ticket_issue_p50_ms=<x> ticket_issue_p99_ms=<y> broker_rtt_p99_ms=<z> tickets_per_s=<n>``
 """
+
 from __future__ import annotations
 
 import argparse
@@ -81,11 +82,15 @@ def main() -> None:
         rtt = raw_rtt(broker, args.n)
         services = [s.id for s in cfg.services if s.domain != "zonghe"]
         for i in range(100):  # warm-up
-            kiosk.request("ticket.issue", {"service": services[i % len(services)], "idempotency_key": uuid.uuid4().hex[:16]})
+            kiosk.request(
+                "ticket.issue", {"service": services[i % len(services)], "idempotency_key": uuid.uuid4().hex[:16]}
+            )
         issue = []
         for i in range(args.n):
             t0 = time.perf_counter()
-            kiosk.request("ticket.issue", {"service": services[i % len(services)], "idempotency_key": uuid.uuid4().hex[:16]})
+            kiosk.request(
+                "ticket.issue", {"service": services[i % len(services)], "idempotency_key": uuid.uuid4().hex[:16]}
+            )
             issue.append((time.perf_counter() - t0) * 1000)
 
         kiosks = [BusClient(cfg.hall_id, f"kiosk-{k + 2}", settings).start() for k in range(args.kiosks)]
@@ -98,8 +103,13 @@ def main() -> None:
             client = kiosks[idx]
             inflight: list = []
             while time.perf_counter() < stop_at:
-                inflight.append(client.request_async("ticket.issue", {"service": services[idx % len(services)],
-                                                                      "idempotency_key": uuid.uuid4().hex[:16]}, timeout=30))
+                inflight.append(
+                    client.request_async(
+                        "ticket.issue",
+                        {"service": services[idx % len(services)], "idempotency_key": uuid.uuid4().hex[:16]},
+                        timeout=30,
+                    )
+                )
                 if len(inflight) >= 4:
                     inflight.pop(0).result(30)
                     done[idx] += 1
@@ -117,11 +127,15 @@ def main() -> None:
         ctl.stop()
 
     print(f"raw MQTT QoS1 round trip over {args.n}: p50 {statistics.median(rtt):.2f} ms, p99 {pct(rtt, 99):.2f} ms")
-    print(f"ticket.issue round trip over {args.n} (durable write included): p50 {statistics.median(issue):.2f} ms, "
-          f"p99 {pct(issue, 99):.2f} ms, max {max(issue):.2f} ms; ratio p50 issue/raw {statistics.median(issue) / statistics.median(rtt):.1f}x")
+    print(
+        f"ticket.issue round trip over {args.n} (durable write included): p50 {statistics.median(issue):.2f} ms, "
+        f"p99 {pct(issue, 99):.2f} ms, max {max(issue):.2f} ms; ratio p50 issue/raw {statistics.median(issue) / statistics.median(rtt):.1f}x"
+    )
     print(f"sustained: {sum(done)} tickets by {len(kiosks)} kiosks in {elapsed:.1f} s")
-    print(f"ticket_issue_p50_ms={statistics.median(issue):.2f} ticket_issue_p99_ms={pct(issue, 99):.2f} "
-          f"broker_rtt_p99_ms={pct(rtt, 99):.2f} tickets_per_s={throughput:.0f}")
+    print(
+        f"ticket_issue_p50_ms={statistics.median(issue):.2f} ticket_issue_p99_ms={pct(issue, 99):.2f} "
+        f"broker_rtt_p99_ms={pct(rtt, 99):.2f} tickets_per_s={throughput:.0f}"
+    )
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ elderly, ...``), so an operator or an integrator reads which field and what is w
 :func:`problems` turns a :class:`pydantic.ValidationError` into those ``(path, problem)`` pairs;
 models add their own sentences with ``ValueError`` in validators, which come out unchanged.
 """
+
 from __future__ import annotations
 
 import types
@@ -113,8 +114,10 @@ def sentence(error: dict[str, Any], model: type[BaseModel] | None = None) -> str
     if kind in ("string_too_short", "string_too_long"):
         return f"length {len(str(value))} outside {ctx.get('min_length', 0)}..{ctx.get('max_length', '')}".rstrip(".")
     if kind in ("too_short", "too_long"):
-        return f"{ctx.get('actual_length', len(value) if isinstance(value, Sized) else '?')} items, expected " \
-               f"{ctx.get('min_length', 0)}..{ctx.get('max_length', '')}"
+        return (
+            f"{ctx.get('actual_length', len(value) if isinstance(value, Sized) else '?')} items, expected "
+            f"{ctx.get('min_length', 0)}..{ctx.get('max_length', '')}"
+        )
     if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
         return f"{value} outside {ctx.get('ge', ctx.get('gt', ''))}..{ctx.get('le', ctx.get('lt', ''))}"
     if kind == "value_error":

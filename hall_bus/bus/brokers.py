@@ -5,6 +5,7 @@
 * :class:`EmbeddedBroker` – amqtt (pure Python, MQTT 3.1.1) in a background thread: the
   zero-install default for the demo hall.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -63,8 +64,14 @@ class Mosquitto:
     which is how tests play a broker restart.
     """
 
-    def __init__(self, port: int | None = None, host: str = "127.0.0.1", extra_conf: str = "",
-                 allow_anonymous: bool = True, workdir: str | None = None) -> None:
+    def __init__(
+        self,
+        port: int | None = None,
+        host: str = "127.0.0.1",
+        extra_conf: str = "",
+        allow_anonymous: bool = True,
+        workdir: str | None = None,
+    ) -> None:
         self.host = host
         self.port = port or free_port(host)
         self.extra_conf = extra_conf
@@ -91,8 +98,7 @@ class Mosquitto:
             # our log, password and ACL files; a broker we start runs as whoever started it.
             + (f"user {pwd.getpwuid(os.geteuid()).pw_name}\n" if os.geteuid() == 0 else "")
             + f"log_dest file {self.log_path}\n"
-            "log_type error\nlog_type warning\nlog_type notice\n"
-            + self.extra_conf
+            "log_type error\nlog_type warning\nlog_type notice\n" + self.extra_conf
         )
         return conf
 
@@ -107,7 +113,9 @@ class Mosquitto:
             if self.proc.poll() is not None and self.proc.stderr:
                 err = self.proc.stderr.read()
             self.stop()
-            raise BrokerError(f"mosquitto did not start on {self.host}:{self.port}: {err.decode(errors='replace').strip()}")
+            raise BrokerError(
+                f"mosquitto did not start on {self.host}:{self.port}: {err.decode(errors='replace').strip()}"
+            )
         return self
 
     def stop(self) -> None:

@@ -18,6 +18,7 @@ What the client does for every HallKit component:
 * ``serve(op, handler)`` answers requests: expired ones are refused, malformed ones answered
   with an error response, repeated transaction ids answered from a cache, never re-executed.
 """
+
 from __future__ import annotations
 
 import collections
@@ -50,8 +51,16 @@ from hall_bus.bus.rpc import (
     _Pending,
 )
 
-__all__ = ["BusClient", "BusError", "BusSettings", "BusTimeout", "MessageHandler", "RequestFailed", "RequestHandler",
-           "ServiceError"]
+__all__ = [
+    "BusClient",
+    "BusError",
+    "BusSettings",
+    "BusTimeout",
+    "MessageHandler",
+    "RequestFailed",
+    "RequestHandler",
+    "ServiceError",
+]
 
 log = logging.getLogger(__name__)
 
@@ -59,8 +68,9 @@ log = logging.getLogger(__name__)
 class BusClient(RequestResponse):
     """One component's connection to the hall bus (see module docstring)."""
 
-    def __init__(self, hall_id: str, client_id: str, settings: BusSettings | None = None,
-                 availability_topic: str | None = None) -> None:
+    def __init__(
+        self, hall_id: str, client_id: str, settings: BusSettings | None = None, availability_topic: str | None = None
+    ) -> None:
         self.hall_id = hall_id
         self.client_id = client_id
         self.settings = settings or BusSettings()
@@ -70,11 +80,14 @@ class BusClient(RequestResponse):
         # HallKit client id must not knock each other off the broker in an endless takeover loop. The
         # HallKit id (sender, response topic, availability, ACL user name) stays ``client_id``.
         self.mqtt_client_id = f"{client_id}-{uuid.uuid4().hex[:8]}"
-        self._mqtt = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=self.mqtt_client_id, clean_session=True,
-                                 protocol=mqtt.MQTTv311)
+        self._mqtt = mqtt.Client(
+            mqtt.CallbackAPIVersion.VERSION2, client_id=self.mqtt_client_id, clean_session=True, protocol=mqtt.MQTTv311
+        )
         if self.settings.username:
             self._mqtt.username_pw_set(self.settings.username, self.settings.password)
-        self._mqtt.will_set(self.availability_topic, messages.availability(client_id, False).to_json(), qos=1, retain=True)
+        self._mqtt.will_set(
+            self.availability_topic, messages.availability(client_id, False).to_json(), qos=1, retain=True
+        )
         self._mqtt.on_connect = self._on_connect
         self._mqtt.on_disconnect = self._on_disconnect
         self._mqtt.on_message = self._on_message
@@ -105,7 +118,9 @@ class BusClient(RequestResponse):
     def start(self) -> BusClient:
         if self._net_thread:
             return self
-        self._dispatch_thread = threading.Thread(target=self._dispatch_loop, name=f"bus-dispatch-{self.client_id}", daemon=True)
+        self._dispatch_thread = threading.Thread(
+            target=self._dispatch_loop, name=f"bus-dispatch-{self.client_id}", daemon=True
+        )
         self._dispatch_thread.start()
         self._net_thread = threading.Thread(target=self._network_loop, name=f"bus-net-{self.client_id}", daemon=True)
         self._net_thread.start()
@@ -130,7 +145,9 @@ class BusClient(RequestResponse):
         def goodbye() -> None:
             self._closing = True
             if self._mqtt.socket() is not None and self._connected.is_set():
-                info = self._mqtt.publish(self.availability_topic, messages.availability(self.client_id, False).to_json(), qos=1, retain=True)
+                info = self._mqtt.publish(
+                    self.availability_topic, messages.availability(self.client_id, False).to_json(), qos=1, retain=True
+                )
                 self._flush_until(lambda: info.is_published(), 1.0)
                 self._mqtt.disconnect()
             self._stopping.set()
@@ -162,11 +179,13 @@ class BusClient(RequestResponse):
     # ------------------------------------------------------------------ public API (any thread)
     def subscribe(self, topic_filter: str, handler: MessageHandler) -> None:
         """Receive validated envelopes on ``topic_filter``; handler(topic, envelope) runs on the dispatch thread."""
+
         def do() -> None:
             first = topic_filter not in self._subs
             self._subs.setdefault(topic_filter, []).append(handler)
             if first and self._connected.is_set():
                 self._mqtt.subscribe(topic_filter, qos=1)
+
         self._call(do)
 
     def publish_state(self, topic: str, type_: str, data: Any) -> None:
@@ -175,10 +194,12 @@ class BusClient(RequestResponse):
 
     def clear_state(self, topic: str) -> None:
         """Remove a retained state topic (an empty retained message)."""
+
         def do() -> None:
             self._retained.pop(topic, None)
             if self._connected.is_set():
                 self._mqtt.publish(topic, b"", qos=1, retain=True)
+
         self._call(do)
 
     def publish_event(self, topic: str, type_: str, data: Any) -> None:
@@ -289,8 +310,12 @@ class BusClient(RequestResponse):
                 self._offline.popleft()
                 self.stats["offline_dropped"] += 1
                 if self.stats["offline_dropped"] in (1, 10, 100, 1000) or self.stats["offline_dropped"] % 10000 == 0:
-                    log.warning("%s: offline queue full (%d); dropped %d oldest message(s) so far",
-                                self.client_id, self.settings.offline_queue, self.stats["offline_dropped"])
+                    log.warning(
+                        "%s: offline queue full (%d); dropped %d oldest message(s) so far",
+                        self.client_id,
+                        self.settings.offline_queue,
+                        self.stats["offline_dropped"],
+                    )
             self._offline.append((topic, payload, retain))
             return
         info = self._mqtt.publish(topic, payload, qos=1, retain=retain)
@@ -318,7 +343,9 @@ class BusClient(RequestResponse):
         topics_ = [(t, 1) for t in self._subs]
         topics_.append((self.response_topic, 1))
         self._mqtt.subscribe(topics_)
-        self._mqtt.publish(self.availability_topic, messages.availability(self.client_id, True).to_json(), qos=1, retain=True)
+        self._mqtt.publish(
+            self.availability_topic, messages.availability(self.client_id, True).to_json(), qos=1, retain=True
+        )
         for topic, payload in self._retained.items():
             self._mqtt.publish(topic, payload, qos=1, retain=True)
         while self._offline:
@@ -381,5 +408,3 @@ class BusClient(RequestResponse):
             return
         for handler in handlers:
             handler(topic, env)
-
-

@@ -1,5 +1,6 @@
 """How a HallKit component connects to its hall's bus: the settings from hall.toml (host, port, its
 login from the credentials directory or the environment)."""
+
 from __future__ import annotations
 
 import os
@@ -18,5 +19,10 @@ def bus_settings(config: HallConfig, client_id: str, host: str | None = None, po
         password = read_password(config.bus.credentials_dir, client_id)
     elif config.bus.password_env:
         password = os.environ.get(config.bus.password_env)
-    return BusSettings(host=host or config.bus.host, port=port or config.bus.port, username=username,
-                       password=password, keepalive_s=config.bus.keepalive_s)
+    return BusSettings(
+        host=host or config.bus.host,
+        port=port or config.bus.port,
+        username=username,
+        password=password,
+        keepalive_s=config.bus.keepalive_s,
+    )

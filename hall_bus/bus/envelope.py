@@ -13,6 +13,7 @@ inside the envelope. The ``data`` of each request op, response, state and event 
 against its pydantic model in the one contract registry, :func:`hall_bus.contracts.registry`
 (every contract, whatever this process imported).
 """
+
 from __future__ import annotations
 
 import json
@@ -23,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
 
+from hall_bus import contracts
 from hall_bus.validation import first_problem
 
 if TYPE_CHECKING:
@@ -42,16 +44,9 @@ class MessageError(ValueError):
         super().__init__(message)
 
 
-_registry: list[Registry] = []
-
-
 def registry() -> Registry:
-    """The one contract registry (hall_bus.contracts), loaded on first use."""
-    if not _registry:
-        from hall_bus import contracts  # late: the contract modules import the feature vocabularies
-
-        _registry.append(contracts.registry())
-    return _registry[0]
+    """The one contract registry (hall_bus.contracts): every contract, whatever this process imported."""
+    return contracts.registry()
 
 
 def request_ops() -> list[str]:
@@ -94,7 +89,9 @@ class Envelope:
             return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
         body["sent_at"] = round(self.sent_at, 6)
         if self.kind == "request":
-            body.update(op=self.op, tx=self.tx, reply_to=self.reply_to, expires_at=round(self.expires_at, 6), data=self.data)
+            body.update(
+                op=self.op, tx=self.tx, reply_to=self.reply_to, expires_at=round(self.expires_at, 6), data=self.data
+            )
         elif self.kind == "response":
             body.update(op=self.op, tx=self.tx, status=self.status, data=self.data, error=self.error)
         else:
@@ -105,9 +102,13 @@ class Envelope:
         return self.kind == "request" and (now if now is not None else time.time()) > self.expires_at
 
 
-def request(op: str, data: dict, sender: str, reply_to: str, ttl_s: float, tx: str | None = None, now: float | None = None) -> Envelope:
+def request(
+    op: str, data: dict, sender: str, reply_to: str, ttl_s: float, tx: str | None = None, now: float | None = None
+) -> Envelope:
     now = time.time() if now is None else now
-    return Envelope("request", sender, now, data=data, op=op, tx=tx or new_tx(), reply_to=reply_to, expires_at=now + ttl_s)
+    return Envelope(
+        "request", sender, now, data=data, op=op, tx=tx or new_tx(), reply_to=reply_to, expires_at=now + ttl_s
+    )
 
 
 def ok(req: Envelope, sender: str, data: Any) -> Envelope:
@@ -115,7 +116,9 @@ def ok(req: Envelope, sender: str, data: Any) -> Envelope:
 
 
 def error(req_op: str, req_tx: str, sender: str, code: str, message: str) -> Envelope:
-    return Envelope("response", sender, time.time(), op=req_op, tx=req_tx, status="error", error={"code": code, "message": message})
+    return Envelope(
+        "response", sender, time.time(), op=req_op, tx=req_tx, status="error", error={"code": code, "message": message}
+    )
 
 
 def state(type_: str, sender: str, data: Any) -> Envelope:
@@ -153,7 +156,9 @@ def parse(payload: bytes, check_data: bool = True) -> Envelope:
         raise MessageError("invalid_envelope", f"payload must be a JSON object, got {type(body).__name__}")
     v = body.get("v")
     if v != VERSION:
-        raise MessageError("unsupported_version", f"envelope version {v!r} is not supported (this side speaks {VERSION})")
+        raise MessageError(
+            "unsupported_version", f"envelope version {v!r} is not supported (this side speaks {VERSION})"
+        )
     kind = _need(body, "kind", str, "one of " + ", ".join(KINDS))
     if kind not in KINDS:
         raise MessageError("invalid_envelope", f"envelope.kind: {kind!r} is not one of {', '.join(KINDS)}")
@@ -184,7 +189,11 @@ def parse(payload: bytes, check_data: bool = True) -> Envelope:
             raise MessageError("invalid_envelope", f"envelope.status: {env.status!r} is not ok or error")
         if env.status == "error":
             err = body.get("error")
-            if not isinstance(err, dict) or not isinstance(err.get("code"), str) or not isinstance(err.get("message"), str):
+            if (
+                not isinstance(err, dict)
+                or not isinstance(err.get("code"), str)
+                or not isinstance(err.get("message"), str)
+            ):
                 raise MessageError("invalid_envelope", "envelope.error: must be {code, message} on an error response")
             env.error = {"code": err["code"], "message": err["message"]}
         elif check_data and env.op in (requests := registry().requests):

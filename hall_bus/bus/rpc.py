@@ -5,6 +5,7 @@ gets the stored response and is never executed twice. Request data is checked ag
 before the handler runs (``env.data`` the checked dict, ``env.model`` the pydantic model), and the
 handler's answer against the response contract.
 """
+
 from __future__ import annotations
 
 import collections
@@ -91,6 +92,7 @@ class RequestResponse:
     _connected: threading.Event
 
     if TYPE_CHECKING:
+
         def _call(self, fn: Callable[[], None]) -> None: ...
         def _publish_now(self, topic: str, payload: bytes, retain: bool) -> None: ...
         def publish_raw(self, topic: str, payload: bytes, retain: bool = False) -> None: ...
@@ -105,8 +107,9 @@ class RequestResponse:
         """
         return self.request_async(op, data, timeout, retry_s, topic).result(timeout + 1.0)
 
-    def request_async(self, op: str, data: dict, timeout: float = 5.0, retry_s: float = 1.0,
-                      topic: str | None = None) -> concurrent.futures.Future:
+    def request_async(
+        self, op: str, data: dict, timeout: float = 5.0, retry_s: float = 1.0, topic: str | None = None
+    ) -> concurrent.futures.Future:
         env = messages.request(op, data, self.client_id, self.response_topic, ttl_s=timeout)
         target = topic or topics.controller_request(self.hall_id, op)
         future: concurrent.futures.Future = concurrent.futures.Future()
@@ -141,9 +144,16 @@ class RequestResponse:
             if p.future.done():
                 expired.append(tx)
             elif now_wall > p.envelope.expires_at:
-                p.future.set_exception(BusTimeout(f"{p.envelope.op}: no response within the request's lifetime"
-                                                  + ("" if self._connected.is_set() else
-                                                     f" (bus not connected: {self.last_error or 'connecting'})")))
+                p.future.set_exception(
+                    BusTimeout(
+                        f"{p.envelope.op}: no response within the request's lifetime"
+                        + (
+                            ""
+                            if self._connected.is_set()
+                            else f" (bus not connected: {self.last_error or 'connecting'})"
+                        )
+                    )
+                )
                 expired.append(tx)
             elif self._connected.is_set() and now >= p.next_send:
                 self.stats["request_retries"] += 1
@@ -199,8 +209,13 @@ class RequestResponse:
         if env.reply_to != expected_reply:
             # Answering on an arbitrary topic would let a client make us publish anywhere.
             self.stats["invalid_received"] += 1
-            log.warning("%s: dropped request %s from %r: reply_to %r is not that client's response topic",
-                        self.client_id, env.op, env.sender, env.reply_to)
+            log.warning(
+                "%s: dropped request %s from %r: reply_to %r is not that client's response topic",
+                self.client_id,
+                env.op,
+                env.sender,
+                env.reply_to,
+            )
             return
         key = (env.sender, env.tx)
         now = time.time()
@@ -210,14 +225,30 @@ class RequestResponse:
             self.publish_raw(cached[2], cached[1])
             return
         if env.op != topics.last_segment(topic):
-            reply = messages.error(env.op, env.tx, self.client_id, "invalid_envelope",
-                                   f"op {env.op!r} sent to the topic of {topics.last_segment(topic)!r}")
+            reply = messages.error(
+                env.op,
+                env.tx,
+                self.client_id,
+                "invalid_envelope",
+                f"op {env.op!r} sent to the topic of {topics.last_segment(topic)!r}",
+            )
         elif env.expired(now):
             self.stats["expired_requests"] += 1
-            log.warning("%s: refused expired request %s tx=%s from %s (%.1fs late)", self.client_id, env.op, env.tx,
-                        env.sender, now - env.expires_at)
-            reply = messages.error(env.op, env.tx, self.client_id, "expired",
-                                   f"request expired {now - env.expires_at:.1f}s ago; not executed")
+            log.warning(
+                "%s: refused expired request %s tx=%s from %s (%.1fs late)",
+                self.client_id,
+                env.op,
+                env.tx,
+                env.sender,
+                now - env.expires_at,
+            )
+            reply = messages.error(
+                env.op,
+                env.tx,
+                self.client_id,
+                "expired",
+                f"request expired {now - env.expires_at:.1f}s ago; not executed",
+            )
         else:
             handler = None
             for filt, h in self._services.items():

@@ -16,6 +16,7 @@ topic                                                  retained    what
 ``hallkit/H/device/<device_id>/request/<op>``          no          requests to a device's host
 =====================================================  ==========  =======================================
 """
+
 from __future__ import annotations
 
 import re

@@ -2,6 +2,7 @@
 models), and :func:`registry` joins the modules of :data:`MODULES` into the one registry the envelope
 checks against, so every process knows every contract whatever it imported.
 """
+
 from __future__ import annotations
 
 import functools
@@ -16,6 +17,7 @@ __all__ = ["MODULES", "ContractSet", "MessageContract", "Registry", "RequestCont
 
 
 @functools.cache
+@functools.cache
 def registry() -> Registry:
-    """All contracts of :data:`MODULES`."""
+    """All contracts of :data:`MODULES` (built once)."""
     return Registry.of([(m.__name__, m.CONTRACTS) for m in MODULES])

@@ -11,6 +11,7 @@
 * :func:`as_data` gives the checked data as a plain dict: defaults filled in, absent optional
   fields left out, unknown fields of open models kept.
 """
+
 from __future__ import annotations
 
 import builtins
@@ -30,19 +31,31 @@ def anchored(pattern: str) -> str:
     return f"^(?:{pattern})$"
 
 
-def text(min_len: int = 0, max_len: int = MAX_TEXT, pattern: str | None = None, default: Any = REQUIRED,
-         description: str | None = None) -> Any:
-    return Field(default, min_length=min_len, max_length=max_len, pattern=anchored(pattern) if pattern else None,
-                 description=description)
+def text(
+    min_len: int = 0,
+    max_len: int = MAX_TEXT,
+    pattern: str | None = None,
+    default: Any = REQUIRED,
+    description: str | None = None,
+) -> Any:
+    return Field(
+        default,
+        min_length=min_len,
+        max_length=max_len,
+        pattern=anchored(pattern) if pattern else None,
+        description=description,
+    )
 
 
-def integer(min: int | None = None, max: int | None = None, default: Any = REQUIRED,
-            description: str | None = None) -> Any:
+def integer(
+    min: int | None = None, max: int | None = None, default: Any = REQUIRED, description: str | None = None
+) -> Any:
     return Field(default, ge=min, le=max, description=description)
 
 
-def real(min: float | None = None, max: float | None = None, default: Any = REQUIRED,
-           description: str | None = None) -> Any:
+def real(
+    min: float | None = None, max: float | None = None, default: Any = REQUIRED, description: str | None = None
+) -> Any:
     return Field(default, ge=min, le=max, description=description)
 
 
@@ -64,8 +77,9 @@ class Closed(BaseModel):
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
         super().__pydantic_init_subclass__(**kwargs)
-        cls.filled_defaults = frozenset(name for name, f in cls.model_fields.items()
-                                        if not f.is_required() and f.default is not None)
+        cls.filled_defaults = frozenset(
+            name for name, f in cls.model_fields.items() if not f.is_required() and f.default is not None
+        )
 
     @model_validator(mode="after")
     def _defaults_are_data(self) -> Any:

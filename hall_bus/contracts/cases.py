@@ -1,4 +1,5 @@
 """Bus contracts of the case store: ``case.lookup`` (kiosk progress, 办件进度) and ``case.update`` (staff)."""
+
 from __future__ import annotations
 
 from typing import Literal
@@ -52,9 +53,16 @@ class CaseOne(Closed):
     case: Case
 
 
-CONTRACTS = ContractSet(requests=[
-    RequestContract("case.lookup", CaseLookup, CaseList, "Progress of a case by number, or of a citizen's cases by "
-                    "identity token; no personal data in the answer."),
-    RequestContract("case.update", CaseUpdate, CaseOne,
-                    "Create a case (with its service) or move it to a new status (staff)."),
-])
+CONTRACTS = ContractSet(
+    requests=[
+        RequestContract(
+            "case.lookup",
+            CaseLookup,
+            CaseList,
+            "Progress of a case by number, or of a citizen's cases by identity token; no personal data in the answer.",
+        ),
+        RequestContract(
+            "case.update", CaseUpdate, CaseOne, "Create a case (with its service) or move it to a new status (staff)."
+        ),
+    ]
+)

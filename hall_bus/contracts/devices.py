@@ -6,6 +6,7 @@
   非常不满意 (the national 好差评 scale, :mod:`hall_bus.vocabulary`); the two bad levels carry a reason.
 * ``device.state`` is the retained health of any device (see devices/base.py).
 """
+
 from __future__ import annotations
 
 from typing import Literal
@@ -67,8 +68,14 @@ class CardRead(Closed):
 
 
 CONTRACTS = ContractSet(
-    requests=[RequestContract("pad.evaluate", PadEvaluate, PadAccepted,
-                              "Ask a window's evaluation pad (评价器) to collect a rating for a ticket.")],
+    requests=[
+        RequestContract(
+            "pad.evaluate",
+            PadEvaluate,
+            PadAccepted,
+            "Ask a window's evaluation pad (评价器) to collect a rating for a ticket.",
+        )
+    ],
     states=[MessageContract("device.state", DeviceState, "A device's health (retained).")],
     events=[
         MessageContract("pad.evaluation", PadEvaluation, "The citizen's rating on a pad, or its timeout."),

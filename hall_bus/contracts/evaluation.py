@@ -1,4 +1,5 @@
 """Bus contracts of the evaluation feature (docs/evaluation.md)."""
+
 from __future__ import annotations
 
 from typing import Literal
@@ -96,15 +97,28 @@ class EvaluationEvent(Closed):
 
 CONTRACTS = ContractSet(
     requests=[
-        RequestContract("evaluation.submit", EvaluationSubmit, EvaluationRecorded, "Rate a finished ticket at the "
-                        "kiosk or by the QR on the ticket (counts only if the pad did not rate it)."),
-        RequestContract("evaluation.get", EvaluationGet, EvaluationView,
-                        "A ticket's evaluation, and whether it can still be rated."),
-        RequestContract("followup.list", FollowupList, Followups,
-                        "Bad-review follow-ups (差评整改), optionally only the overdue ones."),
+        RequestContract(
+            "evaluation.submit",
+            EvaluationSubmit,
+            EvaluationRecorded,
+            "Rate a finished ticket at the kiosk or by the QR on the ticket (counts only if the pad did not rate it).",
+        ),
+        RequestContract(
+            "evaluation.get", EvaluationGet, EvaluationView, "A ticket's evaluation, and whether it can still be rated."
+        ),
+        RequestContract(
+            "followup.list",
+            FollowupList,
+            Followups,
+            "Bad-review follow-ups (差评整改), optionally only the overdue ones.",
+        ),
         RequestContract("followup.update", FollowupUpdate, FollowupOne, "Move a follow-up on, with a note (audited)."),
-        RequestContract("report.daily", ReportDaily, Report, "The daily report: tickets, waits, handling, no-shows "
-                        "and evaluations by window, clerk, domain, service."),
+        RequestContract(
+            "report.daily",
+            ReportDaily,
+            Report,
+            "The daily report: tickets, waits, handling, no-shows and evaluations by window, clerk, domain, service.",
+        ),
     ],
     events=[MessageContract("evaluation", EvaluationEvent, "A ticket was rated (pad, kiosk or QR).")],
 )

@@ -23,6 +23,7 @@ controller only: ``locker.open`` and ``locker.status``. Door changes come as the
 ``pickup`` carry ``action``: deposited, notified, opened, collected, returned, door_left_open,
 open_failed, open_abandoned.
 """
+
 from __future__ import annotations
 
 from typing import Annotated, Literal
@@ -45,8 +46,16 @@ from hall_bus.vocabulary import TOKEN_PATTERN
 CASE_NO = r"[A-Za-z0-9][A-Za-z0-9-]{3,31}"
 KIOSK = r"[a-z0-9][a-z0-9_-]{0,31}"
 SESSION = r"[0-9a-f]{16,32}"
-ACTIONS = ("deposited", "notified", "opened", "collected", "returned", "door_left_open", "open_failed",
-           "open_abandoned")
+ACTIONS = (
+    "deposited",
+    "notified",
+    "opened",
+    "collected",
+    "returned",
+    "door_left_open",
+    "open_failed",
+    "open_abandoned",
+)
 Size = Literal["S", "M", "L"]
 Phase = Literal["", "opening", "awaiting_close"]
 State = Literal[STATES]  # type: ignore[valid-type]
@@ -232,30 +241,76 @@ class DoorEvent(Closed):
 
 CONTRACTS = ContractSet(
     requests=[
-        RequestContract("pickup.deposit.start", DepositStart, ItemOne, "Staff deposit: choose a free compartment of "
-                        "the size (or larger), open it, wait for the door to close."),
-        RequestContract("pickup.deposit.confirm", ItemActor, Deposited, "Where a deposit stands; once the door is "
-                        "closed the item is bound, coded and notified (idempotent)."),
-        RequestContract("pickup.identify", Identify, SessionView,
-                        "A citizen at a kiosk identifies by ID card token, pickup code or notification QR."),
-        RequestContract("pickup.open", OpenItems, SessionView, "Open the compartments of the chosen items of a "
-                        "verified session (the controller opens, never the kiosk)."),
-        RequestContract("pickup.status", Status, StatusView, "Where the items of a session (or one item) stand: "
-                        "opening, door open (how long), collected, failed."),
-        RequestContract("pickup.list", ListRequest, ListView,
-                        "Items in the lockers (manager); no identity tokens, no codes."),
-        RequestContract("pickup.overdue", Overdue, OverdueView,
-                        "Deposited items not collected within overdue_days (or the given days)."),
-        RequestContract("pickup.return", Return, ItemOne, "Return-to-window: open the item's compartment for staff; "
-                        "door closed = back at the window."),
-        RequestContract("pickup.notify", ItemActor, Notified,
-                        "Send the citizen a new pickup code and QR (the earlier ones stop working)."),
-        RequestContract("pickup.fault.clear", FaultClear, Cleared,
-                        "Put a compartment whose door failed back into service after it was repaired."),
-        RequestContract("locker.open", LockerOpen, LockerOpened, "Fire one lock (controller only). Idempotent per "
-                        "pickup_id: a repeat returns the first result, never fires twice."),
-        RequestContract("locker.status", LockerStatus, LockerState,
-                        "Door sensors of one board, and what became of an earlier open (by pickup_id)."),
+        RequestContract(
+            "pickup.deposit.start",
+            DepositStart,
+            ItemOne,
+            "Staff deposit: choose a free compartment of the size (or larger), open it, wait for the door to close.",
+        ),
+        RequestContract(
+            "pickup.deposit.confirm",
+            ItemActor,
+            Deposited,
+            "Where a deposit stands; once the door is closed the item is bound, coded and notified (idempotent).",
+        ),
+        RequestContract(
+            "pickup.identify",
+            Identify,
+            SessionView,
+            "A citizen at a kiosk identifies by ID card token, pickup code or notification QR.",
+        ),
+        RequestContract(
+            "pickup.open",
+            OpenItems,
+            SessionView,
+            "Open the compartments of the chosen items of a verified session (the controller opens, never the kiosk).",
+        ),
+        RequestContract(
+            "pickup.status",
+            Status,
+            StatusView,
+            "Where the items of a session (or one item) stand: opening, door open (how long), collected, failed.",
+        ),
+        RequestContract(
+            "pickup.list", ListRequest, ListView, "Items in the lockers (manager); no identity tokens, no codes."
+        ),
+        RequestContract(
+            "pickup.overdue",
+            Overdue,
+            OverdueView,
+            "Deposited items not collected within overdue_days (or the given days).",
+        ),
+        RequestContract(
+            "pickup.return",
+            Return,
+            ItemOne,
+            "Return-to-window: open the item's compartment for staff; door closed = back at the window.",
+        ),
+        RequestContract(
+            "pickup.notify",
+            ItemActor,
+            Notified,
+            "Send the citizen a new pickup code and QR (the earlier ones stop working).",
+        ),
+        RequestContract(
+            "pickup.fault.clear",
+            FaultClear,
+            Cleared,
+            "Put a compartment whose door failed back into service after it was repaired.",
+        ),
+        RequestContract(
+            "locker.open",
+            LockerOpen,
+            LockerOpened,
+            "Fire one lock (controller only). Idempotent per "
+            "pickup_id: a repeat returns the first result, never fires twice.",
+        ),
+        RequestContract(
+            "locker.status",
+            LockerStatus,
+            LockerState,
+            "Door sensors of one board, and what became of an earlier open (by pickup_id).",
+        ),
     ],
     events=[
         MessageContract("pickup", PickupEvent, "A pickup item changed (deposited, opened, collected ...)."),

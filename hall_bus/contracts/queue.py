@@ -1,4 +1,5 @@
 """Bus contracts of the queue operations (see docs/bus.md for the generated reference)."""
+
 from __future__ import annotations
 
 from typing import Annotated, Literal
@@ -181,26 +182,33 @@ def _win(op: str, response: type[Closed], summary: str) -> RequestContract:
 
 CONTRACTS = ContractSet(
     requests=[
-        RequestContract("ticket.issue", TicketIssue, TicketIssued,
-                        "Issue a queue ticket (idempotent by idempotency_key)."),
+        RequestContract(
+            "ticket.issue", TicketIssue, TicketIssued, "Issue a queue ticket (idempotent by idempotency_key)."
+        ),
         RequestContract("ticket.get", TicketGet, TicketStatus, "Where a ticket stands."),
         _win("window.call", WindowCalled, "Call the next ticket (finishing the one at the window, if any)."),
         _win("window.recall", WindowRecalled, "Call the current ticket again."),
         _win("window.start", WindowTicket, "The called citizen arrived; service starts."),
         _win("window.finish", WindowTicket, "Service finished."),
         _win("window.no_show", WindowTicket, "The called citizen did not come."),
-        RequestContract("window.transfer", WindowTransfer, WindowTicket,
-                        "Send the current ticket to another domain or window."),
+        RequestContract(
+            "window.transfer", WindowTransfer, WindowTicket, "Send the current ticket to another domain or window."
+        ),
         RequestContract("window.pause", WindowPause, WindowOne, "Stop calling to this window."),
         _win("window.resume", WindowOne, "Resume calling."),
-        RequestContract("window.assign", WindowAssign, WindowAssigned,
-                        "Reassign a window's domains (deferred until its current ticket ends)."),
+        RequestContract(
+            "window.assign",
+            WindowAssign,
+            WindowAssigned,
+            "Reassign a window's domains (deferred until its current ticket ends).",
+        ),
         RequestContract("windows.list", Empty, WindowList, "All windows with domains, state and queue."),
         RequestContract("queue.snapshot", Empty, QueueSnapshot, "Queue snapshot of every domain."),
         RequestContract("hall.info", Empty, Anything, "The hall's domains, services, windows and hours."),
         RequestContract("audit.list", AuditList, AuditEntries, "Recent audit records."),
-        RequestContract("appointment.lookup", AppointmentLookup, Appointment,
-                        "Look up an appointment before check-in."),
+        RequestContract(
+            "appointment.lookup", AppointmentLookup, Appointment, "Look up an appointment before check-in."
+        ),
     ],
     states=[
         MessageContract("queue.snapshot", DomainQueue, "Queue snapshot of one domain."),

@@ -8,6 +8,7 @@ Retained state (published by the controller every ``publish_every_s`` and on cha
 Requests to the controller: ``tidal.load``, ``tidal.proposals``, ``tidal.accept``,
 ``tidal.reject``, ``tidal.mode``.
 """
+
 from __future__ import annotations
 
 from typing import Literal
@@ -156,12 +157,21 @@ class ModeChanged(Closed):
 CONTRACTS = ContractSet(
     requests=[
         RequestContract("tidal.load", Empty, Load, "Live load per domain and window (the tidal load model)."),
-        RequestContract("tidal.proposals", ProposalsRequest, Proposals,
-                        "Pending tidal proposals and the most recent decided ones."),
-        RequestContract("tidal.accept", Accept, Accepted,
-                        "Accept a proposal: the window is reassigned (when its current ticket ends); audited."),
-        RequestContract("tidal.reject", Reject, Rejected,
-                        "Reject a proposal; the same move is not proposed again for the dwell time; audited."),
+        RequestContract(
+            "tidal.proposals", ProposalsRequest, Proposals, "Pending tidal proposals and the most recent decided ones."
+        ),
+        RequestContract(
+            "tidal.accept",
+            Accept,
+            Accepted,
+            "Accept a proposal: the window is reassigned (when its current ticket ends); audited.",
+        ),
+        RequestContract(
+            "tidal.reject",
+            Reject,
+            Rejected,
+            "Reject a proposal; the same move is not proposed again for the dwell time; audited.",
+        ),
         RequestContract("tidal.mode", ModeSet, ModeChanged, "Switch the tidal mode (off | propose | auto); audited."),
     ],
     states=[

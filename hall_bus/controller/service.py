@@ -30,7 +30,7 @@ from hall_bus.config import ConfigError, HallConfig
 from hall_bus.controller.features import Feature, FeatureContext, OpHandler, attach_order
 from hall_bus.controller.store import Store
 from hall_bus.errors import CodedError
-from hall_bus.features import FEATURES
+from hall_bus.features.catalogue import FEATURES
 from hall_bus.queue.engine import QueueEngine
 from hall_bus.queue.models import Change
 

@@ -1,4 +1,5 @@
 """The generated bus reference (``hallkit bus docs``) is committed current and is valid AsyncAPI 3.0.0."""
+
 from __future__ import annotations
 
 import json

@@ -1,4 +1,5 @@
 """Queue flows over a real mosquitto: a controller and clients talking through the hall bus."""
+
 from __future__ import annotations
 
 import concurrent.futures
@@ -12,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from hall_bus import config as hallconfig
-from hall_bus.bus import envelope as messages, topics
+from hall_bus.bus import envelope as messages
+from hall_bus.bus import topics
 from hall_bus.bus.client import BusClient, RequestFailed
 from hall_bus.controller.service import HallController
 
@@ -33,7 +35,9 @@ def issue(client: BusClient, service: str = "shebao-card", **kw) -> dict:
     return client.request("ticket.issue", {"service": service, "idempotency_key": key(), **kw})
 
 
-def test_issue_call_start_finish_flow_with_events_and_state(controller: HallController, bus_factory, hall_id: str) -> None:
+def test_issue_call_start_finish_flow_with_events_and_state(
+    controller: HallController, bus_factory, hall_id: str
+) -> None:
     kiosk = bus_factory("kiosk-1")
     display = bus_factory("display")
     calls: queue.Queue = queue.Queue()
@@ -89,7 +93,9 @@ def test_windows_list_and_assign_over_bus(controller: HallController, bus_factor
     manager = bus_factory("manager")
     windows = manager.request("windows.list", {})["windows"]
     assert [w["number"] for w in windows] == [1, 2, 3, 4, 5, 6]
-    out = manager.request("window.assign", {"window": 1, "domains": ["yibao", "shebao"], "actor": "li", "reason": "test"})
+    out = manager.request(
+        "window.assign", {"window": 1, "domains": ["yibao", "shebao"], "actor": "li", "reason": "test"}
+    )
     assert out["applied_now"] and out["window"]["domains"] == ["yibao", "shebao"]
     entry = manager.request("audit.list", {"limit": 5})["entries"][0]
     assert entry["action"].startswith("window.assign") and "manager/li" in entry["actor"]
@@ -106,8 +112,13 @@ def test_retried_request_returns_the_same_ticket(controller: HallController, bus
     assert first["ticket"]["id"] == second["ticket"]["id"]
     assert first["created"] and not second["created"]
     # the same tx sent twice (a network retry) is answered from the dedupe cache
-    env = messages.request("ticket.issue", {"service": "shebao-card", "idempotency_key": "retry-key-0002"},
-                           "kiosk-1", kiosk.response_topic, ttl_s=5)
+    env = messages.request(
+        "ticket.issue",
+        {"service": "shebao-card", "idempotency_key": "retry-key-0002"},
+        "kiosk-1",
+        kiosk.response_topic,
+        ttl_s=5,
+    )
     answers: queue.Queue = queue.Queue()
     listener = bus_factory("listener")
     listener.subscribe(kiosk.response_topic, lambda t, e: answers.put(e))
@@ -125,7 +136,10 @@ def test_many_kiosks_at_once_never_duplicate_a_number(controller: HallController
     lock = threading.Lock()
 
     def run(client: BusClient) -> None:
-        futures = [client.request_async("ticket.issue", {"service": "shebao-card", "idempotency_key": key()}) for _ in range(40)]
+        futures = [
+            client.request_async("ticket.issue", {"service": "shebao-card", "idempotency_key": key()})
+            for _ in range(40)
+        ]
         got = [f.result(15)["ticket"]["code"] for f in futures]
         with lock:
             codes.extend(got)
@@ -141,20 +155,75 @@ def test_many_kiosks_at_once_never_duplicate_a_number(controller: HallController
     ("payload", "code"),
     [
         (b"not json at all", None),  # unparseable without reply_to: dropped (logged), nothing to answer
-        (json.dumps({"v": 1, "kind": "request", "op": "ticket.issue", "tx": "t1", "sender": "kiosk-1",
-                     "reply_to": "REPLY", "sent_at": "@NOW@", "expires_at": "@EXP@",
-                     "data": {"service": "shebao-card"}}).encode(), "invalid_data"),
-        (json.dumps({"v": 1, "kind": "request", "op": "ticket.issue", "tx": "t2", "sender": "kiosk-1",
-                     "reply_to": "REPLY", "sent_at": "@NOW@", "expires_at": "@EXP@",
-                     "data": {"service": "shebao-card", "idempotency_key": "abcdefgh", "priority": "vip"}}).encode(), "invalid_data"),
-        (json.dumps({"v": 99, "kind": "request", "op": "ticket.issue", "tx": "t3", "sender": "kiosk-1",
-                     "reply_to": "REPLY", "sent_at": "@NOW@", "expires_at": "@EXP@", "data": {}}).encode(), "unsupported_version"),
-        (json.dumps({"v": 1, "kind": "request", "op": "ticket.issue", "tx": "t4", "sender": "kiosk-1",
-                     "reply_to": "REPLY", "sent_at": time.time() - 20, "expires_at": time.time() - 10,
-                     "data": {"service": "shebao-card", "idempotency_key": "abcdefgh"}}).encode(), "expired"),
+        (
+            json.dumps(
+                {
+                    "v": 1,
+                    "kind": "request",
+                    "op": "ticket.issue",
+                    "tx": "t1",
+                    "sender": "kiosk-1",
+                    "reply_to": "REPLY",
+                    "sent_at": "@NOW@",
+                    "expires_at": "@EXP@",
+                    "data": {"service": "shebao-card"},
+                }
+            ).encode(),
+            "invalid_data",
+        ),
+        (
+            json.dumps(
+                {
+                    "v": 1,
+                    "kind": "request",
+                    "op": "ticket.issue",
+                    "tx": "t2",
+                    "sender": "kiosk-1",
+                    "reply_to": "REPLY",
+                    "sent_at": "@NOW@",
+                    "expires_at": "@EXP@",
+                    "data": {"service": "shebao-card", "idempotency_key": "abcdefgh", "priority": "vip"},
+                }
+            ).encode(),
+            "invalid_data",
+        ),
+        (
+            json.dumps(
+                {
+                    "v": 99,
+                    "kind": "request",
+                    "op": "ticket.issue",
+                    "tx": "t3",
+                    "sender": "kiosk-1",
+                    "reply_to": "REPLY",
+                    "sent_at": "@NOW@",
+                    "expires_at": "@EXP@",
+                    "data": {},
+                }
+            ).encode(),
+            "unsupported_version",
+        ),
+        (
+            json.dumps(
+                {
+                    "v": 1,
+                    "kind": "request",
+                    "op": "ticket.issue",
+                    "tx": "t4",
+                    "sender": "kiosk-1",
+                    "reply_to": "REPLY",
+                    "sent_at": time.time() - 20,
+                    "expires_at": time.time() - 10,
+                    "data": {"service": "shebao-card", "idempotency_key": "abcdefgh"},
+                }
+            ).encode(),
+            "expired",
+        ),
     ],
 )
-def test_invalid_or_expired_requests_get_error_responses(controller: HallController, bus_factory, payload: bytes, code: str | None) -> None:
+def test_invalid_or_expired_requests_get_error_responses(
+    controller: HallController, bus_factory, payload: bytes, code: str | None
+) -> None:
     kiosk, listener = bus_factory("kiosk-1"), bus_factory("listener")
     answers: queue.Queue = queue.Queue()
     listener.subscribe(kiosk.response_topic, lambda t, e: answers.put(e))

@@ -1,4 +1,5 @@
 """The bus survives a broker restart; the embedded broker runs the same flows (smoke subset)."""
+
 from __future__ import annotations
 
 import threading
@@ -31,14 +32,20 @@ def test_broker_restart_during_1000_requests_loses_and_duplicates_nothing(fresh_
         try:
             for i in range(1000):
                 k = f"stream-{i:04d}-{uuid.uuid4().hex[:6]}"
-                window.append((k, kiosk.request_async("ticket.issue", {"service": "shebao-card", "idempotency_key": k},
-                                                      timeout=60, retry_s=0.5)))
+                window.append(
+                    (
+                        k,
+                        kiosk.request_async(
+                            "ticket.issue", {"service": "shebao-card", "idempotency_key": k}, timeout=60, retry_s=0.5
+                        ),
+                    )
+                )
                 if len(window) >= 20:  # a kiosk fleet keeps about 20 requests in flight
                     k0, f0 = window.pop(0)
                     results[k0] = f0.result(65)["ticket"]["code"]
             for k0, f0 in window:
                 results[k0] = f0.result(65)["ticket"]["code"]
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:
             errors.append(exc)
 
     worker = threading.Thread(target=stream)

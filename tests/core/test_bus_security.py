@@ -1,4 +1,5 @@
 """Generated mosquitto credentials and ACL, checked against a real mosquitto."""
+
 from __future__ import annotations
 
 import queue
@@ -8,7 +9,9 @@ from pathlib import Path
 import pytest
 
 from hall_bus import config as hallconfig
-from hall_bus.bus import envelope as messages, credentials as security, topics
+from hall_bus.bus import credentials as security
+from hall_bus.bus import envelope as messages
+from hall_bus.bus import topics
 from hall_bus.bus.brokers import Mosquitto
 from hall_bus.bus.client import BusClient, BusSettings
 
@@ -29,7 +32,7 @@ def test_acl_layout(hall_toml: Path) -> None:
     assert "topic read hallkit/demo-hall/device/kiosk-1-idcard/request/#" in block
     assert "lockers-a" not in block  # the locker bank is its own client; a kiosk cannot command it
     assert "user lockers-a\n" in acl
-    assert "state/#" not in "".join(l for l in block.splitlines() if "write" in l)  # only the controller writes state
+    assert "state/#" not in "".join(line for line in block.splitlines() if "write" in line)  # only the controller writes state
 
 
 @pytest.fixture
@@ -42,8 +45,11 @@ def secured(tmp_hall: Path, tmp_path: Path):
 
 
 def _login(broker, cfg, client_id: str, password: str | None) -> BusClient:
-    return BusClient(cfg.hall_id, client_id, BusSettings(host=broker.host, port=broker.port, username=client_id,
-                                                         password=password, backoff_max_s=0.5)).start()
+    return BusClient(
+        cfg.hall_id,
+        client_id,
+        BusSettings(host=broker.host, port=broker.port, username=client_id, password=password, backoff_max_s=0.5),
+    ).start()
 
 
 def test_wrong_password_is_refused(secured) -> None:

@@ -1,4 +1,5 @@
 """The hall commands of the ``hallkit`` CLI, over the bus against a running controller."""
+
 from __future__ import annotations
 
 import os
@@ -66,9 +67,24 @@ def test_controller_command_runs_its_own_broker(tmp_hall: Path, tmp_path: Path) 
 
     port = str(free_port())
     env = dict(os.environ, PYTHONUNBUFFERED="1")
-    proc = subprocess.Popen([sys.executable, "-m", "hall_bus.cli.main", "controller", "--config", str(tmp_hall),
-                             "--broker", "embedded", "--port", port], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            env=env, text=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "hall_bus.cli.main",
+            "controller",
+            "--config",
+            str(tmp_hall),
+            "--broker",
+            "embedded",
+            "--port",
+            port,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env=env,
+        text=True,
+    )
     try:
         lines = []
         for _ in range(20):
@@ -76,8 +92,23 @@ def test_controller_command_runs_its_own_broker(tmp_hall: Path, tmp_path: Path) 
             if "hall controller for" in lines[-1]:
                 break
         assert "hall controller for" in lines[-1], lines
-        out = subprocess.run([sys.executable, "-m", "hall_bus.cli.main", "ticket", "issue", "zonghe-consult", "--config",
-                              str(tmp_hall), "--port", port], capture_output=True, text=True, timeout=60)
+        out = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "hall_bus.cli.main",
+                "ticket",
+                "issue",
+                "zonghe-consult",
+                "--config",
+                str(tmp_hall),
+                "--port",
+                port,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert out.returncode == 0, out.stderr
         assert out.stdout.startswith("issued F001")
     finally:

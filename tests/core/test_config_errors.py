@@ -1,4 +1,5 @@
 """hall.toml loading: the demo file is valid, and bad config names the file, the key and the problem."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -37,7 +38,9 @@ def _write(tmp_path: Path, hall_toml: Path, old: str, new: str) -> Path:
         ('url = "sim://idcard"', 'url = ""', "devices[0].url", "empty"),
     ],
 )
-def test_bad_value_names_file_key_and_problem(tmp_path: Path, hall_toml: Path, old: str, new: str, key: str, words: str) -> None:
+def test_bad_value_names_file_key_and_problem(
+    tmp_path: Path, hall_toml: Path, old: str, new: str, key: str, words: str
+) -> None:
     path = _write(tmp_path, hall_toml, old, new)
     with pytest.raises(ConfigError) as err:
         hallconfig.load(path)

@@ -1,4 +1,5 @@
 """The demo hall runs headless: tickets are issued and called through the embedded broker."""
+
 from __future__ import annotations
 
 import subprocess
@@ -22,8 +23,28 @@ def test_demo_hall_issues_and_calls(hall_toml) -> None:
 
 
 def test_demo_command_headless() -> None:
-    out = subprocess.run([sys.executable, "-m", "hall_bus.cli.main", "demo", "--headless", "--duration", "3", "--speed", "600",
-                          "--arrivals", "3", "--seed", "3"], capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "hall_bus.cli.main",
+            "demo",
+            "--headless",
+            "--duration",
+            "3",
+            "--speed",
+            "600",
+            "--arrivals",
+            "3",
+            "--seed",
+            "3",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert out.returncode == 0, out.stderr
     assert "opening hours ignored" in out.stdout
-    assert "请 " in out.stdout and any(l.startswith("demo hall") and "tickets issued" in l for l in out.stdout.splitlines())
+    assert "请 " in out.stdout and any(
+        line.startswith("demo hall") and "tickets issued" in line for line in out.stdout.splitlines()
+    )

@@ -1,4 +1,5 @@
 """The queue engine's rules, without a bus: numbering, idempotency, call-next order, fairness, limits."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -9,10 +10,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from hall_bus import config as hallconfig
+from hall_bus.controller.store import Store
+from hall_bus.queue.announce import announcement_zh, spoken_zh
 from hall_bus.queue.engine import QueueEngine
 from hall_bus.queue.models import Closed, QueueError
-from hall_bus.queue.announce import announcement_zh, spoken_zh
-from hall_bus.controller.store import Store
 
 TZ = ZoneInfo("Asia/Shanghai")
 
@@ -112,7 +113,12 @@ def test_priority_fairness_under_sustained_priority_load(engine: QueueEngine, cl
     runs = "".join("P" if k != "normal" else "N" for k in kinds)
     assert "P" * (n + 1) not in runs, runs
     assert runs.count("N") == 10
-    called_normals = [t for t in engine.store.db.execute("SELECT code FROM tickets WHERE priority='normal' AND state!='waiting' ORDER BY called_at, id")]
+    called_normals = [
+        t
+        for t in engine.store.db.execute(
+            "SELECT code FROM tickets WHERE priority='normal' AND state!='waiting' ORDER BY called_at, id"
+        )
+    ]
     assert [r["code"] for r in called_normals] == [t.code for t in normals]  # FIFO among normals
 
 
