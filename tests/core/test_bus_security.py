@@ -32,7 +32,9 @@ def test_acl_layout(hall_toml: Path) -> None:
     assert "topic read hallkit/demo-hall/device/kiosk-1-idcard/request/#" in block
     assert "lockers-a" not in block  # the locker bank is its own client; a kiosk cannot command it
     assert "user lockers-a\n" in acl
-    assert "state/#" not in "".join(line for line in block.splitlines() if "write" in line)  # only the controller writes state
+    assert "state/#" not in "".join(
+        line for line in block.splitlines() if "write" in line
+    )  # only the controller writes state
 
 
 @pytest.fixture
