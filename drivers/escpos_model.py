@@ -185,3 +185,35 @@ class Query:
 
     command: str  # "DLE EOT" | "GS r" | "GS I"
     n: int
+
+
+def columns_to_rows(data: bytes, cols: int, per_col: int) -> bytes:
+    """``ESC *`` column data (each column ``per_col`` bytes, MSB at the top) as raster rows (MSB left)."""
+    height = per_col * 8
+    xb = (cols + 7) // 8
+    rows = bytearray(xb * height)
+    for x in range(cols):
+        for k in range(per_col):
+            byte = data[x * per_col + k]
+            for bit in range(8):
+                if byte & (0x80 >> bit):
+                    y = k * 8 + bit
+                    rows[y * xb + x // 8] |= 0x80 >> (x % 8)
+    return bytes(rows)
+
+
+def split_barcode(b: bytes) -> tuple[int, str | None, bytes] | None:
+    """A ``GS k`` command at the start of ``b``: (bytes it takes, symbology or None, data), or None
+    while it is incomplete. Format A (m <= 6) ends its data with NUL; format B gives the length."""
+    if len(b) < 3:
+        return None
+    m = b[2]
+    if m <= 6:
+        end = b.find(0, 3)
+        if end < 0:
+            return None
+        return end + 1, BARCODE_A.get(m), b[3:end]
+    if len(b) < 4 or len(b) < 4 + b[3]:
+        return None
+    total = 4 + b[3]
+    return total, BARCODE_B.get(m), b[4:total]

@@ -396,14 +396,7 @@ class EscPosParser:
         """ESC * column data (each column 8 or 24 dots, MSB at the top) -> a raster image."""
         height = per_col * 8
         xb = (cols + 7) // 8
-        rows = bytearray(xb * height)
-        for x in range(cols):
-            for k in range(per_col):
-                byte = data[x * per_col + k]
-                for bit in range(8):
-                    if byte & (0x80 >> bit):
-                        y = k * 8 + bit
-                        rows[y * xb + x // 8] |= 0x80 >> (x % 8)
+        rows = em.columns_to_rows(data, cols, per_col)
         sx = 2 if m in (0, 32) else 1  # single density: each dot twice as wide
         sy = 3 if per_col == 1 else 1  # 8-dot modes: each dot three times as tall at 203 dpi
         # Software sends a picture as bands (ESC * ... LF with the line spacing set to the band's
@@ -422,37 +415,15 @@ class EscPosParser:
         self._after_band = self._band_lf = True
 
     def _barcode(self) -> int:
-        b = self.buf
-        if len(b) < 3:
+        found = em.split_barcode(bytes(self.buf))
+        if found is None:
             return 0
-        m = b[2]
-        if m <= 6:  # format A: data ends with NUL
-            end = b.find(0, 3)
-            if end < 0:
-                return 0
-            data, total = bytes(b[3:end]), end + 1
-            name = em.BARCODE_A.get(m)
-        else:  # format B: n then n bytes
-            if len(b) < 4:
-                return 0
-            total = 4 + b[3]
-            if len(b) < total:
-                return 0
-            data = bytes(b[4:total])
-            name = em.BARCODE_B.get(m)
+        total, name, data = found
         if name is None:
             self.unknown += 1
         else:
-            self._add(
-                Barcode(
-                    name,
-                    data.decode("ascii", errors="replace"),
-                    self.bc_height,
-                    self.bc_module,
-                    self.bc_hri,
-                    self.align,
-                )
-            )
+            text = data.decode("ascii", errors="replace")
+            self._add(Barcode(name, text, self.bc_height, self.bc_module, self.bc_hri, self.align))
         return total
 
     def _qr_function(self, params: bytes) -> None:

@@ -27,3 +27,15 @@ def test_ruff_format_is_applied() -> None:
 def test_mypy_finds_nothing() -> None:
     out = run("mypy", "--no-incremental")
     assert out.returncode == 0, out.stdout[-5000:] + out.stderr
+
+
+def test_no_source_file_over_450_lines() -> None:
+    """Long files hide more than one idea; the limit is the architecture's (tests included)."""
+    packages = ("drivers", "devices", "hall_bus", "kiosk", "ui", "simulators", "tests", "benchmarks")
+    long = [
+        f"{p.relative_to(ROOT)}: {n} lines"
+        for pkg in packages
+        for p in sorted((ROOT / pkg).rglob("*.py"))
+        if (n := len(p.read_text(encoding="utf-8").splitlines())) > 450
+    ]
+    assert not long, "\n".join(long)

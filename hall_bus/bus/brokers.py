@@ -18,7 +18,10 @@ import subprocess
 import tempfile
 import threading
 import time
+from _collections_abc import dict_items, dict_keys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +35,7 @@ class BrokerError(RuntimeError):
 def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket() as s:
         s.bind((host, 0))
-        return s.getsockname()[1]
+        return int(s.getsockname()[1])
 
 
 def wait_for_port(host: str, port: int, timeout: float = 10.0) -> bool:
@@ -76,9 +79,12 @@ class Mosquitto:
         self.port = port or free_port(host)
         self.extra_conf = extra_conf
         self.allow_anonymous = allow_anonymous
-        self._tmp = tempfile.TemporaryDirectory(prefix="hallkit-mosquitto-") if workdir is None else None
-        self.workdir = Path(workdir or self._tmp.name)
-        self.proc: subprocess.Popen | None = None
+        self._tmp: tempfile.TemporaryDirectory[str] | None = None
+        if workdir is None:
+            self._tmp = tempfile.TemporaryDirectory(prefix="hallkit-mosquitto-")
+            workdir = self._tmp.name
+        self.workdir = Path(workdir)
+        self.proc: subprocess.Popen[bytes] | None = None
         self.log_path = self.workdir / "mosquitto.log"
 
     @property
@@ -148,17 +154,17 @@ class Mosquitto:
         self.close()
 
 
-class _SnapshotDict(dict):
+class _SnapshotDict(dict[Any, Any]):
     """A dict whose iteration works on a snapshot of its keys (see EmbeddedBroker._run)."""
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Any]:
         return iter(list(super().keys()))
 
-    def keys(self):  # type: ignore[override]
-        return list(super().keys())
+    def keys(self) -> dict_keys[Any, Any]:
+        return dict(super().items()).keys()  # a view of a copy: a snapshot
 
-    def items(self):  # type: ignore[override]
-        return list(super().items())
+    def items(self) -> dict_items[Any, Any]:
+        return dict(super().items()).items()
 
 
 class EmbeddedBroker:
@@ -169,7 +175,7 @@ class EmbeddedBroker:
         self.port = port or free_port(host)
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._broker = None
+        self._broker: Any = None  # amqtt.broker.Broker (amqtt is untyped)
         self._ready = threading.Event()
         self._error: BaseException | None = None
 

@@ -30,10 +30,11 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
 
 import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
 
 from hall_bus.bus import envelope as messages
 from hall_bus.bus import topics
@@ -62,6 +63,13 @@ __all__ = [
     "ServiceError",
 ]
 
+
+class _Selectable(Protocol):
+    """What select() takes: a socket, or paho's socket-like."""
+
+    def fileno(self) -> int: ...
+
+
 log = logging.getLogger(__name__)
 
 
@@ -81,7 +89,7 @@ class BusClient(RequestResponse):
         # HallKit id (sender, response topic, availability, ACL user name) stays ``client_id``.
         self.mqtt_client_id = f"{client_id}-{uuid.uuid4().hex[:8]}"
         self._mqtt = mqtt.Client(
-            mqtt.CallbackAPIVersion.VERSION2, client_id=self.mqtt_client_id, clean_session=True, protocol=mqtt.MQTTv311
+            CallbackAPIVersion.VERSION2, client_id=self.mqtt_client_id, clean_session=True, protocol=mqtt.MQTTv311
         )
         if self.settings.username:
             self._mqtt.username_pw_set(self.settings.username, self.settings.password)
@@ -103,7 +111,7 @@ class BusClient(RequestResponse):
         self._pending_lock = threading.Lock()
         self._services: dict[str, RequestHandler] = {}
         self._served: dict[tuple[str, str], tuple[float, bytes, str]] = {}
-        self._dispatch: queue.SimpleQueue[tuple[Callable, tuple] | None] = queue.SimpleQueue()
+        self._dispatch: queue.SimpleQueue[tuple[Callable[..., None], tuple[Any, ...]] | None] = queue.SimpleQueue()
         self._connected = threading.Event()
         self._stopping = threading.Event()
         self._net_thread: threading.Thread | None = None
@@ -267,7 +275,9 @@ class BusClient(RequestResponse):
         except Exception:  # pragma: no cover - best effort on the way out
             pass
 
-    def _select(self, rlist: list, wlist: list, timeout: float) -> tuple[list, list]:
+    def _select(
+        self, rlist: Sequence[_Selectable], wlist: Sequence[_Selectable], timeout: float
+    ) -> tuple[list[_Selectable], list[_Selectable]]:
         try:
             r, w, _ = select.select(rlist, wlist, [], timeout)
             return r, w
@@ -294,6 +304,8 @@ class BusClient(RequestResponse):
         deadline = time.monotonic() + timeout
         while not done() and time.monotonic() < deadline and self._mqtt.socket() is not None:
             sock = self._mqtt.socket()
+            if sock is None:
+                return
             r, w = self._select([sock], [sock] if self._mqtt.want_write() else [], 0.05)
             if sock in r:
                 self._mqtt.loop_read()
@@ -373,7 +385,7 @@ class BusClient(RequestResponse):
     def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
         topic = msg.topic
         if topic == self.response_topic:
-            self._handle_response(msg.payload)
+            self._handle_response(bytes(msg.payload))
             return
         if not msg.payload and msg.retain:
             return  # a cleared retained topic

@@ -69,7 +69,10 @@ class ClientRule:
 def clients_of(config: HallConfig) -> list[ClientRule]:
     """The bus clients of a hall and what each may read and write."""
     h = topics.hall(config.hall_id)
-    own = lambda cid: (f"{h}/client/{cid}/availability",)  # noqa: E731
+
+    def own(cid: str) -> tuple[str, ...]:
+        return (f"{h}/client/{cid}/availability",)
+
     reader = (
         f"{h}/state/#",
         f"{h}/event/#",

@@ -20,7 +20,7 @@ import json
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -34,6 +34,8 @@ VERSION = 1
 KINDS = ("request", "response", "state", "event", "availability")
 MAX_PAYLOAD = 256 * 1024
 MAX_TTL_S = 300.0  # a request may not claim to stay valid longer than this
+
+M = TypeVar("M", bound=BaseModel)
 
 
 class MessageError(ValueError):
@@ -76,10 +78,10 @@ class Envelope:
     reply_to: str = ""
     expires_at: float = 0.0
     status: str = ""
-    error: dict | None = None
+    error: dict[str, str] | None = None  # {code, message} on an error response
     state: str = ""
     v: int = VERSION
-    extra: dict = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
     model: BaseModel | None = None  # the validated data as its contract's pydantic model (when checked)
 
     def to_json(self) -> bytes:
@@ -103,7 +105,13 @@ class Envelope:
 
 
 def request(
-    op: str, data: dict, sender: str, reply_to: str, ttl_s: float, tx: str | None = None, now: float | None = None
+    op: str,
+    data: dict[str, Any],
+    sender: str,
+    reply_to: str,
+    ttl_s: float,
+    tx: str | None = None,
+    now: float | None = None,
 ) -> Envelope:
     now = time.time() if now is None else now
     return Envelope(
@@ -133,7 +141,7 @@ def availability(sender: str, online: bool) -> Envelope:
     return Envelope("availability", sender, 0.0, state="online" if online else "offline")
 
 
-def _need(body: dict, key: str, kind: type | tuple, what: str) -> Any:
+def _need(body: dict[str, Any], key: str, kind: type | tuple[type, ...], what: str) -> Any:
     if key not in body:
         raise MessageError("invalid_envelope", f"envelope.{key}: missing ({what})")
     value = body[key]
@@ -207,7 +215,7 @@ def parse(payload: bytes, check_data: bool = True) -> Envelope:
     return env
 
 
-def checked(model: type[BaseModel], data: Any, code: str) -> BaseModel:
+def checked(model: type[M], data: Any, code: str) -> M:
     """``data`` validated by its contract's model; MessageError(code, "data.field: problem") if it breaks it."""
     try:
         return model.model_validate(data)
@@ -219,3 +227,15 @@ def check_into(env: Envelope, model: type[BaseModel], code: str) -> None:
     """Validate ``env.data``: ``env.model`` becomes the model, ``env.data`` its plain dict (defaults filled)."""
     env.model = checked(model, env.data, code)
     env.data = env.model.model_dump(exclude_unset=True)
+
+
+def request_of(env: Envelope, model: type[M]) -> M:
+    """The request data of ``env`` as its typed contract model ``model``.
+
+    ``env.model`` when :func:`parse` already checked the data into that model; otherwise (an envelope
+    built by hand, or checked against another model) ``env.data`` is validated against ``model`` now,
+    raising :class:`MessageError` ``invalid_data`` as a parse would.
+    """
+    if isinstance(env.model, model):
+        return env.model
+    return checked(model, env.data, "invalid_data")

@@ -2,8 +2,9 @@
 messages: a request waits for the response with its transaction id (re-sent with the same ``tx``
 until answered or expired), and a served request is answered once per ``(sender, tx)``; a repeat
 gets the stored response and is never executed twice. Request data is checked against its contract
-before the handler runs (``env.data`` the checked dict, ``env.model`` the pydantic model), and the
-handler's answer against the response contract.
+before the handler runs (``env.data`` the checked dict, ``env.model`` the pydantic model, read typed
+with :func:`hall_bus.bus.envelope.request_of`), and the handler's answer against the response
+contract. A handler answers with the response model (sent as its plain data) or a plain dict.
 """
 
 from __future__ import annotations
@@ -19,10 +20,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import paho.mqtt.client as mqtt
+from pydantic import BaseModel
 
 from hall_bus.bus import envelope as messages
 from hall_bus.bus import topics
 from hall_bus.bus.envelope import Envelope, MessageError
+from hall_bus.contracts.base import as_data
 
 log = logging.getLogger("hall_bus.bus.client")
 
@@ -71,7 +74,7 @@ class BusSettings:
 class _Pending:
     envelope: Envelope
     topic: str
-    future: concurrent.futures.Future
+    future: concurrent.futures.Future[Any]
     next_send: float
     retry_s: float
 
@@ -99,7 +102,9 @@ class RequestResponse:
         def subscribe(self, topic_filter: str, handler: MessageHandler) -> None: ...
 
     # ------------------------------------------------------------------ requester (any thread)
-    def request(self, op: str, data: dict, timeout: float = 5.0, retry_s: float = 1.0, topic: str | None = None) -> Any:
+    def request(
+        self, op: str, data: dict[str, Any], timeout: float = 5.0, retry_s: float = 1.0, topic: str | None = None
+    ) -> Any:
         """Send a request to the controller (or ``topic``) and wait for its response data.
 
         Raises BusTimeout when nothing answers before ``timeout`` (the request's expiry),
@@ -108,11 +113,11 @@ class RequestResponse:
         return self.request_async(op, data, timeout, retry_s, topic).result(timeout + 1.0)
 
     def request_async(
-        self, op: str, data: dict, timeout: float = 5.0, retry_s: float = 1.0, topic: str | None = None
-    ) -> concurrent.futures.Future:
+        self, op: str, data: dict[str, Any], timeout: float = 5.0, retry_s: float = 1.0, topic: str | None = None
+    ) -> concurrent.futures.Future[Any]:
         env = messages.request(op, data, self.client_id, self.response_topic, ttl_s=timeout)
         target = topic or topics.controller_request(self.hall_id, op)
-        future: concurrent.futures.Future = concurrent.futures.Future()
+        future: concurrent.futures.Future[Any] = concurrent.futures.Future()
         pending = _Pending(env, target, future, time.monotonic() + retry_s, retry_s)
         with self._pending_lock:
             self._pending[env.tx] = pending
@@ -178,7 +183,8 @@ class RequestResponse:
         if env.status == "ok":
             pending.future.set_result(env.data)
         else:
-            pending.future.set_exception(RequestFailed(env.op, env.error["code"], env.error["message"]))
+            err = env.error or {"code": "internal", "message": "error response without an error"}
+            pending.future.set_exception(RequestFailed(env.op, err["code"], err["message"]))
 
     # ------------------------------------------------------------------ server (dispatch thread)
     def _answer_unparseable(self, topic: str, payload: bytes, exc: MessageError) -> None:
@@ -195,7 +201,9 @@ class RequestResponse:
         except ValueError:
             expected = None
         if expected and reply_to == expected and isinstance(tx, str) and len(tx) <= 64:
-            op = body.get("op") if isinstance(body.get("op"), str) else topics.last_segment(topic)
+            op = body.get("op")
+            if not isinstance(op, str):
+                op = topics.last_segment(topic)
             self.publish_raw(reply_to, messages.error(op, tx, self.client_id, exc.code, str(exc)).to_json())
 
     def _handle_request(self, topic: str, env: Envelope) -> None:
@@ -261,6 +269,8 @@ class RequestResponse:
                 contract = messages.contract_for(env.op)
                 messages.check_into(env, contract.request, "invalid_data")
                 result = handler(env)
+                if isinstance(result, BaseModel):
+                    result = as_data(result)
                 messages.checked(contract.response, result, "internal")  # our own answer must keep the contract too
                 reply = messages.ok(env, self.client_id, result)
             except ServiceError as exc:

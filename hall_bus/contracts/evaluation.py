@@ -4,13 +4,22 @@ from __future__ import annotations
 
 from typing import Literal
 
-from hall_bus.contracts.base import Closed, ContractSet, MessageContract, Open, RequestContract, array, integer, text
-from hall_bus.features.evaluation.followup import STATES
-from hall_bus.vocabulary import REASONS, TICKET_CODE_PATTERN
+from hall_bus.contracts.base import (
+    Closed,
+    ContractSet,
+    MessageContract,
+    Open,
+    RequestContract,
+    array,
+    integer,
+    optional,
+    text,
+)
+from hall_bus.vocabulary import TICKET_CODE_PATTERN, Reason
 
 DAY = r"\d{4}-\d{2}-\d{2}"
-Reason = Literal[REASONS]  # type: ignore[valid-type]
-FollowupState = Literal[STATES]  # type: ignore[valid-type]
+# The follow-up states of hall_bus.features.evaluation.followup.STATES (tests/core/test_contract_literals.py).
+FollowupState = Literal["open", "visited", "rectified", "closed", "appealed"]
 
 
 class Evaluation(Open):
@@ -33,7 +42,7 @@ class EvaluationSubmit(Closed):
     ticket: str = text(pattern=TICKET_CODE_PATTERN)
     day: str = text(pattern=DAY, default=None)
     level: int = integer(min=1, max=5)
-    reason: Reason = None
+    reason: Reason = optional()
     channel: Literal["kiosk", "qr"] = "kiosk"
 
 
@@ -53,7 +62,7 @@ class EvaluationView(Closed):
 
 
 class FollowupList(Closed):
-    state: FollowupState = None
+    state: FollowupState = optional()
     overdue: bool = False
 
 

@@ -17,10 +17,9 @@ from hall_bus.contracts.base import (
     real,
     text,
 )
-from hall_bus.vocabulary import APPOINTMENT_PATTERN, ID_PATTERN, PRIORITIES, TICKET_CODE_PATTERN, TOKEN_PATTERN
+from hall_bus.vocabulary import APPOINTMENT_PATTERN, ID_PATTERN, TICKET_CODE_PATTERN, TOKEN_PATTERN, Priority
 
 DAY = r"\d{4}-\d{2}-\d{2}"
-Priority = Literal[PRIORITIES]  # type: ignore[valid-type]
 Channel = Literal["kiosk", "window", "cli", "app", "simulator"]
 
 

@@ -25,14 +25,16 @@ from typing import Any
 from hall_bus.bus import topics
 from hall_bus.bus.client import BusClient, ServiceError
 from hall_bus.bus.connect import bus_settings
-from hall_bus.bus.envelope import Envelope
+from hall_bus.bus.envelope import Envelope, request_of
 from hall_bus.config import ConfigError, HallConfig
+from hall_bus.contracts import queue as q
+from hall_bus.contracts.base import Anything
 from hall_bus.controller.features import Feature, FeatureContext, OpHandler, attach_order
 from hall_bus.controller.store import Store
 from hall_bus.errors import CodedError
 from hall_bus.features.catalogue import FEATURES
 from hall_bus.queue.engine import QueueEngine
-from hall_bus.queue.models import Change
+from hall_bus.queue.models import Change, Ticket
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +55,7 @@ class HallController:
             "ticket.issue": self._ticket_issue,
             "ticket.get": self._ticket_get,
             "window.call": self._window_call,
-            "window.recall": lambda env: self._window_op(env, self.engine.recall, with_call=True),
+            "window.recall": self._window_recall,
             "window.start": lambda env: self._window_op(env, self.engine.start),
             "window.finish": lambda env: self._window_op(env, self.engine.finish),
             "window.no_show": lambda env: self._window_op(env, self.engine.no_show),
@@ -61,11 +63,11 @@ class HallController:
             "window.pause": self._window_pause,
             "window.resume": self._window_resume,
             "window.assign": self._window_assign,
-            "windows.list": lambda env: {"windows": [self._window_view(w.number) for w in self.engine.windows()]},
-            "queue.snapshot": lambda env: {"domains": [self.engine.snapshot(d.id) for d in self.config.domains]},
-            "hall.info": lambda env: self.hall_info(),
-            "audit.list": lambda env: {"entries": self.engine.audit_log(env.data["limit"])},
-            "appointment.lookup": lambda env: self.engine.appointment(env.data["code"]),
+            "windows.list": self._windows_list,
+            "queue.snapshot": self._queue_snapshot,
+            "hall.info": lambda env: Anything.model_validate(self.hall_info()),
+            "audit.list": self._audit_list,
+            "appointment.lookup": self._appointment_lookup,
         }
 
         self.features: dict[str, Feature] = {}
@@ -114,7 +116,7 @@ class HallController:
             raise ServiceError(exc.code, str(exc)) from None
 
     # ------------------------------------------------------------------ state publishing
-    def hall_info(self) -> dict:
+    def hall_info(self) -> dict[str, Any]:
         c = self.config
         today = self.engine.local().date()
         return {
@@ -146,11 +148,14 @@ class HallController:
             Change(domains={d.id for d in self.config.domains}, windows={w.number for w in self.config.windows})
         )
 
-    def _window_view(self, number: int) -> dict:
+    def _window_view(self, number: int) -> dict[str, Any]:
         w = self.engine.window(number)
         view = w.public()
         view["waiting"] = sum(self.engine.snapshot(d)["waiting"] for d in w.domains)
         return view
+
+    def _window_model(self, number: int) -> q.WindowView:
+        return q.WindowView.model_validate(self._window_view(number))
 
     def _publish_change(self, change: Change) -> None:
         windows = self.engine.windows()
@@ -171,78 +176,105 @@ class HallController:
             self.bus.publish_event(topics.event(self.hall, type_), type_, data)
 
     # ------------------------------------------------------------------ operations
-    def _ticket_issue(self, env: Envelope) -> dict:
-        d = env.data
+    def _ticket_issue(self, env: Envelope) -> q.TicketIssued:
+        req = request_of(env, q.TicketIssue)
         ticket, created = self.engine.issue(
-            d["service"],
-            idempotency_key=f"{env.sender}:{d['idempotency_key']}",
-            priority=d["priority"],
-            age_years=d.get("age_years"),
-            identity_token=d.get("identity_token"),
-            appointment=d.get("appointment"),
-            channel=d["channel"],
+            req.service,
+            idempotency_key=f"{env.sender}:{req.idempotency_key}",
+            priority=req.priority,
+            age_years=req.age_years,
+            identity_token=req.identity_token,
+            appointment=req.appointment,
+            channel=req.channel,
             issued_by=env.sender,
         )
         ahead, minutes = self.engine.position(ticket)
-        service = self.config.service(ticket.service)
-        return {
-            "ticket": ticket.public(),
-            "created": created,
-            "waiting_ahead": ahead,
-            "estimated_wait_min": None if minutes == float("inf") else minutes,
-            "service_name": service.name,
-            "domain_name": self.config.domain(ticket.domain).name,
-            "hall_name": self.config.name,
-        }
+        return q.TicketIssued(
+            ticket=_ticket(ticket),
+            created=created,
+            waiting_ahead=ahead,
+            estimated_wait_min=None if minutes == float("inf") else minutes,
+            service_name=self.config.service(ticket.service).name,
+            domain_name=self.config.domain(ticket.domain).name,
+            hall_name=self.config.name,
+        )
 
-    def _ticket_get(self, env: Envelope) -> dict:
-        ticket = self.engine.ticket(env.data["code"], env.data.get("day"))
+    def _ticket_get(self, env: Envelope) -> q.TicketStatus:
+        req = request_of(env, q.TicketGet)
+        ticket = self.engine.ticket(req.code, req.day)
         ahead, minutes = self.engine.position(ticket)
-        return {
-            "ticket": ticket.public(),
-            "waiting_ahead": ahead,
-            "estimated_wait_min": None if minutes == float("inf") else minutes,
-        }
+        return q.TicketStatus(
+            ticket=_ticket(ticket),
+            waiting_ahead=ahead,
+            estimated_wait_min=None if minutes == float("inf") else minutes,
+        )
 
-    def _actor(self, env: Envelope) -> str:
-        staff = env.data.get("staff") or env.data.get("actor")
+    def _actor(self, env: Envelope, staff: str | None) -> str:
         return f"{env.sender}/{staff}" if staff else env.sender
 
-    def _window_call(self, env: Envelope) -> dict:
-        ticket, _ = self.engine.call_next(env.data["window"], actor=self._actor(env))
+    def _window_call(self, env: Envelope) -> q.WindowCalled:
+        req = request_of(env, q.WindowRequest)
+        ticket, _ = self.engine.call_next(req.window, actor=self._actor(env, req.staff))
         if ticket is None:
-            return {"ticket": None, "call": None}
-        win = self.engine.window(env.data["window"])
-        return {"ticket": ticket.public(), "call": self.engine.call_event(ticket, win, recall=False)}
+            return q.WindowCalled(ticket=None, call=None)
+        call = self.engine.call_event(ticket, self.engine.window(req.window), recall=False)
+        return q.WindowCalled(ticket=Anything.model_validate(ticket.public()), call=Anything.model_validate(call))
 
-    def _window_op(self, env: Envelope, op: Callable, with_call: bool = False) -> dict:
-        ticket, _ = op(env.data["window"], actor=self._actor(env))
-        out = {"ticket": ticket.public()}
-        if with_call:
-            out["call"] = self.engine.call_event(ticket, self.engine.window(env.data["window"]), recall=True)
-        return out
+    def _window_recall(self, env: Envelope) -> q.WindowRecalled:
+        req = request_of(env, q.WindowRequest)
+        ticket, _ = self.engine.recall(req.window, self._actor(env, req.staff))
+        call = self.engine.call_event(ticket, self.engine.window(req.window), recall=True)
+        return q.WindowRecalled(ticket=_ticket(ticket), call=Anything.model_validate(call))
 
-    def _window_transfer(self, env: Envelope) -> dict:
-        d = env.data
+    def _window_op(self, env: Envelope, op: Callable[[int, str], tuple[Ticket, Change]]) -> q.WindowTicket:
+        req = request_of(env, q.WindowRequest)
+        ticket, _ = op(req.window, self._actor(env, req.staff))
+        return q.WindowTicket(ticket=_ticket(ticket))
+
+    def _window_transfer(self, env: Envelope) -> q.WindowTicket:
+        req = request_of(env, q.WindowTransfer)
         ticket, _ = self.engine.transfer(
-            d["window"], to_domain=d.get("to_domain"), to_window=d.get("to_window"), actor=self._actor(env)
+            req.window, to_domain=req.to_domain, to_window=req.to_window, actor=self._actor(env, req.staff)
         )
-        return {"ticket": ticket.public()}
+        return q.WindowTicket(ticket=_ticket(ticket))
 
-    def _window_pause(self, env: Envelope) -> dict:
-        self.engine.pause(env.data["window"], env.data.get("reason", ""), actor=self._actor(env))
-        return {"window": self._window_view(env.data["window"])}
+    def _window_pause(self, env: Envelope) -> q.WindowOne:
+        req = request_of(env, q.WindowPause)
+        self.engine.pause(req.window, req.reason or "", actor=self._actor(env, req.staff))
+        return q.WindowOne(window=self._window_model(req.window))
 
-    def _window_resume(self, env: Envelope) -> dict:
-        self.engine.resume(env.data["window"], actor=self._actor(env))
-        return {"window": self._window_view(env.data["window"])}
+    def _window_resume(self, env: Envelope) -> q.WindowOne:
+        req = request_of(env, q.WindowRequest)
+        self.engine.resume(req.window, actor=self._actor(env, req.staff))
+        return q.WindowOne(window=self._window_model(req.window))
 
-    def _window_assign(self, env: Envelope) -> dict:
-        d = env.data
+    def _window_assign(self, env: Envelope) -> q.WindowAssigned:
+        req = request_of(env, q.WindowAssign)
         applied, _ = self.engine.assign(
-            d["window"], d["domains"], actor=f"{env.sender}/{d['actor']}", reason=d.get("reason", "")
+            req.window, req.domains, actor=f"{env.sender}/{req.actor}", reason=req.reason or ""
         )
-        return {"window": self._window_view(d["window"]), "applied_now": applied}
+        return q.WindowAssigned(window=self._window_model(req.window), applied_now=applied)
+
+    def _windows_list(self, env: Envelope) -> q.WindowList:
+        return q.WindowList(windows=[self._window_model(w.number) for w in self.engine.windows()])
+
+    def _queue_snapshot(self, env: Envelope) -> q.QueueSnapshot:
+        return q.QueueSnapshot(
+            domains=[Anything.model_validate(self.engine.snapshot(d.id)) for d in self.config.domains]
+        )
+
+    def _audit_list(self, env: Envelope) -> q.AuditEntries:
+        req = request_of(env, q.AuditList)
+        return q.AuditEntries(entries=[Anything.model_validate(e) for e in self.engine.audit_log(req.limit)])
+
+    def _appointment_lookup(self, env: Envelope) -> q.Appointment:
+        req = request_of(env, q.AppointmentLookup)
+        return q.Appointment.model_validate(self.engine.appointment(req.code))
+
+
+def _ticket(ticket: Ticket) -> q.Ticket:
+    """A ticket as it travels on the bus (no identity token), as its contract model."""
+    return q.Ticket.model_validate(ticket.public())
 
 
 def run_controller(config: HallConfig, host: str | None = None, port: int | None = None) -> HallController:

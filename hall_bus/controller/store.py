@@ -2,7 +2,8 @@
 
 Migrations are a list of SQL scripts; ``PRAGMA user_version`` records how many have run, so a
 controller upgraded in place brings an older database forward on start and never runs a script
-twice. A ticket is written durably before its number leaves the controller.
+twice. Features keep their own counts in ``feature_versions``; one loop (``Store._migrate``) runs
+both. A ticket is written durably before its number leaves the controller.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -107,28 +108,15 @@ class Store:
 
     @property
     def version(self) -> int:
-        return self.db.execute("PRAGMA user_version").fetchone()[0]
+        """The core schema version (``PRAGMA user_version``, as every HallKit database has kept it)."""
+        return int(self.db.execute("PRAGMA user_version").fetchone()[0])
 
     def migrate(self) -> None:
+        """Bring the core tables (tickets, windows, audit, appointments) up to date."""
         with self.lock:
-            current = self.version
-            if current > len(MIGRATIONS):
-                raise RuntimeError(
-                    f"{self.path}: database schema version {current} is newer than this HallKit ({len(MIGRATIONS)})"
-                )
-            for i in range(current, len(MIGRATIONS)):
-                log.info("%s: applying schema migration %d", self.path, i + 1)
-                self.db.execute("BEGIN IMMEDIATE")
-                try:
-                    for statement in _statements(MIGRATIONS[i]):
-                        self.db.execute(statement)
-                    self.db.execute(f"PRAGMA user_version={i + 1}")
-                    self.db.execute("COMMIT")
-                except BaseException:
-                    self.db.execute("ROLLBACK")
-                    raise
+            self._migrate("database", MIGRATIONS, self.version, self._set_core_version)
 
-    def migrate_feature(self, feature: str, migrations: list[str]) -> None:
+    def migrate_feature(self, feature: str, migrations: Sequence[str]) -> None:
         """Bring a feature's own tables (tidal, pickup, evaluation ...) up to date.
 
         Each feature keeps its migration count in ``feature_versions`` so features evolve their
@@ -139,24 +127,34 @@ class Store:
                 "CREATE TABLE IF NOT EXISTS feature_versions (feature TEXT PRIMARY KEY, version INTEGER NOT NULL)"
             )
             row = self.db.execute("SELECT version FROM feature_versions WHERE feature=?", (feature,)).fetchone()
-            current = row[0] if row else 0
-            if current > len(migrations):
-                raise RuntimeError(
-                    f"{self.path}: {feature} schema version {current} is newer than this HallKit ({len(migrations)})"
+
+            def record(version: int) -> None:
+                self.db.execute(
+                    "INSERT OR REPLACE INTO feature_versions (feature, version) VALUES (?, ?)", (feature, version)
                 )
-            for i in range(current, len(migrations)):
-                log.info("%s: applying %s migration %d", self.path, feature, i + 1)
-                self.db.execute("BEGIN IMMEDIATE")
-                try:
-                    for statement in _statements(migrations[i]):
-                        self.db.execute(statement)
-                    self.db.execute(
-                        "INSERT OR REPLACE INTO feature_versions (feature, version) VALUES (?, ?)", (feature, i + 1)
-                    )
-                    self.db.execute("COMMIT")
-                except BaseException:
-                    self.db.execute("ROLLBACK")
-                    raise
+
+            self._migrate(feature, migrations, int(row[0]) if row else 0, record)
+
+    def _set_core_version(self, version: int) -> None:
+        self.db.execute(f"PRAGMA user_version={int(version)}")
+
+    def _migrate(self, what: str, migrations: Sequence[str], current: int, record: Callable[[int], None]) -> None:
+        """Run ``migrations[current:]``, each in its own transaction with ``record(its number)``."""
+        if current > len(migrations):
+            raise RuntimeError(
+                f"{self.path}: {what} schema version {current} is newer than this HallKit ({len(migrations)})"
+            )
+        for i in range(current, len(migrations)):
+            log.info("%s: applying %s migration %d", self.path, what, i + 1)
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                for statement in _statements(migrations[i]):
+                    self.db.execute(statement)
+                record(i + 1)
+                self.db.execute("COMMIT")
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -179,7 +177,8 @@ class Store:
 
 
 def _statements(script: str) -> list[str]:
-    out, buf = [], []
+    out: list[str] = []
+    buf: list[str] = []
     for line in script.splitlines():
         code = line.split("--", 1)[0]
         buf.append(code)

@@ -16,5 +16,8 @@ def announcement_en(code: str, window: int) -> str:
 
 def spoken_zh(code: str, window: int) -> str:
     """The text to speak: numbers read digit by digit (A001 -> A零零一)."""
-    spell = lambda s: "".join(_DIGITS_ZH[int(c)] if c.isdigit() else c for c in s)  # noqa: E731
-    return f"请{spell(code)}号到{spell(str(window))}号窗口办理"
+    return f"请{_spell_zh(code)}号到{_spell_zh(str(window))}号窗口办理"
+
+
+def _spell_zh(s: str) -> str:
+    return "".join(_DIGITS_ZH[int(c)] if c.isdigit() else c for c in s)

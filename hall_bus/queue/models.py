@@ -3,8 +3,9 @@ errors it raises, the handling-time estimator port and the calling order (``_ran
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import asdict, dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from hall_bus.config import HallConfig
 from hall_bus.errors import CodedError
@@ -70,7 +71,7 @@ class Ticket:
     transfers: int = 0
 
     @classmethod
-    def from_row(cls, row) -> Ticket:
+    def from_row(cls, row: sqlite3.Row) -> Ticket:
         return cls(
             id=row["id"],
             code=row["code"],
@@ -93,7 +94,7 @@ class Ticket:
             transfers=row["transfers"],
         )
 
-    def public(self) -> dict:
+    def public(self) -> dict[str, Any]:
         """What may travel on the bus: no identity token."""
         d = asdict(self)
         d.pop("identity_token")
@@ -119,7 +120,7 @@ class WindowState:
             return "serving" if self.current.state == "serving" else "calling"
         return "paused" if self.paused else "idle"
 
-    def public(self) -> dict:
+    def public(self) -> dict[str, Any]:
         return {
             "number": self.number,
             "name": self.name,
@@ -139,12 +140,12 @@ class Change:
 
     domains: set[str] = field(default_factory=set)
     windows: set[int] = field(default_factory=set)
-    events: list[tuple[str, dict]] = field(default_factory=list)  # (event type, data)
+    events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # (event type, data)
 
 
 _RANK_SQL = "(CASE WHEN appointment_due IS NOT NULL THEN 0 WHEN priority != 'normal' THEN 1 ELSE 2 END)"
 
 
-def _rank_key(t: Ticket) -> tuple:
+def _rank_key(t: Ticket) -> tuple[int, float, int]:
     rank = 0 if t.appointment_due is not None else (1 if t.priority != "normal" else 2)
     return (rank, t.issued_at, t.id)
