@@ -19,6 +19,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from hall_bus.bus import envelope
+from hall_bus.cli.main import CommandLine
 from hall_bus.contracts import registry
 from hall_bus.contracts.base import MessageContract, Registry
 
@@ -335,7 +336,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(cli: Any) -> None:
+def register(cli: CommandLine) -> None:
     cli.describe(("bus",), "the hall bus: reference documents")
     p = cli.command(
         ("bus", "docs"), help="write docs/bus.asyncapi.yaml and the field tables of docs/bus.md", handler=run

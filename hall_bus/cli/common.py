@@ -1,45 +1,107 @@
-"""Shared pieces of the bus-talking ``hallkit`` commands: --config/--host/--port options and a client."""
+"""Shared pieces of the ``hallkit`` commands: --config/--host/--port options, a bus client and its
+requests, the ``--json`` or text answer, one-line failures, device hosts run until stopped, and
+devices opened for one technician command."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
+from devices.base import Device, DeviceError
 from hall_bus import config as hallconfig
+from hall_bus.bus.client import BusClient, BusTimeout, RequestFailed
+from hall_bus.bus.connect import bus_settings
+from hall_bus.cli.main import CommandLine, Handler
 from hall_bus.config import ConfigError, HallConfig
+from hall_bus.hosts.host import DeviceHost
+
+D = TypeVar("D", bound=Device)
 
 
+# ---------------------------------------------------------------------- options and config
 def add_bus_options(parser: argparse.ArgumentParser) -> None:
+    """The options of a command that asks the controller: those of :func:`add_host_options`, --timeout, --json."""
+    add_host_options(parser)
+    parser.add_argument("--timeout", type=float, default=5.0, help="seconds to wait for the controller (default 5)")
+    parser.add_argument("--json", action="store_true", help="print the raw response data as JSON")
+
+
+def add_host_options(parser: argparse.ArgumentParser) -> None:
+    """--config, --host and --port of a long-running process on the bus (controller, device host)."""
     parser.add_argument("--config", default=None, help="hall.toml (default: ./hall.toml or $HALLKIT_CONFIG)")
     parser.add_argument("--host", default=None, help="broker host (default: [bus] host of hall.toml)")
     parser.add_argument("--port", type=int, default=None, help="broker port (default: [bus] port of hall.toml)")
-    parser.add_argument("--timeout", type=float, default=5.0, help="seconds to wait for the controller (default 5)")
-    parser.add_argument("--json", action="store_true", help="print the raw response data as JSON")
+
+
+def bus_command(
+    cli: CommandLine,
+    path: tuple[str, ...],
+    help: str,
+    handler: Handler,
+    actor: str | None = None,
+    description: str | None = None,
+) -> argparse.ArgumentParser:
+    """A command that talks to the controller: the bus options, and ``--actor`` (audited) when it
+    has a default ``actor``; returns the parser for the command's own arguments."""
+    p = cli.command(path, help=help, handler=handler, description=description)
+    if actor is not None:
+        p.add_argument("--actor", default=actor, help=f"who does it (audited; default {actor})")
+    add_bus_options(p)
+    return p
 
 
 def load_config(args: argparse.Namespace) -> HallConfig:
     return hallconfig.load(args.config or hallconfig.default_path())
 
 
-def fail(message: str, rc: int = 2) -> int:
-    print(f"hallkit: {message}", file=sys.stderr)
+def config_of(args: argparse.Namespace) -> HallConfig:
+    """The hall.toml of ``--config``; SystemExit with one line if it cannot be read."""
+    try:
+        return load_config(args)
+    except ConfigError as exc:
+        raise SystemExit(fail(str(exc))) from None
+
+
+# ---------------------------------------------------------------------- output
+def fail(message: str, rc: int = 2, command: str = "") -> int:
+    """Print ``hallkit[ command]: message`` on stderr and return ``rc``."""
+    print(f"hallkit{' ' + command if command else ''}: {message}", file=sys.stderr)
     return rc
 
 
-@contextmanager
-def bus_client(args: argparse.Namespace, client_id: str = "manager") -> Iterator[Any]:
-    """A started bus client for a CLI command; raises SystemExit with a clear line if the broker is unreachable."""
-    from hall_bus.bus.client import BusClient
-    from hall_bus.bus.connect import bus_settings
+def print_json(data: Any) -> None:
+    print(json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True))
 
+
+def answer(args: argparse.Namespace, out: Any, text: Callable[[Any], object]) -> int:
+    """Show a response: its raw data with ``--json``, else ``text(out)``; exit code 0."""
+    if args.json:
+        print_json(out)
+    else:
+        text(out)
+    return 0
+
+
+@contextmanager
+def reporting(command: str, errors: tuple[type[Exception], ...] = (DeviceError,), rc: int = 1) -> Iterator[None]:
+    """Turn ``errors`` raised in the block into one line ``hallkit <command>: ...`` and exit code ``rc``."""
     try:
-        config = load_config(args)
-    except ConfigError as exc:
-        raise SystemExit(fail(str(exc))) from None
+        yield
+    except errors as exc:
+        raise SystemExit(fail(str(exc), rc, command)) from None
+
+
+# ---------------------------------------------------------------------- the bus
+@contextmanager
+def bus_client(args: argparse.Namespace, client_id: str = "manager") -> Iterator[BusClient]:
+    """A started bus client for a CLI command; raises SystemExit with a clear line if the broker is unreachable."""
+    config = config_of(args)
     settings = bus_settings(config, client_id, args.host, args.port)
     client = BusClient(config.hall_id, client_id, settings).start()
     try:
@@ -55,31 +117,47 @@ def bus_client(args: argparse.Namespace, client_id: str = "manager") -> Iterator
         client.stop()
 
 
-def call(args: argparse.Namespace, op: str, data: dict, client_id: str = "manager") -> Any:
-    """Send one request and return its data, or raise SystemExit with the controller's error."""
-    from hall_bus.bus.client import BusTimeout, RequestFailed
+def request(client: BusClient, args: argparse.Namespace, op: str, data: dict[str, Any]) -> Any:
+    """One request on an open client: its data, or SystemExit with the controller's error."""
+    try:
+        return client.request(op, data, timeout=args.timeout)
+    except RequestFailed as exc:
+        raise SystemExit(fail(f"refused: {exc}", 1)) from None
+    except BusTimeout:
+        raise SystemExit(fail(f"{op}: no answer from the controller within {args.timeout:g} s", 3)) from None
 
+
+def call(args: argparse.Namespace, op: str, data: dict[str, Any], client_id: str = "manager") -> Any:
+    """Send one request on a client of its own and return its data, or raise SystemExit with the controller's error."""
     with bus_client(args, client_id) as client:
-        try:
-            return client.request(op, data, timeout=args.timeout)
-        except RequestFailed as exc:
-            raise SystemExit(fail(f"refused: {exc}", 1)) from None
-        except BusTimeout:
-            raise SystemExit(fail(f"{op}: no answer from the controller within {args.timeout:g} s", 3)) from None
+        return request(client, args, op, data)
 
 
-def print_json(data: Any) -> None:
-    print(json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True))
-
-
+# ---------------------------------------------------------------------- long-running commands and devices
 def wait_until_stopped() -> None:
     """Block a long-running command (controller, simulator, device host) until Ctrl-C or SIGTERM."""
-    import signal
-    import threading
-
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
         stop.wait()
     except KeyboardInterrupt:
         pass
+
+
+def serve_until_stopped(host: DeviceHost, banner: str) -> int:
+    """Print ``banner``, run the started ``host`` until Ctrl-C or SIGTERM, then stop it and its bus client."""
+    print(f"{banner}; Ctrl-C stops", flush=True)
+    wait_until_stopped()
+    host.stop()
+    host.bus.stop()
+    return 0
+
+
+@contextmanager
+def opened(device: D) -> Iterator[D]:
+    """``device`` opened for one command and closed after it (also when opening failed)."""
+    try:
+        device.open()
+        yield device
+    finally:
+        device.close()

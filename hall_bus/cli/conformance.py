@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import argparse
 
-def register(cli) -> None:
+from devices.conformance import suite as conformance
+from hall_bus.cli.common import fail
+from hall_bus.cli.main import CommandLine
+
+
+def register(cli: CommandLine) -> None:
     p = cli.command(
         ("conformance",),
         help="run a device kind's conformance checks against a URL",
@@ -23,17 +29,12 @@ def register(cli) -> None:
     )
 
 
-def run(args) -> int:
-    import sys
-
-    from devices.conformance import suite as conformance
-
+def run(args: argparse.Namespace) -> int:
     options = dict(o.partition("=")[::2] for o in args.opt)
     try:
         results = conformance.run(args.kind, args.url, args.baud, options)
     except KeyError as exc:
-        print(f"hallkit conformance: {exc.args[0]}", file=sys.stderr)
-        return 2
+        return fail(exc.args[0], 2, "conformance")
     for r in results:
         print(f"{'PASS' if r.passed else 'FAIL'}  {r.name}  ({r.seconds * 1000:.0f} ms)")
         if not r.passed:

@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 import argparse
-import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TypeVar
+
+from devices.caller import CallerKeypad
+from devices.config import DeviceConfig
+from devices.display import WindowDisplay
+from devices.halldev import HallFrameDeviceBase
+from devices.pad import EvaluationPad
+from drivers.pad import LEVEL_NAMES
+from hall_bus.cli.common import fail, opened, reporting
+from hall_bus.cli.main import CommandLine
 
 
-def register(cli) -> None:
+def register(cli: CommandLine) -> None:
     cli.describe(("device",), "talk to one hall device by URL (technician tools)")
     cli.describe(("device", "pad"), "evaluation pad (评价器)")
     cli.describe(("device", "caller"), "caller keypad (呼叫器)")
@@ -50,71 +61,45 @@ def _url(p: argparse.ArgumentParser) -> None:
     p.add_argument("--baud", type=int, default=9600)
 
 
-_opened: list = []
+H = TypeVar("H", bound=HallFrameDeviceBase)
 
 
-def _open(cls, kind: str, args: argparse.Namespace):
-    from devices.config import DeviceConfig
-
-    device = cls(
-        DeviceConfig(id=kind, kind=kind, url=args.url, options={"address": args.address, "baudrate": args.baud})
-    )
-    _opened.append(device)
-    return device.open()
-
-
-def _run(fn, what: str) -> int:
-    """Run a command; a device error or bad text (not in GB2312, too long) is one line on stderr."""
-    from devices.base import DeviceError
-
-    try:
-        return fn() or 0
-    except DeviceError as exc:
-        print(f"hallkit device {what}: {exc}", file=sys.stderr)
-        return 1
-    except (UnicodeEncodeError, ValueError) as exc:
-        print(f"hallkit device {what}: {exc}", file=sys.stderr)
-        return 2
-    finally:
-        while _opened:
-            _opened.pop().close()
+@contextmanager
+def _opened(cls: type[H], args: argparse.Namespace, what: str) -> Iterator[H]:
+    """The device of ``--url`` opened for the command ``what``; a device error or bad text (not in
+    GB2312, too long) ends the command with one line on stderr."""
+    options = {"address": args.address, "baudrate": args.baud}
+    with (
+        reporting(f"device {what}", (UnicodeEncodeError, ValueError), rc=2),
+        reporting(f"device {what}"),
+        opened(cls(DeviceConfig(id=cls.kind, kind=cls.kind, url=args.url, options=options))) as device,
+    ):
+        yield device
 
 
-def pad_show(args) -> int:
-    from devices.pad import EvaluationPad
+def pad_show(args: argparse.Namespace) -> int:
+    with _opened(EvaluationPad, args, "pad show") as pad:
+        pad.show_info(args.window, args.staff_no, args.name)
+    return 0
 
-    return _run(lambda: _open(EvaluationPad, "pad", args).show_info(args.window, args.staff_no, args.name), "pad show")
 
-
-def pad_evaluate(args) -> int:
-    from devices.pad import EvaluationPad
-    from drivers.pad import LEVEL_NAMES
-
-    def go() -> int:
-        pad = _open(EvaluationPad, "pad", args)
+def pad_evaluate(args: argparse.Namespace) -> int:
+    with _opened(EvaluationPad, args, "pad evaluate") as pad:
         pad.request_evaluation(args.ticket, args.timeout)
         deadline = time.monotonic() + args.timeout + 5
         while time.monotonic() < deadline:
             for ev in pad.poll(0.2):
-                if ev.timed_out:
+                if ev.timed_out or ev.level is None:
                     print(f"{ev.ticket}: not evaluated (timeout)")
                 else:
-                    print(
-                        f"{ev.ticket}: {ev.level} {LEVEL_NAMES[ev.level]}"
-                        + (f" reason {ev.reason}" if ev.reason else "")
-                    )
+                    reason = f" reason {ev.reason}" if ev.reason else ""
+                    print(f"{ev.ticket}: {ev.level} {LEVEL_NAMES[ev.level]}{reason}")
                 return 0
-        print("hallkit device pad evaluate: no answer from the pad", file=sys.stderr)
-        return 1
-
-    return _run(go, "pad evaluate")
+    return fail("no answer from the pad", 1, "device pad evaluate")
 
 
-def caller_listen(args) -> int:
-    from devices.caller import CallerKeypad
-
-    def go() -> int:
-        caller = _open(CallerKeypad, "caller", args)
+def caller_listen(args: argparse.Namespace) -> int:
+    with _opened(CallerKeypad, args, "caller listen") as caller:
         end = time.monotonic() + args.seconds if args.seconds else float("inf")
         try:
             while time.monotonic() < end:
@@ -122,30 +107,28 @@ def caller_listen(args) -> int:
                     print(f"key {k.key}" + (f" {k.arg}" if k.arg else "") + f" (seq {k.seq})", flush=True)
         except KeyboardInterrupt:
             pass
-        return 0
-
-    return _run(go, "caller listen")
+    return 0
 
 
-def caller_show(args) -> int:
-    from devices.caller import CallerKeypad
-
-    return _run(lambda: _open(CallerKeypad, "caller", args).show_text(args.text), "caller show")
-
-
-def display_show(args) -> int:
-    from devices.display import WindowDisplay
-
-    return _run(lambda: _open(WindowDisplay, "display", args).show(*args.lines, align=args.align), "display show")
+def caller_show(args: argparse.Namespace) -> int:
+    with _opened(CallerKeypad, args, "caller show") as caller:
+        caller.show_text(args.text)
+    return 0
 
 
-def display_clear(args) -> int:
-    from devices.display import WindowDisplay
+def display_show(args: argparse.Namespace) -> int:
+    with _opened(WindowDisplay, args, "display show") as display:
+        display.show(*args.lines, align=args.align)
+    return 0
 
-    return _run(lambda: _open(WindowDisplay, "display", args).clear(), "display clear")
+
+def display_clear(args: argparse.Namespace) -> int:
+    with _opened(WindowDisplay, args, "display clear") as display:
+        display.clear()
+    return 0
 
 
-def display_brightness(args) -> int:
-    from devices.display import WindowDisplay
-
-    return _run(lambda: _open(WindowDisplay, "display", args).brightness(args.level), "display brightness")
+def display_brightness(args: argparse.Namespace) -> int:
+    with _opened(WindowDisplay, args, "display brightness") as display:
+        display.brightness(args.level)
+    return 0

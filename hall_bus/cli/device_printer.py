@@ -4,10 +4,20 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+from devices.base import DeviceError
+from devices.config import DeviceConfig
+from hall_bus.cli.common import opened, reporting
+from hall_bus.cli.main import CommandLine
+
+if TYPE_CHECKING:
+    from devices.printer import ReceiptPrinter
 
 
-def register(cli) -> None:
+def register(cli: CommandLine) -> None:
     cli.describe(("device",), "talk to one hall device by URL (technician tools)")
     cli.describe(("device", "printer"), "receipt printer (ESC/POS)")
     p = cli.command(("device", "printer", "test"), help="print a test queue ticket", handler=test)
@@ -26,63 +36,44 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--baud", type=int, default=None, help="serial baud rate (default: the profile's)")
 
 
-def _open(args: argparse.Namespace):
-    from devices.base import DeviceError
-    from devices.config import DeviceConfig
-    from devices.printer import ReceiptPrinter
+@contextmanager
+def _printer(args: argparse.Namespace) -> Iterator[ReceiptPrinter]:
+    """The printer of ``--url``, opened for one command."""
+    from devices.printer import ReceiptPrinter  # python-escpos: loaded only to print
 
     options = {"baudrate": args.baud} if args.baud else {}
+    config = DeviceConfig(id="printer", kind="printer", url=args.url, profile=args.profile, options=options)
     try:
-        return ReceiptPrinter(
-            DeviceConfig(id="printer", kind="printer", url=args.url, profile=args.profile, options=options)
-        ).open()
+        with opened(ReceiptPrinter(config)) as printer:
+            yield printer
     except ValueError as exc:  # e.g. a URL pyserial cannot parse
         raise DeviceError("printer", f"{args.url}: {exc}") from None
 
 
 def test(args: argparse.Namespace) -> int:
-    from devices.base import DeviceError
-    from drivers.escpos_docs import QueueTicketDoc
+    from drivers.escpos_docs import QueueTicketDoc  # python-escpos
 
-    printer = None
-    try:
-        printer = _open(args)
-        doc = QueueTicketDoc(
-            hall_name="HallKit 打印测试",
-            code=args.ticket,
-            service_name="测试事项（Test）",
-            domain_name="综合",
-            waiting_ahead=0,
-            estimated_wait_min=0,
-            issued_at=dt.datetime.now(),
-            qr_url=f"https://hallkit.example/q/test/{args.ticket}",
-            lang=args.lang,
-        )
+    doc = QueueTicketDoc(
+        hall_name="HallKit 打印测试",
+        code=args.ticket,
+        service_name="测试事项（Test）",
+        domain_name="综合",
+        waiting_ahead=0,
+        estimated_wait_min=0,
+        issued_at=dt.datetime.now(),
+        qr_url=f"https://hallkit.example/q/test/{args.ticket}",
+        lang=args.lang,
+    )
+    with reporting("device printer test"), _printer(args) as printer:
         printer.print_ticket(doc)
-    except DeviceError as exc:
-        print(f"hallkit device printer test: {exc}", file=sys.stderr)
-        return 1
-    finally:
-        if printer is not None:
-            printer.close()
     print(f"printed test ticket {args.ticket} on {args.url}")
     return 0
 
 
 def status(args: argparse.Namespace) -> int:
-    from devices.base import DeviceError
-
-    printer = None
-    try:
-        printer = _open(args)
+    with reporting("device printer status"), _printer(args) as printer:
         st = printer.refresh()
         state = printer.state.value
-    except DeviceError as exc:
-        print(f"hallkit device printer status: {exc}", file=sys.stderr)
-        return 1
-    finally:
-        if printer is not None:
-            printer.close()
     print(
         f"online={'yes' if st.online else 'no'} paper={'out' if st.paper_out else ('near end' if st.paper_near_end else 'ok')} "
         f"cover={'open' if st.cover_open else 'closed'} state={state}"

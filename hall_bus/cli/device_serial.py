@@ -5,10 +5,20 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
+from typing import Any
+
+from devices.base import DeviceError
+from devices.config import DeviceConfig
+from devices.idcard import IdCardReader
+from devices.locker import LockerBank
+from devices.profiles import ProfileError
+from hall_bus.cli.common import fail, opened, reporting
+from hall_bus.cli.main import CommandLine
+
+ERRORS = (DeviceError, ProfileError, ValueError)  # ValueError: a board not in the bank, a URL pyserial cannot parse
 
 
-def register(cli) -> None:
+def register(cli: CommandLine) -> None:
     cli.describe(("device",), "talk to one hall device by URL (technician tools)")
     cli.describe(("device", "idcard"), "ID card reader (SAM) / 身份证阅读器")
     p = cli.command(
@@ -38,34 +48,13 @@ def _locker_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print JSON")
 
 
-def _fail(cmd: str, exc: Exception) -> int:
-    print(f"hallkit device {cmd}: {exc}", file=sys.stderr)
-    return 1
-
-
 def idcard_read(args: argparse.Namespace) -> int:
-    from devices.base import DeviceError
-    from devices.config import DeviceConfig
-    from devices.idcard import IdCardReader
-    from devices.profiles import ProfileError
-
     options = {"baudrate": args.baud} if args.baud else {}
-    try:
-        reader = IdCardReader(
-            DeviceConfig(id="idcard", kind="idcard", url=args.url, profile=args.profile, options=options)
-        )
-        reader.open()
-    except (DeviceError, ProfileError) as exc:
-        return _fail("idcard read", exc)
-    try:
+    config = DeviceConfig(id="idcard", kind="idcard", url=args.url, profile=args.profile, options=options)
+    with reporting("device idcard read", (DeviceError, ProfileError)), opened(IdCardReader(config)) as reader:
         if not reader.wait_for_card(args.wait):
-            print("hallkit device idcard read: no card on the reader / 未检测到身份证", file=sys.stderr)
-            return 2
+            return fail("no card on the reader / 未检测到身份证", 2, "device idcard read")
         card = reader.read_card()
-    except DeviceError as exc:
-        return _fail("idcard read", exc)
-    finally:
-        reader.close()
     data = card.public(reveal=args.reveal)
     if args.json:
         print(json.dumps(data, ensure_ascii=False, indent=2))
@@ -95,53 +84,30 @@ def idcard_read(args: argparse.Namespace) -> int:
     return 0
 
 
-def _bank(args: argparse.Namespace):
-    from devices.config import DeviceConfig
-    from devices.locker import LockerBank
-
-    options = {"boards": [args.board]}
+def _bank(args: argparse.Namespace) -> LockerBank:
+    options: dict[str, Any] = {"boards": [args.board]}
     if args.baud:
         options["baudrate"] = args.baud
-    bank = LockerBank(DeviceConfig(id="locker", kind="locker", url=args.url, profile=args.profile, options=options))
-    return bank.open()
+    return LockerBank(DeviceConfig(id="locker", kind="locker", url=args.url, profile=args.profile, options=options))
 
 
 def locker_open(args: argparse.Namespace) -> int:
-    from devices.base import DeviceError
-    from devices.profiles import ProfileError
-
-    try:
-        bank = _bank(args)
-        try:
-            opened = bank.open(args.board, args.lock)
-        finally:
-            bank.close()
-    except (DeviceError, ProfileError, ValueError) as exc:
-        return _fail("locker open", exc)
+    with reporting("device locker open", ERRORS), opened(_bank(args)) as bank:
+        opened_ = bool(bank.open(args.board, args.lock))
     if args.json:
-        print(json.dumps({"board": args.board, "lock": args.lock, "door": "open" if opened else "closed"}))
+        print(json.dumps({"board": args.board, "lock": args.lock, "door": "open" if opened_ else "closed"}))
     else:
-        print(
-            f"board {args.board} lock {args.lock}: door {'open / 已打开' if opened else 'still closed / 未打开 (jammed?)'}"
-        )
-    return 0 if opened else 3
+        door = "open / 已打开" if opened_ else "still closed / 未打开 (jammed?)"
+        print(f"board {args.board} lock {args.lock}: door {door}")
+    return 0 if opened_ else 3
 
 
 def locker_status(args: argparse.Namespace) -> int:
-    from devices.base import DeviceError
-    from devices.profiles import ProfileError
-
-    try:
-        bank = _bank(args)
-        try:
-            if args.lock is not None:
-                doors = {args.lock: "open" if bank.is_open(args.board, args.lock) else "closed"}
-            else:
-                doors = bank.status(args.board)
-        finally:
-            bank.close()
-    except (DeviceError, ProfileError, ValueError) as exc:
-        return _fail("locker status", exc)
+    with reporting("device locker status", ERRORS), opened(_bank(args)) as bank:
+        if args.lock is not None:
+            doors = {args.lock: "open" if bank.is_open(args.board, args.lock) else "closed"}
+        else:
+            doors = bank.status(args.board)
     if args.json:
         print(json.dumps({"board": args.board, "doors": {str(k): v for k, v in doors.items()}}))
     else:

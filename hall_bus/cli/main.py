@@ -8,8 +8,9 @@ commands live in ``hall_bus/cli/``; the kiosk UI (``ui.cli``), the demo and scre
 (``ui.demo.cli``) and the simulators (``simulators.cli``) add theirs the same way, so this module
 imports none of them.
 
-Command modules must keep heavy imports (OpenCV, Kivy, ...) inside their handlers so that
-``hallkit --help`` stays fast.
+Command modules must keep heavy imports (OpenCV, Kivy, and the in-repo modules that load such
+libraries) inside their handlers so that ``hallkit --help`` stays fast; light in-repo modules are
+imported at the top. Shared pieces (bus options, requests, failures) are in :mod:`hall_bus.cli.common`.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import argparse
 import logging
 import sys
 from collections.abc import Callable, Sequence
-from importlib.metadata import entry_points
+from importlib.metadata import EntryPoint, entry_points
 
 COMMAND_GROUP = "hallkit.commands"
 
@@ -35,7 +36,7 @@ class CommandLine:
             epilog="Run 'hallkit COMMAND --help' for the options of a command.",
         )
         self.parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv for debug)")
-        self._groups: dict[tuple[str, ...], argparse._SubParsersAction] = {}
+        self._groups: dict[tuple[str, ...], argparse._SubParsersAction[argparse.ArgumentParser]] = {}
         self._parsers: dict[tuple[str, ...], argparse.ArgumentParser] = {(): self.parser}
         self._helps: dict[tuple[str, ...], str] = {}
 
@@ -46,7 +47,7 @@ class CommandLine:
         if path in self._parsers:
             self._parsers[path].description = help
 
-    def _subparsers(self, path: tuple[str, ...]) -> argparse._SubParsersAction:
+    def _subparsers(self, path: tuple[str, ...]) -> argparse._SubParsersAction[argparse.ArgumentParser]:
         if path not in self._groups:
             parent = self._parser(path)
             self._groups[path] = parent.add_subparsers(dest="_cmd_" + "_".join(path or ("root",)), metavar="COMMAND")
@@ -74,7 +75,7 @@ class CommandLine:
         return parser
 
 
-def command_entry_points() -> list:
+def command_entry_points() -> list[EntryPoint]:
     """The declared command modules (entry points of ``hallkit.commands``), by name."""
     return sorted(entry_points(group=COMMAND_GROUP), key=lambda ep: ep.name)
 
@@ -97,7 +98,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     level = logging.WARNING - 10 * min(args.verbose, 2)
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
-        rc = args._handler(args)
+        handler: Handler = args._handler
+        rc = handler(args)
     except KeyboardInterrupt:
         return 130
     except SystemExit as exc:  # a handler gave up with a message already printed

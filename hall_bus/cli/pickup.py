@@ -13,8 +13,11 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import time
+from typing import Any
 
-from hall_bus.cli.common import add_bus_options, bus_client, fail, print_json
+from hall_bus.bus.client import BusClient
+from hall_bus.cli.common import answer, bus_client, bus_command, call, fail, print_json, request
+from hall_bus.cli.main import CommandLine
 
 STATE_ZH = {
     "depositing": "存件中",
@@ -27,56 +30,39 @@ STATE_ZH = {
 }
 
 
-def register(cli) -> None:
+def register(cli: CommandLine) -> None:
     cli.describe(("pickup",), "24-hour self-service pickup lockers (24小时自助出件)")
-    p = cli.command(
-        ("pickup", "deposit"),
-        help="deposit an item: open a free compartment, wait until the door is closed",
-        handler=deposit,
-    )
+    help_text = "deposit an item: open a free compartment, wait until the door is closed"
+    p = bus_command(cli, ("pickup", "deposit"), help_text, deposit, actor="staff")
     p.add_argument("--case", required=True, help="case number (办件编号)")
     p.add_argument("--size", required=True, choices=("S", "M", "L"), help="compartment size needed")
     p.add_argument("--token", default=None, help="the citizen's identity token (default: the case's)")
     p.add_argument("--item", default="", help="item name shown to the citizen (default: the case title)")
-    p.add_argument("--actor", default="staff", help="who deposits (audited)")
     p.add_argument("--window", type=int, default=None, help="the depositing window")
     p.add_argument("--wait", type=float, default=180.0, help="seconds to wait for the door to be closed (default 180)")
-    add_bus_options(p)
-    p = cli.command(
-        ("pickup", "list"), help="items in the lockers, free compartments per size, faulty compartments", handler=list_
-    )
+    help_text = "items in the lockers, free compartments per size, faulty compartments"
+    p = bus_command(cli, ("pickup", "list"), help_text, list_)
     p.add_argument("--all", action="store_true", help="also collected, returned and cancelled items")
-    add_bus_options(p)
-    p = cli.command(("pickup", "overdue"), help="items not collected within [pickup] overdue_days", handler=overdue)
+    p = bus_command(cli, ("pickup", "overdue"), "items not collected within [pickup] overdue_days", overdue)
     p.add_argument("--days", type=float, default=None, help="override overdue_days")
-    add_bus_options(p)
-    p = cli.command(
-        ("pickup", "return"), help="return an item to the window: open its compartment for staff", handler=return_
-    )
+    help_text = "return an item to the window: open its compartment for staff"
+    p = bus_command(cli, ("pickup", "return"), help_text, return_, actor="staff")
     p.add_argument("item_id", type=int, help="item id (see hallkit pickup list)")
     p.add_argument("--reason", default="", help="why (audited), e.g. overdue")
-    p.add_argument("--actor", default="staff", help="who takes it back (audited)")
     p.add_argument("--wait", type=float, default=180.0, help="seconds to wait for the door to be closed again")
-    add_bus_options(p)
-    p = cli.command(
-        ("pickup", "notify"),
-        help="send the citizen a new pickup code and QR (the old ones stop working)",
-        handler=notify,
-    )
+    help_text = "send the citizen a new pickup code and QR (the old ones stop working)"
+    p = bus_command(cli, ("pickup", "notify"), help_text, notify, actor="staff")
     p.add_argument("item_id", type=int)
-    p.add_argument("--actor", default="staff")
-    add_bus_options(p)
-    p = cli.command(("pickup", "fault-clear"), help="put a repaired compartment back into service", handler=fault_clear)
+    help_text = "put a repaired compartment back into service"
+    p = bus_command(cli, ("pickup", "fault-clear"), help_text, fault_clear, actor="staff")
     p.add_argument("compartment", help="compartment number, e.g. A03")
-    p.add_argument("--actor", default="staff")
-    add_bus_options(p)
 
 
 def _when(ts: float | None) -> str:
     return dt.datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M") if ts else "-"
 
 
-def _line(item: dict) -> str:
+def _line(item: dict[str, Any]) -> str:
     c = item["compartment"]
     extra = f"  ! {item['error']}" if item.get("error") else ""
     return (
@@ -86,18 +72,14 @@ def _line(item: dict) -> str:
     )
 
 
-def _request(client, args, op: str, data: dict):
-    from hall_bus.bus.client import BusTimeout, RequestFailed
-
-    try:
-        return client.request(op, data, timeout=args.timeout)
-    except RequestFailed as exc:
-        raise SystemExit(fail(f"refused: {exc}", 1)) from None
-    except BusTimeout:
-        raise SystemExit(fail(f"{op}: no answer from the controller within {args.timeout:g} s", 3)) from None
-
-
-def _wait_door(client, args, item: dict, done: set[str], op: str, data: dict) -> dict:
+def _wait_door(
+    client: BusClient,
+    args: argparse.Namespace,
+    item: dict[str, Any],
+    done: set[str],
+    op: str,
+    data: dict[str, Any],
+) -> dict[str, Any]:
     deadline = time.monotonic() + args.wait
     out = {"item": item}
     while item["state"] not in done:
@@ -112,14 +94,14 @@ def _wait_door(client, args, item: dict, done: set[str], op: str, data: dict) ->
                 )
             )
         time.sleep(0.3)
-        out = _request(client, args, op, data)
+        out = request(client, args, op, data)
         item = out["items"][0] if "items" in out else out["item"]
     out["item"] = item
     return out
 
 
 def deposit(args: argparse.Namespace) -> int:
-    data = {"case_no": args.case, "size": args.size, "actor": args.actor}
+    data: dict[str, Any] = {"case_no": args.case, "size": args.size, "actor": args.actor}
     if args.token:
         data["identity_token"] = args.token
     if args.item:
@@ -127,7 +109,7 @@ def deposit(args: argparse.Namespace) -> int:
     if args.window:
         data["window"] = args.window
     with bus_client(args) as client:
-        item = _request(client, args, "pickup.deposit.start", data)["item"]
+        item = request(client, args, "pickup.deposit.start", data)["item"]
         c = item["compartment"]
         print(
             f"柜格 {c['no']}（{c['position']}，{c['size']}）正在打开，请放入物品后关门 / compartment {c['no']} opening: "
@@ -159,16 +141,15 @@ def deposit(args: argparse.Namespace) -> int:
 
 
 def list_(args: argparse.Namespace) -> int:
-    data = (
+    data: dict[str, Any] = (
         {"states": ["depositing", "deposited", "collecting", "returning", "collected", "returned", "cancelled"]}
         if args.all
         else {}
     )
-    with bus_client(args) as client:
-        out = _request(client, args, "pickup.list", data)
-    if args.json:
-        print_json(out)
-        return 0
+    return answer(args, call(args, "pickup.list", data), _print_list)
+
+
+def _print_list(out: dict[str, Any]) -> None:
     print("free compartments: " + ", ".join(f"{k} {v}" for k, v in out["free"].items()))
     for f in out["faults"]:
         print(f"FAULT {f['compartment']}: {f['reason']} since {_when(f['at'])}")
@@ -176,25 +157,22 @@ def list_(args: argparse.Namespace) -> int:
         print(_line(item))
     if not out["items"]:
         print("no items")
-    return 0
 
 
 def overdue(args: argparse.Namespace) -> int:
-    data = {} if args.days is None else {"days": args.days}
-    with bus_client(args) as client:
-        out = _request(client, args, "pickup.overdue", data)
-    if args.json:
-        print_json(out)
-        return 0
+    data: dict[str, Any] = {} if args.days is None else {"days": args.days}
+    return answer(args, call(args, "pickup.overdue", data), _print_overdue)
+
+
+def _print_overdue(out: dict[str, Any]) -> None:
     print(f"{len(out['items'])} item(s) not collected within {out['days']:g} day(s)")
     for item in out["items"]:
         print(_line(item))
-    return 0
 
 
 def return_(args: argparse.Namespace) -> int:
     with bus_client(args) as client:
-        item = _request(
+        item = request(
             client, args, "pickup.return", {"item_id": args.item_id, "actor": args.actor, "reason": args.reason}
         )["item"]
         c = item["compartment"]
@@ -212,8 +190,7 @@ def return_(args: argparse.Namespace) -> int:
 
 
 def notify(args: argparse.Namespace) -> int:
-    with bus_client(args) as client:
-        out = _request(client, args, "pickup.notify", {"item_id": args.item_id, "actor": args.actor})
+    out = call(args, "pickup.notify", {"item_id": args.item_id, "actor": args.actor})
     if not out["notified"]:
         return fail(
             f"item {args.item_id}: a new code was drawn but the notification failed (see the controller log)", 1
@@ -223,7 +200,6 @@ def notify(args: argparse.Namespace) -> int:
 
 
 def fault_clear(args: argparse.Namespace) -> int:
-    with bus_client(args) as client:
-        out = _request(client, args, "pickup.fault.clear", {"compartment": args.compartment, "actor": args.actor})
+    out = call(args, "pickup.fault.clear", {"compartment": args.compartment, "actor": args.actor})
     print(f"{args.compartment}: {'back in service' if out['cleared'] else 'had no fault'}")
     return 0

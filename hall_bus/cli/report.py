@@ -4,48 +4,44 @@ from __future__ import annotations
 
 import argparse
 import csv
+import datetime as dt
 import io
 import json
+import sqlite3
 import sys
+from collections.abc import Iterator
+from typing import Any
+
+from hall_bus.cli.common import answer, bus_command, call, config_of, fail
+from hall_bus.cli.main import CommandLine
+from hall_bus.config import ConfigError
+from hall_bus.features.evaluation import reports, settings
+from hall_bus.features.evaluation.followup import STATES
 
 
-def register(cli) -> None:
-    from hall_bus.cli.common import add_bus_options
-    from hall_bus.features.evaluation.followup import STATES
-
+def register(cli: CommandLine) -> None:
     cli.describe(("report",), "hall reports (好差评, waits, no-shows)")
-    p = cli.command(("report", "daily"), help="a day's figures by window, clerk, domain and service", handler=daily)
+    p = bus_command(cli, ("report", "daily"), "a day's figures by window, clerk, domain and service", daily)
     p.add_argument("--date", default=None, help="YYYY-MM-DD (default today)")
     p.add_argument("--format", choices=("table", "csv", "json"), default="table")
     p.add_argument("--chart", default=None, metavar="OUT.png", help="also draw the day's waits and ratings")
     p.add_argument(
         "--db", default=None, help="read the controller's store file directly instead of asking over the bus"
     )
-    add_bus_options(p)
     cli.describe(("followup",), "bad-review follow-ups (差评整改)")
-    p = cli.command(("followup", "list"), help="follow-ups, or only the overdue ones", handler=followup_list)
+    p = bus_command(cli, ("followup", "list"), "follow-ups, or only the overdue ones", followup_list)
     p.add_argument("--overdue", action="store_true")
     p.add_argument("--state", default=None, choices=STATES)
-    add_bus_options(p)
-    p = cli.command(("followup", "update"), help="move a follow-up on with a note", handler=followup_update)
+    p = bus_command(cli, ("followup", "update"), "move a follow-up on with a note", followup_update, actor="manager")
     p.add_argument("id", type=int)
     p.add_argument("state", choices=STATES)
     p.add_argument("--note", default="")
-    p.add_argument("--actor", default="manager")
-    add_bus_options(p)
 
 
-def _offline(args: argparse.Namespace) -> dict | int:
+def _offline(args: argparse.Namespace) -> dict[str, Any] | int:
     """The report straight from the controller's store file (read-only), without the bus."""
-    import datetime as dt
-    import sqlite3
-
-    from hall_bus.cli.common import fail, load_config
-    from hall_bus.config import ConfigError
-    from hall_bus.features.evaluation import reports, settings
-
+    config = config_of(args)
     try:
-        config = load_config(args)
         staff = settings.load(config)
     except ConfigError as exc:
         return fail(str(exc))
@@ -96,14 +92,14 @@ HEADERS = [
 ]
 
 
-def _rows(report: dict):
+def _rows(report: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:
     yield "overall", "hall", report["overall"]
     for group, items in report["by"].items():
         for name, fig in items.items():
             yield group, name, fig
 
 
-def _cell(column: str, value) -> str:
+def _cell(column: str, value: Any) -> str:
     if value is None:
         return "-"
     if column.endswith("_rate"):
@@ -111,17 +107,13 @@ def _cell(column: str, value) -> str:
     return str(value)
 
 
-def _followups(fig: dict) -> str:
+def _followups(fig: dict[str, Any]) -> str:
     """Follow-up states of a group's bad reviews, e.g. ``open=1;visited=2``."""
     return ";".join(f"{state}={n}" for state, n in sorted(fig["followups"].items()))
 
 
 def daily(args: argparse.Namespace) -> int:
-    from hall_bus.cli.common import call, fail
-
     if args.date:
-        import datetime as dt
-
         try:
             dt.date.fromisoformat(args.date)
         except ValueError:
@@ -130,7 +122,7 @@ def daily(args: argparse.Namespace) -> int:
     if isinstance(report, int):
         return report
     if args.chart:
-        from hall_bus.features.evaluation.chart import render
+        from hall_bus.features.evaluation.chart import render  # Pillow: loaded only to draw
 
         try:
             render(report, args.chart)
@@ -162,13 +154,11 @@ def daily(args: argparse.Namespace) -> int:
 
 
 def followup_list(args: argparse.Namespace) -> int:
-    from hall_bus.cli.common import call, print_json
-
     data = {"overdue": args.overdue} | ({"state": args.state} if args.state else {})
-    out = call(args, "followup.list", data)
-    if args.json:
-        print_json(out)
-        return 0
+    return answer(args, call(args, "followup.list", data), _print_followups)
+
+
+def _print_followups(out: dict[str, Any]) -> None:
     for f in out["followups"]:
         late = f" OVERDUE: {', '.join(f['overdue'])}" if f["overdue"] else ""
         print(
@@ -177,12 +167,9 @@ def followup_list(args: argparse.Namespace) -> int:
         )
     if not out["followups"]:
         print("no follow-ups")
-    return 0
 
 
 def followup_update(args: argparse.Namespace) -> int:
-    from hall_bus.cli.common import call
-
     out = call(args, "followup.update", {"id": args.id, "state": args.state, "note": args.note, "actor": args.actor})
     print(f"#{args.id} is now {out['followup']['state']}")
     return 0

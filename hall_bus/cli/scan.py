@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import sys
+from typing import Any
+
+from hall_bus.cli.common import fail, reporting
+from hall_bus.cli.main import CommandLine
 
 
-def register(cli) -> None:
+def register(cli: CommandLine) -> None:
     cli.describe(("scan",), "document camera (高拍仪): decode codes, crop pages, run a scanning session")
     p = cli.command(("scan", "decode"), help="decode barcodes/QR codes in images (one line per image)", handler=decode)
     p.add_argument("images", nargs="+")
@@ -25,17 +28,17 @@ def register(cli) -> None:
     p.add_argument("--profile", default="generic-5mp")
 
 
-def _read(path: str):
+def _read(path: str) -> Any:
     import cv2
 
     img = cv2.imread(path)
     if img is None:
-        raise SystemExit(print(f"hallkit scan: cannot read image {path}", file=sys.stderr) or 2)
+        raise SystemExit(fail(f"cannot read image {path}", 2, "scan"))
     return img
 
 
 def decode(args: argparse.Namespace) -> int:
-    from devices.scanner.decode import decode_image
+    from devices.scanner.decode import decode_image  # OpenCV
 
     for path in args.images:
         found = decode_image(_read(path))
@@ -47,12 +50,11 @@ def decode(args: argparse.Namespace) -> int:
 def crop(args: argparse.Namespace) -> int:
     import cv2
 
-    from devices.scanner import pipeline
+    from devices.scanner import pipeline  # OpenCV
 
     out = pipeline.process(_read(args.image), whiten_background=args.whiten)
     if out is None:
-        print(f"hallkit scan crop: no page found in {args.image}", file=sys.stderr)
-        return 1
+        return fail(f"no page found in {args.image}", 1, "scan crop")
     page, det = out
     cv2.imwrite(args.out, page)
     print(f"{args.out}: {page.shape[1]}x{page.shape[0]}, corners {det.corners.round(1).tolist()}")
@@ -60,17 +62,12 @@ def crop(args: argparse.Namespace) -> int:
 
 
 def session(args: argparse.Namespace) -> int:
-    from devices.base import DeviceError
-    from devices.scanner.device import scan_to_dir
+    from devices.scanner.device import scan_to_dir  # OpenCV, img2pdf
 
-    try:
+    with reporting("scan session"):
         result = scan_to_dir(args.url, args.out, args.pages, args.still_s, args.timeout, args.profile)
-    except DeviceError as exc:
-        print(f"hallkit scan session: {exc}", file=sys.stderr)
-        return 1
     if result is None:
-        print("hallkit scan session: no page captured before the timeout", file=sys.stderr)
-        return 1
+        return fail("no page captured before the timeout", 1, "scan session")
     print(f"{len(result.pages)} pages -> {result.pdf}")
     for p in result.pages:
         print(f"  {p}")

@@ -11,43 +11,36 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+from typing import Any
 
-from hall_bus.cli.common import add_bus_options, call, print_json
+from hall_bus.cli.common import answer, bus_command, call
+from hall_bus.cli.main import CommandLine
 
 
-def register(cli) -> None:
+def register(cli: CommandLine) -> None:
     cli.describe(("tidal",), "tidal windows (潮汐窗口): load, proposals, modes and the hall traffic simulator")
-    p = cli.command(("tidal", "load"), help="live load per domain and window", handler=load)
-    add_bus_options(p)
-    p = cli.command(("tidal", "proposals"), help="pending and recent proposals", handler=proposals)
+    bus_command(cli, ("tidal", "load"), "live load per domain and window", load)
+    p = bus_command(cli, ("tidal", "proposals"), "pending and recent proposals", proposals)
     p.add_argument("--recent", type=int, default=10, help="how many decided proposals to show (default 10)")
-    add_bus_options(p)
-    p = cli.command(
-        ("tidal", "accept"), help="accept a proposal (the window moves when its current ticket ends)", handler=accept
-    )
+    help_text = "accept a proposal (the window moves when its current ticket ends)"
+    p = bus_command(cli, ("tidal", "accept"), help_text, accept, actor="manager")
     p.add_argument("proposal_id", help="proposal id, e.g. tp-12")
-    p.add_argument("--actor", default="manager", help="who decides (audited)")
-    add_bus_options(p)
-    p = cli.command(("tidal", "reject"), help="reject a proposal", handler=reject)
+    p = bus_command(cli, ("tidal", "reject"), "reject a proposal", reject, actor="manager")
     p.add_argument("proposal_id", help="proposal id, e.g. tp-12")
-    p.add_argument("--actor", default="manager", help="who decides (audited)")
     p.add_argument("--reason", default="", help="why (audited)")
-    add_bus_options(p)
-    p = cli.command(("tidal", "mode"), help="switch the tidal mode: off, propose or auto", handler=mode)
+    p = bus_command(cli, ("tidal", "mode"), "switch the tidal mode: off, propose or auto", mode, actor="manager")
     p.add_argument("mode", choices=("off", "propose", "auto"))
-    p.add_argument("--actor", default="manager", help="who switches (audited)")
-    add_bus_options(p)
 
 
-def _wait(x) -> str:
+def _wait(x: float | None) -> str:
     return "—" if x is None else f"{x:.1f}"
 
 
 def load(args: argparse.Namespace) -> int:
-    data = call(args, "tidal.load", {})
-    if args.json:
-        print_json(data)
-        return 0
+    return answer(args, call(args, "tidal.load", {}), _print_load)
+
+
+def _print_load(data: dict[str, Any]) -> None:
     print(
         f"tidal mode {data['mode']}, policy {data['policy']}, threshold {data['threshold_min']:g} min; "
         f"{data['totals']['waiting']} waiting, {data['totals']['windows_open']} windows open, "
@@ -66,10 +59,9 @@ def load(args: argparse.Namespace) -> int:
         print(
             f"  {w['name']}: {w['state']:<8} {','.join(w['domains'])}{pending}{away}  last hour {w['utilisation_1h']:.0%}"
         )
-    return 0
 
 
-def _print_proposal(p: dict) -> None:
+def _print_proposal(p: dict[str, Any]) -> None:
     when = dt.datetime.fromtimestamp(p["created_at"]).strftime("%H:%M")
     decided = f" by {p['decided_by']}" if p.get("decided_by") else ""
     note = f" ({p['note']})" if p.get("note") else ""
@@ -79,10 +71,10 @@ def _print_proposal(p: dict) -> None:
 
 
 def proposals(args: argparse.Namespace) -> int:
-    data = call(args, "tidal.proposals", {"recent": max(0, min(200, args.recent))})
-    if args.json:
-        print_json(data)
-        return 0
+    return answer(args, call(args, "tidal.proposals", {"recent": max(0, min(200, args.recent))}), _print_proposals)
+
+
+def _print_proposals(data: dict[str, Any]) -> None:
     print(f"tidal mode {data['mode']}, policy {data['policy']}: {len(data['pending'])} pending")
     for p in data["pending"]:
         _print_proposal(p)
@@ -90,33 +82,23 @@ def proposals(args: argparse.Namespace) -> int:
         print("recent:")
         for p in data["recent"]:
             _print_proposal(p)
-    return 0
 
 
 def accept(args: argparse.Namespace) -> int:
-    data = call(args, "tidal.accept", {"proposal_id": args.proposal_id, "actor": args.actor})
-    if args.json:
-        print_json(data)
-        return 0
+    return answer(args, call(args, "tidal.accept", {"proposal_id": args.proposal_id, "actor": args.actor}), _accepted)
+
+
+def _accepted(data: dict[str, Any]) -> None:
     p, w = data["proposal"], data["window"]
     when = "now" if p["applied_now"] else "when its current ticket ends"
     print(f"{p['id']} accepted: {w['name']} serves {','.join(p['to_domains'])} {when}")
-    return 0
 
 
 def reject(args: argparse.Namespace) -> int:
-    data = call(args, "tidal.reject", {"proposal_id": args.proposal_id, "actor": args.actor, "reason": args.reason})
-    if args.json:
-        print_json(data)
-        return 0
-    print(f"{data['proposal']['id']} rejected")
-    return 0
+    data = {"proposal_id": args.proposal_id, "actor": args.actor, "reason": args.reason}
+    return answer(args, call(args, "tidal.reject", data), lambda out: print(f"{out['proposal']['id']} rejected"))
 
 
 def mode(args: argparse.Namespace) -> int:
-    data = call(args, "tidal.mode", {"mode": args.mode, "actor": args.actor})
-    if args.json:
-        print_json(data)
-        return 0
-    print(f"tidal mode {data['previous']} -> {data['mode']}")
-    return 0
+    out = call(args, "tidal.mode", {"mode": args.mode, "actor": args.actor})
+    return answer(args, out, lambda o: print(f"tidal mode {o['previous']} -> {o['mode']}"))

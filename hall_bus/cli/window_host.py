@@ -2,33 +2,27 @@
 
 from __future__ import annotations
 
+import argparse
 
-def register(cli) -> None:
+from hall_bus.cli.common import add_host_options, config_of, fail, serve_until_stopped
+from hall_bus.cli.main import CommandLine
+from hall_bus.hosts.window_host import run as start
+
+
+def register(cli: CommandLine) -> None:
     p = cli.command(
         ("window-host",), help="run a window terminal's devices (caller, display, pad) on the hall bus", handler=run
     )
-    p.add_argument("--config", default=None)
-    p.add_argument("--window", type=int, required=True)
-    p.add_argument("--host", default=None)
-    p.add_argument("--port", type=int, default=None)
+    add_host_options(p)
+    p.add_argument("--window", type=int, required=True, help="the window number")
 
 
-def run(args) -> int:
-    from hall_bus.cli.common import fail, load_config
-    from hall_bus.config import ConfigError
-    from hall_bus.hosts.window_host import run as start
-
+def run(args: argparse.Namespace) -> int:
+    config = config_of(args)
     try:
-        config = load_config(args)
         config.window(args.window)
-    except (ConfigError, KeyError) as exc:
+    except KeyError as exc:
         return fail(str(exc))
     host = start(config, args.window, args.host, args.port)
     kinds = ", ".join(f"{k} {d.id} ({d.state.value})" for k, d in host.devices.items()) or "no devices"
-    print(f"window {args.window}: {kinds}; Ctrl-C stops", flush=True)
-    from hall_bus.cli.common import wait_until_stopped
-
-    wait_until_stopped()
-    host.stop()
-    host.bus.stop()
-    return 0
+    return serve_until_stopped(host, f"window {args.window}: {kinds}")

@@ -6,7 +6,7 @@ It serves, on ``device/<locker>/request/<op>``:
 * ``locker.status`` {board, pickup_id?} - every door of the board, and the record of an earlier open.
 
 and publishes every door change as the device event ``device/<locker>/event/door`` (type
-``locker.door``). Contracts: :mod:`hall_bus.pickup.contracts`.
+``locker.door``). Contracts: :mod:`hall_bus.contracts.pickup`.
 
 A door opens only on a command that passes every check:
 
@@ -33,15 +33,18 @@ import sqlite3
 import threading
 import time
 from pathlib import Path
-from typing import Any
 
-from devices.base import DeviceError, DeviceOffline, DeviceTimeout
+from devices.base import Device, DeviceError, DeviceOffline, DeviceTimeout
+from devices.locker import LockerBank
 from hall_bus.bus import topics
-from hall_bus.bus.client import ServiceError
-from hall_bus.bus.envelope import MAX_TTL_S, Envelope
+from hall_bus.bus.client import BusClient, ServiceError
+from hall_bus.bus.envelope import MAX_TTL_S, Envelope, MessageError, request_of
 from hall_bus.config import HallConfig
+from hall_bus.contracts.base import Anything, as_data
+from hall_bus.contracts.pickup import Door, LockerOpen, LockerOpened, LockerState, LockerStatus
 from hall_bus.features.pickup.security import hall_secret, locker_auth
 from hall_bus.hosts.device_bridge import make_bus_device
+from hall_bus.hosts.host import DeviceHost, as_kind, host_bus
 
 log = logging.getLogger(__name__)
 
@@ -49,14 +52,14 @@ ALLOWED_SENDER = "controller"
 KEEP_S = 3600.0
 
 
-class LockerHost:
+class LockerHost(DeviceHost):
     def __init__(
         self,
         config: HallConfig,
         device_id: str,
-        bus: Any,
+        bus: BusClient,
         url: str | None = None,
-        device: Any = None,
+        device: LockerBank | None = None,
         poll_s: float = 0.25,
         scan_s: float = 5.0,
     ) -> None:
@@ -65,12 +68,11 @@ class LockerHost:
             raise KeyError(f"{config.source}: no [[devices]] entry {device_id!r} of kind locker")
         if url:
             dc = dataclasses.replace(dc, url=url)
-        self.config, self.bus, self.hall, self.id = config, bus, config.hall_id, device_id
-        if device is None:
-            device = make_bus_device(dc, bus, self.hall)
-        self.device = device
+        super().__init__(config, bus, f"locker-host-{device_id}", poll_s)
+        self.id = device_id
+        self.device = device if device is not None else as_kind(make_bus_device(dc, bus, self.hall), LockerBank)
         self.secret = hall_secret(config.data_dir)
-        self.poll_s, self.scan_s = poll_s, scan_s
+        self.scan_s = scan_s
         path = Path(config.data_dir) / f"locker-host-{device_id}.db"
         path.parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
@@ -85,45 +87,36 @@ class LockerHost:
         self.dblock = threading.Lock()
         self.doors: dict[tuple[int, int], bool] = {}  # last known door state
         self.watch: set[tuple[int, int]] = set()  # opened doors polled until closed
-        self.stats = {"opened": 0, "refused": 0, "events": 0}
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self.stats.update(opened=0, refused=0, events=0)
+        self._next_scan = 0.0
 
-    # ------------------------------------------------------------------ lifecycle
-    def start(self) -> LockerHost:
-        try:
-            self.device.open()
-        except DeviceError as exc:  # the device state says so on the bus; reconnect on first use
-            log.error("%s: %s", self.id, exc)
+    # ------------------------------------------------------------------ DeviceHost
+    def owned(self) -> list[Device]:
+        return [self.device]
+
+    def attach(self) -> None:
         self.bus.serve(f"{topics.device_root(self.hall, self.id)}/request/+", self._handle)
-        self.bus.start()
-        self._thread = threading.Thread(target=self._watch_loop, name=f"locker-host-{self.id}", daemon=True)
-        self._thread.start()
-        return self
 
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread:
-            self._thread.join(5)
-        try:
-            self.device.cancel_waits()
-        except AttributeError:
-            pass
+    def release(self) -> None:
+        self.device.cancel_waits()
         self.device.close()
         with self.dblock:
             self.db.close()
 
     # ------------------------------------------------------------------ requests (bus dispatch thread)
-    def _handle(self, env: Envelope) -> dict:
+    def _handle(self, env: Envelope) -> dict[str, object]:
         if env.sender != ALLOWED_SENDER:
             self.stats["refused"] += 1
             log.warning("%s: refused %s from %r: only the controller may command lockers", self.id, env.op, env.sender)
             raise ServiceError("forbidden", "lockers take commands from the hall controller only")
         try:
             if env.op == "locker.open":
-                return self._open(env)
+                return as_data(self._open(env, request_of(env, LockerOpen)))
             if env.op == "locker.status":
-                return self._status(env.data["board"], env.data.get("pickup_id"))
+                req = request_of(env, LockerStatus)
+                return as_data(self._status(req.board, req.pickup_id))
+        except MessageError:
+            raise  # the request breaks its contract: answered as such, not as a device problem
         except DeviceTimeout as exc:
             raise ServiceError("board_timeout", str(exc)) from None
         except DeviceOffline as exc:
@@ -134,18 +127,19 @@ class LockerHost:
             raise ServiceError("invalid_request", str(exc)) from None
         raise ServiceError("unknown_op", f"locker host has no operation {env.op!r}")
 
-    def _open(self, env: Envelope) -> dict:
-        d = env.data
+    def _refuse(self, code: str, message: str) -> ServiceError:
+        self.stats["refused"] += 1
+        return ServiceError(code, message)
+
+    def _open(self, env: Envelope, req: LockerOpen) -> LockerOpened:
         now = time.time()
-        board, lock, pid = d["board"], d["lock"], d["pickup_id"]
-        want = locker_auth(self.secret, self.hall, self.id, board, lock, pid, d["expires_at"])
-        if not hmac.compare_digest(want, d["auth"]):
-            self.stats["refused"] += 1
+        board, lock, pid = req.board, req.lock, req.pickup_id
+        want = locker_auth(self.secret, self.hall, self.id, board, lock, pid, req.expires_at)
+        if not hmac.compare_digest(want, req.auth):
             log.warning("%s: refused locker.open tx=%s: bad auth", self.id, env.tx)
-            raise ServiceError("bad_auth", "command not signed by the hall controller")
-        if d["expires_at"] < now or d["expires_at"] > now + MAX_TTL_S:
-            self.stats["refused"] += 1
-            raise ServiceError("expired", "open command expired; not executed")
+            raise self._refuse("bad_auth", "command not signed by the hall controller")
+        if req.expires_at < now or req.expires_at > now + MAX_TTL_S:
+            raise self._refuse("expired", "open command expired; not executed")
         with self.dblock:
             self.db.execute("DELETE FROM used_tx WHERE expires_at < ?", (now - KEEP_S,))
             try:
@@ -153,59 +147,53 @@ class LockerHost:
                     "INSERT INTO used_tx (sender, tx, expires_at) VALUES (?,?,?)", (env.sender, env.tx, env.expires_at)
                 )
             except sqlite3.IntegrityError:
-                self.stats["refused"] += 1
                 log.warning("%s: refused replayed locker.open tx=%s", self.id, env.tx)
-                raise ServiceError("replayed", f"transaction {env.tx} was already executed; refused") from None
+                raise self._refuse("replayed", f"transaction {env.tx} was already executed; refused") from None
             prev = self.db.execute("SELECT * FROM opens WHERE pickup_id=?", (pid,)).fetchone()
         if prev is not None:
             if (prev["board"], prev["lock"]) != (board, lock):
                 raise ServiceError("invalid_request", f"pickup_id {pid} was used for another lock")
             is_open = self.device.is_open(board, lock)
-            return {
-                "opened": bool(prev["opened"]),
-                "door": "open" if is_open else "closed",
-                "fired_at": prev["fired_at"],
-                "repeated": True,
-            }
+            return LockerOpened(
+                opened=bool(prev["opened"]),
+                door="open" if is_open else "closed",
+                fired_at=prev["fired_at"],
+                repeated=True,
+            )
         opened = bool(self.device.open(board, lock))
         fired_at = time.time()
         with self.dblock:
             self.db.execute(
                 "INSERT INTO opens (pickup_id, board, lock, fired_at, opened, reason) VALUES (?,?,?,?,?,?)",
-                (pid, board, lock, fired_at, int(opened), d["reason"]),
+                (pid, board, lock, fired_at, int(opened), req.reason),
             )
-        log.info(
-            "%s: board %d lock %d fired for %s (%s): door %s",
-            self.id,
-            board,
-            lock,
-            pid,
-            d["reason"],
-            "open" if opened else "did not open",
-        )
+        door = "open" if opened else "did not open"
+        log.info("%s: board %d lock %d fired for %s (%s): door %s", self.id, board, lock, pid, req.reason, door)
         self.stats["opened"] += 1
         if opened:
             self._door_changed(board, lock, True)
             self.watch.add((board, lock))
-        return {"opened": opened, "door": "open" if opened else "closed", "fired_at": fired_at, "repeated": False}
+        return LockerOpened(opened=opened, door="open" if opened else "closed", fired_at=fired_at, repeated=False)
 
-    def _status(self, board: int, pickup_id: str | None) -> dict:
-        doors = self.device.status(board)
+    def _status(self, board: int, pickup_id: str | None) -> LockerState:
+        doors: dict[int, Door] = self.device.status(board)
         op = None
         if pickup_id:
             with self.dblock:
                 row = self.db.execute("SELECT * FROM opens WHERE pickup_id=?", (pickup_id,)).fetchone()
             if row is not None:
-                op = {
-                    "pickup_id": row["pickup_id"],
-                    "board": row["board"],
-                    "lock": row["lock"],
-                    "fired_at": row["fired_at"],
-                    "opened": bool(row["opened"]),
-                }
-        return {"board": board, "doors": {str(n): s for n, s in doors.items()}, "op": op}
+                op = Anything.model_validate(
+                    {
+                        "pickup_id": row["pickup_id"],
+                        "board": row["board"],
+                        "lock": row["lock"],
+                        "fired_at": row["fired_at"],
+                        "opened": bool(row["opened"]),
+                    }
+                )
+        return LockerState(board=board, doors={str(n): s for n, s in doors.items()}, op=op)
 
-    # ------------------------------------------------------------------ door watching
+    # ------------------------------------------------------------------ door watching (the host's thread)
     def _door_changed(self, board: int, lock: int, is_open: bool) -> None:
         if self.doors.get((board, lock)) == is_open:
             return
@@ -218,7 +206,7 @@ class LockerHost:
         )
 
     def _scan(self, board: int, only: set[int] | None = None) -> None:
-        doors = self.device.status(board)
+        doors: dict[int, str] = self.device.status(board)
         for lock, state in doors.items():
             if only is not None and lock not in only:
                 continue
@@ -229,35 +217,24 @@ class LockerHost:
             if not is_open:
                 self.watch.discard((board, lock))
 
-    def _watch_loop(self) -> None:
-        next_scan = 0.0
-        while not self._stop.wait(self.poll_s):
-            try:
-                if time.monotonic() >= next_scan:
-                    next_scan = time.monotonic() + self.scan_s
-                    for board in getattr(self.device, "boards", []):
-                        self._scan(board)
-                    continue
-                watched: dict[int, set[int]] = {}
-                for board, lock in list(self.watch):
-                    watched.setdefault(board, set()).add(lock)
-                for board, locks in watched.items():
-                    self._scan(board, locks)
-            except DeviceError as exc:
-                log.debug("%s: door scan failed: %s", self.id, exc)
-            except Exception:
-                log.exception("%s: door watch failed", self.id)
+    def tick(self) -> None:
+        if time.monotonic() >= self._next_scan:
+            self._next_scan = time.monotonic() + self.scan_s
+            for board in self.device.boards:
+                self._scan(board)
+            return
+        watched: dict[int, set[int]] = {}
+        for board, lock in list(self.watch):
+            watched.setdefault(board, set()).add(lock)
+        for board, locks in watched.items():
+            self._scan(board, locks)
 
 
 def run(
     config: HallConfig, device_id: str, host: str | None = None, port: int | None = None, client_id: str | None = None
 ) -> LockerHost:
-    from hall_bus.bus.client import BusClient
-    from hall_bus.bus.connect import bus_settings
-
-    dc = next((d for d in config.devices if d.id == device_id), None)
-    if dc is None:
+    """Start the locker host of ``device_id`` on its own bus client (``client_id``, default the device id)."""
+    if not any(d.id == device_id for d in config.devices):
         raise KeyError(f"{config.source}: no [[devices]] entry {device_id!r}")
     cid = client_id or device_id  # its own client: the kiosk app on the same machine is already `dc.host`
-    bus = BusClient(config.hall_id, cid, bus_settings(config, cid, host, port))
-    return LockerHost(config, device_id, bus).start()
+    return LockerHost(config, device_id, host_bus(config, cid, host, port)).start()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import socket
-import time
 import uuid
 from pathlib import Path
 
@@ -23,21 +22,13 @@ from simulators.base import serve_pty, serve_tcp
 from simulators.caller import CallerSimulator
 from simulators.display import DisplaySimulator
 from simulators.pad import PadSimulator
+from tests.helpers import wait_for
 
 
 def run(capsys, *argv: str) -> tuple[int, str, str]:
     rc = main(list(argv))
     out = capsys.readouterr()
     return rc, out.out, out.err
-
-
-def wait_for(cond, timeout: float = 8.0) -> bool:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if cond():
-            return True
-        time.sleep(0.02)
-    return False
 
 
 def test_display_commands_over_a_pty(capsys) -> None:
@@ -225,21 +216,14 @@ def test_window_host_command_runs_the_windows_devices_on_the_bus(
     import sys
 
     root = Path(__file__).resolve().parents[2]
+
+    def window_host(window: int) -> list[str]:
+        return [sys.executable, "-m", "hall_bus.cli.main", "window-host", "--config", str(tmp_hall)] + [
+            *("--window", str(window), "--host", mosquitto.host, "--port", str(mosquitto.port))
+        ]
+
     rc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "hall_bus.cli.main",
-            "window-host",
-            "--config",
-            str(tmp_hall),
-            "--window",
-            "99",
-            "--host",
-            mosquitto.host,
-            "--port",
-            str(mosquitto.port),
-        ],
+        window_host(99),
         cwd=root,
         capture_output=True,
         text=True,
@@ -253,20 +237,7 @@ def test_window_host_command_runs_the_windows_devices_on_the_bus(
     watcher.subscribe(topics.device_state(hall_id, "window-1-caller"), lambda t, e: states.put(e.data["state"]))
     watcher.subscribe(topics.device_event(hall_id, "window-1-pad", "evaluation"), lambda t, e: evaluations.put(e.data))
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "hall_bus.cli.main",
-            "window-host",
-            "--config",
-            str(tmp_hall),
-            "--window",
-            "1",
-            "--host",
-            mosquitto.host,
-            "--port",
-            str(mosquitto.port),
-        ],
+        window_host(1),
         cwd=root,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

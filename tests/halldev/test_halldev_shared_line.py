@@ -21,15 +21,7 @@ from hall_bus.controller.service import HallController
 from hall_bus.hosts.window_host import WindowHost
 from simulators.base import serve_pty
 from simulators.hallbus import HallBusSimulator
-
-
-def wait_for(cond, timeout: float = 8.0) -> bool:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if cond():
-            return True
-        time.sleep(0.02)
-    return False
+from tests.helpers import wait_for
 
 
 def test_links_on_one_line_keep_each_others_events() -> None:
