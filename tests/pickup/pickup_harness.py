@@ -12,6 +12,7 @@ from pathlib import Path
 from devices.identity import identity_token
 from hall_bus import config as hallconfig
 from hall_bus.bus import topics
+from hall_bus.bus.client import BusError, RequestFailed
 from hall_bus.controller.service import HallController
 from hall_bus.features.pickup.notify import memory_outbox
 from hall_bus.hosts.locker_host import LockerHost
@@ -51,7 +52,19 @@ class PickupHall:
     # ------------------------------------------------------------------ parts
     def start_controller(self) -> HallController:
         self.controller = HallController(self.config, self.bus_factory("controller")).start()
+        # serving once it answers: its subscriptions are made asynchronously, and a test that publishes a
+        # raw request (no retries) right after a restart would otherwise race the SUBSCRIBE to the broker
+        wait_for(self._controller_answers, what="controller answering")
         return self.controller
+
+    def _controller_answers(self) -> bool:
+        try:
+            self.staff.request("pickup.list", {"limit": 1}, timeout=1.0)
+        except RequestFailed:
+            pass  # an answer all the same
+        except BusError:
+            return False
+        return True
 
     def stop_controller(self) -> None:
         self.controller.stop()
@@ -66,8 +79,6 @@ class PickupHall:
         return self.host
 
     def _host_answers(self) -> bool:
-        from hall_bus.bus.client import BusError
-
         try:
             self.controller.bus.request(
                 "locker.status",

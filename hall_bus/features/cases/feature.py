@@ -8,6 +8,8 @@ manager). The pickup feature uses the same :class:`~hall_bus.cases.CaseStore` th
 
 from __future__ import annotations
 
+from typing import Any
+
 from hall_bus.bus.client import ServiceError
 from hall_bus.bus.envelope import Envelope
 from hall_bus.controller.features import FeatureContext, FeatureSpec
@@ -33,11 +35,11 @@ class CasesFeature:
         if env.sender in self.kiosks:
             raise ServiceError("forbidden", f"{env.sender} is a kiosk; cases are changed by staff only")
 
-    def _lookup(self, env: Envelope) -> dict:
+    def _lookup(self, env: Envelope) -> dict[str, Any]:
         d = env.data
         return {"cases": self.cases.lookup(case_no=d.get("case_no"), identity_token=d.get("identity_token"))}
 
-    def _update(self, env: Envelope) -> dict:
+    def _update(self, env: Envelope) -> dict[str, Any]:
         self._staff_only(env)
         d = env.data
         case = self.cases.upsert(

@@ -75,7 +75,7 @@ class CaseStore:
         identity_token: str | None = None,
         title: str = "",
         note: str = "",
-    ) -> dict:
+    ) -> dict[str, Any]:
         """Create a case (service required) or move it to ``status``; every change is a step."""
         case_no = case_no.strip().upper()
         if not CASE_NO.match(case_no):
@@ -112,7 +112,7 @@ class CaseStore:
         with self.store.lock:
             return self.store.db.execute("SELECT * FROM cases WHERE case_no=?", (case_no.strip().upper(),)).fetchone()
 
-    def public(self, case_no: str) -> dict:
+    def public(self, case_no: str) -> dict[str, Any]:
         """Progress of one case without personal data (no identity token)."""
         with self.store.lock:
             row = self.store.db.execute("SELECT * FROM cases WHERE case_no=?", (case_no.strip().upper(),)).fetchone()
@@ -136,7 +136,7 @@ class CaseStore:
             "steps": [{"status": s["status"], "at": s["at"]} for s in steps],
         }
 
-    def lookup(self, case_no: str | None = None, identity_token: str | None = None) -> list[dict]:
+    def lookup(self, case_no: str | None = None, identity_token: str | None = None) -> list[dict[str, Any]]:
         if case_no:
             return [self.public(case_no)]
         if identity_token:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from PIL import Image, ImageDraw, ImageFont
 
@@ -12,7 +13,7 @@ LEVEL_LABELS = ["非常满意", "满意", "基本满意", "不满意", "非常�
 LEVEL_COLOURS = [(46, 139, 87), (102, 187, 106), (174, 213, 129), (255, 167, 38), (229, 57, 53), (189, 189, 189)]
 
 
-def _font(size: int):
+def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
     try:
         return ImageFont.truetype(FONT, size)
     except OSError:
@@ -23,7 +24,7 @@ def _pct(share: float | None) -> str:
     return "-" if share is None else f"{share:.1%}"
 
 
-def render(report: dict, path: str | Path, width: int = 1200, height: int = 700) -> Path:
+def render(report: dict[str, Any], path: str | Path, width: int = 1200, height: int = 700) -> Path:
     img = Image.new("RGB", (width, height), "white")
     d = ImageDraw.Draw(img)
     title, small = _font(30), _font(18)

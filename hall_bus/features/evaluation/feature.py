@@ -5,9 +5,11 @@ answer reports. See docs/evaluation.md.
 
 from __future__ import annotations
 
+import concurrent.futures
 import datetime as dt
 import logging
 import threading
+from typing import Any
 
 from hall_bus.bus import topics
 from hall_bus.bus.client import BusTimeout, RequestFailed, ServiceError
@@ -16,7 +18,7 @@ from hall_bus.controller.features import FeatureContext, FeatureSpec
 from hall_bus.features.evaluation import reports, settings
 from hall_bus.features.evaluation.store import MIGRATIONS, EvaluationError, EvaluationStore
 from hall_bus.features.evaluation.workdays import WorkCalendar
-from hall_bus.queue.models import QueueError, Ticket
+from hall_bus.queue.models import Change, QueueError, Ticket
 
 log = logging.getLogger(__name__)
 
@@ -74,12 +76,12 @@ class EvaluationFeature:
             self._not_evaluated(row, "the pad never reported")
         return len(rows)
 
-    def _not_evaluated(self, row: dict, why: str) -> None:
+    def _not_evaluated(self, row: dict[str, Any], why: str) -> None:
         if self.store.timed_out(row["ticket_id"], self.ctl.engine.now()):
             log.info("evaluation of %s: not evaluated (%s)", row["code"], why)
             self._publish(row, None, None, "pad")
 
-    def _pad_refused(self, pad: str, ticket_id: int, future) -> None:
+    def _pad_refused(self, pad: str, ticket_id: int, future: concurrent.futures.Future[Any]) -> None:
         exc = future.exception()
         if exc is None or self._stopping.is_set():
             return
@@ -95,14 +97,14 @@ class EvaluationFeature:
             log.exception("evaluation of ticket %s: recording the refused pad failed", ticket_id)
 
     # ------------------------------------------------------------------ the pad
-    def _on_change(self, change) -> None:
+    def _on_change(self, change: Change) -> None:
         for type_, data in change.events:
             if type_ == "ticket" and data.get("action") == "finished":
                 self._ask_pad(data["ticket"], data.get("window") or data["ticket"].get("window"))
 
-    def _ask_pad(self, ticket: dict, window: int | None) -> None:
-        pad = self.pads.get(window)
-        if pad is None:
+    def _ask_pad(self, ticket: dict[str, Any], window: int | None) -> None:
+        pad = self.pads.get(window) if window is not None else None
+        if pad is None or window is None:
             return  # no pad at that window: the ticket stays rateable at the kiosk or by QR
         clerk = self.settings.clerk_of(window)
         if not self.store.request(ticket, window, clerk.staff_no if clerk else None, self.ctl.engine.now()):
@@ -160,7 +162,7 @@ class EvaluationFeature:
         if rec.created:
             self._publish(rec.row, d["level"], d.get("reason"), "pad")
 
-    def _publish(self, row: dict, level: int | None, reason: str | None, channel: str) -> None:
+    def _publish(self, row: dict[str, Any], level: int | None, reason: str | None, channel: str) -> None:
         self.ctl.bus.publish_event(
             topics.event(self.config.hall_id, "evaluation"),
             "evaluation",
@@ -184,7 +186,7 @@ class EvaluationFeature:
         except QueueError as exc:
             raise ServiceError("not_found", str(exc)) from None
 
-    def _submit(self, env: Envelope) -> dict:
+    def _submit(self, env: Envelope) -> dict[str, Any]:
         t = self._ticket(env)
         if t.state != "finished":
             raise ServiceError("not_finished", f"{t.code} is {t.state}; a service is rated after it is finished")
@@ -203,7 +205,7 @@ class EvaluationFeature:
         return {"recorded": rec.created, "evaluation": self._view(rec.row)}
 
     @staticmethod
-    def _view(row: dict) -> dict:
+    def _view(row: dict[str, Any]) -> dict[str, Any]:
         return {
             "ticket": row["code"],
             "status": row["status"],
@@ -213,7 +215,7 @@ class EvaluationFeature:
             "window": row["window"],
         }
 
-    def _get(self, env: Envelope) -> dict:
+    def _get(self, env: Envelope) -> dict[str, Any]:
         t = self._ticket(env)
         row = self.store.get(t.id)
         view = self._view(row) if row else {"ticket": t.code, "status": "none", "level": None, "channel": None}
@@ -222,7 +224,7 @@ class EvaluationFeature:
     def _today(self) -> dt.date:
         return self.ctl.engine.local().date()
 
-    def _followup_view(self, f: dict) -> dict:
+    def _followup_view(self, f: dict[str, Any]) -> dict[str, Any]:
         return {
             "id": f["id"],
             "ticket": f["code"],
@@ -239,11 +241,11 @@ class EvaluationFeature:
             "notes": f["notes"],
         }
 
-    def _followups(self, env: Envelope) -> dict:
+    def _followups(self, env: Envelope) -> dict[str, Any]:
         rows = self.store.followups(env.data.get("state"), self._today() if env.data["overdue"] else None)
         return {"followups": [self._followup_view(f) for f in rows]}
 
-    def _followup_update(self, env: Envelope) -> dict:
+    def _followup_update(self, env: Envelope) -> dict[str, Any]:
         d = env.data
         f = self.store.update_followup(
             d["id"], d["state"], d["note"], f"{env.sender}/{d['actor']}", self.ctl.engine.now()
@@ -256,16 +258,20 @@ class EvaluationFeature:
         )
         return {"followup": self._followup_view(f)}
 
-    def _report(self, env: Envelope) -> dict:
+    def _report(self, env: Envelope) -> dict[str, Any]:
         day = env.data.get("date") or self._today().isoformat()
         return self.report(day)
 
-    def report(self, day: str) -> dict:
+    def _clerk_no(self, window: int) -> str | None:
+        clerk = self.settings.clerk_of(window)
+        return clerk.staff_no if clerk else None
+
+    def report(self, day: str) -> dict[str, Any]:
         return reports.daily(
             self.ctl.store,
             self.config.hall_id,
             day,
-            clerk_of=lambda w: self.settings.clerk_of(w).staff_no if self.settings.clerk_of(w) else None,
+            clerk_of=self._clerk_no,
             tz=self.config.tz(),
         )
 

@@ -11,6 +11,7 @@ deadline day itself is still in time.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from hall_bus.features.evaluation.workdays import WorkCalendar
 
@@ -33,7 +34,7 @@ def can_move(state: str, to: str) -> bool:
     return to in TRANSITIONS[state]
 
 
-def overdue(case: dict, today: dt.date) -> list[str]:
+def overdue(case: dict[str, Any], today: dt.date) -> list[str]:
     """Which deadlines a case (``state``, ``visit_due``, ``rectify_due``) has missed on ``today``."""
     late = []
     if case["state"] == "open" and today > dt.date.fromisoformat(case["visit_due"]):

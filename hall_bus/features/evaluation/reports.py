@@ -16,7 +16,9 @@ import math
 import sqlite3
 import threading
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from hall_bus.controller.store import Store
 
@@ -51,7 +53,7 @@ def _mean(values: list[float]) -> float | None:
     return sum(values) / len(values) if values else None
 
 
-def _figures(rows: list[dict]) -> dict:
+def _figures(rows: list[dict[str, Any]]) -> dict[str, Any]:
     served = [r for r in rows if r["state"] == "finished"]
     no_show = sum(1 for r in rows if r["state"] == "no_show")
     waits = [(r["called_at"] - r["issued_at"]) / 60 for r in rows if r["called_at"] is not None]
@@ -59,11 +61,16 @@ def _figures(rows: list[dict]) -> dict:
     levels = {lvl: sum(1 for r in served if r["eval_status"] == "rated" and r["level"] == lvl) for lvl in range(1, 6)}
     evaluated = sum(levels.values())
     bad = [r for r in served if r["eval_status"] == "rated" and r["level"] in (4, 5)]
-    followup = defaultdict(int)
+    followup: defaultdict[str, int] = defaultdict(int)
     for r in bad:
         followup[r["followup_state"] or "none"] += 1
-    mins = lambda v: None if v is None else round(v, 2)  # noqa: E731  (minutes to 0.01)
-    rate = lambda n, d: round(n / d, 4) if d else None  # noqa: E731  (shares to 0.01 %)
+
+    def mins(v: float | None) -> float | None:  # minutes to 0.01
+        return None if v is None else round(v, 2)
+
+    def rate(n: int, d: int) -> float | None:  # shares to 0.01 %
+        return round(n / d, 4) if d else None
+
     return {
         "tickets": len(rows),
         "served": len(served),
@@ -82,7 +89,17 @@ def _figures(rows: list[dict]) -> dict:
     }
 
 
-def daily(store: Store | ReadOnlyStore, hall: str, day: str, clerk_of=lambda window: None, tz=None) -> dict:
+def _no_clerk(window: int) -> str | None:
+    return None
+
+
+def daily(
+    store: Store | ReadOnlyStore,
+    hall: str,
+    day: str,
+    clerk_of: Callable[[int], str | None] = _no_clerk,
+    tz: dt.tzinfo | None = None,
+) -> dict[str, Any]:
     """The report of one day (``clerk_of(window) -> staff_no`` fills in clerks for unevaluated tickets)."""
     with store.lock:
         has_eval = store.db.execute("SELECT 1 FROM sqlite_master WHERE name='evaluations'").fetchone() is not None
@@ -101,7 +118,7 @@ def daily(store: Store | ReadOnlyStore, hall: str, day: str, clerk_of=lambda win
         rows = [dict(r) for r in store.db.execute(sql, (hall, day))]
     for r in rows:
         r["clerk"] = r["eval_staff"] or (clerk_of(r["window"]) if r["window"] else None)
-    groups: dict[str, dict[str, list]] = {
+    groups: dict[str, dict[str, list[Any]]] = {
         "window": defaultdict(list),
         "clerk": defaultdict(list),
         "domain": defaultdict(list),

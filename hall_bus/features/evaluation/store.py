@@ -11,7 +11,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import sqlite3
 from dataclasses import dataclass
+from typing import Any
 
 from hall_bus.controller.store import Store
 from hall_bus.errors import CodedError
@@ -63,12 +65,18 @@ class EvaluationError(CodedError):
 @dataclass(frozen=True)
 class Recorded:
     created: bool  # False: ignored (already rated, or not pending)
-    row: dict
+    row: dict[str, Any]
 
 
 class EvaluationStore:
     def __init__(
-        self, store: Store, hall: str, calendar: WorkCalendar, tz, visit_days: int = 1, rectify_days: int = 15
+        self,
+        store: Store,
+        hall: str,
+        calendar: WorkCalendar,
+        tz: dt.tzinfo | None,
+        visit_days: int = 1,
+        rectify_days: int = 15,
     ) -> None:
         self.store = store
         self.hall = hall
@@ -78,12 +86,12 @@ class EvaluationStore:
         store.migrate_feature("evaluation", MIGRATIONS)
         self.ignored = 0
 
-    def get(self, ticket_id: int) -> dict | None:
+    def get(self, ticket_id: int) -> dict[str, Any] | None:
         with self.store.lock:
             row = self.store.db.execute("SELECT * FROM evaluations WHERE ticket_id=?", (ticket_id,)).fetchone()
         return dict(row) if row else None
 
-    def request(self, ticket: dict, window: int, staff_no: str | None, now: float) -> bool:
+    def request(self, ticket: dict[str, Any], window: int, staff_no: str | None, now: float) -> bool:
         """A pending row when the pad is asked; False if the ticket has a row already."""
         with self.store.transaction() as db:
             cur = db.execute(
@@ -106,7 +114,7 @@ class EvaluationStore:
 
     def rate(
         self,
-        ticket: dict,
+        ticket: dict[str, Any],
         window: int | None,
         staff_no: str | None,
         level: int,
@@ -152,7 +160,7 @@ class EvaluationStore:
                 True, dict(db.execute("SELECT * FROM evaluations WHERE ticket_id=?", (ticket["id"],)).fetchone())
             )
 
-    def stale_pending(self, asked_before: float) -> list[dict]:
+    def stale_pending(self, asked_before: float) -> list[dict[str, Any]]:
         """Pending evaluations whose pad was asked before ``asked_before`` (and never reported)."""
         with self.store.lock:
             return [
@@ -172,7 +180,7 @@ class EvaluationStore:
             return cur.rowcount == 1
 
     # ------------------------------------------------------------------ follow-ups (差评整改)
-    def _open_followup(self, db, ticket_id: int, now: float) -> None:
+    def _open_followup(self, db: sqlite3.Connection, ticket_id: int, now: float) -> None:
         day = dt.datetime.fromtimestamp(now, self.tz).date()
         visit, rectify = followup.deadlines(self.calendar, day, self.visit_days, self.rectify_days)
         db.execute(
@@ -181,12 +189,12 @@ class EvaluationStore:
             (self.hall, ticket_id, now, visit.isoformat(), rectify.isoformat(), now),
         )
 
-    def followups(self, state: str | None = None, overdue_on: dt.date | None = None) -> list[dict]:
+    def followups(self, state: str | None = None, overdue_on: dt.date | None = None) -> list[dict[str, Any]]:
         sql = (
             "SELECT f.*, e.code, e.day, e.window, e.staff_no, e.service, e.domain, e.level, e.reason FROM followups f "
             "JOIN evaluations e ON e.ticket_id = f.ticket_id WHERE f.hall=?"
         )
-        args: list = [self.hall]
+        args: list[Any] = [self.hall]
         if state:
             sql += " AND f.state=?"
             args.append(state)
@@ -200,11 +208,11 @@ class EvaluationStore:
         return rows
 
     @staticmethod
-    def overdue(row: dict, today: dt.date) -> list[str]:
+    def overdue(row: dict[str, Any], today: dt.date) -> list[str]:
         """Which deadlines a follow-up has missed on ``today`` (a deadline day is still in time)."""
         return followup.overdue(row, today)
 
-    def update_followup(self, fid: int, state: str, note: str, actor: str, now: float) -> dict:
+    def update_followup(self, fid: int, state: str, note: str, actor: str, now: float) -> dict[str, Any]:
         with self.store.transaction() as db:
             row = db.execute("SELECT * FROM followups WHERE id=? AND hall=?", (fid, self.hall)).fetchone()
             if row is None:

@@ -5,6 +5,8 @@
 * :mod:`.security`  pickup codes (stored as keyed hashes), signed QR tokens, the per-hall secret
 * :mod:`.lockers`   the controller's port to the locker hosts on the bus
 * :mod:`.notify`    the notification adapter (SMS gateway out of scope; logging implementation)
-* :mod:`.service`   deposit, pickup, return, door watching, crash resume
+* :mod:`.records`   item rows, audit, events, views, codes and notifications (shared by the two below)
+* :mod:`.service`   deposit, pickup, return and the manager's views (request handlers)
+* :mod:`.worker`    the locker worker: opens, door watching, alarms, crash resume
 * :mod:`.contracts` bus contracts
 """

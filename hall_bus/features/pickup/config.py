@@ -46,7 +46,7 @@ class Compartment:
     size: str
     position: str
 
-    def public(self) -> dict:
+    def public(self) -> dict[str, Any]:
         return {"no": self.no, "bank": self.bank, "size": self.size, "position": self.position}
 
 

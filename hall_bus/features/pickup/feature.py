@@ -21,10 +21,22 @@ import logging
 from typing import Any
 
 from hall_bus.bus import topics
-from hall_bus.bus.client import ServiceError
-from hall_bus.bus.envelope import Envelope
+from hall_bus.bus.client import MessageHandler, ServiceError
+from hall_bus.bus.envelope import Envelope, request_of
 from hall_bus.config import ConfigError
-from hall_bus.controller.features import FeatureContext, FeatureSpec
+from hall_bus.contracts.pickup import (
+    DepositStart,
+    DoorEvent,
+    FaultClear,
+    Identify,
+    ItemActor,
+    ListRequest,
+    OpenItems,
+    Overdue,
+    Return,
+    Status,
+)
+from hall_bus.controller.features import FeatureContext, FeatureSpec, OpHandler
 from hall_bus.features.cases.feature import CasesFeature
 from hall_bus.features.pickup.config import from_config
 from hall_bus.features.pickup.lockers import BusLockerPort
@@ -67,25 +79,17 @@ class PickupFeature:
             raise ConfigError(
                 config.source, "pickup.notifier", f"cannot build {self.settings.notifier!r}: {exc}"
             ) from None
-        ops = {
+        ops: dict[str, tuple[OpHandler, str, bool]] = {
             "pickup.deposit.start": (self._deposit_start, "staff", True),
             "pickup.deposit.confirm": (self._deposit_confirm, "staff", False),
             "pickup.identify": (self._identify, "kiosk", False),
             "pickup.open": (self._open, "kiosk", True),
             "pickup.status": (self._status, "any", False),
-            "pickup.list": (
-                lambda env: self.service.list_items(env.data.get("states"), env.data["limit"]),
-                "staff",
-                False,
-            ),
-            "pickup.overdue": (lambda env: self.service.overdue(env.data.get("days")), "staff", False),
+            "pickup.list": (self._list, "staff", False),
+            "pickup.overdue": (self._overdue, "staff", False),
             "pickup.return": (self._return, "staff", True),
-            "pickup.notify": (lambda env: self.service.renotify(env.data["item_id"], self._actor(env)), "staff", False),
-            "pickup.fault.clear": (
-                lambda env: {"cleared": self.service.clear_fault(env.data["compartment"], self._actor(env))},
-                "staff",
-                False,
-            ),
+            "pickup.notify": (self._notify, "staff", False),
+            "pickup.fault.clear": (self._fault_clear, "staff", False),
         }
         for op, (fn, who, opens) in ops.items():
             controller.register_op(op, self._guard(op, fn, who, opens))
@@ -95,7 +99,7 @@ class PickupFeature:
             self.service.start()
 
     # ------------------------------------------------------------------ plumbing
-    def _guard(self, op: str, fn, who: str, opens_door: bool):
+    def _guard(self, op: str, fn: OpHandler, who: str, opens_door: bool) -> OpHandler:
         def run(env: Envelope) -> Any:
             if who == "kiosk":
                 if env.sender not in self.kiosks:
@@ -112,46 +116,65 @@ class PickupFeature:
 
         return run
 
-    def _door(self, device: str):
+    def _door(self, device: str) -> MessageHandler:
         def on_event(topic: str, env: Envelope) -> None:
-            d = env.data if isinstance(env.data, dict) else {}
-            if env.type == "locker.door" and {"board", "lock", "door"} <= set(d):
-                self.service.door_event(device, int(d["board"]), int(d["lock"]), d["door"] == "open")
+            if env.type != "locker.door":
+                return
+            ev = env.model if isinstance(env.model, DoorEvent) else None
+            if ev is not None:
+                self.service.door_event(device, ev.board, ev.lock, ev.door == "open")
 
         return on_event
 
-    def _actor(self, env: Envelope) -> str:
-        return f"{env.sender}/{env.data['actor']}"
+    def _actor(self, env: Envelope, actor: str) -> str:
+        return f"{env.sender}/{actor}"
 
     # ------------------------------------------------------------------ ops
-    def _deposit_start(self, env: Envelope) -> dict:
-        d = env.data
+    def _deposit_start(self, env: Envelope) -> dict[str, Any]:
+        req = request_of(env, DepositStart)
         return self.service.deposit_start(
-            d["case_no"],
-            d["size"],
-            self._actor(env),
-            identity_token=d.get("identity_token"),
-            item_name=d.get("item_name", ""),
-            window=d.get("window"),
+            req.case_no,
+            req.size,
+            self._actor(env, req.actor),
+            identity_token=req.identity_token,
+            item_name=req.item_name or "",
+            window=req.window,
         )
 
-    def _deposit_confirm(self, env: Envelope) -> dict:
-        return self.service.deposit_confirm(env.data["item_id"], self._actor(env))
+    def _deposit_confirm(self, env: Envelope) -> dict[str, Any]:
+        req = request_of(env, ItemActor)
+        return self.service.deposit_confirm(req.item_id, self._actor(env, req.actor))
 
-    def _identify(self, env: Envelope) -> dict:
-        d = env.data
-        return self.service.identify(d["kiosk"], d["method"], token=d.get("token"), code=d.get("code"), qr=d.get("qr"))
+    def _identify(self, env: Envelope) -> dict[str, Any]:
+        req = request_of(env, Identify)
+        return self.service.identify(req.kiosk, req.method, token=req.token, code=req.code, qr=req.qr)
 
-    def _open(self, env: Envelope) -> dict:
-        return self.service.open(env.data["kiosk"], env.data["session_id"], env.data["item_ids"])
+    def _open(self, env: Envelope) -> dict[str, Any]:
+        req = request_of(env, OpenItems)
+        return self.service.open(req.kiosk, req.session_id, req.item_ids)
 
-    def _status(self, env: Envelope) -> dict:
-        return self.service.status(
-            env.data.get("session_id"), env.data.get("item_id"), staff=env.sender not in self.kiosks
-        )
+    def _status(self, env: Envelope) -> dict[str, Any]:
+        req = request_of(env, Status)
+        return self.service.status(req.session_id, req.item_id, staff=env.sender not in self.kiosks)
 
-    def _return(self, env: Envelope) -> dict:
-        return self.service.return_item(env.data["item_id"], self._actor(env), env.data.get("reason", ""))
+    def _list(self, env: Envelope) -> dict[str, Any]:
+        req = request_of(env, ListRequest)
+        return self.service.list_items([str(s) for s in req.states] if req.states else None, req.limit)
+
+    def _overdue(self, env: Envelope) -> dict[str, Any]:
+        return self.service.overdue(request_of(env, Overdue).days)
+
+    def _return(self, env: Envelope) -> dict[str, Any]:
+        req = request_of(env, Return)
+        return self.service.return_item(req.item_id, self._actor(env, req.actor), req.reason or "")
+
+    def _notify(self, env: Envelope) -> dict[str, Any]:
+        req = request_of(env, ItemActor)
+        return self.service.renotify(req.item_id, self._actor(env, req.actor))
+
+    def _fault_clear(self, env: Envelope) -> dict[str, Any]:
+        req = request_of(env, FaultClear)
+        return {"cleared": self.service.clear_fault(req.compartment, self._actor(env, req.actor))}
 
     def stop(self) -> None:
         self.service.stop()

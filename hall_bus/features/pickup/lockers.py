@@ -10,7 +10,9 @@ Outcomes of an open:
   (False: jammed or held shut);
 * :class:`LockerFailed` - the host answered that it could not fire (board offline, refused);
 * :class:`LockerUnknown` - no answer (bus or host down): the lock may or may not have fired. The
-  caller keeps the step as "opening" and asks ``status(pickup_id=...)`` later.
+  caller keeps the step as "opening" and asks ``status(pickup_id=...)`` later;
+* :class:`BusDown` (a :class:`LockerUnknown`) - this controller's own bus is not connected (or was
+  stopped): nothing can be learnt about the host, so nothing should be decided from the silence.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from hall_bus.bus import topics
+from hall_bus.bus.client import BusError, RequestFailed
 from hall_bus.features.pickup.config import Compartment
 from hall_bus.features.pickup.security import locker_auth
 
@@ -34,7 +37,7 @@ class OpenResult:
 @dataclass(frozen=True)
 class BoardStatus:
     doors: dict[int, bool]  # lock -> door open?
-    op: dict | None  # {pickup_id, fired_at, opened} when the host fired that pickup_id, else None
+    op: dict[str, Any] | None  # {pickup_id, fired_at, opened} when the host fired that pickup_id, else None
 
 
 class LockerFailed(Exception):
@@ -45,6 +48,10 @@ class LockerFailed(Exception):
 
 class LockerUnknown(Exception):
     """No answer: whether the lock fired is unknown."""
+
+
+class BusDown(LockerUnknown):
+    """This side's bus is down: the request was not sent, or its answer cannot come."""
 
 
 class LockerPort(Protocol):
@@ -60,20 +67,18 @@ class BusLockerPort:
         self.bus, self.hall, self.secret = bus, hall, secret
         self.open_timeout_s, self.status_timeout_s = open_timeout_s, status_timeout_s
 
-    def _request(self, device: str, op: str, data: dict, timeout: float) -> Any:
-        from hall_bus.bus.client import BusError, RequestFailed
-
+    def _request(self, device: str, op: str, data: dict[str, Any], timeout: float) -> Any:
         if not self.bus.connected:  # fail fast: the step stays persisted and is resolved once the bus is back
-            raise LockerUnknown(f"{device}: the hall bus is not connected")
+            raise BusDown(f"{device}: the hall bus is not connected")
         try:
             return self.bus.request(
                 op, data, timeout=timeout, retry_s=1.0, topic=topics.device_request(self.hall, device, op)
             )
         except RequestFailed as exc:
             raise LockerFailed(exc.code, str(exc)) from None
-        except BusError as exc:
-            raise LockerUnknown(f"{device}: {exc}") from None
-        except TimeoutError as exc:
+        except (BusError, TimeoutError) as exc:
+            if not self.bus.connected:  # lost or stopped while waiting: the host's silence says nothing
+                raise BusDown(f"{device}: {exc}") from None
             raise LockerUnknown(f"{device}: {exc}") from None
 
     def open(self, c: Compartment, pickup_id: str, reason: str) -> OpenResult:
@@ -95,7 +100,7 @@ class BusLockerPort:
         return OpenResult(door_open=out["door"] == "open", fired_at=out["fired_at"], repeated=out["repeated"])
 
     def status(self, device: str, board: int, pickup_id: str | None = None) -> BoardStatus:
-        data: dict = {"board": board}
+        data: dict[str, Any] = {"board": board}
         if pickup_id:
             data["pickup_id"] = pickup_id
         out = self._request(device, "locker.status", data, self.status_timeout_s)

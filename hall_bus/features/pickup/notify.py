@@ -97,4 +97,5 @@ def make_notifier(spec: str, hall: str) -> Notifier:
     import importlib
 
     module, _, attr = spec.partition(":")
-    return getattr(importlib.import_module(module), attr)()
+    notifier: Notifier = getattr(importlib.import_module(module), attr)()
+    return notifier

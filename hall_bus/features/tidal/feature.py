@@ -17,9 +17,11 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from typing import Any
 
 from hall_bus.bus import topics
-from hall_bus.bus.envelope import Envelope
+from hall_bus.bus.envelope import Envelope, request_of
+from hall_bus.contracts.tidal import Accept, ModeSet, ProposalsRequest, Reject
 from hall_bus.controller.features import FeatureContext, FeatureSpec
 from hall_bus.features.tidal.config import from_config
 from hall_bus.features.tidal.proposals import MIGRATIONS, TidalManager
@@ -46,7 +48,7 @@ class TidalFeature:
         self._published_version = -1
         controller.engine.listeners.append(self._on_change)
         controller.register_op("tidal.load", lambda env: self.manager.load_view())
-        controller.register_op("tidal.proposals", lambda env: self.manager.proposals(env.data.get("recent", 20)))
+        controller.register_op("tidal.proposals", self._proposals)
         controller.register_op("tidal.accept", self._accept)
         controller.register_op("tidal.reject", self._reject)
         controller.register_op("tidal.mode", self._mode)
@@ -54,21 +56,28 @@ class TidalFeature:
         self._thread.start()
 
     # ------------------------------------------------------------------ ops (dispatch thread)
-    def _actor(self, env: Envelope) -> str:
-        return f"{env.sender}/{env.data['actor']}"
+    def _actor(self, env: Envelope, actor: str) -> str:
+        return f"{env.sender}/{actor}"
 
-    def _accept(self, env: Envelope) -> dict:
-        p = self.manager.accept(env.data["proposal_id"], self._actor(env))
+    def _proposals(self, env: Envelope) -> dict[str, Any]:
+        recent = request_of(env, ProposalsRequest).recent
+        return self.manager.proposals(20 if recent is None else recent)
+
+    def _accept(self, env: Envelope) -> dict[str, Any]:
+        req = request_of(env, Accept)
+        p = self.manager.accept(req.proposal_id, self._actor(env, req.actor))
         self._poke()
         return {"proposal": p, "window": self.controller.engine.window(p["window"]).public()}
 
-    def _reject(self, env: Envelope) -> dict:
-        p = self.manager.reject(env.data["proposal_id"], self._actor(env), env.data.get("reason", ""))
+    def _reject(self, env: Envelope) -> dict[str, Any]:
+        req = request_of(env, Reject)
+        p = self.manager.reject(req.proposal_id, self._actor(env, req.actor), req.reason or "")
         self._poke()
         return {"proposal": p}
 
-    def _mode(self, env: Envelope) -> dict:
-        out = self.manager.set_mode(env.data["mode"], self._actor(env))
+    def _mode(self, env: Envelope) -> dict[str, Any]:
+        req = request_of(env, ModeSet)
+        out = self.manager.set_mode(req.mode, self._actor(env, req.actor))
         self._poke(evaluate=True)
         return out
 

@@ -16,6 +16,7 @@ import collections
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from hall_bus.config import HallConfig
 from hall_bus.features.tidal.settings import TidalSettings
@@ -136,7 +137,7 @@ class WindowLoad:
     def available(self) -> bool:
         return self.state != "paused"
 
-    def public(self, now: float) -> dict:
+    def public(self, now: float) -> dict[str, Any]:
         return {
             "number": self.number,
             "name": self.name,
@@ -195,7 +196,7 @@ class DomainLoad:
             return None
         return self.offered_load / self.capacity
 
-    def public(self, horizon_min: float) -> dict:
+    def public(self, horizon_min: float) -> dict[str, Any]:
         return {
             "domain": self.domain,
             "name": self.name,
@@ -240,7 +241,7 @@ class HallLoad:
     def windows_serving(self, domain: str) -> list[WindowLoad]:
         return [w for w in self.windows.values() if w.available and domain in w.effective]
 
-    def public(self) -> dict:
+    def public(self) -> dict[str, Any]:
         return {
             "at": self.at,
             "horizon_min": self.horizon_min,
@@ -382,7 +383,7 @@ class LoadModel:
         _fill_capacity(domains, wloads.values())
         return HallLoad(now, domains, wloads, self.settings.horizon_min)
 
-    def services_public(self) -> list[dict]:
+    def services_public(self) -> list[dict[str, Any]]:
         return [
             {
                 "service": s.id,

@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from hall_bus.config import HallConfig
 from hall_bus.features.tidal.load import HallLoad, WindowLoad
@@ -38,7 +39,7 @@ class Move:
     kind: str  # borrow | return | flex
     reason: str  # 中文
     reason_en: str
-    metrics: dict = field(default_factory=dict)
+    metrics: dict[str, Any] = field(default_factory=dict[str, Any])
 
 
 @dataclass
@@ -187,7 +188,7 @@ class ThresholdPolicy(Policy):
         hot = sorted((d for d in view.domains if view.pressure(d) > s.threshold_min), key=view.pressure, reverse=True)
         for target in hot:
             before = view.pressure(target)
-            best: tuple | None = None
+            best: tuple[Any, ...] | None = None
             for w in view.windows.values():
                 if w.number in moved or not ctx.movable(w) or target not in w.skills or target in w.effective:
                     continue

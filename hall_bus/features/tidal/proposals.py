@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import json
 import logging
+import sqlite3
+from typing import Any
 
 from hall_bus.config import HallConfig
 from hall_bus.features.tidal.load import HallLoad, LoadModel, window_busy_share
@@ -128,7 +130,7 @@ class TidalManager:
             )
         return self.settings.mode
 
-    def set_mode(self, mode: str, actor: str) -> dict:
+    def set_mode(self, mode: str, actor: str) -> dict[str, Any]:
         if mode not in MODES:
             raise QueueError(f"unknown tidal mode {mode!r} (off, propose or auto)", "invalid_data")
         with self.store.transaction() as db:
@@ -152,7 +154,7 @@ class TidalManager:
         self.model.on_change(change)
 
     # ------------------------------------------------------------------ proposals
-    def _row_public(self, r) -> dict:
+    def _row_public(self, r: sqlite3.Row) -> dict[str, Any]:
         return {
             "id": proposal_id(r["id"]),
             "created_at": r["created_at"],
@@ -174,12 +176,12 @@ class TidalManager:
             "applied_now": None if r["applied_now"] is None else bool(r["applied_now"]),
         }
 
-    def _pending_rows(self) -> list:
+    def _pending_rows(self) -> list[Any]:
         return self.store.db.execute(
             "SELECT * FROM tidal_proposals WHERE hall=? AND state='pending' ORDER BY id", (self.hall,)
         ).fetchall()
 
-    def proposal(self, pid: str | int) -> dict:
+    def proposal(self, pid: str | int) -> dict[str, Any]:
         row_id = pid if isinstance(pid, int) else parse_proposal_id(pid)
         with self.store.lock:
             r = self.store.db.execute(
@@ -189,7 +191,7 @@ class TidalManager:
             raise NotFound(f"no tidal proposal {proposal_id(row_id)}")
         return self._row_public(r)
 
-    def proposals(self, recent: int = 20) -> dict:
+    def proposals(self, recent: int = 20) -> dict[str, Any]:
         with self.store.lock:
             pending = [self._row_public(r) for r in self._pending_rows()]
             done = [
@@ -208,7 +210,12 @@ class TidalManager:
         }
 
     def _record(
-        self, db, move: Move, state: str, decided_by: str | None = None, applied_now: bool | None = None
+        self,
+        db: sqlite3.Connection,
+        move: Move,
+        state: str,
+        decided_by: str | None = None,
+        applied_now: bool | None = None,
     ) -> int:
         now = self.engine.now()
         cur = db.execute(
@@ -234,10 +241,17 @@ class TidalManager:
             ),
         )
         self.version += 1
+        assert cur.lastrowid is not None
         return cur.lastrowid
 
     def _decide(
-        self, db, row_id: int, state: str, actor: str | None, note: str = "", applied_now: bool | None = None
+        self,
+        db: sqlite3.Connection,
+        row_id: int,
+        state: str,
+        actor: str | None,
+        note: str = "",
+        applied_now: bool | None = None,
     ) -> None:
         db.execute(
             "UPDATE tidal_proposals SET state=?, decided_at=?, decided_by=?, note=?, applied_now=? WHERE id=?",
@@ -245,7 +259,7 @@ class TidalManager:
         )
         self.version += 1
 
-    def _close_pending(self, db, state: str, note: str) -> None:
+    def _close_pending(self, db: sqlite3.Connection, state: str, note: str) -> None:
         for r in self._pending_rows():
             self._decide(db, r["id"], state, None, note)
 
@@ -269,7 +283,7 @@ class TidalManager:
                 if note:
                     self._decide(db, r["id"], "expired", None, note)
 
-    def accept(self, pid: str, actor: str) -> dict:
+    def accept(self, pid: str, actor: str) -> dict[str, Any]:
         row_id = parse_proposal_id(pid)
         with self.store.lock:
             p = self.proposal(row_id)
@@ -292,7 +306,7 @@ class TidalManager:
             self.moves += 1
             return self.proposal(row_id)
 
-    def reject(self, pid: str, actor: str, reason: str = "") -> dict:
+    def reject(self, pid: str, actor: str, reason: str = "") -> dict[str, Any]:
         row_id = parse_proposal_id(pid)
         with self.store.lock:
             p = self.proposal(row_id)
@@ -366,7 +380,7 @@ class TidalManager:
         return None
 
     # ------------------------------------------------------------------ views for the bus
-    def load_view(self) -> dict:
+    def load_view(self) -> dict[str, Any]:
         with self.store.lock:
             load = self.model.compute()
             busy = window_busy_share(self.engine, load.at)
