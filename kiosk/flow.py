@@ -14,13 +14,15 @@ Every flow declares its states (``State``, a ``str`` enum, so ``flow.state == "d
 its transitions (``transitions``: state -> the states it may go to). :meth:`Flow.go` refuses an
 undeclared state or transition with :class:`TransitionError`. Staying in the same state (a redraw)
 is always allowed, and ``error`` (a failed action shown on the error screen) is reachable from
-every state. Two helpers are shared by the flows: :class:`Keypad` (code entry on the on-screen
-keypad) and :meth:`Flow.ask` (a bus request that, when the bus does not answer, shows the bus error
-and remembers how to retry).
+every state. Three helpers are shared by the flows: :class:`Keypad` (code entry on the on-screen
+keypad), :meth:`Flow.ask` (a bus request that, when the bus does not answer, shows the bus error
+and remembers how to retry) and :meth:`Flow.read_id_card` (waiting for an ID card on the kiosk's
+reader, with the three ways it can fail told by one name each).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 import threading
 import time
@@ -30,9 +32,11 @@ from typing import Any, ClassVar
 
 from hall_bus.bus.client import RequestFailed
 from kiosk.i18n import tr
-from kiosk.ports import error_detail, is_bus_error
+from kiosk.identify import CardReadFailed, NoCard, ReaderUnavailable, read_card_identity
+from kiosk.ports import Identity, error_detail, is_bus_error
 
 Listener = Callable[["Flow"], None]
+CardFailure = Callable[[str, str], None]  # (why, reason): why is "reader_unavailable", "no_card" or "card_failed"
 
 
 class FlowState(str, enum.Enum):
@@ -104,14 +108,16 @@ class KioskContext:
     kiosk_id: str
     bus: Any  # kiosk.ports.BusPort
     devices: dict[str, Any] = field(default_factory=dict)  # 'idcard' | 'printer' | 'scanner' -> device or None
-    hall: dict = field(default_factory=dict)  # the controller's hall.info
+    hall: dict[str, Any] = field(default_factory=dict[str, Any])  # the controller's hall.info
     clock: Callable[[], float] = time.monotonic
     lang: str = "zh"
     elder: bool = False
     request_timeout_s: float = 5.0
     card_wait_s: float = 20.0
     salt: bytes | None = None  # identity token salt; None = devices.identity's configured salt
-    unprinted: list[dict] = field(default_factory=list)  # tickets the printer could not print (for staff)
+    unprinted: list[dict[str, Any]] = field(
+        default_factory=list[Any]
+    )  # tickets the printer could not print (for staff)
 
     @property
     def timeout_factor(self) -> float:
@@ -120,7 +126,7 @@ class KioskContext:
     def device(self, kind: str) -> Any:
         return self.devices.get(kind)
 
-    def request(self, op: str, data: dict) -> Any:
+    def request(self, op: str, data: dict[str, Any]) -> Any:
         return self.bus.request(op, data, timeout=self.request_timeout_s, retry_s=1.0)
 
     def tr(self, key: str, **values: object) -> str:
@@ -248,7 +254,9 @@ class Flow:
         self.go(self.state, self.message)
 
     # ------------------------------------------------------------------ bus requests
-    def ask(self, op: str, data: dict, retry: Callable[[], None] | None, timeout: float | None = None) -> Answer:
+    def ask(
+        self, op: str, data: dict[str, Any], retry: Callable[[], None] | None, timeout: float | None = None
+    ) -> Answer:
         """Request ``op``; when the bus does not answer, show the bus error and remember ``retry``."""
         try:
             out = self.ctx.bus.request(op, data, timeout=timeout or self.ctx.request_timeout_s, retry_s=1.0)
@@ -274,8 +282,35 @@ class Flow:
     def retry_default(self) -> None:
         self.go(self.initial)
 
+    # ------------------------------------------------------------------ ID card
+    def read_id_card(
+        self, state: str, message: str, failed: CardFailure, today: dt.date | None = None
+    ) -> Identity | None:
+        """Go to ``state`` (saying ``message``), wait for an ID card on the kiosk's reader and read it.
+
+        ``None`` when no identity came: ``failed(why, reason)`` was told why (``"reader_unavailable"``,
+        ``"no_card"`` or ``"card_failed"`` with the reader's ``reason``), or the citizen left meanwhile
+        (then nothing is kept). A cancel (:meth:`close`) ends the wait within half a second.
+        """
+        self._cancel.clear()
+        self.go(state, message)
+        try:
+            identity = read_card_identity(
+                self.ctx.device("idcard"), self.ctx.card_wait_s, lambda: self.cancelled, self.ctx.salt, today=today
+            )
+        except ReaderUnavailable:
+            failed("reader_unavailable", "")
+            return None
+        except NoCard:
+            failed("no_card", "")
+            return None
+        except CardReadFailed as exc:
+            failed("card_failed", str(exc))
+            return None
+        return None if self.finished else identity
+
     # ------------------------------------------------------------------ view
-    def view(self) -> dict:
+    def view(self) -> dict[str, Any]:
         with self._lock:
             v = {
                 "flow": self.name,
@@ -289,5 +324,5 @@ class Flow:
             v.update(self._view())
             return v
 
-    def _view(self) -> dict:
+    def _view(self) -> dict[str, Any]:
         return {}

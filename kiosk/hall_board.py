@@ -24,12 +24,12 @@ class HallBoard:
     def __init__(self, hall_id: str, lang: str = "zh") -> None:
         self.hall_id = hall_id
         self.lang = lang
-        self.hall: dict = {}
-        self.windows: dict[int, dict] = {}
-        self.queues: dict[str, dict] = {}
-        self.recent: collections.deque[dict] = collections.deque(maxlen=RECENT)
+        self.hall: dict[str, Any] = {}
+        self.windows: dict[int, dict[str, Any]] = {}
+        self.queues: dict[str, dict[str, Any]] = {}
+        self.recent: collections.deque[dict[str, Any]] = collections.deque(maxlen=RECENT)
         self.listeners: list[Callable[[HallBoard], None]] = []
-        self.call_listeners: list[Callable[[dict], None]] = []
+        self.call_listeners: list[Callable[[dict[str, Any]], None]] = []
         self._lock = threading.Lock()
 
     def attach(self, bus: Any) -> HallBoard:
@@ -59,7 +59,7 @@ class HallBoard:
     def _on_call(self, topic: str, env: Any) -> None:
         self.add_call(dict(env.data))
 
-    def add_call(self, call: dict) -> None:
+    def add_call(self, call: dict[str, Any]) -> None:
         call = dict(call)
         call.setdefault("spoken_zh", spoken_zh(call["ticket"], int(call["window"])))
         with self._lock:
@@ -73,7 +73,7 @@ class HallBoard:
             fn(self)
 
     # ------------------------------------------------------------------ view
-    def view(self) -> dict:
+    def view(self) -> dict[str, Any]:
         lang = self.lang
         with self._lock:
             windows = [self.windows[n] for n in sorted(self.windows)]

@@ -6,6 +6,8 @@ programming error and raises ``KeyError`` at once (tests walk every key).
 
 from __future__ import annotations
 
+from typing import Any
+
 LANGS = ("zh", "en")
 DEFAULT_LANG = "zh"
 
@@ -243,6 +245,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "pickup.bus": ("暂时无法连接服务器，请稍后重试", "Cannot reach the hall system; please try again"),
     "pickup.failed": ("操作失败：{reason}", "Failed: {reason}"),
     "pickup.where": ("{no}（{position}）", "{no} ({position})"),
+    "pickup.position": ("{column}列第{slot}格", "column {column}, slot {slot}"),
     "pickup.door_open": ("柜门已开", "door open"),
     "pickup.action.card": ("刷身份证", "ID card"),
     "pickup.action.qr": ("扫二维码", "Scan QR"),
@@ -306,7 +309,7 @@ def tr(key: str, lang: str = DEFAULT_LANG, **values: object) -> str:
     return text.format(**values) if values else text
 
 
-def name_of(item: dict, lang: str) -> str:
+def name_of(item: dict[str, Any], lang: str) -> str:
     """The display name of a hall.info entry (domain/service) in ``lang``."""
     if lang == "en" and item.get("name_en"):
         return str(item["name_en"])

@@ -47,8 +47,17 @@ from typing import Any
 from devices.base import DeviceFault
 from drivers.escpos_docs import PickupSlipDoc
 from kiosk.flow import Answer, Flow, FlowState, KioskContext
-from kiosk.i18n import tr
-from kiosk.identify import CardReadFailed, NoCard, ReaderUnavailable, read_card_identity
+from kiosk.pickup_view import (
+    Places,
+    choose_screen,
+    done_screen,
+    door_lines,
+    failed_rows,
+    item_rows,
+    opened_rows,
+    position,
+    text,
+)
 from kiosk.ports import error_detail
 
 CODE = re.compile(r"^\d{6,8}$")
@@ -82,11 +91,6 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 }
 
 
-def text(key: str, lang: str, **values: Any) -> str:
-    """A pickup sentence (``pickup.<key>`` in ``kiosk.i18n``) in ``lang``."""
-    return tr(f"pickup.{key}", lang, **values)
-
-
 class PickupFlow(Flow):
     name = "pickup"
     State = PickupState
@@ -101,22 +105,26 @@ class PickupFlow(Flow):
 
     def __init__(self, ctx: KioskContext, autostart: bool = True) -> None:
         super().__init__(ctx)
-        self.session: dict | None = None
-        self.items: list[dict] = []
+        self.session: dict[str, Any] | None = None
+        self.items: list[dict[str, Any]] = []
         self.opened: list[int] = []  # item ids opened in this round
         self.failed: list[int] = []
-        self.collected: list[dict] = []
+        self.collected: list[dict[str, Any]] = []
         self.masked_id = ""
         self.locked_s = 0
-        self._msg: tuple[str, dict] = ("idle", {})
+        self._msg: tuple[str, dict[str, Any]] = ("idle", {})
         self._last_poll = -1e9
         if autostart:
             self.start()
 
     # ------------------------------------------------------------------ plumbing
     def say(self, state: str, key: str, **values: Any) -> None:
+        self.go(state, self._words(key, **values))
+
+    def _words(self, key: str, **values: Any) -> str:
+        """The sentence ``pickup.<key>`` in the current language, remembered for the view's zh and en."""
         self._msg = (key, values)
-        self.go(state, text(key, self.ctx.lang, **values))
+        return text(key, self.ctx.lang, **values)
 
     def clear_personal_data(self) -> None:
         self.typed = ""
@@ -165,25 +173,14 @@ class PickupFlow(Flow):
 
     def by_card(self) -> None:
         """Wait for an ID card on the kiosk's reader and identify with its token."""
-        self._cancel.clear()
-        self.say(S.VERIFYING, "verifying")
-        try:
-            identity = read_card_identity(
-                self.ctx.device("idcard"), self.ctx.card_wait_s, lambda: self.cancelled, self.ctx.salt
-            )
-        except ReaderUnavailable:
-            self.say(S.IDENTIFY, "no_reader")
-            return
-        except NoCard:
-            self.say(S.IDENTIFY, "no_card")
-            return
-        except CardReadFailed as exc:
-            self.say(S.IDENTIFY, "card_failed", reason=str(exc))
-            return
-        if self.finished:
+        identity = self.read_id_card(S.VERIFYING, self._words("verifying"), self._card_failed)
+        if identity is None:
             return
         self.masked_id = identity.masked_id
         self.card_read(identity.token)
+
+    def _card_failed(self, why: str, reason: str) -> None:
+        self.say(S.IDENTIFY, "no_reader" if why == "reader_unavailable" else why, reason=reason)
 
     def card_read(self, token: str) -> None:
         """The identity token of an ID card read at this kiosk (salted HMAC, never the number)."""
@@ -218,7 +215,7 @@ class PickupFlow(Flow):
     def submit_qr(self, qr_text: str) -> None:
         self._identify({"method": "qr", "qr": qr_text.strip()[:512]})
 
-    def _identify(self, data: dict) -> None:
+    def _identify(self, data: dict[str, Any]) -> None:
         self.say(S.VERIFYING, "verifying")
         answer = self.ask("pickup.identify", {"kiosk": self.ctx.kiosk_id, **data}, retry=lambda: self._identify(data))
         if not answer.ok:
@@ -232,7 +229,7 @@ class PickupFlow(Flow):
         self.collected = []
         self.say(S.CHOOSE_ITEMS, "found", n=len(self.waiting()))
 
-    def waiting(self) -> list[dict]:
+    def waiting(self) -> list[dict[str, Any]]:
         return [i for i in self.items if i["state"] == "deposited"]
 
     # ------------------------------------------------------------------ open and collect
@@ -274,14 +271,11 @@ class PickupFlow(Flow):
             i["item_id"] for i in mine if (i["state"] == "deposited" and i["error"]) or i["phase"] == "opening"
         ]
         open_now = [i for i in mine if i["item_id"] not in self.failed]
-        failed_where = "、".join(i["compartment"]["no"] for i in mine if i["item_id"] in self.failed)
+        failed_where = Places.of([i for i in mine if i["item_id"] in self.failed], bare=True)
         if not open_now:
-            self.say(S.ERROR, "open_failed", failed=failed_where or "?")
+            self.say(S.ERROR, "open_failed", failed=failed_where if self.failed else "?")
             return
-        where = "、".join(
-            text("where", self.ctx.lang, no=i["compartment"]["no"], position=i["compartment"]["position"])
-            for i in open_now
-        )
+        where = Places.of(open_now)
         if self.failed:
             self.say(S.WAITING_CLOSE, "take_partly", where=where, failed=failed_where)
         else:
@@ -316,7 +310,7 @@ class PickupFlow(Flow):
             if left and not self.failed:
                 self.say(S.CHOOSE_ITEMS, "more", done=len(self.collected), left=len(left))
             elif self.failed:
-                failed_where = "、".join(i["compartment"]["no"] for i in self.items if i["item_id"] in self.failed)
+                failed_where = Places.of([i for i in self.items if i["item_id"] in self.failed], bare=True)
                 self.say(S.ERROR, "open_failed", failed=failed_where)
             else:
                 self.say(S.DONE, "done")
@@ -348,7 +342,7 @@ class PickupFlow(Flow):
                         hall_name=hall,
                         case_no=i.get("case_no") or i["case_no_masked"],
                         item_name=i["item_name"] or i["service_name"],
-                        compartment=f"{c['no']} ({c['position']})",
+                        compartment=f"{c['no']} ({position(c, self.ctx.lang)})",
                         collected_at=(
                             dt.datetime.fromtimestamp(i["collected_at"]) if i.get("collected_at") else dt.datetime.now()
                         ),
@@ -365,102 +359,39 @@ class PickupFlow(Flow):
         self.close()
 
     # ------------------------------------------------------------------ view
-    def _view(self) -> dict:
+    def _view(self) -> dict[str, Any]:
         lang = self.ctx.lang
         key, values = self._msg
-        items = [
-            {
-                "item_id": i["item_id"],
-                "item_name": i["item_name"],
-                "service_name": i["service_name"],
-                "case_no_masked": i["case_no_masked"],
-                "compartment": i["compartment"]["no"],
-                "position": i["compartment"]["position"],
-                "size": i["compartment"]["size"],
-                "state": i["state"],
-                "phase": i["phase"],
-                "door_open_s": i.get("door_open_s"),
-            }
-            for i in self.items
-        ]
-        opened = [
-            {
-                "item_id": i["item_id"],
-                "compartment": i["compartment"]["no"],
-                "position": i["compartment"]["position"],
-                "door": _door(i),
-            }
-            for i in self.items
-            if i["item_id"] in self.opened and i["item_id"] not in self.failed
-        ]
-        failed = [
-            {"item_id": i["item_id"], "compartment": i["compartment"]["no"], "position": i["compartment"]["position"]}
-            for i in self.items
-            if i["item_id"] in self.failed
-        ]
+        opened = opened_rows(self.items, self.opened, self.failed, lang)
         v: dict[str, Any] = {
             "title": text("title", lang),
             "message_zh": text(key, "zh", **values),
             "message_en": text(key, "en", **values),
-            "items": items,
+            "items": item_rows(self.items, lang),
             "opened": opened,
-            "failed": failed,
+            "failed": failed_rows(self.items, self.failed, lang),
             "locked_s": self.locked_s,
             "lines": [],
             "actions": [],
         }
-        a = v["actions"]
-        if self.state == "identify":
+        a: list[dict[str, Any]] = v["actions"]
+        if self.state == S.IDENTIFY:
             v["keypad"], v["typed"] = True, self.typed
             a.append({"id": "by_card", "label": text("action.card", lang), "role": "primary"})
             if self.ctx.device("scanner") is not None:
                 a.append({"id": "by_qr", "label": text("action.qr", lang)})
-        elif self.state == "choose_items":
-            waiting = [i for i in self.items if i["state"] == "deposited"]
-            for i in waiting:
-                c = i["compartment"]
-                name = i["item_name"] or i["service_name"]
-                v["lines"].append(f"{c['no']}  {c['position']}  {name}  {i['case_no_masked']}")
-            if len(waiting) > 1:
-                a.append(
-                    {"id": "choose", "arg": "all", "label": text("action.all", lang, n=len(waiting)), "role": "primary"}
-                )
-            for i in waiting:
-                c = i["compartment"]
-                a.append(
-                    {
-                        "id": "choose",
-                        "arg": [i["item_id"]],
-                        "label": text("action.one", lang, no=c["no"], position=c["position"]),
-                    }
-                )
+        elif self.state == S.CHOOSE_ITEMS:
+            v["lines"], v["actions"] = choose_screen(self.items, lang)
+            a = v["actions"]
         elif self.state == S.WAITING_CLOSE:
-            for o in opened:
-                door = text("door_open", lang) if o["door"] == "open" else o["door"]
-                v["lines"].append(f"{o['compartment']}  {o['position']}  {door}")
-        elif self.state == "done":
-            for i in self.collected:
-                v["lines"].append(f"{i['compartment']['no']}  {i['item_name'] or i['service_name']}  ✓")
-            if self.ctx.device("printer") is not None:
-                a.append({"id": "print_slip", "label": text("action.print", lang), "role": "primary"})
-            a.append({"id": "cancel", "label": text("action.done", lang)})
+            v["lines"] = door_lines(opened, lang)
+        elif self.state == S.DONE:
+            v["lines"], v["actions"] = done_screen(self.collected, lang, self.ctx.device("printer") is not None)
             return v
-        elif self.state == "error":
-            a.append(
-                {
-                    "id": "retry" if self._retry else "start",
-                    "label": text("action.retry" if self._retry else "action.again", lang),
-                    "role": "primary",
-                }
-            )
-        elif self.state == "locked_out":
+        elif self.state == S.ERROR:
+            again = {"id": "retry", "label": text("action.retry", lang)} if self._retry else None
+            a.append({**(again or {"id": "start", "label": text("action.again", lang)}), "role": "primary"})
+        elif self.state == S.LOCKED_OUT:
             a.append({"id": "start", "label": text("action.again", lang)})
         a.append({"id": "cancel", "label": text("action.cancel", lang)})
         return v
-
-
-def _door(item: dict) -> str:
-    """What the screen says of an opened item's door: open, closed (collected), or its phase."""
-    if item["phase"] == "awaiting_close":
-        return "open"
-    return "closed" if item["state"] == "collected" else item["phase"] or item["state"]

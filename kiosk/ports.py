@@ -27,7 +27,7 @@ class BusPort(Protocol):
     def connected(self) -> bool: ...
 
     def request(
-        self, op: str, data: dict, timeout: float = 5.0, retry_s: float = 1.0, topic: str | None = None
+        self, op: str, data: dict[str, Any], timeout: float = 5.0, retry_s: float = 1.0, topic: str | None = None
     ) -> Any: ...
 
 

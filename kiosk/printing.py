@@ -24,12 +24,12 @@ log = logging.getLogger(__name__)
 QUEUE_URL = os.environ.get("HALLKIT_QUEUE_URL", "https://hallkit.example/q")
 
 
-def queue_url(hall: dict, ticket: dict, base: str | None = None) -> str:
+def queue_url(hall: dict[str, Any], ticket: dict[str, Any], base: str | None = None) -> str:
     """Where a phone follows the ticket (the QR on the ticket): <base>/<hall>/<day>/<code>."""
     return f"{(base or QUEUE_URL).rstrip('/')}/{hall.get('hall', 'hall')}/{ticket['day']}/{ticket['code']}"
 
 
-def ticket_doc(result: dict, hall: dict, lang: str = "zh", base_url: str | None = None) -> Any:
+def ticket_doc(result: dict[str, Any], hall: dict[str, Any], lang: str = "zh", base_url: str | None = None) -> Any:
     """The printer document (drivers.escpos_docs.QueueTicketDoc) for an issued ticket."""
     t = result["ticket"]
     try:
@@ -60,7 +60,7 @@ def problem_of(exc: BaseException) -> str:
     return "failed"
 
 
-def print_ticket(printer: Any, result: dict, hall: dict, lang: str = "zh") -> str | None:
+def print_ticket(printer: Any, result: dict[str, Any], hall: dict[str, Any], lang: str = "zh") -> str | None:
     if printer is None:
         return "no_printer"
     try:

@@ -13,8 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from kiosk.flow import Flow, FlowState
-from kiosk.identify import CardReadFailed, NoCard, ReaderUnavailable, read_card_identity
+from kiosk.flow import Flow, FlowState, KioskContext
 
 CASE_CHARS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ-"
 
@@ -57,11 +56,11 @@ class ProgressFlow(Flow):
     busy_states = frozenset({S.READING_CARD, S.LOOKING_UP})
     keypad_chars, keypad_max = CASE_CHARS, 32
 
-    def __init__(self, ctx) -> None:
+    def __init__(self, ctx: KioskContext) -> None:
         super().__init__(ctx)
         self.token: str | None = None
-        self.cases: list[dict] = []
-        self._last_query: dict | None = None
+        self.cases: list[dict[str, Any]] = []
+        self._last_query: dict[str, Any] | None = None
 
     def clear_personal_data(self) -> None:
         self.typed = ""
@@ -70,22 +69,12 @@ class ProgressFlow(Flow):
         self._last_query = None
 
     def by_card(self) -> None:
-        self._cancel.clear()
-        self.go("reading_card", self.ctx.tr("ticket.reading_card"))
-        try:
-            identity = read_card_identity(
-                self.ctx.device("idcard"), self.ctx.card_wait_s, lambda: self.cancelled, self.ctx.salt
-            )
-        except ReaderUnavailable:
-            self.go("choose", self.ctx.tr("ticket.reader_unavailable"))
-            return
-        except NoCard:
-            self.go("choose", self.ctx.tr("ticket.no_card"))
-            return
-        except CardReadFailed as exc:
-            self.go("choose", self.ctx.tr("ticket.card_failed", reason=str(exc)))
-            return
-        if self.finished:
+        identity = self.read_id_card(
+            "reading_card",
+            self.ctx.tr("ticket.reading_card"),
+            lambda why, reason: self.go("choose", self.ctx.tr(f"ticket.{why}", reason=reason)),
+        )
+        if identity is None:
             return
         self.token = identity.token
         self._lookup({"identity_token": identity.token})
@@ -109,7 +98,7 @@ class ProgressFlow(Flow):
     def back(self) -> None:
         self.go("choose")
 
-    def _lookup(self, query: dict) -> None:
+    def _lookup(self, query: dict[str, Any]) -> None:
         self._last_query = query
         self.go("looking_up", self.ctx.tr("common.please_wait"))
         answer = self.ask("case.lookup", query, retry=lambda: self._lookup(query))
@@ -131,7 +120,7 @@ class ProgressFlow(Flow):
         else:
             self.go("none", self.ctx.tr("progress.none"))
 
-    def _view(self) -> dict:
+    def _view(self) -> dict[str, Any]:
         v: dict[str, Any] = {
             "title": self.ctx.tr("progress.title"),
             "typed": self.typed,
@@ -153,7 +142,7 @@ class ProgressFlow(Flow):
             ]
         return v
 
-    def _status(self, case: dict) -> str:
+    def _status(self, case: dict[str, Any]) -> str:
         """A case's status as a sentence (the case store's own Chinese wording first, in Chinese)."""
         status = str(case.get("status", ""))
         if self.ctx.lang == "zh" and case.get("status_zh"):

@@ -20,7 +20,7 @@ from typing import Any
 
 from hall_bus.vocabulary import BAD_LEVELS, REASONS, TICKET_CODE_PATTERN
 from hall_bus.vocabulary import LEVELS as LEVEL_NAMES
-from kiosk.flow import Flow, FlowState
+from kiosk.flow import Flow, FlowState, KioskContext
 
 LEVELS = tuple(LEVEL_NAMES)  # 1 = 非常满意 ... 5 = 非常不满意
 CODE = re.compile(rf"^{TICKET_CODE_PATTERN}$")
@@ -64,9 +64,9 @@ class RateFlow(Flow):
     busy_states = frozenset({S.CHECKING, S.SENDING})
     keypad_chars, keypad_max = CODE_CHARS, 6
 
-    def __init__(self, ctx) -> None:
+    def __init__(self, ctx: KioskContext) -> None:
         super().__init__(ctx)
-        self.ticket: dict | None = None
+        self.ticket: dict[str, Any] | None = None
         self.level: int | None = None
 
     def clear_personal_data(self) -> None:
@@ -135,7 +135,7 @@ class RateFlow(Flow):
         else:
             self.go("thanks", self.ctx.tr("rate.thanks"))
 
-    def _view(self) -> dict:
+    def _view(self) -> dict[str, Any]:
         v: dict[str, Any] = {
             "title": self.ctx.tr("rate.title"),
             "typed": self.typed,

@@ -17,7 +17,7 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from kiosk.flow import Flow, FlowState
+from kiosk.flow import Flow, FlowState, KioskContext
 from kiosk.ports import ScannedPage, error_detail, is_offline
 
 MAX_PAGES = 20
@@ -53,7 +53,7 @@ class ScanFlow(Flow):
     timeout_s = 90.0
     busy_states = frozenset({S.CAPTURING, S.SAVING})
 
-    def __init__(self, ctx) -> None:
+    def __init__(self, ctx: KioskContext) -> None:
         super().__init__(ctx)
         self.pages: list[ScannedPage] = []
         self.current: int | None = None  # index being previewed
@@ -133,7 +133,7 @@ class ScanFlow(Flow):
         self.current = None
         self.go("done", self.ctx.tr("scan.done", n=count, ref=self.reference), count=count)
 
-    def _view(self) -> dict:
+    def _view(self) -> dict[str, Any]:
         v: dict[str, Any] = {
             "title": self.ctx.tr("scan.title"),
             "intro": self.ctx.tr("scan.intro"),

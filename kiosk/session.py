@@ -161,7 +161,7 @@ class KioskSession:
             return self.flow.name
         return "home" if self.open_now else "closed"
 
-    def home_view(self) -> dict:
+    def home_view(self) -> dict[str, Any]:
         lang = self.ctx.lang
         hall = self.ctx.hall
         open_now = self.open_now
@@ -202,7 +202,7 @@ class KioskSession:
             "unprinted": list(self.ctx.unprinted[-5:]),
         }
 
-    def view(self) -> dict:
+    def view(self) -> dict[str, Any]:
         flow = self.flow
         if flow is not None:
             v = flow.view()

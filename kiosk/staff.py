@@ -27,7 +27,7 @@ class _Console:
         self.timeout = timeout
         self.message = ""
         self.error = False
-        self.hall: dict = {}
+        self.hall: dict[str, Any] = {}
         self.listeners: list[Callable[[Any], None]] = []
         self._lock = threading.Lock()
 
@@ -35,7 +35,7 @@ class _Console:
         for fn in list(self.listeners):
             fn(self)
 
-    def _request(self, op: str, data: dict) -> Any:
+    def _request(self, op: str, data: dict[str, Any]) -> Any:
         try:
             out = self.bus.request(op, data, timeout=self.timeout)
         except Exception as exc:
@@ -71,7 +71,7 @@ class WindowTerminal(_Console):
         self.hall_id = hall_id
         self.window = window
         self.staff = staff
-        self.state: dict = {}
+        self.state: dict[str, Any] = {}
 
     def attach(self) -> WindowTerminal:
         self.bus.subscribe(topics.window_state(self.hall_id, self.window), self._on_state)
@@ -145,7 +145,7 @@ class WindowTerminal(_Console):
     def resume(self) -> Any:
         return self._op("window.resume")
 
-    def view(self) -> dict:
+    def view(self) -> dict[str, Any]:
         s = self.state
         cur = s.get("current") or None
         paused = bool(s.get("paused"))
@@ -185,10 +185,10 @@ class ManagerConsole(_Console):
         super().__init__(bus, lang, timeout)
         self.hall_id = hall_id
         self.actor = actor
-        self.windows: dict[int, dict] = {}
-        self.queues: dict[str, dict] = {}
-        self.tidal_load: dict | None = None
-        self.proposals: dict | None = None
+        self.windows: dict[int, dict[str, Any]] = {}
+        self.queues: dict[str, dict[str, Any]] = {}
+        self.tidal_load: dict[str, Any] | None = None
+        self.proposals: dict[str, Any] | None = None
 
     def attach(self) -> ManagerConsole:
         base = topics.hall(self.hall_id)
@@ -248,7 +248,7 @@ class ManagerConsole(_Console):
             self._changed()
         return out
 
-    def view(self) -> dict:
+    def view(self) -> dict[str, Any]:
         lang = self.lang
         rows = []
         for n in sorted(self.windows):

@@ -24,21 +24,15 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from hall_bus.vocabulary import ELDERLY_AGE, PRIORITIES
 from kiosk.flow import Flow, FlowState, KioskContext
-from kiosk.i18n import name_of
-from kiosk.identify import (
-    CardReadFailed,
-    NoCard,
-    ReaderUnavailable,
-    appointment_in_qr,
-    identity_from_qr,
-    read_card_identity,
-)
+from kiosk.identify import appointment_in_qr, identity_from_qr
 from kiosk.ports import Identity, is_offline
 from kiosk.printing import print_ticket
+from kiosk.ticket_view import Catalog, appointment_card, search_services, ticket_card
+
+__all__ = ["CHOSEN_PRIORITIES", "TRANSITIONS", "TicketFlow", "TicketState", "search_services"]
 
 CHOSEN_PRIORITIES = tuple(p for p in PRIORITIES if p not in ("normal", "elderly"))  # disabled, pregnant, military
 APPOINTMENT_CHARS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ-"
@@ -101,12 +95,12 @@ class TicketFlow(Flow):
         self.service_id: str | None = None
         self.domain_id: str | None = None
         self.priority = "normal"
-        self.appointment: dict | None = None
+        self.appointment: dict[str, Any] | None = None
         self.code_typed = ""
         self.query = ""
         self.key: str | None = None
-        self.result: dict | None = None
-        self.snapshot: dict[str, dict] = {}
+        self.result: dict[str, Any] | None = None
+        self.snapshot: dict[str, dict[str, Any]] = {}
         self.state = S(start) if start in (S.DOMAIN, S.IDENTIFY, S.APPOINTMENT) else S.DOMAIN
 
     @property
@@ -136,14 +130,13 @@ class TicketFlow(Flow):
 
     # ------------------------------------------------------------------ hall data
     @property
-    def hall(self) -> dict:
+    def hall(self) -> dict[str, Any]:
         return self.ctx.hall
 
-    def _service(self, service_id: str) -> dict | None:
-        return next((s for s in self.hall.get("services", []) if s["id"] == service_id), None)
-
-    def _open(self, service: dict) -> bool:
-        return bool(service.get("self_service")) or bool(self.hall.get("open_now", True))
+    @property
+    def catalog(self) -> Catalog:
+        """The hall's domains and services in the citizen's current language."""
+        return Catalog(self.hall, self.ctx.lang)
 
     def load_queues(self) -> None:
         """Fetch waiting counts per domain for the domain screen (optional: shown when the bus answers)."""
@@ -166,17 +159,12 @@ class TicketFlow(Flow):
         self.go("service")
 
     def choose_service(self, service_id: str) -> None:
-        service = self._service(service_id)
+        service = self.catalog.service(service_id)
         if service is None:
             raise ValueError(f"unknown service {service_id!r}")
         self.domain_id = service["domain"]
-        if not self._open(service):
-            self.go(
-                "closed",
-                self.ctx.tr(
-                    "ticket.closed", service=name_of(service, self.ctx.lang), hours=self.hall.get("hours_today", "")
-                ),
-            )
+        if not self.catalog.is_open(service):
+            self.go("closed", self.catalog.closed_message(service))
             return
         self.service_id = service_id
         self.key = None  # a new choice gets a new idempotency key
@@ -206,27 +194,18 @@ class TicketFlow(Flow):
         self.go("identify")
 
     def read_card(self) -> None:
-        self._cancel.clear()
-        self.go("reading_card", self.ctx.tr("ticket.reading_card"))
-        try:
-            identity = read_card_identity(
-                self.ctx.device("idcard"),
-                self.ctx.card_wait_s,
-                lambda: self.cancelled,
-                self.ctx.salt,
-                today=self._today(),
-            )
-        except ReaderUnavailable:
-            self.go("reader_unavailable", self.ctx.tr("ticket.reader_unavailable"))
-            return
-        except NoCard:
-            if not self.finished:
-                self.go("identify", self.ctx.tr("ticket.no_card"))
-            return
-        except CardReadFailed as exc:
-            self.go("identify", self.ctx.tr("ticket.card_failed", reason=str(exc)))
-            return
-        self._identified(identity)
+        identity = self.read_id_card(
+            "reading_card", self.ctx.tr("ticket.reading_card"), self._card_failed, self._today()
+        )
+        if identity is not None:
+            self._identified(identity)
+
+    def _card_failed(self, why: str, reason: str) -> None:
+        """No card read: an unusable reader offers the other ways; else try the card again."""
+        self.go(
+            "reader_unavailable" if why == "reader_unavailable" else "identify",
+            self.ctx.tr(f"ticket.{why}", reason=reason),
+        )
 
     def scan_qr(self) -> None:
         scanner = self.ctx.device("scanner")
@@ -338,12 +317,9 @@ class TicketFlow(Flow):
         if answer.bus_down:
             return
         if answer.code == "closed":
-            service = self._service(self.service_id) or {"name": self.service_id}
             self.go(
                 "closed",
-                self.ctx.tr(
-                    "ticket.closed", service=name_of(service, self.ctx.lang), hours=self.hall.get("hours_today", "")
-                ),
+                self.catalog.closed_message(self.catalog.service(self.service_id) or {"name": self.service_id}),
             )
             return
         if not answer.ok:
@@ -388,8 +364,8 @@ class TicketFlow(Flow):
         self.close()
 
     # ------------------------------------------------------------------ view
-    def _view(self) -> dict:
-        lang = self.ctx.lang
+    def _view(self) -> dict[str, Any]:
+        catalog = self.catalog
         v: dict[str, Any] = {"title": self.ctx.tr("ticket.title")}
         if self.identity:
             v["identity"] = {
@@ -402,30 +378,13 @@ class TicketFlow(Flow):
         if s == "domain":
             v["prompt"] = self.ctx.tr("ticket.domain.prompt")
             v["query"] = self.query
-            v["domains"] = [
-                {
-                    "id": d["id"],
-                    "label": name_of(d, lang),
-                    "waiting": self.snapshot.get(d["id"], {}).get("waiting"),
-                    "estimated_wait_min": self.snapshot.get(d["id"], {}).get("estimated_wait_min"),
-                }
-                for d in self.hall.get("domains", [])
-            ]
+            v["domains"] = catalog.domain_views(self.snapshot)
             if self.query:
-                found = search_services(self.hall.get("services", []), self.query)
-                v["results"] = [self._service_view(x) for x in found]
-                v["results_label"] = (
-                    self.ctx.tr("ticket.search.results", n=len(v["results"]))
-                    if v["results"]
-                    else self.ctx.tr("ticket.search.none", q=self.query)
-                )
+                v.update(catalog.search_view(self.query))
             v["can_identify"] = not self.identity
         elif s == "service":
-            dom = next((d for d in self.hall.get("domains", []) if d["id"] == self.domain_id), {"name": ""})
-            v["prompt"] = self.ctx.tr("ticket.service.prompt", domain=name_of(dom, lang))
-            v["services"] = [
-                self._service_view(x) for x in self.hall.get("services", []) if x["domain"] == self.domain_id
-            ]
+            v["prompt"] = self.ctx.tr("ticket.service.prompt", domain=catalog.domain_name(self.domain_id))
+            v["services"] = [catalog.service_view(x) for x in catalog.services if x["domain"] == self.domain_id]
         elif s in ("identify", "reader_unavailable"):
             v["prompt"] = self.ctx.tr("ticket.identify.prompt")
             methods = ["qr", "appointment", "skip"]
@@ -436,16 +395,7 @@ class TicketFlow(Flow):
             v["prompt"] = self.ctx.tr("ticket.appointment.prompt")
             v["typed"] = self.code_typed
         elif s == "appointment_found" and self.appointment:
-            a = self.appointment
-            slot = f"{_hhmm(a['slot_start'], self.hall)}-{_hhmm(a['slot_end'], self.hall)}"
-            name = self._service_name(a["service"], a["service_name"])
-            v["appointment"] = {
-                "code": a["code"],
-                "service_name": name,
-                "slot": slot,
-                "checked_in": a.get("checked_in", False),
-                "text": self.ctx.tr("ticket.appointment.found", service=name, slot=slot),
-            }
+            v["appointment"] = appointment_card(self.appointment, catalog)
         elif s == "priority":
             v["prompt"] = self.ctx.tr("ticket.priority.prompt")
             elderly = self._elderly()
@@ -455,58 +405,8 @@ class TicketFlow(Flow):
             ]
             v["note"] = self.ctx.tr("ticket.priority.elderly_auto" if elderly else "ticket.priority.elderly_hint")
             v["verify"] = self.ctx.tr("ticket.priority.verify")
-            service = self._service(self.service_id or "")
-            v["service"] = self._service_view(service) if service else None
+            service = catalog.service(self.service_id or "")
+            v["service"] = catalog.service_view(service) if service else None
         elif s == "done" and self.result:
-            r = self.result
-            t = r["ticket"]
-            minutes = r["estimated_wait_min"]
-            if minutes is not None:
-                ahead = self.ctx.tr("ticket.done.ahead", n=r["waiting_ahead"], m=int(round(minutes)))
-            else:
-                ahead = self.ctx.tr("ticket.done.ahead_unknown", n=r["waiting_ahead"])
-            v["ticket"] = {
-                "code": t["code"],
-                "service_name": self._service_name(t["service"], r["service_name"]),
-                "ahead_text": ahead,
-                "waiting_ahead": r["waiting_ahead"],
-                "estimated_wait_min": minutes,
-                "priority": t["priority"],
-                "green": t["priority"] != "normal",
-                "green_label": self.ctx.tr("ticket.done.green") if t["priority"] != "normal" else "",
-                "printed": r["printed"],
-                "print_problem": r["print_problem"],
-            }
+            v["ticket"] = ticket_card(self.result, catalog)
         return v
-
-    def _service_name(self, service_id: str, fallback: str) -> str:
-        s = self._service(service_id)
-        return name_of(s, self.ctx.lang) if s else fallback
-
-    def _service_view(self, s: dict) -> dict:
-        open_ = self._open(s)
-        sub = ""
-        if not open_:
-            sub = self.ctx.tr("ticket.service.closed")
-        elif s.get("self_service"):
-            sub = self.ctx.tr("ticket.service.self")
-        return {
-            "id": s["id"],
-            "label": name_of(s, self.ctx.lang),
-            "open": open_,
-            "sub": sub,
-            "self_service": bool(s.get("self_service")),
-        }
-
-
-def search_services(services: list[dict], query: str) -> list[dict]:
-    """Services whose Chinese or English name, id or domain contains the query (case-insensitive)."""
-    q = query.strip().lower()
-    if not q:
-        return []
-    return [s for s in services if q in s["name"].lower() or q in s.get("name_en", "").lower() or q in s["id"].lower()]
-
-
-def _hhmm(ts: float, hall: dict) -> str:
-    tz = ZoneInfo(hall.get("timezone", "Asia/Shanghai"))
-    return dt.datetime.fromtimestamp(ts, tz).strftime("%H:%M")

@@ -10,6 +10,7 @@ applied here on the way out.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import os
 import select
@@ -245,9 +246,9 @@ def serve_tcp(device: SimulatedDevice, port: int = 0, host: str = "127.0.0.1") -
             current[:] = [conn]
             _pump(
                 device,
-                lambda c=conn: c.recv(4096),
+                functools.partial(conn.recv, 4096),
                 conn.sendall,
-                lambda t, c=conn: bool(select.select([c], [], [], t)[0]),
+                functools.partial(_readable, conn),
                 stop,
             )
             conn.close()
@@ -309,3 +310,8 @@ def _read_or_wait(master: int, stop: threading.Event) -> bytes:
         if data:
             return data
     return b""
+
+
+def _readable(sock: socket.socket, timeout: float) -> bool:
+    """Whether ``sock`` has data (or EOF) within ``timeout`` seconds."""
+    return bool(select.select([sock], [], [], timeout)[0])

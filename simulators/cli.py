@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import Any
 
 from hall_bus.cli.common import fail
 
 
-def register(cli) -> None:
+def register(cli: Any) -> None:
     p = cli.command(
         ("sim",),
         help="run a device simulator on a pty or a TCP port",
@@ -95,8 +96,9 @@ def run(args: argparse.Namespace) -> int:
 
 def simulate(args: argparse.Namespace) -> int:
     from hall_bus.config import ConfigError
-    from simulators.hall_traffic import load_scenario, report
+    from simulators.hall_traffic import report
     from simulators.hall_traffic import simulate as run_day
+    from simulators.traffic_scenario import load_scenario
 
     try:
         scenario = load_scenario(args.scenario)

@@ -71,7 +71,7 @@ def render_page(index: int, width_px: int = 1000) -> np.ndarray:
     qr.make(fit=True)
     qimg = qr.make_image(fill_color="black", back_color="white").get_image().convert("RGB")
     side = width_px // 3
-    qimg = qimg.resize((side, side), Image.NEAREST)
+    qimg = qimg.resize((side, side), Image.Resampling.NEAREST)
     img.paste(qimg, (width_px - margin - side, h - margin - side))
     d.line((margin, h - margin - 20, margin + width_px // 3, h - margin - 20), fill=(30, 30, 30), width=2)
     d.text((margin, h - margin - 60), "申请人签名：", font=body, fill=(30, 30, 30))
@@ -194,7 +194,8 @@ class DeskScene:
         rng = np.random.default_rng(self.seed * 1000 + page_idx)
         jitter = rng.uniform(-0.02, 0.02, (4, 2)).astype(np.float32) * (self.page_px[0], self.page_px[0])
         shift = rng.uniform(-0.04, 0.04, 2).astype(np.float32) * (self.width, self.height)
-        return self._rest + jitter * 0.3 + shift
+        pose: np.ndarray = self._rest + jitter * 0.3 + shift
+        return pose
 
     def _hand(self, frame: np.ndarray, corners: np.ndarray, into: float) -> np.ndarray:
         # a hand holding the page's right edge: a skin-coloured blob with fingers over the page
@@ -215,7 +216,8 @@ class DeskScene:
         cv2.circle(small, (gx, gy), max(2, w // 60), 1.0, -1)
         small = cv2.GaussianBlur(small, (0, 0), max(1.0, w / 250))
         glare = cv2.resize(small, (w, h))[..., None] * 70
-        return np.clip(frame.astype(np.float32) + glare, 0, 255).astype(np.uint8)
+        lit: np.ndarray = np.clip(frame.astype(np.float32) + glare, 0, 255).astype(np.uint8)
+        return lit
 
     def _light(self, frame: np.ndarray, t: float) -> np.ndarray:
         # slow lighting drift: a horizontal gradient whose strength and direction wander

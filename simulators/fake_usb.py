@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 from types import SimpleNamespace
+from typing import Any
 
 import usb.backend
 import usb.core
@@ -20,11 +21,11 @@ EP_OUT, EP_IN = 0x01, 0x82
 MAX_PACKET = 64
 
 
-def _desc(**fields) -> SimpleNamespace:
+def _desc(**fields: Any) -> SimpleNamespace:
     return SimpleNamespace(extra_descriptors=[], **fields)
 
 
-class FakeUsbBackend(usb.backend.IBackend):
+class FakeUsbBackend(usb.backend.IBackend):  # type: ignore[misc]  # pyusb has no type information
     def __init__(self, device: SimulatedDevice, vid: int = 0x0416, pid: int = 0x5011) -> None:
         self.sim = device
         self.vid, self.pid = vid, pid
@@ -34,10 +35,10 @@ class FakeUsbBackend(usb.backend.IBackend):
         self.handle = object()
 
     # ----------------------------------------------------------------- descriptors
-    def enumerate_devices(self):
+    def enumerate_devices(self) -> Any:
         return [] if self.unplugged else [self.handle]
 
-    def get_device_descriptor(self, dev):
+    def get_device_descriptor(self, dev: Any) -> Any:
         return _desc(
             bLength=18,
             bDescriptorType=1,
@@ -60,7 +61,7 @@ class FakeUsbBackend(usb.backend.IBackend):
             speed=3,
         )
 
-    def get_configuration_descriptor(self, dev, config):
+    def get_configuration_descriptor(self, dev: Any, config: Any) -> Any:
         if config != 0:
             raise IndexError(config)
         return _desc(
@@ -74,7 +75,7 @@ class FakeUsbBackend(usb.backend.IBackend):
             bMaxPower=50,
         )
 
-    def get_interface_descriptor(self, dev, intf, alt, config):
+    def get_interface_descriptor(self, dev: Any, intf: Any, alt: Any, config: Any) -> Any:
         if intf != 0 or alt != 0:
             raise IndexError(intf)
         return _desc(
@@ -89,7 +90,7 @@ class FakeUsbBackend(usb.backend.IBackend):
             iInterface=0,
         )
 
-    def get_endpoint_descriptor(self, dev, ep, intf, alt, config):
+    def get_endpoint_descriptor(self, dev: Any, ep: Any, intf: Any, alt: Any, config: Any) -> Any:
         if ep not in (0, 1):
             raise IndexError(ep)
         return _desc(
@@ -104,32 +105,32 @@ class FakeUsbBackend(usb.backend.IBackend):
         )
 
     # ----------------------------------------------------------------- device handle
-    def open_device(self, dev):
+    def open_device(self, dev: Any) -> Any:
         self._check()
         return self.handle
 
-    def close_device(self, dev_handle):
+    def close_device(self, dev_handle: Any) -> Any:
         pass
 
-    def set_configuration(self, dev_handle, config_value):
+    def set_configuration(self, dev_handle: Any, config_value: Any) -> Any:
         self._check()
 
-    def get_configuration(self, dev_handle):
+    def get_configuration(self, dev_handle: Any) -> Any:
         return 1
 
-    def claim_interface(self, dev_handle, intf):
+    def claim_interface(self, dev_handle: Any, intf: Any) -> Any:
         self._check()
 
-    def release_interface(self, dev_handle, intf):
+    def release_interface(self, dev_handle: Any, intf: Any) -> Any:
         pass
 
-    def is_kernel_driver_active(self, dev_handle, intf):
+    def is_kernel_driver_active(self, dev_handle: Any, intf: Any) -> Any:
         return False
 
-    def reset_device(self, dev_handle):
+    def reset_device(self, dev_handle: Any) -> Any:
         pass
 
-    def clear_halt(self, dev_handle, ep):
+    def clear_halt(self, dev_handle: Any, ep: Any) -> Any:
         pass
 
     # ----------------------------------------------------------------- transfers
@@ -137,7 +138,7 @@ class FakeUsbBackend(usb.backend.IBackend):
         if self.unplugged:
             raise usb.core.USBError("No such device (it may have been disconnected)", errno=19)
 
-    def bulk_write(self, dev_handle, ep, intf, data, timeout):
+    def bulk_write(self, dev_handle: Any, ep: Any, intf: Any, data: Any, timeout: Any) -> Any:
         self._check()
         chunk = bytes(data)
         replies = self.sim.feed(chunk)
@@ -148,7 +149,7 @@ class FakeUsbBackend(usb.backend.IBackend):
             self.cond.notify_all()
         return len(chunk)
 
-    def bulk_read(self, dev_handle, ep, intf, buff, timeout):
+    def bulk_read(self, dev_handle: Any, ep: Any, intf: Any, buff: Any, timeout: Any) -> Any:
         self._check()
         with self.cond:
             if not self.replies and not self.cond.wait_for(lambda: bool(self.replies), (timeout or 1000) / 1000):
@@ -159,7 +160,9 @@ class FakeUsbBackend(usb.backend.IBackend):
             del self.replies[:n]
             return n
 
-    def ctrl_transfer(self, dev_handle, bmRequestType, bRequest, wValue, wIndex, data, timeout):
+    def ctrl_transfer(
+        self, dev_handle: Any, bmRequestType: Any, bRequest: Any, wValue: Any, wIndex: Any, data: Any, timeout: Any
+    ) -> Any:
         """Printer-class requests: GET_DEVICE_ID (IEEE 1284 ID string) and GET_PORT_STATUS (paper
         empty, selected, not error), from the simulator's state; other requests succeed empty."""
         self._check()

@@ -232,7 +232,7 @@ class HallDay:
             raw.update(tidal_overrides or {})
             raw.update(mode="auto", policy=strategy)
             self.manager = TidalManager(self.config, self.engine, parse(raw, self.config), seed=False)
-        self._events: list[tuple[float, int, str, tuple]] = []
+        self._events: list[tuple[float, int, str, tuple[Any, ...]]] = []
         self._seq = 0
         self.domains_of: dict[int, list[str]] = {w.number: list(w.domains) for w in self.config.windows}
         self.idle: set[int] = set(self.domains_of)
@@ -341,7 +341,8 @@ class HallDay:
         self.busy_since[n] = self.now
         self.last_call = self.now
         if c.shows:
-            self.waits[ticket.domain].append((ticket.called_at - ticket.issued_at) / 60.0)
+            called_at = ticket.called_at if ticket.called_at is not None else self.now  # just called
+            self.waits[ticket.domain].append((called_at - ticket.issued_at) / 60.0)
             self._at(self.now + c.walk_min * 60, "start", n)
         else:
             self._at(self.now + self.sc.recall_min * 60, "recall", n, 1)
@@ -401,6 +402,8 @@ class HallDay:
                 self._call(n)
 
     def _on_tick(self) -> None:
+        if self.manager is None:  # no tidal policy in this scenario: nothing to evaluate
+            return
         moves = self.manager.evaluate()
         if moves:
             for n in sorted(self.idle - self.paused):

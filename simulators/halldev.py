@@ -4,6 +4,7 @@ addressing, replies, heartbeats, and events repeated until the host acknowledges
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from drivers import hallframe as hf
 from simulators.base import SimulatedDevice
@@ -18,7 +19,7 @@ class HallFrameDevice(SimulatedDevice):
         self.addr = int(self.query.get("address", 1))
         self.codec = hf.HallFrameCodec()
         self.seq = 0
-        self.pending: dict[int, list] = {}  # seq -> [frame bytes, next send time, tries]
+        self.pending: dict[int, list[Any]] = {}  # seq -> [frame bytes, next send time, tries]
         self.outbox: list[bytes] = []
         self.acked: list[int] = []
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 
 from drivers import idcard as sam
+from drivers.errors import FrameError
 from simulators import registry
 from simulators.base import SimulatedDevice
 from simulators.cards import DECK
@@ -64,7 +65,7 @@ class IdCardSimulator(SimulatedDevice):
                 for frame in self.codec.feed(chunk):
                     replies.append(self._answer(frame))
                 return replies
-            except sam.FrameError as exc:
+            except FrameError as exc:
                 replies += [self._answer(f) for f in getattr(exc, "frames", [])]
                 replies.append(sam.reply(0x10))  # checksum error in the host frame
                 chunk = b""

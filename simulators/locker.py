@@ -18,6 +18,7 @@ import dataclasses
 import time
 
 from drivers import locker as lb
+from drivers.errors import FrameError
 from simulators import registry
 from simulators.base import SimulatedDevice
 
@@ -122,7 +123,7 @@ class LockerSimulator(SimulatedDevice):
         while True:
             try:
                 requests = self.codec.feed(chunk)
-            except lb.FrameError as exc:
+            except FrameError as exc:
                 requests = getattr(exc, "frames", [])
                 self.bad_frames += 1  # a real board ignores a frame it cannot read
                 chunk = b""

@@ -9,6 +9,7 @@ a bad one with a reason). ``double=1`` presses twice (the second press must be i
 from __future__ import annotations
 
 import random
+from typing import Any
 
 from drivers import hallframe as hf
 from drivers.pad import REASON_CODES
@@ -21,7 +22,7 @@ class PadSimulator(HallFrameDevice):
 
     def __init__(self, query: dict[str, str] | None = None) -> None:
         super().__init__(query)
-        self.info: dict | None = None
+        self.info: dict[str, Any] | None = None
         self.pending_eval: tuple[str, float] | None = None  # (ticket, deadline)
         self.plan = self.query.get("press", "")
         if self.plan not in ("", "timeout", "random", "1", "2", "3", "4", "5"):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
+from typing import Any
 
 import qrcode
 from PIL import Image, ImageChops, ImageDraw, ImageFont
@@ -57,7 +58,7 @@ def render_page(page: Page, width_dots: int = 576) -> Image.Image:
     return img
 
 
-def _cell(run) -> tuple[int, int]:
+def _cell(run: Any) -> tuple[int, int]:
     """Dots of one half-width column and of the line height for a run."""
     return CELL_B if run.font == "b" else (CELL_W, CELL_H)
 
@@ -98,7 +99,7 @@ def _glyph(ch: str, box_w: int, box_h: int, bold: bool) -> Image.Image:
         (stroke, round(box_h * 0.8)), ch, font=font, fill=0, anchor="ls", stroke_width=stroke, stroke_fill=0
     )
     if adv > box_w:
-        return tile.resize((box_w, tile.height), Image.LANCZOS)
+        return tile.resize((box_w, tile.height), Image.Resampling.LANCZOS)
     cell = Image.new("L", (box_w, tile.height), 255)
     cell.paste(tile, ((box_w - adv) // 2, 0))
     return cell
@@ -115,7 +116,7 @@ def _render_image(image: RasterImage, width: int) -> Image.Image:
     bits = Image.frombytes("1", (image.width, image.height), image.data)  # PIL "1": 1 = white
     dots = Image.eval(bits.convert("L"), lambda v: 255 - v)
     if (image.scale_x, image.scale_y) != (1, 1):
-        dots = dots.resize((dots.width * image.scale_x, dots.height * image.scale_y), Image.NEAREST)
+        dots = dots.resize((dots.width * image.scale_x, dots.height * image.scale_y), Image.Resampling.NEAREST)
     return _place(dots, width, image.align, pad=0)
 
 

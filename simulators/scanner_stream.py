@@ -7,6 +7,7 @@ from __future__ import annotations
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 import cv2
 
@@ -29,7 +30,7 @@ class MjpegStream:
         stream = self
 
         class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args) -> None:  # keep the console quiet
+            def log_message(self, *args: Any) -> None:  # keep the console quiet
                 pass
 
             def do_GET(self) -> None:

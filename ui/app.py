@@ -24,6 +24,7 @@ freezes. Kivy is imported only when the app is built (``ui.kivy_env.prepare`` fi
 from __future__ import annotations
 
 import concurrent.futures
+import functools
 import logging
 import time
 from collections.abc import Callable, Iterable
@@ -80,7 +81,7 @@ def build_app(
     speaker: Any = None,
     show_tabs: bool = True,
     extra_keys: dict[int, Callable[[], None]] | None = None,
-):
+) -> Any:
     """Create (not run) the Kivy app; ``ui.kivy_env.prepare()`` must have run."""
     from kivy.app import App
     from kivy.clock import Clock
@@ -97,7 +98,7 @@ def build_app(
     if frame_kv not in Builder.files:
         Builder.load_file(frame_kv)
 
-    class HallKitApp(App):
+    class HallKitApp(App):  # type: ignore[misc]  # Kivy has no type information
         title = "HallKit"
         fs = NumericProperty(1.0)
         c_bg = ListProperty([1, 1, 1, 1])
@@ -129,10 +130,10 @@ def build_app(
             self.staff_worker = concurrent.futures.ThreadPoolExecutor(2, thread_name_prefix="staff-action")
             # a flow's tick may ask the bus (the pickup flow polls its doors): never on the Kivy thread
             self.tick_worker = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="kiosk-tick")
-            self._tick_future: concurrent.futures.Future | None = None
+            self._tick_future: concurrent.futures.Future[Any] | None = None
             self.first_frame_at: float | None = None
             self.rendered = 0  # frames drawn after a model change (tests and the benchmark wait on it)
-            self._redraw_ev = None
+            self._redraw_ev: Any = None  # a Kivy clock trigger, made on the first redraw
             self._last_spoken = ""
             cfg = services.config
             self.session: KioskSession | None = None
@@ -162,7 +163,7 @@ def build_app(
             self.tab = start_tab or services.tabs[0]
 
         # -------------------------------------------------------------- building
-        def build(self):
+        def build(self) -> Any:
             self.apply_theme()
             root = BoxLayout(orientation="vertical")
             self.sm = ScreenManager(transition=NoTransition())
@@ -211,7 +212,7 @@ def build_app(
                     widgets.button(
                         th,
                         f"F{i + 1} {self.tr('tab.' + t)}",
-                        lambda x=t: self.show_tab(x),
+                        functools.partial(self.show_tab, t),
                         f"tab:{t}",
                         role=role,
                         size=30,
@@ -272,7 +273,7 @@ def build_app(
                 self.speaker.say(self.tr("common.elder_on"), self.lang)
 
         # -------------------------------------------------------------- actions
-        def act(self, fn: Callable, *args: Any) -> concurrent.futures.Future:
+        def act(self, fn: Callable[..., Any], *args: Any) -> concurrent.futures.Future[Any]:
             """Run a kiosk flow action on the worker thread (it may wait for a card, the bus, the printer)."""
 
             def run() -> None:
@@ -288,7 +289,7 @@ def build_app(
 
             return self.kiosk_worker.submit(run)
 
-        def staff_act(self, fn: Callable, *args: Any) -> concurrent.futures.Future:
+        def staff_act(self, fn: Callable[..., Any], *args: Any) -> concurrent.futures.Future[Any]:
             def run() -> None:
                 try:
                     fn(*args)
@@ -300,6 +301,8 @@ def build_app(
             return self.staff_worker.submit(run)
 
         def start_flow(self, tile: str) -> None:
+            if self.session is None:
+                return
             flow = self.session.start(tile)
             if hasattr(flow, "load_queues") and flow.state == "domain":
                 self.act(flow.load_queues)
@@ -330,7 +333,7 @@ def build_app(
             self._refresh_models()
             self._render()
 
-        def _on_key(self, window, key, scancode, codepoint, modifiers) -> bool:
+        def _on_key(self, window: Any, key: int, scancode: int, codepoint: str, modifiers: list[str]) -> bool:
             fkeys = {282: 0, 283: 1, 284: 2, 285: 3}  # F1..F4
             if key in fkeys and fkeys[key] < len(services.tabs):
                 self.show_tab(services.tabs[fkeys[key]])
@@ -351,11 +354,11 @@ def build_app(
                 if model is not None and not model.hall:
                     self.staff_worker.submit(self._load_console, model)
 
-        def _load_console(self, model) -> None:
+        def _load_console(self, model: Any) -> None:
             if model.load_hall():
                 model.refresh()
 
-        def _announce(self, call: dict) -> None:
+        def _announce(self, call: dict[str, Any]) -> None:
             self.speaker.say(call.get("spoken_zh") or call.get("announcement", ""), "zh")
 
         # -------------------------------------------------------------- drawing
@@ -383,12 +386,12 @@ def build_app(
 
         def _session_tick(self) -> None:
             try:
-                if self.session.tick():
+                if self.session is not None and self.session.tick():
                     self.redraw()
             except Exception:
                 log.exception("kiosk tick failed")
 
-        def kiosk_screen_name(self, view: dict) -> str:
+        def kiosk_screen_name(self, view: dict[str, Any]) -> str:
             if view.get("state") in ("bus_error", "error"):
                 return "error"
             name = view.get("screen", "home")
@@ -409,9 +412,6 @@ def build_app(
                     and not view.get("busy")
                     and view.get("state") not in ("done", "thanks")
                 )
-                if name in ("home", "closed") and getattr(self, "_home_note", ""):
-                    view = dict(view, offline_text=(view.get("offline_text") or self._home_note))
-                    self._home_note = ""
                 self.sm.get_screen(name).update(view, th)
                 self.sm.current = name
                 self._speak_prompt(view)
@@ -427,14 +427,14 @@ def build_app(
                 self.sm.current = "manager"
             self.rendered += 1
 
-        def root_screen(self):
+        def root_screen(self) -> Any:
             return self.sm.current_screen
 
         def _hall_name(self) -> str:
             cfg = services.config
             return (cfg.name_en or cfg.name) if self.lang == "en" else cfg.name
 
-        def _speak_prompt(self, view: dict) -> None:
+        def _speak_prompt(self, view: dict[str, Any]) -> None:
             """Elder mode: read the screen's prompt aloud once when it changes."""
             if not (self.session and self.session.ctx.elder):
                 return

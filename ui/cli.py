@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import shutil
 import subprocess
 import sys
+from typing import Any
 
 
-def register(cli) -> None:
+def register(cli: Any) -> None:
     p = cli.command(
         ("kiosk",),
         help="run the kiosk UI (with hall display, window terminal and manager tabs) against a running controller",
@@ -70,7 +72,7 @@ def _need_display(args_list: list[str]) -> int | None:
     return subprocess.call(cmd, env=env)
 
 
-def _kiosk(args) -> int:
+def _kiosk(args: argparse.Namespace) -> int:
     if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
         print(
             "hallkit: the kiosk UI needs a display: set DISPLAY (or run it under xvfb-run to try it headless)",
@@ -127,7 +129,7 @@ def _kiosk(args) -> int:
     return 0
 
 
-def _screenshots(args) -> int:
+def _screenshots(args: argparse.Namespace) -> int:
     rerun = _need_display(
         ["screenshots", "--out", args.out, "--broker", args.broker]
         + (["--config", args.config] if args.config else [])

@@ -19,7 +19,7 @@ from kivy.uix.scrollview import ScrollView
 from ui.widgets import actions_under, find_action
 
 
-class Touch(MotionEvent):
+class Touch(MotionEvent):  # type: ignore[misc]  # Kivy has no type information
     """A single touch at window pixel coordinates (like kivy.tests.common.UnitTestTouch)."""
 
     def __init__(self, x: float, y: float) -> None:
@@ -33,7 +33,7 @@ class Touch(MotionEvent):
         )
         self.profile = ["pos"]
 
-    def depack(self, args: dict) -> None:
+    def depack(self, args: dict[str, Any]) -> None:
         self.sx, self.sy = args["x"], args["y"]
         super().depack(args)
 
@@ -64,19 +64,19 @@ class Driver:
 
     @property
     def screen(self) -> str:
-        return self.app.root_screen().name
+        return str(self.app.root_screen().name)
 
     def actions(self) -> list[str]:
         return actions_under(self.app.root)
 
-    def find(self, action_id: str, timeout: float = 10.0):
+    def find(self, action_id: str, timeout: float = 10.0) -> Any:
         return self.wait(lambda: find_action(self.app.root, action_id), timeout, f"button {action_id!r}")
 
     def tap(self, action_id: str, timeout: float = 10.0) -> None:
         w = self.find(action_id, timeout)
         self.tap_widget(w)
 
-    def tap_widget(self, w) -> None:
+    def tap_widget(self, w: Any) -> None:
         scroll, seen = w.parent, 0
         while scroll is not None and not isinstance(scroll, ScrollView) and seen < 50:
             scroll, seen = (scroll.parent if scroll.parent is not scroll else None), seen + 1

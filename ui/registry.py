@@ -31,7 +31,7 @@ def load(name: str) -> type:
 
     module = importlib.import_module(f"ui.screens.{name}.{name}")
     Builder.load_file(str(folder / f"{name}.kv"))
-    cls = module.SCREEN
+    cls: type = module.SCREEN
     _loaded[name] = cls
     return cls
 

@@ -14,20 +14,20 @@ def rgba(hex_colour: str, alpha: float = 1.0) -> tuple[float, float, float, floa
 class Theme:
     name: str
     scale: float
-    bg: tuple
-    panel: tuple
-    fg: tuple
-    muted: tuple
-    accent: tuple  # header bar, primary buttons
-    accent_fg: tuple
-    button: tuple  # secondary buttons
-    button_fg: tuple
-    disabled: tuple
-    disabled_fg: tuple
-    warn: tuple
-    ok: tuple
-    green: tuple  # green channel
-    huge: tuple  # the ticket number
+    bg: tuple[float, ...]
+    panel: tuple[float, ...]
+    fg: tuple[float, ...]
+    muted: tuple[float, ...]
+    accent: tuple[float, ...]  # header bar, primary buttons
+    accent_fg: tuple[float, ...]
+    button: tuple[float, ...]  # secondary buttons
+    button_fg: tuple[float, ...]
+    disabled: tuple[float, ...]
+    disabled_fg: tuple[float, ...]
+    warn: tuple[float, ...]
+    ok: tuple[float, ...]
+    green: tuple[float, ...]  # green channel
+    huge: tuple[float, ...]  # the ticket number
 
     def fs(self, px: float) -> float:
         return px * self.scale

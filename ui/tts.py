@@ -59,7 +59,7 @@ class Speaker:
             if item is None:
                 return
             lang, text = item
-            cmd = [self.binary, "-v", VOICES.get(lang, "cmn"), "-s", str(self.rate_wpm)]
+            cmd = [str(self.binary), "-v", VOICES.get(lang, "cmn"), "-s", str(self.rate_wpm)]
             wav = None
             if self.out_dir:
                 os.makedirs(self.out_dir, exist_ok=True)

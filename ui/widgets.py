@@ -6,7 +6,9 @@ tests, screenshots and the benchmark can find it and tap it with a real touch ev
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
+from typing import Any
 
 from kivy.lang import Builder
 from kivy.properties import ListProperty, NumericProperty, StringProperty
@@ -60,7 +62,7 @@ KV = """
 Builder.load_string(KV)
 
 
-class BigButton(Button):
+class BigButton(Button):  # type: ignore[misc]  # Kivy has no type information
     action_id = StringProperty("")
     fill = ListProperty([1, 1, 1, 1])
     fill_down = ListProperty([0.8, 0.8, 0.8, 1])
@@ -68,15 +70,15 @@ class BigButton(Button):
     radius = NumericProperty(18)
 
 
-class WrapLabel(Label):
+class WrapLabel(Label):  # type: ignore[misc]  # Kivy has no type information
     pad = NumericProperty(12)
 
 
-class Panel(BoxLayout):
+class Panel(BoxLayout):  # type: ignore[misc]  # Kivy has no type information
     fill = ListProperty([1, 1, 1, 1])
 
 
-def _darker(c: tuple, f: float = 0.82) -> list:
+def _darker(c: tuple[Any, ...], f: float = 0.82) -> list[Any]:
     return [c[0] * f, c[1] * f, c[2] * f, c[3]]
 
 
@@ -89,7 +91,7 @@ def button(
     sub: str = "",
     size: float = 44,
     height: float = 150,
-    **kw,
+    **kw: Any,
 ) -> BigButton:
     """A large touch target; role: primary | normal | warn | green | disabled."""
     fill, fg = {
@@ -125,7 +127,7 @@ def label(
     theme: Theme,
     text: str,
     size: float = 40,
-    colour: tuple | None = None,
+    colour: tuple[Any, ...] | None = None,
     bold: bool = False,
     halign: str = "left",
     pad: float = 12,
@@ -161,7 +163,7 @@ def keypad(
     grid = GridLayout(cols=6, spacing=12, size_hint_y=None)
     grid.bind(minimum_height=grid.setter("height"))
     for ch in letters + "1234567890":
-        grid.add_widget(button(theme, ch, lambda c=ch: on_key(c), f"{prefix}:{ch}", size=52, height=120))
+        grid.add_widget(button(theme, ch, functools.partial(on_key, ch), f"{prefix}:{ch}", size=52, height=120))
     grid.add_widget(
         button(
             theme,

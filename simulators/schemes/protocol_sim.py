@@ -10,6 +10,7 @@ object is reachable for scripting as ``port.simulator`` and, with ``id=NAME`` in
 from __future__ import annotations
 
 import urllib.parse
+from typing import Any
 
 from serial.serialutil import SerialException
 from serial.urlhandler import protocol_socket
@@ -19,7 +20,7 @@ class Serial(protocol_socket.Serial):
     simulator = None
     _served = None
 
-    def from_url(self, url: str):
+    def from_url(self, url: str) -> Any:
         from simulators import registry
         from simulators.base import serve_tcp
 
@@ -28,7 +29,7 @@ class Serial(protocol_socket.Serial):
             raise SerialException(f"expected sim://KIND?..., got {url!r}")
         kind = parts.netloc or parts.path.strip("/")
         query = {k: v[-1] for k, v in urllib.parse.parse_qs(parts.query, keep_blank_values=True).items()}
-        query.setdefault("baud", str(self._baudrate))
+        query.setdefault("baud", str(self.baudrate))
         try:
             self.simulator = registry.create(kind, query)
         except (KeyError, ValueError) as exc:

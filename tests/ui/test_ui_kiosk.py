@@ -32,8 +32,8 @@ def ui(mosquitto, tmp_path_factory):
     from hall_bus import config as hallconfig
     from hall_bus.bus.client import BusClient, BusSettings
     from hall_bus.controller.service import HallController
+    from hall_bus.hosts.kiosk_devices import open_kiosk_devices
     from ui.app import UiServices, build_app
-    from ui.demo.local_hall import open_kiosk_devices
     from ui.harness import Driver
 
     hall_id = f"t-ui-{uuid.uuid4().hex[:8]}"

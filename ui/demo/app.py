@@ -16,6 +16,7 @@ from hall_bus.bus.client import BusClient
 from hall_bus.config import HallConfig
 from simulators import registry
 from simulators.cards import DECK
+from simulators.idcard import IdCardSimulator
 from ui.app import TABS, UiServices, build_app
 from ui.kivy_env import prepare
 
@@ -36,6 +37,8 @@ def card_keys(reader_sim_id: str) -> dict[int, Callable[[], None]]:
     try:
         sim = registry.instance(reader_sim_id)
     except KeyError:  # the hall's reader is not a simulator of this process
+        return {}
+    if not isinstance(sim, IdCardSimulator):
         return {}
     state = {"next": 0}
 

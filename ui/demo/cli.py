@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import argparse
+from typing import Any
 
-def register(cli) -> None:
+
+def register(cli: Any) -> None:
     p = cli.command(
         ("demo",),
         help="run the demo hall: broker, controller, device simulators, arrivals and the kiosk UI",
@@ -29,7 +32,7 @@ def register(cli) -> None:
     p.add_argument("--verbose-calls", action="store_true", help="print every ticket and call also while the UI runs")
 
 
-def _run(args) -> int:
+def _run(args: argparse.Namespace) -> int:
     from ui.demo.hall import run
 
     return run(args)

@@ -18,44 +18,25 @@ Without ``--headless`` the kiosk UI (``ui.demo.app.run_app``) runs on top of thi
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
-import logging
 import math
 import random
 import statistics
-import tempfile
 import threading
 import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-from devices.base import Device
-from hall_bus import config as hallconfig
-from hall_bus.bus.brokers import EmbeddedBroker, Mosquitto
-from hall_bus.bus.client import BusClient, BusError, BusSettings, RequestFailed
-from hall_bus.config import HallConfig
-from hall_bus.controller.service import HallController
-from hall_bus.hosts.kiosk_devices import open_kiosk_devices
-from hall_bus.hosts.locker_host import LockerHost
-from hall_bus.hosts.window_host import WindowHost
+from hall_bus.bus.client import BusClient, BusError, RequestFailed
+from hall_bus.features.evaluation.feature import EvaluationFeature
 from simulators.demo_cases import seed_demo_cases
 from ui.demo.app import run_app
-
-log = logging.getLogger(__name__)
+from ui.demo.hall_core import HallCore, with_sim_options
 
 DEMO_READER_ID = "demo-reader"  # the simulated ID card reader, for the demo's F9/F10 card keys
-
-
-def with_reader_sim_id(config: HallConfig) -> HallConfig:
-    """The hall with its simulated ID card readers registered as ``DEMO_READER_ID`` (sim:// URLs only)."""
-    devices = tuple(
-        dataclasses.replace(d, url=d.url + ("&" if "?" in d.url else "?") + f"id={DEMO_READER_ID}")
-        if d.kind == "idcard" and d.url.startswith("sim://") and "id=" not in d.url
-        else d
-        for d in config.devices
-    )
-    return dataclasses.replace(config, devices=devices)
 
 
 # Relative weight of arrivals per domain: the first two queues swell, the others stay calm.
@@ -72,7 +53,9 @@ class DemoStats:
     no_shows: int = 0
 
 
-class DemoHall:
+class DemoHall(HallCore):
+    """The hall of :class:`HallCore` with simulated citizens taking tickets and clerks serving them."""
+
     def __init__(
         self,
         config_path: str | Path | None = None,
@@ -84,41 +67,24 @@ class DemoHall:
         print_calls: Callable[[str], None] | None = print,
         with_devices: bool = True,
     ) -> None:
-        base = hallconfig.load(config_path or hallconfig.default_path())
-        self._tmp = tempfile.TemporaryDirectory(prefix="hallkit-demo-")
-        hours = dataclasses.replace(base.hours, always_open=True)
-        self.config: HallConfig = with_reader_sim_id(dataclasses.replace(base, hours=hours, data_dir=self._tmp.name))
-        self.devices: dict[str, Device | None] = {}
-        self.port = port
-        self.broker_kind = broker
+        super().__init__(config_path, broker=broker, port=port, always_open=True, tmp_prefix="hallkit-demo-")
+        self.config = with_sim_options(self.config, "idcard", id=DEMO_READER_ID)
         self.speed = speed
         self.arrivals_per_min = arrivals_per_min  # hall minutes
         self.rng = random.Random(seed)
         self.say = print_calls or (lambda line: None)
         self.with_devices = with_devices
         self.stats = DemoStats()
-        self.broker: EmbeddedBroker | Mosquitto | None = None
-        self.controller: HallController | None = None
-        self.hosts: list[object] = []
-        self._clients: list[BusClient] = []
         self._threads: list[threading.Thread] = []
         self._stop = threading.Event()
-        self._connect_lock = threading.Lock()
         self.started_at = 0.0
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> DemoHall:
-        if self.broker_kind == "mosquitto":
-            self.broker = Mosquitto(port=self.port).start()
-        else:
-            self.broker = EmbeddedBroker(port=self.port).start()
-        self.config = dataclasses.replace(
-            self.config, bus=dataclasses.replace(self.config.bus, host=self.broker.host, port=self.broker.port)
-        )
-        self.controller = HallController(self.config, self.make_bus("controller")).start()
-        seed_demo_cases(self.controller)  # demo cases for 办件进度 and pickup
+        self.start_broker()
+        seed_demo_cases(self.start_controller())  # demo cases for 办件进度 and pickup
         if self.with_devices:
-            self._start_device_hosts()
+            self.start_hosts()
         self.started_at = time.monotonic()
         # Connect one client at a time: amqtt mishandles many sessions starting at the same moment
         # ("dictionary changed size during iteration" in its session handler).
@@ -135,56 +101,15 @@ class DemoHall:
 
     def stop(self) -> None:
         self.halt()
-        for host in reversed(self.hosts):
-            try:
-                host.stop()
-            except Exception as exc:
-                log.warning("demo: stopping %s: %s", type(host).__name__, exc)
-        for device in self.devices.values():
-            if device is not None:
-                device.close()
-        for c in self._clients:
-            c.stop()
-        if self.controller:
-            self.controller.stop()
-        if self.broker:
-            self.broker.stop() if isinstance(self.broker, EmbeddedBroker) else self.broker.close()
-        self._tmp.cleanup()
+        super().stop()
 
-    def make_bus(self, client_id: str) -> BusClient:
-        """A started bus client on the demo's broker (stopped with the demo). Clients connect one at a
-        time (amqtt can trip over sessions that start at the same moment)."""
-        with self._connect_lock:
-            client = BusClient(
-                self.config.hall_id, client_id, BusSettings(host=self.broker.host, port=self.broker.port)
-            ).start()
-            self._clients.append(client)
-            if not client.wait_connected(10):
-                raise BusError(f"demo: {client_id} cannot connect to the broker: {client.last_error}")
-            return client
+    def warn(self, message: str) -> None:
+        self.say(f"[demo] {message}")
 
-    def _spawn(self, name: str, target: Callable, *args) -> None:
+    def _spawn(self, name: str, target: Callable[..., None], *args: Any) -> None:
         t = threading.Thread(target=target, args=args, name=f"demo-{name}", daemon=True)
         self._threads.append(t)
         t.start()
-
-    def _start_device_hosts(self) -> None:
-        """Window terminals and locker banks from hall.toml, where their modules exist."""
-        hosts_by_window = sorted({d.window for d in self.config.devices if d.window is not None})
-        for number in hosts_by_window:
-            try:
-                window_host = WindowHost(self.config, number, self.make_bus(f"window-{number}"))
-                window_host.start()
-                self.hosts.append(window_host)
-            except Exception as exc:
-                self.say(f"[demo] window {number} devices unavailable: {exc}")
-        for dev in self.config.devices_of("locker"):
-            try:
-                locker_host = LockerHost(self.config, dev.id, self.make_bus(dev.id))  # a locker host is its own client
-                locker_host.start()
-                self.hosts.append(locker_host)
-            except Exception as exc:
-                self.say(f"[demo] locker bank {dev.id} unavailable: {exc}")
 
     # ------------------------------------------------------------------ simulated people
     def hall_minutes(self) -> float:
@@ -209,7 +134,11 @@ class DemoHall:
             if not self._sleep_hall_minutes(self.rng.expovariate(rate)):
                 return
             service = self.rng.choices(services, weights)[0]
-            data = {"service": service.id, "idempotency_key": f"demo-{uuid.uuid4().hex[:16]}", "channel": "simulator"}
+            data: dict[str, Any] = {
+                "service": service.id,
+                "idempotency_key": f"demo-{uuid.uuid4().hex[:16]}",
+                "channel": "simulator",
+            }
             if self.rng.random() < GREEN_SHARE:
                 kind = self.rng.choice(["elderly", "disabled", "pregnant", "military"])
                 data["priority"] = kind
@@ -261,7 +190,7 @@ class DemoHall:
 
     # ------------------------------------------------------------------ reporting
     def summary(self) -> str:
-        db = self.controller.store.db
+        db = self.hall.store.db
         rows = db.execute(
             "SELECT domain, issued_at, called_at, state FROM tickets WHERE hall=?", (self.config.hall_id,)
         ).fetchall()
@@ -276,9 +205,9 @@ class DemoHall:
             waiting = sum(1 for r in mine if r["state"] == "waiting")
             mean = f"{statistics.fmean(waits):5.1f}" if waits else "    -"
             lines.append(f"  {d.name}({d.id}): {len(mine):4d} tickets, {waiting:3d} waiting, mean wait {mean} hall min")
-        evaluation = self.controller.features.get("evaluation")
-        if evaluation is not None:
-            o = evaluation.report(self.controller.engine.today())["overall"]
+        evaluation = self.hall.features.get("evaluation")
+        if isinstance(evaluation, EvaluationFeature):
+            o = evaluation.report(self.hall.engine.today())["overall"]
             levels = ", ".join(f"{n}x{lvl}" for lvl, n in o["evaluations"].items() if n)
             lines.append(
                 f"  好差评: {o['evaluated']} of {o['served']} served tickets rated on the window pads ({levels or 'none yet'})"
@@ -286,7 +215,7 @@ class DemoHall:
         return "\n".join(lines)
 
 
-def run(args) -> int:
+def run(args: argparse.Namespace) -> int:
     """``hallkit demo``: the hall, then the kiosk UI on top (or a fixed headless run)."""
     hall = DemoHall(
         args.config,
@@ -299,7 +228,7 @@ def run(args) -> int:
     )
     hall.start()
     print(
-        f"HallKit demo hall {hall.config.name} on mqtt://{hall.broker.host}:{hall.broker.port} "
+        f"HallKit demo hall {hall.config.name} on mqtt://{hall.config.bus.host}:{hall.config.bus.port} "
         f"({hall.broker_kind} broker); time runs {hall.speed:g}x; opening hours ignored so the hall is open now.",
         flush=True,
     )
@@ -307,7 +236,7 @@ def run(args) -> int:
         if args.headless:
             hall._stop.wait(args.duration)
         else:
-            hall.devices = open_kiosk_devices(hall.config, hall.make_bus)
+            hall.open_kiosk_devices()
             run_app(hall, reader_sim_id=DEMO_READER_ID)
     except KeyboardInterrupt:
         pass

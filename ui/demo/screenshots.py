@@ -7,20 +7,28 @@ state, and saves what the window shows as PNG (palette-quantised to stay small) 
 
 from __future__ import annotations
 
+import functools
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 from hall_bus.features.pickup.feature import PickupFeature
+from kiosk.session import pickup_flow_factory
 from simulators import registry
 from simulators.demo_cases import seed_demo_cases
+from simulators.idcard import IdCardSimulator
+from simulators.locker import LockerSimulator
+from ui.demo.local_hall import LocalHall
+
+Step = Callable[[], None]
 
 VARIANTS = (("zh", False), ("en", False), ("zh", True))
 
 
-def _prepare_hall(hall) -> None:
-    eng = hall.controller.engine
+def _prepare_hall(hall: LocalHall) -> None:
+    eng = hall.hall.engine
     now = time.time()
     eng.add_appointment("YY20261123", "budongchan-register", now - 60, now + 3600)
     for service in (
@@ -48,17 +56,18 @@ PICKUP_CITIZENS = [
 ]
 
 
-def _prepare_pickup(hall) -> list[int]:
+def _prepare_pickup(hall: LocalHall) -> list[int]:
     """Seed the demo cases and deposit the citizens' items (staff at window 6, doors closed by the
     simulated clerk). Returns the cards whose items wait in the lockers."""
-    if "pickup.deposit.start" not in hall.controller.ops or not getattr(hall, "hosts", None):
+    if "pickup.deposit.start" not in hall.hall.ops or not hall.hosts:
         return []
-    seed_demo_cases(hall.controller, actor="S0106")
+    seed_demo_cases(hall.hall, actor="S0106")
     staff = hall.make_bus("window-6")
-    pickup = hall.controller.features["pickup"]
+    pickup = hall.hall.features["pickup"]
     assert isinstance(pickup, PickupFeature)
     settings = pickup.settings
     sim = registry.instance(hall.LOCKER_SIM_ID)
+    assert isinstance(sim, LockerSimulator)
     cards = []
     for card, cases in PICKUP_CITIZENS:
         for case_no, size in cases:
@@ -78,7 +87,7 @@ def _prepare_pickup(hall) -> list[int]:
     return cards
 
 
-def _call_windows(hall) -> None:
+def _call_windows(hall: LocalHall) -> None:
     """Calls made while the app runs, so the hall display has recent calls to show."""
     bus = hall.make_bus("window-ui-shots")
     for w in (4, 1, 3, 5, 2):
@@ -86,16 +95,16 @@ def _call_windows(hall) -> None:
     bus.request("window.start", {"window": 4})
 
 
-def steps(app, hall) -> list[tuple[str, Callable[[], None]]]:
+def steps(app: Any, hall: LocalHall) -> list[tuple[str, Step]]:
     """(file stem, set-up) for every kiosk and staff screen; set-ups run on the Kivy thread."""
     s = app.session
 
-    def home():
+    def home() -> None:
         s.home()
         s.refresh_hall()
 
-    def ticket(*actions: tuple):
-        def run():
+    def ticket(*actions: tuple[Any, ...]) -> Step:
+        def run() -> None:
             s.home()
             f = s.start(actions[0][0])
             if hasattr(f, "load_queues"):
@@ -105,18 +114,18 @@ def steps(app, hall) -> list[tuple[str, Callable[[], None]]]:
 
         return run
 
-    def closed():
+    def closed() -> None:
         s.home()
         s.ctx.hall = dict(s.ctx.hall, open_now=False, hours_today="09:00-12:00, 13:30-17:30")
 
-    def reopen_then(fn):
-        def run():
+    def reopen_then(fn: Step) -> Step:
+        def run() -> None:
             s.refresh_hall()
             fn()
 
         return run
 
-    def bus_error():
+    def bus_error() -> None:
         s.home()
         f = s.start("ticket")
         f.service_id = "shebao-card"
@@ -124,46 +133,49 @@ def steps(app, hall) -> list[tuple[str, Callable[[], None]]]:
         f._retry = f.issue
         f.go("bus_error", f.ctx.tr("error.bus"))
 
-    def scan_intro():
+    def scan_intro() -> None:
         s.home()
         s.start("scan")
 
-    def scan_preview():
+    def scan_preview() -> None:
         s.home()
         f = s.start("scan")
         if f.state == "intro":
             f.start()
 
-    def progress_entry():
+    def progress_entry() -> None:
         s.home()
         f = s.start("progress")
         f.by_number()
         for ch in "2026SB0001":
             f.type_char(ch)
 
-    def rate_level():
+    def rate_level() -> None:
         s.home()
         f = s.start("rate")
         f.ticket = {"code": "A001", "id": 1, "state": "done"}
         f.level = None
         f.go("level", f.ctx.tr("rate.prompt", ticket="A001"))
 
-    def rate_reason():
+    def rate_reason() -> None:
         rate_level()
         s.flow.level = 5
         s.flow.go("reason", s.flow.ctx.tr("rate.reason.prompt"))
 
-    def pickup():
+    def pickup() -> None:
         s.home()
         try:
             s.start("pickup")
         except LookupError:
             pass
 
-    citizens = getattr(hall, "pickup_cards", [])
-    card = citizens.pop(0) if citizens else None
+    def search() -> None:  # the citizen types in the language the kiosk speaks
+        ticket(("ticket",), ("search", "不动产" if s.ctx.lang == "zh" else "real estate"))()
 
-    def pickup_items():
+    card = hall.pickup_cards.pop(0) if hall.pickup_cards else None
+
+    def pickup_items() -> None:
+        assert card_sim is not None and card is not None
         card_sim.insert(card)
         try:
             s.home()
@@ -171,13 +183,13 @@ def steps(app, hall) -> list[tuple[str, Callable[[], None]]]:
         finally:
             card_sim.remove()
 
-    def pickup_open():
+    def pickup_open() -> None:
         s.flow.choose("all")
 
     out = [
         ("home", home),
         ("ticket-domain", ticket(("ticket",))),
-        ("ticket-search", ticket(("ticket",), ("search", "不动产" if app.lang == "zh" else "real estate"))),
+        ("ticket-search", search),
         ("ticket-service", ticket(("ticket",), ("choose_domain", "shebao"))),
         ("ticket-identify", ticket(("identify",))),
         ("ticket-priority", ticket(("ticket",), ("choose_service", "shebao-card"))),
@@ -195,15 +207,15 @@ def steps(app, hall) -> list[tuple[str, Callable[[], None]]]:
         ("closed", closed),
         ("error", reopen_then(bus_error)),
     ]
-    from kiosk.session import pickup_flow_factory
-
     if pickup_flow_factory() is not None:
         out.insert(-2, ("pickup", pickup))
     reader = app.session.ctx.device("idcard") if app.session else None
     card_sim = getattr(getattr(getattr(reader, "driver", None), "port", None), "simulator", None)
-    if card_sim is not None:  # a simulated reader: put deck card 0 (born 1948) on it, as a citizen would
+    if isinstance(
+        card_sim, IdCardSimulator
+    ):  # a simulated reader: put deck card 0 (born 1948) on it, as a citizen would
 
-        def with_card():
+        def with_card() -> None:
             card_sim.insert(0)
             try:
                 ticket(("identify",), ("read_card",), ("choose_service", "yibao-reimburse"))()
@@ -221,7 +233,7 @@ def run(
     out_dir: str | Path,
     config_path: str | None = None,
     broker: str = "auto",
-    variants=VARIANTS,
+    variants: Iterable[tuple[str, bool]] = VARIANTS,
     staff: bool = True,
     only: set[str] | None = None,
     size: tuple[int, int] = (1080, 1920),
@@ -235,7 +247,6 @@ def run(
     from kivy.core.window import Window
 
     from ui.app import UiServices, build_app
-    from ui.demo.local_hall import LocalHall
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -245,13 +256,13 @@ def run(
     services = UiServices(hall.config, hall.make_bus, hall.devices, ("kiosk", "display", "terminal", "manager"))
     app = build_app(services, show_tabs=False)
     written: list[Path] = []
-    plan: list[tuple[str, Callable[[], None]]] = []
+    plan: list[tuple[str, Step]] = []
 
     def build_plan() -> None:
         for lang, elder in variants:
             tag = ("elder" if elder else lang) + suffix
 
-            def setv(lang=lang, elder=elder):
+            def setv(lang: str = lang, elder: bool = elder) -> None:
                 app.show_tab("kiosk")
                 app.session.home()
                 if app.session.ctx.lang != lang:
@@ -268,7 +279,7 @@ def run(
                 for tab in ("display", "terminal", "manager"):
                     if only and tab not in only:
                         continue
-                    plan.append((f"{tab}-{tag}", lambda t=tab: app.show_tab(t)))
+                    plan.append((f"{tab}-{tag}", functools.partial(app.show_tab, tab)))
         plan.append(("", lambda: app.show_tab("kiosk")))
 
     state = {"i": 0}

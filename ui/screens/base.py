@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from kivy.app import App
@@ -12,14 +13,14 @@ from ui.theme import Theme
 from ui.widgets import button, label
 
 
-class HallScreen(Screen):
+class HallScreen(Screen):  # type: ignore[misc]  # Kivy has no type information
     """A screen of the HallKit app. ``role`` is 'kiosk' (citizen) or 'staff' (display, terminal, manager)."""
 
     role = "kiosk"
     cols = NumericProperty(1)
-    _drawn: tuple | None = None
+    _drawn: tuple[Any, ...] | None = None
 
-    def unchanged(self, view: dict, theme: Theme) -> bool:
+    def unchanged(self, view: dict[str, Any], theme: Theme) -> bool:
         """True when this exact view (countdown aside) is already on screen: skip rebuilding it."""
         session = getattr(self.app, "session", None)
         flow = id(session.flow) if session is not None and session.flow is not None else None  # buttons call this flow
@@ -34,9 +35,9 @@ class HallScreen(Screen):
         return App.get_running_app()
 
     def portrait(self) -> bool:
-        return self.width <= self.height
+        return bool(self.width <= self.height)
 
-    def update(self, view: dict, theme: Theme) -> None:
+    def update(self, view: dict[str, Any], theme: Theme) -> None:
         """Redraw from ``view`` (called on the main thread)."""
         raise NotImplementedError
 
@@ -44,7 +45,7 @@ class HallScreen(Screen):
 class KioskScreen(HallScreen):
     """A citizen screen: title, message and a body grid rebuilt from the flow's view."""
 
-    def update(self, view: dict, theme: Theme) -> None:
+    def update(self, view: dict[str, Any], theme: Theme) -> None:
         if self.unchanged(view, theme):
             return
         self.ids.title.text = f"[b]{view.get('title', '')}[/b]"
@@ -57,14 +58,14 @@ class KioskScreen(HallScreen):
         self.cols = 1
         self.fill(view, theme, body)
 
-    def fill(self, view: dict, theme: Theme, body) -> None:
+    def fill(self, view: dict[str, Any], theme: Theme, body: Any) -> None:
         raise NotImplementedError
 
     # helpers for subclasses
-    def act(self, fn, *args) -> None:
+    def act(self, fn: Callable[..., Any], *args: Any) -> None:
         self.app.act(fn, *args)
 
-    def busy(self, view: dict, theme: Theme, body, cancel=None) -> None:
+    def busy(self, view: dict[str, Any], theme: Theme, body: Any, cancel: Callable[[], None] | None = None) -> None:
         body.add_widget(label(theme, view.get("message") or "", 52, theme.fg, bold=True, halign="center", pad=80))
         if cancel is not None:
             body.add_widget(button(theme, self.app.tr("common.cancel"), cancel, "cancel", size=44))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from kiosk.i18n import tr
 from ui.screens.base import KioskScreen
 from ui.screens.home.home import render_home
@@ -9,7 +11,7 @@ from ui.theme import Theme
 
 
 class ClosedScreen(KioskScreen):
-    def update(self, view: dict, theme: Theme) -> None:
+    def update(self, view: dict[str, Any], theme: Theme) -> None:
         if self.unchanged(view, theme):
             return
         render_home(self, view, theme)

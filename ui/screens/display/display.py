@@ -4,6 +4,8 @@ installed)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from kivy.uix.gridlayout import GridLayout
 
 from ui.screens.staff_base import StaffScreen
@@ -12,7 +14,7 @@ from ui.widgets import Panel, label
 
 
 class DisplayScreen(StaffScreen):
-    def update(self, view: dict, theme: Theme) -> None:
+    def update(self, view: dict[str, Any], theme: Theme) -> None:
         t = HALL
         self.set_title(f"{view['hall_name']}  ·  {view['title']}")
         body = self.ids.body

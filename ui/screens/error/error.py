@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ui.screens.base import KioskScreen
 from ui.theme import Theme
 from ui.widgets import button, label
 
 
 class ErrorScreen(KioskScreen):
-    def update(self, view: dict, theme: Theme) -> None:
+    def update(self, view: dict[str, Any], theme: Theme) -> None:
         super().update(view, theme)
         self.ids.title.text = "[b]{}[/b]".format(self.app.tr("error.title"))
 
-    def fill(self, view: dict, theme: Theme, body) -> None:
+    def fill(self, view: dict[str, Any], theme: Theme, body: Any) -> None:
         self.ids.message.text = ""
         body.add_widget(label(theme, view.get("message", ""), 48, theme.warn, bold=True, halign="center", pad=120))
         flow = self.app.session.flow

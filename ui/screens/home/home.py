@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ui.screens.base import KioskScreen
 from ui.theme import Theme
 from ui.widgets import button
 
 
-def render_home(self: KioskScreen, view: dict, theme: Theme) -> None:
+def render_home(self: KioskScreen, view: dict[str, Any], theme: Theme) -> None:
     """Tiles, banner and status of the home and out-of-hours screens."""
     self.ids.title.text = f"[b]{view['welcome']}[/b]"
     self.ids.message.text = view.get("title", "")
@@ -34,7 +36,7 @@ def render_home(self: KioskScreen, view: dict, theme: Theme) -> None:
 
 
 class HomeScreen(KioskScreen):
-    def update(self, view: dict, theme: Theme) -> None:
+    def update(self, view: dict[str, Any], theme: Theme) -> None:
         if not self.unchanged(view, theme):
             render_home(self, view, theme)
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+from typing import Any
+
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.gridlayout import GridLayout
 
@@ -12,9 +15,9 @@ from ui.widgets import Panel, button, label
 
 class ManagerScreen(StaffScreen):
     editing: int | None = None
-    chosen: set = set()
+    chosen: set[Any] = set()
 
-    def update(self, view: dict, theme: Theme) -> None:
+    def update(self, view: dict[str, Any], theme: Theme) -> None:
         t = HALL
         mgr = self.app.manager
         tr = self.app.tr
@@ -35,7 +38,7 @@ class ManagerScreen(StaffScreen):
             edit = button(
                 t,
                 tr("manager.reassign"),
-                lambda n=w["number"], d=w["domains"]: self._edit(n, d),
+                functools.partial(self._edit, w["number"], w["domains"]),
                 f"reassign:{w['number']}",
                 size=34,
                 height=100,
@@ -54,7 +57,7 @@ class ManagerScreen(StaffScreen):
                         button(
                             t,
                             d["label"],
-                            lambda i=d["id"]: self._toggle(i),
+                            functools.partial(self._toggle, d["id"]),
                             f"domain:{d['id']}",
                             role="primary" if d["id"] in self.chosen else "normal",
                             size=36,
@@ -85,7 +88,7 @@ class ManagerScreen(StaffScreen):
                     button(
                         t,
                         tr("manager.accept"),
-                        lambda i=p["id"]: self.app.staff_act(mgr.accept, i),
+                        functools.partial(self.app.staff_act, mgr.accept, p["id"]),
                         f"accept:{p['id']}",
                         role="green",
                         size=36,
@@ -96,7 +99,7 @@ class ManagerScreen(StaffScreen):
                     button(
                         t,
                         tr("manager.reject"),
-                        lambda i=p["id"]: self.app.staff_act(mgr.reject, i),
+                        functools.partial(self.app.staff_act, mgr.reject, p["id"]),
                         f"reject:{p['id']}",
                         role="warn",
                         size=36,
@@ -121,7 +124,7 @@ class ManagerScreen(StaffScreen):
                         )
                     )
 
-    def _edit(self, number: int, domains: list) -> None:
+    def _edit(self, number: int, domains: list[Any]) -> None:
         self.editing = None if self.editing == number else number
         self.chosen = set(domains)
         self.app.redraw()

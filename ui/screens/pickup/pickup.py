@@ -7,13 +7,16 @@ optional ``arg``), a keypad when it asks for a code, and any lines it lists.
 
 from __future__ import annotations
 
+import functools
+from typing import Any
+
 from ui.screens.base import KioskScreen
 from ui.theme import Theme
 from ui.widgets import Panel, button, keypad, label
 
 
 class PickupScreen(KioskScreen):
-    def fill(self, view: dict, theme: Theme, body) -> None:
+    def fill(self, view: dict[str, Any], theme: Theme, body: Any) -> None:
         flow = self.app.session.flow
         tr = self.app.tr
         if flow is None:
@@ -49,7 +52,7 @@ class PickupScreen(KioskScreen):
                 button(
                     theme,
                     a.get("label", a["id"]),
-                    lambda m=method, x=args: self.act(m, *x),
+                    functools.partial(self.act, method, *args),
                     f"pickup:{a['id']}",
                     role=a.get("role", "normal"),
                     size=46,

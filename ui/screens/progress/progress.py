@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import functools
+from typing import Any
+
 from ui.screens.base import KioskScreen
 from ui.theme import Theme
-from ui.widgets import Panel, button, keypad, label
+from ui.widgets import KEYS_LETTERS, Panel, button, keypad, label
 
 
 class ProgressScreen(KioskScreen):
-    def fill(self, view: dict, theme: Theme, body) -> None:
+    def fill(self, view: dict[str, Any], theme: Theme, body: Any) -> None:
         flow = self.app.session.flow
         tr = self.app.tr
         s = view["state"]
@@ -21,7 +24,7 @@ class ProgressScreen(KioskScreen):
                     button(
                         theme,
                         m["label"],
-                        lambda f=tap: self.act(f),
+                        functools.partial(self.act, tap),
                         f"progress:{m['id']}",
                         role="primary" if m["id"] == "card" else "normal",
                         size=50,
@@ -42,7 +45,7 @@ class ProgressScreen(KioskScreen):
                     lambda: self.act(flow.submit),
                     tr("common.confirm"),
                     tr("common.delete"),
-                    letters="ABCDEFGHJKLMNPQRSTWXYZ",
+                    letters=KEYS_LETTERS,
                     prefix="key",
                 )
             )

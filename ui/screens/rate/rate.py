@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import functools
+from typing import Any
+
 from ui.screens.base import KioskScreen
 from ui.theme import Theme
 from ui.widgets import Panel, button, keypad, label
 
 
 class RateScreen(KioskScreen):
-    def fill(self, view: dict, theme: Theme, body) -> None:
+    def fill(self, view: dict[str, Any], theme: Theme, body: Any) -> None:
         flow = self.app.session.flow
         tr = self.app.tr
         s = view["state"]
@@ -36,7 +39,7 @@ class RateScreen(KioskScreen):
                     button(
                         theme,
                         lv["label"],
-                        lambda i=lv["id"]: self.act(flow.choose_level, i),
+                        functools.partial(self.act, flow.choose_level, lv["id"]),
                         f"level:{lv['id']}",
                         role="warn" if lv["bad"] else ("green" if lv["id"] == 1 else "normal"),
                         size=52,
@@ -49,7 +52,7 @@ class RateScreen(KioskScreen):
                     button(
                         theme,
                         r["label"],
-                        lambda i=r["id"]: self.act(flow.choose_reason, i),
+                        functools.partial(self.act, flow.choose_reason, r["id"]),
                         f"reason:{r['id']}",
                         size=48,
                         height=170,

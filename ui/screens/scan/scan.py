@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
+from typing import Any
 
 from kivy.core.image import Image as CoreImage
 from kivy.uix.image import Image
@@ -14,7 +15,7 @@ from ui.widgets import button, label
 
 
 class ScanScreen(KioskScreen):
-    def fill(self, view: dict, theme: Theme, body) -> None:
+    def fill(self, view: dict[str, Any], theme: Theme, body: Any) -> None:
         flow = self.app.session.flow
         tr = self.app.tr
         s = view["state"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from typing import Any
 
 from kivy.uix.gridlayout import GridLayout
 
@@ -14,7 +15,7 @@ from ui.widgets import Panel, button, label
 class TerminalScreen(StaffScreen):
     transfer_open = False
 
-    def update(self, view: dict, theme: Theme) -> None:
+    def update(self, view: dict[str, Any], theme: Theme) -> None:
         t = HALL
         term = self.app.terminal
         self.set_title(view["title"])
@@ -26,7 +27,7 @@ class TerminalScreen(StaffScreen):
                 button(
                     t,
                     str(n),
-                    lambda x=n: self.app.staff_act(term.switch, x),
+                    functools.partial(self.app.staff_act, term.switch, n),
                     f"window:{n}",
                     role="primary" if n == view["window"] else "normal",
                     size=40,
@@ -69,7 +70,12 @@ class TerminalScreen(StaffScreen):
             for d in view["transfer_domains"]:
                 tgrid.add_widget(
                     button(
-                        t, d["label"], lambda i=d["id"]: self._transfer(i), f"transfer:{d['id']}", size=38, height=110
+                        t,
+                        d["label"],
+                        functools.partial(self._transfer, d["id"]),
+                        f"transfer:{d['id']}",
+                        size=38,
+                        height=110,
                     )
                 )
             body.add_widget(tgrid)

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import functools
+from typing import Any
+
 from kivy.uix.gridlayout import GridLayout
 from kivy.uix.textinput import TextInput
 
 from ui.screens.base import KioskScreen
 from ui.theme import Theme
-from ui.widgets import Panel, button, keypad, label, spacer
+from ui.widgets import KEYS_LETTERS, Panel, button, keypad, label, spacer
 
 
 class TicketScreen(KioskScreen):
-    def fill(self, view: dict, theme: Theme, body) -> None:
+    _search_ev: Any = None  # the pending search (a Kivy clock event) while the citizen is still typing
+
+    def fill(self, view: dict[str, Any], theme: Theme, body: Any) -> None:
         flow = self.app.session.flow
         s = view["state"]
         tr = self.app.tr
@@ -39,7 +44,7 @@ class TicketScreen(KioskScreen):
                     button(
                         theme,
                         d["label"],
-                        lambda i=d["id"]: self.act(flow.choose_domain, i),
+                        functools.partial(self.act, flow.choose_domain, d["id"]),
                         f"domain:{d['id']}",
                         sub=sub,
                         size=50,
@@ -78,7 +83,7 @@ class TicketScreen(KioskScreen):
                     button(
                         theme,
                         m["label"],
-                        lambda f=tap: self.act(f),
+                        functools.partial(self.act, tap),
                         f"identify:{m['id']}",
                         role="primary" if m["id"] == "card" else "normal",
                         size=50,
@@ -98,7 +103,7 @@ class TicketScreen(KioskScreen):
                     lambda: self.act(flow.lookup_appointment),
                     tr("common.confirm"),
                     tr("common.delete"),
-                    letters="ABCDEFGHJKMNPRSTXY",
+                    letters=KEYS_LETTERS,
                 )
             )
         elif s == "appointment_found":
@@ -130,7 +135,7 @@ class TicketScreen(KioskScreen):
                     button(
                         theme,
                         p["label"],
-                        lambda i=p["id"]: self.act(flow.choose_priority, i),
+                        functools.partial(self.act, flow.choose_priority, p["id"]),
                         f"priority:{p['id']}",
                         role=role,
                         size=44,
@@ -145,19 +150,19 @@ class TicketScreen(KioskScreen):
             body.add_widget(label(theme, view.get("message", ""), 46, theme.warn, bold=True, pad=60))
             self.ids.message.text = ""
 
-    def _service_button(self, theme: Theme, flow, sv: dict):
+    def _service_button(self, theme: Theme, flow: Any, sv: dict[str, Any]) -> Any:
         role = "normal" if sv["open"] else "disabled"
         tap = (lambda i=sv["id"]: self.act(flow.choose_service, i)) if sv["open"] else None
         return button(
             theme, sv["label"], tap, f"service:{sv['id']}", role=role, sub=sv.get("sub", ""), size=46, height=170
         )
 
-    def _typed(self, theme: Theme, body, typed: str) -> None:
+    def _typed(self, theme: Theme, body: Any, typed: str) -> None:
         box = Panel(fill=list(theme.panel), size_hint_y=None, height=theme.fs(140), padding=[24, 10])
         box.add_widget(label(theme, typed or " ", 72, theme.fg, bold=True, halign="center"))
         body.add_widget(box)
 
-    def _done(self, theme: Theme, body, flow, view: dict) -> None:
+    def _done(self, theme: Theme, body: Any, flow: Any, view: dict[str, Any]) -> None:
         t = view["ticket"]
         tr = self.app.tr
         self.ids.title.text = "[b]{}[/b]".format(tr("ticket.done.title"))
@@ -177,7 +182,7 @@ class TicketScreen(KioskScreen):
         text = tr("common.finish") if t["printed"] else tr("ticket.done.noted")
         body.add_widget(button(theme, text, flow.finish, "done", role="primary", size=50, height=170))
 
-    def _search_box(self, theme: Theme, flow, query: str) -> TextInput:
+    def _search_box(self, theme: Theme, flow: Any, query: str) -> TextInput:
         """One search box kept across redraws (so typing is not interrupted), bound to the current flow."""
         box = getattr(self, "_search", None)
         if box is None:
@@ -195,10 +200,10 @@ class TicketScreen(KioskScreen):
     def _search_later(self, value: str) -> None:
         from kivy.clock import Clock
 
-        if getattr(self, "_search_ev", None) is not None:
+        if self._search_ev is not None:
             self._search_ev.cancel()
 
-        def run(dt):
+        def run(dt: float) -> None:
             flow = getattr(self, "_flow", None)
             if flow is not None and flow.query != value.strip() and not flow.finished:
                 self._refocus = bool(self._search.focus)
