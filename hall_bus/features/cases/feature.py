@@ -11,7 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from hall_bus.bus.client import ServiceError
-from hall_bus.bus.envelope import Envelope
+from hall_bus.bus.envelope import Envelope, request_of
+from hall_bus.contracts.cases import CaseLookup, CaseUpdate
 from hall_bus.controller.features import FeatureContext, FeatureSpec
 from hall_bus.features.cases import CaseStore
 from hall_bus.features.cases.store import MIGRATIONS
@@ -36,20 +37,20 @@ class CasesFeature:
             raise ServiceError("forbidden", f"{env.sender} is a kiosk; cases are changed by staff only")
 
     def _lookup(self, env: Envelope) -> dict[str, Any]:
-        d = env.data
-        return {"cases": self.cases.lookup(case_no=d.get("case_no"), identity_token=d.get("identity_token"))}
+        req = request_of(env, CaseLookup)
+        return {"cases": self.cases.lookup(case_no=req.case_no, identity_token=req.identity_token)}
 
     def _update(self, env: Envelope) -> dict[str, Any]:
         self._staff_only(env)
-        d = env.data
+        req = request_of(env, CaseUpdate)
         case = self.cases.upsert(
-            d["case_no"],
-            d["status"],
-            f"{env.sender}/{d['actor']}",
-            service=d.get("service"),
-            identity_token=d.get("identity_token"),
-            title=d.get("title", ""),
-            note=d.get("note", ""),
+            req.case_no,
+            req.status,
+            f"{env.sender}/{req.actor}",
+            service=req.service,
+            identity_token=req.identity_token,
+            title=req.title or "",
+            note=req.note or "",
         )
         return {"case": case}
 

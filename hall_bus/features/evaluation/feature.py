@@ -13,7 +13,8 @@ from typing import Any
 
 from hall_bus.bus import topics
 from hall_bus.bus.client import BusTimeout, RequestFailed, ServiceError
-from hall_bus.bus.envelope import Envelope
+from hall_bus.bus.envelope import Envelope, request_of
+from hall_bus.contracts.evaluation import EvaluationGet, EvaluationSubmit, FollowupList, FollowupUpdate, ReportDaily
 from hall_bus.controller.features import FeatureContext, FeatureSpec
 from hall_bus.features.evaluation import reports, settings
 from hall_bus.features.evaluation.store import MIGRATIONS, EvaluationError, EvaluationStore
@@ -180,14 +181,15 @@ class EvaluationFeature:
         )
 
     # ------------------------------------------------------------------ bus operations
-    def _ticket(self, env: Envelope) -> Ticket:
+    def _ticket(self, code: str, day: str | None) -> Ticket:
         try:
-            return self.ctl.engine.ticket(env.data["ticket"], env.data.get("day"))
+            return self.ctl.engine.ticket(code, day)
         except QueueError as exc:
             raise ServiceError("not_found", str(exc)) from None
 
     def _submit(self, env: Envelope) -> dict[str, Any]:
-        t = self._ticket(env)
+        req = request_of(env, EvaluationSubmit)
+        t = self._ticket(req.ticket, req.day)
         if t.state != "finished":
             raise ServiceError("not_finished", f"{t.code} is {t.state}; a service is rated after it is finished")
         clerk = self.settings.clerk_of(t.window) if t.window else None
@@ -195,13 +197,13 @@ class EvaluationFeature:
             t.public(),
             t.window,
             clerk.staff_no if clerk else None,
-            env.data["level"],
-            env.data.get("reason"),
-            env.data["channel"],
+            req.level,
+            req.reason,
+            req.channel,
             self.ctl.engine.now(),
         )
         if rec.created:
-            self._publish(rec.row, env.data["level"], env.data.get("reason"), env.data["channel"])
+            self._publish(rec.row, req.level, req.reason, req.channel)
         return {"recorded": rec.created, "evaluation": self._view(rec.row)}
 
     @staticmethod
@@ -216,7 +218,8 @@ class EvaluationFeature:
         }
 
     def _get(self, env: Envelope) -> dict[str, Any]:
-        t = self._ticket(env)
+        req = request_of(env, EvaluationGet)
+        t = self._ticket(req.ticket, req.day)
         row = self.store.get(t.id)
         view = self._view(row) if row else {"ticket": t.code, "status": "none", "level": None, "channel": None}
         return {"evaluation": view, "rateable": t.state == "finished" and (row is None or row["status"] != "rated")}
@@ -242,24 +245,19 @@ class EvaluationFeature:
         }
 
     def _followups(self, env: Envelope) -> dict[str, Any]:
-        rows = self.store.followups(env.data.get("state"), self._today() if env.data["overdue"] else None)
+        req = request_of(env, FollowupList)
+        rows = self.store.followups(req.state, self._today() if req.overdue else None)
         return {"followups": [self._followup_view(f) for f in rows]}
 
     def _followup_update(self, env: Envelope) -> dict[str, Any]:
-        d = env.data
-        f = self.store.update_followup(
-            d["id"], d["state"], d["note"], f"{env.sender}/{d['actor']}", self.ctl.engine.now()
-        )
-        self.ctl.engine.audit(
-            f"{env.sender}/{d['actor']}",
-            "followup.update",
-            f"followup {d['id']}",
-            {"state": d["state"], "note": d["note"]},
-        )
+        req = request_of(env, FollowupUpdate)
+        actor = f"{env.sender}/{req.actor}"
+        f = self.store.update_followup(req.id, req.state, req.note, actor, self.ctl.engine.now())
+        self.ctl.engine.audit(actor, "followup.update", f"followup {req.id}", {"state": req.state, "note": req.note})
         return {"followup": self._followup_view(f)}
 
     def _report(self, env: Envelope) -> dict[str, Any]:
-        day = env.data.get("date") or self._today().isoformat()
+        day = request_of(env, ReportDaily).date or self._today().isoformat()
         return self.report(day)
 
     def _clerk_no(self, window: int) -> str | None:
