@@ -1,11 +1,13 @@
-"""What many tests share: polling for a condition that an event-driven step makes true."""
+"""What many tests share: the repository root, and polling for a condition that an event-driven step makes true."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import TypeVar
 
+ROOT = Path(__file__).resolve().parent.parent  # the repository
 T = TypeVar("T")
 
 

@@ -8,7 +8,7 @@ from hall_bus.contracts.base import Closed, ContractSet, Open, RequestContract, 
 from hall_bus.vocabulary import TOKEN_PATTERN
 
 CASE_NO = r"[A-Za-z0-9][A-Za-z0-9-]{3,31}"
-# The statuses of hall_bus.features.cases.store.STATUSES (tests/core/test_contract_literals.py).
+# The statuses of hall_bus.features.cases.store.STATUSES (tests/hall_bus/contracts/test_contract_literals.py).
 Status = Literal["received", "processing", "ready", "deposited", "collected", "returned", "closed"]
 
 

@@ -16,7 +16,7 @@ from hall_bus.vocabulary import LEVELS, TICKET_CODE_PATTERN, TOKEN_PATTERN, Reas
 
 __all__ = ["CONTRACTS", "LEVELS"]  # LEVELS: read it from hall_bus.vocabulary
 
-# Spelled out for the type checker; tests/core/test_contract_literals.py keeps them equal to
+# Spelled out for the type checker; tests/hall_bus/contracts/test_contract_literals.py keeps them equal to
 # devices.identity.AGE_BANDS, drivers.idcard.SEX_CODES values and drivers.idcard.CARD_TYPES.
 AgeBand = Literal["<18", "18-59", "60-69", "70+"]
 Sex = Literal["male", "female", "unknown", "unspecified"]

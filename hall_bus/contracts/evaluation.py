@@ -18,7 +18,7 @@ from hall_bus.contracts.base import (
 from hall_bus.vocabulary import TICKET_CODE_PATTERN, Reason
 
 DAY = r"\d{4}-\d{2}-\d{2}"
-# The follow-up states of hall_bus.features.evaluation.followup.STATES (tests/core/test_contract_literals.py).
+# The follow-up states of hall_bus.features.evaluation.followup.STATES (tests/hall_bus/contracts/test_contract_literals.py).
 FollowupState = Literal["open", "visited", "rectified", "closed", "appealed"]
 
 

@@ -58,7 +58,7 @@ Action = Literal[
 ACTIONS: tuple[Action, ...] = get_args(Action)
 Size = Literal["S", "M", "L"]
 Phase = Literal["", "opening", "awaiting_close"]
-# The case states of hall_bus.features.pickup.store.STATES (tests/core/test_contract_literals.py).
+# The case states of hall_bus.features.pickup.store.STATES (tests/hall_bus/contracts/test_contract_literals.py).
 State = Literal["depositing", "deposited", "collecting", "returning", "collected", "returned", "cancelled"]
 Door = Literal["open", "closed"]
 

@@ -1,9 +1,11 @@
 """Controller features as declared plug-ins.
 
 A feature (cases, pickup, tidal windows, evaluations) is a :class:`FeatureSpec` in the explicit list
-``hall_bus.features.FEATURES``: its name, what it needs (``requires``: pickup needs cases), its bus
-contracts, its store migrations and ``attach``, which builds the running :class:`Feature` from a
-:class:`FeatureContext`. The controller attaches the features that ``hall.toml`` switches on
+``hall_bus.features.catalogue.FEATURES``: its name, what it needs (``requires``: pickup needs cases),
+the operations it serves (``ops``) and the contracts that define them (``contracts``), its store
+migrations and ``attach``, which builds the running :class:`Feature` from a :class:`FeatureContext`.
+The controller holds a feature to its declaration: it may register exactly the ``ops`` it declared,
+each with a request contract in its ``contracts``. The controller attaches the features that ``hall.toml`` switches on
 (``[features] enabled``, all by default) in dependency order, after applying their migrations, and
 stops them in reverse order.
 """
@@ -17,6 +19,7 @@ from typing import Any, Protocol
 from hall_bus.bus.client import BusClient
 from hall_bus.bus.envelope import Envelope
 from hall_bus.config import HallConfig
+from hall_bus.contracts.base import ContractSet
 from hall_bus.controller.store import Store
 from hall_bus.queue.engine import QueueEngine
 
@@ -51,8 +54,16 @@ class FeatureSpec:
     name: str
     summary: str
     attach: Callable[[FeatureContext], Feature]
+    ops: tuple[str, ...]
+    contracts: ContractSet
     requires: tuple[str, ...] = ()
     migrations: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        defined = {c.op for c in self.contracts.requests}
+        missing = [op for op in self.ops if op not in defined]
+        if missing:
+            raise ValueError(f"feature {self.name!r} declares {missing[0]!r} without a request contract")
 
 
 def attach_order(specs: tuple[FeatureSpec, ...], enabled: tuple[str, ...] | None) -> list[FeatureSpec]:

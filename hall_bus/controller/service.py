@@ -29,7 +29,7 @@ from hall_bus.bus.envelope import Envelope, request_of
 from hall_bus.config import ConfigError, HallConfig
 from hall_bus.contracts import queue as q
 from hall_bus.contracts.base import Anything
-from hall_bus.controller.features import Feature, FeatureContext, OpHandler, attach_order
+from hall_bus.controller.features import Feature, FeatureContext, FeatureSpec, OpHandler, attach_order
 from hall_bus.controller.store import Store
 from hall_bus.errors import CodedError
 from hall_bus.features.catalogue import FEATURES
@@ -90,8 +90,20 @@ class HallController:
                 continue
             self.store.migrate_feature(spec.name, list(spec.migrations))
             needs = {name: self.features[name] for name in spec.requires}
-            ctx = FeatureContext(self.config, self.bus, self.store, self.engine, self.register_op, needs)
+            registered: list[str] = []
+
+            def register(
+                op: str, handler: OpHandler, spec: FeatureSpec = spec, registered: list[str] = registered
+            ) -> None:
+                if op not in spec.ops:
+                    raise ValueError(f"feature {spec.name!r} registers {op!r}, which it does not declare")
+                registered.append(op)
+                self.register_op(op, handler)
+
+            ctx = FeatureContext(self.config, self.bus, self.store, self.engine, register, needs)
             self.features[spec.name] = spec.attach(ctx)
+            if sorted(registered) != sorted(spec.ops):
+                raise ValueError(f"feature {spec.name!r} declares {sorted(spec.ops)} but serves {sorted(registered)}")
             log.info("controller feature %s attached", spec.name)
 
     def stop(self) -> None:

@@ -13,7 +13,7 @@ lines (a line indented by two spaces continues the value above it)::
 
 ``codec`` names the check below: encoding gives ``bytes`` and decoding ``bytes`` gives the other
 fields. docs/protocols/evaluation-pad.md keeps its examples in a table (``| what | `FF 68 ...` |``,
-also checked field by field in tests/halldev/test_hallframe_codec.py); its rows are loaded here too.
+also checked field by field in tests/drivers/test_hallframe_codec.py); its rows are loaded here too.
 """
 
 from __future__ import annotations
@@ -39,8 +39,8 @@ from drivers.errors import FrameError
 from drivers.escpos_parse import EscPosParser
 from simulators import scanner_stream
 from simulators.schemes import camera_sim
+from tests.helpers import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 PAGES = sorted((ROOT / "docs/protocols").glob("*.md"))
 BLOCK = re.compile(r"^```example[ \t]*\n(.*?)^```[ \t]*$", re.M | re.S)
 TABLE_ROW = re.compile(r"^\| *([^|`]+?) *\| *`((?:[0-9A-F]{2} ?)+)` *\|$", re.M)

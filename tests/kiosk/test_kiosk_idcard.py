@@ -6,11 +6,11 @@ import threading
 import time
 
 import pytest
-from kiosk_helpers import kiosk, start_controller
 
 from devices import idcard
 from devices.config import DeviceConfig
 from simulators.demo_cases import seed_demo_cases
+from tests.kiosk.kiosk_helpers import kiosk, start_controller
 
 
 @pytest.fixture

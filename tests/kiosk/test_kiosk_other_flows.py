@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from kiosk_helpers import kiosk, start_controller
+
+from tests.kiosk.kiosk_helpers import kiosk, start_controller
 
 
 @pytest.fixture

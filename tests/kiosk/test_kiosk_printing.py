@@ -5,11 +5,11 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from kiosk_helpers import kiosk, start_controller
 
 from devices import printer as printer_mod
 from devices.config import DeviceConfig
 from simulators import registry
+from tests.kiosk.kiosk_helpers import kiosk, start_controller
 
 
 @pytest.fixture

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from kiosk_helpers import kiosk
 
 from devices.config import DeviceConfig
 from devices.scanner import device as scanner_device
+from tests.kiosk.kiosk_helpers import kiosk
 
 
 @pytest.fixture
@@ -63,7 +63,7 @@ def test_timeout_drops_the_scanned_pages(bus_factory, scanner):
 
 
 def test_resident_qr_identifies_for_a_ticket(tmp_hall, bus_factory, scanner):
-    from kiosk_helpers import start_controller
+    from tests.kiosk.kiosk_helpers import start_controller
 
     ctl = start_controller(tmp_hall, bus_factory)
     session = kiosk(bus_factory, devices={"scanner": scanner})

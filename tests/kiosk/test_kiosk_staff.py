@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import threading
 
-from kiosk_helpers import start_controller
-
 from kiosk.hall_board import HallBoard
 from kiosk.staff import ManagerConsole, WindowTerminal
+from tests.kiosk.kiosk_helpers import start_controller
 
 
 def wait_for(cond, timeout=5.0):

@@ -5,10 +5,10 @@ from __future__ import annotations
 import time
 
 import pytest
-from kiosk_helpers import kiosk, start_controller
 
 from kiosk.i18n import STRINGS, tr
 from kiosk.ticket_flow import search_services
+from tests.kiosk.kiosk_helpers import kiosk, start_controller
 
 
 @pytest.fixture

@@ -6,9 +6,9 @@ import shutil
 import wave
 
 import pytest
-from kiosk_helpers import start_controller
 
 from kiosk.hall_board import HallBoard
+from tests.kiosk.kiosk_helpers import start_controller
 from ui.tts import Speaker
 
 

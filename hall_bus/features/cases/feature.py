@@ -12,6 +12,7 @@ from typing import Any
 
 from hall_bus.bus.client import ServiceError
 from hall_bus.bus.envelope import Envelope, request_of
+from hall_bus.contracts import cases as cases_contracts
 from hall_bus.contracts.cases import CaseLookup, CaseUpdate
 from hall_bus.controller.features import FeatureContext, FeatureSpec
 from hall_bus.features.cases import CaseStore
@@ -62,6 +63,8 @@ SPEC = FeatureSpec(
     name="cases",
     summary="办件: the case store on the bus (case.lookup, case.update)",
     attach=CasesFeature,
+    ops=("case.lookup", "case.update"),
+    contracts=cases_contracts.CONTRACTS,
     requires=(),
     migrations=tuple(MIGRATIONS),
 )

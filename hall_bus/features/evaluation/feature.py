@@ -14,6 +14,7 @@ from typing import Any
 from hall_bus.bus import topics
 from hall_bus.bus.client import BusTimeout, RequestFailed, ServiceError
 from hall_bus.bus.envelope import Envelope, request_of
+from hall_bus.contracts import evaluation as evaluation_contracts
 from hall_bus.contracts.evaluation import EvaluationGet, EvaluationSubmit, FollowupList, FollowupUpdate, ReportDaily
 from hall_bus.controller.features import FeatureContext, FeatureSpec
 from hall_bus.features.evaluation import reports, settings
@@ -278,6 +279,8 @@ SPEC = FeatureSpec(
     name="evaluation",
     summary="好差评: one rating per service, 差评 follow-up, reports",
     attach=EvaluationFeature,
+    ops=("evaluation.submit", "evaluation.get", "followup.list", "followup.update", "report.daily"),
+    contracts=evaluation_contracts.CONTRACTS,
     requires=(),
     migrations=tuple(MIGRATIONS),
 )

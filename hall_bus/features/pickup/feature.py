@@ -24,6 +24,7 @@ from hall_bus.bus import topics
 from hall_bus.bus.client import MessageHandler, ServiceError
 from hall_bus.bus.envelope import Envelope, request_of
 from hall_bus.config import ConfigError
+from hall_bus.contracts import pickup as pickup_contracts
 from hall_bus.contracts.pickup import (
     DepositStart,
     DoorEvent,
@@ -184,6 +185,19 @@ SPEC = FeatureSpec(
     name="pickup",
     summary="24小时自助出件: deposit, pickup and return through smart lockers",
     attach=PickupFeature,
+    ops=(
+        "pickup.deposit.start",
+        "pickup.deposit.confirm",
+        "pickup.identify",
+        "pickup.open",
+        "pickup.status",
+        "pickup.list",
+        "pickup.overdue",
+        "pickup.return",
+        "pickup.notify",
+        "pickup.fault.clear",
+    ),
+    contracts=pickup_contracts.CONTRACTS,
     requires=("cases",),
     migrations=tuple(MIGRATIONS),
 )

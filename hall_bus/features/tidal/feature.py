@@ -21,6 +21,7 @@ from typing import Any
 
 from hall_bus.bus import topics
 from hall_bus.bus.envelope import Envelope, request_of
+from hall_bus.contracts import tidal as tidal_contracts
 from hall_bus.contracts.tidal import Accept, ModeSet, ProposalsRequest, Reject
 from hall_bus.controller.features import FeatureContext, FeatureSpec
 from hall_bus.features.tidal.config import from_config
@@ -152,6 +153,8 @@ SPEC = FeatureSpec(
     name="tidal",
     summary="潮汐窗口: live load, proposals and window moves",
     attach=TidalFeature,
+    ops=("tidal.load", "tidal.proposals", "tidal.accept", "tidal.reject", "tidal.mode"),
+    contracts=tidal_contracts.CONTRACTS,
     requires=(),
     migrations=tuple(MIGRATIONS),
 )

@@ -19,14 +19,15 @@ from hall_bus.controller.service import HallController
 from hall_bus.controller.store import Store
 from hall_bus.features.evaluation import reports
 from hall_bus.features.evaluation.settings import load as load_settings
-from tests.evaluation.evaluation_day import DAY, TZ, simulate_day
+from tests.hall_bus.features.evaluation.evaluation_day import DAY, TZ, simulate_day
+from tests.helpers import ROOT
 
 
 @pytest.fixture(scope="module")
 def day_db(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("evaluation-cli") / "controller.db"
     store = Store(path, durable=False)
-    simulate_day(hallconfig.load(Path(__file__).parents[2] / "hall.toml"), store, seed=11, tickets=120)
+    simulate_day(hallconfig.load(ROOT / "hall.toml"), store, seed=11, tickets=120)
     store.close()
     return path
 

@@ -5,17 +5,17 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import zxingcpp
-from printer_docs_fixtures import DOCUMENTS, GOLDEN, TICKET
 
 from drivers import escpos_docs as docs
 from drivers.escpos_parse import EscPosParser
 from simulators.printer_render import render_page
+from tests.drivers.printer_docs_fixtures import DOCUMENTS, GOLDEN, TICKET
 
 
 @pytest.mark.parametrize("name", sorted(DOCUMENTS))
 def test_golden_bytes(name: str) -> None:
     assert DOCUMENTS[name]() == (GOLDEN / f"{name}.bin").read_bytes(), (
-        f"{name} changed; if on purpose, regenerate with python tests/printer/printer_docs_fixtures.py"
+        f"{name} changed; if on purpose, regenerate with python -m tests.drivers.printer_docs_fixtures"
     )
 
 

@@ -1,4 +1,4 @@
-"""Fixed documents for the golden-byte tests (regenerate goldens: python tests/printer/printer_docs_fixtures.py)."""
+"""Fixed documents for the golden-byte tests (regenerate goldens: python -m tests.drivers.printer_docs_fixtures)."""
 
 from __future__ import annotations
 

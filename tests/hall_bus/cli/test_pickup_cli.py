@@ -6,7 +6,6 @@ import os
 import signal
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
@@ -16,8 +15,8 @@ from hall_bus.cli.main import main
 from hall_bus.config import ConfigError
 from hall_bus.features.pickup.config import from_config
 from simulators.demo_cases import seed_demo_cases
-from tests.helpers import wait_for
-from tests.pickup.pickup_harness import PickupHall
+from tests.hall_bus.features.pickup.pickup_harness import PickupHall
+from tests.helpers import ROOT, wait_for
 
 
 @pytest.fixture
@@ -61,7 +60,7 @@ def test_seed_deposit_list_overdue_return(hall, tmp_hall, mosquitto, capsys):
 
 
 def test_locker_host_command_serves_the_controller(tmp_hall, mosquitto, bus_factory):
-    root = Path(__file__).resolve().parents[2]
+    root = ROOT
     proc = subprocess.Popen(
         [
             sys.executable,

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
 from hall_bus.cli import main as cli
 from hall_bus.config import ConfigError
 from simulators.hall_traffic import citizens, load_scenario, simulate
+from tests.helpers import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 STREET = ROOT / "simulators" / "scenarios" / "street.toml"
 
 

@@ -10,8 +10,8 @@ from kiosk.flow import KioskContext
 from kiosk.pickup_flow import PickupFlow
 from kiosk.session import KioskSession
 from simulators import registry
+from tests.hall_bus.features.pickup.pickup_harness import TOKEN_SALT, PickupHall
 from tests.helpers import wait_for
-from tests.pickup.pickup_harness import TOKEN_SALT, PickupHall
 
 CARD = "11010119480312103X"  # card 0 of the simulated deck
 
@@ -154,7 +154,7 @@ def test_idle_then_timeout_clears_everything(hall):
     flow = PickupFlow(session.ctx, autostart=False)
     assert flow.state == "idle"
     flow.start()
-    from tests.pickup.pickup_harness import token_of
+    from tests.hall_bus.features.pickup.pickup_harness import token_of
 
     flow.card_read(token_of(CARD))
     assert flow.state == "choose_items" and flow.session is not None

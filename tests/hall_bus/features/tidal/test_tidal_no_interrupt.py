@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from hall_bus.features.tidal.proposals import TidalManager
 from hall_bus.features.tidal.settings import TidalSettings
 from simulators.hall_traffic import HallDay, load_scenario
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.helpers import ROOT
 
 
 def test_accepted_proposal_waits_for_the_ticket_in_service(engine_hall):

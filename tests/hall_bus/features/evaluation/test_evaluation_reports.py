@@ -16,7 +16,7 @@ from hall_bus.features.evaluation.settings import load as load_settings
 from hall_bus.features.evaluation.store import EvaluationStore
 from hall_bus.features.evaluation.workdays import WorkCalendar
 from hall_bus.queue.engine import QueueEngine
-from tests.evaluation.evaluation_day import DAY, RELIEF, TZ, simulate_day
+from tests.hall_bus.features.evaluation.evaluation_day import DAY, RELIEF, TZ, simulate_day
 
 
 @pytest.fixture

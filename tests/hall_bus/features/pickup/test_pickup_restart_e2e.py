@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from hall_bus.bus.client import RequestFailed
+from tests.hall_bus.features.pickup.pickup_harness import PickupHall, token_of
 from tests.helpers import wait_for
-from tests.pickup.pickup_harness import PickupHall, token_of
 
 CARD = "11010119480312103X"
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.hall_bus.features.pickup.pickup_harness import PickupHall, token_of
 from tests.helpers import wait_for
-from tests.pickup.pickup_harness import PickupHall, token_of
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from simulators.base import serve_pty, serve_tcp
 from simulators.caller import CallerSimulator
 from simulators.display import DisplaySimulator
 from simulators.pad import PadSimulator
-from tests.helpers import wait_for
+from tests.helpers import ROOT, wait_for
 
 
 def run(capsys, *argv: str) -> tuple[int, str, str]:
@@ -215,7 +215,7 @@ def test_window_host_command_runs_the_windows_devices_on_the_bus(
     import subprocess
     import sys
 
-    root = Path(__file__).resolve().parents[2]
+    root = ROOT
 
     def window_host(window: int) -> list[str]:
         return [sys.executable, "-m", "hall_bus.cli.main", "window-host", "--config", str(tmp_hall)] + [

@@ -9,6 +9,7 @@ from drivers import hallframe as hf
 from drivers.caller import parse_event as parse_key
 from drivers.errors import FrameError
 from drivers.pad import parse_event as parse_pad
+from tests.helpers import ROOT
 
 FIXTURES = [
     # (description, addr, cmd, data, wire bytes) - the same examples as the protocol document
@@ -62,9 +63,8 @@ FIXTURES = [
 
 
 def test_fixtures_are_the_documents_examples() -> None:
-    from pathlib import Path
 
-    doc = (Path(__file__).resolve().parents[2] / "docs/protocols/evaluation-pad.md").read_text(encoding="utf-8")
+    doc = (ROOT / "docs/protocols/evaluation-pad.md").read_text(encoding="utf-8")
     for what, *_, wire in FIXTURES:
         assert f"`{wire}`" in doc, what
 

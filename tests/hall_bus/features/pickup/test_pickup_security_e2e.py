@@ -13,8 +13,8 @@ from hall_bus.bus import envelope as messages
 from hall_bus.bus import topics
 from hall_bus.bus.client import RequestFailed
 from hall_bus.features.pickup.security import hall_secret, locker_auth
+from tests.hall_bus.features.pickup.pickup_harness import PickupHall, token_of
 from tests.helpers import wait_for
-from tests.pickup.pickup_harness import PickupHall, token_of
 
 CARD = "11010119480312103X"
 

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import jsonschema
 import yaml
 
 from hall_bus.cli import bus_docs
 from hall_bus.contracts import registry
+from tests.helpers import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = ROOT / "tests" / "fixtures" / "asyncapi-3.0.0.schema.json"
 
 
