@@ -17,7 +17,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from typing import Any, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from devices.config import DeviceConfig
 from devices.profiles import Profile, load_profile
@@ -65,6 +65,32 @@ class DeviceFault(DeviceError):
     def __init__(self, device_id: str, code: str, message: str) -> None:
         self.code = code
         super().__init__(device_id, message)
+
+
+class Closable(Protocol):
+    def close(self) -> None: ...
+
+
+DriverT = TypeVar("DriverT", bound=Closable)
+
+
+class DriverSlot(Generic[DriverT]):
+    """The driver (or camera, or printer connection) a device holds while it is open: ``get()`` it
+    to use it (DeviceOffline while closed), ``close()`` it whatever state it is in."""
+
+    def __init__(self, device_id: str) -> None:
+        self.device_id = device_id
+        self.value: DriverT | None = None
+
+    def get(self) -> DriverT:
+        if self.value is None:
+            raise DeviceOffline(self.device_id, "not open")
+        return self.value
+
+    def close(self) -> None:
+        if self.value is not None:
+            value, self.value = self.value, None
+            value.close()
 
 
 class DeviceListener(Protocol):

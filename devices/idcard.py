@@ -16,7 +16,7 @@ import time
 from typing import Any
 
 from devices import identity
-from devices.base import Device, DeviceError, DeviceFault, DeviceOffline
+from devices.base import Device, DeviceError, DeviceFault, DriverSlot
 from devices.config import DeviceConfig
 from devices.factory import register_kind
 from drivers import idcard as sam
@@ -47,7 +47,7 @@ class IdCardReader(Device):
 
     def __init__(self, config: DeviceConfig, salt: bytes | None = None) -> None:
         super().__init__(config)
-        self.driver: sam.IdCardDriver | None = None
+        self.link: DriverSlot[sam.IdCardDriver] = DriverSlot(config.id)
         self.salt = salt
         self.poll_interval_s = float(config.options.get("poll_interval_s", self.profile.get("poll_interval_s", 0.25)))
         self.baudrate = int(config.options.get("baudrate", self.profile.get("baudrate", 115200)))
@@ -58,22 +58,18 @@ class IdCardReader(Device):
     # ------------------------------------------------------------------ Device
     def _open_driver(self) -> None:
         port = open_transport(self.config.url, baudrate=self.baudrate, timeout=0.1)
-        self.driver = sam.IdCardDriver(port, reply_timeout_s=self.reply_timeout_s, retries=self.retries)
+        self.link.value = sam.IdCardDriver(port, reply_timeout_s=self.reply_timeout_s, retries=self.retries)
 
     @property
-    def reader(self) -> sam.IdCardDriver:
+    def driver(self) -> sam.IdCardDriver:
         """The open driver (DeviceOffline before the reader was opened)."""
-        if self.driver is None:
-            raise DeviceOffline(self.id, "not open")
-        return self.driver
+        return self.link.get()
 
     def _close_driver(self) -> None:
-        if self.driver is not None:
-            self.driver.close()
-            self.driver = None
+        self.link.close()
 
     def _probe(self) -> None:
-        self.reader.sam_status()
+        self.driver.sam_status()
 
     def _translate(self, exc: Exception) -> DeviceError:
         if isinstance(exc, DeviceReported) and isinstance(exc.code, int):
@@ -84,7 +80,7 @@ class IdCardReader(Device):
 
     # ------------------------------------------------------------------ card operations
     def card_present(self) -> bool:
-        return self.guard(lambda: self.reader.find())
+        return self.guard(lambda: self.driver.find())
 
     def wait_for_card(self, timeout_s: float) -> bool:
         """True as soon as a card lies on the reader, False after ``timeout_s`` without one."""
@@ -102,7 +98,7 @@ class IdCardReader(Device):
         self._stop = threading.Event()
 
     def read_card(self, today: dt.date | None = None) -> sam.Card:
-        card: sam.Card = self.guard(lambda: self.reader.read_card())
+        card: sam.Card = self.guard(lambda: self.driver.read_card())
         log.info("%s: read %s card %s", self.id, card.card_type, card.masked_id)
         self.publish_event("card", "idcard.card", card_event(card, self.salt, today))
         return card

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from devices.base import Device, DeviceOffline, DeviceState
+from devices.base import Device, DeviceState, DriverSlot
 from devices.config import DeviceConfig
 from devices.factory import register_kind
 from drivers import locker as lb
@@ -38,14 +38,14 @@ class LockerBank(Device):
         self.door_open_value = int(str(self.profile.get("door_open_value", "11")), 16)
         self.baudrate = int(config.options.get("baudrate", self.profile.get("baudrate", 9600)))
         self.poll_interval_s = float(config.options.get("poll_interval_s", self.profile.get("poll_interval_s", 0.3)))
-        self.driver: lb.LockBoardBus | None = None
+        self.link: DriverSlot[lb.LockBoardBus] = DriverSlot(config.id)
         self.missing: set[int] = set()  # boards that did not answer the last time we asked
         self._cancel = threading.Event()
 
     # ------------------------------------------------------------------ Device
     def _open_driver(self) -> None:
         port = open_transport(self.config.url, baudrate=self.baudrate, timeout=0.1)
-        self.driver = lb.LockBoardBus(
+        self.link.value = lb.LockBoardBus(
             port,
             door_open_value=self.door_open_value,
             locks_per_board=self.locks,
@@ -56,14 +56,10 @@ class LockerBank(Device):
     @property
     def bus(self) -> lb.LockBoardBus:
         """The open driver (DeviceOffline before the bank was opened)."""
-        if self.driver is None:
-            raise DeviceOffline(self.id, "not open")
-        return self.driver
+        return self.link.get()
 
     def _close_driver(self) -> None:
-        if self.driver is not None:
-            self.driver.close()
-            self.driver = None
+        self.link.close()
 
     def _probe(self) -> None:
         """Every board is asked once; the bank is up if at least one answers."""

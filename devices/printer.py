@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from devices.base import Device, DeviceFault, DeviceOffline, DeviceState, NotSupported
+from devices.base import Device, DeviceFault, DeviceState, DriverSlot, NotSupported
 from devices.config import DeviceConfig
 from devices.factory import register_kind
 from drivers import escpos_docs as docs
@@ -34,7 +34,7 @@ class ReceiptPrinter(Device):
 
     def __init__(self, config: DeviceConfig, usb_backend: Any = None) -> None:
         self.last_status: PrinterStatus | None = None  # before the base publishes its first status
-        self.printer: EscposPrinter | None = None
+        self.link: DriverSlot[EscposPrinter] = DriverSlot(config.id)
         super().__init__(config)
         self.usb_backend = usb_backend
         self.columns = int(self.profile.get("chars_per_line", 48))
@@ -42,7 +42,7 @@ class ReceiptPrinter(Device):
 
     def _open_driver(self) -> None:
         baud = int(self.config.options.get("baudrate", self.profile.get("baudrate", 115200)))
-        self.printer = EscposPrinter(
+        self.link.value = EscposPrinter(
             self.config.url,
             baudrate=baud,
             usb_backend=self.usb_backend,
@@ -52,14 +52,10 @@ class ReceiptPrinter(Device):
     @property
     def driver(self) -> EscposPrinter:
         """The open printer (DeviceOffline before the device was opened)."""
-        if self.printer is None:
-            raise DeviceOffline(self.id, "not open")
-        return self.printer
+        return self.link.get()
 
     def _close_driver(self) -> None:
-        if self.printer is not None:
-            self.printer.close()
-            self.printer = None
+        self.link.close()
 
     def _probe(self) -> None:
         self._read_status()

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from devices.base import Device, DeviceOffline
+from devices.base import Device, DriverSlot
 from devices.config import DeviceConfig
 from devices.factory import register_kind
 from devices.scanner import pipeline
@@ -28,12 +28,12 @@ class DocumentScanner(Device):
 
     def __init__(self, config: DeviceConfig, realtime: bool = True) -> None:
         super().__init__(config)
-        self.source: CameraSource | None = None
+        self.link: DriverSlot[CameraSource] = DriverSlot(config.id)
         self.realtime = realtime
 
     def _open_driver(self) -> None:
         p = self.profile
-        self.source = open_camera(
+        self.link.value = open_camera(
             self.config.url,
             int(p.get("width", 2592)),
             int(p.get("height", 1944)),
@@ -45,14 +45,10 @@ class DocumentScanner(Device):
     @property
     def camera(self) -> CameraSource:
         """The open camera (DeviceOffline before the scanner was opened)."""
-        if self.source is None:
-            raise DeviceOffline(self.id, "not open")
-        return self.source
+        return self.link.get()
 
     def _close_driver(self) -> None:
-        if self.source is not None:
-            self.source.close()
-            self.source = None
+        self.link.close()
 
     def _probe(self) -> None:
         self.camera.read()

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from devices.base import DeviceOffline, DeviceState
+from devices.base import DeviceOffline, DeviceState, ProtocolError
 from devices.config import DeviceConfig
 from devices.printer import PrinterNotReady, ReceiptPrinter
 from drivers.escpos_docs import QueueTicketDoc
@@ -103,10 +103,8 @@ def test_unplugged_printer_goes_offline_and_comes_back() -> None:
 
 
 def test_corrupt_status_byte_is_a_protocol_error() -> None:
-    from devices.base import ProtocolError
-
     dev = printer("sim://printer?line_rate=0")
-    dev.printer.link.port.simulator.faults.corrupt_checksum = 1
+    dev.driver.link.port.simulator.faults.corrupt_checksum = 1
     with pytest.raises(ProtocolError, match="status byte"):
         dev.refresh()
     assert dev.state == DeviceState.DEGRADED
