@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Literal, get_args
 
+from drivers.pad import LEVEL_NAMES
+
 ID_PATTERN = r"[a-z0-9][a-z0-9_-]{0,31}"  # domain, service, kiosk, device ids
 TICKET_CODE_PATTERN = r"[A-Z]{1,2}\d{3,4}"  # A001, SB1234
 TOKEN_PATTERN = r"[0-9a-f]{64}"  # a salted hash (HMAC-SHA256 hex) standing for an identity
@@ -17,7 +19,7 @@ PRIORITIES: tuple[Priority, ...] = get_args(Priority)
 ELDERLY_AGE = 60  # from this age the ID card alone opens the elderly green channel
 
 # 好差评: level 1 is 非常满意, level 5 非常不满意; the two bad levels carry a reason.
-LEVELS = {1: "非常满意", 2: "满意", 3: "基本满意", 4: "不满意", 5: "非常不满意"}
+LEVELS = LEVEL_NAMES  # the pad shows these very words, so its driver holds them
 LEVELS_EN = {1: "very satisfied", 2: "satisfied", 3: "basically satisfied", 4: "dissatisfied", 5: "very dissatisfied"}
 BAD_LEVELS = (4, 5)
 Reason = Literal["attitude", "efficiency", "process", "result", "other"]

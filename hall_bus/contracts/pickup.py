@@ -40,10 +40,10 @@ from hall_bus.contracts.base import (
     real,
     text,
 )
-from hall_bus.vocabulary import TOKEN_PATTERN
+from hall_bus.vocabulary import ID_PATTERN, TOKEN_PATTERN
 
 CASE_NO = r"[A-Za-z0-9][A-Za-z0-9-]{3,31}"
-KIOSK = r"[a-z0-9][a-z0-9_-]{0,31}"
+KIOSK = ID_PATTERN
 SESSION = r"[0-9a-f]{16,32}"
 Action = Literal[
     "deposited",

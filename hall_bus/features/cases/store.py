@@ -9,6 +9,7 @@ from typing import Any
 
 from hall_bus.controller.store import Store
 from hall_bus.errors import CodedError
+from hall_bus.vocabulary import TOKEN_PATTERN
 
 STATUSES = ("received", "processing", "ready", "deposited", "collected", "returned", "closed")
 STATUS_ZH = {
@@ -21,7 +22,7 @@ STATUS_ZH = {
     "closed": "已办结",
 }
 CASE_NO = re.compile(r"^[A-Z0-9][A-Z0-9-]{3,31}$")
-TOKEN = re.compile(r"^[0-9a-f]{64}$")
+TOKEN = re.compile(f"^{TOKEN_PATTERN}$")
 
 MIGRATIONS = [
     """

@@ -8,8 +8,10 @@ from typing import Any
 
 from PIL import Image, ImageDraw, ImageFont
 
+from hall_bus.vocabulary import LEVELS
+
 FONT = "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"
-LEVEL_LABELS = ["非常满意", "满意", "基本满意", "不满意", "非常不满意", "未评价"]
+LEVEL_LABELS = [*LEVELS.values(), "未评价"]
 LEVEL_COLOURS = [(46, 139, 87), (102, 187, 106), (174, 213, 129), (255, 167, 38), (229, 57, 53), (189, 189, 189)]
 
 
