@@ -107,9 +107,11 @@ class HallController:
             log.info("controller feature %s attached", spec.name)
 
     def stop(self) -> None:
-        self.bus.stop()
+        """Stop the features (last attached first) while the bus still carries what they say on the way
+        out, then the bus, then the store."""
         for feature in reversed(list(self.features.values())):
             feature.stop()
+        self.bus.stop()
         self.store.close()
 
     def register_op(self, op: str, handler: OpHandler) -> None:
