@@ -37,7 +37,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from simulators.hall_traffic import Scenario, arrival_rate_per_h, load_scenario, open_spans, simulate  # noqa: E402  (after the sys.path line)
+from simulators.hall_traffic import arrival_rate_per_h, open_spans, simulate  # noqa: E402  (after the sys.path line)
+from simulators.traffic_scenario import Scenario, load_scenario  # noqa: E402
 
 SCENARIOS = ("city", "district", "street")
 

@@ -37,14 +37,14 @@ from typing import Any
 
 from hall_bus.config import HallConfig
 from hall_bus.controller.store import Store
+from hall_bus.features.tidal.config import parse
+from hall_bus.features.tidal.policies import policy_names
+from hall_bus.features.tidal.proposals import TidalManager
 from hall_bus.queue.engine import QueueEngine
-from hall_bus.queue.models import Change
-from simulators.traffic_scenario import (  # noqa: F401  (re-exported: the simulator's public names)
-    DEFAULT_PROFILE,
-    Break,
+from hall_bus.queue.models import Change, QueueError
+from simulators.traffic_scenario import (
     DomainTraffic,
     Scenario,
-    ServiceTraffic,
     load_scenario,
     pooled_config,
 )
@@ -211,8 +211,6 @@ class HallDay:
         seed: int = 1,
         tidal_overrides: dict[str, Any] | None = None,
     ) -> None:
-        from hall_bus.features.tidal.policies import policy_names
-
         if strategy not in STRATEGIES and strategy not in policy_names():
             raise ValueError(f"unknown strategy {strategy!r} (static, pooled, {', '.join(policy_names())})")
         self.sc = scenario
@@ -225,9 +223,6 @@ class HallDay:
         self.engine.listeners.append(self._on_change)
         self.manager = None
         if strategy not in STRATEGIES:
-            from hall_bus.features.tidal.config import parse
-            from hall_bus.features.tidal.proposals import TidalManager
-
             raw = dict(scenario.tidal)
             raw.update(tidal_overrides or {})
             raw.update(mode="auto", policy=strategy)
@@ -310,8 +305,6 @@ class HallDay:
 
     # ------------------------------------------------------------------ events
     def _on_arrive(self, c: Citizen) -> None:
-        from hall_bus.queue.models import QueueError
-
         try:
             ticket, _ = self.engine.issue(
                 c.service,

@@ -27,6 +27,7 @@ from drivers.escpos_model import Page, Query
 from drivers.escpos_parse import EscPosParser
 from simulators import registry
 from simulators.base import SimulatedDevice
+from simulators.printer_render import save_png
 
 log = logging.getLogger(__name__)
 
@@ -117,8 +118,6 @@ class PrinterSimulator(SimulatedDevice):
                 continue
             self.pages.append(page)
             if self.out_dir is not None:
-                from simulators.printer_render import save_png
-
                 self.png_paths.append(
                     save_png(page, self.out_dir / f"ticket-{next(self._counter):04d}.png", self.width_dots)
                 )

@@ -17,6 +17,7 @@ from pydantic import BeforeValidator, ValidationInfo, model_validator
 
 from hall_bus import config as hallconfig
 from hall_bus.config import ConfigError, HallConfig, Problem, Section, between, checked
+from hall_bus.features.tidal.config import parse as parse_tidal
 
 DEFAULT_PROFILE = [
     [9.0, 0.9],
@@ -209,8 +210,6 @@ def load_scenario(path: str | Path) -> Scenario:
         services.setdefault(svc.domain, []).append(ServiceTraffic(s.service, s.share, mean, s.cv, s.appointment_share))
     domains = tuple(_domain(config, i, d, profiles, services) for i, d in enumerate(t.domains))
     breaks = tuple(Break(b.window, dt.time.fromisoformat(str(b.start)), b.minutes) for b in t.breaks)
-    from hall_bus.features.tidal.config import parse as parse_tidal
-
     parse_tidal(config.extra.get("tidal"), config)  # the scenario's [tidal] is checked as in a hall.toml
     return Scenario(
         name=str(t.name if t.name is not None else config.name),

@@ -15,15 +15,15 @@ from typing import Any
 from serial.serialutil import SerialException
 from serial.urlhandler import protocol_socket
 
+from simulators import registry
+from simulators.base import serve_tcp
+
 
 class Serial(protocol_socket.Serial):
     simulator = None
     _served = None
 
     def from_url(self, url: str) -> Any:
-        from simulators import registry
-        from simulators.base import serve_tcp
-
         parts = urllib.parse.urlsplit(url)
         if parts.scheme != "sim":
             raise SerialException(f"expected sim://KIND?..., got {url!r}")

@@ -8,7 +8,8 @@ import pytest
 
 from hall_bus.cli import main as cli
 from hall_bus.config import ConfigError
-from simulators.hall_traffic import citizens, load_scenario, simulate
+from simulators.hall_traffic import citizens, simulate
+from simulators.traffic_scenario import load_scenario
 from tests.helpers import ROOT
 
 STREET = ROOT / "simulators" / "scenarios" / "street.toml"

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from hall_bus.features.tidal.proposals import TidalManager
 from hall_bus.features.tidal.settings import TidalSettings
-from simulators.hall_traffic import HallDay, load_scenario
+from simulators.hall_traffic import HallDay
+from simulators.traffic_scenario import load_scenario
 from tests.helpers import ROOT
 
 
