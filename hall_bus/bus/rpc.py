@@ -24,7 +24,7 @@ from pydantic import BaseModel
 
 from hall_bus.bus import envelope as messages
 from hall_bus.bus import topics
-from hall_bus.bus.envelope import Envelope, MessageError
+from hall_bus.bus.envelope import Envelope, M, MessageError
 from hall_bus.contracts.base import as_data
 
 log = logging.getLogger("hall_bus.bus.client")
@@ -111,6 +111,25 @@ class RequestResponse:
         RequestFailed when the answer is an error response.
         """
         return self.request_async(op, data, timeout, retry_s, topic).result(timeout + 1.0)
+
+    def call(
+        self,
+        op: str,
+        request: BaseModel,
+        reply: type[M],
+        timeout: float = 5.0,
+        retry_s: float = 1.0,
+        topic: str | None = None,
+    ) -> M:
+        """The typed :meth:`request`: ``request`` is the op's request model, the answer comes back as
+        ``reply`` (the op's response model in its contract; a mismatch is a programming error)."""
+        contract = messages.registry().requests.get(op)
+        if contract is None or not isinstance(request, contract.request) or not issubclass(contract.response, reply):
+            raise TypeError(
+                f"{op}: the contract takes {contract.request.__name__ if contract else '?'} and answers "
+                f"{contract.response.__name__ if contract else '?'}, not {type(request).__name__} -> {reply.__name__}"
+            )
+        return reply.model_validate(self.request(op, as_data(request), timeout, retry_s, topic))
 
     def request_async(
         self, op: str, data: dict[str, Any], timeout: float = 5.0, retry_s: float = 1.0, topic: str | None = None
