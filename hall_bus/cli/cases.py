@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-from typing import Any
 
-from hall_bus.cli.common import answer, bus_command, call
+from hall_bus.cli.common import answer, bus_command, call, given
 from hall_bus.cli.main import CommandLine
+from hall_bus.contracts.cases import Case, CaseList, CaseLookup, CaseOne, CaseUpdate
 
 STATUSES = ("received", "processing", "ready", "deposited", "collected", "returned", "closed")
 
@@ -28,21 +28,23 @@ def register(cli: CommandLine) -> None:
     p.add_argument("--title", default=None)
 
 
-def _print(*cases: dict[str, Any]) -> None:
+def _print(*cases: Case) -> None:
     for case in cases:
-        print(f"{case['case_no']}  {case['title']}  {case['status_zh']} ({case['status']})")
-        for s in case["steps"]:
-            print(f"  {dt.datetime.fromtimestamp(s['at']):%Y-%m-%d %H:%M:%S}  {s['status']}")
+        print(f"{case.case_no}  {case.title}  {case.status_zh} ({case.status})")
+        for s in case.steps:
+            print(f"  {dt.datetime.fromtimestamp(s.at):%Y-%m-%d %H:%M:%S}  {s.status}")
 
 
 def show(args: argparse.Namespace) -> int:
-    out = call(args, "case.lookup", {"case_no": args.case_no.upper()})
-    return answer(args, out, lambda o: _print(*o["cases"]))
+    out = call(args, "case.lookup", CaseLookup(case_no=args.case_no.upper()), CaseList)
+    return answer(args, out, lambda o: _print(*o.cases))
 
 
 def set_(args: argparse.Namespace) -> int:
-    data: dict[str, Any] = {"case_no": args.case_no.upper(), "status": args.status, "actor": args.actor}
-    for key, value in (("service", args.service), ("identity_token", args.token), ("title", args.title)):
-        if value:
-            data[key] = value
-    return answer(args, call(args, "case.update", data), lambda o: _print(o["case"]))
+    req = CaseUpdate(
+        case_no=args.case_no.upper(),
+        status=args.status,
+        actor=args.actor,
+        **given(service=args.service, identity_token=args.token, title=args.title),
+    )
+    return answer(args, call(args, "case.update", req, CaseOne), lambda o: _print(o.case))

@@ -13,6 +13,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
+from pydantic import BaseModel
+
 from devices.base import Device, DeviceError
 from hall_bus import config as hallconfig
 from hall_bus.bus.client import BusClient, BusTimeout, RequestFailed
@@ -22,6 +24,7 @@ from hall_bus.config import ConfigError, HallConfig
 from hall_bus.hosts.host import DeviceHost
 
 D = TypeVar("D", bound=Device)
+M = TypeVar("M", bound=BaseModel)
 
 
 # ---------------------------------------------------------------------- options and config
@@ -79,10 +82,20 @@ def print_json(data: Any) -> None:
     print(json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True))
 
 
-def answer(args: argparse.Namespace, out: Any, text: Callable[[Any], object]) -> int:
-    """Show a response: its raw data with ``--json``, else ``text(out)``; exit code 0."""
+def plain(model: BaseModel) -> dict[str, Any]:
+    """A response model as the plain data that came on the wire (what ``--json`` prints)."""
+    return model.model_dump(mode="json", exclude_unset=True)
+
+
+def given(**fields: Any) -> dict[str, Any]:
+    """The optional request fields that were given (``None`` and ``""`` left out, so they stay absent)."""
+    return {k: v for k, v in fields.items() if v is not None and v != ""}
+
+
+def answer(args: argparse.Namespace, out: M, text: Callable[[M], object]) -> int:
+    """Show a response: its plain data with ``--json``, else ``text(out)``; exit code 0."""
     if args.json:
-        print_json(out)
+        print_json(plain(out))
     else:
         text(out)
     return 0
@@ -117,20 +130,21 @@ def bus_client(args: argparse.Namespace, client_id: str = "manager") -> Iterator
         client.stop()
 
 
-def request(client: BusClient, args: argparse.Namespace, op: str, data: dict[str, Any]) -> Any:
-    """One request on an open client: its data, or SystemExit with the controller's error."""
+def request(client: BusClient, args: argparse.Namespace, op: str, request: BaseModel, reply: type[M]) -> M:
+    """One typed request on an open client: ``request`` is the op's request model, the answer comes back
+    as ``reply`` (its response model), or SystemExit with the controller's error."""
     try:
-        return client.request(op, data, timeout=args.timeout)
+        return client.call(op, request, reply, timeout=args.timeout)
     except RequestFailed as exc:
         raise SystemExit(fail(f"refused: {exc}", 1)) from None
     except BusTimeout:
         raise SystemExit(fail(f"{op}: no answer from the controller within {args.timeout:g} s", 3)) from None
 
 
-def call(args: argparse.Namespace, op: str, data: dict[str, Any], client_id: str = "manager") -> Any:
-    """Send one request on a client of its own and return its data, or raise SystemExit with the controller's error."""
+def call(args: argparse.Namespace, op: str, request_: BaseModel, reply: type[M], client_id: str = "manager") -> M:
+    """One typed request on a client of its own (see :func:`request`); SystemExit with the controller's error."""
     with bus_client(args, client_id) as client:
-        return request(client, args, op, data)
+        return request(client, args, op, request_, reply)
 
 
 # ---------------------------------------------------------------------- long-running commands and devices

@@ -8,10 +8,33 @@ import functools
 import uuid
 from typing import Any
 
+from pydantic import BaseModel
+
 from hall_bus.bus.brokers import EmbeddedBroker, Mosquitto
 from hall_bus.bus.credentials import clients_of, mosquitto_conf, write_credentials
-from hall_bus.cli.common import add_host_options, answer, bus_command, call, config_of, wait_until_stopped
+from hall_bus.cli.common import add_host_options, answer, bus_command, call, config_of, given, plain, wait_until_stopped
 from hall_bus.cli.main import CommandLine
+from hall_bus.contracts import registry
+from hall_bus.contracts.base import Empty
+from hall_bus.contracts.queue import (
+    AuditEntries,
+    AuditList,
+    QueueSnapshot,
+    TicketGet,
+    TicketIssue,
+    TicketIssued,
+    TicketStatus,
+    WindowAssign,
+    WindowAssigned,
+    WindowCalled,
+    WindowList,
+    WindowOne,
+    WindowPause,
+    WindowRecalled,
+    WindowRequest,
+    WindowTicket,
+    WindowTransfer,
+)
 from hall_bus.controller.service import run_controller as start_controller
 
 WINDOW_OPS = {
@@ -23,6 +46,35 @@ WINDOW_OPS = {
     "pause": ("window.pause", "stop calling to this window"),
     "resume": ("window.resume", "resume calling"),
 }
+
+
+# What the text output reads of the free-form parts of the answers (``Anything`` in the contracts).
+class Announcement(BaseModel):
+    announcement: str
+
+
+class CurrentTicket(BaseModel):
+    code: str
+
+
+class WindowExtra(BaseModel):
+    current: CurrentTicket | None = None
+    pending_domains: list[str] | None = None
+    waiting: int = 0
+
+
+class DomainWait(BaseModel):
+    domain: str
+    waiting: int
+    estimated_wait_min: float | None = None
+
+
+class AuditLine(BaseModel):
+    at: float
+    actor: str
+    action: str
+    target: str | None
+    detail: Any
 
 
 def register(cli: CommandLine) -> None:
@@ -113,112 +165,109 @@ def run_controller(args: argparse.Namespace) -> int:
     return 0
 
 
-def _ticket_line(out: dict[str, Any]) -> str:
-    t = out["ticket"]
-    wait = out.get("estimated_wait_min")
+def _ticket_line(out: TicketIssued | TicketStatus) -> str:
+    t = out.ticket
+    wait = out.estimated_wait_min
     eta = f", about {wait:.0f} min" if wait is not None else ""
-    return f"{t['code']}  {t['service']}  {t['state']}  ({out['waiting_ahead']} ahead{eta})"
+    return f"{t.code}  {t.service}  {t.state}  ({out.waiting_ahead} ahead{eta})"
 
 
 def ticket_issue(args: argparse.Namespace) -> int:
-    data: dict[str, Any] = {
-        "service": args.service,
-        "idempotency_key": args.key or f"cli-{uuid.uuid4().hex[:16]}",
-        "priority": args.priority,
-        "channel": "cli",
-    }
-    if args.age is not None:
-        data["age_years"] = args.age
-    if args.appointment:
-        data["appointment"] = args.appointment
-    out = call(args, "ticket.issue", data)
-    return answer(args, out, lambda o: print(("issued " if o["created"] else "already issued ") + _ticket_line(o)))
+    req = TicketIssue(
+        service=args.service,
+        idempotency_key=args.key or f"cli-{uuid.uuid4().hex[:16]}",
+        priority=args.priority,
+        channel="cli",
+        **given(age_years=args.age, appointment=args.appointment),
+    )
+    out = call(args, "ticket.issue", req, TicketIssued)
+    return answer(args, out, lambda o: print(("issued " if o.created else "already issued ") + _ticket_line(o)))
 
 
 def ticket_get(args: argparse.Namespace) -> int:
-    data = {"code": args.code} | ({"day": args.day} if args.day else {})
-    return answer(args, call(args, "ticket.get", data), lambda o: print(_ticket_line(o)))
+    req = TicketGet(code=args.code, **given(day=args.day))
+    return answer(args, call(args, "ticket.get", req, TicketStatus), lambda o: print(_ticket_line(o)))
+
+
+WindowAnswer = WindowCalled | WindowRecalled | WindowTicket | WindowOne
 
 
 def window_op(args: argparse.Namespace, op: str) -> int:
-    data: dict[str, Any] = {"window": args.window}
-    if args.staff:
-        data["staff"] = args.staff
-    if op == "window.pause" and args.reason:
-        data["reason"] = args.reason
-    return answer(args, call(args, op, data), functools.partial(_print_window_op, args.window))
+    contract = registry().requests[op]
+    reply: type[WindowAnswer] = contract.response  # type: ignore[assignment]  # the window ops' contracts
+    fields = given(staff=args.staff)
+    req = WindowPause(window=args.window, **fields, **given(reason=args.reason)) if op == "window.pause" else None
+    out = call(args, op, req or WindowRequest(window=args.window, **fields), reply)
+    return answer(args, out, functools.partial(_print_window_op, args.window))
 
 
-def _print_window_op(window: int, out: dict[str, Any]) -> None:
-    if out.get("call"):
-        print(out["call"]["announcement"])
-    elif "ticket" in out and out["ticket"] is None:
+def _print_window_op(window: int, out: WindowAnswer) -> None:
+    if isinstance(out, WindowCalled | WindowRecalled) and out.call is not None:
+        print(Announcement.model_validate(plain(out.call)).announcement)
+    elif isinstance(out, WindowCalled):
         print(f"window {window}: nobody is waiting")
-    elif "ticket" in out:
-        print(f"window {window}: {out['ticket']['code']} {out['ticket']['state']}")
+    elif isinstance(out, WindowRecalled | WindowTicket):
+        print(f"window {window}: {out.ticket.code} {out.ticket.state}")
     else:
-        print(f"window {out['window']['number']}: {out['window']['state']}")
+        print(f"window {out.window.number}: {out.window.state}")
 
 
 def window_transfer(args: argparse.Namespace) -> int:
-    data: dict[str, Any] = {"window": args.window} | (
-        {"to_domain": args.to_domain} if args.to_domain else {"to_window": args.to_window}
-    )
-    if args.staff:
-        data["staff"] = args.staff
+    target_ = {"to_domain": args.to_domain} if args.to_domain else {"to_window": args.to_window}
+    req = WindowTransfer(window=args.window, **target_, **given(staff=args.staff))
     target = args.to_domain or f"window {args.to_window}"
     return answer(
-        args, call(args, "window.transfer", data), lambda o: print(f"{o['ticket']['code']} now waits for {target}")
+        args,
+        call(args, "window.transfer", req, WindowTicket),
+        lambda o: print(f"{o.ticket.code} now waits for {target}"),
     )
 
 
 def windows_list(args: argparse.Namespace) -> int:
-    return answer(args, call(args, "windows.list", {}), _print_windows)
+    return answer(args, call(args, "windows.list", Empty(), WindowList), _print_windows)
 
 
-def _print_windows(out: dict[str, Any]) -> None:
+def _print_windows(out: WindowList) -> None:
     print(f"{'window':<8}{'state':<10}{'current':<9}{'waiting':<9}domains")
-    for w in out["windows"]:
-        current = w["current"]["code"] if w.get("current") else "-"
-        pending = f"  (next: {' '.join(w['pending_domains'])})" if w.get("pending_domains") else ""
-        print(f"{w['number']:<8}{w['state']:<10}{current:<9}{w.get('waiting', 0):<9}{' '.join(w['domains'])}{pending}")
+    for w in out.windows:
+        extra = WindowExtra.model_validate(w.model_extra or {})
+        current = extra.current.code if extra.current else "-"
+        pending = f"  (next: {' '.join(extra.pending_domains)})" if extra.pending_domains else ""
+        print(f"{w.number:<8}{w.state:<10}{current:<9}{extra.waiting:<9}{' '.join(w.domains)}{pending}")
 
 
 def windows_assign(args: argparse.Namespace) -> int:
-    out = call(
-        args,
-        "window.assign",
-        {"window": args.window, "domains": args.domains, "actor": args.actor, "reason": args.reason},
-    )
+    req = WindowAssign(window=args.window, domains=args.domains, actor=args.actor, reason=args.reason)
+    out = call(args, "window.assign", req, WindowAssigned)
     return answer(args, out, functools.partial(_print_assigned, args))
 
 
-def _print_assigned(args: argparse.Namespace, out: dict[str, Any]) -> None:
-    if out["applied_now"]:
-        print(f"window {args.window} now serves {' '.join(out['window']['domains'])}")
+def _print_assigned(args: argparse.Namespace, out: WindowAssigned) -> None:
+    if out.applied_now:
+        print(f"window {args.window} now serves {' '.join(out.window.domains)}")
     else:
         print(f"window {args.window} will serve {' '.join(args.domains)} when its current ticket ends")
 
 
 def queue_snapshot(args: argparse.Namespace) -> int:
-    return answer(args, call(args, "queue.snapshot", {}), _print_queue)
+    return answer(args, call(args, "queue.snapshot", Empty(), QueueSnapshot), _print_queue)
 
 
-def _print_queue(out: dict[str, Any]) -> None:
+def _print_queue(out: QueueSnapshot) -> None:
     print(f"{'domain':<14}{'waiting':<9}estimated wait")
-    for d in out["domains"]:
-        wait = d.get("estimated_wait_min")
-        print(f"{d['domain']:<14}{d['waiting']:<9}{'-' if wait is None else f'{wait:.0f} min'}")
+    for d in (DomainWait.model_validate(plain(d)) for d in out.domains):
+        wait = d.estimated_wait_min
+        print(f"{d.domain:<14}{d.waiting:<9}{'-' if wait is None else f'{wait:.0f} min'}")
 
 
 def audit_list(args: argparse.Namespace) -> int:
-    return answer(args, call(args, "audit.list", {"limit": args.limit}), _print_audit)
+    return answer(args, call(args, "audit.list", AuditList(limit=args.limit), AuditEntries), _print_audit)
 
 
-def _print_audit(out: dict[str, Any]) -> None:
-    for e in out["entries"]:
-        when = dt.datetime.fromtimestamp(e["at"]).strftime("%Y-%m-%d %H:%M:%S")
-        print(f"{when}  {e['actor']:<24} {e['action']:<24} {e['target']}  {e['detail']}")
+def _print_audit(out: AuditEntries) -> None:
+    for e in (AuditLine.model_validate(plain(e)) for e in out.entries):
+        when = dt.datetime.fromtimestamp(e.at).strftime("%Y-%m-%d %H:%M:%S")
+        print(f"{when}  {e.actor:<24} {e.action:<24} {e.target}  {e.detail}")
 
 
 def bus_credentials(args: argparse.Namespace) -> int:

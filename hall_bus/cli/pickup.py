@@ -13,11 +13,28 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import time
-from typing import Any
+from collections.abc import Callable
 
-from hall_bus.bus.client import BusClient
-from hall_bus.cli.common import answer, bus_client, bus_command, call, fail, print_json, request
+from hall_bus.cli.common import answer, bus_client, bus_command, call, fail, given, plain, print_json, request
 from hall_bus.cli.main import CommandLine
+from hall_bus.contracts.pickup import (
+    Cleared,
+    Deposited,
+    DepositStart,
+    FaultClear,
+    Item,
+    ItemActor,
+    ItemOne,
+    ListRequest,
+    ListView,
+    Notified,
+    Overdue,
+    OverdueView,
+    Return,
+    State,
+    Status,
+    StatusView,
+)
 
 STATE_ZH = {
     "depositing": "存件中",
@@ -62,136 +79,129 @@ def _when(ts: float | None) -> str:
     return dt.datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M") if ts else "-"
 
 
-def _line(item: dict[str, Any]) -> str:
-    c = item["compartment"]
-    extra = f"  ! {item['error']}" if item.get("error") else ""
+def _case_no(item: Item) -> str:
+    return item.case_no if item.case_no is not None else item.case_no_masked
+
+
+def _line(item: Item) -> str:
+    c = item.compartment
+    extra = f"  ! {item.error}" if item.error else ""
     return (
-        f"{item['item_id']:>5}  {item.get('case_no', item['case_no_masked']):<16} {c['no']:<4} {c['size']} {c['position']:<8} "
-        f"{STATE_ZH.get(item['state'], item['state'])}{'/' + item['phase'] if item['phase'] else ''}  "
-        f"{item['item_name']}  {_when(item['deposited_at'])}{extra}"
+        f"{item.item_id:>5}  {_case_no(item):<16} {c.no:<4} {c.size} {c.position:<8} "
+        f"{STATE_ZH.get(item.state, item.state)}{'/' + item.phase if item.phase else ''}  "
+        f"{item.item_name}  {_when(item.deposited_at)}{extra}"
     )
 
 
-def _wait_door(
-    client: BusClient,
-    args: argparse.Namespace,
-    item: dict[str, Any],
-    done: set[str],
-    op: str,
-    data: dict[str, Any],
-) -> dict[str, Any]:
+def _wait_door(args: argparse.Namespace, item: Item, done: set[str], poll: Callable[[], Item]) -> Item:
+    """Ask ``poll`` for the item every 0.3 s until it reaches a state of ``done`` (or failed)."""
     deadline = time.monotonic() + args.wait
-    out = {"item": item}
-    while item["state"] not in done:
-        if item["phase"] == "" and item["state"] in ("deposited", "cancelled") and item["error"]:
+    while item.state not in done:
+        if item.phase == "" and item.state in ("deposited", "cancelled") and item.error:
             break
         if time.monotonic() > deadline:
             raise SystemExit(
                 fail(
-                    f"item {item['item_id']}: door of {item['compartment']['no']} still open after {args.wait:g} s; "
+                    f"item {item.item_id}: door of {item.compartment.no} still open after {args.wait:g} s; "
                     "close it (the controller keeps waiting and raises an alarm)",
                     4,
                 )
             )
         time.sleep(0.3)
-        out = request(client, args, op, data)
-        item = out["items"][0] if "items" in out else out["item"]
-    out["item"] = item
-    return out
+        item = poll()
+    return item
 
 
 def deposit(args: argparse.Namespace) -> int:
-    data: dict[str, Any] = {"case_no": args.case, "size": args.size, "actor": args.actor}
-    if args.token:
-        data["identity_token"] = args.token
-    if args.item:
-        data["item_name"] = args.item
-    if args.window:
-        data["window"] = args.window
+    req = DepositStart(
+        case_no=args.case,
+        size=args.size,
+        actor=args.actor,
+        **given(identity_token=args.token, item_name=args.item, window=args.window or None),
+    )
+    confirmed: Deposited | None = None
     with bus_client(args) as client:
-        item = request(client, args, "pickup.deposit.start", data)["item"]
-        c = item["compartment"]
+        item = request(client, args, "pickup.deposit.start", req, ItemOne).item
+        c = item.compartment
         print(
-            f"柜格 {c['no']}（{c['position']}，{c['size']}）正在打开，请放入物品后关门 / compartment {c['no']} opening: "
+            f"柜格 {c.no}（{c.position}，{c.size}）正在打开，请放入物品后关门 / compartment {c.no} opening: "
             "put the item in and close the door",
             flush=True,
         )
-        out = _wait_door(
-            client,
-            args,
-            item,
-            {"deposited", "cancelled"},
-            "pickup.deposit.confirm",
-            {"item_id": item["item_id"], "actor": args.actor},
-        )
-    item = out["item"]
+
+        def confirm() -> Item:
+            nonlocal confirmed
+            confirm_req = ItemActor(item_id=item.item_id, actor=args.actor)
+            confirmed = request(client, args, "pickup.deposit.confirm", confirm_req, Deposited)
+            return confirmed.item
+
+        item = _wait_door(args, item, {"deposited", "cancelled"}, confirm)
     if args.json:
-        print_json(out)
-    if item["state"] != "deposited":
+        print_json(plain(confirmed) if confirmed is not None else {"item": plain(item)})
+    if item.state != "deposited" or confirmed is None:
         return fail(
-            f"deposit of case {args.case} failed: {item['error'] or item['state']}; choose again (hallkit pickup deposit)",
+            f"deposit of case {args.case} failed: {item.error or item.state}; choose again (hallkit pickup deposit)",
             1,
         )
-    slip = out["slip"]
+    slip = confirmed.slip
     print(
-        f"已存件 / deposited: item {item['item_id']}, case {slip['case_no']}, {slip['item_name']}, "
-        f"compartment {slip['compartment']} ({slip['position']}) at {_when(slip['deposited_at'])}; the citizen has been notified"
+        f"已存件 / deposited: item {item.item_id}, case {slip.case_no}, {slip.item_name}, "
+        f"compartment {slip.compartment} ({slip.position}) at {_when(slip.deposited_at)}; the citizen has been notified"
     )
     return 0
 
 
+ALL_STATES: list[State] = ["depositing", "deposited", "collecting", "returning", "collected", "returned", "cancelled"]
+
+
 def list_(args: argparse.Namespace) -> int:
-    data: dict[str, Any] = (
-        {"states": ["depositing", "deposited", "collecting", "returning", "collected", "returned", "cancelled"]}
-        if args.all
-        else {}
-    )
-    return answer(args, call(args, "pickup.list", data), _print_list)
+    req = ListRequest(states=ALL_STATES) if args.all else ListRequest()
+    return answer(args, call(args, "pickup.list", req, ListView), _print_list)
 
 
-def _print_list(out: dict[str, Any]) -> None:
-    print("free compartments: " + ", ".join(f"{k} {v}" for k, v in out["free"].items()))
-    for f in out["faults"]:
-        print(f"FAULT {f['compartment']}: {f['reason']} since {_when(f['at'])}")
-    for item in out["items"]:
+def _print_list(out: ListView) -> None:
+    print("free compartments: " + ", ".join(f"{k} {v}" for k, v in out.free.items()))
+    for f in out.faults:
+        print(f"FAULT {f.compartment}: {f.reason} since {_when(f.at)}")
+    for item in out.items:
         print(_line(item))
-    if not out["items"]:
+    if not out.items:
         print("no items")
 
 
 def overdue(args: argparse.Namespace) -> int:
-    data: dict[str, Any] = {} if args.days is None else {"days": args.days}
-    return answer(args, call(args, "pickup.overdue", data), _print_overdue)
+    return answer(args, call(args, "pickup.overdue", Overdue(**given(days=args.days)), OverdueView), _print_overdue)
 
 
-def _print_overdue(out: dict[str, Any]) -> None:
-    print(f"{len(out['items'])} item(s) not collected within {out['days']:g} day(s)")
-    for item in out["items"]:
+def _print_overdue(out: OverdueView) -> None:
+    print(f"{len(out.items)} item(s) not collected within {out.days:g} day(s)")
+    for item in out.items:
         print(_line(item))
 
 
 def return_(args: argparse.Namespace) -> int:
     with bus_client(args) as client:
-        item = request(
-            client, args, "pickup.return", {"item_id": args.item_id, "actor": args.actor, "reason": args.reason}
-        )["item"]
-        c = item["compartment"]
+        req = Return(item_id=args.item_id, actor=args.actor, reason=args.reason)
+        item = request(client, args, "pickup.return", req, ItemOne).item
+        c = item.compartment
         print(
-            f"柜格 {c['no']}（{c['position']}）正在打开，请取出物品后关门 / compartment {c['no']} opening: take the item out "
+            f"柜格 {c.no}（{c.position}）正在打开，请取出物品后关门 / compartment {c.no} opening: take the item out "
             "and close the door",
             flush=True,
         )
-        out = _wait_door(client, args, item, {"returned"}, "pickup.status", {"item_id": args.item_id})
-    item = out["item"]
-    if item["state"] != "returned":
-        return fail(f"return of item {args.item_id} failed: {item['error'] or item['state']}", 1)
-    print(f"已退回窗口 / returned: item {args.item_id}, case {item.get('case_no', item['case_no_masked'])}")
+        status = Status(item_id=args.item_id)
+        item = _wait_door(
+            args, item, {"returned"}, lambda: request(client, args, "pickup.status", status, StatusView).items[0]
+        )
+    if item.state != "returned":
+        return fail(f"return of item {args.item_id} failed: {item.error or item.state}", 1)
+    print(f"已退回窗口 / returned: item {args.item_id}, case {_case_no(item)}")
     return 0
 
 
 def notify(args: argparse.Namespace) -> int:
-    out = call(args, "pickup.notify", {"item_id": args.item_id, "actor": args.actor})
-    if not out["notified"]:
+    out = call(args, "pickup.notify", ItemActor(item_id=args.item_id, actor=args.actor), Notified)
+    if not out.notified:
         return fail(
             f"item {args.item_id}: a new code was drawn but the notification failed (see the controller log)", 1
         )
@@ -200,6 +210,6 @@ def notify(args: argparse.Namespace) -> int:
 
 
 def fault_clear(args: argparse.Namespace) -> int:
-    out = call(args, "pickup.fault.clear", {"compartment": args.compartment, "actor": args.actor})
-    print(f"{args.compartment}: {'back in service' if out['cleared'] else 'had no fault'}")
+    out = call(args, "pickup.fault.clear", FaultClear(compartment=args.compartment, actor=args.actor), Cleared)
+    print(f"{args.compartment}: {'back in service' if out.cleared else 'had no fault'}")
     return 0

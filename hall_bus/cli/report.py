@@ -12,9 +12,20 @@ import sys
 from collections.abc import Iterator
 from typing import Any
 
-from hall_bus.cli.common import answer, bus_command, call, config_of, fail
+from pydantic import BaseModel
+
+from hall_bus.cli.common import answer, bus_command, call, config_of, fail, given
 from hall_bus.cli.main import CommandLine
 from hall_bus.config import ConfigError
+from hall_bus.contracts.evaluation import (
+    Followup,
+    FollowupList,
+    FollowupOne,
+    Followups,
+    FollowupUpdate,
+    Report,
+    ReportDaily,
+)
 from hall_bus.features.evaluation import reports, settings
 from hall_bus.features.evaluation.followup import STATES
 
@@ -118,7 +129,10 @@ def daily(args: argparse.Namespace) -> int:
             dt.date.fromisoformat(args.date)
         except ValueError:
             return fail(f"--date {args.date!r}: expected YYYY-MM-DD")
-    report = _offline(args) if args.db else call(args, "report.daily", {"date": args.date} if args.date else {})
+    # The figures are the contract's open part (Report names only hall and day), read like the offline report.
+    report = _offline(args) if args.db else call(args, "report.daily", ReportDaily(**given(date=args.date)), Report)
+    if isinstance(report, Report):
+        report = report.model_dump(mode="json", exclude_unset=True)
     if isinstance(report, int):
         return report
     if args.chart:
@@ -153,23 +167,38 @@ def daily(args: argparse.Namespace) -> int:
     return 0
 
 
+class _FollowupLine(BaseModel):
+    """What the list prints of a follow-up beyond its contract's named fields."""
+
+    day: str
+    window: int | None
+    level: int | None
+    reason: str | None
+
+
 def followup_list(args: argparse.Namespace) -> int:
-    data = {"overdue": args.overdue} | ({"state": args.state} if args.state else {})
-    return answer(args, call(args, "followup.list", data), _print_followups)
+    req = FollowupList(overdue=args.overdue, **given(state=args.state))
+    return answer(args, call(args, "followup.list", req, Followups), _print_followups)
 
 
-def _print_followups(out: dict[str, Any]) -> None:
-    for f in out["followups"]:
-        late = f" OVERDUE: {', '.join(f['overdue'])}" if f["overdue"] else ""
-        print(
-            f"#{f['id']} {f['day']} {f['ticket']} window {f['window']} level {f['level']} ({f['reason']}) {f['state']}; "
-            f"visit by {f['visit_due']}, rectify by {f['rectify_due']}{late}"
-        )
-    if not out["followups"]:
+def _line(f: Followup) -> str:
+    more = _FollowupLine.model_validate(f.model_extra or {})
+    late = f" OVERDUE: {', '.join(f.overdue)}" if f.overdue else ""
+    return (
+        f"#{f.id} {more.day} {f.ticket} window {more.window} level {more.level} ({more.reason}) {f.state}; "
+        f"visit by {f.visit_due}, rectify by {f.rectify_due}{late}"
+    )
+
+
+def _print_followups(out: Followups) -> None:
+    for f in out.followups:
+        print(_line(f))
+    if not out.followups:
         print("no follow-ups")
 
 
 def followup_update(args: argparse.Namespace) -> int:
-    out = call(args, "followup.update", {"id": args.id, "state": args.state, "note": args.note, "actor": args.actor})
-    print(f"#{args.id} is now {out['followup']['state']}")
+    req = FollowupUpdate(id=args.id, state=args.state, note=args.note, actor=args.actor)
+    out = call(args, "followup.update", req, FollowupOne)
+    print(f"#{args.id} is now {out.followup.state}")
     return 0

@@ -41,7 +41,7 @@ from hall_bus.bus.client import BusClient, ServiceError
 from hall_bus.bus.envelope import MAX_TTL_S, Envelope, MessageError, request_of
 from hall_bus.config import HallConfig
 from hall_bus.contracts.base import Anything, as_data
-from hall_bus.contracts.pickup import Door, LockerOpen, LockerOpened, LockerState, LockerStatus
+from hall_bus.contracts.pickup import Door, DoorEvent, LockerOpen, LockerOpened, LockerState, LockerStatus
 from hall_bus.features.pickup.security import hall_secret, locker_auth
 from hall_bus.hosts.device_bridge import make_bus_device
 from hall_bus.hosts.host import DeviceHost, as_kind, host_bus
@@ -199,11 +199,8 @@ class LockerHost(DeviceHost):
             return
         self.doors[(board, lock)] = is_open
         self.stats["events"] += 1
-        self.device.publish_event(
-            "door",
-            "locker.door",
-            {"board": board, "lock": lock, "door": "open" if is_open else "closed", "at": time.time()},
-        )
+        event = DoorEvent(board=board, lock=lock, door="open" if is_open else "closed", at=time.time())
+        self.device.publish_event("door", "locker.door", as_data(event))
 
     def _scan(self, board: int, only: set[int] | None = None) -> None:
         doors: dict[int, str] = self.device.status(board)

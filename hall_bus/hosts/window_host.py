@@ -27,6 +27,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from pydantic import BaseModel, ValidationError
+
 from devices.base import Device, DeviceError
 from devices.caller import CallerKeypad
 from devices.display import WindowDisplay
@@ -35,10 +37,20 @@ from devices.pad import EvaluationPad
 from drivers.hallframe import fit_gb2312
 from hall_bus.bus import topics
 from hall_bus.bus.client import BusClient, BusError, RequestFailed, ServiceError
-from hall_bus.bus.envelope import Envelope, request_of
+from hall_bus.bus.envelope import Envelope, MessageError, request_of
 from hall_bus.config import HallConfig
+from hall_bus.contracts import registry
 from hall_bus.contracts.base import as_data
-from hall_bus.contracts.devices import PadAccepted, PadEvaluate
+from hall_bus.contracts.devices import PadAccepted, PadEvaluate, PadEvaluation
+from hall_bus.contracts.queue import (
+    WindowCalled,
+    WindowOne,
+    WindowRecalled,
+    WindowRequest,
+    WindowTicket,
+    WindowTransfer,
+    WindowView,
+)
 from hall_bus.hosts.device_bridge import make_bus_device
 from hall_bus.hosts.host import D, DeviceHost, as_kind, host_bus
 from hall_bus.vocabulary import LEVELS
@@ -68,6 +80,32 @@ KEY_DONE = {
 KINDS = {"pad": EvaluationPad, "caller": CallerKeypad, "display": WindowDisplay}
 
 
+class Shown(BaseModel):
+    """A ticket as the keypad and the display show it (free-form in the answers: ``Anything``, extra fields)."""
+
+    code: str
+    state: str = ""
+
+
+class WindowShown(BaseModel):
+    """The extra fields of a window's state (:class:`WindowView` names number, name, domains and state)."""
+
+    paused: bool = False
+    current: Shown | None = None
+
+
+def shown_ticket(answer: BaseModel) -> str | None:
+    """The code of the ticket a window operation's answer is about, if any."""
+    if isinstance(answer, WindowRecalled | WindowTicket):
+        return answer.ticket.code
+    if isinstance(answer, WindowCalled):
+        return None if answer.ticket is None else Shown.model_validate(answer.ticket.model_dump()).code
+    if isinstance(answer, WindowOne):
+        current = WindowShown.model_validate(answer.window.model_extra or {}).current
+        return None if current is None else current.code
+    return None
+
+
 class WindowHost(DeviceHost):
     def __init__(
         self, config: HallConfig, window: int, bus: BusClient, poll_s: float = 0.05, heartbeat_s: float = 10.0
@@ -86,7 +124,7 @@ class WindowHost(DeviceHost):
         self.pending_evals: dict[
             str, PadEvaluate
         ] = {}  # ticket code -> request; the pad holds one, a late press may follow
-        self.view: dict[str, Any] | None = None  # the window's latest state, shown on the display until it is
+        self.view: WindowView | None = None  # the window's latest state, shown on the display until it is
         self._view_dirty = False  # shown (a display offline now shows it once it is back)
         self._display_retry_at = 0.0
         self._next_heartbeat = {kind: time.monotonic() + heartbeat_s for kind in self.devices}
@@ -118,8 +156,12 @@ class WindowHost(DeviceHost):
         return as_data(PadAccepted(accepted=True))
 
     def _on_window_state(self, topic: str, env: Envelope) -> None:
-        data: dict[str, Any] = env.data
-        self.work.put(lambda: self._set_view(data))
+        try:
+            view = request_of(env, WindowView)  # the state's contract model (checked when it arrived)
+        except MessageError as exc:
+            log.warning("window %d: state on %s ignored: %s", self.window, topic, exc)
+            return
+        self.work.put(lambda: self._set_view(view))
 
     # ------------------------------------------------------------------ device side (the host's thread)
     def tick(self) -> None:
@@ -145,13 +187,13 @@ class WindowHost(DeviceHost):
         for press in caller.poll():
             self.stats["keys"] += 1
             op = KEY_OPS[press.key]
-            data: dict[str, Any] = {"window": self.window}
+            request: BaseModel = WindowRequest(window=self.window)
             if press.key == "transfer":
                 if not press.arg or press.arg == self.window:
                     caller.show_text("请选择目标窗口")
                     continue
-                data["to_window"] = press.arg
-            future = self.bus.request_async(op, data, timeout=5)
+                request = WindowTransfer(window=self.window, to_window=press.arg)
+            future = self.bus.request_async(op, as_data(request), timeout=5)
             future.add_done_callback(functools.partial(self._answered, caller, press.key))
 
     def _answered(self, caller: CallerKeypad, key: str, future: concurrent.futures.Future[Any]) -> None:
@@ -159,22 +201,22 @@ class WindowHost(DeviceHost):
 
     def _key_done(self, caller: CallerKeypad, key: str, future: concurrent.futures.Future[Any]) -> None:
         try:
-            out = future.result()
+            answer = registry().requests[KEY_OPS[key]].response.model_validate(future.result())
         except RequestFailed as exc:
             caller.show_text(fit_gb2312(f"失败:{exc.code}", 32))
             return
         except BusError:
             caller.show_text("网络异常")
             return
-        ticket = (out or {}).get("ticket") or ((out or {}).get("window") or {}).get("current")
+        ticket = shown_ticket(answer)
         if key == "call_next" and not ticket:
             caller.show_text("无人等候")
         elif ticket:
-            caller.show_text(f"{ticket['code']} {KEY_DONE[key]}")
+            caller.show_text(f"{ticket} {KEY_DONE[key]}")
         else:
             caller.show_text(KEY_DONE[key])
 
-    def _set_view(self, view: dict[str, Any]) -> None:
+    def _set_view(self, view: WindowView) -> None:
         self.view, self._view_dirty, self._display_retry_at = view, self.display is not None, 0.0
         self._show_view()
 
@@ -185,17 +227,18 @@ class WindowHost(DeviceHost):
         self._show_window(self.view)
         self._view_dirty = False
 
-    def _show_window(self, view: dict[str, Any]) -> None:
+    def _show_window(self, view: WindowView) -> None:
         if self.display is None:
             return
-        name = fit_gb2312(view.get("name") or f"{self.window}号窗口")
-        current = view.get("current")
-        if view.get("paused") and not current:
+        name = fit_gb2312(view.name or f"{self.window}号窗口")
+        more = WindowShown.model_validate(view.model_extra or {})
+        current = more.current
+        if more.paused and not current:
             self.display.show(name, "暂停服务")
-        elif current and current.get("state") == "called":
-            self.display.show(f"请 {current['code']} 号", f"到{self.window}号窗口")
+        elif current and current.state == "called":
+            self.display.show(f"请 {current.code} 号", f"到{self.window}号窗口")
         elif current:
-            self.display.show(f"{current['code']} 办理中", name)
+            self.display.show(f"{current.code} 办理中", name)
         else:
             self.display.show(name, "欢迎光临")
 
@@ -225,20 +268,25 @@ class WindowHost(DeviceHost):
                 )
                 continue
             self.stats["evaluations"] += 1
-            pad.publish_event(
-                "evaluation",
-                "pad.evaluation",
-                {
-                    "ticket": ev.ticket,
-                    "ticket_id": req.ticket_id,
-                    "window": req.window,
-                    "level": ev.level,
-                    "level_name": LEVELS.get(ev.level) if ev.level else None,
-                    "reason": ev.reason,
-                    "timed_out": ev.timed_out,
-                    "at": time.time(),
-                },
-            )
+            try:
+                event = PadEvaluation.model_validate(
+                    {
+                        "ticket": ev.ticket,
+                        "ticket_id": req.ticket_id,
+                        "window": req.window,
+                        "level": ev.level,
+                        "level_name": LEVELS.get(ev.level) if ev.level else None,
+                        "reason": ev.reason,
+                        "timed_out": ev.timed_out,
+                        "at": time.time(),
+                    }
+                )
+            except ValidationError as exc:  # the controller would drop it; its sweep closes the evaluation
+                log.warning(
+                    "window %d: pad result for %s breaks its contract, not sent: %s", self.window, ev.ticket, exc
+                )
+                continue
+            pad.publish_event("evaluation", "pad.evaluation", as_data(event))
 
 
 def run(config: HallConfig, window: int, host: str | None = None, port: int | None = None) -> WindowHost:

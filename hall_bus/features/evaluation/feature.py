@@ -11,10 +11,14 @@ import logging
 import threading
 from typing import Any
 
+from pydantic import ValidationError
+
 from hall_bus.bus import topics
 from hall_bus.bus.client import BusTimeout, RequestFailed, ServiceError
-from hall_bus.bus.envelope import Envelope, request_of
+from hall_bus.bus.envelope import Envelope, MessageError, request_of
 from hall_bus.contracts import evaluation as evaluation_contracts
+from hall_bus.contracts.base import as_data
+from hall_bus.contracts.devices import PadAccepted, PadEvaluate, PadEvaluation
 from hall_bus.contracts.evaluation import EvaluationGet, EvaluationSubmit, FollowupList, FollowupUpdate, ReportDaily
 from hall_bus.controller.features import FeatureContext, FeatureSpec
 from hall_bus.features.evaluation import reports, settings
@@ -83,18 +87,28 @@ class EvaluationFeature:
             log.info("evaluation of %s: not evaluated (%s)", row["code"], why)
             self._publish(row, None, None, "pad")
 
-    def _pad_refused(self, pad: str, ticket_id: int, future: concurrent.futures.Future[Any]) -> None:
+    def _pad_answered(self, pad: str, ticket_id: int, future: concurrent.futures.Future[Any]) -> None:
         exc = future.exception()
-        if exc is None or self._stopping.is_set():
+        if exc is None:
+            try:
+                if PadAccepted.model_validate(future.result()).accepted:
+                    return
+                exc = RequestFailed("pad.evaluate", "not_accepted", "the pad did not accept the request")
+            except ValidationError as bad:
+                exc = RequestFailed("pad.evaluate", "invalid_data", str(bad))
+        if self._stopping.is_set():
             return
         if not isinstance(exc, (BusTimeout, RequestFailed)):  # e.g. our own bus client stopping: leave it to the sweep
             log.info("evaluation of ticket %s left pending: %s", ticket_id, exc)
             return
         log.warning("pad %s did not take the evaluation of ticket %s: %s", pad, ticket_id, exc)
+        self._not_taken(ticket_id, f"pad {pad} did not take the request")
+
+    def _not_taken(self, ticket_id: int, why: str) -> None:
         try:
             row = self.store.get(ticket_id)
             if row is not None:
-                self._not_evaluated(row, f"pad {pad} did not take the request")
+                self._not_evaluated(row, why)
         except Exception:
             log.exception("evaluation of ticket %s: recording the refused pad failed", ticket_id)
 
@@ -112,42 +126,54 @@ class EvaluationFeature:
         if not self.store.request(ticket, window, clerk.staff_no if clerk else None, self.ctl.engine.now()):
             return
         service = self.config.service(ticket["service"])
-        data = {
-            "ticket": ticket["code"],
-            "ticket_id": ticket["id"],
-            "window": window,
-            "service_name": service.name,
-            "timeout_s": self.settings.timeout_s,
-        }
-        if clerk:
-            data |= {"staff_name": clerk.name, "staff_no": clerk.staff_no}
+        staff = {"staff_name": clerk.name, "staff_no": clerk.staff_no} if clerk else {}
+        try:
+            req = PadEvaluate(
+                ticket=ticket["code"],
+                ticket_id=ticket["id"],
+                window=window,
+                service_name=service.name,
+                timeout_s=self.settings.timeout_s,
+                **staff,
+            )
+        except ValidationError as exc:
+            log.warning("evaluation of ticket %s: cannot ask pad %s: %s", ticket["code"], pad, exc)
+            self._not_taken(ticket["id"], f"the request for pad {pad} breaks its contract")
+            return
         future = self.ctl.bus.request_async(
-            "pad.evaluate", data, timeout=5, topic=topics.device_request(self.config.hall_id, pad, "pad.evaluate")
+            "pad.evaluate",
+            as_data(req),
+            timeout=5,
+            topic=topics.device_request(self.config.hall_id, pad, "pad.evaluate"),
         )
-        future.add_done_callback(lambda f: self._pad_refused(pad, ticket["id"], f))
+        future.add_done_callback(lambda f: self._pad_answered(pad, ticket["id"], f))
 
     def _on_pad_event(self, topic: str, env: Envelope) -> None:
-        d = env.data
+        try:
+            ev = request_of(env, PadEvaluation)  # the event's contract model (checked when it arrived)
+        except MessageError as exc:
+            log.warning("pad event on %s ignored: %s", topic, exc)
+            return
         device = topic.split("/")[-3]
-        row = self.store.get(d["ticket_id"])
-        if row is None or row["code"] != d["ticket"]:
-            log.warning("pad event for unknown ticket %s (%s) ignored", d["ticket"], d["ticket_id"])
+        row = self.store.get(ev.ticket_id)
+        if row is None or row["code"] != ev.ticket:
+            log.warning("pad event for unknown ticket %s (%s) ignored", ev.ticket, ev.ticket_id)
             return
         if self.pads.get(row["window"]) != device:
             log.warning(
                 "evaluation of %s from %s ignored: the pad of window %s is %s",
-                d["ticket"],
+                ev.ticket,
                 device,
                 row["window"],
                 self.pads.get(row["window"]),
             )
             return
         now = self.ctl.engine.now()
-        if d["timed_out"]:
+        if ev.timed_out:
             self._not_evaluated(row, "no press before the pad's timeout")
             return
-        if d["level"] is None:
-            log.warning("pad %s sent a rating of %s without a level: ignored", device, d["ticket"])
+        if ev.level is None:
+            log.warning("pad %s sent a rating of %s without a level: ignored", device, ev.ticket)
             return
         ticket = {
             "id": row["ticket_id"],
@@ -157,12 +183,12 @@ class EvaluationFeature:
             "domain": row["domain"],
         }
         try:
-            rec = self.store.rate(ticket, row["window"], row["staff_no"], d["level"], d.get("reason"), "pad", now)
+            rec = self.store.rate(ticket, row["window"], row["staff_no"], ev.level, ev.reason, "pad", now)
         except EvaluationError as exc:
-            log.warning("pad rating of %s refused: %s", d["ticket"], exc)
+            log.warning("pad rating of %s refused: %s", ev.ticket, exc)
             return
         if rec.created:
-            self._publish(rec.row, d["level"], d.get("reason"), "pad")
+            self._publish(rec.row, ev.level, ev.reason, "pad")
 
     def _publish(self, row: dict[str, Any], level: int | None, reason: str | None, channel: str) -> None:
         self.ctl.bus.publish_event(

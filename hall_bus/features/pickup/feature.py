@@ -25,6 +25,7 @@ from hall_bus.bus.client import MessageHandler, ServiceError
 from hall_bus.bus.envelope import Envelope, request_of
 from hall_bus.config import ConfigError
 from hall_bus.contracts import pickup as pickup_contracts
+from hall_bus.contracts import registry
 from hall_bus.contracts.pickup import (
     DepositStart,
     DoorEvent,
@@ -105,7 +106,8 @@ class PickupFeature:
             if who == "kiosk":
                 if env.sender not in self.kiosks:
                     raise ServiceError("forbidden", f"{op} is for kiosks; {env.sender!r} is not a kiosk of this hall")
-                if env.data.get("kiosk") != env.sender:
+                req = request_of(env, registry().requests[op].request)  # Identify or OpenItems
+                if not isinstance(req, Identify | OpenItems) or req.kiosk != env.sender:
                     raise ServiceError("forbidden", f"a kiosk speaks for itself: data.kiosk must be {env.sender!r}")
             elif who == "staff" and env.sender in self.kiosks:
                 raise ServiceError("forbidden", f"{op} is for staff; kiosk {env.sender} may not use it")

@@ -19,10 +19,13 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
+
+from pydantic import BaseModel, ValidationError
 
 from hall_bus.bus import topics
 from hall_bus.bus.client import BusError, RequestFailed
+from hall_bus.contracts.pickup import LockerOpen, LockerOpened, LockerState, LockerStatus
 from hall_bus.features.pickup.config import Compartment
 from hall_bus.features.pickup.security import locker_auth
 
@@ -34,10 +37,21 @@ class OpenResult:
     repeated: bool = False
 
 
+M = TypeVar("M", bound=BaseModel)
+
+
+class FiredOp(BaseModel):
+    """What the host remembers of an open it fired (the free-form ``op`` of ``locker.status``)."""
+
+    pickup_id: str | None = None
+    fired_at: float | None = None
+    opened: bool = False
+
+
 @dataclass(frozen=True)
 class BoardStatus:
     doors: dict[int, bool]  # lock -> door open?
-    op: dict[str, Any] | None  # {pickup_id, fired_at, opened} when the host fired that pickup_id, else None
+    op: FiredOp | None  # when the host fired the asked pickup_id, else None
 
 
 class LockerFailed(Exception):
@@ -67,13 +81,14 @@ class BusLockerPort:
         self.bus, self.hall, self.secret = bus, hall, secret
         self.open_timeout_s, self.status_timeout_s = open_timeout_s, status_timeout_s
 
-    def _request(self, device: str, op: str, data: dict[str, Any], timeout: float) -> Any:
+    def _request(self, device: str, op: str, request: BaseModel, reply: type[M], timeout: float) -> M:
         if not self.bus.connected:  # fail fast: the step stays persisted and is resolved once the bus is back
             raise BusDown(f"{device}: the hall bus is not connected")
         try:
-            return self.bus.request(
-                op, data, timeout=timeout, retry_s=1.0, topic=topics.device_request(self.hall, device, op)
+            answer: M = self.bus.call(
+                op, request, reply, timeout=timeout, retry_s=1.0, topic=topics.device_request(self.hall, device, op)
             )
+            return answer
         except RequestFailed as exc:
             raise LockerFailed(exc.code, str(exc)) from None
         except (BusError, TimeoutError) as exc:
@@ -84,24 +99,20 @@ class BusLockerPort:
     def open(self, c: Compartment, pickup_id: str, reason: str) -> OpenResult:
         expires_at = round(time.time() + self.open_timeout_s, 3)
         auth = locker_auth(self.secret, self.hall, c.device, c.board, c.lock, pickup_id, expires_at)
-        out = self._request(
-            c.device,
-            "locker.open",
-            {
-                "board": c.board,
-                "lock": c.lock,
-                "reason": reason[:64],
-                "pickup_id": pickup_id,
-                "expires_at": expires_at,
-                "auth": auth,
-            },
-            self.open_timeout_s,
-        )
-        return OpenResult(door_open=out["door"] == "open", fired_at=out["fired_at"], repeated=out["repeated"])
+        try:
+            req = LockerOpen(
+                board=c.board, lock=c.lock, reason=reason[:64], pickup_id=pickup_id, expires_at=expires_at, auth=auth
+            )
+        except ValidationError as exc:  # refused here as the host would refuse it: never sent
+            raise LockerFailed("invalid_data", f"{c.device}: locker.open: {exc}") from None
+        out = self._request(c.device, "locker.open", req, LockerOpened, self.open_timeout_s)
+        return OpenResult(door_open=out.door == "open", fired_at=out.fired_at, repeated=out.repeated)
 
     def status(self, device: str, board: int, pickup_id: str | None = None) -> BoardStatus:
-        data: dict[str, Any] = {"board": board}
-        if pickup_id:
-            data["pickup_id"] = pickup_id
-        out = self._request(device, "locker.status", data, self.status_timeout_s)
-        return BoardStatus({int(k): v == "open" for k, v in out["doors"].items()}, out.get("op"))
+        try:
+            req = LockerStatus(board=board, pickup_id=pickup_id) if pickup_id else LockerStatus(board=board)
+        except ValidationError as exc:
+            raise LockerFailed("invalid_data", f"{device}: locker.status: {exc}") from None
+        out = self._request(device, "locker.status", req, LockerState, self.status_timeout_s)
+        op = None if out.op is None else FiredOp.model_validate(out.op.model_dump(exclude_unset=True))
+        return BoardStatus({int(k): v == "open" for k, v in out.doors.items()}, op)

@@ -264,11 +264,11 @@ class LockerWorker:
                 self._abandon(row, f"locker host unreachable: {exc}")
             return
         op = st.op
-        if op and op.get("pickup_id") == row["open_op"]:
-            if not op.get("opened"):
+        if op is not None and op.pickup_id == row["open_op"]:
+            if not op.opened:
                 self._open_failed(row["id"], "door_jammed", "the lock fired but the door did not open")
                 return
-            self._opened(row["id"], self.r.from_wall(float(op.get("fired_at") or time.time())))
+            self._opened(row["id"], self.r.from_wall(float(op.fired_at or time.time())))
             if st.doors.get(c.lock) is False:
                 self._closed(row["id"])
             return
