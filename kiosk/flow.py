@@ -28,12 +28,15 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Generic
+
+from pydantic import BaseModel
 
 from hall_bus.bus.client import RequestFailed
+from hall_bus.bus.envelope import M
 from kiosk.i18n import tr
 from kiosk.identify import CardReadFailed, NoCard, ReaderUnavailable, read_card_identity
-from kiosk.ports import Identity, error_detail, is_bus_error
+from kiosk.ports import BusPort, Identity, error_detail, is_bus_error
 
 Listener = Callable[["Flow"], None]
 CardFailure = Callable[[str, str], None]  # (why, reason): why is "reader_unavailable", "no_card" or "card_failed"
@@ -59,20 +62,28 @@ class TransitionError(ValueError):
 
 
 @dataclass(frozen=True)
-class Answer:
-    """The outcome of :meth:`Flow.ask`: ``data`` when ``ok``; else the error ``code`` and its ``detail``.
+class Answer(Generic[M]):
+    """The outcome of :meth:`Flow.ask`: the typed reply ``data`` when ``ok``; else the error ``code`` and its
+    ``detail``.
 
     ``code`` is the other side's :attr:`RequestFailed.code`, ``"bus"`` when the bus did not answer (the
     flow already shows the bus error and will retry), or ``"failed"`` for any other exception.
     """
 
-    data: Any = None
+    data: M | None = None
     code: str = ""
     detail: str = ""
 
     @property
     def ok(self) -> bool:
         return not self.code
+
+    @property
+    def reply(self) -> M:
+        """The typed reply of an ``ok`` answer (a programming error to ask for it otherwise)."""
+        if self.data is None:
+            raise RuntimeError(f"no reply: {self.code or 'empty'}: {self.detail}")
+        return self.data
 
     @property
     def bus_down(self) -> bool:
@@ -106,7 +117,7 @@ class KioskContext:
     """What every flow of one kiosk shares: the bus, the hall, the devices and the citizen's settings."""
 
     kiosk_id: str
-    bus: Any  # kiosk.ports.BusPort
+    bus: BusPort
     devices: dict[str, Any] = field(default_factory=dict)  # 'idcard' | 'printer' | 'scanner' -> device or None
     hall: dict[str, Any] = field(default_factory=dict[str, Any])  # the controller's hall.info
     clock: Callable[[], float] = time.monotonic
@@ -126,8 +137,9 @@ class KioskContext:
     def device(self, kind: str) -> Any:
         return self.devices.get(kind)
 
-    def request(self, op: str, data: dict[str, Any]) -> Any:
-        return self.bus.request(op, data, timeout=self.request_timeout_s, retry_s=1.0)
+    def call(self, op: str, request: BaseModel, reply: type[M]) -> M:
+        """The typed bus request ``op`` (its contract's request model in, response model ``reply`` back)."""
+        return self.bus.call(op, request, reply, timeout=self.request_timeout_s, retry_s=1.0)
 
     def tr(self, key: str, **values: object) -> str:
         return tr(key, self.lang, **values)
@@ -255,11 +267,17 @@ class Flow:
 
     # ------------------------------------------------------------------ bus requests
     def ask(
-        self, op: str, data: dict[str, Any], retry: Callable[[], None] | None, timeout: float | None = None
-    ) -> Answer:
-        """Request ``op``; when the bus does not answer, show the bus error and remember ``retry``."""
+        self,
+        op: str,
+        request: BaseModel,
+        reply: type[M],
+        retry: Callable[[], None] | None,
+        timeout: float | None = None,
+    ) -> Answer[M]:
+        """Request ``op`` with its contract's ``request`` model, the answer typed as ``reply``; when the bus
+        does not answer, show the bus error and remember ``retry``."""
         try:
-            out = self.ctx.bus.request(op, data, timeout=timeout or self.ctx.request_timeout_s, retry_s=1.0)
+            out = self.ctx.bus.call(op, request, reply, timeout=timeout or self.ctx.request_timeout_s, retry_s=1.0)
         except RequestFailed as exc:
             return Answer(code=exc.code, detail=error_detail(exc))
         except Exception as exc:

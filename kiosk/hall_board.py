@@ -14,7 +14,11 @@ from collections.abc import Callable
 from typing import Any
 
 from hall_bus.bus import topics
+from hall_bus.bus.envelope import Envelope
+from hall_bus.contracts.base import Anything
+from hall_bus.contracts.queue import CallEvent, DomainQueue, WindowView
 from hall_bus.queue.announce import spoken_zh
+from kiosk.bus_views import queue_extra, state_of, window_extra
 from kiosk.i18n import name_of, tr
 
 RECENT = 8
@@ -25,9 +29,9 @@ class HallBoard:
         self.hall_id = hall_id
         self.lang = lang
         self.hall: dict[str, Any] = {}
-        self.windows: dict[int, dict[str, Any]] = {}
-        self.queues: dict[str, dict[str, Any]] = {}
-        self.recent: collections.deque[dict[str, Any]] = collections.deque(maxlen=RECENT)
+        self.windows: dict[int, WindowView] = {}
+        self.queues: dict[str, DomainQueue] = {}
+        self.recent: collections.deque[dict[str, Any]] = collections.deque(maxlen=RECENT)  # calls, with spoken_zh
         self.listeners: list[Callable[[HallBoard], None]] = []
         self.call_listeners: list[Callable[[dict[str, Any]], None]] = []
         self._lock = threading.Lock()
@@ -41,27 +45,31 @@ class HallBoard:
         return self
 
     # ------------------------------------------------------------------ bus handlers
-    def _on_hall(self, topic: str, env: Any) -> None:
+    def _on_hall(self, topic: str, env: Envelope) -> None:
+        hall = state_of(env, Anything).model_dump()  # the hall layout is free-form in the contract (Anything)
         with self._lock:
-            self.hall = dict(env.data)
+            self.hall = hall
         self._changed()
 
-    def _on_window(self, topic: str, env: Any) -> None:
+    def _on_window(self, topic: str, env: Envelope) -> None:
+        window = state_of(env, WindowView)
         with self._lock:
-            self.windows[int(env.data["number"])] = dict(env.data)
+            self.windows[window.number] = window
         self._changed()
 
-    def _on_queue(self, topic: str, env: Any) -> None:
+    def _on_queue(self, topic: str, env: Envelope) -> None:
+        queue = state_of(env, DomainQueue)
         with self._lock:
-            self.queues[env.data["domain"]] = dict(env.data)
+            self.queues[queue.domain] = queue
         self._changed()
 
-    def _on_call(self, topic: str, env: Any) -> None:
-        self.add_call(dict(env.data))
+    def _on_call(self, topic: str, env: Envelope) -> None:
+        self.add_call(state_of(env, CallEvent))
 
-    def add_call(self, call: dict[str, Any]) -> None:
-        call = dict(call)
-        call.setdefault("spoken_zh", spoken_zh(call["ticket"], int(call["window"])))
+    def add_call(self, event: CallEvent) -> None:
+        """A call to show and speak; listeners get its data (extras such as announcement_en kept) and spoken_zh."""
+        call = event.model_dump()
+        call.setdefault("spoken_zh", spoken_zh(event.ticket, event.window))
         with self._lock:
             self.recent.appendleft(call)
         for fn in list(self.call_listeners):
@@ -82,13 +90,13 @@ class HallBoard:
             hall = dict(self.hall)
         rows = []
         for w in windows:
-            cur = w.get("current") or None
-            state = w.get("state", "idle")
+            cur = window_extra(w).current
+            state = w.state or "idle"
             rows.append(
                 {
-                    "number": w["number"],
-                    "name": w.get("name", str(w["number"])),
-                    "ticket": cur["code"] if cur else "",
+                    "number": w.number,
+                    "name": w.name or str(w.number),
+                    "ticket": cur.code if cur else "",
                     "state": state,
                     "state_label": tr(
                         {"calling": "display.calling", "serving": "display.serving", "paused": "display.paused"}.get(
@@ -99,17 +107,17 @@ class HallBoard:
                 }
             )
         domains = hall.get("domains") or [
-            {"id": d, "name": q.get("name", d), "name_en": q.get("name_en", "")} for d, q in queues.items()
+            {"id": d, "name": queue_extra(q).name or d, "name_en": queue_extra(q).name_en} for d, q in queues.items()
         ]
         waiting = []
         for d in domains:
-            q = queues.get(d["id"], {})
+            q = queues.get(d["id"])
             waiting.append(
                 {
                     "domain": d["id"],
                     "label": name_of(d, lang),
-                    "waiting": q.get("waiting", 0),
-                    "estimated_wait_min": q.get("estimated_wait_min"),
+                    "waiting": q.waiting if q else 0,
+                    "estimated_wait_min": queue_extra(q).estimated_wait_min if q else None,
                 }
             )
         calls = [

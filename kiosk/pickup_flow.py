@@ -46,6 +46,7 @@ from typing import Any
 
 from devices.base import DeviceFault
 from drivers.escpos_docs import PickupSlipDoc
+from hall_bus.contracts.pickup import Identify, Item, OpenItems, SessionView, Status, StatusView
 from kiosk.flow import Answer, Flow, FlowState, KioskContext
 from kiosk.pickup_view import (
     Places,
@@ -105,11 +106,11 @@ class PickupFlow(Flow):
 
     def __init__(self, ctx: KioskContext, autostart: bool = True) -> None:
         super().__init__(ctx)
-        self.session: dict[str, Any] | None = None
-        self.items: list[dict[str, Any]] = []
+        self.session: SessionView | None = None
+        self.items: list[Item] = []
         self.opened: list[int] = []  # item ids opened in this round
         self.failed: list[int] = []
-        self.collected: list[dict[str, Any]] = []
+        self.collected: list[Item] = []
         self.masked_id = ""
         self.locked_s = 0
         self._msg: tuple[str, dict[str, Any]] = ("idle", {})
@@ -142,7 +143,7 @@ class PickupFlow(Flow):
     def retry_default(self) -> None:
         self.start()
 
-    def _failure(self, answer: Answer) -> None:
+    def _failure(self, answer: Answer[SessionView]) -> None:
         """Tell the citizen why the controller refused (its error code decides the sentence)."""
         code, msg = answer.code, answer.detail
         if answer.bus_down:
@@ -184,7 +185,7 @@ class PickupFlow(Flow):
 
     def card_read(self, token: str) -> None:
         """The identity token of an ID card read at this kiosk (salted HMAC, never the number)."""
-        self._identify({"method": "card", "token": token})
+        self._identify(Identify(kiosk=self.ctx.kiosk_id, method="card", token=token))
 
     def submit(self) -> None:
         self.submit_code(self.typed)
@@ -195,7 +196,7 @@ class PickupFlow(Flow):
         if not CODE.match(code):
             self.say(S.IDENTIFY, "bad_code")
             return
-        self._identify({"method": "code", "code": code})
+        self._identify(Identify(kiosk=self.ctx.kiosk_id, method="code", code=code))
 
     def by_qr(self) -> None:
         scanner = self.ctx.device("scanner")
@@ -213,24 +214,24 @@ class PickupFlow(Flow):
         self.submit_qr(payload)
 
     def submit_qr(self, qr_text: str) -> None:
-        self._identify({"method": "qr", "qr": qr_text.strip()[:512]})
+        self._identify(Identify(kiosk=self.ctx.kiosk_id, method="qr", qr=qr_text.strip()[:512]))
 
-    def _identify(self, data: dict[str, Any]) -> None:
+    def _identify(self, request: Identify) -> None:
         self.say(S.VERIFYING, "verifying")
-        answer = self.ask("pickup.identify", {"kiosk": self.ctx.kiosk_id, **data}, retry=lambda: self._identify(data))
+        answer = self.ask("pickup.identify", request, SessionView, retry=lambda: self._identify(request))
         if not answer.ok:
             self._failure(answer)
             return
         if self.finished:
             return
-        out = answer.data
+        out = answer.reply
         self.session = out
-        self.items = list(out["items"])
+        self.items = list(out.items)
         self.collected = []
         self.say(S.CHOOSE_ITEMS, "found", n=len(self.waiting()))
 
-    def waiting(self) -> list[dict[str, Any]]:
-        return [i for i in self.items if i["state"] == "deposited"]
+    def waiting(self) -> list[Item]:
+        return [i for i in self.items if i.state == "deposited"]
 
     # ------------------------------------------------------------------ open and collect
     def choose(self, item_ids: Any) -> None:
@@ -238,24 +239,25 @@ class PickupFlow(Flow):
         if self.session is None:
             self.say(S.IDENTIFY, "identify")
             return
-        ids = [i["item_id"] for i in self.waiting()] if item_ids == "all" else [int(x) for x in item_ids]
+        ids = [i.item_id for i in self.waiting()] if item_ids == "all" else [int(x) for x in item_ids]
         if not ids:
             return
         self.say(S.OPENING, "opening")
         answer = self.ask(
             "pickup.open",
-            {"kiosk": self.ctx.kiosk_id, "session_id": self.session["session_id"], "item_ids": ids},
+            OpenItems(kiosk=self.ctx.kiosk_id, session_id=self.session.session_id, item_ids=ids),
+            SessionView,
             retry=lambda: self.choose(ids),
         )
         if not answer.ok:
             self._failure(answer)
             return
-        self.items = list(answer.data["items"])
+        self.items = list(answer.reply.items)
         self.opened, self.failed = ids, []
         deadline = time.monotonic() + self.open_wait_s  # a real wait, whatever clock drives the timeouts
         while not self.finished:
-            mine = [i for i in self.items if i["item_id"] in ids]
-            if all(i["phase"] != "opening" for i in mine):
+            mine = [i for i in self.items if i.item_id in ids]
+            if all(i.phase != "opening" for i in mine):
                 break
             if time.monotonic() > deadline or self.cancelled:
                 break
@@ -265,13 +267,11 @@ class PickupFlow(Flow):
         self._after_open()
 
     def _after_open(self) -> None:
-        mine = [i for i in self.items if i["item_id"] in self.opened]
+        mine = [i for i in self.items if i.item_id in self.opened]
         # not opened: refused by the locker (jammed, board error), or still unconfirmed after open_wait_s
-        self.failed = [
-            i["item_id"] for i in mine if (i["state"] == "deposited" and i["error"]) or i["phase"] == "opening"
-        ]
-        open_now = [i for i in mine if i["item_id"] not in self.failed]
-        failed_where = Places.of([i for i in mine if i["item_id"] in self.failed], bare=True)
+        self.failed = [i.item_id for i in mine if (i.state == "deposited" and i.error) or i.phase == "opening"]
+        open_now = [i for i in mine if i.item_id not in self.failed]
+        failed_where = Places.of([i for i in mine if i.item_id in self.failed], bare=True)
         if not open_now:
             self.say(S.ERROR, "open_failed", failed=failed_where if self.failed else "?")
             return
@@ -291,31 +291,31 @@ class PickupFlow(Flow):
             return
         self._last_poll = now
         try:
-            out = self.ctx.bus.request(
-                "pickup.status", {"session_id": self.session["session_id"]}, timeout=2.0, retry_s=1.0
+            out = self.ctx.bus.call(
+                "pickup.status", Status(session_id=self.session.session_id), StatusView, timeout=2.0, retry_s=1.0
             )
         except Exception:
             return
         with self._lock:
-            self.items = list(out["items"])
+            self.items = list(out.items)
         if self.state == S.WAITING_CLOSE:
             self._check_closed()
 
     def _check_closed(self) -> None:
-        mine = [i for i in self.items if i["item_id"] in self.opened and i["item_id"] not in self.failed]
-        if mine and all(i["state"] == "collected" for i in mine):
-            self.collected += [i for i in mine if i["item_id"] not in {c["item_id"] for c in self.collected}]
+        mine = [i for i in self.items if i.item_id in self.opened and i.item_id not in self.failed]
+        if mine and all(i.state == "collected" for i in mine):
+            self.collected += [i for i in mine if i.item_id not in {c.item_id for c in self.collected}]
             self.opened = []
             left = self.waiting()
             if left and not self.failed:
                 self.say(S.CHOOSE_ITEMS, "more", done=len(self.collected), left=len(left))
             elif self.failed:
-                failed_where = Places.of([i for i in self.items if i["item_id"] in self.failed], bare=True)
+                failed_where = Places.of([i for i in self.items if i.item_id in self.failed], bare=True)
                 self.say(S.ERROR, "open_failed", failed=failed_where)
             else:
                 self.say(S.DONE, "done")
             return
-        if any((i.get("door_open_s") or 0) >= self.reminder_s for i in mine) and self._msg[0] != "reminder":
+        if any((i.door_open_s or 0) >= self.reminder_s for i in mine) and self._msg[0] != "reminder":
             self.say(S.WAITING_CLOSE, "reminder")
         else:
             self.go(self.state, self.message)  # redraw door timers
@@ -336,15 +336,15 @@ class PickupFlow(Flow):
             hall = self.ctx.hall.get("name_en") or hall
         try:
             for i in self.collected:
-                c = i["compartment"]
+                c = i.compartment
                 printer.print_pickup_slip(
                     PickupSlipDoc(
                         hall_name=hall,
-                        case_no=i.get("case_no") or i["case_no_masked"],
-                        item_name=i["item_name"] or i["service_name"],
-                        compartment=f"{c['no']} ({position(c, self.ctx.lang)})",
+                        case_no=i.case_no or i.case_no_masked,
+                        item_name=i.item_name or i.service_name,
+                        compartment=f"{c.no} ({position(c, self.ctx.lang)})",
                         collected_at=(
-                            dt.datetime.fromtimestamp(i["collected_at"]) if i.get("collected_at") else dt.datetime.now()
+                            dt.datetime.fromtimestamp(i.collected_at) if i.collected_at else dt.datetime.now()
                         ),
                         id_masked=self.masked_id,
                         lang=self.ctx.lang,

@@ -14,21 +14,30 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import serial
+from pydantic import BaseModel
 
 from devices.base import DeviceOffline, DeviceTimeout
 from drivers.errors import ReplyTimeout, TransportError
 from hall_bus.bus.client import BusError, RequestFailed
+from hall_bus.bus.envelope import M
 
 
 class BusPort(Protocol):
-    """The part of :class:`hall_bus.client.BusClient` the flows use."""
+    """The part of :class:`hall_bus.client.BusClient` the flows use: the typed ``call`` (the op's request
+    model in, its response model back, see ``hall_bus.contracts``)."""
 
     @property
     def connected(self) -> bool: ...
 
-    def request(
-        self, op: str, data: dict[str, Any], timeout: float = 5.0, retry_s: float = 1.0, topic: str | None = None
-    ) -> Any: ...
+    def call(
+        self,
+        op: str,
+        request: BaseModel,
+        reply: type[M],
+        timeout: float = 5.0,
+        retry_s: float = 1.0,
+        topic: str | None = None,
+    ) -> M: ...
 
 
 class IdCardPort(Protocol):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from hall_bus.contracts.cases import Case, CaseList, CaseLookup
 from kiosk.flow import Flow, FlowState, KioskContext
 
 CASE_CHARS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ-"
@@ -59,8 +60,8 @@ class ProgressFlow(Flow):
     def __init__(self, ctx: KioskContext) -> None:
         super().__init__(ctx)
         self.token: str | None = None
-        self.cases: list[dict[str, Any]] = []
-        self._last_query: dict[str, Any] | None = None
+        self.cases: list[Case] = []
+        self._last_query: CaseLookup | None = None
 
     def clear_personal_data(self) -> None:
         self.typed = ""
@@ -77,7 +78,7 @@ class ProgressFlow(Flow):
         if identity is None:
             return
         self.token = identity.token
-        self._lookup({"identity_token": identity.token})
+        self._lookup(CaseLookup(identity_token=identity.token))
 
     def by_number(self) -> None:
         self.typed = ""
@@ -87,7 +88,7 @@ class ProgressFlow(Flow):
         if len(self.typed) < 4:
             self.go("entry", self.ctx.tr("progress.none"))
             return
-        self._lookup({"case_no": self.typed})
+        self._lookup(CaseLookup(case_no=self.typed))
 
     def retry_default(self) -> None:
         if self._last_query:
@@ -98,10 +99,10 @@ class ProgressFlow(Flow):
     def back(self) -> None:
         self.go("choose")
 
-    def _lookup(self, query: dict[str, Any]) -> None:
+    def _lookup(self, query: CaseLookup) -> None:
         self._last_query = query
         self.go("looking_up", self.ctx.tr("common.please_wait"))
-        answer = self.ask("case.lookup", query, retry=lambda: self._lookup(query))
+        answer = self.ask("case.lookup", query, CaseList, retry=lambda: self._lookup(query))
         if answer.bus_down:
             return
         if answer.code == "not_found":
@@ -114,7 +115,7 @@ class ProgressFlow(Flow):
         if not answer.ok:
             self.go("choose", self.ctx.tr("error.failed", reason=answer.detail))
             return
-        self.cases = list(answer.data.get("cases", []))
+        self.cases = list(answer.reply.cases)
         if self.cases:
             self.go("result", self.ctx.tr("progress.result", n=len(self.cases)))
         else:
@@ -133,18 +134,18 @@ class ProgressFlow(Flow):
         if self.state == "result":
             v["cases"] = [
                 {
-                    "case_no": c.get("case_no", ""),
-                    "title": c.get("title") or c.get("service_name", ""),
+                    "case_no": c.case_no,
+                    "title": c.title or c.service_name,
                     "status": self._status(c),
-                    "detail": c.get("detail", ""),
+                    "detail": c.detail,
                 }
                 for c in self.cases
             ]
         return v
 
-    def _status(self, case: dict[str, Any]) -> str:
+    def _status(self, case: Case) -> str:
         """A case's status as a sentence (the case store's own Chinese wording first, in Chinese)."""
-        status = str(case.get("status", ""))
-        if self.ctx.lang == "zh" and case.get("status_zh"):
-            return str(case["status_zh"])
+        status = case.status
+        if self.ctx.lang == "zh" and case.status_zh:
+            return case.status_zh
         return self.ctx.tr(f"progress.status.{status}") if status in STATUSES else status

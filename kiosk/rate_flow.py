@@ -18,7 +18,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from hall_bus.vocabulary import BAD_LEVELS, REASONS, TICKET_CODE_PATTERN
+from hall_bus.contracts.evaluation import EvaluationRecorded, EvaluationSubmit
+from hall_bus.contracts.queue import Ticket, TicketGet, TicketStatus
+from hall_bus.vocabulary import BAD_LEVELS, REASONS, TICKET_CODE_PATTERN, Reason
 from hall_bus.vocabulary import LEVELS as LEVEL_NAMES
 from kiosk.flow import Flow, FlowState, KioskContext
 
@@ -66,7 +68,7 @@ class RateFlow(Flow):
 
     def __init__(self, ctx: KioskContext) -> None:
         super().__init__(ctx)
-        self.ticket: dict[str, Any] | None = None
+        self.ticket: Ticket | None = None
         self.level: int | None = None
 
     def clear_personal_data(self) -> None:
@@ -80,14 +82,14 @@ class RateFlow(Flow):
             self.go("entry", self.ctx.tr("rate.enter"))
             return
         self.go("checking", self.ctx.tr("common.please_wait"))
-        answer = self.ask("ticket.get", {"code": code}, retry=self.submit)
+        answer = self.ask("ticket.get", TicketGet(code=code), TicketStatus, retry=self.submit)
         if answer.bus_down:
             return
         if not answer.ok:
             self.go("entry", self.ctx.tr("rate.not_found", ticket=code))
             return
-        t = answer.data["ticket"]
-        if t["state"] not in ("finished", "done", "serving"):
+        t = answer.reply.ticket
+        if t.state not in ("finished", "done", "serving"):
             self.go("entry", self.ctx.tr("rate.not_finished", ticket=code))
             return
         self.ticket = t
@@ -103,35 +105,37 @@ class RateFlow(Flow):
             self._send(None)
 
     def choose_reason(self, reason: str) -> None:
-        if reason not in REASONS:
+        chosen = next((r for r in REASONS if r == reason), None)
+        if chosen is None:
             raise ValueError(f"unknown reason {reason!r}")
-        self._send(reason)
+        self._send(chosen)
 
     def back(self) -> None:
         self.go("level" if self.state == "reason" else "entry")
 
-    def _send(self, reason: str | None) -> None:
+    def _send(self, reason: Reason | None) -> None:
         assert self.ticket is not None and self.level is not None
-        data: dict[str, Any] = {"ticket": self.ticket["code"], "level": self.level, "channel": "kiosk"}
-        if self.ticket.get("day"):
-            data["day"] = self.ticket["day"]
+        ticket_code = self.ticket.code
+        request = EvaluationSubmit(ticket=ticket_code, level=self.level, channel="kiosk")
+        if self.ticket.day:
+            request.day = self.ticket.day
         if reason:
-            data["reason"] = reason
+            request.reason = reason
         self.go("sending", self.ctx.tr("common.please_wait"))
-        answer = self.ask("evaluation.submit", data, retry=lambda: self._send(reason))
+        answer = self.ask("evaluation.submit", request, EvaluationRecorded, retry=lambda: self._send(reason))
         code, out = answer.code, answer.data
         if answer.bus_down:
             return
         if code in ("already_rated", "already_evaluated", "duplicate"):
-            self.go("already", self.ctx.tr("rate.already", ticket=self.ticket["code"]))
+            self.go("already", self.ctx.tr("rate.already", ticket=ticket_code))
         elif code == "not_finished":
-            self.go("entry", self.ctx.tr("rate.not_finished", ticket=self.ticket["code"]))
+            self.go("entry", self.ctx.tr("rate.not_finished", ticket=ticket_code))
         elif code == "unknown_op":
             self.go("unavailable", self.ctx.tr("rate.unavailable"))
         elif not answer.ok:
             self.go("entry", self.ctx.tr("error.failed", reason=answer.detail))
-        elif isinstance(out, dict) and (out.get("recorded") is False or out.get("counted") is False):
-            self.go("already", self.ctx.tr("rate.already", ticket=self.ticket["code"]))
+        elif out is not None and not out.recorded:
+            self.go("already", self.ctx.tr("rate.already", ticket=ticket_code))
         else:
             self.go("thanks", self.ctx.tr("rate.thanks"))
 

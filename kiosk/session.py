@@ -13,6 +13,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from hall_bus.contracts.base import Anything, Empty
 from kiosk.flow import Flow, KioskContext
 from kiosk.i18n import tr
 from kiosk.pickup_flow import PickupFlow
@@ -57,13 +58,13 @@ class KioskSession:
         """Fetch hall.info (names, services, open_now, hours_today); False when the bus does not answer."""
         self.last_refresh = self.ctx.clock()
         try:
-            info = self.ctx.request("hall.info", {})
+            info = self.ctx.call("hall.info", Empty(), Anything)
         except Exception as exc:
             log.info("kiosk %s: hall.info failed: %s", self.ctx.kiosk_id, exc)
             self.hall_ok = False
             self._notify()
             return False
-        self.ctx.hall = info
+        self.ctx.hall = info.model_dump()  # the hall layout is free-form in the contract (Anything): a dict
         self.hall_ok = True
         self._notify()
         return True

@@ -9,11 +9,33 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
 
 from hall_bus.bus import topics
+from hall_bus.bus.envelope import Envelope, M
+from hall_bus.contracts.base import Anything, Empty
+from hall_bus.contracts.queue import (
+    DomainQueue,
+    WindowAssign,
+    WindowAssigned,
+    WindowCalled,
+    WindowList,
+    WindowOne,
+    WindowPause,
+    WindowRecalled,
+    WindowRequest,
+    WindowTicket,
+    WindowTransfer,
+    WindowView,
+)
+from hall_bus.contracts.tidal import Accept, Accepted, Load, Proposals, Reject, Rejected
+from kiosk.bus_views import queue_extra, state_of, window_extra
 from kiosk.i18n import name_of, tr
-from kiosk.ports import error_detail
+from kiosk.ports import BusPort, error_detail
+
+R = TypeVar("R", WindowRequest, WindowTransfer, WindowPause)
 
 
 def _reason(exc: Exception) -> str:
@@ -21,7 +43,7 @@ def _reason(exc: Exception) -> str:
 
 
 class _Console:
-    def __init__(self, bus: Any, lang: str = "zh", timeout: float = 5.0) -> None:
+    def __init__(self, bus: BusPort, lang: str = "zh", timeout: float = 5.0) -> None:
         self.bus = bus
         self.lang = lang
         self.timeout = timeout
@@ -35,9 +57,10 @@ class _Console:
         for fn in list(self.listeners):
             fn(self)
 
-    def _request(self, op: str, data: dict[str, Any]) -> Any:
+    def _call(self, op: str, request: BaseModel, reply: type[M]) -> M | None:
+        """The typed request ``op``; None (and the reason in ``message``) when it failed."""
         try:
-            out = self.bus.request(op, data, timeout=self.timeout)
+            out = self.bus.call(op, request, reply, timeout=self.timeout)
         except Exception as exc:
             self.message, self.error = _reason(exc), True
             self._changed()
@@ -46,9 +69,9 @@ class _Console:
         return out
 
     def load_hall(self) -> bool:
-        out = self._request("hall.info", {})
+        out = self._call("hall.info", Empty(), Anything)
         if out is not None:
-            self.hall = out
+            self.hall = out.model_dump()  # the hall layout is free-form in the contract (Anything)
             self._changed()
         return out is not None
 
@@ -68,105 +91,117 @@ class WindowTerminal(_Console):
         self, bus: Any, hall_id: str, window: int, staff: str = "", lang: str = "zh", timeout: float = 5.0
     ) -> None:
         super().__init__(bus, lang, timeout)
+        self.subscriber = bus
         self.hall_id = hall_id
         self.window = window
         self.staff = staff
-        self.state: dict[str, Any] = {}
+        self.state: WindowView | None = None
 
     def attach(self) -> WindowTerminal:
-        self.bus.subscribe(topics.window_state(self.hall_id, self.window), self._on_state)
+        self.subscriber.subscribe(topics.window_state(self.hall_id, self.window), self._on_state)
         return self
 
     def switch(self, window: int) -> None:
         """Show another window (the demo's terminal can serve any window)."""
         self.window = window
-        self.state = {}
+        self.state = None
         self.message = ""
         self.attach()
         self.refresh()
 
-    def _on_state(self, topic: str, env: Any) -> None:
-        if int(env.data.get("number", -1)) == self.window:
-            self.state = dict(env.data)
+    def _on_state(self, topic: str, env: Envelope) -> None:
+        window = state_of(env, WindowView)
+        if window.number == self.window:
+            self.state = window
             self._changed()
 
     def refresh(self) -> None:
-        out = self._request("windows.list", {})
+        out = self._call("windows.list", Empty(), WindowList)
         if out:
-            for w in out["windows"]:
-                if w["number"] == self.window:
+            for w in out.windows:
+                if w.number == self.window:
                     self.state = w
             self._changed()
 
-    def _op(self, op: str, **extra: Any) -> Any:
-        data = {"window": self.window, **extra}
+    def _by_staff(self, request: R) -> R:
+        """``request`` signed with this terminal's staff id (when it has one)."""
         if self.staff:
-            data["staff"] = self.staff
-        out = self._request(op, data)
+            request.staff = self.staff
+        return request
+
+    def _op(self, op: str, request: BaseModel, reply: type[M]) -> M | None:
+        out = self._call(op, request, reply)
         if out is not None:
-            ticket = out.get("ticket") if isinstance(out, dict) else None
-            if op == "window.call" and not ticket:
+            if isinstance(out, WindowCalled) and out.ticket is None:
                 self.message = tr("terminal.no_one", self.lang)
-            elif isinstance(out, dict) and out.get("call"):
-                self.message = out["call"].get("announcement_en" if self.lang == "en" else "announcement", "")
-            elif ticket:
-                self.message = f"{ticket['code']}: {ticket['state']}"
+            elif isinstance(out, WindowCalled | WindowRecalled) and out.call is not None:
+                call = out.call.model_dump()  # the call block is free-form in the contract (Anything)
+                self.message = str(call.get("announcement_en" if self.lang == "en" else "announcement", ""))
+            elif isinstance(out, WindowRecalled | WindowTicket):
+                self.message = f"{out.ticket.code}: {out.ticket.state}"
             else:
                 self.message = ""
             self._changed()
         return out
 
-    def call_next(self) -> Any:
-        return self._op("window.call")
+    def _window_op(self, op: str, reply: type[M]) -> M | None:
+        return self._op(op, self._by_staff(WindowRequest(window=self.window)), reply)
 
-    def recall(self) -> Any:
-        return self._op("window.recall")
+    def call_next(self) -> WindowCalled | None:
+        return self._window_op("window.call", WindowCalled)
 
-    def start(self) -> Any:
-        return self._op("window.start")
+    def recall(self) -> WindowRecalled | None:
+        return self._window_op("window.recall", WindowRecalled)
 
-    def no_show(self) -> Any:
-        return self._op("window.no_show")
+    def start(self) -> WindowTicket | None:
+        return self._window_op("window.start", WindowTicket)
 
-    def finish(self) -> Any:
-        return self._op("window.finish")
+    def no_show(self) -> WindowTicket | None:
+        return self._window_op("window.no_show", WindowTicket)
 
-    def transfer(self, to_domain: str | None = None, to_window: int | None = None) -> Any:
-        extra: dict[str, Any] = {}
+    def finish(self) -> WindowTicket | None:
+        return self._window_op("window.finish", WindowTicket)
+
+    def transfer(self, to_domain: str | None = None, to_window: int | None = None) -> WindowTicket | None:
+        request = self._by_staff(WindowTransfer(window=self.window))
         if to_domain:
-            extra["to_domain"] = to_domain
+            request.to_domain = to_domain
         if to_window:
-            extra["to_window"] = int(to_window)
-        return self._op("window.transfer", **extra)
+            request.to_window = int(to_window)
+        return self._op("window.transfer", request, WindowTicket)
 
-    def pause(self, reason: str = "") -> Any:
-        return self._op("window.pause", reason=reason) if reason else self._op("window.pause")
+    def pause(self, reason: str = "") -> WindowOne | None:
+        request = self._by_staff(WindowPause(window=self.window))
+        if reason:
+            request.reason = reason
+        return self._op("window.pause", request, WindowOne)
 
-    def resume(self) -> Any:
-        return self._op("window.resume")
+    def resume(self) -> WindowOne | None:
+        return self._window_op("window.resume", WindowOne)
 
     def view(self) -> dict[str, Any]:
         s = self.state
-        cur = s.get("current") or None
-        paused = bool(s.get("paused"))
-        state = s.get("state", "idle")
+        more = window_extra(s) if s else None
+        cur = more.current if more else None
+        paused = bool(more and more.paused)
+        state = s.state if s else "idle"
         lang = self.lang
-        name = s.get("name") or f"{self.window}"
+        name = (s.name if s else "") or f"{self.window}"
         return {
             "title": tr("terminal.title", lang, window=name),
             "window": self.window,
             "state": state,
             "paused": paused,
-            "current": cur["code"] if cur else tr("terminal.none", lang),
+            "current": cur.code if cur else tr("terminal.none", lang),
             "has_current": cur is not None,
             "current_state": tr(
-                {"called": "display.calling", "serving": "display.serving"}.get(cur["state"], "display.idle"), lang
+                {"called": "display.calling", "serving": "display.serving"}.get(cur.state, "display.idle"), lang
             )
             if cur
             else "",
-            "current_service": self.service_name(cur["service"]) if cur else "",
-            "waiting_text": tr("terminal.waiting", lang, n=s.get("waiting", 0)),
-            "domains": [self.domain_name(d) for d in s.get("domains", [])],
+            "current_service": self.service_name(cur.service) if cur else "",
+            "waiting_text": tr("terminal.waiting", lang, n=more.waiting if more else 0),
+            "domains": [self.domain_name(d) for d in (s.domains if s else [])],
             "transfer_domains": [{"id": d["id"], "label": name_of(d, lang)} for d in self.hall.get("domains", [])],
             "windows": [w["number"] for w in self.hall.get("windows", [])],
             "message": self.message,
@@ -183,66 +218,66 @@ class ManagerConsole(_Console):
 
     def __init__(self, bus: Any, hall_id: str, actor: str = "manager", lang: str = "zh", timeout: float = 5.0) -> None:
         super().__init__(bus, lang, timeout)
+        self.subscriber = bus
         self.hall_id = hall_id
         self.actor = actor
-        self.windows: dict[int, dict[str, Any]] = {}
-        self.queues: dict[str, dict[str, Any]] = {}
-        self.tidal_load: dict[str, Any] | None = None
-        self.proposals: dict[str, Any] | None = None
+        self.windows: dict[int, WindowView] = {}
+        self.queues: dict[str, DomainQueue] = {}
+        self.tidal_load: Load | None = None
+        self.proposals: Proposals | None = None
 
     def attach(self) -> ManagerConsole:
         base = topics.hall(self.hall_id)
-        self.bus.subscribe(f"{base}/state/window/+", self._on_window)
-        self.bus.subscribe(f"{base}/state/queue/+", self._on_queue)
-        self.bus.subscribe(topics.state(self.hall_id, "tidal", "load"), self._on_load)
-        self.bus.subscribe(topics.state(self.hall_id, "tidal", "proposals"), self._on_proposals)
+        self.subscriber.subscribe(f"{base}/state/window/+", self._on_window)
+        self.subscriber.subscribe(f"{base}/state/queue/+", self._on_queue)
+        self.subscriber.subscribe(topics.state(self.hall_id, "tidal", "load"), self._on_load)
+        self.subscriber.subscribe(topics.state(self.hall_id, "tidal", "proposals"), self._on_proposals)
         return self
 
-    def _on_window(self, topic: str, env: Any) -> None:
-        self.windows[int(env.data["number"])] = dict(env.data)
+    def _on_window(self, topic: str, env: Envelope) -> None:
+        window = state_of(env, WindowView)
+        self.windows[window.number] = window
         self._changed()
 
-    def _on_queue(self, topic: str, env: Any) -> None:
-        self.queues[env.data["domain"]] = dict(env.data)
+    def _on_queue(self, topic: str, env: Envelope) -> None:
+        queue = state_of(env, DomainQueue)
+        self.queues[queue.domain] = queue
         self._changed()
 
-    def _on_load(self, topic: str, env: Any) -> None:
-        self.tidal_load = dict(env.data)
+    def _on_load(self, topic: str, env: Envelope) -> None:
+        self.tidal_load = state_of(env, Load)
         self._changed()
 
-    def _on_proposals(self, topic: str, env: Any) -> None:
-        self.proposals = dict(env.data)
+    def _on_proposals(self, topic: str, env: Envelope) -> None:
+        self.proposals = state_of(env, Proposals)
         self._changed()
 
     def refresh(self) -> None:
-        out = self._request("windows.list", {})
+        out = self._call("windows.list", Empty(), WindowList)
         if out:
-            self.windows = {w["number"]: w for w in out["windows"]}
+            self.windows = {w.number: w for w in out.windows}
             self._changed()
 
-    def reassign(self, window: int, domains: list[str], reason: str = "") -> Any:
-        data: dict[str, Any] = {"window": int(window), "domains": list(domains), "actor": self.actor}
-        if reason:
-            data["reason"] = reason
-        out = self._request("window.assign", data)
+    def reassign(self, window: int, domains: list[str], reason: str = "") -> WindowAssigned | None:
+        given = {"reason": reason} if reason else {}
+        request = WindowAssign(window=int(window), domains=list(domains), actor=self.actor, **given)
+        out = self._call("window.assign", request, WindowAssigned)
         if out is not None:
-            self.windows[int(window)] = out["window"]
-            self.message = tr("manager.applied" if out["applied_now"] else "manager.deferred", self.lang, window=window)
+            self.windows[int(window)] = out.window
+            self.message = tr("manager.applied" if out.applied_now else "manager.deferred", self.lang, window=window)
             self._changed()
         return out
 
-    def accept(self, proposal_id: str) -> Any:
-        out = self._request("tidal.accept", {"proposal_id": proposal_id, "actor": self.actor})
+    def accept(self, proposal_id: str) -> Accepted | None:
+        out = self._call("tidal.accept", Accept(proposal_id=proposal_id, actor=self.actor), Accepted)
         if out is not None:
             self.message = f"{tr('manager.accept', self.lang)}: {proposal_id}"
             self._changed()
         return out
 
-    def reject(self, proposal_id: str, reason: str = "") -> Any:
-        data = {"proposal_id": proposal_id, "actor": self.actor}
-        if reason:
-            data["reason"] = reason
-        out = self._request("tidal.reject", data)
+    def reject(self, proposal_id: str, reason: str = "") -> Rejected | None:
+        given = {"reason": reason} if reason else {}
+        out = self._call("tidal.reject", Reject(proposal_id=proposal_id, actor=self.actor, **given), Rejected)
         if out is not None:
             self.message = f"{tr('manager.reject', self.lang)}: {proposal_id}"
             self._changed()
@@ -253,60 +288,62 @@ class ManagerConsole(_Console):
         rows = []
         for n in sorted(self.windows):
             w = self.windows[n]
-            cur = w.get("current") or None
-            pending = w.get("pending_domains")
+            more = window_extra(w)
+            pending = more.pending_domains
             rows.append(
                 {
                     "number": n,
-                    "name": w.get("name", str(n)),
-                    "state": w.get("state", ""),
-                    "domains": list(w.get("domains", [])),
-                    "domain_names": [self.domain_name(d) for d in w.get("domains", [])],
-                    "skills": list(w.get("skills", [])),
+                    "name": w.name or str(n),
+                    "state": w.state,
+                    "domains": list(w.domains),
+                    "domain_names": [self.domain_name(d) for d in w.domains],
+                    "skills": list(more.skills),
                     "pending": tr("manager.pending", lang, domains="、".join(self.domain_name(d) for d in pending))
                     if pending
                     else "",
-                    "current": cur["code"] if cur else "",
-                    "waiting": w.get("waiting", 0),
+                    "current": more.current.code if more.current else "",
+                    "waiting": more.waiting,
                 }
             )
-        queues = [
-            {
-                "domain": d["id"],
-                "label": name_of(d, lang),
-                "waiting": self.queues.get(d["id"], {}).get("waiting", 0),
-                "estimated_wait_min": self.queues.get(d["id"], {}).get("estimated_wait_min"),
-            }
-            for d in self.hall.get("domains", [])
-        ]
-        pending = []
+        queues = []
+        for d in self.hall.get("domains", []):
+            q = self.queues.get(d["id"])
+            queues.append(
+                {
+                    "domain": d["id"],
+                    "label": name_of(d, lang),
+                    "waiting": q.waiting if q else 0,
+                    "estimated_wait_min": queue_extra(q).estimated_wait_min if q else None,
+                }
+            )
+        pending_rows = []
         if self.proposals:
-            for p in self.proposals.get("pending", []):
-                pending.append(
+            for p in self.proposals.pending:
+                pending_rows.append(
                     {
-                        "id": p["id"],
-                        "window": p["window"],
-                        "to": [self.domain_name(d) for d in p["to_domains"]],
-                        "reason": p.get("reason_en") if lang == "en" and p.get("reason_en") else p.get("reason", ""),
+                        "id": p.id,
+                        "window": p.window,
+                        "to": [self.domain_name(d) for d in p.to_domains],
+                        "reason": p.reason_en if lang == "en" and p.reason_en else p.reason,
                     }
                 )
         load = None
         if self.tidal_load:
             load = [
                 {
-                    "domain": d["domain"],
-                    "label": name_of(d, lang),
-                    "waiting": d["waiting"],
-                    "expected_wait_min": d.get("expected_wait_min"),
-                    "windows": d.get("windows", []),
+                    "domain": d.domain,
+                    "label": d.name_en if lang == "en" and d.name_en else d.name,
+                    "waiting": d.waiting,
+                    "expected_wait_min": d.expected_wait_min,
+                    "windows": list(d.windows),
                 }
-                for d in self.tidal_load.get("domains", [])
+                for d in self.tidal_load.domains
             ]
         return {
             "title": tr("manager.title", lang),
             "windows": rows,
             "queues": queues,
-            "proposals": pending,
+            "proposals": pending_rows,
             "tidal": self.tidal_load is not None or self.proposals is not None,
             "load": load,
             "message": self.message,

@@ -25,7 +25,9 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from hall_bus.vocabulary import ELDERLY_AGE, PRIORITIES
+from hall_bus.contracts.base import Empty
+from hall_bus.contracts.queue import Appointment, AppointmentLookup, QueueSnapshot, TicketIssue, TicketIssued
+from hall_bus.vocabulary import ELDERLY_AGE, PRIORITIES, Priority
 from kiosk.flow import Flow, FlowState, KioskContext
 from kiosk.identify import appointment_in_qr, identity_from_qr
 from kiosk.ports import Identity, is_offline
@@ -94,8 +96,8 @@ class TicketFlow(Flow):
         self.identity: Identity | None = None
         self.service_id: str | None = None
         self.domain_id: str | None = None
-        self.priority = "normal"
-        self.appointment: dict[str, Any] | None = None
+        self.priority: Priority = "normal"
+        self.appointment: Appointment | None = None
         self.code_typed = ""
         self.query = ""
         self.key: str | None = None
@@ -141,10 +143,12 @@ class TicketFlow(Flow):
     def load_queues(self) -> None:
         """Fetch waiting counts per domain for the domain screen (optional: shown when the bus answers)."""
         try:
-            out = self.ctx.request("queue.snapshot", {})
+            snap = self.ctx.call("queue.snapshot", Empty(), QueueSnapshot)
         except Exception:
             return
-        self.snapshot = {d["domain"]: d for d in out.get("domains", [])}
+        # the contract leaves a domain's snapshot free-form (Anything): kept as the dict the domain screen reads
+        domains = [d.model_dump() for d in snap.domains]
+        self.snapshot = {str(d["domain"]): d for d in domains if "domain" in d}
         self.go(self.state, self.message)
 
     # ------------------------------------------------------------------ actions: choosing
@@ -267,20 +271,22 @@ class TicketFlow(Flow):
             self.go("appointment", self.ctx.tr("ticket.appointment.not_found", code=code or "-"))
             return
         self.go("looking_up", self.ctx.tr("common.please_wait"))
-        answer = self.ask("appointment.lookup", {"code": code}, retry=self.lookup_appointment)
+        answer = self.ask(
+            "appointment.lookup", AppointmentLookup(code=code), Appointment, retry=self.lookup_appointment
+        )
         if answer.bus_down:
             return
         if not answer.ok:
             self.go("appointment", self.ctx.tr("ticket.appointment.not_found", code=code))
             return
-        appt = self.appointment = answer.data
-        msg = self.ctx.tr("ticket.appointment.used") if appt.get("checked_in") else ""
+        appt = self.appointment = answer.reply
+        msg = self.ctx.tr("ticket.appointment.used") if appt.checked_in else ""
         self.go("appointment_found", msg)
 
     def check_in(self) -> None:
         if not self.appointment:
             raise RuntimeError("no appointment looked up")
-        self.service_id = self.appointment["service"]
+        self.service_id = self.appointment.service
         self.key = None
         self.priority = "elderly" if self._elderly() else "normal"
         self.issue()
@@ -290,9 +296,10 @@ class TicketFlow(Flow):
         if priority == "elderly" and not self._elderly():
             self.go("priority", self.ctx.tr("ticket.priority.elderly_hint"))
             return
-        if priority not in ("normal", "elderly") + CHOSEN_PRIORITIES:
+        chosen = next((p for p in ("normal", "elderly", *CHOSEN_PRIORITIES) if p == priority), None)
+        if chosen is None:
             raise ValueError(f"unknown priority {priority!r}")
-        self.priority = priority
+        self.priority = chosen
         self.issue()
 
     def issue(self) -> None:
@@ -300,20 +307,17 @@ class TicketFlow(Flow):
             raise RuntimeError("no service chosen")
         if self.key is None:
             self.key = uuid.uuid4().hex
-        data: dict[str, Any] = {
-            "service": self.service_id,
-            "idempotency_key": self.key,
-            "priority": self.priority,
-            "channel": "kiosk",
-        }
+        request = TicketIssue(
+            service=self.service_id, idempotency_key=self.key, priority=self.priority, channel="kiosk"
+        )
         if self.identity:
-            data["identity_token"] = self.identity.token
+            request.identity_token = self.identity.token
             if self.identity.age is not None:
-                data["age_years"] = max(0, min(150, self.identity.age))
+                request.age_years = max(0, min(150, self.identity.age))
         if self.appointment:
-            data["appointment"] = self.appointment["code"]
+            request.appointment = self.appointment.code
         self.go("issuing", self.ctx.tr("ticket.issuing"))
-        answer = self.ask("ticket.issue", data, retry=self.issue)
+        answer = self.ask("ticket.issue", request, TicketIssued, retry=self.issue)
         if answer.bus_down:
             return
         if answer.code == "closed":
@@ -325,14 +329,14 @@ class TicketFlow(Flow):
         if not answer.ok:
             self.go("error", self.ctx.tr("error.failed", reason=answer.detail))
             return
-        out = answer.data
+        issued = answer.reply
         self.result = {
-            "ticket": out["ticket"],
-            "service_name": out["service_name"],
-            "domain_name": out["domain_name"],
-            "hall_name": out["hall_name"],
-            "waiting_ahead": out["waiting_ahead"],
-            "estimated_wait_min": out["estimated_wait_min"],
+            "ticket": issued.ticket.model_dump(),
+            "service_name": issued.service_name,
+            "domain_name": issued.domain_name,
+            "hall_name": issued.hall_name,
+            "waiting_ahead": issued.waiting_ahead,
+            "estimated_wait_min": issued.estimated_wait_min,
             "printed": False,
             "print_problem": "",
         }

@@ -11,6 +11,7 @@ import datetime as dt
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from hall_bus.contracts.queue import Appointment
 from kiosk.i18n import name_of, tr
 
 
@@ -83,15 +84,15 @@ class Catalog:
         return {"results": results, "results_label": label}
 
 
-def appointment_card(appt: dict[str, Any], catalog: Catalog) -> dict[str, Any]:
+def appointment_card(appt: Appointment, catalog: Catalog) -> dict[str, Any]:
     """An appointment looked up by its code: service, time slot, whether it was already used."""
-    slot = f"{hhmm(appt['slot_start'], catalog.hall)}-{hhmm(appt['slot_end'], catalog.hall)}"
-    name = catalog.service_name(appt["service"], appt["service_name"])
+    slot = f"{hhmm(appt.slot_start, catalog.hall)}-{hhmm(appt.slot_end, catalog.hall)}"
+    name = catalog.service_name(appt.service, appt.service_name)
     return {
-        "code": appt["code"],
+        "code": appt.code,
         "service_name": name,
         "slot": slot,
-        "checked_in": appt.get("checked_in", False),
+        "checked_in": appt.checked_in,
         "text": catalog.tr("ticket.appointment.found", service=name, slot=slot),
     }
 

@@ -8,8 +8,12 @@ from __future__ import annotations
 import enum
 
 import pytest
+from pydantic import BaseModel
 
 from hall_bus.bus.client import BusTimeout, RequestFailed
+from hall_bus.bus.envelope import M
+from hall_bus.contracts import registry
+from hall_bus.contracts.queue import TicketGet, TicketStatus
 from kiosk import i18n
 from kiosk.flow import Flow, FlowState, Keypad, KioskContext, TransitionError
 from kiosk.pickup_flow import PickupFlow
@@ -118,18 +122,34 @@ class ScriptedBus:
     def __init__(self, *outcomes: object) -> None:
         self.outcomes = list(outcomes)
 
-    def request(self, op: str, data: dict, timeout: float = 5.0, retry_s: float = 1.0) -> object:
+    def call(self, op: str, request: BaseModel, reply: type[M], timeout: float = 5.0, retry_s: float = 1.0) -> M:
+        assert isinstance(request, registry().requests[op].request)
         out = self.outcomes.pop(0)
         if isinstance(out, BaseException):
             raise out
-        return out
+        return reply.model_validate(out)
 
 
 def test_requests_are_told_apart_by_code_and_a_bus_outage_is_retried() -> None:
     bus = ScriptedBus(
         RequestFailed("case.lookup", "not_found", "no case C0001"),
         BusTimeout("no answer"),
-        {"cases": [{"case_no": "C0001", "status": "ready"}]},
+        {
+            "cases": [
+                {
+                    "case_no": "C0001",
+                    "service": "s1",
+                    "service_name": "S1",
+                    "title": "",
+                    "status": "ready",
+                    "status_zh": "",
+                    "detail": "",
+                    "created_at": 1.0,
+                    "updated_at": 2.0,
+                    "steps": [],
+                }
+            ]
+        },
     )
     flow = ProgressFlow(KioskContext(kiosk_id="kiosk-1", bus=bus))
     flow.by_number()
@@ -141,8 +161,8 @@ def test_requests_are_told_apart_by_code_and_a_bus_outage_is_retried() -> None:
     flow.submit()
     assert flow.state == "bus_error" and flow.message == i18n.tr("error.bus")
     flow.retry()
-    assert flow.state == "result" and flow.cases[0]["case_no"] == "C0001"
+    assert flow.state == "result" and flow.cases[0].case_no == "C0001"
     answer = make(RateFlow)
     answer.ctx.bus = ScriptedBus(RequestFailed("ticket.get", "boom", "the store is read-only"))
-    got = answer.ask("ticket.get", {"code": "A001"}, retry=None)
+    got = answer.ask("ticket.get", TicketGet(code="A001"), TicketStatus, retry=None)
     assert (got.ok, got.code, got.detail) == (False, "boom", "the store is read-only")

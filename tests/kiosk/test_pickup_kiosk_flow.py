@@ -177,7 +177,7 @@ def test_kiosk_restart_while_the_door_is_open_loses_nothing(hall):
     session2, clock2 = session_for(hall)
     flow2 = session2.start("pickup")
     flow2.submit_code(b["code"])  # the other item is still there, its code still valid
-    assert flow2.state == "choose_items" and [i["item_id"] for i in flow2.items] == [b["item"]["item_id"]]
+    assert flow2.state == "choose_items" and [i.item_id for i in flow2.items] == [b["item"]["item_id"]]
     flow2.submit_code(a["code"])
     assert flow2.state == "identify" and "取件码不正确" in flow2.message  # a's code was used
 

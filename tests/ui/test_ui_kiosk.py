@@ -197,7 +197,10 @@ def test_staff_tabs_call_and_display(ui):
     ui.tap("tab:terminal")
     ui.wait(lambda: ui.screen == "terminal", what="terminal")
     ui.tap("window:5")
-    ui.wait(lambda: ui.app.terminal.window == 5 and ui.app.terminal.state.get("number") == 5, what="window 5")
+    ui.wait(
+        lambda: ui.app.terminal.window == 5 and ui.app.terminal.state is not None and ui.app.terminal.state.number == 5,
+        what="window 5",
+    )
     ui.tap("terminal:call")
     ui.wait(lambda: "号到 5 号窗口" in labels_text(ui), what="call message")
     ui.tap("tab:display")

@@ -31,7 +31,9 @@ from pathlib import Path
 from typing import Any
 
 from hall_bus.bus.client import BusClient, BusError, RequestFailed
+from hall_bus.contracts.queue import TicketIssue, TicketIssued, WindowCalled, WindowRequest, WindowTicket
 from hall_bus.features.evaluation.feature import EvaluationFeature
+from hall_bus.vocabulary import Priority
 from simulators.demo_cases import seed_demo_cases
 from ui.demo.app import run_app
 from ui.demo.hall_core import HallCore, with_sim_options
@@ -42,6 +44,7 @@ DEMO_READER_ID = "demo-reader"  # the simulated ID card reader, for the demo's F
 # Relative weight of arrivals per domain: the first two queues swell, the others stay calm.
 DEMO_WEIGHTS = {"shebao": 3.0, "budongchan": 2.0, "yibao": 1.0, "gongan": 1.0, "shuiwu": 0.7, "zonghe": 0.8}
 GREEN_SHARE = 0.08  # share of citizens using the green channel
+GREEN_PRIORITIES: tuple[Priority, ...] = ("elderly", "disabled", "pregnant", "military")
 
 
 @dataclasses.dataclass
@@ -134,56 +137,58 @@ class DemoHall(HallCore):
             if not self._sleep_hall_minutes(self.rng.expovariate(rate)):
                 return
             service = self.rng.choices(services, weights)[0]
-            data: dict[str, Any] = {
-                "service": service.id,
-                "idempotency_key": f"demo-{uuid.uuid4().hex[:16]}",
-                "channel": "simulator",
-            }
+            request = TicketIssue(
+                service=service.id, idempotency_key=f"demo-{uuid.uuid4().hex[:16]}", channel="simulator"
+            )
             if self.rng.random() < GREEN_SHARE:
-                kind = self.rng.choice(["elderly", "disabled", "pregnant", "military"])
-                data["priority"] = kind
+                kind = self.rng.choice(GREEN_PRIORITIES)
+                request.priority = kind
                 if kind == "elderly":
-                    data["age_years"] = self.rng.randint(60, 90)
+                    request.age_years = self.rng.randint(60, 90)
             try:
-                out = kiosk.request("ticket.issue", data, timeout=5)
+                out = kiosk.call("ticket.issue", request, TicketIssued, timeout=5)
             except (RequestFailed, BusError) as exc:
                 self.stats.refused += 1
                 self.say(f"[kiosk] ticket refused: {exc}")
                 continue
             self.stats.issued += 1
-            t = out["ticket"]
-            green = " 绿色通道" if t["priority"] != "normal" else ""
-            self.say(f"[kiosk]  {t['code']} {out['service_name']}{green}  前面 {out['waiting_ahead']} 人")
+            t = out.ticket
+            green = " 绿色通道" if t.priority != "normal" else ""
+            self.say(f"[kiosk]  {t.code} {out.service_name}{green}  前面 {out.waiting_ahead} 人")
 
     def _clerk(self, number: int, clerk: BusClient) -> None:
         rng = random.Random(self.rng.random())
         expected = {s.id: s.expected_minutes for s in self.config.services}
         while not self._stop.is_set():
             try:
-                out = clerk.request("window.call", {"window": number, "staff": f"demo-{number}"}, timeout=5)
+                out = clerk.call(
+                    "window.call", WindowRequest(window=number, staff=f"demo-{number}"), WindowCalled, timeout=5
+                )
             except (RequestFailed, BusError) as exc:
                 self.say(f"[window {number}] call failed: {exc}")
                 if not self._sleep_hall_minutes(1):
                     return
                 continue
-            if out["ticket"] is None:
+            if out.ticket is None or out.call is None:
                 if not self._sleep_hall_minutes(0.5):
                     return
                 continue
             self.stats.calls += 1
-            self.say(f"[window {number}] {out['call']['announcement']}")
+            call = out.call.model_dump()  # free-form in the contract (Anything)
+            ticket = out.ticket.model_dump()
+            self.say(f"[window {number}] {call.get('announcement', '')}")
             if not self._sleep_hall_minutes(rng.uniform(0.2, 0.8)):  # the citizen walks over
                 return
             try:
                 if rng.random() < 0.05:
-                    clerk.request("window.no_show", {"window": number}, timeout=5)
+                    clerk.call("window.no_show", WindowRequest(window=number), WindowTicket, timeout=5)
                     self.stats.no_shows += 1
                     continue
-                clerk.request("window.start", {"window": number}, timeout=5)
-                minutes = expected.get(out["ticket"]["service"], 10.0) * rng.lognormvariate(-0.08, 0.4)
+                clerk.call("window.start", WindowRequest(window=number), WindowTicket, timeout=5)
+                minutes = expected.get(str(ticket.get("service", "")), 10.0) * rng.lognormvariate(-0.08, 0.4)
                 if not self._sleep_hall_minutes(minutes):
                     return
-                clerk.request("window.finish", {"window": number}, timeout=5)
+                clerk.call("window.finish", WindowRequest(window=number), WindowTicket, timeout=5)
                 self.stats.finished += 1
             except (RequestFailed, BusError) as exc:
                 self.say(f"[window {number}] {exc}")

@@ -14,6 +14,8 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from hall_bus.contracts.pickup import DepositStart, ItemOne, Size, Status, StatusView
+from hall_bus.contracts.queue import Ticket, WindowCalled, WindowRequest, WindowTicket
 from hall_bus.features.pickup.feature import PickupFeature
 from kiosk.session import pickup_flow_factory
 from simulators import registry
@@ -49,7 +51,7 @@ def _prepare_hall(hall: LocalHall) -> None:
 
 # Each language variant collects the items of another simulated citizen (deck card number), since a
 # photographed pickup really opens the compartments: (card, [(case, size), ...]) from the demo cases.
-PICKUP_CITIZENS = [
+PICKUP_CITIZENS: list[tuple[int, list[tuple[str, Size]]]] = [
     (0, [("SB20261101001", "S"), ("SB20261105003", "S")]),
     (3, [("BDC20261102001", "M"), ("SW20261104001", "S")]),
     (1, [("GA20261103001", "L")]),
@@ -71,15 +73,17 @@ def _prepare_pickup(hall: LocalHall) -> list[int]:
     cards = []
     for card, cases in PICKUP_CITIZENS:
         for case_no, size in cases:
-            item = staff.request(
-                "pickup.deposit.start", {"case_no": case_no, "size": size, "actor": "S0106", "window": 6}
-            )["item"]
-            comp = settings.compartment(item["compartment"]["no"])
+            item = staff.call(
+                "pickup.deposit.start",
+                DepositStart(case_no=case_no, size=size, actor="S0106", window=6),
+                ItemOne,
+            ).item
+            comp = settings.compartment(item.compartment.no)
             deadline = time.time() + 10
             while not sim.door_open(comp.board, comp.lock) and time.time() < deadline:
                 time.sleep(0.05)
             sim.close_door(comp.board, comp.lock)  # the clerk put the item in and shut the door
-            while staff.request("pickup.status", {"item_id": item["item_id"]})["items"][0]["state"] != "deposited":
+            while staff.call("pickup.status", Status(item_id=item.item_id), StatusView).items[0].state != "deposited":
                 if time.time() > deadline:
                     raise RuntimeError(f"deposit of {case_no} did not complete")
                 time.sleep(0.1)
@@ -91,8 +95,8 @@ def _call_windows(hall: LocalHall) -> None:
     """Calls made while the app runs, so the hall display has recent calls to show."""
     bus = hall.make_bus("window-ui-shots")
     for w in (4, 1, 3, 5, 2):
-        bus.request("window.call", {"window": w})
-    bus.request("window.start", {"window": 4})
+        bus.call("window.call", WindowRequest(window=w), WindowCalled)
+    bus.call("window.start", WindowRequest(window=4), WindowTicket)
 
 
 def steps(app: Any, hall: LocalHall) -> list[tuple[str, Step]]:
@@ -153,7 +157,17 @@ def steps(app: Any, hall: LocalHall) -> list[tuple[str, Step]]:
     def rate_level() -> None:
         s.home()
         f = s.start("rate")
-        f.ticket = {"code": "A001", "id": 1, "state": "done"}
+        f.ticket = Ticket(
+            id=1,
+            code="A001",
+            day=time.strftime("%Y-%m-%d"),
+            service="",
+            domain="",
+            priority="normal",
+            state="done",
+            issued_at=time.time(),
+            channel="kiosk",
+        )
         f.level = None
         f.go("level", f.ctx.tr("rate.prompt", ticket="A001"))
 
