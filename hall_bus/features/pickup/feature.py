@@ -22,7 +22,7 @@ from typing import Any
 
 from hall_bus.bus import topics
 from hall_bus.bus.client import MessageHandler, ServiceError
-from hall_bus.bus.envelope import Envelope, request_of
+from hall_bus.bus.envelope import Envelope, model_of
 from hall_bus.config import ConfigError
 from hall_bus.contracts import pickup as pickup_contracts
 from hall_bus.contracts import registry
@@ -43,6 +43,7 @@ from hall_bus.features.cases.feature import CasesFeature
 from hall_bus.features.pickup.config import from_config
 from hall_bus.features.pickup.lockers import BusLockerPort
 from hall_bus.features.pickup.notify import make_notifier
+from hall_bus.features.pickup.records import PickupRecords
 from hall_bus.features.pickup.security import hall_secret
 from hall_bus.features.pickup.service import PickupService
 from hall_bus.features.pickup.store import MIGRATIONS
@@ -63,18 +64,18 @@ class PickupFeature:
         self.lockers = BusLockerPort(
             controller.bus, self.hall, self.secret, open_timeout_s=self.settings.open_timeout_s
         )
-        self.service = PickupService(
+        records = PickupRecords(
             self.hall,
             config.name,
             self.settings,
             controller.store,
             cases_feature.cases,
-            self.lockers,
             self.secret,
             publish=lambda data: controller.bus.publish_event(topics.event(self.hall, "pickup"), "pickup", data),
             clock=controller.engine.clock,
             service_names={s.id: s.name for s in config.services},
         )
+        self.service = PickupService(records, self.lockers)
         try:
             self.service.notifier = make_notifier(self.settings.notifier, self.hall)
         except (ImportError, AttributeError, TypeError) as exc:
@@ -106,7 +107,7 @@ class PickupFeature:
             if who == "kiosk":
                 if env.sender not in self.kiosks:
                     raise ServiceError("forbidden", f"{op} is for kiosks; {env.sender!r} is not a kiosk of this hall")
-                req = request_of(env, registry().requests[op].request)  # Identify or OpenItems
+                req = model_of(env, registry().requests[op].request)  # Identify or OpenItems
                 if not isinstance(req, Identify | OpenItems) or req.kiosk != env.sender:
                     raise ServiceError("forbidden", f"a kiosk speaks for itself: data.kiosk must be {env.sender!r}")
             elif who == "staff" and env.sender in self.kiosks:
@@ -134,7 +135,7 @@ class PickupFeature:
 
     # ------------------------------------------------------------------ ops
     def _deposit_start(self, env: Envelope) -> dict[str, Any]:
-        req = request_of(env, DepositStart)
+        req = model_of(env, DepositStart)
         return self.service.deposit_start(
             req.case_no,
             req.size,
@@ -145,38 +146,38 @@ class PickupFeature:
         )
 
     def _deposit_confirm(self, env: Envelope) -> dict[str, Any]:
-        req = request_of(env, ItemActor)
+        req = model_of(env, ItemActor)
         return self.service.deposit_confirm(req.item_id, self._actor(env, req.actor))
 
     def _identify(self, env: Envelope) -> dict[str, Any]:
-        req = request_of(env, Identify)
+        req = model_of(env, Identify)
         return self.service.identify(req.kiosk, req.method, token=req.token, code=req.code, qr=req.qr)
 
     def _open(self, env: Envelope) -> dict[str, Any]:
-        req = request_of(env, OpenItems)
+        req = model_of(env, OpenItems)
         return self.service.open(req.kiosk, req.session_id, req.item_ids)
 
     def _status(self, env: Envelope) -> dict[str, Any]:
-        req = request_of(env, Status)
+        req = model_of(env, Status)
         return self.service.status(req.session_id, req.item_id, staff=env.sender not in self.kiosks)
 
     def _list(self, env: Envelope) -> dict[str, Any]:
-        req = request_of(env, ListRequest)
+        req = model_of(env, ListRequest)
         return self.service.list_items([str(s) for s in req.states] if req.states else None, req.limit)
 
     def _overdue(self, env: Envelope) -> dict[str, Any]:
-        return self.service.overdue(request_of(env, Overdue).days)
+        return self.service.overdue(model_of(env, Overdue).days)
 
     def _return(self, env: Envelope) -> dict[str, Any]:
-        req = request_of(env, Return)
+        req = model_of(env, Return)
         return self.service.return_item(req.item_id, self._actor(env, req.actor), req.reason or "")
 
     def _notify(self, env: Envelope) -> dict[str, Any]:
-        req = request_of(env, ItemActor)
+        req = model_of(env, ItemActor)
         return self.service.renotify(req.item_id, self._actor(env, req.actor))
 
     def _fault_clear(self, env: Envelope) -> dict[str, Any]:
-        req = request_of(env, FaultClear)
+        req = model_of(env, FaultClear)
         return {"cleared": self.service.clear_fault(req.compartment, self._actor(env, req.actor))}
 
     def stop(self) -> None:

@@ -20,6 +20,7 @@ from hall_bus.features.cases import CaseStore
 from hall_bus.features.pickup import security
 from hall_bus.features.pickup.config import Compartment, PickupSettings
 from hall_bus.features.pickup.notify import LoggingNotifier, Notification, Notifier
+from hall_bus.features.pickup.store import MIGRATIONS
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +61,7 @@ class PickupRecords:
         clock: Callable[[], float] = time.time,
         service_names: dict[str, str] | None = None,
     ) -> None:
+        store.migrate_feature("pickup", MIGRATIONS)  # the rows this class reads and writes
         self.hall, self.hall_name, self.settings = hall, hall_name, settings
         self.store, self.cases, self.secret = store, cases, secret
         self.publish, self.clock = publish, clock

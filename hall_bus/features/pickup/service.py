@@ -31,17 +31,13 @@ import json
 import secrets
 import sqlite3
 import time
-from collections.abc import Callable
 from typing import Any
 
-from hall_bus.controller.store import Store
-from hall_bus.features.cases import CaseStore
 from hall_bus.features.pickup import security
-from hall_bus.features.pickup.config import PickupSettings
 from hall_bus.features.pickup.lockers import LockerPort
 from hall_bus.features.pickup.notify import Notifier
-from hall_bus.features.pickup.records import SIZE_ORDER, PickupError, PickupRecords, Publish, mask_case, op_id
-from hall_bus.features.pickup.store import ACTIVE_STATES, MIGRATIONS
+from hall_bus.features.pickup.records import SIZE_ORDER, PickupError, PickupRecords, mask_case, op_id
+from hall_bus.features.pickup.store import ACTIVE_STATES
 from hall_bus.features.pickup.worker import LockerWorker
 
 __all__ = ["PickupError", "PickupService", "mask_case"]
@@ -49,31 +45,17 @@ __all__ = ["PickupError", "PickupService", "mask_case"]
 TX_KEEP_S = 3600.0  # used transaction ids are kept this long past their expiry
 
 
-def _no_publish(data: dict[str, Any]) -> None:
-    pass
-
-
 class PickupService:
-    def __init__(
-        self,
-        hall: str,
-        hall_name: str,
-        settings: PickupSettings,
-        store: Store,
-        cases: CaseStore,
-        lockers: LockerPort,
-        secret: bytes,
-        publish: Publish = _no_publish,
-        notifier: Notifier | None = None,
-        clock: Callable[[], float] = time.time,
-        service_names: dict[str, str] | None = None,
-    ) -> None:
-        store.migrate_feature("pickup", MIGRATIONS)
-        self.r = PickupRecords(hall, hall_name, settings, store, cases, secret, publish, notifier, clock, service_names)
-        self.hall, self.hall_name, self.settings = hall, hall_name, settings
-        self.store, self.cases, self.lockers, self.secret, self.clock = store, cases, lockers, secret, clock
-        self.compartments = self.r.compartments
-        self.worker = LockerWorker(self.r, lockers)
+    """The pickup steps over ``records`` (rows, audit, events, codes), with ``lockers`` reached through
+    the service's one :class:`LockerWorker`."""
+
+    def __init__(self, records: PickupRecords, lockers: LockerPort) -> None:
+        self.r = records
+        self.hall, self.hall_name, self.settings = records.hall, records.hall_name, records.settings
+        self.store, self.cases, self.secret, self.clock = records.store, records.cases, records.secret, records.clock
+        self.lockers = lockers
+        self.compartments = records.compartments
+        self.worker = LockerWorker(records, lockers)
 
     @property
     def notifier(self) -> Notifier:
