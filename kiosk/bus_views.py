@@ -1,7 +1,7 @@
 """Retained states and events as the kiosk side reads them: typed once, on arrival.
 
-:func:`state_of` turns a received envelope into its contract model (``env.model`` when the bus client
-already checked it into that model). The window and queue contracts are *open* models: the controller
+:func:`hall_bus.bus.envelope.model_of` turns a received envelope into its contract model
+(``env.model`` when the bus client already checked it into that model). The window and queue contracts are *open* models: the controller
 sends more than they name (the current ticket, whether the window is paused, the estimated wait ...).
 :class:`WindowExtra` and :class:`QueueExtra` read those extra fields typed, with defaults.
 """
@@ -10,15 +10,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
-from hall_bus.bus.envelope import Envelope, M
 from hall_bus.contracts.queue import DomainQueue, WindowView
-
-
-def state_of(env: Envelope, model: type[M]) -> M:
-    """The data of a state or event envelope as its contract model ``model``."""
-    if isinstance(env.model, model):
-        return env.model
-    return model.model_validate(env.data)
 
 
 class CurrentTicket(BaseModel):

@@ -14,11 +14,11 @@ from collections.abc import Callable
 from typing import Any
 
 from hall_bus.bus import topics
-from hall_bus.bus.envelope import Envelope
+from hall_bus.bus.envelope import Envelope, model_of
 from hall_bus.contracts.base import Anything
 from hall_bus.contracts.queue import CallEvent, DomainQueue, WindowView
 from hall_bus.queue.announce import spoken_zh
-from kiosk.bus_views import queue_extra, state_of, window_extra
+from kiosk.bus_views import queue_extra, window_extra
 from kiosk.i18n import name_of, tr
 
 RECENT = 8
@@ -46,25 +46,25 @@ class HallBoard:
 
     # ------------------------------------------------------------------ bus handlers
     def _on_hall(self, topic: str, env: Envelope) -> None:
-        hall = state_of(env, Anything).model_dump()  # the hall layout is free-form in the contract (Anything)
+        hall = model_of(env, Anything).model_dump()  # the hall layout is free-form in the contract (Anything)
         with self._lock:
             self.hall = hall
         self._changed()
 
     def _on_window(self, topic: str, env: Envelope) -> None:
-        window = state_of(env, WindowView)
+        window = model_of(env, WindowView)
         with self._lock:
             self.windows[window.number] = window
         self._changed()
 
     def _on_queue(self, topic: str, env: Envelope) -> None:
-        queue = state_of(env, DomainQueue)
+        queue = model_of(env, DomainQueue)
         with self._lock:
             self.queues[queue.domain] = queue
         self._changed()
 
     def _on_call(self, topic: str, env: Envelope) -> None:
-        self.add_call(state_of(env, CallEvent))
+        self.add_call(model_of(env, CallEvent))
 
     def add_call(self, event: CallEvent) -> None:
         """A call to show and speak; listeners get its data (extras such as announcement_en kept) and spoken_zh."""

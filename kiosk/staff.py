@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel
 
 from hall_bus.bus import topics
-from hall_bus.bus.envelope import Envelope, M
+from hall_bus.bus.envelope import Envelope, M, model_of
 from hall_bus.contracts.base import Anything, Empty
 from hall_bus.contracts.queue import (
     DomainQueue,
@@ -31,7 +31,7 @@ from hall_bus.contracts.queue import (
     WindowView,
 )
 from hall_bus.contracts.tidal import Accept, Accepted, Load, Proposals, Reject, Rejected
-from kiosk.bus_views import queue_extra, state_of, window_extra
+from kiosk.bus_views import queue_extra, window_extra
 from kiosk.i18n import name_of, tr
 from kiosk.ports import BusPort, error_detail
 
@@ -110,7 +110,7 @@ class WindowTerminal(_Console):
         self.refresh()
 
     def _on_state(self, topic: str, env: Envelope) -> None:
-        window = state_of(env, WindowView)
+        window = model_of(env, WindowView)
         if window.number == self.window:
             self.state = window
             self._changed()
@@ -235,21 +235,21 @@ class ManagerConsole(_Console):
         return self
 
     def _on_window(self, topic: str, env: Envelope) -> None:
-        window = state_of(env, WindowView)
+        window = model_of(env, WindowView)
         self.windows[window.number] = window
         self._changed()
 
     def _on_queue(self, topic: str, env: Envelope) -> None:
-        queue = state_of(env, DomainQueue)
+        queue = model_of(env, DomainQueue)
         self.queues[queue.domain] = queue
         self._changed()
 
     def _on_load(self, topic: str, env: Envelope) -> None:
-        self.tidal_load = state_of(env, Load)
+        self.tidal_load = model_of(env, Load)
         self._changed()
 
     def _on_proposals(self, topic: str, env: Envelope) -> None:
-        self.proposals = state_of(env, Proposals)
+        self.proposals = model_of(env, Proposals)
         self._changed()
 
     def refresh(self) -> None:

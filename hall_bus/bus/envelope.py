@@ -229,8 +229,8 @@ def check_into(env: Envelope, model: type[BaseModel], code: str) -> None:
     env.data = env.model.model_dump(exclude_unset=True)
 
 
-def request_of(env: Envelope, model: type[M]) -> M:
-    """The request data of ``env`` as its typed contract model ``model``.
+def model_of(env: Envelope, model: type[M]) -> M:
+    """The data of ``env`` (a request, a state or an event) as its typed contract model ``model``.
 
     ``env.model`` when :func:`parse` already checked the data into that model; otherwise (an envelope
     built by hand, or checked against another model) ``env.data`` is validated against ``model`` now,

@@ -3,7 +3,7 @@ messages: a request waits for the response with its transaction id (re-sent with
 until answered or expired), and a served request is answered once per ``(sender, tx)``; a repeat
 gets the stored response and is never executed twice. Request data is checked against its contract
 before the handler runs (``env.data`` the checked dict, ``env.model`` the pydantic model, read typed
-with :func:`hall_bus.bus.envelope.request_of`), and the handler's answer against the response
+with :func:`hall_bus.bus.envelope.model_of`), and the handler's answer against the response
 contract. A handler answers with the response model (sent as its plain data) or a plain dict.
 """
 

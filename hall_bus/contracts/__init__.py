@@ -5,11 +5,11 @@ checks against, so every process knows every contract whatever it imported.
 Typed requests in handlers: a request envelope checked by :func:`hall_bus.bus.envelope.parse` carries
 ``env.model`` (the validated pydantic model) beside ``env.data`` (its plain dict). Read it typed with::
 
-    from hall_bus.bus.envelope import request_of
+    from hall_bus.bus.envelope import model_of
 
-    def request_of(env: Envelope, model: type[M]) -> M  # M bound to pydantic.BaseModel
+    def model_of(env: Envelope, model: type[M]) -> M  # M bound to pydantic.BaseModel
 
-    req = request_of(env, WindowRequest)  # -> WindowRequest; req.window is an int for mypy
+    req = model_of(env, WindowRequest)  # -> WindowRequest; req.window is an int for mypy
 
 It returns ``env.model`` when that is already a ``model``, and otherwise validates ``env.data`` against
 ``model`` (``MessageError("invalid_data", ...)`` if it breaks the contract). Build responses as the

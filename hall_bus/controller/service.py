@@ -25,7 +25,7 @@ from typing import Any
 from hall_bus.bus import topics
 from hall_bus.bus.client import BusClient, ServiceError
 from hall_bus.bus.connect import bus_settings
-from hall_bus.bus.envelope import Envelope, request_of
+from hall_bus.bus.envelope import Envelope, model_of
 from hall_bus.config import ConfigError, HallConfig
 from hall_bus.contracts import queue as q
 from hall_bus.contracts.base import Anything
@@ -191,7 +191,7 @@ class HallController:
 
     # ------------------------------------------------------------------ operations
     def _ticket_issue(self, env: Envelope) -> q.TicketIssued:
-        req = request_of(env, q.TicketIssue)
+        req = model_of(env, q.TicketIssue)
         ticket, created = self.engine.issue(
             req.service,
             idempotency_key=f"{env.sender}:{req.idempotency_key}",
@@ -214,7 +214,7 @@ class HallController:
         )
 
     def _ticket_get(self, env: Envelope) -> q.TicketStatus:
-        req = request_of(env, q.TicketGet)
+        req = model_of(env, q.TicketGet)
         ticket = self.engine.ticket(req.code, req.day)
         ahead, minutes = self.engine.position(ticket)
         return q.TicketStatus(
@@ -227,7 +227,7 @@ class HallController:
         return f"{env.sender}/{staff}" if staff else env.sender
 
     def _window_call(self, env: Envelope) -> q.WindowCalled:
-        req = request_of(env, q.WindowRequest)
+        req = model_of(env, q.WindowRequest)
         ticket, _ = self.engine.call_next(req.window, actor=self._actor(env, req.staff))
         if ticket is None:
             return q.WindowCalled(ticket=None, call=None)
@@ -235,35 +235,35 @@ class HallController:
         return q.WindowCalled(ticket=Anything.model_validate(ticket.public()), call=Anything.model_validate(call))
 
     def _window_recall(self, env: Envelope) -> q.WindowRecalled:
-        req = request_of(env, q.WindowRequest)
+        req = model_of(env, q.WindowRequest)
         ticket, _ = self.engine.recall(req.window, self._actor(env, req.staff))
         call = self.engine.call_event(ticket, self.engine.window(req.window), recall=True)
         return q.WindowRecalled(ticket=_ticket(ticket), call=Anything.model_validate(call))
 
     def _window_op(self, env: Envelope, op: Callable[[int, str], tuple[Ticket, Change]]) -> q.WindowTicket:
-        req = request_of(env, q.WindowRequest)
+        req = model_of(env, q.WindowRequest)
         ticket, _ = op(req.window, self._actor(env, req.staff))
         return q.WindowTicket(ticket=_ticket(ticket))
 
     def _window_transfer(self, env: Envelope) -> q.WindowTicket:
-        req = request_of(env, q.WindowTransfer)
+        req = model_of(env, q.WindowTransfer)
         ticket, _ = self.engine.transfer(
             req.window, to_domain=req.to_domain, to_window=req.to_window, actor=self._actor(env, req.staff)
         )
         return q.WindowTicket(ticket=_ticket(ticket))
 
     def _window_pause(self, env: Envelope) -> q.WindowOne:
-        req = request_of(env, q.WindowPause)
+        req = model_of(env, q.WindowPause)
         self.engine.pause(req.window, req.reason or "", actor=self._actor(env, req.staff))
         return q.WindowOne(window=self._window_model(req.window))
 
     def _window_resume(self, env: Envelope) -> q.WindowOne:
-        req = request_of(env, q.WindowRequest)
+        req = model_of(env, q.WindowRequest)
         self.engine.resume(req.window, actor=self._actor(env, req.staff))
         return q.WindowOne(window=self._window_model(req.window))
 
     def _window_assign(self, env: Envelope) -> q.WindowAssigned:
-        req = request_of(env, q.WindowAssign)
+        req = model_of(env, q.WindowAssign)
         applied, _ = self.engine.assign(
             req.window, req.domains, actor=f"{env.sender}/{req.actor}", reason=req.reason or ""
         )
@@ -278,11 +278,11 @@ class HallController:
         )
 
     def _audit_list(self, env: Envelope) -> q.AuditEntries:
-        req = request_of(env, q.AuditList)
+        req = model_of(env, q.AuditList)
         return q.AuditEntries(entries=[Anything.model_validate(e) for e in self.engine.audit_log(req.limit)])
 
     def _appointment_lookup(self, env: Envelope) -> q.Appointment:
-        req = request_of(env, q.AppointmentLookup)
+        req = model_of(env, q.AppointmentLookup)
         return q.Appointment.model_validate(self.engine.appointment(req.code))
 
 

@@ -38,7 +38,7 @@ from devices.base import Device, DeviceError, DeviceOffline, DeviceTimeout
 from devices.locker import LockerBank
 from hall_bus.bus import topics
 from hall_bus.bus.client import BusClient, ServiceError
-from hall_bus.bus.envelope import MAX_TTL_S, Envelope, MessageError, request_of
+from hall_bus.bus.envelope import MAX_TTL_S, Envelope, MessageError, model_of
 from hall_bus.config import HallConfig
 from hall_bus.contracts.base import Anything, as_data
 from hall_bus.contracts.pickup import Door, DoorEvent, LockerOpen, LockerOpened, LockerState, LockerStatus
@@ -111,9 +111,9 @@ class LockerHost(DeviceHost):
             raise ServiceError("forbidden", "lockers take commands from the hall controller only")
         try:
             if env.op == "locker.open":
-                return as_data(self._open(env, request_of(env, LockerOpen)))
+                return as_data(self._open(env, model_of(env, LockerOpen)))
             if env.op == "locker.status":
-                req = request_of(env, LockerStatus)
+                req = model_of(env, LockerStatus)
                 return as_data(self._status(req.board, req.pickup_id))
         except MessageError:
             raise  # the request breaks its contract: answered as such, not as a device problem

@@ -37,7 +37,7 @@ from devices.pad import EvaluationPad
 from drivers.hallframe import fit_gb2312
 from hall_bus.bus import topics
 from hall_bus.bus.client import BusClient, BusError, RequestFailed, ServiceError
-from hall_bus.bus.envelope import Envelope, MessageError, request_of
+from hall_bus.bus.envelope import Envelope, MessageError, model_of
 from hall_bus.config import HallConfig
 from hall_bus.contracts import registry
 from hall_bus.contracts.base import as_data
@@ -147,7 +147,7 @@ class WindowHost(DeviceHost):
 
     # ------------------------------------------------------------------ bus side (never blocks on a device)
     def _serve_evaluate(self, pad: EvaluationPad, env: Envelope) -> dict[str, Any]:
-        req = request_of(env, PadEvaluate)
+        req = model_of(env, PadEvaluate)
         if req.window != self.window:
             raise ServiceError("wrong_window", f"this pad belongs to window {self.window}, not {req.window}")
         if pad.state.value == "offline":  # tell the controller now rather than let it wait for a timeout
@@ -157,7 +157,7 @@ class WindowHost(DeviceHost):
 
     def _on_window_state(self, topic: str, env: Envelope) -> None:
         try:
-            view = request_of(env, WindowView)  # the state's contract model (checked when it arrived)
+            view = model_of(env, WindowView)  # the state's contract model (checked when it arrived)
         except MessageError as exc:
             log.warning("window %d: state on %s ignored: %s", self.window, topic, exc)
             return

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from hall_bus.bus.client import ServiceError
-from hall_bus.bus.envelope import Envelope, request_of
+from hall_bus.bus.envelope import Envelope, model_of
 from hall_bus.contracts import cases as cases_contracts
 from hall_bus.contracts.cases import CaseLookup, CaseUpdate
 from hall_bus.controller.features import FeatureContext, FeatureSpec
@@ -38,12 +38,12 @@ class CasesFeature:
             raise ServiceError("forbidden", f"{env.sender} is a kiosk; cases are changed by staff only")
 
     def _lookup(self, env: Envelope) -> dict[str, Any]:
-        req = request_of(env, CaseLookup)
+        req = model_of(env, CaseLookup)
         return {"cases": self.cases.lookup(case_no=req.case_no, identity_token=req.identity_token)}
 
     def _update(self, env: Envelope) -> dict[str, Any]:
         self._staff_only(env)
-        req = request_of(env, CaseUpdate)
+        req = model_of(env, CaseUpdate)
         case = self.cases.upsert(
             req.case_no,
             req.status,

@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from hall_bus.bus import topics
 from hall_bus.bus.client import BusTimeout, RequestFailed, ServiceError
-from hall_bus.bus.envelope import Envelope, MessageError, request_of
+from hall_bus.bus.envelope import Envelope, MessageError, model_of
 from hall_bus.contracts import evaluation as evaluation_contracts
 from hall_bus.contracts.base import as_data
 from hall_bus.contracts.devices import PadAccepted, PadEvaluate, PadEvaluation
@@ -150,7 +150,7 @@ class EvaluationFeature:
 
     def _on_pad_event(self, topic: str, env: Envelope) -> None:
         try:
-            ev = request_of(env, PadEvaluation)  # the event's contract model (checked when it arrived)
+            ev = model_of(env, PadEvaluation)  # the event's contract model (checked when it arrived)
         except MessageError as exc:
             log.warning("pad event on %s ignored: %s", topic, exc)
             return
@@ -215,7 +215,7 @@ class EvaluationFeature:
             raise ServiceError("not_found", str(exc)) from None
 
     def _submit(self, env: Envelope) -> dict[str, Any]:
-        req = request_of(env, EvaluationSubmit)
+        req = model_of(env, EvaluationSubmit)
         t = self._ticket(req.ticket, req.day)
         if t.state != "finished":
             raise ServiceError("not_finished", f"{t.code} is {t.state}; a service is rated after it is finished")
@@ -245,7 +245,7 @@ class EvaluationFeature:
         }
 
     def _get(self, env: Envelope) -> dict[str, Any]:
-        req = request_of(env, EvaluationGet)
+        req = model_of(env, EvaluationGet)
         t = self._ticket(req.ticket, req.day)
         row = self.store.get(t.id)
         view = self._view(row) if row else {"ticket": t.code, "status": "none", "level": None, "channel": None}
@@ -272,19 +272,19 @@ class EvaluationFeature:
         }
 
     def _followups(self, env: Envelope) -> dict[str, Any]:
-        req = request_of(env, FollowupList)
+        req = model_of(env, FollowupList)
         rows = self.store.followups(req.state, self._today() if req.overdue else None)
         return {"followups": [self._followup_view(f) for f in rows]}
 
     def _followup_update(self, env: Envelope) -> dict[str, Any]:
-        req = request_of(env, FollowupUpdate)
+        req = model_of(env, FollowupUpdate)
         actor = f"{env.sender}/{req.actor}"
         f = self.store.update_followup(req.id, req.state, req.note, actor, self.ctl.engine.now())
         self.ctl.engine.audit(actor, "followup.update", f"followup {req.id}", {"state": req.state, "note": req.note})
         return {"followup": self._followup_view(f)}
 
     def _report(self, env: Envelope) -> dict[str, Any]:
-        day = request_of(env, ReportDaily).date or self._today().isoformat()
+        day = model_of(env, ReportDaily).date or self._today().isoformat()
         return self.report(day)
 
     def _clerk_no(self, window: int) -> str | None:

@@ -20,7 +20,7 @@ import time
 from typing import Any
 
 from hall_bus.bus import topics
-from hall_bus.bus.envelope import Envelope, request_of
+from hall_bus.bus.envelope import Envelope, model_of
 from hall_bus.contracts import tidal as tidal_contracts
 from hall_bus.contracts.tidal import Accept, ModeSet, ProposalsRequest, Reject
 from hall_bus.controller.features import FeatureContext, FeatureSpec
@@ -61,23 +61,23 @@ class TidalFeature:
         return f"{env.sender}/{actor}"
 
     def _proposals(self, env: Envelope) -> dict[str, Any]:
-        recent = request_of(env, ProposalsRequest).recent
+        recent = model_of(env, ProposalsRequest).recent
         return self.manager.proposals(20 if recent is None else recent)
 
     def _accept(self, env: Envelope) -> dict[str, Any]:
-        req = request_of(env, Accept)
+        req = model_of(env, Accept)
         p = self.manager.accept(req.proposal_id, self._actor(env, req.actor))
         self._poke()
         return {"proposal": p, "window": self.controller.engine.window(p["window"]).public()}
 
     def _reject(self, env: Envelope) -> dict[str, Any]:
-        req = request_of(env, Reject)
+        req = model_of(env, Reject)
         p = self.manager.reject(req.proposal_id, self._actor(env, req.actor), req.reason or "")
         self._poke()
         return {"proposal": p}
 
     def _mode(self, env: Envelope) -> dict[str, Any]:
-        req = request_of(env, ModeSet)
+        req = model_of(env, ModeSet)
         out = self.manager.set_mode(req.mode, self._actor(env, req.actor))
         self._poke(evaluate=True)
         return out
