@@ -93,7 +93,7 @@ def parse(data: dict[str, Any], source: str = "<hall config>", base_dir: Path | 
         name=hall.name if hall.name is not None else hall.id,
         name_en=hall.name_en,
         hours=_hours(hall.hours, hall.timezone),
-        bus=BusConfig(**f.bus.model_dump()),
+        bus=BusConfig(**{**f.bus.model_dump(), "broker_names": tuple(f.bus.broker_names)}),
         queue=queue,
         data_dir=data_dir,
         domains=tuple(Domain(d.id, d.name, d.name_en) for d in f.domains),
@@ -105,6 +105,7 @@ def parse(data: dict[str, Any], source: str = "<hall config>", base_dir: Path | 
                 domain=s.domain,
                 prefix=s.prefix,
                 self_service=s.self_service,
+                daily_cap=s.daily_cap,
                 expected_minutes=s.expected_minutes
                 if s.expected_minutes is not None
                 else queue.default_expected_minutes,

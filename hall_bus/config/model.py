@@ -34,6 +34,7 @@ class Service:
     prefix: str
     expected_minutes: float
     self_service: bool = False  # served by a machine, open around the clock (24小时自助)
+    daily_cap: int | None = None  # 限号: tickets a day at most; None = up to the numbering limit (99999)
 
 
 @dataclass(frozen=True)
@@ -105,6 +106,13 @@ class BusConfig:
     credentials_dir: str = ""  # where `hallkit bus credentials` wrote per-client passwords
     request_timeout_s: float = 5.0
     keepalive_s: int = 15
+    tls: bool = False  # clients verify the broker against the hall CA (see docs/security.md)
+    ca_file: str = ""  # the hall CA; default <credentials_dir>/ca.crt
+    server_name: str = ""  # the name the broker's certificate must carry; default ``host``
+    broker_names: tuple[str, ...] = ()  # names and addresses put in the broker certificate; default host
+    client_certs: bool = False  # clients also present a certificate signed by the hall CA
+    plain_loopback_port: int = 0  # a plain-TCP listener on 127.0.0.1 for local tools (0 = none)
+    max_clock_skew_s: float = 60.0  # a request's sent_at may differ this much from the controller's clock
 
 
 @dataclass(frozen=True)

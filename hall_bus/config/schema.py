@@ -126,6 +126,13 @@ class BusModel(Section):
     credentials_dir: str = ""
     request_timeout_s: Annotated[Number, rule(lambda v: v > 0, "must be positive")] = 5.0
     keepalive_s: Annotated[int, rule(lambda v: 5 <= v <= 600, "must be 5..600")] = 15
+    tls: bool = False
+    ca_file: str = ""
+    server_name: str = ""
+    broker_names: list[str] = []
+    client_certs: bool = False
+    plain_loopback_port: Annotated[int, rule(lambda p: 0 <= p < 65536, lambda p: f"{p} is not a TCP port")] = 0
+    max_clock_skew_s: Annotated[Number, rule(lambda v: 1 <= v <= 3600, "must be 1..3600 seconds")] = 60.0
 
 
 class QueueModel(Section):
@@ -155,6 +162,7 @@ class ServiceModel(Section):
     ]
     expected_minutes: Annotated[Number, rule(lambda v: 0 < v <= 480, "must be between 0 and 480 minutes")] | None = None
     self_service: bool = False
+    daily_cap: Annotated[int, rule(lambda v: 1 <= v <= 99_999, "must be 1..99999 tickets a day")] | None = None
 
 
 class WindowModel(Section):

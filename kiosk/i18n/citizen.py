@@ -1,15 +1,6 @@
-"""Kiosk strings: Simplified Chinese first (the default), English available at any time.
-
-``tr(key, lang, **values)`` formats one string. Every key has both languages; a missing key is a
-programming error and raises ``KeyError`` at once (tests walk every key).
-"""
+"""The citizen screens' strings: home, ticket, scan, progress, rating and pickup."""
 
 from __future__ import annotations
-
-from typing import Any
-
-LANGS = ("zh", "en")
-DEFAULT_LANG = "zh"
 
 # key: (中文, English)
 STRINGS: dict[str, tuple[str, str]] = {
@@ -115,16 +106,6 @@ STRINGS: dict[str, tuple[str, str]] = {
         "{service} 仅在窗口服务时间办理（今日 {hours}）",
         "{service} is served during opening hours only (today {hours})",
     ),
-    # generic errors
-    "error.title": ("温馨提示", "Notice"),
-    "error.bus": (
-        "暂时无法连接大厅系统，请稍后重试或咨询工作人员",
-        "The hall system cannot be reached right now; please retry or ask staff",
-    ),
-    "error.failed": ("操作未成功：{reason}", "That did not work: {reason}"),
-    "error.printer.paper_out": ("打印机缺纸", "printer out of paper"),
-    "error.printer.cover_open": ("打印机盖未关好", "printer cover open"),
-    "error.printer.unavailable": ("打印机不可用", "printer unavailable"),
     # scan flow
     "scan.title": ("材料扫描", "Scan materials"),
     "scan.intro": (
@@ -256,61 +237,4 @@ STRINGS: dict[str, tuple[str, str]] = {
     "pickup.action.again": ("重新核验", "Identify again"),
     "pickup.action.done": ("完成", "Done"),
     "pickup.action.cancel": ("返回首页", "Home"),
-    # hall display
-    "display.title": ("叫号信息", "Now calling"),
-    "display.ticket": ("号码", "Ticket"),
-    "display.window": ("窗口", "Window"),
-    "display.recent": ("最近叫号", "Recent calls"),
-    "display.waiting": ("各业务等候人数", "Waiting per area"),
-    "display.idle": ("空闲", "idle"),
-    "display.paused": ("暂停服务", "paused"),
-    "display.serving": ("办理中", "serving"),
-    "display.calling": ("请到窗口", "called"),
-    # window terminal
-    "terminal.title": ("{window} 窗口叫号", "{window} soft caller"),
-    "terminal.current": ("当前号码", "Current ticket"),
-    "terminal.none": ("无", "none"),
-    "terminal.call": ("叫下一位", "Call next"),
-    "terminal.recall": ("重呼", "Recall"),
-    "terminal.start": ("开始办理", "Start"),
-    "terminal.no_show": ("过号", "No-show"),
-    "terminal.transfer": ("转移", "Transfer"),
-    "terminal.finish": ("办结", "Finish"),
-    "terminal.pause": ("暂停", "Pause"),
-    "terminal.resume": ("恢复", "Resume"),
-    "terminal.waiting": ("本窗口等候 {n} 人", "{n} waiting for this window"),
-    "terminal.no_one": ("当前无人等候", "Nobody is waiting"),
-    "terminal.transfer_to": ("转移到：", "Transfer to:"),
-    "terminal.window_select": ("选择窗口", "Window"),
-    # manager console
-    "manager.title": ("大厅管理", "Hall manager"),
-    "manager.windows": ("窗口与业务", "Windows and areas"),
-    "manager.reassign": ("调整", "Reassign"),
-    "manager.pending": ("待生效：{domains}", "pending: {domains}"),
-    "manager.tidal": ("潮汐窗口建议", "Tidal window proposals"),
-    "manager.tidal.none": ("暂无建议", "No proposals"),
-    "manager.accept": ("采纳", "Accept"),
-    "manager.reject": ("拒绝", "Reject"),
-    "manager.load": ("实时负荷", "Live load"),
-    "manager.applied": ("已调整 {window} 号窗口", "Window {window} reassigned"),
-    "manager.deferred": ("{window} 号窗口将在当前业务办结后调整", "Window {window} changes after its current ticket"),
-    # tabs
-    "tab.kiosk": ("自助机", "Kiosk"),
-    "tab.display": ("综合屏", "Hall display"),
-    "tab.terminal": ("窗口终端", "Window terminal"),
-    "tab.manager": ("管理台", "Manager"),
 }
-
-
-def tr(key: str, lang: str = DEFAULT_LANG, **values: object) -> str:
-    """The string ``key`` in ``lang`` (zh or en), formatted with ``values``."""
-    zh, en = STRINGS[key]
-    text = en if lang == "en" else zh
-    return text.format(**values) if values else text
-
-
-def name_of(item: dict[str, Any], lang: str) -> str:
-    """The display name of a hall.info entry (domain/service) in ``lang``."""
-    if lang == "en" and item.get("name_en"):
-        return str(item["name_en"])
-    return str(item.get("name", ""))
