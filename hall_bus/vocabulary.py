@@ -11,7 +11,7 @@ from typing import Literal, get_args
 from drivers.pad import LEVEL_NAMES
 
 ID_PATTERN = r"[a-z0-9][a-z0-9_-]{0,31}"  # domain, service, kiosk, device ids
-TICKET_CODE_PATTERN = r"[A-Z]{1,2}\d{3,4}"  # A001, SB1234
+TICKET_CODE_PATTERN = r"[A-Z]{1,2}\d{3,5}"  # A001, SB1234, A10000 (up to 99999 a day)
 TOKEN_PATTERN = r"[0-9a-f]{64}"  # a salted hash (HMAC-SHA256 hex) standing for an identity
 APPOINTMENT_PATTERN = r"[A-Za-z0-9-]{4,32}"
 Priority = Literal["normal", "elderly", "disabled", "pregnant", "military"]

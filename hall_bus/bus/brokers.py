@@ -23,6 +23,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from hall_bus.bus.credentials import tls_listener_lines
+
 log = logging.getLogger(__name__)
 
 MOSQUITTO_PATHS = ("/usr/sbin/mosquitto", "/usr/local/sbin/mosquitto", "/usr/bin/mosquitto")
@@ -74,8 +76,12 @@ class Mosquitto:
         extra_conf: str = "",
         allow_anonymous: bool = True,
         workdir: str | None = None,
+        tls_dir: str | Path | None = None,
+        client_certs: bool = False,
     ) -> None:
         self.host = host
+        self.tls_dir = tls_dir  # the hall CA and broker certificate (hallkit bus credentials): a TLS listener
+        self.client_certs = client_certs
         self.port = port or free_port(host)
         self.extra_conf = extra_conf
         self.allow_anonymous = allow_anonymous
@@ -89,13 +95,17 @@ class Mosquitto:
 
     @property
     def url(self) -> str:
-        return f"mqtt://{self.host}:{self.port}"
+        return f"{'mqtts' if self.tls_dir else 'mqtt'}://{self.host}:{self.port}"
 
     def write_conf(self) -> Path:
         conf = self.workdir / "mosquitto.conf"
+        tls = (
+            "".join(line + "\n" for line in tls_listener_lines(self.tls_dir, self.client_certs)) if self.tls_dir else ""
+        )
         conf.write_text(
             f"listener {self.port} {self.host}\n"
-            f"allow_anonymous {'true' if self.allow_anonymous else 'false'}\n"
+            + tls
+            + f"allow_anonymous {'true' if self.allow_anonymous else 'false'}\n"
             "persistence false\n"
             "set_tcp_nodelay true\n"
             "max_queued_messages 100000\n"

@@ -22,16 +22,14 @@ What the client does for every HallKit component:
 from __future__ import annotations
 
 import collections
+import contextlib
 import logging
 import queue
-import random
-import select
 import socket
 import threading
-import time
 import uuid
-from collections.abc import Callable, Sequence
-from typing import Any, Protocol
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
@@ -39,6 +37,8 @@ from paho.mqtt.enums import CallbackAPIVersion
 from hall_bus.bus import envelope as messages
 from hall_bus.bus import topics
 from hall_bus.bus.envelope import MessageError
+from hall_bus.bus.network import NetworkLoop, _exit_process
+from hall_bus.bus.rejects import RejectLog
 from hall_bus.bus.rpc import (
     BusError,
     BusSettings,
@@ -48,9 +48,11 @@ from hall_bus.bus.rpc import (
     RequestHandler,
     RequestResponse,
     ServiceError,
-    _is_request_topic,
     _Pending,
+    _Served,
+    _Service,
 )
+from hall_bus.bus.tls import tls_context
 
 __all__ = [
     "BusClient",
@@ -63,17 +65,10 @@ __all__ = [
     "ServiceError",
 ]
 
-
-class _Selectable(Protocol):
-    """What select() takes: a socket, or paho's socket-like."""
-
-    def fileno(self) -> int: ...
-
-
 log = logging.getLogger(__name__)
 
 
-class BusClient(RequestResponse):
+class BusClient(NetworkLoop, RequestResponse):
     """One component's connection to the hall bus (see module docstring)."""
 
     def __init__(
@@ -93,6 +88,8 @@ class BusClient(RequestResponse):
         )
         if self.settings.username:
             self._mqtt.username_pw_set(self.settings.username, self.settings.password)
+        if self.settings.tls_ca:
+            self._mqtt.tls_set_context(tls_context(self.settings))
         self._mqtt.will_set(
             self.availability_topic, messages.availability(client_id, False).to_json(), qos=1, retain=True
         )
@@ -109,8 +106,12 @@ class BusClient(RequestResponse):
         self._offline: collections.deque[tuple[str, bytes, bool]] = collections.deque()
         self._pending: dict[str, _Pending] = {}
         self._pending_lock = threading.Lock()
-        self._services: dict[str, RequestHandler] = {}
-        self._served: dict[tuple[str, str], tuple[float, bytes, str]] = {}
+        self._services: dict[str, _Service] = {}
+        self._reply_topics: set[str] = set()
+        self._served: collections.OrderedDict[tuple[str, str], _Served] = collections.OrderedDict()
+        self._held: list[tuple[str, bytes, bool]] | None = None  # publishes held back by held()
+        self.rejects = RejectLog(client_id)
+        self.on_fatal: Callable[[str], None] = _exit_process
         self._dispatch: queue.SimpleQueue[tuple[Callable[..., None], tuple[Any, ...]] | None] = queue.SimpleQueue()
         self._connected = threading.Event()
         self._stopping = threading.Event()
@@ -191,10 +192,15 @@ class BusClient(RequestResponse):
         def do() -> None:
             first = topic_filter not in self._subs
             self._subs.setdefault(topic_filter, []).append(handler)
-            if first and self._connected.is_set():
-                self._mqtt.subscribe(topic_filter, qos=1)
+            if first:
+                self._subscribe_raw(topic_filter)
 
         self._call(do)
+
+    def _subscribe_raw(self, topic_filter: str) -> None:
+        """Network thread: subscribe now if connected (every filter is subscribed again on connect)."""
+        if self._connected.is_set():
+            self._mqtt.subscribe(topic_filter, qos=1)
 
     def publish_state(self, topic: str, type_: str, data: Any) -> None:
         """Publish retained state; it is republished after every reconnect."""
@@ -214,104 +220,30 @@ class BusClient(RequestResponse):
         self.publish_raw(topic, messages.event(type_, self.client_id, data).to_json(), retain=False)
 
     def publish_raw(self, topic: str, payload: bytes, retain: bool = False) -> None:
+        if self._held is not None and threading.current_thread() is self._dispatch_thread:
+            self._held.append((topic, payload, retain))
+            return
         self._call(lambda: self._publish_now(topic, payload, retain))
 
-    # ------------------------------------------------------------------ network thread
-    def _call(self, fn: Callable[[], None]) -> None:
-        if threading.current_thread() is self._net_thread:
-            fn()
+    @contextlib.contextmanager
+    def held(self) -> Iterator[None]:
+        """Hold back what the dispatch thread publishes inside the block and send it when the block
+        ends normally (drop it if the block raises): a request handler's state and events leave only
+        after the store committed what they describe."""
+        if threading.current_thread() is not self._dispatch_thread or self._held is not None:
+            yield
             return
-        self._commands.put(fn)
-        self._wake()
-
-    def _wake(self) -> None:
+        self._held = []
         try:
-            self._wake_w.send(b"x")
-        except (BlockingIOError, OSError):
-            pass
+            yield
+            held = self._held
+        finally:
+            if self._held is not None:
+                held, self._held = self._held, None
+        for topic, payload, retain in held:
+            self.publish_raw(topic, payload, retain)
 
-    def _network_loop(self) -> None:
-        backoff = self.settings.backoff_min_s
-        next_attempt = 0.0
-        while not self._stopping.is_set():
-            sock = self._mqtt.socket()
-            if sock is None:
-                now = time.monotonic()
-                if now >= next_attempt:
-                    try:
-                        if self._ever_connected:
-                            self._mqtt.reconnect()
-                        else:
-                            self._mqtt.connect(self.settings.host, self.settings.port, self.settings.keepalive_s)
-                        self._ever_connected = True
-                        backoff = self.settings.backoff_min_s
-                        continue
-                    except (OSError, ValueError) as exc:
-                        self.stats["connect_failures"] += 1
-                        self.last_error = f"connect to {self.settings.host}:{self.settings.port} failed: {exc}"
-                        log.debug("%s: %s; retry in %.2fs", self.client_id, self.last_error, backoff)
-                        next_attempt = now + backoff * (0.8 + 0.4 * random.random())
-                        backoff = min(backoff * 2, self.settings.backoff_max_s)
-                        # paho only allows reconnect() after a first connect(); keep using connect() until then.
-                wait = max(0.0, min(next_attempt - time.monotonic(), 0.5))
-                self._select([self._wake_r], [], wait)
-                self._run_commands()
-                self._retry_requests()
-                continue
-            wlist = [sock] if self._mqtt.want_write() else []
-            readable, writable = self._select([sock, self._wake_r], wlist, 0.25)
-            if sock in readable:
-                self._mqtt.loop_read()
-            if self._mqtt.socket() is not None and (sock in writable or self._mqtt.want_write()):
-                self._mqtt.loop_write()
-            if self._wake_r in readable:
-                self._run_commands()
-            if self._mqtt.socket() is not None:
-                self._mqtt.loop_misc()
-            self._retry_requests()
-        try:
-            if self._mqtt.socket() is not None:
-                self._mqtt.disconnect()
-        except Exception:  # pragma: no cover - best effort on the way out
-            pass
-
-    def _select(
-        self, rlist: Sequence[_Selectable], wlist: Sequence[_Selectable], timeout: float
-    ) -> tuple[list[_Selectable], list[_Selectable]]:
-        try:
-            r, w, _ = select.select(rlist, wlist, [], timeout)
-            return r, w
-        except (OSError, ValueError, TypeError):
-            return [], []
-
-    def _run_commands(self) -> None:
-        try:
-            while self._wake_r.recv(4096):
-                pass
-        except (BlockingIOError, OSError):
-            pass
-        while True:
-            try:
-                fn = self._commands.get_nowait()
-            except queue.Empty:
-                return
-            try:
-                fn()
-            except Exception:  # a bad command must not kill the network thread
-                log.exception("%s: bus command failed", self.client_id)
-
-    def _flush_until(self, done: Callable[[], bool], timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        while not done() and time.monotonic() < deadline and self._mqtt.socket() is not None:
-            sock = self._mqtt.socket()
-            if sock is None:
-                return
-            r, w = self._select([sock], [sock] if self._mqtt.want_write() else [], 0.05)
-            if sock in r:
-                self._mqtt.loop_read()
-            if self._mqtt.socket() is not None and self._mqtt.want_write():
-                self._mqtt.loop_write()
-
+    # ------------------------------------------------------------------ network thread
     def _publish_now(self, topic: str, payload: bytes, retain: bool) -> None:
         if retain:
             self._retained[topic] = payload
@@ -352,8 +284,7 @@ class BusClient(RequestResponse):
             return
         self._connected.set()
         self.stats["connects"] += 1
-        topics_ = [(t, 1) for t in self._subs]
-        topics_.append((self.response_topic, 1))
+        topics_ = [(t, 1) for t in [*self._subs, *self._services, *self._reply_topics, self.response_topic]]
         self._mqtt.subscribe(topics_)
         self._mqtt.publish(
             self.availability_topic, messages.availability(self.client_id, True).to_json(), qos=1, retain=True
@@ -383,18 +314,28 @@ class BusClient(RequestResponse):
             self._dispatch.put((listener, (up,)))
 
     def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
-        topic = msg.topic
-        if topic == self.response_topic:
-            self._handle_response(bytes(msg.payload))
-            return
-        if not msg.payload and msg.retain:
+        try:
+            self._route(msg.topic, bytes(msg.payload), bool(msg.retain))
+        except Exception:  # nothing a message carries may stop the network thread
+            self.stats["loop_errors"] += 1
+            log.exception("%s: failed to route a message on %s", self.client_id, msg.topic[:200])
+
+    def _route(self, topic: str, payload: bytes, retain: bool) -> None:
+        if not payload:
             return  # a cleared retained topic
+        if topic == self.response_topic or topic in self._reply_topics:
+            self._handle_response(topic, payload)
+            return
+        for filt, service in self._services.items():  # requests: served in order on the dispatch thread
+            if mqtt.topic_matches_sub(filt, topic):
+                self._dispatch.put((self._serve_message, (topic, payload, retain, service)))
+                return
         handlers = []
         for filt, hs in self._subs.items():
             if mqtt.topic_matches_sub(filt, topic):
                 handlers.extend(hs)
         if handlers:
-            self._dispatch.put((self._deliver, (topic, msg.payload, handlers)))
+            self._dispatch.put((self._deliver, (topic, payload, handlers)))
 
     # ------------------------------------------------------------------ dispatch thread
     def _dispatch_loop(self) -> None:
@@ -410,13 +351,10 @@ class BusClient(RequestResponse):
 
     def _deliver(self, topic: str, payload: bytes, handlers: list[MessageHandler]) -> None:
         try:
-            # Requests are validated by _handle_request so that it can answer with an error.
-            env = messages.parse(payload, check_data=not _is_request_topic(topic))
+            env = messages.parse(payload)
         except MessageError as exc:
             self.stats["invalid_received"] += 1
-            log.warning("%s: rejected a message on %s: %s (%s)", self.client_id, topic, exc, exc.code)
-            if _is_request_topic(topic):
-                self._answer_unparseable(topic, payload, exc)
+            self.rejects.note(topic, exc.code, f"a message on {topic}: {exc}")
             return
         for handler in handlers:
             handler(topic, env)

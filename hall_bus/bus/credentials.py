@@ -1,35 +1,38 @@
-"""Bus credentials and access control for mosquitto, generated from hall.toml.
+"""Bus credentials, access control and TLS for mosquitto, generated from hall.toml.
 
-Every bus client logs in with its client id as user name and a random password of its own.
-The ACL follows the topic layout (docs/bus.md):
+Every bus client logs in with its client id as user name and a random password of its own; its role
+comes from that id (:func:`hall_bus.contracts.roles.principal_of`). The ACL follows the topic layout
+(docs/bus.md) and the roles table (docs/security.md):
 
-* ``controller`` may read and write the whole hall subtree; it alone writes ``state/#`` and
-  ``event/#`` (retained hall state and hall events).
-* A kiosk or window terminal (``kiosk-1``, ``window-3``) sends requests to the controller, reads its
-  own responses, the hall state and events, publishes the health and events of each device attached
-  to it (``host`` in hall.toml), reads the requests to those devices and answers them on the
-  controller's response topic. Only the controller sends device requests.
+* ``controller`` may read and write the whole hall subtree; it alone writes ``state/#``,
+  ``event/#``, every client's ``response`` topic and the devices' ``request`` topics.
+* Every other client writes only ``client/<its id>/request/<op>`` for the ops its role may call,
+  reads its own ``response`` topic and (except locker hosts) the hall state, events and device health.
+* A kiosk or window terminal (``kiosk-1``, ``window-3``) also publishes the health and events of each
+  device attached to it (``host`` in hall.toml), reads the requests to those devices and answers them
+  on ``device/<id>/response``.
 * A locker bank's host runs as a client of its own (client id = the device id, e.g. ``lockers-a``)
-  with the same rights for that one device: a kiosk cannot command the lockers beside it.
-* ``manager`` (console and CLI) sends requests and reads state, events and device health.
-* ``display`` (综合屏) only reads.
+  with those rights for that one device only: a kiosk cannot command the lockers beside it.
 
 Passwords are stored as mosquitto's PBKDF2-SHA512 ``$7$`` hashes in the password file; the clear
 password of each client is written to ``<dir>/<client>.password`` (mode 0600), which is what
-``[bus] credentials_dir`` points a component at.
+``[bus] credentials_dir`` points a component at. The hall CA, the broker's certificate (and with
+``[bus] client_certs`` one certificate per client) are written beside them (:mod:`hall_bus.bus.tls`).
 """
 
 from __future__ import annotations
 
 import base64
+import grp
 import hashlib
 import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
-from hall_bus.bus import topics
+from hall_bus.bus import tls, topics
 from hall_bus.config import HallConfig
+from hall_bus.contracts.roles import SELF_HOSTED_KINDS, Role, ops_of, principal_of
 
 PBKDF2_ITERATIONS = 101  # mosquitto_passwd's own default for $7$
 PASSWORD_FILE = "passwd"
@@ -66,12 +69,19 @@ class ClientRule:
     write: tuple[str, ...]
 
 
-def clients_of(config: HallConfig) -> list[ClientRule]:
-    """The bus clients of a hall and what each may read and write."""
+EXTRA_CLIENTS = ("web",)  # clients every hall has beside those hall.toml lists (the staff web console)
+
+
+def clients_of(config: HallConfig, extra: tuple[str, ...] = EXTRA_CLIENTS) -> list[ClientRule]:
+    """The bus clients of a hall and what each may read and write, from the roles table: a client may
+    publish the request topics of the operations its role may call, and nothing else of the controller's."""
     h = topics.hall(config.hall_id)
 
     def own(cid: str) -> tuple[str, ...]:
         return (f"{h}/client/{cid}/availability",)
+
+    def asks(cid: str, role: Role) -> tuple[str, ...]:
+        return tuple(topics.client_request(config.hall_id, cid, op) for op in ops_of(role))
 
     reader = (
         f"{h}/state/#",
@@ -83,16 +93,15 @@ def clients_of(config: HallConfig) -> list[ClientRule]:
     )
     rules = [ClientRule("controller", (f"{h}/#",), (f"{h}/#",))]
     own_client = {d.id for d in config.devices if d.kind in SELF_HOSTED_KINDS}  # run by a host process of their own
-    hosts = [k.id for k in config.kiosks] + [f"window-{w.number}" for w in config.windows]
-    for host in hosts:
+    hosts: list[tuple[str, Role]] = [(k.id, "kiosk") for k in config.kiosks]
+    hosts += [(f"window-{w.number}", "window") for w in config.windows]
+    for host, role in hosts:
         devices = [d.id for d in config.devices if d.host == host and d.id not in own_client]
         rules.append(
             ClientRule(
                 host,
                 read=reader + (f"{h}/client/{host}/response",) + _device_read(h, devices),
-                write=own(host)
-                + (f"{h}/controller/request/#", f"{h}/client/controller/response")
-                + _device_write(h, devices),
+                write=own(host) + asks(host, role) + _device_write(h, devices),
             )
         )
     for dev in sorted(own_client):
@@ -100,21 +109,14 @@ def clients_of(config: HallConfig) -> list[ClientRule]:
             ClientRule(
                 dev,
                 read=(f"{h}/client/{dev}/response",) + _device_read(h, [dev]),
-                write=own(dev) + (f"{h}/client/controller/response",) + _device_write(h, [dev]),
+                write=own(dev) + _device_write(h, [dev]),
             )
         )
-    rules.append(
-        ClientRule(
-            "manager", reader + (f"{h}/client/manager/response",), own("manager") + (f"{h}/controller/request/#",)
-        )
-    )
-    rules.append(ClientRule("display", reader, own("display")))
+    for cid in ("manager", "display", *extra):
+        fixed = principal_of(config, cid).role
+        assert fixed is not None, cid
+        rules.append(ClientRule(cid, reader + (f"{h}/client/{cid}/response",), own(cid) + asks(cid, fixed)))
     return rules
-
-
-# Device kinds whose host runs as a bus client of its own (client id = device id): a locker bank is
-# driven only by the controller, so even the kiosk it stands beside may not command it.
-SELF_HOSTED_KINDS = ("locker",)
 
 
 def _device_read(h: str, devices: list[str]) -> tuple[str, ...]:
@@ -123,15 +125,23 @@ def _device_read(h: str, devices: list[str]) -> tuple[str, ...]:
 
 
 def _device_write(h: str, devices: list[str]) -> tuple[str, ...]:
-    """A host publishes its devices' health and events, never requests to them."""
+    """A host publishes its devices' health, events and answers to the controller, never requests to them."""
     return tuple(
-        t for d in devices for t in (f"{h}/device/{d}/state", f"{h}/device/{d}/availability", f"{h}/device/{d}/event/#")
+        t
+        for d in devices
+        for t in (
+            f"{h}/device/{d}/state",
+            f"{h}/device/{d}/availability",
+            f"{h}/device/{d}/event/#",
+            f"{h}/device/{d}/response",
+        )
     )
 
 
 def acl_text(config: HallConfig) -> str:
     lines = [
         f"# mosquitto ACL for hall {config.hall_id}, generated by `hallkit bus credentials` from {config.source}",
+        "# from the roles table (hall_bus/contracts/roles.py, docs/security.md); do not edit by hand",
         "",
     ]
     for rule in clients_of(config):
@@ -144,34 +154,106 @@ def acl_text(config: HallConfig) -> str:
     return "\n".join(lines)
 
 
+def broker_names(config: HallConfig) -> list[str]:
+    """The names and addresses the broker certificate carries."""
+    names = list(config.bus.broker_names) or [config.bus.host, "localhost", "127.0.0.1"]
+    return list(dict.fromkeys(n for n in names if n))
+
+
 def write_credentials(config: HallConfig, out_dir: str | Path, rotate: bool = False) -> Path:
-    """Write passwd, acl and a mosquitto.conf snippet to ``out_dir``; keep existing passwords unless ``rotate``."""
+    """Write passwd, acl, the hall CA and the broker's certificate (and, with ``[bus] client_certs``,
+    one per client), and the mosquitto configuration to ``out_dir``. Existing passwords and the CA are
+    kept unless ``rotate`` (which makes new passwords; the CA is kept: delete ca.* to replace it)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    os.chmod(out, 0o700)
+    os.chmod(out, 0o750)
     entries = []
-    for rule in clients_of(config):
+    rules = clients_of(config)
+    for rule in rules:
         pw_file = out / f"{rule.client_id}.password"
         if rotate or not pw_file.exists():
             password = secrets.token_urlsafe(24)
-            fd = os.open(pw_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "w") as f:
-                f.write(password + "\n")
+            _write_private(pw_file, (password + "\n").encode())
         else:
             password = read_password(out, rule.client_id)
         entries.append(f"{rule.client_id}:{hash_password(password)}")
-    passwd = out / PASSWORD_FILE
-    fd = os.open(passwd, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as f:
-        f.write("\n".join(entries) + "\n")
-    (out / ACL_FILE).write_text(acl_text(config))
-    (out / CONF_FILE).write_text(mosquitto_conf(out))
+    _write_private(out / PASSWORD_FILE, ("\n".join(entries) + "\n").encode(), broker=True)
+    _write_private(out / ACL_FILE, acl_text(config).encode(), broker=True)
+    ca = _hall_ca(config, out)
+    names = broker_names(config)
+    server = tls.issue(ca, f"hallkit-broker-{config.hall_id}", tuple(names))
+    (out / tls.BROKER_CERT).write_bytes(server.cert_pem)
+    _write_private(out / tls.BROKER_KEY, server.key_pem, broker=True)
+    if config.bus.client_certs:
+        for rule in rules:
+            client = tls.issue(ca, rule.client_id, server=False)
+            (out / f"{rule.client_id}.crt").write_bytes(client.cert_pem)
+            _write_private(out / f"{rule.client_id}.key", client.key_pem)
+    (out / CONF_FILE).write_text(mosquitto_conf(out, config))
+    _give_broker(out)
     return out
 
 
-def mosquitto_conf(credentials_dir: str | Path) -> str:
+def _hall_ca(config: HallConfig, out: Path) -> tls.Issued:
+    cert, key = out / tls.CA_CERT, out / tls.CA_KEY
+    if cert.exists() and key.exists():
+        return tls.Issued(cert.read_bytes(), key.read_bytes())
+    ca = tls.make_ca(config.hall_id)
+    cert.write_bytes(ca.cert_pem)
+    _write_private(key, ca.key_pem)
+    return ca
+
+
+def _write_private(path: Path, data: bytes, broker: bool = False) -> None:
+    """Write a secret: 0600, or 0640 for what the broker's own user must read (see _give_broker)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o640 if broker else 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+    os.chmod(path, 0o640 if broker else 0o600)
+
+
+BROKER_FILES = (PASSWORD_FILE, ACL_FILE, tls.BROKER_KEY)
+
+
+def _give_broker(out: Path) -> None:
+    """mosquitto started as root drops to user ``mosquitto``: let that group read the directory and the
+    broker's files (password hashes, ACL, its key), and nothing else (client passwords stay 0600)."""
+    if os.geteuid() != 0:
+        return
+    try:
+        gid = grp.getgrnam("mosquitto").gr_gid
+    except KeyError:
+        return
+    os.chown(out, -1, gid)
+    for name in (*BROKER_FILES, tls.BROKER_CERT, tls.CA_CERT, CONF_FILE):
+        if (out / name).exists():
+            os.chown(out / name, -1, gid)
+
+
+def mosquitto_conf(credentials_dir: str | Path, config: HallConfig | None = None) -> str:
+    """The broker's authentication and ACL lines; with a hall config, the whole configuration: also
+    the TLS listener on ``[bus] port`` and, only if ``[bus] plain_loopback_port`` asks, a plain
+    listener on 127.0.0.1 (for tools on the broker's own machine)."""
     d = Path(credentials_dir).resolve()
-    return f"password_file {d / PASSWORD_FILE}\nacl_file {d / ACL_FILE}\n"
+    lines = [f"password_file {d / PASSWORD_FILE}", f"acl_file {d / ACL_FILE}"]
+    if config is not None:
+        lines = ["allow_anonymous false", *lines, "persistence false", f"listener {config.bus.port}"]
+        lines += tls_listener_lines(d, config.bus.client_certs)
+        if config.bus.plain_loopback_port:
+            lines.append(f"listener {config.bus.plain_loopback_port} 127.0.0.1")
+    return "\n".join(lines) + "\n"
+
+
+def tls_listener_lines(credentials_dir: str | Path, client_certs: bool = False) -> list[str]:
+    """The lines that make the listener above them a TLS listener with the hall CA's broker certificate."""
+    d = Path(credentials_dir).resolve()
+    return [
+        f"cafile {d / tls.CA_CERT}",
+        f"certfile {d / tls.BROKER_CERT}",
+        f"keyfile {d / tls.BROKER_KEY}",
+        "tls_version tlsv1.2",
+        f"require_certificate {'true' if client_certs else 'false'}",
+    ]
 
 
 def read_password(credentials_dir: str | Path, client_id: str) -> str:

@@ -17,6 +17,8 @@ against its pydantic model in the one contract registry, :func:`hall_bus.contrac
 from __future__ import annotations
 
 import json
+import math
+import re
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -34,6 +36,10 @@ VERSION = 1
 KINDS = ("request", "response", "state", "event", "availability")
 MAX_PAYLOAD = 256 * 1024
 MAX_TTL_S = 300.0  # a request may not claim to stay valid longer than this
+MAX_DEPTH = 32  # JSON nesting deeper than this is refused before parsing
+MAX_TIME = 1e11  # a UNIX time beyond the year 5000 is not a time
+_STRINGS = re.compile(rb'"(?:[^"\\]|\\.)*"')
+_BRACKETS = re.compile(rb"[\[\]{}]")
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -152,41 +158,78 @@ def _need(body: dict[str, Any], key: str, kind: type | tuple[type, ...], what: s
     return value
 
 
+def _time(body: dict[str, Any], key: str) -> float:
+    """A UNIX time: a finite number (not a boolean) between 0 and :data:`MAX_TIME`."""
+    value = _need(body, key, (int, float), "a UNIX time")
+    try:
+        number = float(value)
+    except OverflowError:
+        raise MessageError(
+            "invalid_envelope", f"envelope.{key}: {len(str(value))}-digit number is out of range"
+        ) from None
+    if not math.isfinite(number) or not 0 <= number <= MAX_TIME:
+        raise MessageError("invalid_envelope", f"envelope.{key}: must be a UNIX time, got {str(value)[:32]}")
+    return number
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
 def parse(payload: bytes, check_data: bool = True) -> Envelope:
-    """Decode and validate a payload; raise MessageError with a specific code and reason."""
+    """Decode and validate a payload; raise MessageError with a specific code and reason.
+
+    Whatever the bytes, the answer is an :class:`Envelope` or a :class:`MessageError` (a hostile
+    payload's deep nesting, huge numbers or odd types included): nothing else escapes.
+    """
+    try:
+        return _parse(payload, check_data)
+    except MessageError:
+        raise
+    except RecursionError:
+        raise MessageError("invalid_json", "payload is nested too deeply") from None
+    except Exception as exc:  # a hostile payload must never raise anything but a coded rejection
+        raise MessageError("invalid_envelope", f"payload rejected: {type(exc).__name__}") from None
+
+
+def _parse(payload: bytes, check_data: bool) -> Envelope:
     if len(payload) > MAX_PAYLOAD:
         raise MessageError("too_large", f"payload of {len(payload)} bytes exceeds {MAX_PAYLOAD}")
+    if _too_deep(payload):
+        raise MessageError("invalid_json", f"payload is nested more than {MAX_DEPTH} levels deep")
     try:
-        body = json.loads(payload)
+        body = json.loads(payload, parse_constant=_no_constant)
     except (UnicodeDecodeError, ValueError) as exc:
-        raise MessageError("invalid_json", f"payload is not JSON: {exc}") from None
+        raise MessageError("invalid_json", f"payload is not JSON: {str(exc)[:120]}") from None
     if not isinstance(body, dict):
         raise MessageError("invalid_envelope", f"payload must be a JSON object, got {type(body).__name__}")
     v = body.get("v")
-    if v != VERSION:
+    if type(v) is not int or v != VERSION:
         raise MessageError(
-            "unsupported_version", f"envelope version {v!r} is not supported (this side speaks {VERSION})"
+            "unsupported_version", f"envelope version {str(v)[:16]!r} is not supported (this side speaks {VERSION})"
         )
     kind = _need(body, "kind", str, "one of " + ", ".join(KINDS))
     if kind not in KINDS:
-        raise MessageError("invalid_envelope", f"envelope.kind: {kind!r} is not one of {', '.join(KINDS)}")
+        raise MessageError("invalid_envelope", f"envelope.kind: {kind[:32]!r} is not one of {', '.join(KINDS)}")
     sender = _need(body, "sender", str, "the sending client id")
     if kind == "availability":
         st = _need(body, "state", str, "online or offline")
         if st not in ("online", "offline"):
-            raise MessageError("invalid_envelope", f"envelope.state: {st!r} is not online or offline")
+            raise MessageError("invalid_envelope", f"envelope.state: {st[:32]!r} is not online or offline")
         return Envelope(kind, sender, 0.0, state=st)
-    sent_at = float(_need(body, "sent_at", (int, float), "a UNIX time"))
+    sent_at = _time(body, "sent_at")
     env = Envelope(kind, sender, sent_at, data=body.get("data"))
     if kind == "request":
         env.op = _need(body, "op", str, "the operation name")
         env.tx = _need(body, "tx", str, "a transaction id")
         env.reply_to = _need(body, "reply_to", str, "the topic to answer on")
-        env.expires_at = float(_need(body, "expires_at", (int, float), "a UNIX time"))
+        env.expires_at = _time(body, "expires_at")
         if not 1 <= len(env.tx) <= 64:
             raise MessageError("invalid_envelope", "envelope.tx: must be 1..64 characters")
-        if env.expires_at - sent_at > MAX_TTL_S:
-            raise MessageError("invalid_envelope", f"envelope.expires_at: more than {MAX_TTL_S:.0f} s after sent_at")
+        if not 0 < env.expires_at - sent_at <= MAX_TTL_S:
+            raise MessageError(
+                "invalid_envelope", f"envelope.expires_at: must be after sent_at and at most {MAX_TTL_S:.0f} s later"
+            )
         if check_data:
             check_into(env, contract_for(env.op).request, "invalid_data")
     elif kind == "response":
@@ -194,7 +237,7 @@ def parse(payload: bytes, check_data: bool = True) -> Envelope:
         env.tx = _need(body, "tx", str, "a transaction id")
         env.status = _need(body, "status", str, "ok or error")
         if env.status not in ("ok", "error"):
-            raise MessageError("invalid_envelope", f"envelope.status: {env.status!r} is not ok or error")
+            raise MessageError("invalid_envelope", f"envelope.status: {env.status[:16]!r} is not ok or error")
         if env.status == "error":
             err = body.get("error")
             if (
@@ -213,6 +256,18 @@ def parse(payload: bytes, check_data: bool = True) -> Envelope:
         if check_data and env.type in contracts:
             check_into(env, contracts[env.type].data, "invalid_data")
     return env
+
+
+def _too_deep(payload: bytes) -> bool:
+    """More than :data:`MAX_DEPTH` open brackets in a row, counted without parsing (strings ignored)."""
+    if payload.count(b"[") + payload.count(b"{") <= MAX_DEPTH:
+        return False
+    depth = 0
+    for bracket in _BRACKETS.findall(_STRINGS.sub(b"", payload)):
+        depth += 1 if bracket in (b"[", b"{") else -1
+        if depth > MAX_DEPTH:
+            return True
+    return False
 
 
 def checked(model: type[M], data: Any, code: str) -> M:

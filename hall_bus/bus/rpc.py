@@ -1,7 +1,11 @@
 """Request/response on the hall bus, the half of :class:`~hall_bus.bus.client.BusClient` that pairs
 messages: a request waits for the response with its transaction id (re-sent with the same ``tx``
-until answered or expired), and a served request is answered once per ``(sender, tx)``; a repeat
-gets the stored response and is never executed twice. Request data is checked against its contract
+until answered or expired), and a served request is answered once per ``(requester, tx)``; a repeat
+gets the stored response and is never executed twice (in memory, bounded; the controller also keeps
+the answers of requests with effects in its store, so a restart does not forget them). The requester
+is who the broker let write the request's topic (:func:`hall_bus.bus.topics.request_route`); a request
+whose envelope names another sender, arrives retained, lies outside the allowed clock skew or has
+expired is refused with its code, and the refusal is logged rate-limited (:mod:`hall_bus.bus.rejects`). Request data is checked against its contract
 before the handler runs (``env.data`` the checked dict, ``env.model`` the pydantic model, read typed
 with :func:`hall_bus.bus.envelope.model_of`), and the handler's answer against the response
 contract. A handler answers with the response model (sent as its plain data) or a plain dict.
@@ -19,17 +23,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import paho.mqtt.client as mqtt
 from pydantic import BaseModel
 
 from hall_bus.bus import envelope as messages
 from hall_bus.bus import topics
 from hall_bus.bus.envelope import Envelope, M, MessageError
+from hall_bus.bus.rejects import RejectLog
 from hall_bus.contracts.base import as_data
 
 log = logging.getLogger("hall_bus.bus.client")
 
 RequestHandler = Callable[[Envelope], Any]
+RequestGuard = Callable[[Envelope], None]  # raises ServiceError to refuse
 MessageHandler = Callable[[str, Envelope], None]
 
 
@@ -67,16 +72,35 @@ class BusSettings:
     backoff_min_s: float = 0.1
     backoff_max_s: float = 5.0
     offline_queue: int = 10_000
-    dedupe_window_s: float = messages.MAX_TTL_S + 30.0
+    max_clock_skew_s: float = 60.0  # a request's sent_at must lie this close to our clock
+    dedupe_max: int = 100_000  # answers remembered in memory (oldest forgotten first)
+    tls_ca: str | None = None  # verify the broker against this CA (PEM); None: plain TCP
+    tls_server_name: str | None = None  # the name the broker certificate must carry (default: host)
+    tls_cert: str | None = None  # our own certificate and key, when the broker asks for one
+    tls_key: str | None = None
 
 
 @dataclass
 class _Pending:
     envelope: Envelope
     topic: str
+    reply_topic: str
     future: concurrent.futures.Future[Any]
     next_send: float
     retry_s: float
+
+
+@dataclass(frozen=True)
+class _Service:
+    handler: RequestHandler
+    guard: RequestGuard | None
+
+
+@dataclass
+class _Served:
+    expires_at: float
+    payload: bytes
+    reply_topic: str
 
 
 class RequestResponse:
@@ -87,11 +111,13 @@ class RequestResponse:
     response_topic: str
     settings: BusSettings
     stats: collections.Counter[str]
+    rejects: RejectLog
     last_error: str
     _pending: dict[str, _Pending]
     _pending_lock: threading.Lock
-    _services: dict[str, RequestHandler]
-    _served: dict[tuple[str, str], tuple[float, bytes, str]]
+    _services: dict[str, _Service]
+    _reply_topics: set[str]
+    _served: collections.OrderedDict[tuple[str, str], _Served]
     _connected: threading.Event
 
     if TYPE_CHECKING:
@@ -99,13 +125,14 @@ class RequestResponse:
         def _call(self, fn: Callable[[], None]) -> None: ...
         def _publish_now(self, topic: str, payload: bytes, retain: bool) -> None: ...
         def publish_raw(self, topic: str, payload: bytes, retain: bool = False) -> None: ...
-        def subscribe(self, topic_filter: str, handler: MessageHandler) -> None: ...
+        def _subscribe_raw(self, topic_filter: str) -> None: ...
 
     # ------------------------------------------------------------------ requester (any thread)
     def request(
         self, op: str, data: dict[str, Any], timeout: float = 5.0, retry_s: float = 1.0, topic: str | None = None
     ) -> Any:
-        """Send a request to the controller (or ``topic``) and wait for its response data.
+        """Send a request to the controller (or ``topic``, a device's request topic) and wait for its
+        response data.
 
         Raises BusTimeout when nothing answers before ``timeout`` (the request's expiry),
         RequestFailed when the answer is an error response.
@@ -134,22 +161,39 @@ class RequestResponse:
     def request_async(
         self, op: str, data: dict[str, Any], timeout: float = 5.0, retry_s: float = 1.0, topic: str | None = None
     ) -> concurrent.futures.Future[Any]:
-        env = messages.request(op, data, self.client_id, self.response_topic, ttl_s=timeout)
-        target = topic or topics.controller_request(self.hall_id, op)
+        target = topic or topics.client_request(self.hall_id, self.client_id, op)
+        route = topics.request_route(self.hall_id, target)
+        if route is None:
+            raise ValueError(f"{target} is not a request topic")
+        env = messages.request(op, data, self.client_id, route.reply_topic, ttl_s=timeout)
         future: concurrent.futures.Future[Any] = concurrent.futures.Future()
-        pending = _Pending(env, target, future, time.monotonic() + retry_s, retry_s)
+        pending = _Pending(env, target, route.reply_topic, future, time.monotonic() + retry_s, retry_s)
         with self._pending_lock:
             self._pending[env.tx] = pending
-        self._call(lambda: self._send_request(pending))
+
+        def send() -> None:
+            if route.reply_topic != self.response_topic and route.reply_topic not in self._reply_topics:
+                self._reply_topics.add(route.reply_topic)  # a device's answers: listen before asking
+                self._subscribe_raw(route.reply_topic)
+            self._send_request(pending)
+
+        self._call(send)
         return future
 
-    def serve(self, topic_filter: str, handler: RequestHandler) -> None:
+    def serve(self, topic_filter: str, handler: RequestHandler, guard: RequestGuard | None = None) -> None:
         """Answer requests arriving on ``topic_filter`` with ``handler(envelope) -> data``.
 
-        The handler runs on the dispatch thread, one request at a time, in arrival order.
+        The requester is the client the topic belongs to (:func:`topics.request_route`), which the
+        broker authenticated; ``env.sender`` must say the same. ``guard(env)`` (who may call the op at
+        all) runs before the request's data is read, the handler after it was checked. Both run on the
+        dispatch thread, one request at a time, in arrival order.
         """
-        self._services[topic_filter] = handler
-        self.subscribe(topic_filter, self._handle_request)
+
+        def do() -> None:
+            self._services[topic_filter] = _Service(handler, guard)
+            self._subscribe_raw(topic_filter)
+
+        self._call(do)
 
     # ------------------------------------------------------------------ requester (network thread)
     def _send_request(self, pending: _Pending) -> None:
@@ -186,16 +230,21 @@ class RequestResponse:
             with self._pending_lock:
                 for tx in expired:
                     self._pending.pop(tx, None)
+        self.rejects.flush()
 
-    def _handle_response(self, payload: bytes) -> None:
+    def _handle_response(self, topic: str, payload: bytes) -> None:
         try:
             env = messages.parse(payload)
         except MessageError as exc:
             self.stats["invalid_received"] += 1
-            log.warning("%s: rejected a response: %s", self.client_id, exc)
+            self.rejects.note(topic, exc.code, f"a response on {topic}: {exc}")
             return
         with self._pending_lock:
-            pending = self._pending.pop(env.tx, None)
+            pending = self._pending.get(env.tx)
+            if pending is not None and pending.reply_topic == topic and pending.envelope.op == env.op:
+                del self._pending[env.tx]
+            else:
+                pending = None
         if pending is None or pending.future.done():
             self.stats["late_responses"] += 1
             return
@@ -206,106 +255,109 @@ class RequestResponse:
             pending.future.set_exception(RequestFailed(env.op, err["code"], err["message"]))
 
     # ------------------------------------------------------------------ server (dispatch thread)
-    def _answer_unparseable(self, topic: str, payload: bytes, exc: MessageError) -> None:
-        """A request we cannot parse still gets an error response when it names a reply topic."""
-        try:
-            body = json.loads(payload)
-        except ValueError:
-            return
-        if not isinstance(body, dict):
-            return
-        reply_to, tx, sender = body.get("reply_to"), body.get("tx"), body.get("sender")
-        try:
-            expected = topics.client_response(self.hall_id, sender) if isinstance(sender, str) else None
-        except ValueError:
-            expected = None
-        if expected and reply_to == expected and isinstance(tx, str) and len(tx) <= 64:
-            op = body.get("op")
-            if not isinstance(op, str):
-                op = topics.last_segment(topic)
-            self.publish_raw(reply_to, messages.error(op, tx, self.client_id, exc.code, str(exc)).to_json())
-
-    def _handle_request(self, topic: str, env: Envelope) -> None:
-        if env.kind != "request":
-            log.warning("%s: ignored a %s message on request topic %s", self.client_id, env.kind, topic)
+    def _serve_message(self, topic: str, payload: bytes, retained: bool, service: _Service) -> None:
+        route = topics.request_route(self.hall_id, topic)
+        if route is None:
+            self.rejects.note("?", "invalid_topic", f"a request on {topic}, which is not a request topic")
             return
         try:
-            expected_reply = topics.client_response(self.hall_id, env.sender)
-        except ValueError:
-            expected_reply = ""
-        if env.reply_to != expected_reply:
-            # Answering on an arbitrary topic would let a client make us publish anywhere.
+            env = messages.parse(payload, check_data=False)
+            if env.kind != "request":
+                raise MessageError("invalid_envelope", f"a {env.kind} message on a request topic")
+        except MessageError as exc:
             self.stats["invalid_received"] += 1
-            log.warning(
-                "%s: dropped request %s from %r: reply_to %r is not that client's response topic",
-                self.client_id,
-                env.op,
-                env.sender,
-                env.reply_to,
-            )
+            self.rejects.note(route.requester, exc.code, f"{topic}: {exc}")
+            self._answer_unparseable(route, payload, exc)
             return
-        key = (env.sender, env.tx)
+        reply = self._answer(route, env, retained, service)
+        if reply is not None:
+            self.publish_raw(route.reply_topic, reply)
+
+    def _answer_unparseable(self, route: topics.RequestRoute, payload: bytes, exc: MessageError) -> None:
+        """A request we cannot parse still gets an error response when its tx can be read; the answer
+        goes to the authenticated requester's topic, never to a topic named in the payload."""
+        try:
+            body = json.loads(payload) if len(payload) <= messages.MAX_PAYLOAD and exc.code != "invalid_json" else None
+        except (ValueError, RecursionError):
+            return
+        tx = body.get("tx") if isinstance(body, dict) else None
+        if isinstance(tx, str) and 1 <= len(tx) <= 64:
+            self.publish_raw(
+                route.reply_topic, messages.error(route.op, tx, self.client_id, exc.code, str(exc)[:300]).to_json()
+            )
+
+    def _refuse(self, route: topics.RequestRoute, env: Envelope, code: str, message: str) -> bytes:
+        self.stats[f"refused_{code}"] += 1
+        self.rejects.note(route.requester, code, f"{route.op} tx={env.tx[:64]}: {message}")
+        return messages.error(route.op, env.tx, self.client_id, code, message).to_json()
+
+    def _answer(self, route: topics.RequestRoute, env: Envelope, retained: bool, service: _Service) -> bytes:
         now = time.time()
+        if retained:
+            # A request is an act, not a state: a retained one would run again on every start.
+            self._call(lambda: self._clear_retained(route, env))
+            return self._refuse(route, env, "retained_request", "a request must not be retained; cleared, not run")
+        if env.sender != route.requester:
+            return self._refuse(
+                route, env, "sender_mismatch", f"sender {env.sender[:64]!r} is not the authenticated client"
+            )
+        if env.op != route.op:
+            return self._refuse(route, env, "invalid_envelope", f"op {env.op[:64]!r} sent to the topic of {route.op!r}")
+        if env.reply_to != route.reply_topic:
+            return self._refuse(route, env, "invalid_envelope", f"reply_to must be {route.reply_topic}")
+        key = (route.requester, env.tx)
         cached = self._served.get(key)
         if cached is not None:
             self.stats["duplicate_requests"] += 1
-            self.publish_raw(cached[2], cached[1])
-            return
-        if env.op != topics.last_segment(topic):
-            reply = messages.error(
-                env.op,
-                env.tx,
-                self.client_id,
-                "invalid_envelope",
-                f"op {env.op!r} sent to the topic of {topics.last_segment(topic)!r}",
-            )
-        elif env.expired(now):
+            return cached.payload
+        if env.expired(now):
             self.stats["expired_requests"] += 1
-            log.warning(
-                "%s: refused expired request %s tx=%s from %s (%.1fs late)",
-                self.client_id,
-                env.op,
-                env.tx,
-                env.sender,
-                now - env.expires_at,
+            return self._refuse(route, env, "expired", f"request expired {now - env.expires_at:.1f}s ago; not executed")
+        skew = env.sent_at - now
+        if abs(skew) > self.settings.max_clock_skew_s:
+            return self._refuse(
+                route,
+                env,
+                "clock_skew",
+                f"sent_at is {skew:+.0f} s from the server's clock (at most ±{self.settings.max_clock_skew_s:.0f} s)",
             )
-            reply = messages.error(
-                env.op,
-                env.tx,
-                self.client_id,
-                "expired",
-                f"request expired {now - env.expires_at:.1f}s ago; not executed",
-            )
-        else:
-            handler = None
-            for filt, h in self._services.items():
-                if mqtt.topic_matches_sub(filt, topic):
-                    handler = h
-                    break
-            try:
-                if handler is None:
-                    raise ServiceError("unknown_op", f"no service for {env.op!r}")
-                contract = messages.contract_for(env.op)
-                messages.check_into(env, contract.request, "invalid_data")
-                result = handler(env)
-                if isinstance(result, BaseModel):
-                    result = as_data(result)
-                messages.checked(contract.response, result, "internal")  # our own answer must keep the contract too
-                reply = messages.ok(env, self.client_id, result)
-            except ServiceError as exc:
-                reply = messages.error(env.op, env.tx, self.client_id, exc.code, str(exc))
-            except MessageError as exc:
-                reply = messages.error(env.op, env.tx, self.client_id, exc.code, str(exc))
-            except Exception as exc:  # the service must answer, never crash
-                log.exception("%s: request %s failed", self.client_id, env.op)
-                reply = messages.error(env.op, env.tx, self.client_id, "internal", f"{type(exc).__name__}: {exc}")
-        payload = reply.to_json()
-        self._served[key] = (now + self.settings.dedupe_window_s, payload, env.reply_to)
-        if len(self._served) > 50_000 or self.stats["served"] % 1000 == 0:
-            self._served = {k: v for k, v in self._served.items() if v[0] > now}
+        try:
+            contract = messages.contract_for(env.op)
+            if service.guard is not None:
+                service.guard(env)
+            messages.check_into(env, contract.request, "invalid_data")
+            result = service.handler(env)
+            if isinstance(result, BaseModel):
+                result = as_data(result)
+            messages.checked(contract.response, result, "internal")  # our own answer keeps the contract too
+            payload = messages.ok(env, self.client_id, result).to_json()
+        except (ServiceError, MessageError) as exc:
+            payload = messages.error(env.op, env.tx, self.client_id, exc.code, str(exc)).to_json()
+        except Exception as exc:  # the service must answer, never crash
+            log.exception("%s: request %s failed", self.client_id, env.op)
+            payload = messages.error(
+                env.op, env.tx, self.client_id, "internal", f"{type(exc).__name__}: {exc}"
+            ).to_json()
+        self._remember(key, _Served(env.expires_at + self.settings.max_clock_skew_s, payload, route.reply_topic), now)
         self.stats["served"] += 1
-        self.publish_raw(env.reply_to, payload)
+        return payload
 
+    def _remember(self, key: tuple[str, str], served: _Served, now: float) -> None:
+        """Keep an answer while its request could come again; O(1) per request, bounded."""
+        self._served[key] = served
+        self._served.move_to_end(key)
+        while self._served:
+            oldest = next(iter(self._served.values()))
+            if oldest.expires_at > now and len(self._served) <= self.settings.dedupe_max:
+                break
+            self._served.popitem(last=False)
 
-def _is_request_topic(topic: str) -> bool:
-    return "/request/" in topic
+    @property
+    def dedupe_entries(self) -> int:
+        return len(self._served)
+
+    def _clear_retained(self, route: topics.RequestRoute, env: Envelope) -> None:
+        topic = topics.client_request(self.hall_id, route.requester, route.op)
+        if route.requester == topics.CONTROLLER:
+            return  # a device request topic: its host cannot clear it; the controller never retains
+        self._publish_now(topic, b"", True)

@@ -22,6 +22,8 @@ from hall_bus.bus import envelope
 from hall_bus.cli.main import CommandLine
 from hall_bus.contracts import registry
 from hall_bus.contracts.base import MessageContract, Registry
+from hall_bus.contracts.roles import OPS
+from hall_bus.hosts.device_bridge import LOCAL_EVENTS
 
 ROOT = Path(__file__).resolve().parents[2]
 ASYNCAPI = Path("docs/bus.asyncapi.yaml")
@@ -39,7 +41,7 @@ STATE_ADDRESSES = {
     "tidal.proposals": "state/tidal/proposals",
     "device.state": "device/{device}/state",
 }
-DEVICE_EVENTS = {"pad.evaluation": "evaluation", "idcard.card": "card", "locker.door": "door"}
+DEVICE_EVENTS = {"pad.evaluation": "evaluation", "locker.door": "door"}
 PARAMETERS = {
     "hall": "The hall id.",
     "client": "A bus client id (kiosk-1, controller ...).",
@@ -61,9 +63,20 @@ def _schemas(reg: Registry) -> tuple[dict[str, dict[str, Any]], dict[type[BaseMo
     return dict(sorted(top.get("$defs", {}).items())), names
 
 
+def _is_device_op(op: str) -> bool:
+    return op.startswith(DEVICE_OP_PREFIXES)
+
+
+def _roles(op: str) -> str:
+    rule = OPS[op]
+    return f"Roles: {', '.join(rule.roles)}; effect: {rule.effect}" + (
+        " (a window terminal: its own window only)" if rule.own_window else ""
+    )
+
+
 def _address(kind: str, name: str) -> str:
     if kind == "request":
-        where = "device/{device}" if name.startswith(DEVICE_OP_PREFIXES) else "controller"
+        where = "device/{device}" if _is_device_op(name) else "client/{client}"
         return f"{HALL}/{where}/request/{name}"
     if kind == "state":
         return f"{HALL}/{STATE_ADDRESSES.get(name, 'state/' + name.replace('.', '/'))}"
@@ -115,12 +128,21 @@ def asyncapi(reg: Registry | None = None) -> dict[str, Any]:
     channels: dict[str, Any] = {}
     operations: dict[str, Any] = {}
     messages: dict[str, Any] = {}
-    response_channel: dict[str, Any] = {
-        "address": f"{HALL}/client/{{client}}/response",
-        "title": "Responses",
-        "description": "Responses to one client's requests (the request's reply_to).",
-        "parameters": _params(f"{HALL}/client/{{client}}/response"),
-        "messages": {},
+    replies: dict[str, dict[str, Any]] = {
+        "response": {
+            "address": f"{HALL}/client/{{client}}/response",
+            "title": "Responses",
+            "description": "The controller's responses to one client's requests (the request's reply_to).",
+            "parameters": _params(f"{HALL}/client/{{client}}/response"),
+            "messages": {},
+        },
+        "device.response": {
+            "address": f"{HALL}/device/{{device}}/response",
+            "title": "Device responses",
+            "description": "A device host's responses to the controller's requests to that device.",
+            "parameters": _params(f"{HALL}/device/{{device}}/response"),
+            "messages": {},
+        },
     }
     for op, rc in sorted(reg.requests.items()):
         req_msg, resp_msg = f"{op}.request", f"{op}.response"
@@ -128,6 +150,7 @@ def asyncapi(reg: Registry | None = None) -> dict[str, Any]:
             "name": op,
             "title": f"{op} request",
             "summary": rc.summary,
+            "description": _roles(op),
             "payload": _envelope("request", {"op": op}, REF.format(model=names[rc.request])),
         }
         messages[resp_msg] = {
@@ -143,7 +166,8 @@ def asyncapi(reg: Registry | None = None) -> dict[str, Any]:
             "parameters": _params(address),
             "messages": {req_msg: {"$ref": f"#/components/messages/{req_msg}"}},
         }
-        response_channel["messages"][resp_msg] = {"$ref": f"#/components/messages/{resp_msg}"}
+        reply = "device.response" if _is_device_op(op) else "response"
+        replies[reply]["messages"][resp_msg] = {"$ref": f"#/components/messages/{resp_msg}"}
         operations[f"send.{op}"] = {
             "action": "send",
             "title": op,
@@ -151,14 +175,16 @@ def asyncapi(reg: Registry | None = None) -> dict[str, Any]:
             "channel": {"$ref": f"#/channels/request.{op}"},
             "messages": [{"$ref": f"#/channels/request.{op}/messages/{req_msg}"}],
             "reply": {
-                "channel": {"$ref": "#/channels/response"},
-                "messages": [{"$ref": f"#/channels/response/messages/{resp_msg}"}],
+                "channel": {"$ref": f"#/channels/{reply}"},
+                "messages": [{"$ref": f"#/channels/{reply}/messages/{resp_msg}"}],
             },
         }
-    channels["response"] = response_channel
+    channels.update(replies)
     kinds: list[tuple[str, dict[str, MessageContract]]] = [("state", reg.states), ("event", reg.events)]
     for kind, table in kinds:
         for type_, mc in sorted(table.items()):
+            if type_ in LOCAL_EVENTS:
+                continue  # never on the bus (a card read stays on its kiosk)
             msg = f"{type_}.{kind}"
             messages[msg] = {
                 "name": type_,
@@ -286,7 +312,7 @@ def field_tables(reg: Registry | None = None) -> str:
     schemas, names = _schemas(reg)
     out = [BEGIN, "", "### Requests", ""]
     for op, rc in sorted(reg.requests.items()):
-        out += [f"#### `{op}`", "", rc.summary, "", f"Request data (`{names[rc.request]}`):", ""]
+        out += [f"#### `{op}`", "", rc.summary, "", _roles(op) + ".", "", f"Request data (`{names[rc.request]}`):", ""]
         out += _table(schemas[names[rc.request]])
         out += [f"Response data (`{names[rc.response]}`):", ""] + _table(schemas[names[rc.response]])
     for title, table in (("States (retained)", reg.states), ("Events", reg.events)):

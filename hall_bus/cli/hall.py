@@ -6,6 +6,7 @@ import argparse
 import datetime as dt
 import functools
 import uuid
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
@@ -151,7 +152,15 @@ def run_controller(args: argparse.Namespace) -> int:
         broker = EmbeddedBroker(port=port, host=host).start()
     elif kind == "mosquitto":
         extra = mosquitto_conf(config.bus.credentials_dir) if config.bus.credentials_dir else ""
-        broker = Mosquitto(port=port, host=host, extra_conf=extra, allow_anonymous=not extra).start()
+        tls_dir = (config.bus.credentials_dir or str(Path(config.bus.ca_file).parent)) if config.bus.tls else None
+        broker = Mosquitto(
+            port=port,
+            host=host,
+            extra_conf=extra,
+            allow_anonymous=not extra,
+            tls_dir=tls_dir,
+            client_certs=config.bus.client_certs,
+        ).start()
     controller = start_controller(config, host, port)
     print(
         f"hall controller for {config.hall_id} ({config.name}) on {host}:{port}"

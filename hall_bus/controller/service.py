@@ -1,6 +1,8 @@
 """The hall controller: the queue engine served over the hall bus.
 
-It answers requests on ``hallkit/<hall>/controller/request/<op>``, keeps the retained hall,
+It answers requests on ``hallkit/<hall>/client/<client>/request/<op>`` (the requester is the client the
+broker let write that topic, and its role from the roles table decides what it may call), keeps the
+retained hall,
 queue and window state topics current (and republishes them after every reconnect, via the
 bus client), and publishes call and ticket events for displays, voice and later reports.
 Requests are handled one at a time on the bus client's dispatch thread, so the store sees a
@@ -29,7 +31,10 @@ from hall_bus.bus.envelope import Envelope, model_of
 from hall_bus.config import ConfigError, HallConfig
 from hall_bus.contracts import queue as q
 from hall_bus.contracts.base import Anything
+from hall_bus.contracts.roles import OPS, principal_of
+from hall_bus.controller.authorize import authorize
 from hall_bus.controller.features import Feature, FeatureContext, FeatureSpec, OpHandler, attach_order
+from hall_bus.controller.served import ServedLog
 from hall_bus.controller.store import Store
 from hall_bus.errors import CodedError
 from hall_bus.features.catalogue import FEATURES
@@ -71,11 +76,12 @@ class HallController:
         }
 
         self.features: dict[str, Feature] = {}
+        self.served = ServedLog(self.store, bus, config.bus.max_clock_skew_s, clock=clock)
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> HallController:
         self.attach_features()
-        self.bus.serve(topics.controller_requests(self.hall), self._dispatch)
+        self.bus.serve(topics.client_requests(self.hall), self._dispatch, guard=self._may_call)
         self.bus.start()
         self.publish_all()
         return self
@@ -120,12 +126,21 @@ class HallController:
             raise ValueError(f"controller op {op!r} is registered twice")
         self.ops[op] = handler
 
-    def _dispatch(self, env: Envelope) -> Any:
-        handler = self.ops.get(env.op)
-        if handler is None:
+    def _may_call(self, env: Envelope) -> None:
+        """Before the data is read: is there such an op here, and may the requester's role call it?"""
+        rule = OPS.get(env.op)
+        if env.op not in self.ops or rule is None:
             raise ServiceError("unknown_op", f"the controller has no operation {env.op!r}")
+        authorize(principal_of(self.config, env.sender), env.op, rule, None)
+
+    def _dispatch(self, env: Envelope) -> Any:
+        """Authorise what the checked data asks (a window's own window), then run the op once per (client, tx)."""
+        handler, rule = self.ops[env.op], OPS[env.op]
+        authorize(principal_of(self.config, env.sender), env.op, rule, env.data)
         try:
-            return handler(env)
+            if rule.effect == "read":
+                return handler(env)
+            return self.served.run(env, rule.effect, lambda: handler(env))
         except CodedError as exc:  # every feature's refusals, answered with their code in one place
             raise ServiceError(exc.code, str(exc)) from None
 

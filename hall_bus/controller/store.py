@@ -87,6 +87,20 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (hall, code)
     );
     """,
+    # 3: answers to requests with effects, kept while the request could come again (exactly once)
+    """
+    CREATE TABLE served_requests (
+        client      TEXT NOT NULL,                   -- the authenticated requester
+        tx          TEXT NOT NULL,
+        op          TEXT NOT NULL,
+        at          REAL NOT NULL,
+        expires_at  REAL NOT NULL,                   -- forgotten after this (request expiry + clock skew)
+        status      TEXT NOT NULL DEFAULT 'running', -- running | ok | error
+        response    TEXT,                            -- JSON: the data, or {code, message}
+        PRIMARY KEY (client, tx)
+    );
+    CREATE INDEX served_expiry ON served_requests (expires_at);
+    """,
 ]
 
 

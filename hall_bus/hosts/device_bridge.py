@@ -5,7 +5,11 @@ host, a locker host) attaches a :class:`DeviceBridge`. It publishes, below ``dev
 
 * ``availability`` (retained): ``online`` when attached, ``offline`` when the device is closed;
 * ``state`` (retained, type ``device.state``): the device's status after every change;
-* ``event/<name>`` (not retained): what the device reports (card read, page scanned, door moved).
+* ``event/<name>`` (not retained): what the device reports (page scanned, key pressed, door moved).
+
+A card read (``idcard.card``: a masked ID number beside its identity token) never leaves the machine
+whose reader saw the card: the kiosk uses it in-process, and nothing on the bus, for any role, could
+be combined with the hall's salt to rebuild an ID number (docs/security.md).
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ from devices.config import DeviceConfig
 from devices.factory import make_device
 from hall_bus.bus import envelope, topics
 from hall_bus.bus.client import BusClient
+
+LOCAL_EVENTS = frozenset({"idcard.card"})  # personal: kept on the machine that read it
 
 
 class DeviceBridge:
@@ -38,6 +44,8 @@ class DeviceBridge:
         self.bus.publish_state(topics.device_state(self.hall_id, device.id), "device.state", device.status())
 
     def device_event(self, device: Device, name: str, type_: str, data: dict[str, Any]) -> None:
+        if type_ in LOCAL_EVENTS:
+            return
         self.bus.publish_event(topics.device_event(self.hall_id, device.id, name), type_, data)
 
     def device_closed(self, device: Device) -> None:

@@ -1,5 +1,6 @@
 """A kiosk's own devices (ID card reader, receipt printer, document camera), opened from hall.toml
-and published on the hall bus, each under its own bus client ``<kiosk>-<kind>``.
+and published on the hall bus through one bus client of their own, logged in as the kiosk (the ACL
+lets client ``kiosk-1`` publish the health and events of kiosk-1's devices, and nothing else's).
 
 A device that does not answer is ``None``: the kiosk shows it as unavailable and goes on.
 """
@@ -26,10 +27,10 @@ def open_kiosk_devices(
     """Open the kiosk's devices of hall.toml (None for each that does not answer)."""
     kiosk_id = kiosk_id or (config.kiosks[0].id if config.kiosks else "")
     devices: dict[str, Device | None] = {}
-    for dev in config.devices:
-        if dev.host != kiosk_id or dev.kind not in KIOSK_KINDS:
-            continue
-        device = make_bus_device(dev, make_bus(f"{kiosk_id}-{dev.kind}"), config.hall_id)
+    mine = [dev for dev in config.devices if dev.host == kiosk_id and dev.kind in KIOSK_KINDS]
+    bus = make_bus(kiosk_id) if mine else None
+    for dev in mine:
+        device = make_bus_device(dev, bus, config.hall_id)
         try:
             devices[dev.kind] = device.open()
         except (DeviceError, TransportError) as exc:

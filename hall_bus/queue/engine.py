@@ -13,11 +13,23 @@ from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 from typing import Any
 
+from hall_bus.config import Service
 from hall_bus.queue.base import locked
 from hall_bus.queue.estimates import Estimates
-from hall_bus.queue.models import ELDERLY_AGE, PRIORITIES, Change, Closed, NotFound, QueueError, Ticket
+from hall_bus.queue.models import (
+    ELDERLY_AGE,
+    MAX_NUMBER,
+    PRIORITIES,
+    Change,
+    Closed,
+    NotFound,
+    QueueError,
+    SoldOut,
+    Ticket,
+)
 from hall_bus.queue.windows import WindowOps
 
 log = logging.getLogger(__name__)
@@ -91,6 +103,7 @@ class QueueEngine(WindowOps, Estimates):
                 "SELECT MAX(number) FROM tickets WHERE hall=? AND day=? AND prefix=?", (self.hall, day, service.prefix)
             ).fetchone()
             number = (row[0] or 0) + 1
+            self._check_cap(db, service, day, number)
             code = f"{service.prefix}{number:03d}"
             cur = db.execute(
                 "INSERT INTO tickets (hall, day, prefix, number, code, service, domain, priority, identity_token, "
@@ -123,6 +136,17 @@ class QueueEngine(WindowOps, Estimates):
             Change(domains={service.domain}, events=[("ticket", {"action": "issued", "ticket": ticket.public()})])
         )
         return ticket, True
+
+    def _check_cap(self, db: sqlite3.Connection, service: Service, day: str, number: int) -> None:
+        """限号: a service's daily cap, and the numbering's own limit (five digits per prefix and day)."""
+        if number > MAX_NUMBER:
+            raise SoldOut(f"today's numbers for prefix {service.prefix} are used up ({MAX_NUMBER})")
+        if service.daily_cap is not None:
+            issued = db.execute(
+                "SELECT COUNT(*) FROM tickets WHERE hall=? AND day=? AND service=?", (self.hall, day, service.id)
+            ).fetchone()[0]
+            if issued >= service.daily_cap:
+                raise SoldOut(f"{service.name}: today's {service.daily_cap} tickets are all taken")
 
     def add_appointment(
         self, code: str, service_id: str, slot_start: float, slot_end: float, identity_token: str | None = None

@@ -33,6 +33,15 @@ class Closed(QueueError):
     code = "closed"
 
 
+class SoldOut(QueueError):
+    """No more tickets today for this service (its daily cap, 限号) or prefix (numbers up to 99999)."""
+
+    code = "sold_out"
+
+
+MAX_NUMBER = 99_999  # ticket numbers per prefix and day: A001 ... A99999
+
+
 class HandlingTimeEstimator(Protocol):
     def expected_minutes(self, service: str) -> float: ...
 

@@ -136,7 +136,7 @@ def test_window_terminal_end_to_end(window_hall, bus_factory, hall_id: str) -> N
     assert wait_for(lambda: display_sim.lines[0] == "A001 办理中"), display_sim.lines
 
     evaluations: queue.Queue = queue.Queue()
-    watcher = bus_factory("watcher")
+    watcher = bus_factory("controller")  # only the controller sends device requests
     watcher.subscribe(topics.device_event(hall_id, "window-1-pad", "evaluation"), lambda t, e: evaluations.put(e.data))
     time.sleep(0.2)
     pad_sim.plan = ""  # the test presses, not the URL's random citizen

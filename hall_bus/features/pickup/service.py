@@ -30,7 +30,6 @@ from __future__ import annotations
 import json
 import secrets
 import sqlite3
-import time
 from typing import Any
 
 from hall_bus.features.pickup import security
@@ -41,8 +40,6 @@ from hall_bus.features.pickup.store import ACTIVE_STATES
 from hall_bus.features.pickup.worker import LockerWorker
 
 __all__ = ["PickupError", "PickupService", "mask_case"]
-
-TX_KEEP_S = 3600.0  # used transaction ids are kept this long past their expiry
 
 
 class PickupService:
@@ -78,21 +75,6 @@ class PickupService:
     def door_event(self, device: str, board: int, lock: int, door_open: bool) -> None:
         """A locker host saw a door change (called from the bus dispatch thread)."""
         self.worker.door_event(device, board, lock, door_open)
-
-    def check_tx(self, sender: str, tx: str, op: str, expires_at: float) -> None:
-        """Refuse a request that may open a door if its (sender, tx) was ever executed (persisted)."""
-        now = time.time()  # envelopes carry wall-clock times, whatever clock drives the hall
-        if expires_at < now:
-            raise PickupError("expired", "request expired; not executed")
-        with self.store.transaction() as db:
-            db.execute("DELETE FROM pickup_used_tx WHERE expires_at < ?", (now - TX_KEEP_S,))
-            try:
-                db.execute(
-                    "INSERT INTO pickup_used_tx (sender, tx, op, at, expires_at) VALUES (?,?,?,?,?)",
-                    (sender, tx, op, now, expires_at),
-                )
-            except sqlite3.IntegrityError:
-                raise PickupError("replayed", f"transaction {tx} from {sender} was already executed; refused") from None
 
     # ================================================================== deposit (staff)
     def deposit_start(

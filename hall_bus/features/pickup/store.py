@@ -7,8 +7,8 @@
   returned, or cancelled); ``phase`` is the door step inside it (opening, awaiting_close), persisted
   before the locker is asked, so a restarted controller resumes exactly there.
 * ``pickup_sessions``: a citizen identified at a kiosk and the items that identification unlocked.
-* ``pickup_used_tx``: (sender, tx) of every request that may open a door, kept past its expiry, so a
-  replayed command is refused even after a restart (the bus client's dedupe lives in memory).
+* (``pickup_used_tx``, dropped by migration 3: the controller's ``served_requests`` now answers a
+  replayed request with its first answer, for every op, also after a restart.)
 * ``pickup_attempts``: wrong-code counters and lockouts per kiosk and per code.
 * ``pickup_faults``: compartments whose door did not open; not used for new deposits until cleared.
 * ``pickup_audit``: every open and close with who, when and why. Append-only: triggers refuse UPDATE
@@ -102,5 +102,9 @@ MIGRATIONS = [
     # 2: when the citizen was told (a deposit committed but not yet notified is notified again on start)
     """
     ALTER TABLE pickup_items ADD COLUMN notified_at REAL;
+    """,
+    # 3: replays are now answered by the controller's served_requests (every op, with its first answer)
+    """
+    DROP TABLE pickup_used_tx;
     """,
 ]

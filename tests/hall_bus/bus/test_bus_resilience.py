@@ -10,12 +10,17 @@ from pathlib import Path
 import pytest
 
 from hall_bus import config as hallconfig
+from hall_bus.bus import tls
 from hall_bus.bus.client import BusClient, BusSettings
 from hall_bus.controller.service import HallController
 
 
 def _client(broker, hall: str, client_id: str) -> BusClient:
-    c = BusClient(hall, client_id, BusSettings(host=broker.host, port=broker.port, backoff_max_s=0.5)).start()
+    tls_dir = getattr(broker, "tls_dir", None)  # the test mosquitto speaks TLS; the embedded broker does not
+    ca = str(Path(tls_dir) / tls.CA_CERT) if tls_dir else None
+    c = BusClient(
+        hall, client_id, BusSettings(host=broker.host, port=broker.port, backoff_max_s=0.5, tls_ca=ca)
+    ).start()
     assert c.wait_connected(10), c.last_error
     return c
 

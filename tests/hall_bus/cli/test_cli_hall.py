@@ -62,9 +62,13 @@ def test_no_broker_is_a_clear_error(tmp_hall: Path, capsys) -> None:
 
 
 def test_controller_command_runs_its_own_broker(tmp_hall: Path, tmp_path: Path) -> None:
-    """`hallkit controller` with the embedded broker, then a CLI client against it, as separate processes."""
+    """`hallkit controller` with the embedded broker, then a CLI client against it, as separate processes.
+    (amqtt speaks plain MQTT: this hall runs without TLS, as the zero-install demo does.)"""
     from hall_bus.bus.brokers import free_port
 
+    plain = tmp_path / "plain-hall.toml"
+    plain.write_text(tmp_hall.read_text(encoding="utf-8").replace("tls = true", "tls = false", 1), encoding="utf-8")
+    tmp_hall = plain
     port = str(free_port())
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     proc = subprocess.Popen(

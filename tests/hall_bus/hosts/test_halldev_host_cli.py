@@ -175,7 +175,7 @@ def test_clerk_names_outside_gb2312_or_too_long_still_reach_the_pad(tmp_hall: Pa
     try:
         pad_sim = host.pad.port.simulator
         pad_sim.plan = ""
-        asker = bus_factory("asker")
+        asker = bus_factory("controller")  # only the controller sends device requests
         for i, (name, shown) in enumerate([("李喆", "李□"), ("阿卜杜热依木·买买提江", "阿卜杜热依木·买")]):
             out = asker.request(
                 "pad.evaluate",
@@ -231,7 +231,7 @@ def test_window_host_command_runs_the_windows_devices_on_the_bus(
     )
     assert rc.returncode != 0 and "99" in rc.stderr and rc.stderr.count("\n") == 1
 
-    watcher = bus_factory("watcher")
+    watcher = bus_factory("controller")  # only the controller sends device requests
     states: queue.Queue = queue.Queue()
     evaluations: queue.Queue = queue.Queue()
     watcher.subscribe(topics.device_state(hall_id, "window-1-caller"), lambda t, e: states.put(e.data["state"]))
@@ -278,7 +278,7 @@ def test_heartbeats_show_a_silent_keypad_on_the_bus_and_its_recovery(tmp_hall: P
     import queue
 
     cfg = hallconfig.load(tmp_hall)
-    watcher = bus_factory("watcher")
+    watcher = bus_factory("controller")  # only the controller sends device requests
     states: queue.Queue = queue.Queue()
     watcher.subscribe(topics.device_state(hall_id, "window-1-caller"), lambda t, e: states.put(e.data["state"]))
     host = WindowHost(cfg, 1, bus_factory("window-1"), heartbeat_s=0.2).start()

@@ -83,7 +83,7 @@ def test_window_host_with_its_devices_on_one_line(tmp_hall: Path, bus_factory, h
         assert wait_for(lambda: display_sim.lines == ["请 A001 号", "到1号窗口"]), display_sim.lines
         assert wait_for(lambda: caller_sim.text == "A001 已呼叫"), caller_sim.text
         evaluations: queue.Queue = queue.Queue()
-        watcher = bus_factory("watcher")
+        watcher = bus_factory("controller")  # only the controller sends device requests
         watcher.subscribe(
             topics.device_event(hall_id, "window-1-pad", "evaluation"), lambda t, e: evaluations.put(e.data)
         )

@@ -22,11 +22,11 @@ CARD = "11010119480312103X"
 class ResponseSpy:
     """Listens on another client's response topic (no ACL in the test broker) and collects responses by tx."""
 
-    def __init__(self, bus_factory, hall_id: str, client_id: str) -> None:
+    def __init__(self, bus_factory, hall_id: str, client_id: str, topic: str | None = None) -> None:
         self.got: dict[str, list] = {}
         self.cond = threading.Condition()
         self.bus = bus_factory(f"spy-{client_id}")
-        topic = topics.client_response(hall_id, client_id)
+        topic = topic or topics.client_response(hall_id, client_id)
         self.bus.subscribe(topic, self._on)
         for n in range(50):  # the subscription is live once our own probe comes back
             probe = messages.Envelope("response", "spy", time.time(), op="probe", tx=f"probe-{n}", status="ok")
@@ -116,11 +116,12 @@ def test_a_kiosk_cannot_open_a_door_itself(hall):
         "expires_at": time.time() + 10,
         "auth": "0" * 64,
     }
-    with pytest.raises(RequestFailed) as exc:  # as itself
+    with pytest.raises(RequestFailed) as exc:  # as itself: only the controller sends device requests
         hall.kiosk.request("locker.open", data, topic=topics.device_request(h, "lockers-a", "locker.open"))
-    assert exc.value.code == "forbidden"
-    spy = ResponseSpy(hall.bus_factory, h, "controller")  # claiming to be the controller, without the hall's key
-    env = messages.request("locker.open", data, "controller", topics.client_response(h, "controller"), ttl_s=10)
+    assert exc.value.code == "sender_mismatch"
+    answers = topics.device_response(h, "lockers-a")
+    spy = ResponseSpy(hall.bus_factory, h, "controller", answers)  # claiming to be the controller, without the key
+    env = messages.request("locker.open", data, "controller", answers, ttl_s=10)
     hall.kiosk.publish_raw(topics.device_request(h, "lockers-a", "locker.open"), env.to_json())
     assert spy.wait(env.tx).error["code"] == "bad_auth"
     for op, body in (
@@ -144,7 +145,7 @@ def test_a_kiosk_cannot_open_a_door_itself(hall):
     assert fired(hall, comp) == before and not hall.sim.door_open(comp.board, comp.lock)
 
 
-def test_replayed_open_is_refused_before_and_after_a_restart(hall):
+def test_replayed_open_gets_its_first_answer_before_and_after_a_restart(hall):
     d = hall.deposit("SB2026000901")
     comp, h = d["comp"], hall.config.hall_id
     s = hall.kiosk.request("pickup.identify", {"kiosk": "kiosk-1", "method": "code", "code": d["code"]})
@@ -158,18 +159,20 @@ def test_replayed_open_is_refused_before_and_after_a_restart(hall):
     )
     raw = env.to_json()
     before = fired(hall, comp)
-    hall.kiosk.publish_raw(topics.controller_request(h, "pickup.open"), raw)
-    assert spy.wait(env.tx).status == "ok"
+    hall.kiosk.publish_raw(topics.client_request(h, "kiosk-1", "pickup.open"), raw)
+    first = spy.wait(env.tx)
+    assert first.status == "ok"
     wait_for(lambda: hall.sim.door_open(comp.board, comp.lock), what="door open")
     hall.sim.close_door(comp.board, comp.lock)
     wait_for(lambda: hall.item(d["item"]["item_id"])["state"] == "collected", what="collected")
-    hall.kiosk.publish_raw(topics.controller_request(h, "pickup.open"), raw)  # the same bytes again
-    assert spy.wait(env.tx, 2).status == "ok"  # answered from the bus client's memory, not executed
+    hall.kiosk.publish_raw(topics.client_request(h, "kiosk-1", "pickup.open"), raw)  # the same bytes again
+    assert spy.wait(env.tx, 2).data == first.data  # answered from the bus client's memory, not executed
     assert hall.controller.bus.stats["duplicate_requests"] >= 1
     hall.stop_controller()
     hall.start_controller()
-    hall.kiosk.publish_raw(topics.controller_request(h, "pickup.open"), raw)
-    assert spy.wait(env.tx, 3).error["code"] == "replayed"
+    hall.kiosk.publish_raw(topics.client_request(h, "kiosk-1", "pickup.open"), raw)
+    again = spy.wait(env.tx, 3)  # after a restart: the first answer from the store (the kiosk learns it opened)
+    assert again.status == "ok" and again.data == first.data
     assert fired(hall, comp) == before + 1
 
 
@@ -187,10 +190,11 @@ def test_expired_commands_are_refused(hall):
         ttl_s=5,
         now=time.time() - 60,
     )
-    hall.kiosk.publish_raw(topics.controller_request(h, "pickup.open"), env.to_json())
+    hall.kiosk.publish_raw(topics.client_request(h, "kiosk-1", "pickup.open"), env.to_json())
     assert spy.wait(env.tx).error["code"] == "expired"
     # straight to the locker host, correctly signed by the hall key, but its own expiry has passed
-    cspy = ResponseSpy(hall.bus_factory, h, "controller")
+    answers = topics.device_response(h, "lockers-a")
+    cspy = ResponseSpy(hall.bus_factory, h, "controller", answers)
     secret = hall_secret(hall.config.data_dir)
     exp = round(time.time() - 1, 3)
     data = {
@@ -201,7 +205,7 @@ def test_expired_commands_are_refused(hall):
         "expires_at": exp,
         "auth": locker_auth(secret, h, "lockers-a", comp.board, comp.lock, "op-late", exp),
     }
-    env2 = messages.request("locker.open", data, "controller", topics.client_response(h, "controller"), ttl_s=10)
+    env2 = messages.request("locker.open", data, "controller", answers, ttl_s=10)
     hall.kiosk.publish_raw(topics.device_request(h, "lockers-a", "locker.open"), env2.to_json())
     assert cspy.wait(env2.tx).error["code"] == "expired"
     assert fired(hall, comp) == before and hall.item(d["item"]["item_id"])["state"] == "deposited"
@@ -210,7 +214,8 @@ def test_expired_commands_are_refused(hall):
 def test_locker_host_refuses_a_replay_after_its_restart(hall):
     comp = hall.feature.settings.compartment("D01")
     h = hall.config.hall_id
-    cspy = ResponseSpy(hall.bus_factory, h, "controller")
+    answers = topics.device_response(h, "lockers-a")
+    cspy = ResponseSpy(hall.bus_factory, h, "controller", answers)
     secret = hall_secret(hall.config.data_dir)
     exp = round(time.time() + 60, 3)
     data = {
@@ -221,7 +226,7 @@ def test_locker_host_refuses_a_replay_after_its_restart(hall):
         "expires_at": exp,
         "auth": locker_auth(secret, h, "lockers-a", comp.board, comp.lock, "op-replay", exp),
     }
-    env = messages.request("locker.open", data, "controller", topics.client_response(h, "controller"), ttl_s=60)
+    env = messages.request("locker.open", data, "controller", answers, ttl_s=60)
     raw = env.to_json()
     topic = topics.device_request(h, "lockers-a", "locker.open")
     hall.kiosk.publish_raw(topic, raw)
@@ -250,3 +255,35 @@ def test_audit_is_append_only_and_compartments_are_never_double_assigned(hall):
             " VALUES (?, 'X', ?, 'S', 'depositing', 't', 0, 0)",
             (hall.config.hall_id, d["comp"].no),
         )
+
+
+def test_a_kiosk_learns_its_door_opened_when_the_controller_died_before_answering(hall):
+    """The controller commits the open and dies before its answer leaves: the kiosk's retry of the same
+    transaction, after the restart, gets the first answer (not ``replayed``), and the door fires once."""
+    d = hall.deposit("SB2026001201")
+    comp, h = d["comp"], hall.config.hall_id
+    s = hall.kiosk.request("pickup.identify", {"kiosk": "kiosk-1", "method": "code", "code": d["code"]})
+    before = fired(hall, comp)
+    ctl_bus = hall.controller.bus
+    send = ctl_bus.publish_raw
+    answers = topics.client_response(h, "kiosk-1")
+
+    def lost(topic: str, payload: bytes, retain: bool = False) -> None:
+        if topic != answers:
+            send(topic, payload, retain)  # the answer to the kiosk is lost with the dying controller
+
+    ctl_bus.publish_raw = lost  # type: ignore[method-assign]
+    pending = hall.kiosk.request_async(
+        "pickup.open",
+        {"kiosk": "kiosk-1", "session_id": s["session_id"], "item_ids": [d["item"]["item_id"]]},
+        timeout=60,
+        retry_s=0.5,
+    )
+    wait_for(lambda: hall.item(d["item"]["item_id"])["state"] == "collecting", what="open committed")
+    hall.stop_controller()
+    assert not pending.done()
+    hall.start_controller()
+    out = pending.result(30)  # the kiosk's own resend, same tx, answered from the store
+    assert out["items"][0]["item_id"] == d["item"]["item_id"]
+    wait_for(lambda: hall.sim.door_open(comp.board, comp.lock), what="door open")
+    assert fired(hall, comp) == before + 1
