@@ -2,7 +2,8 @@
 
 It listens to the controller's retained state (``state/window/+``, ``state/queue/+``,
 ``state/hall``) and to call events (``event/call``); the screen only draws ``view()`` and speaks
-each new call (``on_call`` listeners get the call event data, with the text to speak).
+each new call (``on_call`` listeners get the call event data, with the text to speak). Its clock is
+the hall's (``kiosk.clock``: the ``timezone`` of ``state/hall``), not the machine's.
 Bus handlers run on the bus client's dispatch thread; listeners must hop to their own thread.
 """
 
@@ -19,9 +20,15 @@ from hall_bus.contracts.base import Anything
 from hall_bus.contracts.queue import CallEvent, DomainQueue, WindowView
 from hall_bus.queue.announce import spoken_zh
 from kiosk.bus_views import queue_extra, window_extra
+from kiosk.clock import clock_text
 from kiosk.i18n import name_of, tr
 
 RECENT = 8
+
+
+def wait_minutes(estimate: float) -> int:
+    """The queue snapshot's estimated wait as the whole minutes a person is shown (at least 1 while anyone waits)."""
+    return max(1, round(estimate))
 
 
 class HallBoard:
@@ -90,8 +97,9 @@ class HallBoard:
             hall = dict(self.hall)
         rows = []
         for w in windows:
-            cur = window_extra(w).current
-            state = w.state or "idle"
+            more = window_extra(w)
+            cur = more.current
+            state = "paused" if more.paused else (w.state or "idle")  # a paused window says so, even mid-service
             rows.append(
                 {
                     "number": w.number,
@@ -112,12 +120,15 @@ class HallBoard:
         waiting = []
         for d in domains:
             q = queues.get(d["id"])
+            est = queue_extra(q).estimated_wait_min if q else None
+            n = q.waiting if q else 0
             waiting.append(
                 {
                     "domain": d["id"],
                     "label": name_of(d, lang),
-                    "waiting": q.waiting if q else 0,
-                    "estimated_wait_min": queue_extra(q).estimated_wait_min if q else None,
+                    "waiting": n,
+                    "estimated_wait_min": est,
+                    "wait_text": tr("display.wait_min", lang, m=wait_minutes(est)) if n and est is not None else "",
                 }
             )
         calls = [
@@ -134,6 +145,7 @@ class HallBoard:
         return {
             "title": tr("display.title", lang),
             "hall_name": hall_name,
+            "clock": clock_text(hall),  # the hall's time zone (hall.info), not this machine's
             "windows": rows,
             "recent": calls,
             "latest": calls[0] if calls else None,

@@ -39,7 +39,7 @@ refused request is told by the controller's error code.
 
 from __future__ import annotations
 
-import datetime as dt
+import logging
 import re
 import time
 from typing import Any
@@ -47,9 +47,11 @@ from typing import Any
 from devices.base import DeviceFault
 from drivers.escpos_docs import PickupSlipDoc
 from hall_bus.contracts.pickup import Identify, Item, OpenItems, SessionView, Status, StatusView
+from kiosk.clock import hall_time
 from kiosk.flow import Answer, Flow, FlowState, KioskContext
 from kiosk.pickup_view import (
     Places,
+    Sentence,
     choose_screen,
     done_screen,
     door_lines,
@@ -60,6 +62,8 @@ from kiosk.pickup_view import (
     text,
 )
 from kiosk.ports import error_detail
+
+log = logging.getLogger(__name__)
 
 CODE = re.compile(r"^\d{6,8}$")
 
@@ -163,7 +167,7 @@ class PickupFlow(Flow):
         elif code in ("unknown_op", "unavailable"):
             self.say(S.ERROR, "unavailable")
         else:
-            self.say(S.ERROR, "failed", reason=msg)
+            self.say(S.ERROR, "failed", reason=Sentence.of_error(code))
 
     # ------------------------------------------------------------------ identify
     def start(self) -> None:
@@ -181,7 +185,10 @@ class PickupFlow(Flow):
         self.card_read(identity.token)
 
     def _card_failed(self, why: str, reason: str) -> None:
-        self.say(S.IDENTIFY, "no_reader" if why == "reader_unavailable" else why, reason=reason)
+        # the reader's own detail stays in the log: the citizen is told what to do
+        self.say(
+            S.IDENTIFY, "no_reader" if why == "reader_unavailable" else why, reason=Sentence.of_error("device_error")
+        )
 
     def card_read(self, token: str) -> None:
         """The identity token of an ID card read at this kiosk (salted HMAC, never the number)."""
@@ -329,7 +336,7 @@ class PickupFlow(Flow):
         """Print a pickup slip (取件凭条) for each item collected in this visit."""
         printer = self.ctx.device("printer")
         if printer is None:
-            self.say(self.state, "print_failed", reason="none")
+            self.say(self.state, "print_failed", reason=Sentence.of_error("device_offline"))
             return
         hall = self.ctx.hall.get("name", "")
         if self.ctx.lang == "en":
@@ -343,15 +350,16 @@ class PickupFlow(Flow):
                         case_no=i.case_no or i.case_no_masked,
                         item_name=i.item_name or i.service_name,
                         compartment=f"{c.no} ({position(c, self.ctx.lang)})",
-                        collected_at=(
-                            dt.datetime.fromtimestamp(i.collected_at) if i.collected_at else dt.datetime.now()
-                        ),
+                        collected_at=hall_time(self.ctx.hall, i.collected_at or None),  # the hall's clock
                         id_masked=self.masked_id,
                         lang=self.ctx.lang,
                     )
                 )
         except Exception as exc:
-            self.say(self.state, "print_failed", reason=exc.code if isinstance(exc, DeviceFault) else error_detail(exc))
+            problem = exc.code if isinstance(exc, DeviceFault) else ""
+            log.warning("pickup slip not printed: %s", error_detail(exc))
+            key = {"paper_out": "error.printer.paper_out", "cover_open": "error.printer.cover_open"}
+            self.say(self.state, "print_failed", reason=Sentence(key.get(problem, "error.printer.unavailable")))
             return
         self.say(self.state, "printed")
 

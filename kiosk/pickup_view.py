@@ -12,6 +12,7 @@ from typing import Any
 
 from hall_bus.contracts.pickup import Compartment, Item
 from kiosk.i18n import tr
+from kiosk.i18n.errors import error_key
 
 Row = dict[str, Any]  # a row the screen draws
 Action = dict[str, Any]  # a button: {id, label, arg?, role?}
@@ -20,8 +21,26 @@ GRID_POSITION = re.compile(r"^([A-Z]+)列第(\d+)格$")  # hall.toml's usual way
 
 
 def text(key: str, lang: str, **values: Any) -> str:
-    """A pickup sentence (``pickup.<key>`` in ``kiosk.i18n``) in ``lang`` (:class:`Places` written in it too)."""
-    return tr(f"pickup.{key}", lang, **{k: v.text(lang) if isinstance(v, Places) else v for k, v in values.items()})
+    """A pickup sentence (``pickup.<key>`` in ``kiosk.i18n``) in ``lang`` (:class:`Places` and
+    :class:`Sentence` values written in it too)."""
+    return tr(
+        f"pickup.{key}", lang, **{k: v.text(lang) if isinstance(v, Places | Sentence) else v for k, v in values.items()}
+    )
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """A value of a pickup sentence that is itself a sentence (``kiosk.i18n`` key), in the view's language:
+    why something failed is told by its error code's sentence, never by a device's or the controller's detail."""
+
+    key: str
+
+    @classmethod
+    def of_error(cls, code: str) -> Sentence:
+        return cls(error_key(code))
+
+    def text(self, lang: str) -> str:
+        return tr(self.key, lang)
 
 
 def position(compartment: Compartment, lang: str) -> str:

@@ -8,14 +8,13 @@ problem: a citizen with a ticket number must never see a crash.
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import os
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from devices.base import DeviceFault
 from drivers.escpos_docs import QueueTicketDoc
+from kiosk.clock import hall_time
 from kiosk.ports import is_offline
 
 log = logging.getLogger(__name__)
@@ -32,10 +31,6 @@ def queue_url(hall: dict[str, Any], ticket: dict[str, Any], base: str | None = N
 def ticket_doc(result: dict[str, Any], hall: dict[str, Any], lang: str = "zh", base_url: str | None = None) -> Any:
     """The printer document (drivers.escpos_docs.QueueTicketDoc) for an issued ticket."""
     t = result["ticket"]
-    try:
-        tz = ZoneInfo(hall.get("timezone", "Asia/Shanghai"))
-    except Exception:
-        tz = None
     return QueueTicketDoc(
         hall_name=result.get("hall_name") or hall.get("name", ""),
         code=t["code"],
@@ -43,7 +38,7 @@ def ticket_doc(result: dict[str, Any], hall: dict[str, Any], lang: str = "zh", b
         domain_name=result.get("domain_name", ""),
         waiting_ahead=int(result.get("waiting_ahead", 0)),
         estimated_wait_min=result.get("estimated_wait_min"),
-        issued_at=dt.datetime.fromtimestamp(t["issued_at"], tz),
+        issued_at=hall_time(hall, t["issued_at"]),  # the hall's clock, not the kiosk machine's
         qr_url=queue_url(hall, t, base_url),
         priority=t.get("priority", "normal"),
         lang=lang,

@@ -15,6 +15,7 @@ from typing import Any
 
 from hall_bus.contracts.cases import Case, CaseList, CaseLookup
 from kiosk.flow import Flow, FlowState, KioskContext
+from kiosk.i18n.errors import error_sentence
 
 CASE_CHARS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ-"
 
@@ -73,7 +74,10 @@ class ProgressFlow(Flow):
         identity = self.read_id_card(
             "reading_card",
             self.ctx.tr("ticket.reading_card"),
-            lambda why, reason: self.go("choose", self.ctx.tr(f"ticket.{why}", reason=reason)),
+            # the reader's own detail is not for the citizen: its failure is told by a sentence
+            lambda why, _: self.go(
+                "choose", self.ctx.tr(f"ticket.{why}", reason=error_sentence("device_error", self.ctx.lang))
+            ),
         )
         if identity is None:
             return
@@ -113,7 +117,7 @@ class ProgressFlow(Flow):
             self.go("unavailable", self.ctx.tr("progress.unavailable"))
             return
         if not answer.ok:
-            self.go("choose", self.ctx.tr("error.failed", reason=answer.detail))
+            self.go("choose", error_sentence(answer.code, self.ctx.lang))
             return
         self.cases = list(answer.reply.cases)
         if self.cases:

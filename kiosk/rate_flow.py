@@ -2,15 +2,18 @@
 
 ::
 
-    entry (ticket number) ─submit─▶ checking (ticket.get) ─▶ level ─1..3─▶ sending ─▶ thanks
-                                                              └─4,5─▶ reason ─▶ sending ─▶ thanks | already
+    entry (ticket number) ─submit─▶ checking (evaluation.get) ─▶ level ─1..3─▶ sending ─▶ thanks
+                                         │                          └─4,5─▶ reason ─▶ sending ─▶ thanks
+                                         └─ already rated ─▶ already;  not finished / not found ─▶ entry
+
+The kiosk checks first: ``evaluation.get`` says whether the ticket can still be rated (it is finished
+and no channel rated it) before the citizen chooses a level and a reason. One evaluation per ticket
+stays the controller's rule: if the pad rates the ticket in between, ``evaluation.submit`` answers
+``recorded: false`` and the flow says so.
 
 The states are :class:`RateState`; ``TRANSITIONS`` declares the moves between them. The levels,
-reasons and the ticket-code shape are the hall vocabulary's (``hall_bus.vocabulary``).
-
-The evaluation goes to the controller as ``evaluation.submit`` ``{ticket, day, level, reason?,
-channel: "kiosk"}``; one evaluation per ticket is the controller's rule (``recorded: false`` when
-the pad or another channel rated the ticket already: the flow says so).
+reasons and the ticket-code shape are the hall vocabulary's (``hall_bus.vocabulary``). Refusals are
+told by their error code (``kiosk.i18n.errors``), never by the controller's detail.
 """
 
 from __future__ import annotations
@@ -18,11 +21,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from hall_bus.contracts.evaluation import EvaluationRecorded, EvaluationSubmit
-from hall_bus.contracts.queue import Ticket, TicketGet, TicketStatus
+from hall_bus.contracts.evaluation import EvaluationGet, EvaluationRecorded, EvaluationSubmit, EvaluationView
 from hall_bus.vocabulary import BAD_LEVELS, REASONS, TICKET_CODE_PATTERN, Reason
 from hall_bus.vocabulary import LEVELS as LEVEL_NAMES
 from kiosk.flow import Flow, FlowState, KioskContext
+from kiosk.i18n.errors import error_sentence
 
 LEVELS = tuple(LEVEL_NAMES)  # 1 = 非常满意 ... 5 = 非常不满意
 CODE = re.compile(rf"^{TICKET_CODE_PATTERN}$")
@@ -45,7 +48,7 @@ class RateState(FlowState):
 S = RateState
 TRANSITIONS: dict[str, frozenset[str]] = {
     S.ENTRY: frozenset({S.CHECKING, S.LEVEL}),  # level: a ticket already known (the demo's screenshots)
-    S.CHECKING: frozenset({S.ENTRY, S.LEVEL, S.BUS_ERROR}),
+    S.CHECKING: frozenset({S.ENTRY, S.LEVEL, S.ALREADY, S.UNAVAILABLE, S.BUS_ERROR}),
     S.LEVEL: frozenset({S.ENTRY, S.REASON, S.SENDING}),
     S.REASON: frozenset({S.LEVEL, S.SENDING}),
     S.SENDING: frozenset({S.THANKS, S.ALREADY, S.UNAVAILABLE, S.ENTRY, S.BUS_ERROR}),
@@ -68,7 +71,7 @@ class RateFlow(Flow):
 
     def __init__(self, ctx: KioskContext) -> None:
         super().__init__(ctx)
-        self.ticket: Ticket | None = None
+        self.ticket: str | None = None  # the code of the ticket being rated, once it proved rateable
         self.level: int | None = None
 
     def clear_personal_data(self) -> None:
@@ -77,23 +80,28 @@ class RateFlow(Flow):
         self.level = None
 
     def submit(self) -> None:
+        """Check the typed ticket first: rateable -> level; else say why (already rated, not finished ...)."""
         code = self.typed
         if not CODE.match(code):
             self.go("entry", self.ctx.tr("rate.enter"))
             return
         self.go("checking", self.ctx.tr("common.please_wait"))
-        answer = self.ask("ticket.get", TicketGet(code=code), TicketStatus, retry=self.submit)
+        answer = self.ask("evaluation.get", EvaluationGet(ticket=code), EvaluationView, retry=self.submit)
         if answer.bus_down:
             return
-        if not answer.ok:
+        if answer.code == "not_found":
             self.go("entry", self.ctx.tr("rate.not_found", ticket=code))
-            return
-        t = answer.reply.ticket
-        if t.state not in ("finished", "done", "serving"):
+        elif answer.code == "unknown_op":
+            self.go("unavailable", self.ctx.tr("rate.unavailable"))
+        elif not answer.ok:
+            self.go("entry", error_sentence(answer.code, self.ctx.lang))
+        elif answer.reply.evaluation.status == "rated":
+            self.go("already", self.ctx.tr("rate.already", ticket=code))
+        elif not answer.reply.rateable:
             self.go("entry", self.ctx.tr("rate.not_finished", ticket=code))
-            return
-        self.ticket = t
-        self.go("level", self.ctx.tr("rate.prompt", ticket=code))
+        else:
+            self.ticket = code
+            self.go("level", self.ctx.tr("rate.prompt", ticket=code))
 
     def choose_level(self, level: int) -> None:
         if level not in LEVELS:
@@ -115,10 +123,8 @@ class RateFlow(Flow):
 
     def _send(self, reason: Reason | None) -> None:
         assert self.ticket is not None and self.level is not None
-        ticket_code = self.ticket.code
+        ticket_code = self.ticket
         request = EvaluationSubmit(ticket=ticket_code, level=self.level, channel="kiosk")
-        if self.ticket.day:
-            request.day = self.ticket.day
         if reason:
             request.reason = reason
         self.go("sending", self.ctx.tr("common.please_wait"))
@@ -133,7 +139,7 @@ class RateFlow(Flow):
         elif code == "unknown_op":
             self.go("unavailable", self.ctx.tr("rate.unavailable"))
         elif not answer.ok:
-            self.go("entry", self.ctx.tr("error.failed", reason=answer.detail))
+            self.go("entry", error_sentence(code, self.ctx.lang))
         elif out is not None and not out.recorded:
             self.go("already", self.ctx.tr("rate.already", ticket=ticket_code))
         else:

@@ -8,17 +8,25 @@
 
 The states are :class:`ScanState`; ``TRANSITIONS`` declares the moves between them.
 
-Pages stay on the kiosk (the scanner session writes them); only a reference to the saved set is
-shown and may be attached to a ticket or case. Scans are personal data: a timeout drops them.
+Pages stay on the kiosk (the scanner session writes them into its store, kept for the configured
+retention); the done screen is a slip: the material code (材料编号) to show at the window, the pages,
+when they were saved and until when they are kept (the hall's clock), and the next step (take a
+ticket, show the code). Scans are personal data: a timeout drops them.
 """
 
 from __future__ import annotations
 
 import base64
+import logging
+import time
 from typing import Any
 
+from kiosk.clock import hall_time
 from kiosk.flow import Flow, FlowState, KioskContext
+from kiosk.i18n.errors import error_sentence
 from kiosk.ports import ScannedPage, error_detail, is_offline
+
+log = logging.getLogger(__name__)
 
 MAX_PAGES = 20
 
@@ -58,6 +66,7 @@ class ScanFlow(Flow):
         self.pages: list[ScannedPage] = []
         self.current: int | None = None  # index being previewed
         self.reference = ""
+        self.slip: dict[str, Any] = {}
         if ctx.device("scanner") is None:
             self.state = S.UNAVAILABLE
             self.message = ctx.tr("scan.unavailable")
@@ -66,6 +75,7 @@ class ScanFlow(Flow):
         self.pages = []
         self.current = None
         self.reference = ""
+        self.slip = {}
 
     def start(self) -> None:
         self.capture()
@@ -123,15 +133,36 @@ class ScanFlow(Flow):
             self.close()
             return
         self.go("saving", self.ctx.tr("scan.saving"))
+        scanner = self.ctx.device("scanner")
         try:
-            self.reference = self.ctx.device("scanner").save_pages(list(self.pages))
+            self.reference = scanner.save_pages(list(self.pages))
         except Exception as exc:
-            self.go("preview", self.ctx.tr("error.failed", reason=error_detail(exc)))
+            log.warning("scan not saved: %s", error_detail(exc))
+            self.go("preview", error_sentence("device_error", self.ctx.lang))
             return
         count = len(self.pages)
         self.pages = []  # the saved set lives on in the scanner's store; the kiosk forgets the images
         self.current = None
+        saved = time.time()
+        days = getattr(scanner, "retention_days", None)
+        self.slip = {"count": count, "saved_at": saved, "keep_until": saved + days * 86400.0 if days else None}
         self.go("done", self.ctx.tr("scan.done", n=count, ref=self.reference), count=count)
+
+    def slip_lines(self) -> list[dict[str, str]]:
+        """The on-screen slip of a saved scan: label/value rows, in the hall's time."""
+        if not self.slip:
+            return []
+        tr, hall = self.ctx.tr, self.ctx.hall
+        rows = [
+            {"label": tr("scan.slip.code"), "value": self.reference},
+            {"label": tr("scan.slip.pages"), "value": tr("scan.slip.pages_n", n=self.slip["count"])},
+            {"label": tr("scan.slip.saved"), "value": f"{hall_time(hall, self.slip['saved_at']):%Y-%m-%d %H:%M}"},
+        ]
+        if self.slip["keep_until"] is not None:
+            rows.append(
+                {"label": tr("scan.slip.kept"), "value": f"{hall_time(hall, self.slip['keep_until']):%Y-%m-%d}"}
+            )
+        return rows
 
     def _view(self) -> dict[str, Any]:
         v: dict[str, Any] = {
@@ -150,4 +181,7 @@ class ScanFlow(Flow):
             }
         if self.state == "done":
             v["reference"] = self.reference
+            v["slip"] = self.slip_lines()
+            v["next_step"] = self.ctx.tr("scan.next_step", ref=self.reference)
+            v["take_ticket"] = self.ctx.tr("scan.take_ticket")
         return v

@@ -5,26 +5,101 @@
 * ``capture_page(timeout)``: frames until auto-capture fires (the page lay still), then the
   perspective-corrected, deskewed page; a small PNG preview for the screen;
 * ``read_code(timeout)``: frames until a QR/barcode decodes (居民码, appointment QR);
-* ``save_pages(pages)``: a scanning session (PDF plus per-page JPEGs in the kiosk's scan folder);
-  only its session id travels on, never the images.
+* ``save_pages(pages)``: a scanning session (PDF plus per-page JPEGs) in the kiosk's :class:`ScanStore`;
+  it answers the session's short material code (材料编号) the citizen shows at the window, never the
+  images.
+
+The store is a configured place with a retention (材料保存期限): the scanner device's options in
+hall.toml, ``options = { store = "/var/lib/hallkit/scans", retention_days = 30 }`` (``store`` absolute,
+``~``-relative, or relative to the hall's ``data_dir``; by default ``<data_dir>/scans`` for 30 days).
+Sessions older than the retention are deleted when the kiosk starts and after every save; staff find a
+citizen's scans by the material code (:meth:`ScanStore.find`).
 """
 
 from __future__ import annotations
 
+import json
+import logging
+import secrets
+import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from kiosk.ports import ScannedPage
 
+log = logging.getLogger(__name__)
+
 PREVIEW_WIDTH = 720
+DEFAULT_RETENTION_DAYS = 30.0
+CODE_CHARS = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I: read aloud and typed by staff
+CODE_LEN = 8
+
+
+@dataclass(frozen=True)
+class ScanStore:
+    """Where a kiosk keeps its scanned materials, and for how many days."""
+
+    root: Path
+    retention_days: float = DEFAULT_RETENTION_DAYS
+
+    @classmethod
+    def configured(cls, options: Mapping[str, Any], data_dir: str | Path) -> ScanStore:
+        """The store the scanner device's ``options`` name (``store``, ``retention_days``; the device's own
+        options beside them are the device's business), else the default."""
+        where = Path(str(options.get("store") or "scans")).expanduser()
+        days = options.get("retention_days", DEFAULT_RETENTION_DAYS)
+        if isinstance(days, bool) or not isinstance(days, int | float) or not 0 < days <= 3650:
+            raise ValueError(f"scanner options: retention_days must be 1..3650 days, got {days!r}")
+        return cls(where if where.is_absolute() else Path(data_dir) / where, float(days))
+
+    @property
+    def retention_s(self) -> float:
+        return self.retention_days * 86400.0
+
+    def new_code(self) -> str:
+        while True:
+            code = "".join(secrets.choice(CODE_CHARS) for _ in range(CODE_LEN))
+            if self.find(code) is None:
+                return code
+
+    def sessions(self) -> list[Path]:
+        """The saved sessions (folders with a session.json), oldest first."""
+        if not self.root.is_dir():
+            return []
+        found = [d for d in self.root.iterdir() if (d / "session.json").is_file()]
+        return sorted(found, key=lambda d: (d / "session.json").stat().st_mtime)
+
+    def find(self, code: str) -> Path | None:
+        """The session folder of material code ``code`` (staff look a citizen's scans up by it)."""
+        for d in self.sessions():
+            try:
+                if json.loads((d / "session.json").read_text(encoding="utf-8")).get("ref") == code:
+                    return d
+            except (OSError, ValueError):
+                continue
+        return None
+
+    def purge(self, now: float | None = None) -> int:
+        """Delete the sessions older than the retention; how many went."""
+        limit = (time.time() if now is None else now) - self.retention_s
+        gone = 0
+        for d in self.sessions():
+            if (d / "session.json").stat().st_mtime < limit:
+                shutil.rmtree(d, ignore_errors=True)
+                gone += 1
+        if gone:
+            log.info("scan store %s: %d session(s) past %g days deleted", self.root, gone, self.retention_days)
+        return gone
 
 
 class KioskScanner:
-    def __init__(self, device: Any, out_dir: str | Path, still_s: float = 1.0) -> None:
+    def __init__(self, device: Any, store: ScanStore | str | Path, still_s: float = 1.0) -> None:
         self.device = device
-        self.out_dir = Path(out_dir)
+        self.store = store if isinstance(store, ScanStore) else ScanStore(Path(store))
+        self.out_dir = self.store.root
         self.still_s = still_s
         self.should_stop: Callable[[], bool] = lambda: False
 
@@ -64,13 +139,21 @@ class KioskScanner:
                 return codes[0].text
         return None
 
+    @property
+    def retention_days(self) -> float:
+        return self.store.retention_days
+
     def save_pages(self, pages: list[ScannedPage]) -> str:
+        """Save ``pages`` as one session in the store; its material code (also its ``ref`` in session.json)."""
         from devices.scanner.session import ScanSession
 
-        session = ScanSession(self.out_dir)
+        self.store.purge()
+        code = self.store.new_code()
+        session = ScanSession(self.out_dir, ref=code)
         for p in pages:
             session.add(p.handle)
-        return session.finish().session_id
+        session.finish()
+        return code
 
     def close(self) -> None:
         self.device.close()
@@ -89,9 +172,13 @@ def _preview_png(page: Any) -> bytes:
 
 
 def kiosk_devices(devices: dict[str, Any], data_dir: str | Path) -> dict[str, Any]:
-    """Wrap a raw document-camera device in a KioskScanner (other devices pass through)."""
+    """Wrap a raw document-camera device in a KioskScanner on its configured :class:`ScanStore` (other
+    devices pass through); scans past their retention are deleted now."""
     out = dict(devices)
     scanner = out.get("scanner")
     if scanner is not None and not hasattr(scanner, "capture_page"):
-        out["scanner"] = KioskScanner(scanner, Path(data_dir) / "scans")
+        options = getattr(getattr(scanner, "config", None), "options", None) or {}
+        store = ScanStore.configured(options, data_dir)
+        store.purge()
+        out["scanner"] = KioskScanner(scanner, store)
     return out

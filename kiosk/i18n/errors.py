@@ -1,4 +1,13 @@
-"""Sentences shown for errors, keyed ``error.<code>`` by the error code they explain."""
+"""Sentences shown for errors, keyed ``error.<code>`` by the error code they explain.
+
+Every code the controller, a host or the bus can answer with (``hall_bus/errors.py``, the queue, the
+features, the bus envelope; ``tests/kiosk/test_error_sentences.py`` finds them in the source) has a
+sentence here in both languages, so a person never sees the controller's English detail. The two
+codes of the kiosk itself are ``bus`` (no answer) and ``failed`` (anything else that went wrong).
+
+:func:`error_sentence` picks the sentence of a code; an unknown code falls back to ``error.failed``
+(the detail goes to the log, never to the screen).
+"""
 
 from __future__ import annotations
 
@@ -10,12 +19,113 @@ STRINGS: dict[str, tuple[str, str]] = {
         "暂时无法连接大厅系统，请稍后重试或咨询工作人员",
         "The hall system cannot be reached right now; please retry or ask staff",
     ),
-    "error.failed": ("操作未成功：{reason}", "That did not work: {reason}"),
+    "error.failed": ("操作未成功，请重试或咨询工作人员", "That did not work; please try again or ask staff"),
+    "error.error": ("操作未成功，请重试或咨询工作人员", "That did not work; please try again or ask staff"),
+    "error.internal": (
+        "大厅系统内部出错，请稍后重试或联系管理员",
+        "The hall system failed; please retry or call the administrator",
+    ),
     "error.printer.paper_out": ("打印机缺纸", "printer out of paper"),
     "error.printer.cover_open": ("打印机盖未关好", "printer cover open"),
+    "error.printer.unavailable": ("打印机不可用", "printer unavailable"),
+    # the bus and its messages
+    "error.unknown_op": ("该功能在本大厅未开通", "This function is not available in this hall"),
+    "error.invalid_json": ("收到的数据无法识别，请重试", "The message could not be read; please try again"),
+    "error.invalid_envelope": ("收到的数据格式不正确，请重试", "The message was malformed; please try again"),
+    "error.invalid_data": ("填写的内容不符合要求，请检查后重试", "Some of the data is not valid; please check it"),
+    "error.invalid_request": (
+        "请求内容不完整或不正确，请检查后重试",
+        "The request is incomplete or wrong; please check it",
+    ),
+    "error.too_large": ("数据过大，无法处理", "The message is too large to handle"),
+    "error.unsupported_version": (
+        "终端软件版本与大厅系统不匹配，请联系管理员",
+        "This terminal's software does not match the hall system; call the administrator",
+    ),
+    "error.expired": (
+        "请求已超时未执行，请重新操作",
+        "The request expired and was not carried out; please do it again",
+    ),
+    "error.replayed": ("该操作已执行过，不会重复执行", "This was already done and is not repeated"),
+    "error.forbidden": ("当前身份无权进行此操作", "Your role may not do this"),
+    "error.clock_skew": (
+        "本终端的时间不准确，请联系管理员校准时间",
+        "This terminal's clock is wrong; ask the administrator to set it",
+    ),
+    "error.sender_mismatch": (
+        "终端身份核验未通过，请联系管理员",
+        "This terminal's identity could not be confirmed; call the administrator",
+    ),
+    "error.retained_request": ("收到无效的重复请求，已忽略", "A stale stored request was refused"),
+    "error.rate_limited": ("操作过于频繁，请稍后再试", "Too many requests; please wait a moment and try again"),
+    "error.outcome_unknown": (
+        "系统重启前的操作结果无法确认，请核对后再操作",
+        "The outcome of a request from before a restart is unknown; please check before repeating it",
+    ),
+    "error.bad_auth": ("指令签名无效，未执行", "The command was not signed by the hall system; not carried out"),
+    # queue (排队叫号)
+    "error.not_found": ("没有找到相关记录", "Nothing was found"),
+    "error.conflict": ("当前状态下无法进行此操作", "This cannot be done right now"),
+    "error.closed": ("现在是非工作时间，该事项暂停办理", "This service is closed at this time"),
     "error.sold_out": (
         "今日号源已取完，请改日再来或在线预约",
         "Today's tickets for this service are all taken; please come another day or book an appointment",
     ),
-    "error.printer.unavailable": ("打印机不可用", "printer unavailable"),
+    "error.priority_not_eligible": (
+        "老年人绿色通道需刷身份证核验年龄，或请到窗口由工作人员核验",
+        "The 60+ green channel needs an ID card read, or staff can verify it at the window",
+    ),
+    "error.appointment_used": ("该预约已使用过", "This appointment has already been used"),
+    "error.appointment_expired": (
+        "预约时段已过，请改取普通号",
+        "This appointment's time slot has passed; please take a normal ticket",
+    ),
+    "error.appointment_not_today": ("该预约不是今天的，请按预约日期前来", "This appointment is for another day"),
+    "error.window_paused": ("本窗口已暂停服务，请先恢复", "This window is paused; resume it first"),
+    "error.no_current_ticket": ("本窗口当前没有可操作的号码", "There is no ticket at this window to do that with"),
+    "error.recall_limit": ("已达重呼次数上限，请按过号处理", "Recalled too often; mark it as a no-show"),
+    "error.skill_mismatch": (
+        "该窗口人员不具备此业务的办理资质",
+        "The clerk at this window is not trained for that area",
+    ),
+    "error.proposal_closed": ("该建议已处理", "This proposal was already decided"),
+    "error.proposal_stale": ("该建议已过时，窗口情况已变化", "This proposal is out of date; the windows have changed"),
+    "error.wrong_window": ("评价器属于其他窗口", "This pad belongs to another window"),
+    "error.pad_offline": ("窗口评价器离线", "The window's evaluation pad is offline"),
+    # evaluation (好差评)
+    "error.not_finished": ("该业务尚未办结，办结后再评价", "This service is not finished yet; rate it afterwards"),
+    "error.reason_required": ("不满意评价请选择原因", "Please choose a reason for a dissatisfied rating"),
+    "error.invalid_transition": ("整改单不能转到该状态", "The follow-up cannot move to that state"),
+    "error.not_accepted": ("评价器未接受评价请求", "The pad did not accept the rating request"),
+    # cases and pickup (办件, 出件)
+    "error.unknown_case": ("没有找到该办件", "No such case"),
+    "error.case_closed": ("该办件已办结或已关闭", "This case is already closed"),
+    "error.no_identity": ("该办件未登记身份信息", "This case has no identity on record"),
+    "error.no_compartment": ("智能柜没有合适的空闲柜格", "No free locker compartment of that size"),
+    "error.locked_out": (
+        "错误次数过多，请稍后再试或刷身份证",
+        "Too many wrong attempts; try later or use your ID card",
+    ),
+    "error.wrong_code": ("取件码不正确", "Wrong pickup code"),
+    "error.invalid_qr": ("二维码无效，请使用取件通知中的二维码", "This QR code is not valid"),
+    "error.qr_expired": ("二维码已过期，请刷身份证或输入取件码", "This QR code has expired"),
+    "error.no_session": ("操作已失效，请重新核验身份", "This session is no longer valid; please identify again"),
+    "error.session_expired": ("操作超时，请重新核验身份", "This took too long; please identify again"),
+    "error.not_available": ("该物品当前不在柜中", "This item is not waiting in a locker"),
+    "error.unavailable": ("该服务暂不可用，请咨询工作人员", "This service is unavailable; please ask staff"),
+    "error.board_timeout": ("智能柜控制板无响应，请联系工作人员", "The locker board did not answer; please ask staff"),
+    "error.device_offline": ("设备离线，请联系工作人员", "The device is offline; please ask staff"),
+    "error.device_error": ("设备故障，请联系工作人员", "The device failed; please ask staff"),
 }
+
+
+def error_key(code: str) -> str:
+    """The i18n key of error ``code`` (``error.failed`` for a code without its own sentence)."""
+    key = f"error.{code}"
+    return key if key in STRINGS and "." not in code else "error.failed"
+
+
+def error_sentence(code: str, lang: str = "zh") -> str:
+    """The sentence for error ``code`` in ``lang`` (zh or en); never the controller's detail text."""
+    zh, en = STRINGS[error_key(code)]
+    return en if lang == "en" else zh

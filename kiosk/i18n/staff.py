@@ -1,4 +1,4 @@
-"""The staff and hall screens' strings: hall display, window terminal, manager console, tabs."""
+"""The staff and hall screens' strings: hall display, window terminal, manager console, tabs; the scan slip."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "display.paused": ("暂停服务", "paused"),
     "display.serving": ("办理中", "serving"),
     "display.calling": ("请到窗口", "called"),
+    "display.wait_min": ("约 {m} 分钟", "about {m} min"),
     # window terminal
     "terminal.title": ("{window} 窗口叫号", "{window} soft caller"),
     "terminal.current": ("当前号码", "Current ticket"),
@@ -28,8 +29,23 @@ STRINGS: dict[str, tuple[str, str]] = {
     "terminal.resume": ("恢复", "Resume"),
     "terminal.waiting": ("本窗口等候 {n} 人", "{n} waiting for this window"),
     "terminal.no_one": ("当前无人等候", "Nobody is waiting"),
-    "terminal.transfer_to": ("转移到：", "Transfer to:"),
-    "terminal.window_select": ("选择窗口", "Window"),
+    "terminal.to_domain": ("转到业务：", "To an area:"),
+    "terminal.to_window": ("转到窗口：", "To a window:"),
+    "terminal.window_no": ("{n} 号窗口", "Window {n}"),
+    "terminal.paused_state": ("本窗口暂停服务", "This window is paused"),
+    "terminal.green": ("绿色通道：{kind}", "Green channel: {kind}"),
+    "terminal.priority.elderly": ("60岁以上老年人", "aged 60+"),
+    "terminal.priority.disabled": ("残障人士", "disability"),
+    "terminal.priority.pregnant": ("孕妇", "pregnant"),
+    "terminal.priority.military": ("军人 / 退役军人", "service member / veteran"),
+    "terminal.appointment": ("预约 {code}  {slot}", "Appointment {code}  {slot}"),
+    "terminal.transfers": ("已转移 {n} 次", "transferred {n}x"),
+    "terminal.started": ("{ticket} 开始办理", "{ticket}: service started"),
+    "terminal.finished": ("{ticket} 已办结", "{ticket}: finished"),
+    "terminal.no_showed": ("{ticket} 已按过号处理", "{ticket}: marked as a no-show"),
+    "terminal.transferred": ("{ticket} 已转到 {to}", "{ticket} transferred to {to}"),
+    "terminal.paused_now": ("本窗口已暂停服务", "This window is now paused"),
+    "terminal.resumed": ("本窗口已恢复服务", "This window serves again"),
     # manager console
     "manager.title": ("大厅管理", "Hall manager"),
     "manager.windows": ("窗口与业务", "Windows and areas"),
@@ -39,9 +55,32 @@ STRINGS: dict[str, tuple[str, str]] = {
     "manager.tidal.none": ("暂无建议", "No proposals"),
     "manager.accept": ("采纳", "Accept"),
     "manager.reject": ("拒绝", "Reject"),
-    "manager.load": ("实时负荷", "Live load"),
+    "manager.domains": ("各业务等候", "Waiting per area"),
+    "manager.domain_row": ("等候 {n} 人 · 约 {m} 分钟", "{n} waiting · about {m} min"),
+    "manager.domain_row_unknown": ("等候 {n} 人", "{n} waiting"),
+    "manager.windows_of": ("窗口 {windows}", "windows {windows}"),
+    "manager.no_window": ("无窗口", "no window"),
+    "manager.util": ("负荷 {pct}%", "load {pct}%"),
+    "manager.util_over": ("负荷 ≥100%（超出窗口能力）", "load ≥100% (beyond the windows' capacity)"),
+    "manager.proposal": ("{window}：{from} → {to}（{kind}）", "{window}: {from} → {to} ({kind})"),
+    "manager.kind.borrow": ("借调", "borrow"),
+    "manager.kind.return": ("归还", "return"),
+    "manager.kind.flex": ("弹性", "flex"),
+    "manager.accepted": ("已采纳：{window} 调往 {to}", "Accepted: {window} to {to}"),
+    "manager.rejected": ("已拒绝：{window} 调往 {to}", "Rejected: {window} to {to}"),
     "manager.applied": ("已调整 {window} 号窗口", "Window {window} reassigned"),
     "manager.deferred": ("{window} 号窗口将在当前业务办结后调整", "Window {window} changes after its current ticket"),
+    # the scan done slip (citizen strings, here because citizen.py belongs to the ticket-path work)
+    "scan.slip.code": ("材料编号", "Material code"),
+    "scan.slip.pages": ("页数", "Pages"),
+    "scan.slip.pages_n": ("{n} 页", "{n}"),
+    "scan.slip.saved": ("扫描时间", "Scanned"),
+    "scan.slip.kept": ("保存至", "Kept until"),
+    "scan.next_step": (
+        "下一步：请取号，到窗口办理时告知工作人员材料编号 {ref}，工作人员可直接调取扫描件",
+        "Next: take a ticket and give the material code {ref} at the window; staff open your scans from it",
+    ),
+    "scan.take_ticket": ("去取号", "Take a ticket"),
     # tabs
     "tab.kiosk": ("自助机", "Kiosk"),
     "tab.display": ("综合屏", "Hall display"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from hall_bus.contracts.evaluation import EvaluationRecorded, EvaluationSubmit
 from tests.kiosk.kiosk_helpers import kiosk, start_controller
 
 
@@ -117,6 +118,35 @@ def test_rate_at_the_kiosk_once(hall):
     for ch in t.code:
         again.type_char(ch)
     again.submit()
-    again.choose_level(4)
-    again.choose_reason("attitude")
+    # checked first: the citizen is told before choosing a level and a reason, and offered none
     assert again.state == "already" and t.code in again.message
+    assert "levels" not in again.view() and again.ticket is None
+
+
+def test_rate_rated_in_between_by_the_pad_says_already(hall):
+    """The check comes first, yet one evaluation per ticket stays the controller's rule."""
+    ctl, session = hall
+    t = finished_ticket(ctl)
+    flow = session.start("rate")
+    for ch in t.code:
+        flow.type_char(ch)
+    flow.submit()
+    assert flow.state == "level"
+    other = session.ctx.bus.call(
+        "evaluation.submit", EvaluationSubmit(ticket=t.code, level=2, channel="qr"), EvaluationRecorded
+    )
+    assert other.recorded
+    flow.choose_level(4)
+    flow.choose_reason("attitude")
+    assert flow.state == "already" and t.code in flow.message
+
+
+def test_rate_refusal_is_a_sentence_not_the_controllers_detail(hall):
+    ctl, session = hall
+    ctl.engine.issue("shebao-card", channel="cli")
+    ctl.engine.call_next(1, actor="test")  # A001 called, not finished
+    flow = session.start("rate")
+    for ch in "A001":
+        flow.type_char(ch)
+    flow.submit()
+    assert flow.state == "entry" and flow.message == "A001 尚未办结，办结后再评价"

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 
 import pytest
 
 from devices import printer as printer_mod
 from devices.config import DeviceConfig
+from kiosk.printing import ticket_doc
 from simulators import registry
 from tests.kiosk.kiosk_helpers import kiosk, start_controller
 
@@ -69,3 +71,17 @@ def test_paper_out_shows_the_number_large_and_keeps_it(tmp_hall, bus_factory, pr
     sim.paper = "ok"
     flow2 = take_ticket(session, "gongan-hukou")
     assert flow2.view()["ticket"]["printed"]
+
+
+def test_the_ticket_carries_the_halls_time_not_the_machines(monkeypatch):
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    try:
+        ticket = {"code": "A001", "day": "2026-01-01", "issued_at": 1_767_225_600.0, "priority": "normal"}
+        doc = ticket_doc({"ticket": ticket}, {"hall": "h", "name": "大厅", "timezone": "Asia/Shanghai"})
+        assert doc.issued_at.strftime("%Y-%m-%d %H:%M") == "2026-01-01 08:00"  # 00:00 UTC
+        doc = ticket_doc({"ticket": ticket}, {"hall": "h", "name": "大厅", "timezone": "Europe/Berlin"})
+        assert doc.issued_at.strftime("%H:%M") == "01:00"
+    finally:
+        monkeypatch.undo()
+        time.tzset()

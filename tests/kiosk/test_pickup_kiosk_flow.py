@@ -6,6 +6,8 @@ from __future__ import annotations
 import pytest
 
 from devices.config import DeviceConfig
+from hall_bus.bus.client import RequestFailed
+from kiosk.clock import hall_time
 from kiosk.flow import KioskContext
 from kiosk.pickup_flow import PickupFlow
 from kiosk.session import KioskSession
@@ -109,6 +111,8 @@ def test_card_two_items_one_after_the_other_then_slip(hall, devices):
     assert "SB2026003001" in pages[0].text and "1101**********103X" in pages[0].text and CARD not in pages[0].text
     assert a["comp"].no in pages[0].text and "SB2026003002" in pages[1].text
     assert flow.view()["message_zh"] == "凭条已打印"
+    collected = flow.collected[0].collected_at
+    assert collected and f"{hall_time(session.ctx.hall, collected):%Y-%m-%d %H:%M}" in pages[0].text  # the hall's clock
     flow.cancel()
     assert flow.finished and flow.items == [] and flow.masked_id == "" and session.flow is None
 
@@ -200,3 +204,27 @@ def test_door_left_open_reminds_on_screen(hall):
     assert flow.view()["items"][0]["door_open_s"] >= 0.5
     hall.sim.close_door(d["comp"].board, d["comp"].lock)
     wait_state(flow, clock, "done")
+
+
+class RefusingBus:
+    """A bus whose controller refuses every request with one error code (its detail in English)."""
+
+    connected = True
+
+    def __init__(self, code: str) -> None:
+        self.code = code
+
+    def call(self, op, request, reply, timeout=5.0, retry_s=1.0, topic=None):
+        raise RequestFailed(op, self.code, f"{op} refused by kiosk policy for kiosk-1")
+
+
+def test_refusals_and_printer_trouble_are_sentences_in_both_languages():
+    ctx = KioskContext(kiosk_id="kiosk-1", bus=RefusingBus("rate_limited"), clock=FakeClock())
+    flow = PickupFlow(ctx)
+    flow.start()
+    flow.submit_code("12345678")
+    v = flow.view()
+    assert v["message_zh"] == "操作失败：操作过于频繁，请稍后再试"  # was "操作失败：pickup.identify refused ..."
+    assert v["message_en"] == "Failed: Too many requests; please wait a moment and try again"
+    flow.print_slip()  # no printer at this kiosk: was "打印机暂不可用：none"
+    assert flow.view()["message_zh"] == "打印机暂不可用：设备离线，请联系工作人员"

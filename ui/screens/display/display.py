@@ -16,7 +16,7 @@ from ui.widgets import Panel, label
 class DisplayScreen(StaffScreen):
     def update(self, view: dict[str, Any], theme: Theme) -> None:
         t = HALL
-        self.set_title(f"{view['hall_name']}  ·  {view['title']}")
+        self.set_title(f"{view['hall_name']}  ·  {view['title']}", view["clock"])
         body = self.ids.body
         body.clear_widgets()
         latest = view.get("latest")
@@ -35,7 +35,7 @@ class DisplayScreen(StaffScreen):
         for w in view["windows"]:
             cell = Panel(
                 orientation="vertical",
-                fill=list(t.button if w["ticket"] else t.disabled),
+                fill=list(t.button if w["ticket"] and w["state"] != "paused" else t.disabled),
                 size_hint_y=None,
                 padding=[12, 12],
                 spacing=2,
@@ -53,7 +53,8 @@ class DisplayScreen(StaffScreen):
                     pad=4,
                 )
             )
-            cell.add_widget(label(t, w["state_label"], 30, t.muted, halign="center", pad=4))
+            paused = w["state"] == "paused"
+            cell.add_widget(label(t, w["state_label"], 30, t.warn if paused else t.muted, halign="center", pad=4))
             grid.add_widget(cell)
         body.add_widget(grid)
 
@@ -68,10 +69,11 @@ class DisplayScreen(StaffScreen):
         wait = GridLayout(cols=2 if self.portrait() else 3, spacing=10, size_hint_y=None)
         wait.bind(minimum_height=wait.setter("height"))
         for d in view["waiting"]:
-            minutes = "" if d["estimated_wait_min"] is None else f"  ~{int(round(d['estimated_wait_min']))}'"
             cell = Panel(orientation="vertical", fill=list(t.panel), size_hint_y=None, padding=[18, 14])
             cell.bind(minimum_height=cell.setter("height"))
-            cell.add_widget(label(t, f"{d['label']}   [b]{d['waiting']}[/b]{minutes}", 40, t.fg, pad=4))
+            cell.add_widget(label(t, f"{d['label']}   [b]{d['waiting']}[/b]", 40, t.fg, pad=4))
+            if d["wait_text"]:
+                cell.add_widget(label(t, d["wait_text"], 32, t.muted, pad=2))
             wait.add_widget(cell)
         body.add_widget(wait)
 

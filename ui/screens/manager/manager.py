@@ -1,4 +1,5 @@
-"""Manager console (大厅管理): windows with their domains and queues, reassign, tidal proposals."""
+"""Manager console (大厅管理): windows with their domains, one wait figure per domain (minutes), reassign,
+tidal proposals while they still apply."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ class ManagerScreen(StaffScreen):
         t = HALL
         mgr = self.app.manager
         tr = self.app.tr
-        self.set_title(view["title"])
+        self.set_title(view["title"], view["clock"])
         body = self.ids.body
         body.clear_widgets()
         if view["message"]:
@@ -29,11 +30,14 @@ class ManagerScreen(StaffScreen):
         body.add_widget(label(t, tr("manager.windows"), 42, t.muted, bold=True))
         for w in view["windows"]:
             row = Panel(fill=list(t.panel), size_hint_y=None, height=130, padding=[18, 10], spacing=12)
-            text = f"[b]{w['name']}[/b]  {'、'.join(w['domain_names'])}"
-            sub = f"{w['current'] or '—'}   {tr('common.waiting', n=w['waiting'])}   {w['pending']}"
-            info = BoxLayout(orientation="vertical")
+            text = f"[b]{w['name']}[/b]  {w['domains_text']}"
+            paused = tr("display.paused") if w["state"] == "paused" else ""
+            sub = f"{w['current'] or '—'}   {tr('common.waiting', n=w['waiting'])}   {paused}   {w['pending']}"
+            info = BoxLayout(orientation="vertical", size_hint_y=None)
+            info.bind(minimum_height=info.setter("height"))
             info.add_widget(label(t, text, 38, t.fg, pad=4))
             info.add_widget(label(t, sub, 30, t.muted, pad=4))
+            info.bind(height=lambda box, h, row=row: setattr(row, "height", max(130, h + 20)))  # long names wrap
             row.add_widget(info)
             edit = button(
                 t,
@@ -68,13 +72,10 @@ class ManagerScreen(StaffScreen):
                     button(t, tr("common.confirm"), self._apply, "reassign:ok", role="green", size=36, height=100)
                 )
                 body.add_widget(grid)
-        body.add_widget(label(t, tr("display.waiting"), 42, t.muted, bold=True))
-        q = GridLayout(cols=3, spacing=10, size_hint_y=None)
-        q.bind(minimum_height=q.setter("height"))
-        for d in view["queues"]:
-            est = "" if d["estimated_wait_min"] is None else f" ~{int(round(d['estimated_wait_min']))}'"
-            q.add_widget(label(t, f"{d['label']} [b]{d['waiting']}[/b]{est}", 36, t.fg))
-        body.add_widget(q)
+        body.add_widget(label(t, tr("manager.domains"), 42, t.muted, bold=True))
+        for d in view["queues"]:  # one row, one wait figure per domain
+            colour = t.warn if d["overloaded"] else t.fg
+            body.add_widget(label(t, f"[b]{d['label']}[/b]   {d['text']}", 34, colour, pad=4))
         if view["tidal"]:
             body.add_widget(label(t, tr("manager.tidal"), 42, t.muted, bold=True))
             if not view["proposals"]:
@@ -82,7 +83,7 @@ class ManagerScreen(StaffScreen):
             for p in view["proposals"]:
                 row = Panel(orientation="vertical", fill=list(t.panel), size_hint_y=None, padding=[18, 12], spacing=8)
                 row.bind(minimum_height=row.setter("height"))
-                row.add_widget(label(t, f"[b]{p['window']}[/b] → {'、'.join(p['to'])}    {p['reason']}", 34, t.fg))
+                row.add_widget(label(t, p["text"], 34, t.fg))
                 btns = BoxLayout(size_hint_y=None, height=100, spacing=12)
                 btns.add_widget(
                     button(
@@ -108,21 +109,6 @@ class ManagerScreen(StaffScreen):
                 )
                 row.add_widget(btns)
                 body.add_widget(row)
-            if view["load"]:
-                body.add_widget(label(t, tr("manager.load"), 38, t.muted, bold=True))
-                for d in view["load"]:
-                    est = "-" if d["expected_wait_min"] is None else f"{d['expected_wait_min']:.0f}'"
-                    wins = ",".join(str(n) for n in d["windows"]) or "-"
-                    body.add_widget(
-                        label(
-                            t,
-                            f"{d['label']}:  {tr('common.waiting', n=d['waiting'])} · ~{est} · "
-                            f"{tr('display.window')} {wins}",
-                            32,
-                            t.fg,
-                            pad=4,
-                        )
-                    )
 
     def _edit(self, number: int, domains: list[Any]) -> None:
         self.editing = None if self.editing == number else number

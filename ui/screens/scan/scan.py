@@ -1,4 +1,5 @@
-"""Scan materials (材料扫描): guided pages, preview, retake, finish."""
+"""Scan materials (材料扫描): guided pages, preview, retake, finish; a slip with the material code and
+the next step."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from kivy.uix.image import Image
 
 from ui.screens.base import KioskScreen
 from ui.theme import Theme
-from ui.widgets import button, label
+from ui.widgets import Panel, button, label
 
 
 class ScanScreen(KioskScreen):
@@ -49,10 +50,33 @@ class ScanScreen(KioskScreen):
                 button(theme, tr("scan.finish"), lambda: self.act(flow.finish), "scan:finish", role="green", size=46)
             )
         elif s == "done":
-            body.add_widget(label(theme, view.get("message", ""), 48, theme.fg, bold=True, halign="center", pad=80))
-            body.add_widget(button(theme, tr("common.finish"), flow.close, "done", role="primary", size=50))
+            self._slip(view, theme, body)
+            body.add_widget(label(theme, view["next_step"], 40, theme.fg, bold=True, halign="center", pad=30))
+            body.add_widget(
+                button(
+                    theme,
+                    view["take_ticket"],
+                    lambda: self.app.start_flow("ticket"),
+                    "scan:ticket",
+                    role="primary",
+                    size=50,
+                )
+            )
+            body.add_widget(button(theme, tr("common.finish"), flow.close, "done", size=46))
         elif s == "unavailable":
             body.add_widget(label(theme, view.get("message", ""), 46, theme.warn, bold=True, halign="center", pad=80))
+
+    def _slip(self, view: dict[str, Any], theme: Theme, body: Any) -> None:
+        """The saved scan as a slip on the screen: the material code large, then pages, time, retention."""
+        slip = Panel(orientation="vertical", fill=list(theme.panel), size_hint_y=None, padding=[28, 20], spacing=6)
+        slip.bind(minimum_height=slip.setter("height"))
+        rows = view["slip"]
+        if rows:
+            slip.add_widget(label(theme, rows[0]["label"], 36, theme.muted, halign="center"))
+            slip.add_widget(label(theme, rows[0]["value"], 96, theme.fg, bold=True, halign="center", pad=10))
+        for row in rows[1:]:
+            slip.add_widget(label(theme, f"{row['label']}   {row['value']}", 38, theme.fg, halign="center"))
+        body.add_widget(slip)
 
 
 SCREEN = ScanScreen

@@ -1,4 +1,5 @@
-"""Window terminal (窗口软呼叫器): the clerk's soft caller with the current ticket."""
+"""Window terminal (窗口软呼叫器): the clerk's soft caller with the current ticket, its green-channel
+class and appointment; transfer to another domain or window."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ class TerminalScreen(StaffScreen):
     def update(self, view: dict[str, Any], theme: Theme) -> None:
         t = HALL
         term = self.app.terminal
-        self.set_title(view["title"])
+        self.set_title(view["title"], view["clock"])
         body = self.ids.body
         body.clear_widgets()
         pick = GridLayout(cols=max(1, len(view["windows"])), spacing=8, size_hint_y=None, height=100)
@@ -41,8 +42,13 @@ class TerminalScreen(StaffScreen):
         hero.add_widget(
             label(t, view["current"], 180, t.huge if view["has_current"] else t.muted, bold=True, halign="center")
         )
-        hero.add_widget(label(t, f"{view['current_state']}  {view['current_service']}", 34, t.muted, halign="center"))
-        hero.add_widget(label(t, "、".join(view["domains"]) + "    " + view["waiting_text"], 38, t.fg, halign="center"))
+        state_colour = t.warn if view["paused"] else t.muted
+        hero.add_widget(
+            label(t, f"{view['current_state']}  {view['current_service']}", 34, state_colour, halign="center")
+        )
+        for note in view["notes"]:  # green channel, appointment, transfers: what the clerk must not miss
+            hero.add_widget(label(t, note, 38, t.ok, bold=True, halign="center"))
+        hero.add_widget(label(t, view["domains_text"] + "    " + view["waiting_text"], 38, t.fg, halign="center"))
         body.add_widget(hero)
         grid = GridLayout(cols=2 if self.portrait() else 4, spacing=16, size_hint_y=None)
         grid.bind(minimum_height=grid.setter("height"))
@@ -63,32 +69,34 @@ class TerminalScreen(StaffScreen):
             role = "primary" if b["id"] == "call" else ("warn" if b["id"] in ("no_show", "pause") else "normal")
             grid.add_widget(button(t, b["label"], tap, f"terminal:{b['id']}", role=role, size=48, height=170))
         body.add_widget(grid)
-        if self.transfer_open:
-            body.add_widget(label(t, self.app.tr("terminal.transfer_to"), 36, t.muted))
-            tgrid = GridLayout(cols=3, spacing=10, size_hint_y=None)
-            tgrid.bind(minimum_height=tgrid.setter("height"))
-            for d in view["transfer_domains"]:
-                tgrid.add_widget(
-                    button(
-                        t,
-                        d["label"],
-                        functools.partial(self._transfer, d["id"]),
-                        f"transfer:{d['id']}",
-                        size=38,
-                        height=110,
-                    )
-                )
-            body.add_widget(tgrid)
+        if self.transfer_open and view["has_current"]:
+            self._transfer_choices(view)
         if view["message"]:
             body.add_widget(label(t, view["message"], 40, t.warn if view["error"] else t.ok, halign="center", pad=20))
+
+    def _transfer_choices(self, view: dict[str, Any]) -> None:
+        t, body = HALL, self.ids.body
+        for title, choices in (
+            ("terminal.to_domain", [(d["label"], "domain", d["id"]) for d in view["transfer_domains"]]),
+            ("terminal.to_window", [(w["label"], "window", w["number"]) for w in view["transfer_windows"]]),
+        ):
+            if not choices:
+                continue
+            body.add_widget(label(t, self.app.tr(title), 36, t.muted))
+            grid = GridLayout(cols=3, spacing=10, size_hint_y=None)
+            grid.bind(minimum_height=grid.setter("height"))
+            for text, kind, target in choices:
+                tap = functools.partial(self._transfer, **{f"to_{kind}": target})
+                grid.add_widget(button(t, text, tap, f"transfer:{kind}:{target}", size=38, height=110))
+            body.add_widget(grid)
 
     def _toggle_transfer(self) -> None:
         self.transfer_open = not self.transfer_open
         self.app.redraw()
 
-    def _transfer(self, domain: str) -> None:
+    def _transfer(self, to_domain: str | None = None, to_window: int | None = None) -> None:
         self.transfer_open = False
-        self.app.staff_act(self.app.terminal.transfer, domain)
+        self.app.staff_act(self.app.terminal.transfer, to_domain, to_window)
 
 
 SCREEN = TerminalScreen

@@ -1,0 +1,193 @@
+"""Drive the real app in a real window through the screens of issue 13's staff, display, rating and scan
+items, and report what each screen drew (its labels) and where its screenshot is.
+
+Run by ``tests/ui/test_ui_staff_screens.py`` in its own process (Kivy allows one window per process):
+``python tests/ui/staff_screens_run.py HOST PORT CA_FILE OUT_DIR [DOCS_DIR]`` (CA_FILE "" for a plain broker);
+prints one JSON object, screen stem -> {labels, png}. With DOCS_DIR the screens are also written there as
+``<screen>-<zh|en|elder>.png``, palette-quantised as ``hallkit screenshots`` writes them. The hall is hall.toml with a fresh hall id, its own data folder and always-open hours.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+MARKUP = re.compile(r"\[/?(b|i|color[^\]]*)\]")
+sys.path.insert(0, str(ROOT))
+
+
+def labels_text(app: Any) -> list[str]:
+    from kivy.uix.label import Label
+
+    return [MARKUP.sub("", w.text).strip() for w in app.root.walk(restrict=True) if isinstance(w, Label) and w.text]
+
+
+def main(host: str, port: int, ca: str, out: Path) -> dict[str, Any]:
+    out.mkdir(parents=True, exist_ok=True)
+    os.environ["KIVY_HOME"] = str(out / "kivy")
+    os.environ["HALLKIT_TTS"] = "off"
+    from ui.kivy_env import prepare
+
+    prepare(size=(1080, 1920), resizable=False)
+    from kivy.core.window import Window
+
+    from hall_bus import config as hallconfig
+    from hall_bus.bus.client import BusClient, BusSettings
+    from hall_bus.controller.service import HallController
+    from hall_bus.hosts.kiosk_devices import open_kiosk_devices
+    from ui.app import UiServices, build_app
+    from ui.harness import Driver
+
+    hall_id = f"t-ui-staff-{uuid.uuid4().hex[:8]}"
+    text = (ROOT / "hall.toml").read_text(encoding="utf-8")
+    text = text.replace('id = "demo-hall"', f'id = "{hall_id}"', 1)
+    text = text.replace('data_dir = "var"', f'data_dir = "{out / "var"}"', 1)
+    text = text.replace("[hall.hours]", "[hall.hours]\nalways_open = true", 1)
+    if ca:
+        text = text.replace("[bus]\n", f"[bus]\ntls = true\nca_file = {ca!r}\n", 1)
+    tls = {"tls_ca": ca} if ca else {}
+    (out / "hall.toml").write_text(text, encoding="utf-8")
+    config = hallconfig.load(out / "hall.toml")
+    clients: list[BusClient] = []
+
+    def make_bus(client_id: str) -> BusClient:
+        # the app names its terminal "window-N-ui"; the hall's roles know a window terminal as "window-N"
+        client_id = client_id.removesuffix("-ui")
+        c = BusClient(hall_id, client_id, BusSettings(host=host, port=port, **tls)).start()
+        clients.append(c)
+        if not c.wait_connected(10):
+            raise RuntimeError(f"{client_id}: {c.last_error}")
+        return c
+
+    controller = HallController(config, make_bus("controller")).start()
+    devices = open_kiosk_devices(config, make_bus)
+    app = build_app(UiServices(config, make_bus, devices, ("kiosk", "display", "terminal", "manager")))
+    ui = Driver(app)
+    shots: dict[str, Any] = {}
+
+    def shoot(stem: str, variants: tuple[str, ...] = ()) -> None:
+        """Shoot the screen as ``stem`` (in Chinese), then as ``stem-en`` / ``stem-elder`` for ``variants``."""
+        ui.pump(3)
+        png = Path(Window.screenshot(name=str(out / f"{stem}.png")))
+        shots[stem] = {"labels": labels_text(app), "png": str(png), "at": time.time()}
+        for variant in variants:
+            switch = app.toggle_lang if variant == "en" else app.toggle_elder
+            switch()
+            ui.pump(4)
+            png = Path(Window.screenshot(name=str(out / f"{stem}-{variant}.png")))
+            shots[f"{stem}-{variant}"] = {"labels": labels_text(app), "png": str(png), "at": time.time()}
+            switch()
+            ui.pump(4)
+
+    try:
+        ui.wait(lambda: app.session.ctx.hall.get("services"), what="hall.info loaded")
+        engine = controller.engine
+        # window terminal: an elderly green-channel ticket, then an appointment, then paused mid-service
+        engine.issue("shebao-card", channel="cli", priority="elderly", age_years=72)
+        app.show_tab("terminal")
+        ui.wait(
+            lambda: app.terminal.hall and app.terminal.state is not None,
+            what=f"terminal loaded ({app.terminal.error_code})",
+        )
+        ui.tap("terminal:call")
+        ui.wait(lambda: "绿色通道：60岁以上老年人" in labels_text(app), what="green channel on the terminal")
+        ui.tap("terminal:transfer")
+        ui.wait(lambda: ui.actions().count("transfer:window:2") == 1, what="transfer choices")
+        shoot("terminal-green", ("en",))
+        ui.tap("transfer:window:3")
+        ui.wait(lambda: engine.ticket("A001").target_window == 3, what="transferred to window 3")
+        due = time.time() + 120
+        engine.add_appointment("YY2026UI", "shebao-card", due, due + 3600)
+        engine.issue("shebao-card", channel="cli", appointment="YY2026UI")
+        ui.tap("terminal:call")
+        ui.wait(lambda: any(t.startswith("预约 YY2026UI") for t in labels_text(app)), what="appointment")
+        ui.tap("terminal:start")
+        ui.tap("terminal:pause")
+        ui.wait(lambda: any(t.startswith("本窗口暂停服务") for t in labels_text(app)), what="paused on the terminal")
+        shoot("terminal-paused")
+        ui.tap("terminal:resume")
+        ui.tap("terminal:finish")
+        ui.tap("terminal:finish")  # nothing left to finish: a sentence, not the controller's English
+        ui.wait(lambda: "本窗口当前没有可操作的号码" in labels_text(app), what="error sentence")
+        shoot("terminal-error")
+        # a busier hall for the manager and the display: calls at windows 2 and 3, window 5 paused mid-service
+        for service in ("shebao-transfer", "yibao-reimburse", "yibao-reimburse", "gongan-hukou", "gongan-hukou"):
+            engine.issue(service, channel="cli")
+        for window in (2, 3, 5):
+            engine.call_next(window, actor="test")
+        engine.start(5, actor="test")
+        engine.pause(5, "lunch", actor="test")
+        # manager console: one figure per domain, in minutes
+        app.show_tab("manager")
+        ui.wait(lambda: any("等候" in t and "窗口" in t for t in labels_text(app)), what="domain rows")
+        shoot("manager", ("en",))
+        # hall display
+        app.show_tab("display")
+        ui.wait(lambda: app.board is not None and "暂停服务" in labels_text(app), what="display with a paused window")
+        shoot("display", ("en",))
+        # rating: an already rated ticket is refused before any level is offered
+        app.show_tab("kiosk")
+        flow = app.session.start("rate")
+        for ch in "A002":
+            flow.type_char(ch)
+        flow.submit()
+        flow.choose_level(1)
+        flow = app.session.start("rate")
+        app.redraw()
+        ui.pump(5)
+        for n, ch in enumerate("A002", 1):
+            ui.tap(f"key:{ch}")
+            ui.wait(lambda n=n: len(flow.typed) == n, what=f"key {ch} typed")
+        ui.tap("key:ok")
+        ui.wait(lambda: "A002 已经评价过，感谢您的参与" in labels_text(app), what="already rated")
+        shoot("rate-already", ("en", "elder"))
+        # scanning: a real page from the desk-scene camera, saved, then the slip
+        flow = app.session.start("scan")
+        app.redraw()
+        ui.pump(5)
+        ui.tap("scan:start")
+        ui.wait(lambda: flow.state == "preview", timeout=150, what=f"page captured ({flow.state}: {flow.message})")
+        ui.tap("scan:finish")
+        ui.wait(lambda: app.session.flow.state == "done", timeout=30, what="scan saved")
+        ui.wait(lambda: "材料编号" in labels_text(app), what="slip")
+        shoot("scan-done", ("en", "elder"))
+        shots["scan-done"]["code"] = app.session.flow.reference
+    finally:
+        ui.stop()
+        for d in devices.values():
+            if d is not None:
+                d.close()
+        controller.stop()
+        for c in clients:
+            c.stop()
+    return shots
+
+
+DOCS = {"terminal-green": "terminal", "manager": "manager", "display": "display"}
+DOCS |= {"rate-already": "rate-already", "scan-done": "scan-done"}
+
+
+def to_docs(shots: dict[str, Any], docs: Path) -> None:
+    from PIL import Image
+
+    for stem, name in DOCS.items():
+        for variant in ("", "-en", "-elder"):
+            shot = shots.get(stem + variant)
+            if shot is not None:
+                with Image.open(shot["png"]) as im:
+                    quantised = im.convert("RGB").quantize(colors=256, method=Image.Quantize.MEDIANCUT)
+                    quantised.save(docs / f"{name}-{variant.lstrip('-') or 'zh'}.png", optimize=True)
+
+
+if __name__ == "__main__":
+    drawn = main(sys.argv[1], int(sys.argv[2]), sys.argv[3], Path(sys.argv[4]))
+    if len(sys.argv) > 5:
+        to_docs(drawn, Path(sys.argv[5]))
+    print(json.dumps(drawn, ensure_ascii=False))
