@@ -31,6 +31,7 @@ import heapq
 import math
 import random
 import statistics
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -47,10 +48,11 @@ from simulators.traffic_scenario import (
     Scenario,
     load_scenario,
     pooled_config,
+    skills_config,
 )
 
 GREEN_KINDS = (("elderly", 0.7), ("disabled", 0.15), ("pregnant", 0.1), ("military", 0.05))
-STRATEGIES = ("static", "pooled")  # besides the tidal policy names
+STRATEGIES = ("static", "pooled", "skills")  # besides the tidal policy names
 
 
 # ---------------------------------------------------------------------- citizens
@@ -210,13 +212,16 @@ class HallDay:
         strategy: str = "threshold",
         seed: int = 1,
         tidal_overrides: dict[str, Any] | None = None,
+        roster: Sequence[tuple[float, int, tuple[str, ...] | None]] = (),  # (at, window, domains | None: no clerk)
     ) -> None:
         if strategy not in STRATEGIES and strategy not in policy_names():
-            raise ValueError(f"unknown strategy {strategy!r} (static, pooled, {', '.join(policy_names())})")
+            raise ValueError(f"unknown strategy {strategy!r} ({', '.join(STRATEGIES + tuple(policy_names()))})")
         self.sc = scenario
         self.strategy = strategy
         self.seed = seed
-        self.config = pooled_config(scenario.config) if strategy == "pooled" else scenario.config
+        self.roster = list(roster)
+        layouts = {"pooled": pooled_config, "skills": skills_config}
+        self.config = layouts[strategy](scenario.config) if strategy in layouts else scenario.config
         self.now = open_spans(scenario)[0][0] - 60.0
         self.store = Store(":memory:", durable=False)
         self.engine = QueueEngine(self.config, self.store, clock=lambda: self.now)
@@ -269,6 +274,8 @@ class HallDay:
             start = dt.datetime.combine(self.sc.date, b.start, tz).timestamp()
             self._at(start, "break", b.window)
             self._at(start + b.minutes * 60, "back", b.window)
+        for at, n, domains in self.roster:
+            self._at(at, "roster", n, domains)
         spans = open_spans(self.sc)
         if self.manager is not None:
             t = spans[0][0]
@@ -394,11 +401,18 @@ class HallDay:
             if n not in self.current:
                 self._call(n)
 
-    def _on_tick(self) -> None:
-        if self.manager is None:  # no tidal policy in this scenario: nothing to evaluate
+    def _on_roster(self, n: int, domains: tuple[str, ...] | None) -> None:
+        if domains is None:
+            self._on_break(n)  # no clerk this hour: the window closes when its ticket ends
             return
-        moves = self.manager.evaluate()
-        if moves:
+        if list(domains) != self.domains_of[n]:
+            self.engine.assign(n, list(domains), actor="roster")
+        self._on_back(n)
+        if n in self.idle and n not in self.paused:
+            self._call(n)
+
+    def _on_tick(self) -> None:
+        if self.manager is not None and self.manager.evaluate():
             for n in sorted(self.idle - self.paused):
                 self._call(n)
 

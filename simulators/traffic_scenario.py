@@ -232,3 +232,13 @@ def pooled_config(config: HallConfig) -> HallConfig:
     everything = tuple(d.id for d in config.domains)
     windows = tuple(dataclasses.replace(w, domains=everything, skills=everything) for w in config.windows)
     return dataclasses.replace(config, windows=windows)
+
+
+def skills_config(config: HallConfig) -> HallConfig:
+    """Every window serves every domain its clerk is skilled for, all day (home domains first): what
+    sharing alone can do within the skills, without a single move."""
+    windows = tuple(
+        dataclasses.replace(w, domains=(*w.domains, *(d for d in w.skills if d not in w.domains)))
+        for w in config.windows
+    )
+    return dataclasses.replace(config, windows=windows)

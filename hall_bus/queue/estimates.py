@@ -1,72 +1,313 @@
-"""Waits, positions and queue snapshots: how long the work ahead takes the windows serving a domain.
+"""The one wait estimate of the hall (等候时间预估): positions, queue snapshots and the tidal load.
 
-The work ahead is the waiting tickets' expected handling minutes (from the engine's
-``HandlingTimeEstimator``), divided by the open windows serving the domain: a simple fluid estimate.
+Every figure a citizen or a manager sees (the kiosk's ticket, the phone page, the hall display,
+the manager console, the tidal load and the tidal proposals) comes from :func:`forecast`:
+
+1. **Handling times** are learned per service from finished tickets (:class:`LearnedHandlingTimes`:
+   a trimmed mean shrunk towards hall.toml's ``expected_minutes``); the engine's ``estimator``.
+2. **The windows open now** (not paused) with the domains they call from now on (a pending
+   assignment counts as done, since it applies when the current ticket ends) and the expected
+   minutes until each is free: a window with a ticket is free when the ticket's expected handling
+   time since its call has passed (at once if it has already run over).
+3. **The calling rule**: when a window is free it calls the first waiting ticket of its domains in
+   the calling order (appointments, then the green channel, then by issue time; tickets sent to a
+   window by number only there). The forecast replays exactly that, ticket by ticket, with every
+   ticket taking its service's expected minutes: the minute a waiting ticket is reached is its
+   estimated wait; a ticket taken now waits as long as it takes until a window of its domain has
+   nothing older to call.
+
+Not modelled (the figure is an expectation, not a promise): arrivals after now that overtake (green
+channel, appointments), the streak rule, no-shows and walking time. A domain no open window serves
+has no estimate (``inf``; ``null`` on the bus).
+
+Hand-computed example (tests/hall_bus/queue/test_estimates.py): windows 1 and 2 serve 社保; window 1
+has 4 minutes of its ticket left, window 2 is free; three 10-minute tickets wait. The first is
+called now (wait 0) by window 2, the second at minute 4 by window 1, the third at minute 10 by
+window 2; a ticket taken now would be called at minute 14.
 """
 
 from __future__ import annotations
 
+import collections
+import heapq
+import math
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
+from hall_bus.config import HallConfig
 from hall_bus.queue.base import EngineBase, locked
-from hall_bus.queue.models import _RANK_SQL, Ticket, WindowState, _rank_key
+from hall_bus.queue.models import _RANK_SQL, Change, HandlingTimeEstimator, Ticket, WindowState, _rank_key
+
+INF = float("inf")
+MAX_SERVICE_MIN = 8 * 60.0  # a "service" longer than a working day is a forgotten finish key
 
 
-class Estimates(EngineBase):
-    def _work_minutes(self, rows: Sequence[sqlite3.Row]) -> tuple[int, float]:
-        """(tickets, expected minutes of work) of ``(service, count, ...)`` rows."""
-        count = sum(int(r[1]) for r in rows)
-        return count, sum(r[1] * self.estimator.expected_minutes(r[0]) for r in rows)
+class LearnedHandlingTimes:
+    """Handling minutes per service, learned from finished tickets and robust to outliers.
 
-    def _fluid_wait(self, work: float, count: int, windows: int) -> float:
-        """Work ahead divided by the windows serving the domain (a simple fluid estimate)."""
-        if windows == 0:
-            return float("inf") if count else 0.0
-        return work / windows
+    Each service keeps its last ``keep`` observed durations. The estimate is a 10 % trimmed mean
+    (at least one value cut at each end once there are five), shrunk towards the configured
+    ``expected_minutes`` as if the configuration were ``prior_weight`` observations:
 
-    @locked
-    def expected_wait_minutes(self, domain: str, windows: list[WindowState] | None = None) -> float:
-        rows = self.store.db.execute(
-            "SELECT service, COUNT(*) FROM tickets WHERE hall=? AND state='waiting' AND domain=? GROUP BY service",
-            (self.hall, domain),
+        estimate = (k * prior + n * trimmed_mean) / (k + n)
+
+    A clerk who forgets to press finish (a 3-hour "service") or double-presses call (a 2-second
+    one) is cut off by the trimming. Implements the engine's ``HandlingTimeEstimator`` protocol;
+    :meth:`learn` is an engine listener and :meth:`seed` reads the store after a restart.
+    """
+
+    def __init__(self, config: HallConfig, prior_weight: float = 5.0, keep: int = 60, trim: float = 0.1) -> None:
+        self.prior = {s.id: s.expected_minutes for s in config.services}
+        self.default = config.queue.default_expected_minutes
+        self.prior_weight = prior_weight
+        self.trim = trim
+        self.samples: dict[str, collections.deque[float]] = collections.defaultdict(
+            lambda: collections.deque(maxlen=keep)
+        )
+        self._cache: dict[str, float] = {}
+
+    def observe(self, service: str, minutes: float) -> None:
+        if not (minutes >= 0) or minutes > MAX_SERVICE_MIN:
+            return
+        self.samples[service].append(float(minutes))
+        self._cache.pop(service, None)
+
+    def count(self, service: str) -> int:
+        return len(self.samples.get(service, ()))
+
+    def expected_minutes(self, service: str) -> float:
+        cached = self._cache.get(service)
+        if cached is not None:
+            return cached
+        prior = self.prior.get(service, self.default)
+        xs = sorted(self.samples.get(service, ()))
+        n = len(xs)
+        if n == 0:
+            value = prior
+        else:
+            cut = int(n * self.trim)
+            if n >= 5:
+                cut = max(cut, 1)
+            kept = xs[cut : n - cut] if n - 2 * cut > 0 else xs
+            value = (self.prior_weight * prior + n * sum(kept) / len(kept)) / (self.prior_weight + n)
+        self._cache[service] = value
+        return value
+
+    def learn(self, change: Change) -> None:
+        """Engine listener: every finished ticket is an observation (from its start, or its call)."""
+        for type_, data in change.events:
+            if type_ == "ticket" and data.get("action") == "finished":
+                t = data.get("ticket") or {}
+                start, end = t.get("started_at") or t.get("called_at"), t.get("finished_at")
+                if start is not None and end is not None:
+                    self.observe(t["service"], (end - start) / 60.0)
+
+    def seed(self, db: sqlite3.Connection, hall: str) -> None:
+        """After a restart: the recent durations from the store."""
+        rows = db.execute(
+            "SELECT service, COALESCE(started_at, called_at) AS s, finished_at FROM tickets WHERE hall=? "
+            "AND state='finished' AND finished_at IS NOT NULL ORDER BY finished_at DESC LIMIT 2000",
+            (hall,),
         ).fetchall()
-        count, work = self._work_minutes(rows)
-        return self._fluid_wait(work, count, len(self.serving_windows(domain, windows)))
+        for r in reversed(rows):
+            if r["s"] is not None:
+                self.observe(r["service"], (r["finished_at"] - r["s"]) / 60.0)
+
+
+# ---------------------------------------------------------------------- the forecast (pure)
+@dataclass(frozen=True)
+class Line:
+    """A waiting ticket as the forecast sees it."""
+
+    ticket: int
+    domain: str
+    order: tuple[int, float, int]  # the calling order (``_rank_key``)
+    minutes: float  # expected handling minutes
+    target_window: int | None = None
+
+
+@dataclass(frozen=True)
+class Desk:
+    """An open window as the forecast sees it."""
+
+    number: int
+    domains: tuple[str, ...]  # what it calls from now on (a pending assignment applied)
+    free_in_min: float = 0.0  # expected minutes until its current ticket ends (0: free now)
+
+
+@dataclass
+class Forecast:
+    starts: dict[int, float] = field(default_factory=dict)  # ticket -> minutes until it is called
+    new_arrival: dict[str, float] = field(default_factory=dict)  # domain -> wait of a ticket taken now
+
+    def wait(self, domain: str) -> float:
+        """Minutes a ticket of ``domain`` taken now would wait (``inf`` when no open window serves it)."""
+        return self.new_arrival.get(domain, INF)
+
+    def ticket_wait(self, ticket: int) -> float:
+        return self.starts.get(ticket, INF)
+
+
+def forecast(lines: Iterable[Line], desks: Iterable[Desk]) -> Forecast:
+    """Replay the calling rule over the waiting tickets and the open windows (module docstring)."""
+    by_domain: dict[str, list[tuple[tuple[int, float, int], int, Line]]] = collections.defaultdict(list)
+    by_window: dict[int, list[tuple[tuple[int, float, int], int, Line]]] = collections.defaultdict(list)
+    for i, ln in enumerate(lines):
+        heap = by_window[ln.target_window] if ln.target_window is not None else by_domain[ln.domain]
+        heap.append((ln.order, i, ln))
+    for heap in (*by_domain.values(), *by_window.values()):
+        heapq.heapify(heap)
+    out = Forecast()
+    desks = list(desks)
+    free: list[tuple[float, int, Desk]] = [(max(0.0, d.free_in_min), d.number, d) for d in desks]
+    heapq.heapify(free)
+    while free:
+        t, _, desk = heapq.heappop(free)
+        if t > HORIZON_MIN:  # a long queue: the rest by the fluid approximation, in time linear in its length
+            _beyond_horizon(out, t, by_domain, by_window, desks)
+            break
+        heaps = [by_domain[d] for d in desk.domains if by_domain.get(d)]
+        if by_window.get(desk.number):
+            heaps.append(by_window[desk.number])
+        if not heaps:  # nothing left it may call: a ticket taken now would be called at t
+            for d in desk.domains:
+                out.new_arrival[d] = min(out.new_arrival.get(d, INF), t)
+            continue
+        _, _, ln = heapq.heappop(min(heaps, key=lambda h: h[0][:2]))
+        out.starts[ln.ticket] = t
+        heapq.heappush(free, (t + ln.minutes, desk.number, desk))
+    return out
+
+
+HORIZON_MIN = 480.0  # replayed ticket by ticket up to here (a working day); beyond, fluid
+
+
+def _beyond_horizon(
+    out: Forecast,
+    t0: float,
+    by_domain: dict[str, list[tuple[tuple[int, float, int], int, Line]]],
+    by_window: dict[int, list[tuple[tuple[int, float, int], int, Line]]],
+    desks: list[Desk],
+) -> None:
+    """Tickets still waiting past the horizon start when the work ahead of them in their line, shared
+    by the windows that serve that line, is done (each line on its own: a bound, not a replay)."""
+    serving = collections.Counter(d for desk in desks for d in desk.domains)
+    lines: list[tuple[list[tuple[tuple[int, float, int], int, Line]], int, str | None]]
+    lines = [(by_domain.get(d, []), serving[d], d) for d in list(by_domain)]
+    lines += [(heap, 1, None) for heap in by_window.values()]
+    for heap, count, domain in lines:
+        if count == 0:
+            continue
+        work = 0.0
+        for _, _, ln in sorted(heap):
+            out.starts.setdefault(ln.ticket, t0 + work / count)
+            work += ln.minutes
+        if domain is not None:
+            out.new_arrival[domain] = min(out.new_arrival.get(domain, INF), t0 + work / count)
+
+
+def remaining_minutes(current: Ticket | None, now: float, handling: HandlingTimeEstimator) -> float:
+    """Expected minutes until a window's current ticket ends (0 when it has none or has run over)."""
+    if current is None:
+        return 0.0
+    since = current.started_at or current.called_at or now
+    return max(0.0, handling.expected_minutes(current.service) - (now - since) / 60.0)
+
+
+def desks_of(windows: Sequence[WindowState], now: float, handling: HandlingTimeEstimator) -> list[Desk]:
+    """The open windows as the forecast sees them."""
+    return [
+        Desk(
+            w.number,
+            tuple(w.pending_domains if w.pending_domains is not None else w.domains),
+            remaining_minutes(w.current, now, handling),
+        )
+        for w in windows
+        if not w.paused
+    ]
+
+
+def finite(x: float, digits: int = 1) -> float | None:
+    """A wait as it travels on the bus: ``None`` when there is no estimate."""
+    return None if math.isinf(x) or math.isnan(x) else round(x, digits)
+
+
+# ---------------------------------------------------------------------- the engine's part
+class Estimates(EngineBase):
+    def waiting_lines(self) -> list[Line]:
+        """Every waiting ticket of the hall as the forecast sees it (the caller holds the store lock).
+        Plain tuples from SQLite and one handling time per service: this runs after every change."""
+        cur = self.store.db.cursor()
+        cur.row_factory = None
+        rows = cur.execute(
+            "SELECT id, service, domain, priority, appointment_due, issued_at, target_window FROM tickets "
+            "WHERE hall=? AND state='waiting'",
+            (self.hall,),
+        ).fetchall()
+        minutes: dict[str, float] = {}
+        out = []
+        for ticket, service, domain, priority, due, issued_at, target in rows:
+            m = minutes.get(service)
+            if m is None:
+                m = minutes[service] = self.estimator.expected_minutes(service)
+            rank = 0 if due is not None else (1 if priority != "normal" else 2)
+            out.append(Line(ticket, domain, (rank, issued_at, ticket), m, target))
+        return out
+
+    def forecast(self, windows: list[WindowState] | None = None) -> Forecast:
+        """The hall's forecast now (see the module docstring). Computed once per state of the store,
+        second and windows: the snapshots of every domain and the positions after one change share it."""
+        with self.store.lock:
+            windows = windows if windows is not None else self.windows()
+            now = self.now()
+            key = (
+                self.store.db.total_changes,
+                int(now),
+                id(self.estimator),
+                tuple(
+                    (w.number, tuple(w.domains), tuple(w.pending_domains or ()), w.paused, w.current and w.current.id)
+                    for w in windows
+                ),
+            )
+            cached: tuple[Any, Forecast] | None = getattr(self, "_forecast_cache", None)
+            if cached is not None and cached[0] == key:
+                return cached[1]
+            fc = forecast(self.waiting_lines(), desks_of(windows, now, self.estimator))
+            self._forecast_cache = (key, fc)
+            return fc
+
+    def expected_wait_minutes(self, domain: str, windows: list[WindowState] | None = None) -> float:
+        """Minutes a ticket of ``domain`` taken now would wait (``inf``: no open window serves it)."""
+        return self.forecast(windows).wait(domain)
 
     @locked
     def position(self, ticket: Ticket) -> tuple[int, float]:
-        """(people waiting ahead, estimated minutes) for a waiting ticket in its domain.
-
-        An estimate by class (due appointments, then green channel, then normal) and issue time;
-        the streak rule lets normal tickets in a little sooner than this says.
-        """
+        """(people waiting ahead in its domain, estimated minutes until it is called) for a waiting ticket."""
         if ticket.state != "waiting":
             return 0, 0.0
         rank = _rank_key(ticket)[0]
-        rows = self.store.db.execute(
-            f"SELECT service, COUNT(*) FROM tickets WHERE hall=? AND state='waiting' AND domain=? AND id != ? AND "
-            f"({_RANK_SQL} < ? OR ({_RANK_SQL} = ? AND (issued_at < ? OR (issued_at = ? AND id < ?)))) GROUP BY service",
+        ahead = self.store.db.execute(
+            f"SELECT COUNT(*) FROM tickets WHERE hall=? AND state='waiting' AND domain=? AND id != ? AND "
+            f"({_RANK_SQL} < ? OR ({_RANK_SQL} = ? AND (issued_at < ? OR (issued_at = ? AND id < ?))))",
             (self.hall, ticket.domain, ticket.id, rank, rank, ticket.issued_at, ticket.issued_at, ticket.id),
-        ).fetchall()
-        count, work = self._work_minutes(rows)
-        minutes = self._fluid_wait(work, count, len(self.serving_windows(ticket.domain)))
-        return count, round(minutes, 1)
+        ).fetchone()[0]
+        minutes = self.forecast().ticket_wait(ticket.id)
+        return int(ahead), minutes if math.isinf(minutes) else round(minutes, 1)
 
     @locked
     def snapshot(self, domain: str, windows: list[WindowState] | None = None) -> dict[str, Any]:
         """The ``queue.snapshot`` state of one domain (hall_bus.contracts.queue)."""
         db = self.store.db
+        windows = windows if windows is not None else self.windows()
         rows = db.execute(
-            "SELECT service, COUNT(*), SUM(priority != 'normal'), MIN(issued_at) FROM tickets "
-            "WHERE hall=? AND state='waiting' AND domain=? GROUP BY service",
+            "SELECT COUNT(*), SUM(priority != 'normal'), MIN(issued_at) FROM tickets "
+            "WHERE hall=? AND state='waiting' AND domain=?",
             (self.hall, domain),
-        ).fetchall()
-        count, work = self._work_minutes(rows)
+        ).fetchone()
         serving = self.serving_windows(domain, windows)
-        est = self._fluid_wait(work, count, len(serving))
-        oldest = min((r[3] for r in rows), default=None)
+        oldest = rows[2]
         nxt = [
             r[0]
             for r in db.execute(
@@ -79,10 +320,10 @@ class Estimates(EngineBase):
             "domain": domain,
             "name": d.name,
             "name_en": d.name_en,
-            "waiting": count,
-            "waiting_priority": int(sum(r[2] for r in rows)),
+            "waiting": int(rows[0] or 0),
+            "waiting_priority": int(rows[1] or 0),
             "windows_open": [w.number for w in serving],
-            "estimated_wait_min": None if est == float("inf") else round(est, 1),
+            "estimated_wait_min": finite(self.forecast(windows).wait(domain)),
             "longest_wait_min": round((self.now() - oldest) / 60, 1) if oldest is not None else 0.0,
             "next": nxt,
         }

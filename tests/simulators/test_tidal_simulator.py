@@ -27,9 +27,9 @@ def test_every_strategy_sees_the_same_citizens():
     sc = load_scenario(STREET)
     people = citizens(sc, 9)
     assert people == citizens(sc, 9)
-    results = {s: simulate(sc, s, seed=9) for s in ("static", "pooled", "threshold", "flexible")}
+    results = {s: simulate(sc, s, seed=9) for s in ("static", "skills", "pooled", "threshold", "flexible")}
     assert len({r.issued for r in results.values()}) == 1
-    assert results["static"].moves == 0 and results["pooled"].moves == 0
+    assert results["static"].moves == 0 and results["pooled"].moves == 0 and results["skills"].moves == 0
 
 
 def test_shipped_scenarios_load():

@@ -13,7 +13,6 @@ writes to the store. See docs/tidal.md for the formulas.
 from __future__ import annotations
 
 import collections
-import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -21,63 +20,10 @@ from typing import Any
 from hall_bus.config import HallConfig
 from hall_bus.features.tidal.settings import TidalSettings
 from hall_bus.queue.engine import QueueEngine
+from hall_bus.queue.estimates import INF, Desk, Forecast, LearnedHandlingTimes, Line, desks_of, finite, forecast
 from hall_bus.queue.models import Change, WindowState
 
-INF = float("inf")
-MAX_SERVICE_MIN = 8 * 60.0  # a "service" longer than a working day is a forgotten finish key
-
-
-class HandlingEstimator:
-    """Handling minutes per service, learned from finished tickets and robust to outliers.
-
-    Each service keeps its last ``keep`` observed durations. The estimate is a 10 % trimmed mean
-    (at least one value cut at each end once there are five), shrunk towards the configured
-    ``expected_minutes`` as if the configuration were ``prior_weight`` observations:
-
-        estimate = (k * prior + n * trimmed_mean) / (k + n)
-
-    A clerk who forgets to press finish (a 3-hour "service") or double-presses call (a 2-second
-    one) is cut off by the trimming; a handful of such outliers cannot move the estimate.
-    Implements the queue engine's ``HandlingTimeEstimator`` protocol.
-    """
-
-    def __init__(self, config: HallConfig, prior_weight: float = 5.0, keep: int = 60, trim: float = 0.1) -> None:
-        self.prior = {s.id: s.expected_minutes for s in config.services}
-        self.default = config.queue.default_expected_minutes
-        self.prior_weight = prior_weight
-        self.trim = trim
-        self.samples: dict[str, collections.deque[float]] = collections.defaultdict(
-            lambda: collections.deque(maxlen=keep)
-        )
-        self._cache: dict[str, float] = {}
-
-    def observe(self, service: str, minutes: float) -> None:
-        if not (minutes >= 0) or minutes > MAX_SERVICE_MIN:
-            return
-        self.samples[service].append(float(minutes))
-        self._cache.pop(service, None)
-
-    def count(self, service: str) -> int:
-        return len(self.samples.get(service, ()))
-
-    def expected_minutes(self, service: str) -> float:
-        cached = self._cache.get(service)
-        if cached is not None:
-            return cached
-        prior = self.prior.get(service, self.default)
-        xs = sorted(self.samples.get(service, ()))
-        n = len(xs)
-        if n == 0:
-            value = prior
-        else:
-            cut = int(n * self.trim)
-            if n >= 5:
-                cut = max(cut, 1)
-            kept = xs[cut : n - cut] if n - 2 * cut > 0 else xs
-            tmean = sum(kept) / len(kept)
-            value = (self.prior_weight * prior + n * tmean) / (self.prior_weight + n)
-        self._cache[service] = value
-        return value
+HandlingEstimator = LearnedHandlingTimes  # the name the load model used before the estimator was one
 
 
 class ArrivalMeter:
@@ -166,6 +112,7 @@ class DomainLoad:
     windows: list[int] = field(default_factory=list)
     capacity: float = 0.0  # window-equivalents (a window shared by k domains counts 1/k)
     busy: int = 0  # windows calling/serving a ticket of this domain now
+    expected_wait_min: float = 0.0  # the hall's one estimate (hall_bus.queue.estimates.forecast)
 
     @property
     def offered_load(self) -> float:
@@ -173,30 +120,23 @@ class DomainLoad:
         return self.arrival_rate_per_h * self.handling_min / 60.0
 
     @property
-    def expected_wait_min(self) -> float:
-        """Work ahead of a new arrival divided by the capacity serving the domain."""
-        if self.capacity <= 0:
-            return INF if self.waiting else 0.0
-        return self.work_min / self.capacity
+    def load_ratio(self) -> float | None:
+        """Offered load per window-equivalent serving the domain (a policy signal; may exceed 1)."""
+        return None if self.capacity <= 0 else self.offered_load / self.capacity
 
     def projected_wait_min(self, horizon_min: float) -> float:
-        """The expected wait ``horizon_min`` ahead if arrivals continue at the current rate."""
+        """The estimate ``horizon_min`` ahead if arrivals continue at the current rate: the wait now
+        plus the work the arrivals add beyond what the capacity serving the domain clears."""
         if self.capacity <= 0:
             return INF if (self.waiting or self.arrival_rate_per_h > 0) else 0.0
-        work = max(0.0, self.work_min + (self.offered_load - self.capacity) * horizon_min)
-        return work / self.capacity
+        growth = (self.offered_load - self.capacity) * horizon_min / self.capacity
+        return max(0.0, self.expected_wait_min + growth)
 
     def pressure(self, horizon_min: float) -> float:
         """What the policies compare: the larger of the wait now and the projected wait."""
         return max(self.expected_wait_min, self.projected_wait_min(horizon_min))
 
-    @property
-    def utilisation(self) -> float | None:
-        if self.capacity <= 0:
-            return None
-        return self.offered_load / self.capacity
-
-    def public(self, horizon_min: float) -> dict[str, Any]:
+    def public(self, horizon_min: float, utilisation: float | None = None) -> dict[str, Any]:
         return {
             "domain": self.domain,
             "name": self.name,
@@ -209,14 +149,11 @@ class DomainLoad:
             "windows": self.windows,
             "capacity": round(self.capacity, 2),
             "busy_windows": self.busy,
-            "expected_wait_min": _finite(self.expected_wait_min),
-            "projected_wait_min": _finite(self.projected_wait_min(horizon_min)),
-            "utilisation": None if self.utilisation is None else round(self.utilisation, 3),
+            "expected_wait_min": finite(self.expected_wait_min),
+            "projected_wait_min": finite(self.projected_wait_min(horizon_min)),
+            "utilisation": utilisation,
+            "offered_load_erlangs": round(self.offered_load, 2),
         }
-
-
-def _finite(x: float) -> float | None:
-    return None if math.isinf(x) or math.isnan(x) else round(x, 1)
 
 
 @dataclass
@@ -225,27 +162,48 @@ class HallLoad:
     domains: dict[str, DomainLoad]
     windows: dict[int, WindowLoad]
     horizon_min: float
+    lines: tuple[Line, ...] = ()  # the waiting tickets, for the forecast of a what-if
+    remaining: dict[int, float] = field(default_factory=dict)  # window -> minutes its ticket has left
+
+    def desks(self) -> list[Desk]:
+        return [
+            Desk(w.number, tuple(w.effective), self.remaining.get(w.number, 0.0))
+            for w in self.windows.values()
+            if w.available
+        ]
 
     def with_domains(self, number: int, to: list[str]) -> HallLoad:
-        """The load as it would be if window ``number`` served ``to`` (a what-if for the policies)."""
+        """The load as it would be if window ``number`` served ``to`` (a what-if for the policies):
+        capacities and the forecast recomputed."""
         windows = dict(self.windows)
         w = windows[number]
         windows[number] = replace(w, pending_domains=list(to) if list(to) != w.domains else None)
         domains = {d: replace(dl, windows=[], capacity=0.0) for d, dl in self.domains.items()}
         _fill_capacity(domains, windows.values())
-        return HallLoad(self.at, domains, windows, self.horizon_min)
+        out = HallLoad(self.at, domains, windows, self.horizon_min, self.lines, self.remaining)
+        out.apply(forecast(self.lines, out.desks()))
+        return out
+
+    def apply(self, fc: Forecast) -> None:
+        for d, dl in self.domains.items():
+            dl.expected_wait_min = fc.wait(d) if dl.windows else (INF if dl.waiting else 0.0)
 
     def pressure(self, domain: str) -> float:
         return self.domains[domain].pressure(self.horizon_min)
 
+    def wait(self, domain: str) -> float:
+        """The hall's one estimate for ``domain`` (what a ticket taken now would wait)."""
+        return self.domains[domain].expected_wait_min
+
     def windows_serving(self, domain: str) -> list[WindowLoad]:
         return [w for w in self.windows.values() if w.available and domain in w.effective]
 
-    def public(self) -> dict[str, Any]:
+    def public(self, utilisation: dict[str, float | None] | None = None) -> dict[str, Any]:
+        util = utilisation or {}
         return {
             "at": self.at,
             "horizon_min": self.horizon_min,
-            "domains": [d.public(self.horizon_min) for d in self.domains.values()],
+            "domains": [d.public(self.horizon_min, util.get(d.domain)) for d in self.domains.values()],
             "windows": [w.public(self.at) for w in self.windows.values()],
         }
 
@@ -261,14 +219,17 @@ def _fill_capacity(domains: dict[str, DomainLoad], windows: Iterable[WindowLoad]
 
 
 class LoadModel:
-    """Keeps the learned parts of the load (handling times, arrivals, window moves) and computes a
-    :class:`HallLoad` from the engine on demand."""
+    """Keeps the learned parts of the load (arrivals, window moves) and computes a :class:`HallLoad`
+    from the engine on demand. The handling times are the engine's learned ones (one estimator for
+    the ticket, the snapshot and the load): the model installs them on the engine if it has none."""
 
     def __init__(self, config: HallConfig, engine: QueueEngine, settings: TidalSettings) -> None:
         self.config = config
         self.engine = engine
         self.settings = settings
-        self.estimator = HandlingEstimator(config, prior_weight=settings.prior_weight)
+        if not isinstance(engine.estimator, LearnedHandlingTimes):
+            engine.estimator = LearnedHandlingTimes(config, prior_weight=settings.prior_weight)
+        self.estimator: LearnedHandlingTimes = engine.estimator
         self.arrivals = ArrivalMeter(settings.arrival_window_min)
         self.last_move: dict[int, float] = {}
         self.moves_applied = 0
@@ -277,14 +238,8 @@ class LoadModel:
     def seed_from_store(self) -> None:
         """After a restart: recent durations, the last arrivals and the last moves from the store."""
         db, hall, now = self.engine.store.db, self.engine.hall, self.engine.now()
-        rows = db.execute(
-            "SELECT service, COALESCE(started_at, called_at) AS s, finished_at FROM tickets WHERE hall=? "
-            "AND state='finished' AND finished_at IS NOT NULL ORDER BY finished_at DESC LIMIT 2000",
-            (hall,),
-        ).fetchall()
-        for r in reversed(rows):
-            if r["s"] is not None:
-                self.estimator.observe(r["service"], (r["finished_at"] - r["s"]) / 60.0)
+        if not any(self.estimator.count(s.id) for s in self.config.services):
+            self.estimator.seed(db, hall)
         since = now - self.settings.arrival_window_min * 60.0
         for r in db.execute(
             "SELECT domain, service, issued_at FROM tickets WHERE hall=? AND issued_at >= ? ORDER BY issued_at",
@@ -311,16 +266,11 @@ class LoadModel:
 
     def _learn(self, change: Change) -> None:
         now = self.engine.now()
+        self.estimator.learn(change)
         for type_, data in change.events:
-            if type_ == "ticket":
-                action, t = data.get("action"), data.get("ticket") or {}
-                if action == "issued":
-                    self.arrivals.observe(t["domain"], t["service"], t.get("issued_at") or now)
-                elif action == "finished":
-                    start = t.get("started_at") or t.get("called_at")
-                    end = t.get("finished_at") or now
-                    if start is not None:
-                        self.estimator.observe(t["service"], (end - start) / 60.0)
+            if type_ == "ticket" and data.get("action") == "issued":
+                t = data.get("ticket") or {}
+                self.arrivals.observe(t["domain"], t["service"], t.get("issued_at") or now)
             elif type_ == "audit" and data.get("action") in ("window.assign", "window.assign.applied"):
                 self.last_move[int(data["window"])] = now
                 if data.get("action") == "window.assign.applied":
@@ -343,27 +293,22 @@ class LoadModel:
         engine = self.engine
         now = engine.now()
         windows = windows if windows is not None else engine.windows()
-        rows = engine.store.db.execute(
-            "SELECT domain, service, COUNT(*), MIN(issued_at) FROM tickets WHERE hall=? "
-            "AND state='waiting' GROUP BY domain, service",
-            (engine.hall,),
-        ).fetchall()
+        lines = tuple(engine.waiting_lines())
         domains: dict[str, DomainLoad] = {}
         for d in self.config.domains:
             domains[d.id] = DomainLoad(
                 d.id, d.name, d.name_en, 0, 0.0, 0.0, self.arrivals.rate_per_h(d.id, now), self.handling_min(d.id, now)
             )
-        for domain, service, count, oldest in rows:
-            dl = domains.get(domain)
+        for ln in lines:
+            dl = domains.get(ln.domain)
             if dl is None:
                 continue
-            dl.waiting += count
-            dl.work_min += count * self.estimator.expected_minutes(service)
-            dl.oldest_wait_min = max(dl.oldest_wait_min, (now - oldest) / 60.0)
+            dl.waiting += 1
+            dl.work_min += ln.minutes
+            dl.oldest_wait_min = max(dl.oldest_wait_min, (now - ln.order[1]) / 60.0)
         wloads: dict[int, WindowLoad] = {}
         for w in windows:
             cfg = self.config.window(w.number)
-            engine_state = w.state
             state = "paused" if w.paused else ("serving" if w.current is not None else "idle")
             current = w.current.domain if w.current is not None else None
             if current in domains:
@@ -376,12 +321,15 @@ class LoadModel:
                 list(w.skills),
                 list(cfg.domains),
                 state,
-                engine_state,
+                w.state,
                 current,
                 self.last_move.get(w.number),
             )
         _fill_capacity(domains, wloads.values())
-        return HallLoad(now, domains, wloads, self.settings.horizon_min)
+        remaining = {d.number: d.free_in_min for d in desks_of(windows, now, self.estimator)}
+        load = HallLoad(now, domains, wloads, self.settings.horizon_min, lines, remaining)
+        load.apply(forecast(lines, load.desks()))
+        return load
 
     def services_public(self) -> list[dict[str, Any]]:
         return [
@@ -396,12 +344,57 @@ class LoadModel:
         ]
 
 
-def window_busy_share(engine: QueueEngine, now: float, span_s: float = 3600.0) -> dict[int, float]:
-    """Share of the last ``span_s`` each window spent with a ticket at the window (called or serving)."""
+def _paused_seconds(events: list[tuple[float, str]], start: float, end: float) -> float:
+    """Seconds of [start, end] a window spent paused, from its ordered pause/resume audit records."""
+    paused_since: float | None = None
+    total = 0.0
+    for at, action in events:
+        if action == "window.pause" and paused_since is None:
+            paused_since = at
+        elif action == "window.resume" and paused_since is not None:
+            total += max(0.0, min(at, end) - max(paused_since, start))
+            paused_since = None
+    if paused_since is not None:
+        total += max(0.0, end - max(paused_since, start))
+    return total
+
+
+def window_busy_share(engine: QueueEngine, now: float, span_s: float = 3600.0) -> dict[int, float | None]:
+    """Utilisation of each window over the last ``span_s``: the time it had a ticket at the window
+    (called or serving) divided by the time it was open (not paused); ``None`` when it was paused
+    throughout. Always within [0, 1]."""
     start = now - span_s
-    rows = engine.store.db.execute(
-        "SELECT window, SUM(MIN(COALESCE(finished_at, ?), ?) - MAX(called_at, ?)) FROM tickets WHERE hall=? AND window IS NOT NULL "
-        "AND called_at IS NOT NULL AND called_at < ? AND (finished_at IS NULL OR finished_at > ?) GROUP BY window",
-        (now, now, start, engine.hall, now, start),
-    ).fetchall()
-    return {int(r[0]): round(max(0.0, min(1.0, (r[1] or 0.0) / span_s)), 3) for r in rows}
+    db = engine.store.db
+    busy = {
+        int(r[0]): r[1] or 0.0
+        for r in db.execute(
+            "SELECT window, SUM(MIN(COALESCE(finished_at, ?), ?) - MAX(called_at, ?)) FROM tickets WHERE hall=? "
+            "AND window IS NOT NULL AND called_at IS NOT NULL AND called_at < ? AND (finished_at IS NULL OR finished_at > ?) "
+            "GROUP BY window",
+            (now, now, start, engine.hall, now, start),
+        )
+    }
+    events: dict[int, list[tuple[float, str]]] = collections.defaultdict(list)
+    for r in db.execute(
+        "SELECT target, at, action FROM audit WHERE hall=? AND action IN ('window.pause', 'window.resume') "
+        "AND at <= ? AND at >= ? ORDER BY id",  # a pause began at most half a day before the span
+        (engine.hall, now, start - 12 * 3600.0),
+    ):
+        try:
+            events[int(str(r[0]).split()[-1])].append((r[1], r[2]))
+        except ValueError:
+            continue
+    out: dict[int, float | None] = {}
+    for w in engine.config.windows:
+        open_s = span_s - _paused_seconds(events.get(w.number, []), start, now)
+        out[w.number] = None if open_s < 60.0 else round(min(1.0, max(0.0, busy.get(w.number, 0.0) / open_s)), 3)
+    return out
+
+
+def domain_utilisation(load: HallLoad, busy: dict[int, float | None]) -> dict[str, float | None]:
+    """A domain's utilisation: the mean utilisation of the open windows serving it now (within [0, 1])."""
+    out: dict[str, float | None] = {}
+    for d, dl in load.domains.items():
+        shares = [u for n in dl.windows if (u := busy.get(n)) is not None]
+        out[d] = round(sum(shares) / len(shares), 3) if shares else None
+    return out

@@ -49,6 +49,12 @@ class PolicyContext:
     now: float
     blocked: set[tuple[int, tuple[str, ...]]] = field(default_factory=set)  # rejected moves still cooling down
     locked: set[int] = field(default_factory=set)  # windows with a pending proposal
+    gained: dict[str, int] = field(default_factory=dict)  # windows a domain gains by pending proposals
+
+    def room(self, load: HallLoad, domain: str) -> bool:
+        """Another window for ``domain`` helps only while it has more people waiting than windows
+        already on their way to it (never four proposals for three waiting tickets)."""
+        return self.gained.get(domain, 0) < load.domains[domain].waiting
 
     def name(self, domain: str) -> str:
         try:
@@ -75,6 +81,32 @@ class Policy:
 
     def on_window_free(self, load: HallLoad, number: int, ctx: PolicyContext) -> Move | None:
         """A window just finished its ticket: anything for it now? (default: no)."""
+        return None
+
+    def withdraw_reason(self, load: HallLoad, move: Move, ctx: PolicyContext) -> str | None:
+        """Why a pending move no longer holds on ``load`` (a sentence, 中文 / English), or None.
+
+        A move that brings a window to a domain holds while people wait there, the move still
+        shortens that wait and the queue has not eased below the band it was proposed for; a
+        return holds while the borrowed domain stays calm without the window."""
+        s = ctx.settings
+        after = load.with_domains(move.window, move.to_domains)
+        tn = ctx.name(move.target)
+        if move.kind == "return":
+            borrowed = [d for d in move.from_domains if d not in move.to_domains]
+            left = max((after.pressure(d) for d in borrowed), default=0.0)
+            home = max((load.pressure(d) for d in move.to_domains), default=0.0)
+            if left > s.threshold_min - s.hysteresis and left + s.hysteresis > home:
+                bn = ctx.names(borrowed)
+                return f"撤出后{bn}等候将回升 / {bn} would wait longer again without the window"
+            return None
+        if load.domains[move.target].waiting == 0:
+            return f"{tn}已无人等候 / nobody waits for {tn} any more"
+        floor = s.hysteresis if move.metrics.get("rule") == "idle_share" else s.threshold_min - s.hysteresis
+        if load.pressure(move.target) <= floor:
+            return f"{tn}排队已缓解 / the {tn} queue has eased"
+        if after.pressure(move.target) >= load.pressure(move.target):
+            return f"{tn}等候不再缩短 / it no longer shortens the {tn} wait"
         return None
 
 
@@ -140,6 +172,8 @@ class ThresholdPolicy(Policy):
                 break
             moves.append(move)
             moved.add(move.window)
+            if move.kind == "borrow":
+                ctx.gained[move.target] = ctx.gained.get(move.target, 0) + 1
             view = view.with_domains(move.window, move.to_domains)
         return moves
 
@@ -161,15 +195,17 @@ class ThresholdPolicy(Policy):
             and d in view.domains
             and view.domains[d].waiting
             and view.pressure(d) > s.hysteresis
+            and ctx.room(view, d)
         ]
         if not cands:
             return None
         target = max(cands, key=view.pressure)
         to = _share(w, target, s.max_domains_per_window)
         dropped = [d for d in w.effective if d not in to]
-        if (w.number, tuple(to)) in ctx.blocked or not _keeps_minimum(view.with_domains(w.number, to), dropped, ctx):
+        after = view.with_domains(w.number, to)
+        if (w.number, tuple(to)) in ctx.blocked or not _keeps_minimum(after, dropped, ctx):
             return None
-        tn, p = ctx.name(target), view.pressure(target)
+        tn, p = ctx.name(target), view.wait(target)
         n = view.domains[target].waiting
         return Move(
             window=w.number,
@@ -180,13 +216,15 @@ class ThresholdPolicy(Policy):
             reason=f"{tn}{n}人等候（预计{_fmt(p)}分钟），{w.name}空闲：增办{tn}（{ctx.names(to)}）",
             reason_en=f"{tn} expected wait {_fmt(p)} min ({n} waiting) vs {ctx.names(w.effective)} none waiting: "
             f"idle window {w.number} also serves {tn}",
-            metrics={"target_wait_min": _num(p), "source_wait_min": 0.0},
+            metrics={**expected_change(view, after, [target, *w.effective]), "rule": "idle_share"},
         )
 
     def _borrow(self, view: HallLoad, ctx: PolicyContext, moved: set[int]) -> Move | None:
         s = ctx.settings
         hot = sorted((d for d in view.domains if view.pressure(d) > s.threshold_min), key=view.pressure, reverse=True)
         for target in hot:
+            if not ctx.room(view, target):
+                continue
             before = view.pressure(target)
             best: tuple[Any, ...] | None = None
             for w in view.windows.values():
@@ -205,9 +243,14 @@ class ThresholdPolicy(Policy):
                 target_after = after.pressure(target)
                 if target_after >= before:
                     continue
-                # slack: the donors stay clearly below the threshold, or (when the whole hall is busy)
-                # clearly below the hot domain even after the move, so the move never invites its reverse
-                if donor_after > s.threshold_min - s.hysteresis and donor_after + s.hysteresis > target_after:
+                # slack: the donors stay clearly below the threshold, or the worst wait of the domains the
+                # window serves drops by at least the hysteresis (the calling rule serves a shared window's
+                # domains first come, first served, which evens their waits out), so the move never
+                # invites its reverse
+                if (
+                    donor_after > s.threshold_min - s.hysteresis
+                    and max(donor_after, target_after) + s.hysteresis > before
+                ):
                     continue
                 key = (donor_after, w.state != "idle", len(to), w.number)
                 if best is None or key < best[0]:
@@ -216,23 +259,18 @@ class ThresholdPolicy(Policy):
                 continue
             _, w, to, donor_after, after = best
             donors = [d for d in w.effective if d != target]
-            donor_now = max((view.pressure(d) for d in donors), default=0.0)
-            tn, dn = ctx.name(target), ctx.names(donors) or "—"
+            donor_now = max((view.wait(d) for d in donors), default=0.0)
+            tn, dn, tw = ctx.name(target), ctx.names(donors) or "—", view.wait(target)
             return Move(
                 window=w.number,
                 from_domains=list(w.effective),
                 to_domains=to,
                 target=target,
                 kind="borrow",
-                reason=f"{tn}预计等候{_fmt(before)}分钟，{dn}{_fmt(donor_now)}分钟：{w.name}增办{tn}（{ctx.names(to)}）",
-                reason_en=f"{tn} expected wait {_fmt(before)} min vs {dn} {_fmt(donor_now)} min: "
+                reason=f"{tn}预计等候{_fmt(tw)}分钟，{dn}{_fmt(donor_now)}分钟：{w.name}增办{tn}（{ctx.names(to)}）",
+                reason_en=f"{tn} expected wait {_fmt(tw)} min vs {dn} {_fmt(donor_now)} min: "
                 f"window {w.number} also serves {tn} ({ctx.names(to)})",
-                metrics={
-                    "target_wait_min": _num(before),
-                    "target_wait_after_min": _num(after.pressure(target)),
-                    "source_wait_min": _num(donor_now),
-                    "source_wait_after_min": _num(donor_after),
-                },
+                metrics={**expected_change(view, after, [target, *donors]), "rule": "borrow"},
             )
         return None
 
@@ -253,10 +291,11 @@ class ThresholdPolicy(Policy):
                 continue
             left_after = max(after.pressure(d) for d in borrowed)
             home_now = max(view.pressure(d) for d in to)
+            left_wait, home_wait = max(after.wait(d) for d in borrowed), max(view.wait(d) for d in to)
             home_needs = home_now > s.threshold_min and left_after + s.hysteresis <= home_now
             # the tide has ebbed: no queue to speak of, and the arrivals of the last half hour need
             # at most half of the capacity left without this window (a quiet spell is not enough)
-            calm = left_after <= ebb and all((after.domains[d].utilisation or 0.0) <= 0.5 for d in borrowed)
+            calm = left_after <= ebb and all((after.domains[d].load_ratio or 0.0) <= 0.5 for d in borrowed)
             if not ((s.release in ("home", "both") and home_needs) or (s.release in ("calm", "both") and calm)):
                 continue
             bn, hn = ctx.names(borrowed), ctx.names(to)
@@ -266,10 +305,10 @@ class ThresholdPolicy(Policy):
                 to_domains=to,
                 target=to[0],
                 kind="return",
-                reason=f"{bn}撤出后预计等候{_fmt(left_after)}分钟，{hn}{_fmt(home_now)}分钟：{w.name}回归{hn}",
-                reason_en=f"{bn} expected wait {_fmt(left_after)} min without it vs {hn} {_fmt(home_now)} min: "
+                reason=f"{bn}撤出后预计等候{_fmt(left_wait)}分钟，{hn}{_fmt(home_wait)}分钟：{w.name}回归{hn}",
+                reason_en=f"{bn} expected wait {_fmt(left_wait)} min without it vs {hn} {_fmt(home_wait)} min: "
                 f"window {w.number} returns to {hn}",
-                metrics={"target_wait_min": _num(home_now), "source_wait_after_min": _num(left_after)},
+                metrics={**expected_change(view, after, [*to, *borrowed]), "rule": "release"},
             )
         return None
 
@@ -320,9 +359,9 @@ class FlexiblePolicy(Policy):
             reason=f"{bn}最久已等{_fmt(hol_best)}分钟，{ln}{_fmt(hol_cur)}分钟：{w.name}改办{ctx.names(to)}",
             reason_en=f"{bn} longest wait {_fmt(hol_best)} min vs {ln} {_fmt(hol_cur)} min: window {w.number} to {ctx.names(to)}",
             metrics={
+                **expected_change(load, after, [best, *leaving]),
                 "target_index": round(best_index, 3),
                 "current_index": round(current, 3),
-                "target_wait_min": _num(load.pressure(best)),
             },
         )
 
@@ -343,9 +382,36 @@ class FlexiblePolicy(Policy):
     def on_window_free(self, load: HallLoad, number: int, ctx: PolicyContext) -> Move | None:
         return self._choose(load, load.windows[number], ctx)
 
+    def withdraw_reason(self, load: HallLoad, move: Move, ctx: PolicyContext) -> str | None:
+        """A whole-window move holds while the target's index still beats what the window leaves."""
+        tn = ctx.name(move.target)
+        if load.domains[move.target].waiting == 0:
+            return f"{tn}已无人等候 / nobody waits for {tn} any more"
+        leaving = [d for d in move.from_domains if d not in move.to_domains]
+        current = max((self._index(load, d, ctx) for d in leaving), default=0.0)
+        if self._index(load, move.target, ctx) <= current:
+            return f"{tn}不再最急 / {tn} is no longer the most urgent"
+        return None
+
 
 def _num(x: float) -> float | None:
     return None if math.isinf(x) or math.isnan(x) else round(x, 1)
+
+
+def expected_change(before: HallLoad, after: HallLoad, domains: list[str]) -> dict[str, Any]:
+    """What a move is expected to change, by the hall's one estimate: the wait of a ticket taken
+    now in each affected domain, before and after (``target_*`` for the first, ``source_*`` the worst
+    of the others)."""
+    doms = list(dict.fromkeys(domains))
+    others = doms[1:]
+    return {
+        "wait_before_min": {d: _num(before.wait(d)) for d in doms},
+        "wait_after_min": {d: _num(after.wait(d)) for d in doms},
+        "target_wait_min": _num(before.wait(doms[0])),
+        "target_wait_after_min": _num(after.wait(doms[0])),
+        "source_wait_min": _num(max((before.wait(d) for d in others), default=0.0)),
+        "source_wait_after_min": _num(max((after.wait(d) for d in others), default=0.0)),
+    }
 
 
 register("threshold", ThresholdPolicy)

@@ -16,14 +16,15 @@ changes are audited too. Proposals live in the controller's store (table ``tidal
 
 from __future__ import annotations
 
+import collections
 import json
 import logging
 import sqlite3
 from typing import Any
 
 from hall_bus.config import HallConfig
-from hall_bus.features.tidal.load import HallLoad, LoadModel, window_busy_share
-from hall_bus.features.tidal.policies import Move, Policy, PolicyContext, create
+from hall_bus.features.tidal.load import HallLoad, LoadModel, domain_utilisation, window_busy_share
+from hall_bus.features.tidal.policies import Move, Policy, PolicyContext, create, expected_change
 from hall_bus.features.tidal.settings import MODES, TidalSettings
 from hall_bus.queue.engine import QueueEngine
 from hall_bus.queue.models import Change, NotFound, QueueError
@@ -263,25 +264,54 @@ class TidalManager:
         for r in self._pending_rows():
             self._decide(db, r["id"], state, None, note)
 
-    def _expire(self, load: HallLoad) -> None:
-        now, s = self.engine.now(), self.settings
+    def _move_of(self, r: sqlite3.Row) -> Move:
+        return Move(
+            window=r["window"],
+            from_domains=json.loads(r["from_domains"]),
+            to_domains=json.loads(r["to_domains"]),
+            target=r["target"],
+            kind=r["kind"],
+            reason=r["reason"],
+            reason_en=r["reason_en"],
+            metrics=json.loads(r["metrics"]),
+        )
+
+    def _review(self, load: HallLoad) -> None:
+        """Every pending proposal is checked again on the load of now: one that no longer holds is
+        withdrawn (state ``expired``, ``note`` says why); one that holds gets its expected waits
+        before/after brought up to date, so the console never shows yesterday's figures."""
         rows = self._pending_rows()
         if not rows:
             return
+        now, s = self.engine.now(), self.settings
+        ctx = self._context(set())
         with self.store.transaction() as db:
             for r in rows:
                 w = load.windows.get(r["window"])
+                move = self._move_of(r)
                 note = ""
                 if now >= r["expires_at"]:
-                    note = f"no decision within {s.proposal_ttl_min:g} min"
-                elif w is None or sorted(w.effective) != sorted(json.loads(r["from_domains"])):
-                    note = "the window was reassigned meanwhile"
+                    note = f"无人处理，已过期 / no decision within {s.proposal_ttl_min:g} min"
+                elif w is None or sorted(w.effective) != sorted(move.from_domains):
+                    note = "撤回：窗口已另行调整 / withdrawn: the window was reassigned meanwhile"
                 elif not w.available:
-                    note = "the window is paused"
-                elif r["kind"] == "borrow" and load.pressure(r["target"]) < s.threshold_min - s.hysteresis:
-                    note = "the queue has eased"
+                    note = "撤回：窗口已暂停 / withdrawn: the window is paused"
+                else:
+                    why = self.policy.withdraw_reason(load, move, ctx)
+                    if why:
+                        note = f"撤回：{why.split(' / ')[0]} / withdrawn: {why.split(' / ')[-1]}"
                 if note:
                     self._decide(db, r["id"], "expired", None, note)
+                    continue
+                after = load.with_domains(move.window, move.to_domains)
+                doms = [move.target, *[d for d in (*move.from_domains, *move.to_domains) if d != move.target]]
+                metrics = {**move.metrics, **expected_change(load, after, doms)}
+                if metrics != move.metrics:
+                    db.execute(
+                        "UPDATE tidal_proposals SET metrics=? WHERE id=?",
+                        (json.dumps(metrics, ensure_ascii=False), r["id"]),
+                    )
+                    self.version += 1
 
     def accept(self, pid: str, actor: str) -> dict[str, Any]:
         row_id = parse_proposal_id(pid)
@@ -289,15 +319,10 @@ class TidalManager:
             p = self.proposal(row_id)
             if p["state"] != "pending":
                 raise QueueError(f"proposal {p['id']} is already {p['state']}", "proposal_closed")
-            load = self.model.compute()
-            w = load.windows[p["window"]]
-            if sorted(w.effective) != sorted(p["from_domains"]):
-                with self.store.transaction() as db:
-                    self._decide(db, row_id, "expired", None, "the window was reassigned meanwhile")
-                raise QueueError(
-                    f"proposal {p['id']} is stale: window {w.number} now serves {', '.join(w.effective)}",
-                    "proposal_stale",
-                )
+            self._review(self.model.compute())  # accept only what still holds now
+            p = self.proposal(row_id)
+            if p["state"] != "pending":
+                raise QueueError(f"proposal {p['id']} no longer holds ({p['note']})", "proposal_stale")
             applied, _ = self.engine.assign(
                 p["window"], p["to_domains"], actor=actor, reason=f"{p['id']}: {p['reason']}"
             )
@@ -346,14 +371,18 @@ class TidalManager:
         """Consult the policy once; returns the moves it wanted (proposed or applied, by mode)."""
         with self.store.lock:
             load = self.model.compute()
-            self._expire(load)
+            self._review(load)
             if self.mode == "off":
                 return []
-            view, locked = load, set()
-            for r in self._pending_rows():  # pending proposals count as if done, so nothing is proposed twice
+            view, locked, gained = load, set(), collections.Counter[str]()
+            for r in self._pending_rows():  # pending proposals count as if done: one per window at most
                 locked.add(r["window"])
+                if r["kind"] != "return":
+                    gained[r["target"]] += 1
                 view = view.with_domains(r["window"], json.loads(r["to_domains"]))
-            moves = self.policy.plan(view, self._context(locked))
+            ctx = self._context(locked)
+            ctx.gained.update(gained)
+            moves = self.policy.plan(view, ctx)
             if self.mode == "auto":
                 return [m for m in moves if self._apply(m)]
             with self.store.transaction() as db:
@@ -384,10 +413,10 @@ class TidalManager:
         with self.store.lock:
             load = self.model.compute()
             busy = window_busy_share(self.engine, load.at)
-            out = load.public()
+            out = load.public(domain_utilisation(load, busy))
             services = self.model.services_public()
         for w in out["windows"]:
-            w["utilisation_1h"] = busy.get(w["number"], 0.0)
+            w["utilisation_1h"] = busy.get(w["number"]) or 0.0
         waits = [d["expected_wait_min"] for d in out["domains"] if d["expected_wait_min"] is not None]
         out.update(
             mode=self.mode,

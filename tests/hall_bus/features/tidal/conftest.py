@@ -12,6 +12,7 @@ from hall_bus import config as hallconfig
 from hall_bus.controller.store import Store
 from hall_bus.features.tidal.load import DomainLoad, HallLoad, WindowLoad, _fill_capacity
 from hall_bus.queue.engine import QueueEngine
+from hall_bus.queue.estimates import Line, forecast
 
 
 class Clock:
@@ -50,8 +51,10 @@ def make_load(
     at: float = 100_000.0,
     horizon_min: float = 15.0,
 ) -> HallLoad:
-    """domains: id -> (waiting, work_min, arrivals_per_h, handling_min);
-    windows: (number, domains, skills, home_domains[, state[, last_move_at]])."""
+    """domains: id -> (waiting, work_min, arrivals_per_h, handling_min): ``waiting`` tickets of
+    ``work_min / waiting`` minutes each, issued a minute apart up to ``at``;
+    windows: (number, domains, skills, home_domains[, state[, last_move_at]]), all free now.
+    The waits are the hall's one estimate (``forecast``) over those tickets and windows."""
     dl = {
         d: DomainLoad(d, d, d, w, work, work / max(w, 1) if w else 0.0, rate, h)
         for d, (w, work, rate, h) in domains.items()
@@ -74,4 +77,11 @@ def make_load(
             last,
         )
     _fill_capacity(dl, wl.values())
-    return HallLoad(at, dl, wl, horizon_min)
+    lines = tuple(
+        Line(k * 1000 + i, d, (2, at - (w - i) * 60.0 - k, k * 1000 + i), work / w)
+        for k, (d, (w, work, _rate, _h)) in enumerate(domains.items())
+        for i in range(w)
+    )
+    load = HallLoad(at, dl, wl, horizon_min, lines)
+    load.apply(forecast(lines, load.desks()))
+    return load

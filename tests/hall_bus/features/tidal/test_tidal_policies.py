@@ -76,7 +76,7 @@ def test_no_flapping_under_a_steady_load(engine_hall):
     """Apply what the policy wants, then ask again and again under the same load: nothing moves back."""
     spec = {
         "shebao": (12, 120.0, 0, 10),
-        "yibao": (2, 16.0, 0, 8),
+        "yibao": (1, 8.0, 0, 8),
         "budongchan": CALM,
         "gongan": CALM,
         "shuiwu": CALM,

@@ -1,0 +1,110 @@
+"""The one wait estimate (hall_bus.queue.estimates): hand-computed cases, alone and through the engine."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from hall_bus import config as hallconfig
+from hall_bus.controller.store import Store
+from hall_bus.queue.engine import QueueEngine
+from hall_bus.queue.estimates import Desk, LearnedHandlingTimes, Line, forecast
+
+TZ = ZoneInfo("Asia/Shanghai")
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.t = dt.datetime(2026, 11, 23, 10, 0, tzinfo=TZ).timestamp()  # a Monday, the hall is open
+
+    def __call__(self) -> float:
+        return self.t
+
+    def advance(self, minutes: float) -> None:
+        self.t += minutes * 60.0
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def engine(tmp_path: Path, hall_toml: Path, clock: Clock) -> QueueEngine:
+    return QueueEngine(hallconfig.load(hall_toml), Store(tmp_path / "hall.db"), clock=clock)
+
+
+def issue(engine: QueueEngine, service: str = "shebao-card", **kw):
+    return engine.issue(service, idempotency_key=f"k-{random.getrandbits(64):x}", **kw)[0]
+
+
+def test_the_docstring_example_by_hand():
+    """Windows 1 and 2 serve 社保; window 1 has 4 minutes left, window 2 is free; three 10-minute tickets."""
+    lines = [Line(i, "shebao", (2, float(i), i), 10.0) for i in (1, 2, 3)]
+    fc = forecast(lines, [Desk(1, ("shebao",), 4.0), Desk(2, ("shebao",), 0.0)])
+    assert [fc.ticket_wait(i) for i in (1, 2, 3)] == [0.0, 4.0, 10.0]
+    assert fc.wait("shebao") == 14.0
+    assert fc.wait("yibao") == float("inf")  # no open window serves it: no estimate
+
+
+def test_the_calling_order_and_shared_windows_by_hand():
+    # window 2 also serves 医保; the calling rule: the green channel first, then the oldest ticket
+    lines = [
+        Line(9, "yibao", (2, 0.0, 9), 12.0),
+        Line(1, "shebao", (2, 1.0, 1), 8.0),
+        Line(2, "shebao", (2, 2.0, 2), 8.0),
+        Line(3, "shebao", (1, 3.0, 3), 8.0),  # the green channel: called before the normal tickets
+    ]
+    fc = forecast(lines, [Desk(1, ("shebao",), 4.0), Desk(2, ("shebao", "yibao"), 0.0)])
+    assert fc.ticket_wait(3) == 0.0  # window 2 at once: the green channel before everyone, issued last
+    assert fc.ticket_wait(1) == 4.0  # window 1 when its ticket ends (it does not serve 医保)
+    assert fc.ticket_wait(9) == 8.0  # window 2 again: the 医保 ticket is older than 社保 ticket 2
+    assert fc.ticket_wait(2) == 12.0  # window 1 again
+    assert fc.wait("shebao") == 20.0 and fc.wait("yibao") == 20.0  # both windows are free at minute 20
+    # a ticket sent to window 1 by number waits only for window 1
+    fc = forecast([Line(5, "yibao", (2, 0.0, 5), 5.0, target_window=1)], [Desk(1, ("shebao",), 4.0)])
+    assert fc.ticket_wait(5) == 4.0
+
+
+def test_engine_positions_and_snapshot_are_the_forecast(engine: QueueEngine, clock: Clock):
+    """8-minute 社保 tickets: window 1 called one 4 minutes ago, window 2 (社保、医保) is free."""
+    first = issue(engine)
+    engine.call_next(1)
+    clock.advance(4)
+    tickets = [issue(engine) for _ in range(3)]
+    assert [engine.position(t) for t in tickets] == [(0, 0.0), (1, 4.0), (2, 8.0)]
+    snap = engine.snapshot("shebao")
+    assert snap["estimated_wait_min"] == 12.0 and snap["waiting"] == 3
+    assert engine.expected_wait_minutes("shebao") == 12.0
+    assert engine.position(engine.ticket(first.code)) == (0, 0.0)  # called: not waiting any more
+    # the clerk of window 2 goes on a break: window 1 does it all
+    engine.pause(2, "break")
+    assert [engine.position(t)[1] for t in tickets] == [4.0, 12.0, 20.0]
+    assert engine.snapshot("shebao")["estimated_wait_min"] == 28.0
+    engine.pause(1, "break")
+    assert engine.snapshot("shebao")["estimated_wait_min"] is None  # nobody serves it: no estimate
+    assert engine.position(tickets[0])[1] == float("inf")
+
+
+def test_learned_handling_times_feed_the_estimate(engine: QueueEngine, clock: Clock):
+    learned = LearnedHandlingTimes(engine.config, prior_weight=1)
+    engine.estimator = learned
+    engine.listeners.append(learned.learn)
+    for _ in range(3):
+        issue(engine, "gongan-hukou")  # configured 10 minutes; window 5 serves 公安 alone
+        engine.call_next(5)
+        engine.start(5)
+        clock.advance(20)
+        engine.finish(5)
+    assert learned.count("gongan-hukou") == 3
+    expected = (1 * 10 + 3 * 20) / 4
+    assert learned.expected_minutes("gongan-hukou") == pytest.approx(expected)
+    issue(engine, "gongan-hukou")
+    assert engine.snapshot("gongan")["estimated_wait_min"] == round(expected, 1)
+    fresh = LearnedHandlingTimes(engine.config, prior_weight=1)
+    fresh.seed(engine.store.db, engine.hall)  # after a restart, from the store
+    assert fresh.expected_minutes("gongan-hukou") == pytest.approx(expected)
