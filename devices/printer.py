@@ -39,6 +39,7 @@ class ReceiptPrinter(Device):
         self.usb_backend = usb_backend
         self.columns = int(self.profile.get("chars_per_line", 48))
         self.qr_module = int(self.profile.get("qr_module", 6))
+        self.four_byte_font = self.profile.supports("gb18030-4byte")  # the font has GB18030's 4-byte characters
 
     def _open_driver(self) -> None:
         baud = int(self.config.options.get("baudrate", self.profile.get("baudrate", 115200)))
@@ -113,15 +114,20 @@ class ReceiptPrinter(Device):
         if not self.profile.supports("qr"):
             raise NotSupported(self.id, f"profile {self.profile.name} has no native QR")
         self._print(
-            docs.queue_ticket(doc, self.columns, self.qr_module, cut=self.profile.supports("cut")), f"ticket {doc.code}"
+            docs.queue_ticket(doc, self.columns, self.qr_module, self.profile.supports("cut"), self.four_byte_font),
+            f"ticket {doc.code}",
         )
 
     def print_pickup_slip(self, doc: docs.PickupSlipDoc) -> None:
-        self._print(docs.pickup_slip(doc, self.columns, cut=self.profile.supports("cut")), f"pickup slip {doc.case_no}")
+        self._print(
+            docs.pickup_slip(doc, self.columns, self.profile.supports("cut"), self.four_byte_font),
+            f"pickup slip {doc.case_no}",
+        )
 
     def print_proxy_receipt(self, doc: docs.ProxyReceiptDoc) -> None:
         self._print(
-            docs.proxy_receipt(doc, self.columns, cut=self.profile.supports("cut")), f"receipt {doc.receipt_no}"
+            docs.proxy_receipt(doc, self.columns, self.profile.supports("cut"), self.four_byte_font),
+            f"receipt {doc.receipt_no}",
         )
 
 

@@ -5,13 +5,21 @@ proxy-service receipt (帮办代办委托单回执). Chinese first; laid out for
 Text and native QR only (``GS ( k``), so a ticket stays well under 1 KB and prints in tens of
 milliseconds even on a 9600-baud serial line. Chinese is sent as GB18030 inside the printer's
 double-byte mode (``FS &``), punctuation included, so ，。：（）never turn into '?'.
+
+Widths are counted in printer columns (``printer_columns``), not by Unicode's East-Asian width: in
+``FS &`` mode every non-ASCII character is a double-byte (or four-byte) GB18030 code that the printer
+draws with its full-width Chinese font, so ``—`` ``·`` ``…`` ``“”`` ``°`` ``×`` ``①`` (East-Asian
+"ambiguous", one column in a terminal) take two columns on paper. The printer fonts of the generic
+profiles are GB2312/GBK fonts without GB18030's four-byte characters: ``printable`` writes ``¥12``
+as ``12元`` and any other ``¥`` as ``RMB``, and a four-byte character with no substitute as ``〓``
+(the typesetter's mark for a missing glyph), unless the profile says the font has them.
 The commands themselves come from python-escpos (``Escpos.set``, ``qr(native=True)``, ``cut``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import unicodedata
+import re
 from dataclasses import dataclass
 
 from escpos.escpos import Escpos
@@ -33,9 +41,31 @@ class _Buffer(Escpos):  # type: ignore[misc]  # python-escpos ships no type stub
         self.data += msg
 
 
-def display_width(text: str) -> int:
-    """Columns a string takes in font A: CJK characters and full-width punctuation take two."""
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+def printer_columns(text: str) -> int:
+    """Columns a string takes in font A in the Chinese mode: ASCII one, everything else two (each
+    non-ASCII character is one GB18030 code the printer draws full width)."""
+    return sum(1 if ord(c) < 0x80 else 2 for c in text)
+
+
+MISSING_GLYPH = "〓"  # GB2312 A1FA: what Chinese typesetting prints for a character the font lacks
+_YUAN = re.compile(r"¥\s*(\d[\d,]*(?:\.\d+)?)")
+
+
+def is_four_byte(ch: str) -> bool:
+    """A character GB18030 encodes in four bytes (outside GBK): fonts of GB2312/GBK printers lack it."""
+    try:
+        return len(ch.encode("gb18030")) == 4
+    except UnicodeEncodeError:
+        return False
+
+
+def printable(text: str, four_byte_font: bool = False) -> str:
+    """Text as a printer whose font has (or lacks) GB18030's four-byte characters can print it:
+    ``¥12.50`` -> ``12.50元``, any other ``¥`` -> ``RMB``, other four-byte characters -> ``〓``."""
+    if four_byte_font:
+        return text
+    text = _YUAN.sub(r"\1元", text).replace("¥", "RMB")
+    return "".join(MISSING_GLYPH if is_four_byte(c) else c for c in text)
 
 
 def encode_text(text: str) -> bytes:
@@ -50,7 +80,7 @@ def wrap(text: str, width: int) -> list[str]:
     lines: list[str] = []
     current = ""
     for token in _tokens(text):
-        if current and display_width(current + token) > width:
+        if current and printer_columns(current + token) > width:
             # prefer a break after a pause (，；。 or a space) in the second half of the line
             soft = -1
             for pauses in (_PAUSES, " "):  # punctuation first, a space only when there is none
@@ -58,7 +88,7 @@ def wrap(text: str, width: int) -> list[str]:
                     (
                         i
                         for i, ch in enumerate(current)
-                        if ch in pauses and display_width(current[: i + 1]) * 2 >= width
+                        if ch in pauses and printer_columns(current[: i + 1]) * 2 >= width
                     ),
                     default=-1,
                 )
@@ -72,9 +102,9 @@ def wrap(text: str, width: int) -> list[str]:
                 current = token.lstrip()
         else:
             current += token
-        while display_width(current) > width:  # a single token longer than a line
+        while printer_columns(current) > width:  # a single token longer than a line
             cut = 0
-            while display_width(current[: cut + 1]) <= width:
+            while printer_columns(current[: cut + 1]) <= width:
                 cut += 1
             lines.append(current[:cut])
             current = current[cut:]
@@ -112,8 +142,9 @@ class Layout:
     after a large ticket number would stay large; ``GS ! 0`` resets both.
     """
 
-    def __init__(self, columns: int = 48) -> None:
+    def __init__(self, columns: int = 48, four_byte_font: bool = False) -> None:
         self.columns = columns
+        self.four_byte_font = four_byte_font
         self.p = _Buffer()
         self.p._raw(ESC_INIT + FS_CHINESE_ON)
         self.align, self.bold, self.size = "left", False, 1  # the state after ESC @
@@ -133,16 +164,17 @@ class Layout:
 
     def line(self, text: str = "", align: str = "left", bold: bool = False, size: int = 1) -> Layout:
         self.style(align, bold, size)
-        for part in wrap(text, self.columns // self.size):
+        for part in wrap(printable(text, self.four_byte_font), self.columns // self.size):
             self.p._raw(encode_text(part) + b"\n")
         return self
 
     def pair(self, left: str, right: str) -> Layout:
-        gap = max(1, self.columns - display_width(left) - display_width(right))
+        left, right = printable(left, self.four_byte_font), printable(right, self.four_byte_font)
+        gap = max(1, self.columns - printer_columns(left) - printer_columns(right))
         return self.line(left + " " * gap + right)
 
     def rule(self, char: str = "-") -> Layout:
-        return self.line(char * self.columns)
+        return self.line(char * (self.columns // printer_columns(char)))
 
     def qr(self, content: str, module: int = 6) -> Layout:
         self.style(align="center")
@@ -212,9 +244,11 @@ class ProxyReceiptDoc:
     lang: str = "zh"
 
 
-def queue_ticket(doc: QueueTicketDoc, columns: int = 48, qr_module: int = 6, cut: bool = True) -> bytes:
+def queue_ticket(
+    doc: QueueTicketDoc, columns: int = 48, qr_module: int = 6, cut: bool = True, four_byte_font: bool = False
+) -> bytes:
     zh = doc.lang != "en"
-    lay = Layout(columns)
+    lay = Layout(columns, four_byte_font)
     lay.line(doc.hall_name, align="center", bold=True)
     lay.line("排队凭条" if zh else "Queue ticket", align="center")
     lay.rule()
@@ -253,9 +287,9 @@ def queue_ticket(doc: QueueTicketDoc, columns: int = 48, qr_module: int = 6, cut
     return out
 
 
-def pickup_slip(doc: PickupSlipDoc, columns: int = 48, cut: bool = True) -> bytes:
+def pickup_slip(doc: PickupSlipDoc, columns: int = 48, cut: bool = True, four_byte_font: bool = False) -> bytes:
     zh = doc.lang != "en"
-    lay = Layout(columns)
+    lay = Layout(columns, four_byte_font)
     lay.line(doc.hall_name, align="center", bold=True)
     lay.line("24小时自助取件凭条" if zh else "24-hour pickup slip", align="center", bold=True)
     lay.rule()
@@ -275,9 +309,9 @@ def pickup_slip(doc: PickupSlipDoc, columns: int = 48, cut: bool = True) -> byte
     return lay.finish(cut)
 
 
-def proxy_receipt(doc: ProxyReceiptDoc, columns: int = 48, cut: bool = True) -> bytes:
+def proxy_receipt(doc: ProxyReceiptDoc, columns: int = 48, cut: bool = True, four_byte_font: bool = False) -> bytes:
     zh = doc.lang != "en"
-    lay = Layout(columns)
+    lay = Layout(columns, four_byte_font)
     lay.line(doc.hall_name, align="center", bold=True)
     lay.line("帮办代办委托单回执" if zh else "Proxy service receipt", align="center", bold=True)
     lay.rule()

@@ -108,6 +108,12 @@ class TextRun:
     width: int = 1  # character magnification
     height: int = 1
     font: str = "a"  # a: 12x24 cells; b: 9x17 (half-width characters only)
+    wide: bool = False  # double-byte characters of the Chinese mode: one full-width (24x24) cell each
+
+    @property
+    def columns(self) -> int:
+        """Half-width columns the run takes on paper, magnification included."""
+        return len(self.text) * (2 if self.wide else 1) * self.width
 
 
 @dataclass
@@ -118,6 +124,11 @@ class Line:
     @property
     def text(self) -> str:
         return "".join(r.text for r in self.runs)
+
+    @property
+    def columns(self) -> int:
+        """Half-width columns the line takes on paper (a 48-column printer wraps a longer line)."""
+        return sum(r.columns for r in self.runs)
 
 
 @dataclass

@@ -108,10 +108,10 @@ class EscPosParser:
             w, h = (self.cjk_w, self.cjk_h) if wide else (self.ank_w, self.ank_h)
             font = "a" if wide else self.font
             last = self.line.runs[-1] if self.line.runs else None
-            if last and (last.bold, last.width, last.height, last.font) == (self.bold, w, h, font):
+            if last and (last.bold, last.width, last.height, last.font, last.wide) == (self.bold, w, h, font, wide):
                 last.text += ch
             else:
-                self.line.runs.append(TextRun(ch, self.bold, w, h, font))
+                self.line.runs.append(TextRun(ch, self.bold, w, h, font, wide))
         self._after_band = self._band_lf = False
         self.line.align = self.align
         self.text.clear()

@@ -25,7 +25,7 @@ from typing import Any
 
 from escpos.escpos import Escpos
 
-from drivers.errors import FrameError, ReplyTimeout, TransportError
+from drivers.errors import FrameError, ReplyTimeout, TransportError, serial_hint
 from drivers.transport import open_transport
 
 DLE_EOT = b"\x10\x04"
@@ -236,7 +236,7 @@ class EscposPrinter(Escpos):  # type: ignore[misc]  # python-escpos ships no typ
         self._raw(DLE_EOT + bytes([n]))
         got = self._link.read(1, self.timeout)
         if not got:
-            raise ReplyTimeout(f"no answer to DLE EOT {n}", DLE_EOT + bytes([n]))
+            raise ReplyTimeout(f"no answer to DLE EOT {n}", DLE_EOT + bytes([n]), hint=serial_hint(b"", "printer"))
         return _check_status_byte(got[0], got)
 
     def status(self) -> PrinterStatus:

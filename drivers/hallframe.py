@@ -22,7 +22,7 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from drivers.errors import DeviceReported, FrameError, ReplyTimeout
+from drivers.errors import DeviceReported, FrameError, ReplyTimeout, rs485_hint
 
 PREFIX = b"\xff\x68"
 END = 0x16
@@ -318,8 +318,16 @@ class HallLink:
         if self.codec.error_count > errors_before:
             err = self.codec.errors[-1]
             why = str(err).split(" [", 1)[0]
-            raise FrameError(f"no valid reply to command {cmd:02X} after {self.retries + 1} tries ({why})", err.raw)
-        raise ReplyTimeout(f"no reply to command {cmd:02X} after {self.retries + 1} tries", wire, bytes(received))
+            raise FrameError(
+                f"no valid reply to command {cmd:02X} after {self.retries + 1} tries ({why}): {rs485_hint(err.raw)}",
+                err.raw,
+            )
+        raise ReplyTimeout(
+            f"no reply to command {cmd:02X} at address {self.addr} after {self.retries + 1} tries",
+            wire,
+            bytes(received),
+            rs485_hint(bytes(received)),
+        )
 
     def _late_reply(self, cmd: int) -> bool:
         """True (and one expectation used up) if a reply to ``cmd`` is one still owed to an earlier copy."""

@@ -20,7 +20,7 @@ import logging
 import time
 from typing import Any
 
-from drivers.errors import DeviceReported, FrameError, ReplyTimeout
+from drivers.errors import DeviceReported, FrameError, ReplyTimeout, serial_hint
 
 # re-exported: the card text is part of this protocol's API (drivers.idcard_text)
 from drivers.idcard_text import CARD_TYPES as CARD_TYPES
@@ -282,7 +282,12 @@ class IdCardDriver:
         while True:
             left = deadline - time.monotonic()
             if left <= 0:
-                raise ReplyTimeout(f"ID card reader: no complete reply to {cmd:02X} {para:02X}", sent, shown(received))
+                raise ReplyTimeout(
+                    f"ID card reader: no complete reply to {cmd:02X} {para:02X}",
+                    sent,
+                    shown(received),
+                    serial_hint(bytes(received), "ID card reader (SAM readers run at 115200 baud)"),
+                )
             self.port.timeout = min(left, 0.1)
             chunk = self.port.read(max(1, self.port.in_waiting))
             if not chunk:

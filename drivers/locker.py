@@ -17,7 +17,7 @@ import dataclasses
 import time
 from typing import Any
 
-from drivers.errors import FrameError, ReplyTimeout
+from drivers.errors import FrameError, ReplyTimeout, rs485_hint
 
 OPEN = 0x8A
 QUERY = 0x80
@@ -150,7 +150,12 @@ class LockBoardBus:
         while len(got) < size:
             left = deadline - time.monotonic()
             if left <= 0:
-                raise ReplyTimeout(f"lock board {sent[1]}: no complete reply", sent, bytes(got))
+                raise ReplyTimeout(
+                    f"lock board {sent[1]}: no complete reply",
+                    sent,
+                    bytes(got),
+                    rs485_hint(bytes(got), "the board address (--board; the DIP switches)"),
+                )
             self.port.timeout = min(left, 0.1)
             got += self.port.read(size - len(got))
             # skip line noise before a start byte

@@ -18,7 +18,10 @@ import socket
 import threading
 import time
 import tty
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import ClassVar
+
+from simulators.uart import resample, termios_baud
 
 log = logging.getLogger(__name__)
 
@@ -41,27 +44,33 @@ class FaultPlan:
     _KEYS = {"delay": "delay_s", "corrupt": "corrupt_checksum", "truncate": "truncate", "no_reply": "no_reply"}
 
     @classmethod
-    def parse(cls, text: str | None) -> FaultPlan:
+    def parse(cls, text: str | None, device_faults: Mapping[str, str] | None = None) -> FaultPlan:
+        """The plan in ``text``; with ``device_faults`` (a simulator's fault words), any other word is
+        an error that lists the valid faults."""
         plan = cls()
         for item in (text or "").replace(";", ",").split(","):
             item = item.strip()
             if not item:
                 continue
             key, eq, value = item.partition("=")
-            if key == "split":
+            if key == "split" and not eq:
                 plan.split = True
             elif eq and key in cls._KEYS:
                 try:
                     setattr(plan, cls._KEYS[key], float(value) if key == "delay" else int(value))
                 except ValueError:
                     raise ValueError(f"fault {item!r}: {value!r} is not a number") from None
-            elif eq:
-                raise ValueError(
-                    f"unknown fault {key!r} (known: {', '.join(cls._KEYS)}, split, or a device fault word)"
-                )
+            elif eq or (device_faults is not None and item.split(":")[0] not in device_faults):
+                raise ValueError(f"unknown fault {item!r} (valid: {cls.valid(device_faults)})")
             else:
                 plan.device.add(item)
         return plan
+
+    @classmethod
+    def valid(cls, device_faults: Mapping[str, str] | None = None) -> str:
+        """The faults a simulator takes, for messages and ``--help``."""
+        line = [f"{k}=N" if k != "delay" else "delay=SECONDS" for k in cls._KEYS] + ["split"]
+        return ", ".join(line + [f"{word} ({what})" for word, what in (device_faults or {}).items()])
 
     def take(self, name: str) -> bool:
         """Consume one count of a counted fault; True if this reply is hit."""
@@ -80,20 +89,56 @@ class FaultPlan:
         return [f.split(":")[1:] for f in self.device if f.split(":")[0] == word]
 
 
+COMMON_OPTIONS = {
+    "baud": "the device's line rate (a driver at another rate reads garbage, as on a real UART)",
+    "line_rate": "0: answer at once instead of at the line rate",
+    "fault": "a fault plan (see FaultPlan)",
+    "id": "a name to find the live simulator by (simulators.registry.instance)",
+}
+
+
 class SimulatedDevice:
-    """A device that turns request bytes into reply bytes. Subclasses implement ``handle``."""
+    """A device that turns request bytes into reply bytes. Subclasses implement ``handle`` and
+    declare the query options (``OPTIONS``) and device fault words (``FAULTS``) they take: anything
+    else is refused with the list of valid ones, so a typo never runs a healthy device."""
 
     kind = "device"
+    OPTIONS: ClassVar[dict[str, str]] = {}
+    FAULTS: ClassVar[dict[str, str]] = {}
+    DEFAULT_BAUD = 9600
 
     def __init__(self, query: dict[str, str] | None = None) -> None:
         query = dict(query or {})
+        self.check_options(query)
         self.query = query
-        self.baudrate = int(query.get("baud", 9600) or 9600)
+        try:
+            self.baudrate = int(query.get("baud") or self.DEFAULT_BAUD)
+        except ValueError:
+            raise ValueError(f"baud={query['baud']!r}: give the line rate in baud, e.g. 9600") from None
         self.line_rate = query.get("line_rate", "1") not in ("0", "false", "off")
-        self.faults = FaultPlan.parse(query.get("fault"))
+        self.faults = FaultPlan.parse(query.get("fault"), self.FAULTS)
+        self.host_baud: int | None = None  # the driver's rate where the line tells it (a pty, sim://)
         self.lock = threading.RLock()
         self.received = bytearray()  # everything the driver ever sent, for tests and technicians
         self.sent = bytearray()
+
+    @classmethod
+    def options(cls) -> dict[str, str]:
+        """Every query option this kind takes, with what it does."""
+        return {**COMMON_OPTIONS, **cls.OPTIONS}
+
+    def check_options(self, query: Mapping[str, str]) -> None:
+        unknown = sorted(k for k in query if k not in self.options())
+        if unknown:
+            raise ValueError(
+                f"the {self.kind} simulator has no option {', '.join(unknown)} "
+                f"(valid: {', '.join(sorted(self.options()))})"
+            )
+
+    def garble(self, data: bytes, tx_baud: int, rx_baud: int | None) -> bytes:
+        """What a UART at ``rx_baud`` receives of ``data`` sent at ``tx_baud`` (unchanged when the
+        receiver's rate is unknown, as on a TCP link)."""
+        return data if rx_baud is None else resample(data, tx_baud, rx_baud)
 
     # --- to implement -------------------------------------------------------------------------
     def handle(self, data: bytes) -> list[bytes]:
@@ -182,14 +227,20 @@ def _pump(
                 return  # the other end closed
             # the last byte of this chunk finished arriving after its wire time
             time.sleep(device.wire_seconds(len(data)))
+            host = device.host_baud
+            if host is not None:
+                data = device.garble(data, host, device.baudrate)
             try:
-                replies = device.feed(data)
+                replies = device.feed(data) if data else []
             except Exception:
                 log.exception("simulator %s failed on %s", device.kind, data.hex(" "))
                 continue
         replies += device.tick(time.monotonic())
         for reply in replies:
             for pause, chunk in device.outgoing(reply):
+                chunk = device.garble(chunk, device.baudrate, device.host_baud)
+                if not chunk:
+                    continue
                 if pause:
                     time.sleep(pause)
                 start = max(time.monotonic(), line_free)
@@ -284,9 +335,14 @@ def serve_pty(device: SimulatedDevice) -> Served:
             n = os.write(master, view)
             view = view[n:]
 
+    def read() -> bytes:
+        data = _read_or_wait(master, stop)
+        device.host_baud = termios_baud(slave)  # the rate the driver set on its end of the line
+        return data
+
     def pump() -> None:
         # We hold the slave open ourselves, so the master never sees a hang-up between drivers.
-        _pump(device, lambda: _read_or_wait(master, stop), write, readable, stop)
+        _pump(device, read, write, readable, stop)
 
     thread = threading.Thread(target=pump, name=f"sim-{device.kind}-pty", daemon=True)
     served = Served(

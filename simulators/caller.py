@@ -16,6 +16,11 @@ from simulators.halldev import HallFrameDevice
 
 class CallerSimulator(HallFrameDevice):
     kind = "caller"
+    OPTIONS = {
+        **HallFrameDevice.OPTIONS,
+        "keys": "keys a clerk presses, e.g. call_next,start,finish,transfer:3",
+        "every": "seconds between the scripted keys (default 1)",
+    }
 
     def __init__(self, query: dict[str, str] | None = None) -> None:
         super().__init__(query)

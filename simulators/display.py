@@ -9,6 +9,7 @@ from simulators.halldev import HallFrameDevice
 
 class DisplaySimulator(HallFrameDevice):
     kind = "display"
+    OPTIONS = {**HallFrameDevice.OPTIONS, "rows": "text rows of the LED panel (default 2)"}
 
     def __init__(self, query: dict[str, str] | None = None) -> None:
         super().__init__(query)

@@ -7,6 +7,8 @@ own address, as on the real line; options of one device are given with its kind 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from simulators import registry
 from simulators.base import SimulatedDevice
 from simulators.halldev import HallFrameDevice
@@ -16,6 +18,22 @@ KINDS = ("pad", "caller", "display")
 
 class HallBusSimulator(SimulatedDevice):
     kind = "hallbus"
+    OPTIONS = {
+        **{kind: f"the {kind}'s address on the line (1..254)" for kind in KINDS},
+        **{f"{kind}.OPTION": f"an option of the {kind} simulator, e.g. pad.press=2" for kind in KINDS},
+    }
+
+    def check_options(self, query: Mapping[str, str]) -> None:
+        """Plain options as any simulator; ``KIND.OPTION`` needs its device on the line (the
+        device's own simulator then checks the option itself)."""
+        plain = {k: v for k, v in query.items() if "." not in k}
+        super().check_options(plain)
+        for key in sorted(set(query) - set(plain)):
+            kind = key.split(".", 1)[0]
+            if kind not in KINDS:
+                raise ValueError(f"{key}: no device kind {kind!r} on a hall bus line (kinds: {', '.join(KINDS)})")
+            if kind not in query:
+                raise ValueError(f"{key}: give the {kind}'s address too ({kind}=ADDR)")
 
     def __init__(self, query: dict[str, str] | None = None) -> None:
         super().__init__(query)

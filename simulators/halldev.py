@@ -14,6 +14,8 @@ MAX_TRIES = 6
 
 
 class HallFrameDevice(SimulatedDevice):
+    OPTIONS = {"address": "the device's address on the RS485 line (default 1)"}
+
     def __init__(self, query: dict[str, str] | None = None) -> None:
         super().__init__(query)
         self.addr = int(self.query.get("address", 1))

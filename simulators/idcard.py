@@ -2,8 +2,8 @@
 
 Query: ``card=N`` puts card N of :data:`simulators.cards.DECK` on the reader at start (default
 none; ``card=none`` too), ``baud=`` (115200 by default, the SAM default), ``fault=`` with the device
-faults ``no_card`` (find always answers 0x80) and ``read_fail`` (the next read answers 0x41;
-``read_fail:N`` for the next N reads, ``read_fail:-1`` for every read).
+faults ``no_card`` (find always answers 0x80) and ``read_fail`` (every read answers 0x41, a card
+whose chip cannot be read; ``read_fail:N`` only the next N reads, which the driver's retries hide).
 
 Scripting: ``sim.insert(n)`` / ``sim.insert(card)`` and ``sim.remove()``.
 """
@@ -24,10 +24,15 @@ SAM_SERIAL = bytes.fromhex("0501000020170615000012345678abcd")
 
 class IdCardSimulator(SimulatedDevice):
     kind = "idcard"
+    DEFAULT_BAUD = 115200
+    OPTIONS = {"card": f"the card on the reader at start: none or 0..{len(DECK) - 1}"}
+    FAULTS = {
+        "no_card": "the reader never finds a card",
+        "read_fail": "no read succeeds; read_fail:N: only the next N reads fail",
+    }
 
     def __init__(self, query: dict[str, str] | None = None) -> None:
         query = dict(query or {})
-        query.setdefault("baud", "115200")
         super().__init__(query)
         self.codec = sam.IdCardCodec()
         self.card: sam.Card | None = None
@@ -35,9 +40,10 @@ class IdCardSimulator(SimulatedDevice):
         self.reads = 0
         self.read_failures = 0
         for args in self.faults.device_args("read_fail"):
-            self.read_failures = int(args[0]) if args else 1
-        if self.faults.has("read_fail"):
-            self.read_failures = max(self.read_failures, 1)
+            try:
+                self.read_failures = int(args[0]) if args else -1  # a card the reader cannot read
+            except ValueError:
+                raise ValueError(f"read_fail:{args[0]}: give the number of reads that fail") from None
         card = query.get("card", "none")
         if card not in ("", "none"):
             try:

@@ -36,6 +36,17 @@ class Door:
 
 class LockerSimulator(SimulatedDevice):
     kind = "locker"
+    OPTIONS = {
+        "boards": "board addresses on the line, e.g. 1,2",
+        "locks": "locks per board (default 24)",
+        "open_value": "the sensor byte of an open door: 11 or 00",
+        "fire_ms": "how long a board takes to fire a lock (default 150)",
+        "auto_close_s": "seconds until the person shuts the door (none: never)",
+    }
+    FAULTS = {
+        "jammed": "jammed:B:L: lock L of board B does not open",
+        "board_offline": "board_offline:B: board B is silent",
+    }
 
     def __init__(self, query: dict[str, str] | None = None) -> None:
         super().__init__(query)

@@ -19,6 +19,14 @@ from simulators.halldev import HallFrameDevice
 
 class PadSimulator(HallFrameDevice):
     kind = "pad"
+    OPTIONS = {
+        **HallFrameDevice.OPTIONS,
+        "press": "a level 1..5, timeout or random: what the citizen presses after each request",
+        "after": "seconds before the press (default 1)",
+        "delay": "the same as after",
+        "double": "1: press twice",
+        "seed": "random seed for press=random",
+    }
 
     def __init__(self, query: dict[str, str] | None = None) -> None:
         super().__init__(query)

@@ -6,7 +6,10 @@ It parses the byte stream with the same parser the tests use, renders each cut p
 and answers ``DLE EOT n`` (and ``GS r 1``, ``GS I n``) with its paper and cover state. Query options:
 ``out=DIR``, ``width=576|384`` (dots), ``tear=SECONDS`` (a printer without a cutter: what was printed
 counts as one page, torn off, after this long without bytes; default 1.0), ``chinese=0`` (a printer whose Chinese mode is off until ``FS &``;
-default on, as Chinese-market printers ship), ``model=NAME``. Faults (``fault=`` words):
+default on, as Chinese-market printers ship), ``model=NAME``, ``font=gbk|gb18030`` (the Chinese
+font: ``gbk``, the default as in the generic profiles, lacks GB18030's four-byte characters such as
+``¥`` and prints the missing-glyph mark 〓 for each, counted in ``missing_glyphs``; ``gb18030`` has
+them). Faults (``fault=`` words):
 ``paper_out``, ``paper_near_end``, ``cover_open``, ``offline``, ``paper_out_after:N`` (the roll ends
 while the page after the N-th printed one is printing: that page is lost, as on paper); tests and the
 demo can also change the state on the instance (``sim.paper = "out"``).
@@ -23,7 +26,8 @@ import threading
 import time
 from pathlib import Path
 
-from drivers.escpos_model import Page, Query
+from drivers.escpos_docs import MISSING_GLYPH, is_four_byte
+from drivers.escpos_model import Line, Page, Query
 from drivers.escpos_parse import EscPosParser
 from simulators import registry
 from simulators.base import SimulatedDevice
@@ -37,6 +41,22 @@ BASE = 0x12
 
 class PrinterSimulator(SimulatedDevice):
     kind = "printer"
+    DEFAULT_BAUD = 115200  # the generic 80 mm profile's
+    OPTIONS = {
+        "out": "directory for one PNG per printed page",
+        "width": "paper width in dots: 576 (80 mm) or 384 (58 mm)",
+        "tear": "seconds without bytes after which a printer without cutter counts the page as torn off",
+        "chinese": "0: the Chinese mode is off until FS &",
+        "model": "the model name GS I answers",
+        "font": "gbk (default: no GB18030 four-byte characters, printed as 〓) or gb18030",
+    }
+    FAULTS = {
+        "paper_out": "the roll is empty",
+        "paper_near_end": "the roll is near its end",
+        "cover_open": "the cover is open",
+        "offline": "the printer is offline",
+        "paper_out_after": "paper_out_after:N: the roll ends while the page after the N-th is printing",
+    }
 
     def __init__(self, query: dict[str, str] | None = None) -> None:
         super().__init__(query)
@@ -44,6 +64,10 @@ class PrinterSimulator(SimulatedDevice):
         self.model = self.query.get("model", "HallKit SIM-80")
         self.out_dir = Path(self.query["out"]) if self.query.get("out") else None
         self.width_dots = int(self.query.get("width", 576))
+        self.font = self.query.get("font", "gbk")
+        if self.font not in ("gbk", "gb18030"):
+            raise ValueError(f"font={self.font!r}: gbk or gb18030")
+        self.missing_glyphs = 0  # four-byte characters a gbk font could not print
         f = self.faults
         self.paper = "out" if f.has("paper_out") else ("near_end" if f.has("paper_near_end") else "ok")
         self.cover_open = f.has("cover_open")
@@ -105,6 +129,21 @@ class PrinterSimulator(SimulatedDevice):
                 self._output([page] if page else [])
         return []
 
+    def _as_printed(self, page: Page) -> Page:
+        """The page as this printer's font prints it: four-byte characters as 〓 in a gbk font."""
+        if self.font == "gb18030":
+            return page
+        for line in page.elements:
+            for run in line.runs if isinstance(line, Line) else ():
+                missing = [ch for ch in run.text if run.wide and is_four_byte(ch)]
+                if missing:
+                    self.missing_glyphs += len(missing)
+                    log.warning(
+                        "printer simulator: the gbk font has no %s; printed %s", "".join(missing), MISSING_GLYPH
+                    )
+                    run.text = "".join(MISSING_GLYPH if ch in missing else ch for ch in run.text)
+        return page
+
     def _output(self, pages: list[Page]) -> None:
         for page in pages:
             if self.paper_left is not None and self.paper_left <= len(self.pages):
@@ -116,6 +155,7 @@ class PrinterSimulator(SimulatedDevice):
                     "open" if self.cover_open else "closed",
                 )
                 continue
+            page = self._as_printed(page)
             self.pages.append(page)
             if self.out_dir is not None:
                 self.png_paths.append(

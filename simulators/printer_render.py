@@ -13,7 +13,6 @@ from typing import Any
 import qrcode
 from PIL import Image, ImageChops, ImageDraw, ImageFont
 
-from drivers.escpos_docs import display_width
 from drivers.escpos_model import Barcode, Line, Page, QrCode, RasterImage
 
 CJK_FONTS = (
@@ -64,23 +63,34 @@ def _cell(run: Any) -> tuple[int, int]:
 
 
 def _render_line(line: Line, width: int) -> Image.Image:
+    """One printed line: characters in fixed cells, a double-byte character of the Chinese mode in
+    a full-width cell (two columns, whatever Unicode's East-Asian width says), and what does not fit
+    the paper wrapped onto the next row, as the printer does."""
     cells_h = max((_cell(r)[1] * r.height for r in line.runs), default=CELL_H)
-    h = cells_h + 6  # default line spacing: 30 dots for a 24-dot line
-    img = Image.new("L", (width, h), 255)
+    row_h = cells_h + 6  # default line spacing: 30 dots for a 24-dot line
     if not line.runs:
-        return img
-    total = sum(display_width(r.text) * _cell(r)[0] * r.width for r in line.runs)
-    x = {"left": 0, "center": (width - total) // 2, "right": width - total}.get(line.align, 0)
-    x = max(0, x)
+        return Image.new("L", (width, row_h), 255)
+    rows: list[list[tuple[Any, str, int]]] = [[]]
+    used = 0
     for run in line.runs:
-        cell_w, cell_h = _cell(run)
+        cell_w = _cell(run)[0]
         for ch in run.text:
-            box_w = display_width(ch) * cell_w * run.width
-            glyph = _glyph(ch, box_w, cell_h * run.height, run.bold)
-            y = cells_h - cell_h * run.height  # cells stand on a common bottom line
-            if x < width:  # what does not fit the paper wraps on a real printer: here it is cut off
-                region = (x, y, x + glyph.width, y + glyph.height)
-                img.paste(ImageChops.darker(img.crop(region), glyph), region[:2])
+            box_w = (2 if run.wide else 1) * cell_w * run.width
+            if used + box_w > width and rows[-1]:
+                rows.append([])
+                used = 0
+            rows[-1].append((run, ch, box_w))
+            used += box_w
+    img = Image.new("L", (width, row_h * len(rows)), 255)
+    for i, row in enumerate(rows):
+        total = sum(box_w for _, _, box_w in row)
+        x = max(0, {"left": 0, "center": (width - total) // 2, "right": width - total}.get(line.align, 0))
+        for run, ch, box_w in row:
+            cell_h = _cell(run)[1] * run.height
+            glyph = _glyph(ch, box_w, cell_h, run.bold)
+            y = i * row_h + cells_h - cell_h  # cells stand on a common bottom line
+            region = (x, y, x + glyph.width, y + glyph.height)
+            img.paste(ImageChops.darker(img.crop(region), glyph), region[:2])
             x += box_w
     return img
 

@@ -17,7 +17,7 @@ _factories: dict[str, Factory] = {}
 _instances: weakref.WeakValueDictionary[str, SimulatedDevice] = weakref.WeakValueDictionary()
 _lock = threading.Lock()
 
-KNOWN_KINDS = ("idcard", "locker", "pad", "caller", "display", "printer")
+KNOWN_KINDS = ("idcard", "locker", "pad", "caller", "display", "printer", "hallbus")
 
 
 def register(kind: str, factory: Factory) -> None:
@@ -37,6 +37,15 @@ def _load(kind: str) -> None:
         except ModuleNotFoundError as exc:
             if exc.name != f"simulators.{kind}":
                 raise
+
+
+def kind_class(kind: str) -> type[SimulatedDevice]:
+    """The simulator class of a kind (for its options and faults)."""
+    _load(kind)
+    factory = _factories.get(kind)
+    if not isinstance(factory, type):
+        raise KeyError(f"no simulator of kind {kind!r} (known: {', '.join(kinds())})")
+    return factory
 
 
 def create(kind: str, query: dict[str, str] | None = None) -> SimulatedDevice:

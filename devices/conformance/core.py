@@ -78,6 +78,8 @@ class Result:
     detail: str = ""
     transcript: str = ""
     seconds: float = 0.0
+    ran: bool = True  # False: not run, the device did not answer as this kind at all
+    error: Exception | None = field(default=None, repr=False)
 
 
 Check = Callable[[Probe], None]

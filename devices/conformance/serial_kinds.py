@@ -1,5 +1,5 @@
-"""Conformance checks of the serial devices with vendor protocols: ID card reader, locker boards,
-receipt printer."""
+"""Conformance checks of the serial devices with vendor protocols: ID card reader, locker boards
+(the receipt printer's are in ``devices.conformance.printer``)."""
 
 from __future__ import annotations
 
@@ -50,13 +50,3 @@ def _locker_open(p: Probe) -> None:
     bus = LockBoardBus(p.port)
     expect(bus.open_lock(board, lock), f"board {board} did not confirm opening lock {lock}")
     expect(bus.query(board, lock), f"lock {lock} reports its door closed right after opening")
-
-
-# ---------------------------------------------------------------------------------------------- printer
-@check("printer", "DLE EOT 1, 2 and 4 answer valid status bytes")
-def _printer_status(p: Probe) -> None:
-    for n in (1, 2, 4):
-        p.port.write(bytes([0x10, 0x04, n]))
-        got = p.port.read(1)
-        expect(len(got) == 1, f"no answer to DLE EOT {n}")
-        expect(not got[0] & 0x81 and (got[0] & 0x12) == 0x12, f"DLE EOT {n} answered {got.hex()}, not a status byte")

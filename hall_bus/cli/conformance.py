@@ -36,11 +36,18 @@ def run(args: argparse.Namespace) -> int:
     except KeyError as exc:
         return fail(exc.args[0], 2, "conformance")
     for r in results:
+        if not r.ran:
+            print(f"SKIP  {r.name}  (not run)")
+            continue
         print(f"{'PASS' if r.passed else 'FAIL'}  {r.name}  ({r.seconds * 1000:.0f} ms)")
         if not r.passed:
             print(f"      {r.detail}")
             if r.transcript:
                 print(r.transcript)
-    failed = sum(not r.passed for r in results)
-    print(f"{args.kind} at {args.url}: {len(results) - failed} passed, {failed} failed")
+    failed = sum(not r.passed and r.ran for r in results)
+    skipped = sum(not r.ran for r in results)
+    print(
+        f"{args.kind} at {args.url}: {len(results) - failed - skipped} passed, {failed} failed"
+        + (f", {skipped} not run (the device did not answer as a {args.kind})" if skipped else "")
+    )
     return 1 if failed else 0

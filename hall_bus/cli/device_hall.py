@@ -80,6 +80,7 @@ def _opened(cls: type[H], args: argparse.Namespace, what: str) -> Iterator[H]:
 def pad_show(args: argparse.Namespace) -> int:
     with _opened(EvaluationPad, args, "pad show") as pad:
         pad.show_info(args.window, args.staff_no, args.name)
+    print(f"pad at address {args.address} shows window {args.window}, staff {args.staff_no} {args.name}")
     return 0
 
 
@@ -113,22 +114,26 @@ def caller_listen(args: argparse.Namespace) -> int:
 def caller_show(args: argparse.Namespace) -> int:
     with _opened(CallerKeypad, args, "caller show") as caller:
         caller.show_text(args.text)
+    print(f"keypad at address {args.address} shows: {args.text}")
     return 0
 
 
 def display_show(args: argparse.Namespace) -> int:
     with _opened(WindowDisplay, args, "display show") as display:
         display.show(*args.lines, align=args.align)
+    print(f"display at address {args.address} shows ({args.align}): " + " | ".join(args.lines))
     return 0
 
 
 def display_clear(args: argparse.Namespace) -> int:
     with _opened(WindowDisplay, args, "display clear") as display:
         display.clear()
+    print(f"display at address {args.address} cleared")
     return 0
 
 
 def display_brightness(args: argparse.Namespace) -> int:
     with _opened(WindowDisplay, args, "display brightness") as display:
         display.brightness(args.level)
+    print(f"display at address {args.address}: brightness {args.level}")
     return 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 from typing import Any
 
 from hall_bus.cli.common import fail, reporting
@@ -11,8 +12,18 @@ from hall_bus.cli.main import CommandLine
 
 def register(cli: CommandLine) -> None:
     cli.describe(("scan",), "document camera (高拍仪): decode codes, crop pages, run a scanning session")
-    p = cli.command(("scan", "decode"), help="decode barcodes/QR codes in images (one line per image)", handler=decode)
+    p = cli.command(
+        ("scan", "decode"),
+        help="decode barcodes/QR codes in images (one line per image)",
+        handler=decode,
+        description="Decode the codes in each image. Plain output is one line per image, "
+        "'FILE: TEXT [FORMAT, DECODER] | ...' (NONE when nothing is found), with backslash, '|' and control "
+        "characters escaped (\\n, \\r, \\t, \\xNN); --json prints one JSON object per image and line: "
+        '{"file", "texts": [{"text", "format", "decoder", "hex"}]}. Texts are the payloads as encoded '
+        "(a GS1 code keeps its GS separators, no (01) brackets).",
+    )
     p.add_argument("images", nargs="+")
+    p.add_argument("--json", action="store_true", help="one JSON object per image (JSON Lines)")
     p = cli.command(("scan", "crop"), help="write the perspective-corrected page of an image", handler=crop)
     p.add_argument("image")
     p.add_argument("-o", "--out", required=True, help="output JPEG")
@@ -37,13 +48,35 @@ def _read(path: str) -> Any:
     return img
 
 
+def escape(text: str) -> str:
+    """A payload on one line: backslash, '|' and control characters escaped."""
+    out = []
+    for ch in text:
+        if ch in "\\|":
+            out.append("\\" + ch)
+        elif ch in _NAMED:
+            out.append(_NAMED[ch])
+        elif ord(ch) < 0x20 or 0x7F <= ord(ch) < 0xA0 or ch in "\u2028\u2029":
+            out.append(f"\\x{ord(ch):02x}" if ord(ch) < 0x100 else f"\\u{ord(ch):04x}")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
 def decode(args: argparse.Namespace) -> int:
     from devices.scanner.decode import decode_image  # OpenCV
 
     for path in args.images:
         found = decode_image(_read(path))
-        texts = " | ".join(f"{d.text} [{d.format}, {d.decoder}]" for d in found) if found else "NONE"
-        print(f"{path}: {texts}")
+        if args.json:
+            texts = [{"text": d.text, "format": d.format, "decoder": d.decoder, "hex": d.raw.hex()} for d in found]
+            print(json.dumps({"file": path, "texts": texts}, ensure_ascii=False), flush=True)
+            continue
+        texts_line = " | ".join(f"{escape(d.text)} [{d.format}, {d.decoder}]" for d in found) if found else "NONE"
+        print(f"{path}: {texts_line}", flush=True)
     return 0
 
 
@@ -72,5 +105,5 @@ def session(args: argparse.Namespace) -> int:
     for p in result.pages:
         print(f"  {p}")
     if result.codes:
-        print("codes: " + ", ".join(result.codes))
+        print("codes: " + " | ".join(escape(code) for code in result.codes))
     return 0

@@ -115,7 +115,8 @@ def test_58mm_printer_without_cutter_over_a_pty(tmp_path) -> None:
 
 
 def test_python_escpos_text_prints_chinese_punctuation_through_the_driver() -> None:
-    sim = PrinterSimulator({"baud": "115200", "chinese": "0"})  # Chinese mode off until FS &
+    # Chinese mode off until FS &; a font with GB18030's four-byte characters (the ¥ below)
+    sim = PrinterSimulator({"baud": "115200", "chinese": "0", "font": "gb18030"})
     served = serve_pty(sim)
     printer = EscposPrinter(served.url, baudrate=115200, width_dots=576)
     try:

@@ -257,7 +257,13 @@ def test_display_works_through_fault_plans(fault: str) -> None:
     from devices.display import WindowDisplay
 
     display = WindowDisplay(
-        DeviceConfig(id="d", kind="display", url=f"sim://display?fault={fault}&baud=19200", profile="generic-led-2line")
+        DeviceConfig(
+            id="d",
+            kind="display",
+            url=f"sim://display?fault={fault}&baud=19200",
+            profile="generic-led-2line",
+            options={"baudrate": 19200},  # the line runs at the device's rate
+        )
     ).open()
     try:
         sim = display.port.simulator

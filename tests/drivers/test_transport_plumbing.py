@@ -47,7 +47,7 @@ def ask(port: serial.SerialBase, text: bytes) -> bytes:
 
 
 def test_sim_url_is_an_ordinary_serial_port() -> None:
-    port = open_transport("sim://echo-test?id=plumb-1", baudrate=115200, timeout=2)
+    port = open_transport("sim://echo-test?id=plumb-1&baud=115200", baudrate=115200, timeout=2)
     try:
         assert ask(port, b"hello") == b"OK hello\n"
         sim = registry.instance("plumb-1")

@@ -64,7 +64,7 @@ def test_window_host_with_its_devices_on_one_line(tmp_hall: Path, bus_factory, h
     cfg = dataclasses.replace(
         cfg,
         devices=tuple(
-            dataclasses.replace(d, url=url, options={**d.options, "address": addresses[d.id]})
+            dataclasses.replace(d, url=url, options={**d.options, "address": addresses[d.id], "baudrate": 19200})
             if d.id in addresses
             else d
             for d in cfg.devices
