@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -35,8 +36,12 @@ from pydantic import BaseModel
 from hall_bus.bus.client import RequestFailed
 from hall_bus.bus.envelope import M
 from kiosk.i18n import tr
+from kiosk.i18n.errors import error_sentence
 from kiosk.identify import CardReadFailed, NoCard, ReaderUnavailable, read_card_identity
 from kiosk.ports import BusPort, Identity, error_detail, is_bus_error
+from kiosk.resident_code import NoVerifier, ResidentCodeVerifier
+
+log = logging.getLogger(__name__)
 
 Listener = Callable[["Flow"], None]
 CardFailure = Callable[[str, str], None]  # (why, reason): why is "reader_unavailable", "no_card" or "card_failed"
@@ -126,6 +131,7 @@ class KioskContext:
     request_timeout_s: float = 5.0
     card_wait_s: float = 20.0
     salt: bytes | None = None  # identity token salt; None = devices.identity's configured salt
+    resident_codes: ResidentCodeVerifier = field(default_factory=NoVerifier)  # 居民码 verifier ([identity])
     unprinted: list[dict[str, Any]] = field(
         default_factory=list[Any]
     )  # tickets the printer could not print (for staff)
@@ -143,6 +149,13 @@ class KioskContext:
 
     def tr(self, key: str, **values: object) -> str:
         return tr(key, self.lang, **values)
+
+    def error_sentence(self, code: str, detail: str = "") -> str:
+        """What the citizen reads for the controller's error ``code``: its sentence ``error.<code>`` (a general
+        one for a code without its own); the detail, in the controller's English, goes to the log only."""
+        if detail:
+            log.info("kiosk %s: error %s: %s", self.kiosk_id, code or "-", detail)
+        return error_sentence(code, self.lang)
 
 
 class Flow:

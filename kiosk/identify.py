@@ -16,6 +16,7 @@ from typing import Any
 from devices import identity as _identity
 from drivers.personal import mask_id, mask_name
 from kiosk.ports import Identity, age_on, error_detail, is_offline, is_timeout, parse_birth
+from kiosk.resident_code import ResidentCodeVerifier
 
 APPOINTMENT_QR = re.compile(r"^(?:APPT:|hallkit://appointment/)([A-Za-z0-9-]{4,32})$")
 
@@ -63,16 +64,25 @@ def identity_from_card(card: Any, salt: bytes | None, today: dt.date | None = No
     )
 
 
-def identity_from_qr(payload: str, salt: bytes | None) -> Identity:
-    """A 居民码 / e-licence QR: its content identifies the citizen; the age is not in it."""
-    return Identity(
-        token=identity_token("qr:" + payload.strip(), salt), masked_id="", masked_name="", age=None, source="qr"
-    )
+def identity_from_resident_code(
+    code: str, verifier: ResidentCodeVerifier, salt: bytes | None, today: dt.date | None = None
+) -> Identity:
+    """A 居民码 / e-licence QR, checked by the hall's verifier (kiosk.resident_code): the same Identity the
+    ID card gives for that person, or :class:`~kiosk.resident_code.ResidentCodeRefused` with its reason.
+    Any QR that is not a valid signed code (a document's code, a web address) identifies nobody."""
+    return verifier.verify(code, salt, today)
 
 
 def appointment_in_qr(payload: str) -> str | None:
     m = APPOINTMENT_QR.match(payload.strip())
     return m.group(1) if m else None
+
+
+def reader_ready(reader: Any) -> bool:
+    """The kiosk has an ID card reader that is not known to be unplugged (offline)."""
+    if reader is None:
+        return False
+    return str(getattr(getattr(reader, "state", None), "value", getattr(reader, "state", ""))) != "offline"
 
 
 def read_card_identity(
@@ -84,10 +94,7 @@ def read_card_identity(
     today: dt.date | None = None,
 ) -> Identity:
     """Wait for a card (in short slices so a cancel is honoured), read it, return its Identity."""
-    if (
-        reader is None
-        or str(getattr(getattr(reader, "state", None), "value", getattr(reader, "state", ""))) == "offline"
-    ):
+    if not reader_ready(reader):
         raise ReaderUnavailable("no ID card reader")
     deadline = clock() + wait_s
     try:

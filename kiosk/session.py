@@ -4,6 +4,15 @@ The home screen lists the journeys. Outside opening hours (24-hour mode) staffed
 as closed with today's hours while self-service (24-hour pickup, scanning, progress, rating and
 self-service tickets) stays open. When a flow finishes or times out the session drops it (the flow
 has cleared its personal data) and shows home again.
+
+A citizen's session ends when their journey is finished (done, 完成) or when the kiosk was left alone
+(a flow's timeout, or a minute on the home screen with a language or elder mode still chosen): then
+the kiosk is back to Chinese and the standard look, with nothing of that citizen kept, so the next
+citizen starts fresh. Tapping 返回首页 keeps the language and mode (the same citizen goes on).
+
+Device trouble shows on the home screen before anybody starts (``notices``): without a working ID
+card reader, use the 居民码 or the keypad (60+ at the service desk); without a printer or paper, the
+ticket number is shown on the screen.
 """
 
 from __future__ import annotations
@@ -15,7 +24,8 @@ from typing import Any
 
 from hall_bus.contracts.base import Anything, Empty
 from kiosk.flow import Flow, KioskContext
-from kiosk.i18n import tr
+from kiosk.i18n import DEFAULT_LANG, tr
+from kiosk.identify import reader_ready
 from kiosk.pickup_flow import PickupFlow
 from kiosk.progress_flow import ProgressFlow
 from kiosk.rate_flow import RateFlow
@@ -25,6 +35,7 @@ from kiosk.ticket_flow import TicketFlow
 log = logging.getLogger(__name__)
 
 HALL_REFRESH_S = 30.0
+HOME_IDLE_S = 60.0  # a language or elder mode chosen on the home screen and left alone this long is reset
 
 # tile id -> (i18n key, needs staffed windows)
 TILES = (
@@ -51,6 +62,8 @@ class KioskSession:
         self.listeners: list[Callable[[KioskSession], None]] = []
         self.hall_ok = bool(ctx.hall)
         self.last_refresh = -1e9
+        self.last_touch = ctx.clock()  # the last tap on the home screen (language, elder mode)
+        self._notices: list[str] = []
         self._lock = threading.Lock()
 
     # ------------------------------------------------------------------ hall info
@@ -101,8 +114,10 @@ class KioskSession:
         raise ValueError(f"unknown kiosk tile {tile!r}")
 
     def start(self, tile: str) -> Flow:
-        if self.flow is not None:
-            self.flow.close()
+        old, self.flow = self.flow, None
+        if old is not None:
+            old.listeners.clear()
+            old.close()
         flow = self.make_flow(tile)
         flow.listeners.append(self._flow_changed)
         self.flow = flow
@@ -115,29 +130,64 @@ class KioskSession:
         if flow is not None:
             flow.listeners.clear()
             flow.close()
+        self.last_touch = self.ctx.clock()
         self._notify()
 
     def _flow_changed(self, flow: Flow) -> None:
-        if flow.finished and flow is self.flow:
+        if flow.finished and flow is self.flow:  # the journey ended (done, or left alone): the session ends
             self.flow = None
             flow.listeners.clear()
+            self.end_session()
         self._notify()
 
+    def end_session(self) -> None:
+        """The citizen is gone: back to Chinese and the standard look (their flow has cleared its data)."""
+        self.ctx.lang = DEFAULT_LANG
+        self.ctx.elder = False
+        self.last_touch = self.ctx.clock()
+
     def tick(self, now: float | None = None) -> bool:
-        """Apply the current flow's timeout; True when it sent the kiosk home."""
+        """Apply the current flow's timeout, or the home screen's; True when the session ended."""
+        now = self.ctx.clock() if now is None else now
         flow = self.flow
-        if flow is not None and flow.tick(now):
+        if flow is not None:
+            if not flow.tick(now):
+                return False
             if self.flow is flow:
                 self.flow = None
+            flow.listeners.clear()
+            self.end_session()
             self._notify()
             return True
+        changed = self._notices != self.notices()
+        if (self.ctx.lang != DEFAULT_LANG or self.ctx.elder) and now - self.last_touch >= HOME_IDLE_S * (
+            2.0 if self.ctx.elder else 1.0
+        ):
+            self.end_session()
+            self._notify()
+            return True
+        if changed:  # a device failed or came back: the home screen says so before anybody starts
+            self._notify()
         return False
+
+    # ------------------------------------------------------------------ devices
+    def notices(self) -> list[str]:
+        """Device trouble the citizen should know before starting, in the current language."""
+        out = []
+        if not reader_ready(self.ctx.device("idcard")):
+            out.append(tr("home.notice.reader", self.ctx.lang))
+        printer = self.ctx.device("printer")
+        if printer is None or str(getattr(getattr(printer, "state", None), "value", "")) in ("offline", "error"):
+            status = printer.status() if printer is not None and hasattr(printer, "status") else {}
+            out.append(tr("home.notice.paper" if status.get("paper_out") else "home.notice.printer", self.ctx.lang))
+        return out
 
     # ------------------------------------------------------------------ settings
     def set_lang(self, lang: str) -> None:
         if lang not in ("zh", "en"):
             raise ValueError(f"language must be zh or en, got {lang!r}")
         self.ctx.lang = lang
+        self.last_touch = self.ctx.clock()
         if self.flow:
             self.flow.touch()
         self._notify()
@@ -147,6 +197,7 @@ class KioskSession:
 
     def set_elder(self, on: bool) -> None:
         self.ctx.elder = bool(on)
+        self.last_touch = self.ctx.clock()
         if self.flow:
             self.flow.touch()
         self._notify()
@@ -175,17 +226,21 @@ class KioskSession:
             enabled = open_now or not staffed or (tid == "ticket" and any_self_service)
             if tid == "scan":
                 enabled = enabled and self.ctx.device("scanner") is not None
+            sub = tr(key + ".sub", lang)
+            if tid == "identify" and not reader_ready(self.ctx.device("idcard")):
+                sub = tr("home.identify.no_reader", lang)
             tiles.append(
                 {
                     "id": tid,
                     "label": tr(key, lang),
-                    "sub": tr(key + ".sub", lang),
+                    "sub": sub,
                     "enabled": enabled,
                     "staffed": staffed,
                 }
             )
         if not open_now:
             tiles.sort(key=lambda t: (t["staffed"] and t["id"] != "ticket", not t["enabled"]))
+        notices = self._notices = self.notices()
         hall_name = (hall.get("name_en") or hall.get("name", "")) if lang == "en" else hall.get("name", "")
         return {
             "screen": "home" if open_now else "closed",
@@ -200,6 +255,7 @@ class KioskSession:
             "online": self.online,
             "offline_text": "" if self.online else tr("home.offline", lang),
             "tiles": tiles,
+            "notices": notices,
             "unprinted": list(self.ctx.unprinted[-5:]),
         }
 

@@ -63,10 +63,18 @@ class WindowTerminal(Console):
     """The soft caller of one window (窗口软呼叫器): call next, recall, no-show, transfer, finish, pause."""
 
     def __init__(
-        self, bus: Any, hall_id: str, window: int, staff: str = "", lang: str = "zh", timeout: float = 5.0
+        self,
+        bus: Any,
+        hall_id: str,
+        window: int,
+        staff: str = "",
+        lang: str = "zh",
+        timeout: float = 5.0,
+        bus_for: Callable[[int], Any] | None = None,
     ) -> None:
         super().__init__(bus, lang, timeout)
         self.subscriber = bus
+        self.bus_for = bus_for  # a terminal that may switch windows asks as the window it shows
         self.hall_id = hall_id
         self.window = window
         self.staff = staff
@@ -77,8 +85,10 @@ class WindowTerminal(Console):
         return self
 
     def switch(self, window: int) -> None:
-        """Show another window (the demo's terminal can serve any window)."""
+        """Show another window (the demo's terminal can serve any window, logged in as that window)."""
         self.window = window
+        if self.bus_for is not None:
+            self.bus = self.bus_for(window)
         self.state = None
         self.message = ""
         self.attach()

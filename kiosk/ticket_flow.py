@@ -15,29 +15,44 @@ drawing above, plus ``back`` and the retries).
 
 The ticket is issued over the bus with an idempotency key made once per choice, so a retry after a
 lost answer returns the same ticket, never a second one. The elderly green channel is applied
-automatically when the ID card says 60+; disabled, pregnant and military are chosen by the citizen
-(checked at the window).
+automatically when the ID card or a verified 居民码 (``kiosk.resident_code``) says 60+, as the one-tap
+default; disabled, pregnant and military are chosen by the citizen (checked at the window). A refusal
+from the controller (``sold_out``: the service's daily cap) is told by its sentence ``error.<code>``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import uuid
 from typing import Any
 
 from hall_bus.contracts.base import Empty
 from hall_bus.contracts.queue import Appointment, AppointmentLookup, QueueSnapshot, TicketIssue, TicketIssued
-from hall_bus.vocabulary import ELDERLY_AGE, PRIORITIES, Priority
+from hall_bus.vocabulary import ELDERLY_AGE, Priority
 from kiosk.flow import Flow, FlowState, KioskContext
-from kiosk.identify import appointment_in_qr, identity_from_qr
+from kiosk.identify import appointment_in_qr, identity_from_resident_code, reader_ready
 from kiosk.ports import Identity, is_offline
 from kiosk.printing import print_ticket
-from kiosk.ticket_view import Catalog, appointment_card, search_services, ticket_card
+from kiosk.resident_code import ResidentCodeRefused
+from kiosk.ticket_view import (
+    CHOSEN_PRIORITIES,
+    Catalog,
+    appointment_card,
+    identify_methods,
+    issued_result,
+    priority_view,
+    search_services,
+    ticket_card,
+)
+
+log = logging.getLogger(__name__)
 
 __all__ = ["CHOSEN_PRIORITIES", "TRANSITIONS", "TicketFlow", "TicketState", "search_services"]
 
-CHOSEN_PRIORITIES = tuple(p for p in PRIORITIES if p not in ("normal", "elderly"))  # disabled, pregnant, military
-APPOINTMENT_CHARS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ-"
+APPOINTMENT_CHARS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ-"  # what APPOINTMENT_PATTERN allows, typed upper case
+SEARCH_KEYS = "QWERTYUIOPASDFGHJKLZXCVBNM"  # the search keyboard: letters for pinyin initials and English names
+SEARCH_MAX = 24
 
 
 class TicketState(FlowState):
@@ -65,7 +80,7 @@ _CHOSEN = frozenset({S.PRIORITY, S.CLOSED, S.ISSUING})  # what choosing a servic
 TRANSITIONS: dict[str, frozenset[str]] = {
     S.DOMAIN: frozenset({S.SERVICE, S.IDENTIFY, S.APPOINTMENT, S.BUS_ERROR}) | _CHOSEN,  # search results choose too
     S.SERVICE: frozenset({S.DOMAIN, S.IDENTIFY}) | _CHOSEN,
-    S.PRIORITY: frozenset({S.SERVICE, S.DOMAIN, S.IDENTIFY, S.ISSUING}),
+    S.PRIORITY: frozenset({S.SERVICE, S.DOMAIN, S.IDENTIFY, S.SCANNING_QR, S.ISSUING}),  # 居民码 opens 60+ too
     S.IDENTIFY: frozenset({S.READING_CARD, S.SCANNING_QR, S.APPOINTMENT}) | _IDENTIFIED,
     S.READING_CARD: frozenset({S.READER_UNAVAILABLE, S.IDENTIFY}) | _IDENTIFIED,
     S.READER_UNAVAILABLE: frozenset({S.IDENTIFY, S.SCANNING_QR, S.APPOINTMENT}) | _IDENTIFIED,
@@ -103,7 +118,10 @@ class TicketFlow(Flow):
         self.key: str | None = None
         self.result: dict[str, Any] | None = None
         self.snapshot: dict[str, dict[str, Any]] = {}
+        self.keyboard = False  # the on-screen search keyboard is open
         self.state = S(start) if start in (S.DOMAIN, S.IDENTIFY, S.APPOINTMENT) else S.DOMAIN
+        if self.state == S.IDENTIFY and not self.reader_ready:  # say why the ID card is not an option now
+            self.message = ctx.tr("ticket.reader_unavailable")
 
     @property
     def code_typed(self) -> str:
@@ -125,6 +143,7 @@ class TicketFlow(Flow):
         self.appointment = None
         self.code_typed = ""
         self.query = ""
+        self.keyboard = False
         self.result = None
         self.key = None
         self.service_id = self.domain_id = None
@@ -153,8 +172,19 @@ class TicketFlow(Flow):
 
     # ------------------------------------------------------------------ actions: choosing
     def search(self, text: str) -> None:
-        self.query = text.strip()
+        self.query = text.strip()[:SEARCH_MAX]
         self.go("domain")
+
+    def open_keyboard(self, on: bool = True) -> None:
+        """Show (or hide) the on-screen search keyboard: a touch-only citizen types pinyin initials (sb = 社保)."""
+        self.keyboard = on
+        self.go("domain")
+
+    def type_search(self, key: str) -> None:
+        """A key of the search keyboard: a letter, ``back`` or ``clear``."""
+        if key not in ("back", "clear") and not (len(key) == 1 and key.upper() in SEARCH_KEYS):
+            raise ValueError(f"not a search key: {key!r}")
+        self.search({"back": self.query[:-1], "clear": ""}.get(key, self.query + key.lower()))
 
     def choose_domain(self, domain_id: str) -> None:
         if not any(d["id"] == domain_id for d in self.hall.get("domains", [])):
@@ -177,7 +207,7 @@ class TicketFlow(Flow):
             self.issue()
             return
         self.priority = "elderly" if self._elderly() else "normal"
-        self.go("priority")
+        self.go("priority", "")
 
     def back(self) -> None:
         order = {
@@ -195,7 +225,12 @@ class TicketFlow(Flow):
 
     # ------------------------------------------------------------------ actions: identifying
     def identify(self) -> None:
-        self.go("identify")
+        self.go("identify", "" if self.reader_ready else self.ctx.tr("ticket.reader_unavailable"))
+
+    @property
+    def reader_ready(self) -> bool:
+        """The kiosk has an ID card reader that is not unplugged (else other ways are offered, and said why)."""
+        return reader_ready(self.ctx.device("idcard"))
 
     def read_card(self) -> None:
         identity = self.read_id_card(
@@ -233,11 +268,17 @@ class TicketFlow(Flow):
             self.code_typed = code
             self.lookup_appointment()
             return
-        self._identified(identity_from_qr(payload, self.ctx.salt))
+        try:
+            identity = identity_from_resident_code(payload, self.ctx.resident_codes, self.ctx.salt, self._today())
+        except ResidentCodeRefused as exc:
+            log.info("kiosk %s: a scanned code was refused: %s", self.ctx.kiosk_id, exc.reason)  # never the code
+            self.go("identify", self.ctx.tr(f"ticket.resident_code.{exc.reason}"))
+            return
+        self._identified(identity)
 
     def skip_identify(self) -> None:
         self.identity = None
-        self.go("priority" if self.service_id else "domain")
+        self.go("priority" if self.service_id else "domain", "")
 
     def _identified(self, identity: Identity) -> None:
         if self.finished:  # the citizen left (or the flow timed out) while the card was read: keep nothing
@@ -252,7 +293,7 @@ class TicketFlow(Flow):
     def _greeting(self) -> str:
         if self.identity and self.identity.source == "idcard":
             return self.ctx.tr("ticket.identified", name=self.identity.masked_name)
-        return self.ctx.tr("ticket.identified_qr")
+        return self.ctx.tr("ticket.identified_qr", name=self.identity.masked_name if self.identity else "")
 
     def _elderly(self) -> bool:
         return bool(self.identity and self.identity.age is not None and self.identity.age >= ELDERLY_AGE)
@@ -277,7 +318,13 @@ class TicketFlow(Flow):
         if answer.bus_down:
             return
         if not answer.ok:
-            self.go("appointment", self.ctx.tr("ticket.appointment.not_found", code=code))
+            found = answer.code in ("not_found", "invalid")
+            text = (
+                self.ctx.tr("ticket.appointment.not_found", code=code)
+                if found
+                else self.ctx.error_sentence(answer.code)
+            )
+            self.go("appointment", text)
             return
         appt = self.appointment = answer.reply
         msg = self.ctx.tr("ticket.appointment.used") if appt.checked_in else ""
@@ -326,20 +373,10 @@ class TicketFlow(Flow):
                 self.catalog.closed_message(self.catalog.service(self.service_id) or {"name": self.service_id}),
             )
             return
-        if not answer.ok:
-            self.go("error", self.ctx.tr("error.failed", reason=answer.detail))
+        if not answer.ok:  # sold_out (限号) and any other refusal: its sentence, never the raw reason
+            self.go("error", self.ctx.error_sentence(answer.code, answer.detail))
             return
-        issued = answer.reply
-        self.result = {
-            "ticket": issued.ticket.model_dump(),
-            "service_name": issued.service_name,
-            "domain_name": issued.domain_name,
-            "hall_name": issued.hall_name,
-            "waiting_ahead": issued.waiting_ahead,
-            "estimated_wait_min": issued.estimated_wait_min,
-            "printed": False,
-            "print_problem": "",
-        }
+        self.result = issued_result(answer.reply)
         self.print_result()
 
     def print_result(self) -> None:
@@ -352,9 +389,7 @@ class TicketFlow(Flow):
             t = self.result["ticket"]
             self.ctx.unprinted.append({"code": t["code"], "day": t["day"], "problem": problem})
             reason = self.ctx.tr(
-                {"paper_out": "error.printer.paper_out", "cover_open": "error.printer.cover_open"}.get(
-                    problem, "error.printer.unavailable"
-                )
+                f"error.printer.{problem if problem in ('paper_out', 'cover_open') else 'unavailable'}"
             )
             self.go("done", self.ctx.tr("ticket.done.not_printed", reason=reason))
         else:
@@ -385,30 +420,23 @@ class TicketFlow(Flow):
             v["domains"] = catalog.domain_views(self.snapshot)
             if self.query:
                 v.update(catalog.search_view(self.query))
+            v["keyboard"] = SEARCH_KEYS if self.keyboard else ""
             v["can_identify"] = not self.identity
         elif s == "service":
             v["prompt"] = self.ctx.tr("ticket.service.prompt", domain=catalog.domain_name(self.domain_id))
             v["services"] = [catalog.service_view(x) for x in catalog.services if x["domain"] == self.domain_id]
         elif s in ("identify", "reader_unavailable"):
             v["prompt"] = self.ctx.tr("ticket.identify.prompt")
-            methods = ["qr", "appointment", "skip"]
-            if s == "identify" and self.ctx.device("idcard") is not None:
-                methods.insert(0, "card")
-            v["methods"] = [{"id": m, "label": self.ctx.tr(f"ticket.identify.{m}")} for m in methods]
+            v["methods"] = identify_methods(self.ctx.tr, self.reader_ready and s == "identify")
         elif s in ("appointment", "looking_up"):
             v["prompt"] = self.ctx.tr("ticket.appointment.prompt")
             v["typed"] = self.code_typed
+            v["keypad"] = "".join(c for c in APPOINTMENT_CHARS if not c.isdigit())
         elif s == "appointment_found" and self.appointment:
             v["appointment"] = appointment_card(self.appointment, catalog)
         elif s == "priority":
-            v["prompt"] = self.ctx.tr("ticket.priority.prompt")
-            elderly = self._elderly()
-            options = ["normal"] + (["elderly"] if elderly else []) + list(CHOSEN_PRIORITIES)
-            v["priorities"] = [
-                {"id": p, "label": self.ctx.tr(f"ticket.priority.{p}"), "selected": p == self.priority} for p in options
-            ]
-            v["note"] = self.ctx.tr("ticket.priority.elderly_auto" if elderly else "ticket.priority.elderly_hint")
-            v["verify"] = self.ctx.tr("ticket.priority.verify")
+            by_code = self.identity is not None and self.identity.source == "resident_code"
+            v.update(priority_view(self.ctx.tr, self._elderly(), by_code, self.reader_ready, self.identity is not None))
             service = catalog.service(self.service_id or "")
             v["service"] = catalog.service_view(service) if service else None
         elif s == "done" and self.result:

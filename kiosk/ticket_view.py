@@ -8,11 +8,16 @@ language, and the functions turn an appointment or an issue answer into the dict
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from hall_bus.contracts.queue import Appointment
+from hall_bus.contracts.queue import Appointment, TicketIssued
+from hall_bus.vocabulary import PRIORITIES
 from kiosk.i18n import name_of, tr
+
+CHOSEN_PRIORITIES = tuple(p for p in PRIORITIES if p not in ("normal", "elderly"))  # disabled, pregnant, military
+Tr = Callable[..., str]
 
 
 class Catalog:
@@ -51,13 +56,16 @@ class Catalog:
         return name_of(dom, self.lang)
 
     def domain_views(self, snapshot: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
-        """The domain tiles, with waiting counts when the queue snapshot has them."""
+        """The domain tiles, with waiting counts when the queue snapshot has them; out of hours a domain
+        without a self-service item is marked closed (its services say so too)."""
         return [
             {
                 "id": d["id"],
                 "label": name_of(d, self.lang),
                 "waiting": snapshot.get(d["id"], {}).get("waiting"),
                 "estimated_wait_min": snapshot.get(d["id"], {}).get("estimated_wait_min"),
+                "open": (is_open := any(self.is_open(s) for s in self.services if s["domain"] == d["id"])),
+                "closed_text": "" if is_open else self.tr("ticket.service.closed"),
             }
             for d in self.domains
         ]
@@ -79,9 +87,49 @@ class Catalog:
 
     def search_view(self, query: str) -> dict[str, Any]:
         """The search results under the domain tiles, with their caption."""
-        results = [self.service_view(x) for x in search_services(self.services, query)]
-        label = self.tr("ticket.search.results", n=len(results)) if results else self.tr("ticket.search.none", q=query)
+        results = [self.service_view(x) for x in search_services(self.services, query, self.domains)]
+        if not results:
+            label = self.tr("ticket.search.none", q=query)
+        else:
+            label = (
+                self.tr("ticket.search.one") if len(results) == 1 else self.tr("ticket.search.results", n=len(results))
+            )
         return {"results": results, "results_label": label}
+
+
+def priority_view(tr: Tr, elderly: bool, by_code: bool, reader_ready: bool, identified: bool) -> dict[str, Any]:
+    """The green channel question. Proven 60+ (ID card or resident code): the elderly ticket is the one-tap
+    default and only the other green-channel classes are offered beside it. Otherwise a normal ticket
+    first, the classes the citizen may claim, and how a 60+ citizen gets the channel (card or 居民码,
+    or the service desk when the reader is unavailable)."""
+    first = "elderly" if elderly else "normal"
+    options: list[dict[str, Any]] = [
+        {"id": first, "label": tr(f"ticket.priority.{first}_take" if elderly else "ticket.priority.normal")}
+    ]
+    options += [{"id": p, "label": tr(f"ticket.priority.{p}")} for p in CHOSEN_PRIORITIES]
+    for i, option in enumerate(options):
+        option["primary"] = i == 0
+    if elderly:
+        note = tr("ticket.priority.elderly_auto_code" if by_code else "ticket.priority.elderly_auto")
+    else:
+        note = tr("ticket.priority.elderly_hint" if reader_ready else "ticket.priority.elderly_no_reader")
+    return {
+        "prompt": tr("ticket.priority.elderly_prompt" if elderly else "ticket.priority.prompt"),
+        "priorities": options,
+        "others": tr("ticket.priority.others") if elderly else "",
+        "note": note,
+        "verify": tr("ticket.priority.verify"),
+        "scan_code": "" if identified else tr("ticket.priority.scan_code"),
+    }
+
+
+def identify_methods(tr: Tr, reader_ready: bool) -> list[dict[str, Any]]:
+    """The ways to identify; the ID card stays listed when its reader is unavailable, disabled and saying so."""
+    card: dict[str, Any] = {"id": "card", "label": tr("ticket.identify.card"), "enabled": reader_ready}
+    if not reader_ready:
+        card["sub"] = tr("ticket.identify.card_unavailable")
+    others = [{"id": m, "label": tr(f"ticket.identify.{m}"), "enabled": True} for m in ("qr", "appointment", "skip")]
+    return [card, *others]
 
 
 def appointment_card(appt: Appointment, catalog: Catalog) -> dict[str, Any]:
@@ -94,6 +142,20 @@ def appointment_card(appt: Appointment, catalog: Catalog) -> dict[str, Any]:
         "slot": slot,
         "checked_in": appt.checked_in,
         "text": catalog.tr("ticket.appointment.found", service=name, slot=slot),
+    }
+
+
+def issued_result(issued: TicketIssued) -> dict[str, Any]:
+    """The controller's answer to ticket.issue as the flow keeps it (printed or not is filled in after)."""
+    return {
+        "ticket": issued.ticket.model_dump(),
+        "service_name": issued.service_name,
+        "domain_name": issued.domain_name,
+        "hall_name": issued.hall_name,
+        "waiting_ahead": issued.waiting_ahead,
+        "estimated_wait_min": issued.estimated_wait_min,
+        "printed": False,
+        "print_problem": "",
     }
 
 
@@ -120,12 +182,50 @@ def ticket_card(result: dict[str, Any], catalog: Catalog) -> dict[str, Any]:
     }
 
 
-def search_services(services: list[dict[str, Any]], query: str) -> list[dict[str, Any]]:
-    """Services whose Chinese or English name or id contains the query (case-insensitive)."""
+def search_services(
+    services: list[dict[str, Any]], query: str, domains: list[dict[str, Any]] | None = None
+) -> list[dict[str, Any]]:
+    """Services whose Chinese or English name or id contains the query (case-insensitive), or whose name's
+    pinyin initials do (``sb`` finds 社保卡申领); with ``domains``, also every service of a domain so named."""
     q = query.strip().lower()
     if not q:
         return []
-    return [s for s in services if q in s["name"].lower() or q in s.get("name_en", "").lower() or q in s["id"].lower()]
+    letters = q.isascii() and q.isalpha()
+
+    def hit(name: str, *others: str) -> bool:
+        return q in name.lower() or any(q in o.lower() for o in others) or (letters and q in pinyin_initials(name))
+
+    matched = {d["id"] for d in domains or [] if hit(d["name"], d.get("name_en", ""))}
+    return [s for s in services if s["domain"] in matched or hit(s["name"], s.get("name_en", ""), s["id"])]
+
+
+# The first GB2312 code of each pinyin initial: level-1 hanzi (the 3755 common ones) are sorted by pinyin.
+_INITIALS = (
+    (0xB0A1, "a"), (0xB0C5, "b"), (0xB2C1, "c"), (0xB4EE, "d"), (0xB6EA, "e"), (0xB7A2, "f"), (0xB8C1, "g"),
+    (0xB9FE, "h"), (0xBBF7, "j"), (0xBFA6, "k"), (0xC0AC, "l"), (0xC2E8, "m"), (0xC4C3, "n"), (0xC5B6, "o"),
+    (0xC5BE, "p"), (0xC6DA, "q"), (0xC8BB, "r"), (0xC8F6, "s"), (0xCBFA, "t"), (0xCDDA, "w"), (0xCEF4, "x"),
+    (0xD1B9, "y"), (0xD4D1, "z"),
+)  # fmt: skip
+_LEVEL1_END = 0xD7F9
+
+
+def pinyin_initial(ch: str) -> str:
+    """The pinyin initial of a common hanzi (社 -> s); a letter or digit stands for itself; else ``?``."""
+    if ch.isascii():
+        return ch.lower() if ch.isalnum() else "?"
+    try:
+        raw = ch.encode("gb2312")
+    except UnicodeEncodeError:
+        return "?"
+    code = raw[0] << 8 | raw[1]
+    if not _INITIALS[0][0] <= code <= _LEVEL1_END:
+        return "?"  # a level-2 hanzi (ordered by radical, not pinyin) or a symbol
+    return next(letter for start, letter in reversed(_INITIALS) if code >= start)
+
+
+def pinyin_initials(text: str) -> str:
+    """The pinyin initials of a name: 社保卡申领 -> ``sbksl``."""
+    return "".join(pinyin_initial(c) for c in text if not c.isspace())
 
 
 def hhmm(ts: float, hall: dict[str, Any]) -> str:

@@ -1,10 +1,18 @@
-"""A demo set of cases for the demo hall, bound to the synthetic ID cards of the reader simulator.
+"""A demo set of cases and appointments for the demo hall, bound to the synthetic ID cards of the reader
+simulator.
 
 The identity tokens are computed with the hall's own salt, so reading card 0 of the simulated deck at
 a demo kiosk finds that person's cases (and locker items). No ID number is stored.
+
+The demo appointments (预约) are booked for today around the time the demo starts, so a visitor can
+check one in at the kiosk (预约签到) by typing its code; their codes use letters a printed keypad
+would confuse (I, O) so the kiosk's keypad is put to the test.
 """
 
 from __future__ import annotations
+
+import time
+from collections.abc import Callable
 
 from devices.identity import hall_salt, identity_token
 from hall_bus.controller.service import HallController
@@ -25,6 +33,32 @@ DEMO_CASES = (
     ("ZH20261105001", "zonghe-consult", "政策咨询书面答复", "closed", None),
     ("SB20261105003", "shebao-card", "社保卡补换", "ready", 0),
 )
+
+
+# (code, service, minutes from now the slot starts, slot minutes, index of the card in DECK or None)
+DEMO_APPOINTMENTS = (
+    ("YY2026A001", "budongchan-register", -10, 240, 3),
+    ("YY2026B0I7", "shebao-transfer", 5, 240, 1),
+    ("YY2026C0O9", "gongan-hukou", -30, 480, None),
+)
+
+
+def seed_appointments(
+    controller: HallController, clock: Callable[[], float] = time.time
+) -> list[tuple[str, str, float, float]]:
+    """Book the demo appointments for today around ``clock()``; returns (code, service, start, end) of each.
+    A code already booked is booked again (its slot moves to now), so a restarted demo can check it in."""
+    now, salt = clock(), hall_salt(controller.config.data_dir)
+    local = controller.engine.local(now)
+    midnight = now - (local.hour * 3600 + local.minute * 60 + local.second + local.microsecond / 1e6)
+    booked = []
+    for code, service, start_min, minutes, card in DEMO_APPOINTMENTS:
+        # today in the hall's time zone, even a few minutes after midnight or before it
+        start = min(max(now + start_min * 60.0, midnight + 1.0), midnight + 86_400.0 - 120.0)
+        token = identity_token(DECK[card].id_number, salt) if card is not None else None
+        controller.engine.add_appointment(code, service, start, start + minutes * 60.0, identity_token=token)
+        booked.append((code, service, start, start + minutes * 60.0))
+    return booked
 
 
 def seed(cases: CaseStore, salt: bytes, actor: str = "demo") -> int:

@@ -1,19 +1,11 @@
 """The HallKit Kivy app: the kiosk plus the hall display, window terminal and manager console.
 
-Entry points
-------------
-``run_demo(config, make_bus, devices)``
-    What ``hallkit demo`` calls once its hall is running. ``config`` is the demo's
-    :class:`~devices.config.HallConfig`; ``make_bus(client_id)`` returns a *started*
-    :class:`~hall_bus.client.BusClient` on the demo broker (the demo stops them); ``devices`` maps a
-    kiosk device kind (``'idcard'``, ``'printer'``, ``'scanner'``) to an opened device object, or
-    ``None`` when that device is unavailable (the kiosk then offers another way). It opens one window
-    (1080x1920 portrait, resizable) with a tab bar: 自助机 Kiosk / 综合屏 Hall display / 窗口终端
-    Window terminal / 管理台 Manager (keys F1-F4), and returns when the window is closed.
-
-``run_kiosk_app(hall, screens=("kiosk", "display", "terminal", "manager"))``
-    The same for any object with ``.config`` and ``.make_bus(client_id)`` (e.g. the demo's
-    ``DemoHall``) and optionally ``.devices``; ``screens`` picks the tabs.
+``build_app(UiServices(config, make_bus, devices, tabs))`` makes the app: ``make_bus(client_id)`` gives a
+started bus client, ``devices`` maps a kiosk device kind (``idcard``, ``printer``, ``scanner``) to an
+opened device or ``None`` (the kiosk then offers another way). A citizen kiosk runs ``("kiosk",)``
+alone, so no staff screen is there to open; a staff PC or the demo's second window adds the hall
+display, window terminal and manager console as tabs (F1-F4). The UI is designed at 1080x1920 (or
+1920x1080) and scaled to the window it gets (``ui.theme.ui_scale``): header and footer stay on screen.
 
 The app keeps logic out of widgets: the kiosk's journeys are the state machines of ``kiosk/``;
 screens draw their ``view()`` dicts. Flow actions that may block (a card read, a bus request, a
@@ -24,55 +16,30 @@ freezes. Kivy is imported only when the app is built (``ui.kivy_env.prepare`` fi
 from __future__ import annotations
 
 import concurrent.futures
+import dataclasses
 import functools
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from devices import identity
-from hall_bus.config import HallConfig
+from kiosk.clock import clock_text
 from kiosk.flow import KioskContext
 from kiosk.hall_board import HallBoard
 from kiosk.i18n import tr as translate
-from kiosk.ports import error_detail
-from kiosk.scanning import kiosk_devices
+from kiosk.resident_code import verifier_for
 from kiosk.session import KioskSession
 from kiosk.staff import ManagerConsole, WindowTerminal
 from ui.kivy_env import register_font
-from ui.theme import HALL, theme_for
-from ui.tts import Speaker
+from ui.services import TAB_SCREEN, TABS, UiServices
+from ui.theme import HALL, THEME_COLOURS, theme_for, ui_scale
+from ui.tts import Speaker, spoken_text
 
 log = logging.getLogger(__name__)
 
 KIOSK_SCREENS = ("home", "closed", "ticket", "scan", "progress", "pickup", "rate", "error")
-TABS = ("kiosk", "display", "terminal", "manager")
-TAB_SCREEN = {"display": "display", "terminal": "terminal", "manager": "manager"}
-
-
-class UiServices:
-    """The bus clients and devices the app runs on (one per console, as the hall's ACL expects)."""
-
-    def __init__(
-        self,
-        config: HallConfig,
-        make_bus: Callable[[str], Any],
-        devices: dict[str, Any] | None,
-        tabs: Iterable[str],
-        kiosk_id: str | None = None,
-    ) -> None:
-        self.config = config
-        # the identity salt lives in the hall's data_dir (or $HALLKIT_IDENTITY_SALT), shared with the controller
-        identity.configure(config.data_dir)
-        self.tabs = tuple(t for t in TABS if t in set(tabs))
-        self.kiosk_id = kiosk_id or (config.kiosks[0].id if config.kiosks else "kiosk-1")
-        self.devices = kiosk_devices(dict(devices or {}), config.data_dir)
-        self.kiosk_bus = make_bus(self.kiosk_id) if "kiosk" in self.tabs else None
-        self.display_bus = make_bus("display") if "display" in self.tabs else None
-        first_window = config.windows[0].number if config.windows else 1
-        self.terminal_bus = make_bus(f"window-{first_window}-ui") if "terminal" in self.tabs else None
-        self.manager_bus = make_bus("manager") if "manager" in self.tabs else None
+__all__ = ["TABS", "TAB_SCREEN", "UiServices", "build_app"]
 
 
 def build_app(
@@ -143,6 +110,7 @@ def build_app(
                     bus=services.kiosk_bus,
                     devices=services.devices,
                     request_timeout_s=cfg.bus.request_timeout_s,
+                    resident_codes=verifier_for(cfg.identity),
                 )
                 self.session = KioskSession(ctx)
                 self.session.listeners.append(lambda s: self.redraw())
@@ -154,7 +122,9 @@ def build_app(
             self.terminal = None
             if services.terminal_bus is not None:
                 first = cfg.windows[0].number if cfg.windows else 1
-                self.terminal = WindowTerminal(services.terminal_bus, cfg.hall_id, first, staff="ui").attach()
+                self.terminal = WindowTerminal(
+                    services.terminal_bus, cfg.hall_id, first, staff="ui", bus_for=services.window_bus
+                ).attach()
                 self.terminal.listeners.append(lambda m: self.redraw() if self.tab == "terminal" else None)
             self.manager = None
             if services.manager_bus is not None:
@@ -180,8 +150,15 @@ def build_app(
             else:
                 self.tabbar = None
             Window.bind(on_key_down=self._on_key)
+            Window.bind(size=lambda *_: self._resized())
             Clock.schedule_interval(self._tick, 0.5)
             return root
+
+        def _resized(self) -> None:
+            """A new window size: scale the UI to it (the header and footer stay on screen)."""
+            if round(ui_scale(*Window.size), 3) != round(self.theme.scale / theme_for(self._elder()).scale, 3):
+                self.apply_theme()
+                self.redraw()
 
         def on_start(self) -> None:
             self._refresh_models()
@@ -221,23 +198,17 @@ def build_app(
                 )
 
         # -------------------------------------------------------------- theme and language
+        def _elder(self) -> bool:
+            return bool(self.session and self.session.ctx.elder)
+
         def apply_theme(self) -> None:
-            elder = bool(self.session and self.session.ctx.elder)
-            th = theme_for(elder)
+            elder = self._elder()
+            base = theme_for(elder)
+            th = dataclasses.replace(base, scale=base.scale * ui_scale(*Window.size))
             self.theme = th
+            self._applied = (self.lang, elder)
             self.fs = th.scale
-            for name in (
-                "bg",
-                "panel",
-                "fg",
-                "muted",
-                "accent",
-                "accent_fg",
-                "button",
-                "button_fg",
-                "disabled",
-                "warn",
-            ):
+            for name in THEME_COLOURS:
                 setattr(self, f"c_{name}", list(getattr(th, name)))
             self.c_warn_soft = [0.99, 0.91, 0.86, 1] if not elder else [0.25, 0.12, 0.05, 1]
             self.c_footer = [0.84, 0.87, 0.92, 1] if not elder else [0.1, 0.1, 0.1, 1]
@@ -279,11 +250,11 @@ def build_app(
             def run() -> None:
                 try:
                     fn(*args)
-                except Exception as exc:
+                except Exception:
                     log.exception("kiosk action %s failed", getattr(fn, "__name__", fn))
                     flow = self.session.flow if self.session else None
-                    if flow is not None:
-                        flow.go("error", self.tr("error.failed", reason=error_detail(exc)))
+                    if flow is not None:  # the detail is in the log; the citizen reads a sentence
+                        flow.go("error", self.tr("error.failed"))
                 finally:
                     self.redraw()
 
@@ -382,7 +353,7 @@ def build_app(
                     self._refresh_models()
             if self.tab == "display" and self.board is not None:
                 scr = self.sm.get_screen("display")
-                scr.ids.clock.text = time.strftime("%H:%M:%S")
+                scr.ids.clock.text = clock_text(self.board.hall)  # the hall's time zone, not the machine's
 
         def _session_tick(self) -> None:
             try:
@@ -401,6 +372,10 @@ def build_app(
             if getattr(self, "stopped", False):
                 return
             th = self.theme
+            if self.session is not None and self._applied != (self.lang, self._elder()):
+                self.apply_theme()  # the session ended: back to Chinese and the standard look
+                self._build_tabs()
+                th = self.theme
             Window.clearcolor = th.bg if self.tab == "kiosk" else HALL.bg  # one glClear instead of a full-screen quad
             if self.tab == "kiosk" and self.session is not None:
                 view = self.session.view()
@@ -438,9 +413,7 @@ def build_app(
             """Elder mode: read the screen's prompt aloud once when it changes."""
             if not (self.session and self.session.ctx.elder):
                 return
-            text = view.get("message") or view.get("prompt") or view.get("welcome") or ""
-            if view.get("ticket"):
-                text = f"{view['ticket']['code']}。{view['ticket']['ahead_text']}"
+            text = spoken_text(view)
             if text and text != self._last_spoken:
                 self._last_spoken = text
                 self.speaker.say(text, self.lang)

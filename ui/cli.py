@@ -9,14 +9,17 @@ import subprocess
 import sys
 from typing import Any
 
+from ui.kivy_env import ORIENTATIONS, screen_size, window_size
+
 
 def register(cli: Any) -> None:
     p = cli.command(
         ("kiosk",),
-        help="run the kiosk UI (with hall display, window terminal and manager tabs) against a running controller",
+        help="run the kiosk UI (citizen screens; staff screens with --screens) against a running controller",
         handler=_kiosk,
-        description="Run the Kivy kiosk app against a running `hallkit controller`. "
-        "Tabs: kiosk, hall display, window terminal, manager console (F1-F4).",
+        description="Run the Kivy kiosk app against a running `hallkit controller`. The citizen kiosk shows "
+        "citizen screens only; a staff PC adds the hall display, window terminal and manager console as tabs "
+        "(--screens kiosk,display,terminal,manager; keys F1-F4). The window fits the screen it gets.",
     )
     p.add_argument("--config", default=None, help="hall.toml (default: ./hall.toml or $HALLKIT_CONFIG)")
     p.add_argument("--host", default=None, help="broker host (default: [bus] host of hall.toml)")
@@ -24,10 +27,10 @@ def register(cli: Any) -> None:
     p.add_argument("--kiosk-id", default=None, help="kiosk id from [[kiosks]] (default: the first)")
     p.add_argument(
         "--screens",
-        default="kiosk,display,terminal,manager",
-        help="comma-separated tabs: kiosk, display, terminal, manager (default: all)",
+        default="kiosk",
+        help="comma-separated tabs: kiosk, display, terminal, manager (default: kiosk, the citizen screens only)",
     )
-    p.add_argument("--landscape", action="store_true", help="1920x1080 window instead of 1080x1920 portrait")
+    add_window_options(p)
     p.add_argument("--fullscreen", action="store_true", help="full screen (a real kiosk)")
     p.add_argument("--no-devices", action="store_true", help="do not open the kiosk's devices from hall.toml")
 
@@ -48,6 +51,28 @@ def register(cli: Any) -> None:
     )
     s.add_argument("--only", default="", help="comma-separated screen names (e.g. home,ticket-done,display)")
     s.add_argument("--landscape", action="store_true", help="1920x1080 (files named <screen>-<variant>-landscape.png)")
+
+
+def add_window_options(p: argparse.ArgumentParser) -> None:
+    """--size and --orientation (and --landscape, short for --orientation landscape)."""
+    p.add_argument("--size", default=None, help="window size WxH, e.g. 1080x1920 (default: fit the screen)")
+    p.add_argument(
+        "--orientation",
+        choices=ORIENTATIONS,
+        default="auto",
+        help="portrait (1080x1920 design), landscape (1920x1080) or auto: as the screen is (default)",
+    )
+    p.add_argument("--landscape", action="store_true", help="short for --orientation landscape")
+
+
+def window_of(args: argparse.Namespace) -> tuple[int, int]:
+    """The window size for --size/--orientation on this screen (SystemExit with a sentence on a bad --size)."""
+    orientation = "landscape" if args.landscape else args.orientation
+    try:
+        return window_size(args.size, orientation, screen_size(), fullscreen=getattr(args, "fullscreen", False))
+    except ValueError as exc:
+        print(f"hallkit: --size: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
 
 
 def _need_display(args_list: list[str]) -> int | None:
@@ -92,20 +117,26 @@ def _kiosk(args: argparse.Namespace) -> int:
     if unknown or not tabs:
         print(f"hallkit: unknown screens {unknown or tabs}; use kiosk, display, terminal, manager", file=sys.stderr)
         return 2
+    from hall_bus.bus import endpoint
     from hall_bus.bus.client import BusClient
     from hall_bus.bus.connect import bus_settings
     from ui.kivy_env import FontMissing, prepare
 
     clients: list[BusClient] = []
+    host, port = args.host, args.port
+    demo = endpoint.find(config.data_dir, config.hall_id) if host is None and port is None else None
+    if demo is not None:  # a running `hallkit demo` of this hall.toml
+        host, port = demo.host, demo.port
 
     def make_bus(client_id: str) -> BusClient:
-        client = BusClient(config.hall_id, client_id, bus_settings(config, client_id, args.host, args.port)).start()
+        client = BusClient(config.hall_id, client_id, bus_settings(config, client_id, host, port)).start()
         clients.append(client)
         client.wait_connected(3.0)  # the kiosk starts anyway and shows "reconnecting" until the bus is there
         return client
 
+    size = window_of(args)
     try:
-        prepare(size=(1920, 1080) if args.landscape else (1080, 1920), fullscreen=args.fullscreen)
+        prepare(size=size, fullscreen=args.fullscreen)
     except FontMissing as exc:
         print(f"hallkit: {exc}", file=sys.stderr)
         return 2

@@ -72,6 +72,15 @@ ELDER = Theme(
 )
 
 
+THEME_COLOURS = ("bg", "panel", "fg", "muted", "accent", "accent_fg", "button", "button_fg", "disabled", "warn")
+
+
+def ui_scale(width: float, height: float) -> float:
+    """How much the UI (designed at 1080x1920 portrait, 1920x1080 landscape) is scaled to fit a window."""
+    design = (1080, 1920) if width <= height else (1920, 1080)
+    return max(0.4, min(1.0, width / design[0], height / design[1]))
+
+
 def theme_for(elder: bool) -> Theme:
     return ELDER if elder else STANDARD
 

@@ -13,10 +13,18 @@ import queue
 import shutil
 import subprocess
 import threading
+from typing import Any
 
 log = logging.getLogger(__name__)
 
 VOICES = {"zh": "cmn", "en": "en"}
+
+
+def spoken_text(view: dict[str, Any]) -> str:
+    """What elder mode reads aloud of a kiosk view: the issued ticket, else the message or prompt."""
+    if view.get("ticket"):
+        return f"{view['ticket']['code']}。{view['ticket']['ahead_text']}"
+    return str(view.get("message") or view.get("prompt") or view.get("welcome") or "")
 
 
 class Speaker:

@@ -10,6 +10,7 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
+from kivy.clock import Clock
 from kivy.lang import Builder
 from kivy.properties import ListProperty, NumericProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
@@ -74,6 +75,34 @@ class WrapLabel(Label):  # type: ignore[misc]  # Kivy has no type information
     pad = NumericProperty(12)
 
 
+class FitLabel(Label):  # type: ignore[misc]  # Kivy has no type information
+    """A label that shows all of its text: wrapped, and made smaller (down to ``min_font``) until it fits
+    its box (the hall's name in the header: never "示范区政务服…")."""
+
+    max_font = NumericProperty(40)
+    min_font = NumericProperty(14)
+
+    def __init__(self, **kw: Any) -> None:
+        super().__init__(**kw)
+        self._refit = Clock.create_trigger(lambda dt: self.fit(), 0)  # after the frame's other changes
+        self.fbind("size", self._refit)
+        self.fbind("text", self._refit)
+        self.fbind("max_font", self._refit)
+
+    def fit(self) -> None:
+        if self.width < 10 or self.height < 10:
+            return
+        self.text_size = (self.width, None)
+        size = self.max_font
+        while True:
+            self.font_size = size
+            self.texture_update()
+            fits = self.texture_size[1] <= self.height and self.texture_size[0] <= self.width
+            if fits or size <= self.min_font:
+                return
+            size = max(self.min_font, size - 2)
+
+
 class Panel(BoxLayout):  # type: ignore[misc]  # Kivy has no type information
     fill = ListProperty([1, 1, 1, 1])
 
@@ -93,12 +122,13 @@ def button(
     height: float = 150,
     **kw: Any,
 ) -> BigButton:
-    """A large touch target; role: primary | normal | warn | green | disabled."""
+    """A large touch target; role: primary | normal | warn | green | closed | disabled."""
     fill, fg = {
         "primary": (theme.accent, theme.accent_fg),
         "warn": (theme.warn, (1, 1, 1, 1)),
         "green": (theme.green, (1, 1, 1, 1) if theme.name == "standard" else (0, 0, 0, 1)),
         "disabled": (theme.disabled, theme.disabled_fg),
+        "closed": (theme.disabled, theme.button_fg),  # looks closed (out of hours), still tappable
     }.get(role, (theme.button, theme.button_fg))
     label = f"[b]{text}[/b]"
     if sub:
@@ -158,12 +188,17 @@ def keypad(
     back_label: str,
     letters: str = "ABCDEF",
     prefix: str = "key",
+    digits: str = "1234567890",
 ) -> GridLayout:
-    """Digits plus a few letters (ticket prefixes, appointment and case codes), backspace and OK."""
-    grid = GridLayout(cols=6, spacing=12, size_hint_y=None)
+    """Digits plus the letters a code may contain (ticket prefixes, appointment and case codes), backspace
+    and OK. A full alphabet gets more, smaller keys per row so the keypad keeps to the screen."""
+    keys = letters + digits
+    cols = 6 if len(keys) <= 24 else 8
+    key_h = 120 if cols == 6 else 104
+    grid = GridLayout(cols=cols, spacing=12, size_hint_y=None)
     grid.bind(minimum_height=grid.setter("height"))
-    for ch in letters + "1234567890":
-        grid.add_widget(button(theme, ch, functools.partial(on_key, ch), f"{prefix}:{ch}", size=52, height=120))
+    for ch in keys:
+        grid.add_widget(button(theme, ch, functools.partial(on_key, ch), f"{prefix}:{ch}", size=48, height=key_h))
     grid.add_widget(
         button(
             theme,
@@ -171,14 +206,57 @@ def keypad(
             on_back,
             f"{prefix}:back",
             role="warn",
-            size=36 if len(back_label) < 5 else 28,
-            height=120,
+            size=(36 if cols == 6 else 28) if len(back_label) < 5 else 24,
+            height=key_h,
         )
     )
     grid.add_widget(
-        button(theme, ok_label, on_ok, f"{prefix}:ok", role="primary", size=40 if len(ok_label) < 5 else 28, height=120)
+        button(
+            theme,
+            ok_label,
+            on_ok,
+            f"{prefix}:ok",
+            role="primary",
+            size=(40 if cols == 6 else 28) if len(ok_label) < 5 else 24,
+            height=key_h,
+        )
     )
     return grid
+
+
+def keyboard(
+    theme: Theme,
+    keys: str,
+    on_key: Callable[[str], None],
+    back_label: str,
+    clear_label: str,
+    done_label: str,
+    on_done: Callable[[], None],
+) -> GridLayout:
+    """The on-screen search keyboard: letters in QWERTY rows, then delete, clear and close
+    (action ids ``kb:<letter>``, ``kb:back``, ``kb:clear``, ``kb:done``)."""
+    grid = GridLayout(cols=10, spacing=8, size_hint_y=None)
+    grid.bind(minimum_height=grid.setter("height"))
+
+    def key(ch: str) -> None:
+        grid.add_widget(button(theme, ch, functools.partial(on_key, ch), f"kb:{ch}", size=42, height=96))
+
+    def command(action: str, text: str, role: str, tap: Callable[[], None]) -> None:
+        grid.add_widget(button(theme, text, tap, f"kb:{action}", role=role, size=28, height=96))
+
+    rows = (keys[:10], keys[10:19], keys[19:]) if keys == QWERTY else (keys,)
+    for i, row in enumerate(rows):
+        for ch in row:
+            key(ch)
+        if i == len(rows) - 2 or len(rows) == 1:
+            command("back", back_label, "warn", functools.partial(on_key, "back"))
+        if i == len(rows) - 1:
+            command("clear", clear_label, "normal", functools.partial(on_key, "clear"))
+            command("done", done_label, "primary", on_done)
+    return grid
+
+
+QWERTY = "QWERTYUIOPASDFGHJKLZXCVBNM"  # rows of 10, 9 (+ delete) and 7 (+ clear, done) keys
 
 
 def find_action(root: Widget, action_id: str) -> BigButton | None:

@@ -17,6 +17,7 @@ from pydantic import BaseModel
 
 from devices.base import Device, DeviceError
 from hall_bus import config as hallconfig
+from hall_bus.bus import endpoint
 from hall_bus.bus.client import BusClient, BusTimeout, RequestFailed
 from hall_bus.bus.connect import bus_settings
 from hall_bus.cli.main import CommandLine, Handler
@@ -113,16 +114,22 @@ def reporting(command: str, errors: tuple[type[Exception], ...] = (DeviceError,)
 # ---------------------------------------------------------------------- the bus
 @contextmanager
 def bus_client(args: argparse.Namespace, client_id: str = "manager") -> Iterator[BusClient]:
-    """A started bus client for a CLI command; raises SystemExit with a clear line if the broker is unreachable."""
+    """A started bus client for a CLI command; raises SystemExit with a clear line if the broker is unreachable.
+    Without --host/--port, a running ``hallkit demo`` of the same hall.toml is found by the endpoint file it
+    wrote (``hall_bus.bus.endpoint``); else the broker is the one hall.toml's ``[bus]`` names."""
     config = config_of(args)
-    settings = bus_settings(config, client_id, args.host, args.port)
+    host, port = args.host, args.port
+    demo = endpoint.find(config.data_dir, config.hall_id) if host is None and port is None else None
+    if demo is not None:  # a running `hallkit demo` of this hall.toml: its broker is where it wrote
+        host, port = demo.host, demo.port
+    settings = bus_settings(config, client_id, host, port)
     client = BusClient(config.hall_id, client_id, settings).start()
     try:
         if not client.wait_connected(min(args.timeout, 5.0)):
             raise SystemExit(
                 fail(
                     f"cannot reach the hall bus at {settings.host}:{settings.port} "
-                    f"({client.last_error or 'no answer'}); is `hallkit controller` running?"
+                    f"({client.last_error or 'no answer'}); is `hallkit controller` or `hallkit demo` running?"
                 )
             )
         yield client

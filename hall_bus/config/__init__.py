@@ -30,6 +30,8 @@ from hall_bus.config.model import (
     BusConfig,
     Domain,
     HallConfig,
+    IdentityConfig,
+    Issuer,
     Kiosk,
     OpeningHours,
     QueueRules,
@@ -44,6 +46,8 @@ __all__ = [
     "DeviceConfig",
     "Domain",
     "HallConfig",
+    "IdentityConfig",
+    "Issuer",
     "Kiosk",
     "OpeningHours",
     "Problem",
@@ -125,6 +129,10 @@ def parse(data: dict[str, Any], source: str = "<hall config>", base_dir: Path | 
         kiosks=tuple(Kiosk(k.id, k.name) for k in f.kiosks),
         features=tuple(f.features.enabled) if f.features.enabled is not None else None,
         extra={k: v for k, v in data.items() if k not in (*TABLES, *ARRAYS)},
+        identity=IdentityConfig(
+            issuers=tuple(Issuer(i.id, i.name, i.public_key) for i in f.identity.issuers),
+            max_age_s=f.identity.max_age_s,
+        ),
     )
 
 

@@ -116,6 +116,23 @@ class BusConfig:
 
 
 @dataclass(frozen=True)
+class Issuer:
+    """A platform trusted to sign resident codes (居民码): its id (the codes' ``kid``/``iss``) and PEM public key."""
+
+    id: str
+    name: str
+    public_key: str
+
+
+@dataclass(frozen=True)
+class IdentityConfig:
+    """``[identity]``: who may sign the resident codes a kiosk accepts, and how old a code may be."""
+
+    issuers: tuple[Issuer, ...] = ()
+    max_age_s: float = 300.0
+
+
+@dataclass(frozen=True)
 class HallConfig:
     source: str
     hall_id: str
@@ -132,6 +149,7 @@ class HallConfig:
     kiosks: tuple[Kiosk, ...]
     features: tuple[str, ...] | None = None  # [features] enabled; None: every feature
     extra: dict[str, Any] = field(default_factory=dict)  # sections owned by the features (tidal, pickup, ...)
+    identity: IdentityConfig = IdentityConfig()  # [identity]: trusted resident-code issuers
 
     def domain(self, domain_id: str) -> Domain:
         for d in self.domains:

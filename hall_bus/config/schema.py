@@ -1,6 +1,6 @@
 """hall.toml as pydantic v2 models, one per section: ``[hall]`` with ``[hall.hours]``, ``[bus]``,
 ``[queue]``, ``[[domains]]``, ``[[services]]``, ``[[windows]]``, ``[[kiosks]]``, ``[[devices]]`` and
-``[features]``. Field checks speak their own sentences (:func:`~hall_bus.config.checks.rule`); the
+``[features]`` and ``[identity]``. Field checks speak their own sentences (:func:`~hall_bus.config.checks.rule`); the
 checks across sections (an unknown domain, a duplicate id, a prefix of two domains, a window serving a
 domain its clerk lacks) are the model validator of :class:`HallFile`. Tables owned by features
 (``[tidal]``, ``[pickup]`` ...) are kept raw here and checked by the feature's own model.
@@ -13,13 +13,15 @@ import re
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, model_validator
 
 from hall_bus.config.checks import ID_RULE, Problem, Section, is_id, rule
 
 _PREFIX = re.compile(r"[A-Z]{1,2}")
 _SPAN = re.compile(r"(\d{2}):(\d{2})-(\d{2}):(\d{2})")
-TABLES = ("hall", "bus", "queue", "features")
+TABLES = ("hall", "bus", "queue", "features", "identity")
 ARRAYS = ("domains", "services", "windows", "kiosks", "devices")
 REQUIRED_ARRAYS = ("domains", "services", "windows")
 
@@ -187,6 +189,38 @@ class DeviceModel(Section):
     options: dict[str, Any] = {}
 
 
+def _unique(ids: list[str], key: str, what: str) -> None:
+    for i, one in enumerate(ids):
+        if one in ids[:i]:
+            raise Problem((key, i, "id"), f"duplicate {what} id {one!r}")
+
+
+def _ec_p256_key(pem: str) -> str:
+    try:
+        key = serialization.load_pem_public_key(pem.strip().encode("ascii"))
+    except (ValueError, UnicodeEncodeError):
+        raise ValueError("is not a PEM public key (-----BEGIN PUBLIC KEY----- ...)") from None
+    if not isinstance(key, ec.EllipticCurvePublicKey) or not isinstance(key.curve, ec.SECP256R1):
+        raise ValueError("must be an ECDSA P-256 public key")
+    return pem
+
+
+class IssuerModel(Section):
+    id: Id
+    name: str = ""
+    public_key: Annotated[str, AfterValidator(_ec_p256_key)]
+
+
+class IdentityModel(Section):
+    issuers: list[IssuerModel] = []
+    max_age_s: Annotated[Number, rule(lambda v: 10 <= v <= 86_400, "must be 10..86400 seconds")] = 300.0
+
+    @model_validator(mode="after")
+    def _unique_issuers(self) -> IdentityModel:
+        _unique([i.id for i in self.issuers], "issuers", "issuer")
+        return self
+
+
 def _feature_name(name: Any) -> Any:
     if not isinstance(name, str) or not is_id(name):
         raise ValueError(f"{name!r} is not a feature name")
@@ -216,6 +250,7 @@ class HallFile(BaseModel):
     kiosks: list[KioskModel] = []
     devices: list[DeviceModel] = []
     features: FeaturesModel = FeaturesModel()
+    identity: IdentityModel = IdentityModel()
 
     @model_validator(mode="before")
     @classmethod
@@ -277,9 +312,3 @@ class HallFile(BaseModel):
                 raise Problem(("devices", i, "window"), f"no window {dev.window}")
         _unique([d.id for d in self.devices], "devices", "device")
         return self
-
-
-def _unique(ids: list[str], key: str, what: str) -> None:
-    for i, one in enumerate(ids):
-        if one in ids[:i]:
-            raise Problem((key, i, "id"), f"duplicate {what} id {one!r}")

@@ -28,6 +28,20 @@ STRINGS: dict[str, tuple[str, str]] = {
     ),
     "home.closed_today": ("今日不开放", "closed today"),
     "home.self_service": ("24小时自助服务", "24-hour self-service"),
+    "home.identify.no_reader": ("读卡器暂不可用，请扫居民码", "ID reader unavailable: scan your resident QR"),
+    "home.notice.reader": (
+        "身份证读卡器暂不可用：请使用居民码或预约码；60岁以上可到服务台出示身份证，核验后优先办理",
+        "The ID card reader is unavailable: use your resident QR code or appointment code; "
+        "aged 60+? Show your ID card at the service desk for priority service",
+    ),
+    "home.notice.printer": (
+        "打印机暂不可用：取号后号码显示在屏幕上，请记下号码",
+        "The printer is unavailable: your ticket number will show on the screen; please note it",
+    ),
+    "home.notice.paper": (
+        "打印机缺纸：取号后号码显示在屏幕上，请记下号码",
+        "The printer is out of paper: your ticket number will show on the screen; please note it",
+    ),
     "home.offline": ("系统连接中断，正在重连……", "Connection to the hall system lost; reconnecting..."),
     "common.home": ("返回首页", "Home"),
     "common.back": ("上一步", "Back"),
@@ -47,8 +61,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     # ticket flow
     "ticket.title": ("取号", "Take a ticket"),
     "ticket.domain.prompt": ("请选择业务类别", "Choose a business area"),
-    "ticket.search.hint": ("搜索事项，例如 社保卡", "Search, e.g. social security card"),
+    "ticket.search.hint": ("搜索事项或拼音首字母，如 sb 找社保", "Search a service, or pinyin initials: sb = 社保"),
+    "ticket.search.open": ("搜索", "Search"),
     "ticket.search.results": ("搜索结果：{n} 项", "{n} results"),
+    "ticket.search.one": ("搜索结果：1 项", "1 result"),
     "ticket.search.none": ("没有找到“{q}”相关事项", 'Nothing found for "{q}"'),
     "ticket.service.prompt": ("请选择办理事项（{domain}）", "Choose a service ({domain})"),
     "ticket.service.closed": ("非工作时间暂停", "closed now"),
@@ -62,9 +78,11 @@ STRINGS: dict[str, tuple[str, str]] = {
     "ticket.no_card": ("未检测到身份证，请重新放置", "No ID card detected; please place it again"),
     "ticket.card_failed": ("身份证读取失败：{reason}", "The ID card could not be read: {reason}"),
     "ticket.reader_unavailable": (
-        "身份证读卡器暂不可用，请选择其他方式",
-        "The ID card reader is unavailable; please choose another way",
+        "身份证读卡器暂不可用，请扫居民码或输入预约码；60岁以上也可到服务台出示身份证，核验后优先办理",
+        "The ID card reader is unavailable: scan your resident QR code or type your appointment code; "
+        "aged 60+? Show your ID card at the service desk for priority service",
     ),
+    "ticket.identify.card_unavailable": ("读卡器暂不可用", "reader unavailable"),
     "ticket.scanning_qr": ("请将居民码对准扫描区", "Hold your resident QR code under the scanner"),
     "ticket.no_qr": ("未识别到二维码，请重试", "No QR code recognised; please try again"),
     "ticket.scanner_unavailable": (
@@ -72,7 +90,40 @@ STRINGS: dict[str, tuple[str, str]] = {
         "The scanner is unavailable; please choose another way",
     ),
     "ticket.identified": ("您好，{name}", "Hello, {name}"),
-    "ticket.identified_qr": ("居民码核验成功", "Resident QR code verified"),
+    "ticket.identified_qr": ("居民码核验成功，您好，{name}", "Resident QR code verified. Hello, {name}"),
+    # why a scanned code identifies nobody (kiosk.resident_code.REASONS)
+    "ticket.resident_code.not_resident_code": (
+        "这不是居民码，请出示手机上的居民码（电子证照）二维码",
+        "This is not a resident code; please show the resident QR code on your phone",
+    ),
+    "ticket.resident_code.unsigned": (
+        "该二维码没有签名，不能作为居民码使用",
+        "This QR code is not signed, so it cannot be used as a resident code",
+    ),
+    "ticket.resident_code.unknown_issuer": (
+        "该居民码的签发平台不在本大厅的信任范围内，请刷身份证或到服务台咨询",
+        "This resident code comes from a platform this hall does not trust; use your ID card or ask at the desk",
+    ),
+    "ticket.resident_code.bad_signature": (
+        "居民码校验未通过，请在手机上刷新居民码后重新扫描",
+        "The resident code failed its check; refresh it on your phone and scan again",
+    ),
+    "ticket.resident_code.expired": (
+        "居民码已过期，请在手机上刷新后重新扫描",
+        "The resident code has expired; refresh it on your phone and scan again",
+    ),
+    "ticket.resident_code.not_yet_valid": (
+        "居民码时间有误，请检查手机时间后刷新居民码",
+        "The resident code's time is wrong; check your phone's clock and refresh the code",
+    ),
+    "ticket.resident_code.bad_payload": (
+        "居民码内容无效，请刷身份证或到服务台咨询",
+        "The resident code's content is not valid; use your ID card or ask at the desk",
+    ),
+    "ticket.resident_code.unavailable": (
+        "本机暂不能核验居民码，请刷身份证或到服务台咨询",
+        "Resident codes cannot be checked here right now; use your ID card or ask at the desk",
+    ),
     "ticket.appointment.prompt": ("请输入预约码", "Enter your appointment code"),
     "ticket.appointment.not_found": ("未找到预约码 {code}", "No appointment {code}"),
     "ticket.appointment.found": ("预约事项：{service}\n预约时段：{slot}", "Service: {service}\nSlot: {slot}"),
@@ -88,7 +139,26 @@ STRINGS: dict[str, tuple[str, str]] = {
         "已根据身份证为您开通老年人绿色通道",
         "Green channel for 60+ applied from your ID card",
     ),
-    "ticket.priority.elderly_hint": ("60岁以上请先刷身份证自动开通", "Aged 60+? Read your ID card to apply it"),
+    "ticket.priority.elderly_auto_code": (
+        "已根据居民码为您开通老年人绿色通道",
+        "Green channel for 60+ applied from your resident code",
+    ),
+    "ticket.priority.elderly_hint": (
+        "60岁以上请先刷身份证或扫居民码自动开通",
+        "Aged 60+? Read your ID card or scan your resident QR code to apply it",
+    ),
+    "ticket.priority.elderly_no_reader": (
+        "60岁以上：读卡器暂不可用，请扫居民码自动开通，或到服务台出示身份证，核验后优先办理",
+        "Aged 60+: the ID card reader is unavailable; scan your resident QR code, "
+        "or show your ID card at the service desk for priority service",
+    ),
+    "ticket.priority.elderly_prompt": (
+        "已为您开通老年人绿色通道，请点击取号",
+        "The green channel for 60+ is open for you: tap to take your ticket",
+    ),
+    "ticket.priority.elderly_take": ("老年人绿色通道取号", "Take a 60+ green channel ticket"),
+    "ticket.priority.others": ("如属以下情况也可选择：", "Or, if one of these applies:"),
+    "ticket.priority.scan_code": ("扫居民码开通", "Scan resident QR code"),
     "ticket.priority.verify": ("绿色通道资格将在窗口核验", "Eligibility is checked at the window"),
     "ticket.issuing": ("正在取号……", "Issuing your ticket..."),
     "ticket.printing": ("正在打印号票……", "Printing your ticket..."),

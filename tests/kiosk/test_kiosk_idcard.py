@@ -9,6 +9,7 @@ import pytest
 
 from devices import idcard
 from devices.config import DeviceConfig
+from kiosk.i18n import tr
 from simulators.demo_cases import seed_demo_cases
 from tests.kiosk.kiosk_helpers import kiosk, start_controller
 
@@ -40,9 +41,17 @@ def test_card_identifies_and_gives_the_elderly_green_channel(hall, reader):
     assert flow.identity.masked_id == "1101**********103X" and flow.identity.age >= 60
     assert flow.view()["identity"]["elderly"] is True
     flow.choose_service("shebao-card")
-    assert [p["id"] for p in flow.view()["priorities"]][:2] == ["normal", "elderly"]
+    # proven 60+: the elderly ticket is the one-tap default; the question offers only the other classes
+    v = flow.view()
+    assert [(p["id"], p["primary"]) for p in v["priorities"]] == [
+        ("elderly", True),
+        ("disabled", False),
+        ("pregnant", False),
+        ("military", False),
+    ]
+    assert v["prompt"] == "已为您开通老年人绿色通道，请点击取号" and "是否需要" not in v["prompt"]
     assert flow.priority == "elderly"
-    flow.choose_priority("elderly")
+    flow.choose_priority(v["priorities"][0]["id"])
     assert flow.state == "done"
     t = ctl.engine.ticket(flow.view()["ticket"]["code"])
     assert t.priority == "elderly" and len(t.identity_token) == 64
@@ -93,7 +102,14 @@ def test_reader_unplugged_offers_other_ways(hall, reader):
     flow.read_card()
     assert flow.state == "reader_unavailable", flow.message
     assert "读卡器暂不可用" in flow.message
-    assert [m["id"] for m in flow.view()["methods"]] == ["qr", "appointment", "skip"]
+    methods = flow.view()["methods"]
+    assert [m["id"] for m in methods if m["enabled"]] == ["qr", "appointment", "skip"]
+    assert methods[0] == {"id": "card", "label": "刷身份证", "enabled": False, "sub": "读卡器暂不可用"}
+    # the home screen tells the next citizen before they start
+    session.home()
+    home = session.home_view()
+    assert tr("home.notice.reader") in home["notices"]
+    assert {t["id"]: t["sub"] for t in home["tiles"]}["identify"] == tr("home.identify.no_reader")
 
 
 def test_progress_by_card_finds_the_citizens_cases(tmp_hall, bus_factory, reader):

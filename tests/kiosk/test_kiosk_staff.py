@@ -81,7 +81,7 @@ def test_manager_reassigns_and_sees_tidal_state(tmp_hall, bus_factory, hall_id):
     assert wait_for(lambda: mgr.tidal_load is not None, timeout=8)
     assert mgr.view()["tidal"] is True
     rows = {d["domain"]: d for d in mgr.view()["queues"]}
-    assert rows["shebao"]["windows"] == [1, 2] and "窗口 1,2" in rows["shebao"]["text"]
+    assert rows["shebao"]["windows"] == [1, 2, 3] and "窗口 1,2,3" in rows["shebao"]["text"]  # 3 was just given 社保
 
 
 def test_terminal_errors_and_outcomes_are_sentences_in_the_ui_language(tmp_hall, bus_factory, hall_id):

@@ -115,15 +115,26 @@ def test_unknown_appointment_says_so(hall):
     assert flow.state == "appointment" and "NOPE1" in flow.message
 
 
-def test_reader_missing_offers_other_ways(hall):
+def test_reader_missing_says_so_and_offers_other_ways(hall):
     _, session = hall
-    flow = session.start("identify")
-    assert [m["id"] for m in flow.view()["methods"]] == ["qr", "appointment", "skip"]
-    flow.read_card()  # no reader configured at all
-    assert flow.state == "reader_unavailable"
-    assert "读卡器暂不可用" in flow.message
+    flow = session.start("identify")  # no reader configured at all: said at once, the card shown disabled
+    assert flow.message == tr("ticket.reader_unavailable") and "读卡器暂不可用" in flow.message
+    methods = flow.view()["methods"]
+    assert [(m["id"], m["enabled"]) for m in methods] == [
+        ("card", False),
+        ("qr", True),
+        ("appointment", True),
+        ("skip", True),
+    ]
+    assert methods[0]["sub"] == "读卡器暂不可用"
+    flow.read_card()
+    assert flow.state == "reader_unavailable" and "读卡器暂不可用" in flow.message
     flow.skip_identify()
     assert flow.state == "domain"
+    flow.choose_service("yibao-reimburse")  # a 60+ citizen still has a way: 居民码, or staff at the desk
+    v = flow.view()
+    assert v["note"] == tr("ticket.priority.elderly_no_reader") and "服务台" in v["note"]
+    assert v["scan_code"] == tr("ticket.priority.scan_code")
 
 
 def test_timeout_returns_home_and_clears_personal_data(hall):

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.ui
 
 
 @pytest.fixture(scope="module")
-def ui(mosquitto, tmp_path_factory):
+def ui(mosquitto, tls_ca, tmp_path_factory):
     if not os.environ.get("DISPLAY"):
         pytest.skip("no display: run the UI tests under xvfb-run")
     tmp = tmp_path_factory.mktemp("ui")
@@ -47,9 +47,9 @@ def ui(mosquitto, tmp_path_factory):
     clients = []
 
     def make_bus(client_id):
-        c = BusClient(hall_id, client_id, BusSettings(host=mosquitto.host, port=mosquitto.port)).start()
+        c = BusClient(hall_id, client_id, BusSettings(host=mosquitto.host, port=mosquitto.port, tls_ca=tls_ca)).start()
         clients.append(c)
-        assert c.wait_connected(10)
+        assert c.wait_connected(10), c.last_error
         return c
 
     controller = HallController(config, make_bus("controller")).start()
@@ -69,6 +69,12 @@ def ui(mosquitto, tmp_path_factory):
         c.stop()
 
 
+def find_action(root, action_id):
+    from ui.widgets import find_action as find
+
+    return find(root, action_id)
+
+
 def labels_text(driver) -> str:
     from kivy.uix.label import Label
 
@@ -76,6 +82,7 @@ def labels_text(driver) -> str:
 
 
 def go_home(ui):
+    ui.app.show_tab("kiosk")  # a staff test that failed may have left another tab open
     ui.app.go_home()
     ui.wait(lambda: ui.screen == "home", what="home screen")
 
@@ -183,7 +190,8 @@ def test_reader_unplugged_offers_other_ways(ui):
     try:
         ui.tap("tile:identify")
         ui.wait(lambda: ui.app.session.flow is not None and ui.app.session.flow.state == "identify", what="identify")
-        assert "identify:card" not in ui.actions()
+        ui.wait(lambda: "身份证读卡器暂不可用" in labels_text(ui), what="the reader's trouble said on screen")
+        assert "identify:card" in ui.actions() and find_action(ui.app.root, "identify:card") is None  # shown, disabled
         ui.tap("identify:skip")
         ui.wait(lambda: ui.app.session.flow.state == "domain", what="domain without identity")
     finally:
@@ -261,4 +269,107 @@ def test_pickup_entry_draws_the_pickup_flow(ui):
         what="pickup answer",
     )
     ui.wait(lambda: ui.app.session.flow.message in labels_text(ui), what="pickup message on screen")
+    go_home(ui)
+
+
+# ---------------------------------------------------------------------- issue 13: field readiness
+def in_window(w) -> bool:
+    """The widget is wholly inside the window (not below the fold, not off-screen)."""
+    from kivy.core.window import Window
+
+    x, y = w.to_window(w.x, w.y)
+    return y >= 0 and y + w.height <= Window.height and x >= 0 and x + w.width <= Window.width
+
+
+def test_elder_mode_keeps_every_home_tile_above_the_fold_and_the_hall_name_whole(ui):
+    go_home(ui)
+    ui.tap("elder")
+    try:
+        ui.wait(lambda: ui.app.fs > 1.0, what="elder mode")
+        ui.wait(lambda: in_window(ui.find("tile:rate")), what="服务评价 above the fold")
+        status = ui.app.root_screen().ids.status
+        tile = ui.find("tile:rate")
+        assert tile.to_window(tile.x, tile.y)[1] >= status.to_window(status.x, status.top)[1] - 1
+        from ui.widgets import FitLabel
+
+        header = next(w for w in ui.app.root.walk(restrict=True) if isinstance(w, FitLabel) and w.get_root_window())
+        for lang in ("zh", "en"):
+            if ui.app.lang != lang:
+                ui.tap("lang")
+            name = ui.app.services.config.name if lang == "zh" else ui.app.services.config.name_en
+            ui.wait(lambda name=name: header.text == name, what="hall name")
+            ui.pump(2)
+            assert header.texture_size[1] <= header.height and header.texture_size[0] <= header.width, name
+            assert not header.shorten and "…" not in header.text
+    finally:
+        if ui.app.lang != "zh":
+            ui.tap("lang")
+        ui.tap("elder")
+    go_home(ui)
+
+
+def test_a_finished_ticket_resets_language_and_elder_mode_on_screen(ui):
+    go_home(ui)
+    ui.tap("lang")
+    ui.tap("elder")
+    ui.wait(lambda: ui.app.fs > 1.0 and "Welcome" in labels_text(ui), what="English elder mode")
+    ui.tap("tile:ticket")
+    ui.tap("domain:shuiwu")
+    ui.tap("service:shuiwu-invoice")
+    ui.tap("priority:normal")
+    ui.tap("done", timeout=15)
+    ui.wait(lambda: ui.screen == "home" and "欢迎办事" in labels_text(ui), what="home in Chinese")
+    ui.wait(lambda: ui.app.fs == 1.0, what="standard look")
+    assert (ui.app.session.ctx.lang, ui.app.session.ctx.elder) == ("zh", False)
+
+
+def test_search_with_the_on_screen_keyboard(ui):
+    go_home(ui)
+    ui.tap("tile:ticket")
+    ui.wait(lambda: ui.screen == "ticket" and ui.app.session.flow.state == "domain", what="domain screen")
+    screen = ui.app.root_screen()
+    ui.tap_widget(screen._search)  # touching the search box opens the keyboard (no physical keyboard needed)
+    ui.tap("kb:S")
+    ui.tap("kb:B")
+    ui.tap("kb:K")
+    ui.wait(lambda: "搜索结果：1 项" in labels_text(ui), what="one result for sbk")
+    assert "service:shebao-card" in ui.actions()
+    ui.tap("lang")
+    ui.wait(lambda: "1 result" in labels_text(ui), what="English result count")
+    assert "1 results" not in labels_text(ui)
+    ui.tap("lang")
+    ui.tap("kb:done")
+    ui.wait(lambda: "kb:S" not in ui.actions(), what="keyboard closed")
+    go_home(ui)
+
+
+def test_the_appointment_keypad_has_i_and_o_and_does_not_jump(ui):
+    go_home(ui)
+    ui.tap("tile:appointment")
+    key = ui.find("key:1")
+    ui.pump(3)
+    before = key.to_window(key.x, key.y)[1]
+    for ch in "YYIO9":
+        ui.tap(f"key:{ch}")
+    ui.tap("key:ok")
+    ui.wait(lambda: "未找到预约码 YYIO9" in labels_text(ui), what="not found message")
+    ui.pump(3)
+    key = ui.find("key:1")
+    assert key.to_window(key.x, key.y)[1] == before  # the message did not push the keypad down
+    go_home(ui)
+
+
+def test_a_smaller_window_scales_the_ui_and_keeps_header_and_footer_on_screen(ui):
+    from kivy.core.window import Window
+
+    go_home(ui)
+    ui.tap("tile:ticket")
+    try:
+        Window.size = (630, 1120)  # a portrait kiosk window on a 1920x1200 screen
+        ui.wait(lambda: ui.app.fs < 0.7, what="scaled UI")
+        ui.pump(3)
+        assert in_window(ui.find("home")) and in_window(ui.find("lang")) and in_window(ui.find("elder"))
+    finally:
+        Window.size = (1080, 1920)
+        ui.wait(lambda: ui.app.fs == 1.0, what="design size again")
     go_home(ui)

@@ -13,16 +13,26 @@
 
 Time runs ``--speed`` times faster than real time (default 60: a minute of the hall per second).
 The hall's opening hours are ignored so the demo is alive at any hour; it says so when it starts.
-Without ``--headless`` the kiosk UI (``ui.demo.app.run_app``) runs on top of this hall.
+Without ``--headless`` the kiosk UI (``ui.demo.app.run_app``) runs on top of this hall: citizen
+screens only, the staff screens in a second window (or as tabs with ``--staff tabs``).
+
+The arrivals fit the windows: unless ``--arrivals`` says otherwise, the peak rate is the one at which
+each domain's windows are busy :data:`UTILISATION` of the time on average over the demo's cycle
+(:func:`fitted_arrivals`), so queues swell at the peaks and drain after them instead of growing
+without bound. Demo appointments are booked for today (``simulators.demo_cases``), and the broker's
+address is written where ``hallkit`` commands run beside the demo find it (``hall_bus.bus.endpoint``).
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import datetime as dt
 import math
 import random
 import statistics
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -31,10 +41,13 @@ from pathlib import Path
 from typing import Any
 
 from hall_bus.bus.client import BusClient, BusError, RequestFailed
+from hall_bus.config import HallConfig, Kiosk
 from hall_bus.contracts.queue import TicketIssue, TicketIssued, WindowCalled, WindowRequest, WindowTicket
 from hall_bus.features.evaluation.feature import EvaluationFeature
+from hall_bus.hosts.window_host import WindowHost
 from hall_bus.vocabulary import Priority
-from simulators.demo_cases import seed_demo_cases
+from simulators.demo_cases import seed_appointments, seed_demo_cases
+from ui.app import TABS
 from ui.demo.app import run_app
 from ui.demo.hall_core import HallCore, with_sim_options
 
@@ -45,6 +58,34 @@ DEMO_READER_ID = "demo-reader"  # the simulated ID card reader, for the demo's F
 DEMO_WEIGHTS = {"shebao": 3.0, "budongchan": 2.0, "yibao": 1.0, "gongan": 1.0, "shuiwu": 0.7, "zonghe": 0.8}
 GREEN_SHARE = 0.08  # share of citizens using the green channel
 GREEN_PRIORITIES: tuple[Priority, ...] = ("elderly", "disabled", "pregnant", "military")
+ARRIVALS_KIOSK = Kiosk("kiosk-arrivals", "demo arrivals")
+UTILISATION = 0.85  # the windows' mean busy share the fitted arrival rate aims at
+
+
+def _rate_factor(minute: float) -> float:
+    """Intraday shape over a 90-minute demo cycle: a peak, a dip, a second peak (1.35 at the highest)."""
+    phase = (minute % 90.0) / 90.0
+    return 0.55 + 0.45 * math.sin(2 * math.pi * phase) ** 2 + (0.35 if phase < 0.3 else 0.0)
+
+
+MEAN_FACTOR = statistics.fmean(_rate_factor(m / 10.0) for m in range(900))
+
+
+def fitted_arrivals(config: HallConfig, utilisation: float = UTILISATION) -> float:
+    """The peak arrival rate (citizens per hall minute) the windows keep up with: each window's time is
+    shared evenly among the domains it serves, and no domain's mean load may exceed ``utilisation`` of the
+    window time it gets."""
+    services = [s for s in config.services if not s.self_service]
+    total = sum(DEMO_WEIGHTS.get(s.domain, 1.0) / max(1, sum(x.domain == s.domain for x in services)) for s in services)
+    best = math.inf
+    for d in config.domains:
+        mine = [s for s in services if s.domain == d.id]
+        if not mine:
+            continue
+        work = sum(DEMO_WEIGHTS.get(d.id, 1.0) / len(mine) / total * s.expected_minutes for s in mine)
+        capacity = sum(1.0 / len(w.domains) for w in config.windows if d.id in w.domains)
+        best = min(best, utilisation * capacity / work if capacity else 0.0)
+    return round(best / MEAN_FACTOR, 3) if math.isfinite(best) else 0.0
 
 
 @dataclasses.dataclass
@@ -65,19 +106,23 @@ class DemoHall(HallCore):
         port: int | None = None,
         broker: str = "embedded",
         speed: float = 60.0,
-        arrivals_per_min: float = 40.0,
+        arrivals_per_min: float | None = None,
         seed: int | None = None,
         print_calls: Callable[[str], None] | None = print,
         with_devices: bool = True,
     ) -> None:
         super().__init__(config_path, broker=broker, port=port, always_open=True, tmp_prefix="hallkit-demo-")
         self.config = with_sim_options(self.config, "idcard", id=DEMO_READER_ID)
+        # the generated citizens take their tickets at a kiosk of their own (a client of the hall's roles)
+        self.config = dataclasses.replace(self.config, kiosks=(*self.config.kiosks, ARRIVALS_KIOSK))
         self.speed = speed
-        self.arrivals_per_min = arrivals_per_min  # hall minutes
+        self.fitted = fitted_arrivals(self.config)
+        self.arrivals_per_min = self.fitted if arrivals_per_min is None else arrivals_per_min  # at the peak
         self.rng = random.Random(seed)
         self.say = print_calls or (lambda line: None)
         self.with_devices = with_devices
         self.stats = DemoStats()
+        self.appointments: list[tuple[str, str, float, float]] = []
         self._threads: list[threading.Thread] = []
         self._stop = threading.Event()
         self.started_at = 0.0
@@ -85,15 +130,20 @@ class DemoHall(HallCore):
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> DemoHall:
         self.start_broker()
-        seed_demo_cases(self.start_controller())  # demo cases for 办件进度 and pickup
+        self.publish_endpoint()
+        controller = self.start_controller()
+        seed_demo_cases(controller)  # demo cases for 办件进度 and pickup
+        self.appointments = seed_appointments(controller)  # demo appointments for 预约签到
         if self.with_devices:
             self.start_hosts()
         self.started_at = time.monotonic()
         # Connect one client at a time: amqtt mishandles many sessions starting at the same moment
         # ("dictionary changed size during iteration" in its session handler).
-        self._spawn("arrivals", self._arrivals, self.make_bus("kiosk-sim"))
-        for w in self.config.windows:
-            self._spawn(f"clerk-{w.number}", self._clerk, w.number, self.make_bus(f"clerk-{w.number}"))
+        self._spawn("arrivals", self._arrivals, self.make_bus(ARRIVALS_KIOSK.id))
+        hosts = {h.bus.client_id: h.bus for h in self.hosts if isinstance(h, WindowHost)}
+        for w in self.config.windows:  # a clerk works at the window's terminal: its client is window-<n>
+            bus = hosts.get(f"window-{w.number}") or self.make_bus(f"window-{w.number}")
+            self._spawn(f"clerk-{w.number}", self._clerk, w.number, bus)
         return self
 
     def halt(self) -> None:
@@ -122,18 +172,15 @@ class DemoHall(HallCore):
         """Sleep for hall minutes; False when the demo stops meanwhile."""
         return not self._stop.wait(max(0.0, minutes) * 60.0 / self.speed)
 
-    def _rate_factor(self, minute: float) -> float:
-        """Intraday shape over a 90-minute demo cycle: a peak, a dip, a second peak."""
-        phase = (minute % 90.0) / 90.0
-        return 0.55 + 0.45 * math.sin(2 * math.pi * phase) ** 2 + (0.35 if phase < 0.3 else 0.0)
-
     def _arrivals(self, kiosk: BusClient) -> None:
         services = [s for s in self.config.services if not s.self_service]
         weights = [
             DEMO_WEIGHTS.get(s.domain, 1.0) / max(1, sum(1 for x in services if x.domain == s.domain)) for s in services
         ]
+        if self.arrivals_per_min <= 0:  # a hall for commands and the kiosk only: nobody else comes
+            return
         while not self._stop.is_set():
-            rate = self.arrivals_per_min * self._rate_factor(self.hall_minutes())
+            rate = self.arrivals_per_min * _rate_factor(self.hall_minutes())
             if not self._sleep_hall_minutes(self.rng.expovariate(rate)):
                 return
             service = self.rng.choices(services, weights)[0]
@@ -232,22 +279,52 @@ def run(args: argparse.Namespace) -> int:
         print_calls=print if (args.headless or args.verbose_calls) else None,
     )
     hall.start()
+    bus = hall.config.bus
     print(
-        f"HallKit demo hall {hall.config.name} on mqtt://{hall.config.bus.host}:{hall.config.bus.port} "
-        f"({hall.broker_kind} broker); time runs {hall.speed:g}x; opening hours ignored so the hall is open now.",
+        f"HallKit demo hall {hall.config.name} on mqtt://{bus.host}:{bus.port} ({hall.broker_kind} broker); "
+        f"time runs {hall.speed:g}x; opening hours ignored so the hall is open now.\n"
+        f"hallkit commands with this hall.toml reach it (address in {hall.endpoint_file}), e.g. "
+        f"`bash run.sh ticket issue shebao-card`.\n"
+        f"{hall.arrivals_per_min:g} citizens per hall minute at the peak "
+        f"(the windows keep up with {hall.fitted:g}).",
         flush=True,
     )
+    if hall.arrivals_per_min > hall.fitted * 1.0001:
+        print(f"[demo] --arrivals {hall.arrivals_per_min:g} is more than the windows serve: queues will keep growing")
+    for code, service, start, end in hall.appointments:
+        tz = hall.config.tz()  # the hall's clock, not the machine's
+        when = f"{dt.datetime.fromtimestamp(start, tz):%H:%M}-{dt.datetime.fromtimestamp(end, tz):%H:%M}"
+        print(f"[demo] appointment {code}: {hall.config.service(service).name} {when} (预约签到 at the kiosk)")
+    staff = None
     try:
         if args.headless:
             hall._stop.wait(args.duration)
         else:
             hall.open_kiosk_devices()
-            run_app(hall, reader_sim_id=DEMO_READER_ID)
+            screens: tuple[str, ...] = ("kiosk",)
+            if args.staff == "tabs":
+                screens = TABS
+            elif args.staff == "window":
+                staff = staff_window(hall, args)
+            run_app(hall, screens=screens, reader_sim_id=DEMO_READER_ID, size=args.size)
     except KeyboardInterrupt:
         pass
     finally:
+        if staff is not None:
+            staff.terminate()
+            staff.wait(10)
         hall.halt()
         summary = hall.summary()
         hall.stop()
     print(summary)
     return 0
+
+
+def staff_window(hall: DemoHall, args: argparse.Namespace) -> subprocess.Popen[bytes]:
+    """The staff screens (hall display, window terminal, manager console) in a window of their own: a
+    ``hallkit kiosk`` process on the demo's broker, so the citizen's window shows citizen screens only."""
+    bus = hall.config.bus
+    cmd = [sys.executable, "-m", "hall_bus.cli.main", "kiosk", "--config", str(hall.config_path)]
+    cmd += ["--host", bus.host, "--port", str(bus.port), "--screens", "display,terminal,manager", "--no-devices"]
+    cmd += ["--orientation", "landscape"]  # a hall display and a clerk's PC are landscape screens
+    return subprocess.Popen(cmd)

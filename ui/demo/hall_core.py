@@ -20,6 +20,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from devices.base import Device
 from hall_bus import config as hallconfig
+from hall_bus.bus import endpoint
 from hall_bus.bus.brokers import EmbeddedBroker, Mosquitto, find_mosquitto
 from hall_bus.bus.client import BusClient, BusError, BusSettings
 from hall_bus.config import HallConfig
@@ -67,6 +68,9 @@ class HallCore:
         self._tmp = tempfile.TemporaryDirectory(prefix=tmp_prefix)
         hours = dataclasses.replace(base.hours, always_open=True) if always_open else base.hours
         self.config: HallConfig = dataclasses.replace(base, hours=hours, data_dir=self._tmp.name)
+        self.config_path = Path(config_path or hallconfig.default_path())
+        self.home_dir = base.data_dir  # hall.toml's own data_dir: where commands run beside the hall look
+        self.endpoint_file: Path | None = None
         self.broker_kind = broker if broker != "auto" else ("mosquitto" if find_mosquitto() else "embedded")
         self.port = port
         self.broker: EmbeddedBroker | Mosquitto | None = None
@@ -83,6 +87,14 @@ class HallCore:
         self.broker = broker.start()
         bus = dataclasses.replace(self.config.bus, host=self.broker.host, port=self.broker.port)
         self.config = dataclasses.replace(self.config, bus=bus)
+
+    def publish_endpoint(self) -> Path:
+        """Write where the broker listens into hall.toml's data_dir, so that ``hallkit`` commands run with the
+        same hall.toml reach this hall (``hall_bus.bus.endpoint``); removed again by :meth:`stop`."""
+        self.endpoint_file = endpoint.write(
+            self.home_dir, self.config.hall_id, self.config.bus.host, self.config.bus.port
+        )
+        return self.endpoint_file
 
     def start_controller(self) -> HallController:
         self.controller = HallController(self.config, self.make_bus("controller")).start()
@@ -146,6 +158,8 @@ class HallCore:
             self.controller.stop()
         for client in reversed(self._clients):
             client.stop()
+        if self.endpoint_file is not None:
+            endpoint.remove(self.endpoint_file)
         if isinstance(self.broker, EmbeddedBroker):
             self.broker.stop()
         elif self.broker is not None:

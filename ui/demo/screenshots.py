@@ -19,7 +19,7 @@ from hall_bus.contracts.queue import Ticket, WindowCalled, WindowRequest, Window
 from hall_bus.features.pickup.feature import PickupFeature
 from kiosk.session import pickup_flow_factory
 from simulators import registry
-from simulators.demo_cases import seed_demo_cases
+from simulators.demo_cases import seed_appointments, seed_demo_cases
 from simulators.idcard import IdCardSimulator
 from simulators.locker import LockerSimulator
 from ui.demo.local_hall import LocalHall
@@ -31,8 +31,7 @@ VARIANTS = (("zh", False), ("en", False), ("zh", True))
 
 def _prepare_hall(hall: LocalHall) -> None:
     eng = hall.hall.engine
-    now = time.time()
-    eng.add_appointment("YY20261123", "budongchan-register", now - 60, now + 3600)
+    seed_appointments(hall.hall)  # the demo's appointments: YY2026A001 (不动产登记) ...
     for service in (
         "shebao-card",
         "shebao-card",
@@ -93,15 +92,34 @@ def _prepare_pickup(hall: LocalHall) -> list[int]:
 
 def _call_windows(hall: LocalHall) -> None:
     """Calls made while the app runs, so the hall display has recent calls to show."""
-    bus = hall.make_bus("window-ui-shots")
-    for w in (4, 1, 3, 5, 2):
+    clerks = {w: hall.make_bus(f"window-{w}") for w in (4, 1, 3, 5, 2)}  # each window's own terminal
+    for w, bus in clerks.items():
         bus.call("window.call", WindowRequest(window=w), WindowCalled)
-    bus.call("window.start", WindowRequest(window=4), WindowTicket)
+    clerks[4].call("window.start", WindowRequest(window=4), WindowTicket)
 
 
 def steps(app: Any, hall: LocalHall) -> list[tuple[str, Step]]:
     """(file stem, set-up) for every kiosk and staff screen; set-ups run on the Kivy thread."""
     s = app.session
+    devices = dict(s.ctx.devices)
+
+    def troubled(fn: Step) -> Step:
+        """``fn`` on a kiosk whose ID card reader and printer are unplugged (put back by the next step)."""
+
+        def run() -> None:
+            s.ctx.devices.update(idcard=None, printer=None)
+            fn()
+
+        return run
+
+    def plugged(step: tuple[str, Step]) -> tuple[str, Step]:
+        stem, fn = step
+
+        def run() -> None:
+            s.ctx.devices.update(devices)
+            fn()
+
+        return stem, fn if stem.endswith("-no-reader") or stem == "home-device-trouble" else run
 
     def home() -> None:
         s.home()
@@ -186,6 +204,9 @@ def steps(app: Any, hall: LocalHall) -> list[tuple[str, Step]]:
     def search() -> None:  # the citizen types in the language the kiosk speaks
         ticket(("ticket",), ("search", "不动产" if s.ctx.lang == "zh" else "real estate"))()
 
+    def keyboard() -> None:  # pinyin initials on the on-screen keyboard: sb finds 社保
+        ticket(("ticket",), ("open_keyboard",), ("type_search", "S"), ("type_search", "B"))()
+
     card = hall.pickup_cards.pop(0) if hall.pickup_cards else None
 
     def pickup_items() -> None:
@@ -204,14 +225,18 @@ def steps(app: Any, hall: LocalHall) -> list[tuple[str, Step]]:
         ("home", home),
         ("ticket-domain", ticket(("ticket",))),
         ("ticket-search", search),
+        ("ticket-keyboard", keyboard),
         ("ticket-service", ticket(("ticket",), ("choose_domain", "shebao"))),
         ("ticket-identify", ticket(("identify",))),
         ("ticket-priority", ticket(("ticket",), ("choose_service", "shebao-card"))),
-        ("ticket-appointment", ticket(("appointment",), *[("type_char", c) for c in "YY20261123"])),
+        ("ticket-appointment", ticket(("appointment",), *[("type_char", c) for c in "YY2026A001"])),
         (
             "ticket-appointment-found",
-            ticket(("appointment",), *[("type_char", c) for c in "YY20261123"], ("lookup_appointment",)),
+            ticket(("appointment",), *[("type_char", c) for c in "YY2026A001"], ("lookup_appointment",)),
         ),
+        ("home-device-trouble", troubled(home)),
+        ("ticket-identify-no-reader", troubled(ticket(("identify",)))),
+        ("ticket-priority-no-reader", troubled(ticket(("ticket",), ("choose_service", "yibao-reimburse")))),
         ("ticket-done", ticket(("ticket",), ("choose_service", "shebao-card"), ("choose_priority", "normal"))),
         ("scan", scan_intro),
         ("scan-preview", scan_preview),
@@ -240,7 +265,7 @@ def steps(app: Any, hall: LocalHall) -> list[tuple[str, Step]]:
         if card is not None and pickup_flow_factory() is not None:
             at = [stem for stem, _ in out].index("pickup") + 1
             out[at:at] = [("pickup-items", pickup_items), ("pickup-open", pickup_open)]
-    return out
+    return [plugged(step) for step in out]
 
 
 def run(

@@ -24,7 +24,7 @@ class HallScreen(Screen):  # type: ignore[misc]  # Kivy has no type information
         """True when this exact view (countdown aside) is already on screen: skip rebuilding it."""
         session = getattr(self.app, "session", None)
         flow = id(session.flow) if session is not None and session.flow is not None else None  # buttons call this flow
-        key = (theme.name, self.portrait(), flow, {k: v for k, v in view.items() if k != "seconds_left"})
+        key = (theme.name, theme.scale, self.portrait(), flow, {k: v for k, v in view.items() if k != "seconds_left"})
         if key == self._drawn:
             return True
         self._drawn = key

@@ -10,7 +10,7 @@ from kivy.uix.textinput import TextInput
 
 from ui.screens.base import KioskScreen
 from ui.theme import Theme
-from ui.widgets import KEYS_LETTERS, Panel, button, keypad, label, spacer
+from ui.widgets import Panel, button, keyboard, keypad, label, spacer
 
 
 class TicketScreen(KioskScreen):
@@ -32,6 +32,18 @@ class TicketScreen(KioskScreen):
             if getattr(self, "_refocus", False):
                 self._refocus = False
                 search.focus = True
+            if view.get("keyboard"):
+                body.add_widget(
+                    keyboard(
+                        theme,
+                        view["keyboard"],
+                        lambda k: self.act(flow.type_search, k),
+                        tr("common.delete"),
+                        tr("common.clear"),
+                        tr("common.finish"),
+                        lambda: self.act(flow.open_keyboard, False),
+                    )
+                )
             if view.get("query"):
                 body.add_widget(label(theme, view.get("results_label", ""), 34, theme.muted))
                 for r in view.get("results", []):
@@ -46,7 +58,8 @@ class TicketScreen(KioskScreen):
                         d["label"],
                         functools.partial(self.act, flow.choose_domain, d["id"]),
                         f"domain:{d['id']}",
-                        sub=sub,
+                        role="normal" if d.get("open", True) else "closed",
+                        sub=d.get("closed_text") or sub,
                         size=50,
                         height=210,
                     )
@@ -72,6 +85,8 @@ class TicketScreen(KioskScreen):
         elif s in ("identify", "reader_unavailable"):
             if not view.get("message"):
                 self.ids.message.text = view["prompt"]
+            if not all(m["enabled"] for m in view["methods"]):  # the reader's trouble, said as a warning
+                self.ids.message.color = theme.warn
             for m in view["methods"]:
                 tap = {
                     "card": flow.read_card,
@@ -79,13 +94,15 @@ class TicketScreen(KioskScreen):
                     "appointment": flow.enter_appointment,
                     "skip": flow.skip_identify,
                 }[m["id"]]
+                role = ("primary" if m["id"] == "card" else "normal") if m["enabled"] else "disabled"
                 body.add_widget(
                     button(
                         theme,
                         m["label"],
-                        functools.partial(self.act, tap),
+                        functools.partial(self.act, tap) if m["enabled"] else None,
                         f"identify:{m['id']}",
-                        role="primary" if m["id"] == "card" else "normal",
+                        role=role,
+                        sub=m.get("sub", ""),
                         size=50,
                         height=190,
                     )
@@ -94,6 +111,7 @@ class TicketScreen(KioskScreen):
             cancel = self.app.cancel_wait if s in ("reading_card", "scanning_qr") else None
             self.busy(view, theme, body, cancel)
         elif s == "appointment":
+            self.ids.message.text = view.get("message") or view["prompt"]  # always one line: no jump on an error
             self._typed(theme, body, view.get("typed", ""))
             body.add_widget(
                 keypad(
@@ -103,7 +121,7 @@ class TicketScreen(KioskScreen):
                     lambda: self.act(flow.lookup_appointment),
                     tr("common.confirm"),
                     tr("common.delete"),
-                    letters=KEYS_LETTERS,
+                    letters=view["keypad"],
                 )
             )
         elif s == "appointment_found":
@@ -124,31 +142,33 @@ class TicketScreen(KioskScreen):
         elif s == "priority":
             if view.get("service"):
                 body.add_widget(label(theme, view["service"]["label"], 46, theme.fg, bold=True))
-            body.add_widget(label(theme, view["prompt"], 40, theme.fg))
-            note_colour = theme.green if view.get("identity", {}).get("elderly") else theme.muted
-            body.add_widget(label(theme, view["note"], 34, note_colour))
-            grid = GridLayout(cols=2, spacing=20, size_hint_y=None)
+            elderly = view.get("identity", {}).get("elderly")
+            body.add_widget(label(theme, view["prompt"], 40, theme.fg, bold=bool(elderly)))
+            body.add_widget(label(theme, view["note"], 34, theme.green if elderly else theme.muted))
+            first, *others = view["priorities"]
+            body.add_widget(self._priority_button(theme, flow, first, "primary", 52, 210))  # the one-tap default
+            if view.get("others"):
+                body.add_widget(label(theme, view["others"], 34, theme.muted))
+            grid = GridLayout(cols=max(1, len(others)), spacing=20, size_hint_y=None)
             grid.bind(minimum_height=grid.setter("height"))
-            for p in view["priorities"]:
-                role = "primary" if p["id"] == "normal" else "green"
-                grid.add_widget(
-                    button(
-                        theme,
-                        p["label"],
-                        functools.partial(self.act, flow.choose_priority, p["id"]),
-                        f"priority:{p['id']}",
-                        role=role,
-                        size=44,
-                        height=190,
-                    )
-                )
+            for p in others:
+                grid.add_widget(self._priority_button(theme, flow, p, "green", 40, 170))
             body.add_widget(grid)
+            if view.get("scan_code"):
+                scan = button(theme, view["scan_code"], lambda: self.act(flow.scan_qr), "priority:scan", size=40)
+                body.add_widget(scan)
             body.add_widget(label(theme, view["verify"], 30, theme.muted))
         elif s == "done":
             self._done(theme, body, flow, view)
         elif s == "closed":
             body.add_widget(label(theme, view.get("message", ""), 46, theme.warn, bold=True, pad=60))
             self.ids.message.text = ""
+
+    def _priority_button(
+        self, theme: Theme, flow: Any, p: dict[str, Any], role: str, size: float, height: float
+    ) -> Any:
+        tap = functools.partial(self.act, flow.choose_priority, p["id"])
+        return button(theme, p["label"], tap, f"priority:{p['id']}", role=role, size=size, height=height)
 
     def _service_button(self, theme: Theme, flow: Any, sv: dict[str, Any]) -> Any:
         role = "normal" if sv["open"] else "disabled"
@@ -188,20 +208,33 @@ class TicketScreen(KioskScreen):
         if box is None:
             box = TextInput(multiline=False, size_hint_y=None, padding=[20, 24])
             box.bind(text=lambda w, value: self._search_later(value))
+            box.bind(focus=lambda w, on: self._open_keyboard() if on else None)  # touched: the on-screen keyboard
             self._search = box
         self._flow = flow
         box.hint_text = self.app.tr("ticket.search.hint")
         box.font_size = theme.fs(40)
         box.height = theme.fs(104)
         if box.text.strip() != query:
-            box.text = query
+            self._syncing = True  # the flow's query shown (typed on the on-screen keyboard): not a new search
+            try:
+                box.text = query
+            finally:
+                self._syncing = False
         return box
+
+    def _open_keyboard(self) -> None:
+        flow = getattr(self, "_flow", None)
+        if flow is not None and not flow.keyboard and not flow.finished:
+            self.act(flow.open_keyboard)
 
     def _search_later(self, value: str) -> None:
         from kivy.clock import Clock
 
         if self._search_ev is not None:
             self._search_ev.cancel()
+        if getattr(self, "_syncing", False):
+            self._search_ev = None
+            return
 
         def run(dt: float) -> None:
             flow = getattr(self, "_flow", None)
