@@ -13,7 +13,17 @@ from pydantic import BaseModel
 
 from hall_bus.bus.brokers import EmbeddedBroker, Mosquitto
 from hall_bus.bus.credentials import clients_of, mosquitto_conf, write_credentials
-from hall_bus.cli.common import add_host_options, answer, bus_command, call, config_of, given, plain, wait_until_stopped
+from hall_bus.cli.common import (
+    add_host_options,
+    answer,
+    bus_command,
+    call,
+    config_of,
+    fail,
+    given,
+    plain,
+    wait_until_stopped,
+)
 from hall_bus.cli.main import CommandLine
 from hall_bus.contracts import registry
 from hall_bus.contracts.base import Empty
@@ -37,6 +47,7 @@ from hall_bus.contracts.queue import (
     WindowTransfer,
 )
 from hall_bus.controller.service import run_controller as start_controller
+from hall_bus.ops.server import MonitoringError, start_monitoring
 
 WINDOW_OPS = {
     "call": ("window.call", "call the next ticket (finishes the one at the window)"),
@@ -162,12 +173,22 @@ def run_controller(args: argparse.Namespace) -> int:
             client_certs=config.bus.client_certs,
         ).start()
     controller = start_controller(config, host, port)
+    try:
+        monitoring = start_monitoring(controller, config)
+    except MonitoringError as exc:
+        controller.stop()
+        if broker is not None:
+            broker.stop()
+        return fail(str(exc), command="controller")
     print(
         f"hall controller for {config.hall_id} ({config.name}) on {host}:{port}"
         f"{f' with {kind} broker' if broker else ''}; Ctrl-C stops",
         flush=True,
     )
+    if monitoring.running:
+        print(f"metrics and health: {monitoring.url}", flush=True)
     wait_until_stopped()
+    monitoring.stop()
     controller.stop()
     if broker is not None:
         broker.stop()

@@ -73,7 +73,7 @@ class LockerHost(DeviceHost):
         self.device = device if device is not None else as_kind(make_bus_device(dc, bus, self.hall), LockerBank)
         self.secret = hall_secret(config.data_dir)
         self.scan_s = scan_s
-        path = Path(config.data_dir) / f"locker-host-{device_id}.db"
+        path = Path(config.data_dir) / journal_name(device_id)
         path.parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
         self.db.row_factory = sqlite3.Row
@@ -235,3 +235,8 @@ def run(
         raise KeyError(f"{config.source}: no [[devices]] entry {device_id!r}")
     cid = client_id or device_id  # its own client: the kiosk app on the same machine is already `dc.host`
     return LockerHost(config, device_id, host_bus(config, cid, host, port)).start()
+
+
+def journal_name(device_id: str) -> str:
+    """The locker host's journal in the hall's data_dir (``hallkit backup`` copies it)."""
+    return f"locker-host-{device_id}.db"
