@@ -37,11 +37,11 @@ from paho.mqtt.enums import CallbackAPIVersion
 from hall_bus.bus import envelope as messages
 from hall_bus.bus import topics
 from hall_bus.bus.envelope import MessageError
+from hall_bus.bus.lanes import Lane
 from hall_bus.bus.network import NetworkLoop, _exit_process
-from hall_bus.bus.rejects import RejectLog
+from hall_bus.bus.rejects import FairInbox, RejectLog
 from hall_bus.bus.rpc import (
     BusError,
-    BusSettings,
     BusTimeout,
     MessageHandler,
     RequestFailed,
@@ -52,6 +52,7 @@ from hall_bus.bus.rpc import (
     _Served,
     _Service,
 )
+from hall_bus.bus.settings import BusSettings
 from hall_bus.bus.tls import tls_context
 
 __all__ = [
@@ -66,6 +67,8 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+
+MAX_INFLIGHT = 1000  # QoS 1 messages in flight (paho's default of 20 makes a busy server's answers queue)
 
 
 class BusClient(NetworkLoop, RequestResponse):
@@ -93,6 +96,7 @@ class BusClient(NetworkLoop, RequestResponse):
         self._mqtt.will_set(
             self.availability_topic, messages.availability(client_id, False).to_json(), qos=1, retain=True
         )
+        self._mqtt.max_inflight_messages_set(MAX_INFLIGHT)
         self._mqtt.on_connect = self._on_connect
         self._mqtt.on_disconnect = self._on_disconnect
         self._mqtt.on_message = self._on_message
@@ -108,9 +112,12 @@ class BusClient(NetworkLoop, RequestResponse):
         self._pending_lock = threading.Lock()
         self._services: dict[str, _Service] = {}
         self._reply_topics: set[str] = set()
+        self._error_budget: dict[str, tuple[float, float]] = {}
+        self._lanes: list[Lane] = []
         self._served: collections.OrderedDict[tuple[str, str], _Served] = collections.OrderedDict()
         self._held: list[tuple[str, bytes, bool]] | None = None  # publishes held back by held()
         self.rejects = RejectLog(client_id)
+        self._inbox = FairInbox(self.rejects)  # requests waiting to be served, round robin by requester
         self.on_fatal: Callable[[str], None] = _exit_process
         self._dispatch: queue.SimpleQueue[tuple[Callable[..., None], tuple[Any, ...]] | None] = queue.SimpleQueue()
         self._connected = threading.Event()
@@ -141,6 +148,10 @@ class BusClient(NetworkLoop, RequestResponse):
     @property
     def connected(self) -> bool:
         return self._connected.is_set()
+
+    def serving(self) -> bool:
+        """Connected, and every request lane's subscription confirmed by the broker."""
+        return self._connected.is_set() and all(lane.subscribed for lane in self._lanes)
 
     def on_connection_change(self, listener: Callable[[bool], None]) -> None:
         """Call ``listener(connected)`` (on the dispatch thread) whenever the connection comes or goes."""
@@ -326,9 +337,10 @@ class BusClient(NetworkLoop, RequestResponse):
         if topic == self.response_topic or topic in self._reply_topics:
             self._handle_response(topic, payload)
             return
-        for filt, service in self._services.items():  # requests: served in order on the dispatch thread
+        for filt, service in self._services.items():
             if mqtt.topic_matches_sub(filt, topic):
-                self._dispatch.put((self._serve_message, (topic, payload, retain, service)))
+                self._inbox.put(topic, (topic, payload, retain, service))
+                self._dispatch.put((self._serve_next, ()))
                 return
         handlers = []
         for filt, hs in self._subs.items():
@@ -338,6 +350,13 @@ class BusClient(NetworkLoop, RequestResponse):
             self._dispatch.put((self._deliver, (topic, payload, handlers)))
 
     # ------------------------------------------------------------------ dispatch thread
+    def _serve_next(self) -> None:
+        """Serve the next request, taking requesters in turn: one client's flood delays another's
+        request by at most one message per flooding client, whatever it queued before."""
+        item = self._inbox.take()
+        if item is not None:
+            self._serve_message(*item)
+
     def _dispatch_loop(self) -> None:
         while True:
             item = self._dispatch.get()

@@ -18,8 +18,10 @@ from typing import TYPE_CHECKING, Protocol
 
 import paho.mqtt.client as mqtt
 
+from hall_bus.bus.lanes import Lane
+
 if TYPE_CHECKING:
-    from hall_bus.bus.rpc import BusSettings
+    from hall_bus.bus.settings import BusSettings
 
 log = logging.getLogger("hall_bus.bus.client")
 
@@ -44,6 +46,14 @@ def _exit_process(reason: str) -> None:
     os._exit(70)
 
 
+READ_BURST = 500  # packets read in one turn of the loop before the other work gets its turn
+
+
+def _pending(sock: object) -> bool:
+    pending = getattr(sock, "pending", None)
+    return bool(pending and pending() > 0)
+
+
 class NetworkLoop:
     client_id: str
     settings: BusSettings
@@ -57,6 +67,7 @@ class NetworkLoop:
     _wake_w: socket.socket
     _stopping: threading.Event
     _ever_connected: bool
+    _lanes: list[Lane]
 
     if TYPE_CHECKING:
 
@@ -103,10 +114,19 @@ class NetworkLoop:
                 self._run_commands()
                 self._retry_requests()
                 continue
+            now = time.monotonic()
+            lanes = []
+            for lane in self._lanes:
+                lane.connect_if_due(now)
+                if lane.socket() is not None:
+                    lanes.append((lane, lane.socket()))
             wlist = [sock] if self._mqtt.want_write() else []
-            readable, writable = self._select([sock, self._wake_r], wlist, 0.25)
-            if sock in readable:
-                self._mqtt.loop_read()
+            wlist += [ls for lane, ls in lanes if lane.client.want_write()]
+            readable, writable = self._select([sock, self._wake_r, *(ls for _, ls in lanes)], wlist, 0.25)
+            if sock in readable or _pending(sock):
+                self._read_burst(sock)
+            for lane, ls in lanes:  # each client's lane in turn, a bounded burst each
+                lane.service(ls in readable, ls in writable, lambda s: bool(self._select([s], [], 0.0)[0]))
             if self._mqtt.socket() is not None and (sock in writable or self._mqtt.want_write()):
                 self._mqtt.loop_write()
             if self._wake_r in readable:
@@ -137,11 +157,21 @@ class NetworkLoop:
                 except Exception:
                     pass
                 time.sleep(0.05)
+        for lane in self._lanes:
+            lane.close()
         try:
             if self._mqtt.socket() is not None:
                 self._mqtt.disconnect()
         except Exception:  # pragma: no cover - best effort on the way out
             pass
+
+    def _read_burst(self, sock: _Selectable) -> None:
+        """Read what has arrived, up to READ_BURST packets (paho reads one per call when idle); TLS may
+        hold decrypted bytes that select() cannot see, so ask the socket too."""
+        for _ in range(READ_BURST):
+            self._mqtt.loop_read()
+            if self._mqtt.socket() is not sock or not (_pending(sock) or self._select([sock], [], 0.0)[0]):
+                return
 
     def _select(
         self, rlist: Sequence[_Selectable], wlist: Sequence[_Selectable], timeout: float

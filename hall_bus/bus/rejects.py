@@ -1,4 +1,5 @@
-"""Rejected messages, logged without letting a flood fill the disk.
+"""Rejected messages, logged without letting a flood fill the disk; and the inbox that keeps one
+client's flood from delaying everybody else's requests.
 
 The first rejection from a source in an interval is logged at once with its reason; later ones in
 the same interval are only counted, and one summary line per source gives the counts by code when
@@ -13,6 +14,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from typing import Any
 
 log = logging.getLogger("hall_bus.bus.rejects")
 
@@ -67,3 +69,57 @@ class RejectLog:
                 )
         self._quiet.clear()
         self._since = now
+
+
+REQUESTS_PER_CLIENT = (
+    256  # requests one client may have waiting (a kiosk has a few); beyond that its oldest are dropped
+)
+
+
+class FairInbox:
+    """Requests waiting for the dispatch thread, one queue per requester, taken round robin.
+
+    The requester is the client segment of the request topic (``.../client/<id>/request/<op>``, what
+    the broker authenticated), read without parsing the payload. A client with more than
+    :data:`REQUESTS_PER_CLIENT` waiting loses its oldest (counted as ``overloaded``).
+    """
+
+    def __init__(self, rejects: RejectLog, limit: int = REQUESTS_PER_CLIENT) -> None:
+        self.rejects = rejects
+        self.limit = limit
+        self._queues: dict[str, collections.deque[tuple[Any, ...]]] = {}
+        self._turns: collections.deque[str] = collections.deque()
+        self._lock = threading.Lock()
+
+    def put(self, topic: str, item: tuple[Any, ...]) -> None:
+        parts = topic.split("/")
+        who = parts[-3] if len(parts) >= 4 else "?"
+        dropped = False
+        with self._lock:
+            q = self._queues.get(who)
+            if q is None:
+                q = self._queues[who] = collections.deque()
+                self._turns.append(who)
+            if len(q) >= self.limit:
+                q.popleft()
+                dropped = True
+            q.append(item)
+        if dropped:
+            self.rejects.note(who, "overloaded", f"more than {self.limit} requests waiting; the oldest was dropped")
+
+    def take(self) -> tuple[Any, ...] | None:
+        with self._lock:
+            while self._turns:
+                who = self._turns.popleft()
+                q = self._queues[who]
+                item = q.popleft()
+                if q:
+                    self._turns.append(who)
+                else:
+                    del self._queues[who]
+                return item
+            return None
+
+    def __len__(self) -> int:
+        with self._lock:
+            return sum(len(q) for q in self._queues.values())

@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import collections
 import concurrent.futures
+import dataclasses
 import json
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -28,10 +29,16 @@ from pydantic import BaseModel
 from hall_bus.bus import envelope as messages
 from hall_bus.bus import topics
 from hall_bus.bus.envelope import Envelope, M, MessageError
+from hall_bus.bus.lanes import Lane
 from hall_bus.bus.rejects import RejectLog
+from hall_bus.bus.settings import BusSettings
 from hall_bus.contracts.base import as_data
 
 log = logging.getLogger("hall_bus.bus.client")
+
+ERROR_ANSWERS_PER_S = 20.0  # error answers per requester and second, after a burst of ...
+ERROR_BURST = 100.0
+ERROR_MARK = b',"status":"error",'  # how an error answer reads (Envelope.to_json writes status before data)
 
 RequestHandler = Callable[[Envelope], Any]
 RequestGuard = Callable[[Envelope], None]  # raises ServiceError to refuse
@@ -60,24 +67,6 @@ class ServiceError(Exception):
     def __init__(self, code: str, message: str) -> None:
         self.code = code
         super().__init__(message)
-
-
-@dataclass
-class BusSettings:
-    host: str = "127.0.0.1"
-    port: int = 1883
-    username: str | None = None
-    password: str | None = None
-    keepalive_s: int = 15
-    backoff_min_s: float = 0.1
-    backoff_max_s: float = 5.0
-    offline_queue: int = 10_000
-    max_clock_skew_s: float = 60.0  # a request's sent_at must lie this close to our clock
-    dedupe_max: int = 100_000  # answers remembered in memory (oldest forgotten first)
-    tls_ca: str | None = None  # verify the broker against this CA (PEM); None: plain TCP
-    tls_server_name: str | None = None  # the name the broker certificate must carry (default: host)
-    tls_cert: str | None = None  # our own certificate and key, when the broker asks for one
-    tls_key: str | None = None
 
 
 @dataclass
@@ -118,6 +107,9 @@ class RequestResponse:
     _services: dict[str, _Service]
     _reply_topics: set[str]
     _served: collections.OrderedDict[tuple[str, str], _Served]
+    _error_budget: dict[str, tuple[float, float]]
+    _lanes: list[Lane]
+    mqtt_client_id: str
     _connected: threading.Event
 
     if TYPE_CHECKING:
@@ -126,6 +118,7 @@ class RequestResponse:
         def _publish_now(self, topic: str, payload: bytes, retain: bool) -> None: ...
         def publish_raw(self, topic: str, payload: bytes, retain: bool = False) -> None: ...
         def _subscribe_raw(self, topic_filter: str) -> None: ...
+        def _on_message(self, client: Any, userdata: Any, msg: Any) -> None: ...
 
     # ------------------------------------------------------------------ requester (any thread)
     def request(
@@ -180,18 +173,45 @@ class RequestResponse:
         self._call(send)
         return future
 
-    def serve(self, topic_filter: str, handler: RequestHandler, guard: RequestGuard | None = None) -> None:
+    def serve(
+        self,
+        topic_filter: str,
+        handler: RequestHandler,
+        guard: RequestGuard | None = None,
+        lanes: Sequence[str] = (),
+    ) -> None:
         """Answer requests arriving on ``topic_filter`` with ``handler(envelope) -> data``.
 
         The requester is the client the topic belongs to (:func:`topics.request_route`), which the
         broker authenticated; ``env.sender`` must say the same. ``guard(env)`` (who may call the op at
         all) runs before the request's data is read, the handler after it was checked. Both run on the
-        dispatch thread, one request at a time, in arrival order.
+        dispatch thread, one request at a time, requesters taken in turn.
+
+        ``lanes``: filters within ``topic_filter`` (one client's requests each) read on connections of
+        their own (:mod:`hall_bus.bus.lanes`), instead of ``topic_filter`` on the main connection.
         """
 
         def do() -> None:
             self._services[topic_filter] = _Service(handler, guard)
-            self._subscribe_raw(topic_filter)
+            if not lanes:
+                self._subscribe_raw(topic_filter)
+            for i, lane_filter in enumerate(lanes):
+                self._lanes.append(Lane(f"{self.mqtt_client_id}-l{i}", lane_filter, self.settings, self._on_message))
+
+        self._call(do)
+
+    def wrap_service(self, topic_filter: str, wrap: Callable[[RequestHandler], RequestHandler | None]) -> None:
+        """Replace the handler serving ``topic_filter`` with ``wrap(current handler)`` (e.g. to time it),
+        on the network thread after the ``serve`` calls made before; ``wrap`` returning None keeps it."""
+
+        def do() -> None:
+            current = self._services.get(topic_filter)
+            if current is None:
+                log.warning("%s serves no %s; nothing to wrap", self.client_id, topic_filter)
+                return
+            replacement = wrap(current.handler)
+            if replacement is not None:
+                self._services[topic_filter] = dataclasses.replace(current, handler=replacement)
 
         self._call(do)
 
@@ -270,7 +290,7 @@ class RequestResponse:
             self._answer_unparseable(route, payload, exc)
             return
         reply = self._answer(route, env, retained, service)
-        if reply is not None:
+        if ERROR_MARK not in reply[:512] or self._may_answer_error(route.requester):
             self.publish_raw(route.reply_topic, reply)
 
     def _answer_unparseable(self, route: topics.RequestRoute, payload: bytes, exc: MessageError) -> None:
@@ -281,10 +301,25 @@ class RequestResponse:
         except (ValueError, RecursionError):
             return
         tx = body.get("tx") if isinstance(body, dict) else None
-        if isinstance(tx, str) and 1 <= len(tx) <= 64:
+        if isinstance(tx, str) and 1 <= len(tx) <= 64 and self._may_answer_error(route.requester):
             self.publish_raw(
                 route.reply_topic, messages.error(route.op, tx, self.client_id, exc.code, str(exc)[:300]).to_json()
             )
+
+    def _may_answer_error(self, requester: str) -> bool:
+        """A token bucket per requester for error answers: a client that floods bad requests is told
+        about the first ones, the rest are only counted (their answers would queue before others')."""
+        now = time.monotonic()
+        tokens, since = self._error_budget.get(requester, (ERROR_BURST, now))
+        tokens = min(ERROR_BURST, tokens + (now - since) * ERROR_ANSWERS_PER_S)
+        if len(self._error_budget) > 10_000:
+            self._error_budget.clear()
+        if tokens < 1.0:
+            self._error_budget[requester] = (tokens, now)
+            self.stats["error_answers_withheld"] += 1
+            return False
+        self._error_budget[requester] = (tokens - 1.0, now)
+        return True
 
     def _refuse(self, route: topics.RequestRoute, env: Envelope, code: str, message: str) -> bytes:
         self.stats[f"refused_{code}"] += 1

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from hall_bus.bus.rpc import BusSettings
+    from hall_bus.bus.settings import BusSettings
 
 CA_CERT = "ca.crt"
 CA_KEY = "ca.key"

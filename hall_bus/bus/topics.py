@@ -55,6 +55,11 @@ def client_request(hall_id: str, client_id: str, op: str) -> str:
     return f"{hall(hall_id)}/client/{_seg(client_id)}/request/{_seg(op)}"
 
 
+def client_requests_of(hall_id: str, client_id: str) -> str:
+    """One client's requests (a request lane's subscription)."""
+    return f"{hall(hall_id)}/client/{_seg(client_id)}/request/+"
+
+
 def client_requests(hall_id: str) -> str:
     """Every client's requests to the controller (the controller's subscription)."""
     return f"{hall(hall_id)}/client/+/request/+"

@@ -27,6 +27,7 @@ from typing import Any
 from hall_bus.bus import topics
 from hall_bus.bus.client import BusClient, ServiceError
 from hall_bus.bus.connect import bus_settings
+from hall_bus.bus.credentials import clients_of
 from hall_bus.bus.envelope import Envelope, model_of
 from hall_bus.config import ConfigError, HallConfig
 from hall_bus.contracts import queue as q
@@ -81,10 +82,26 @@ class HallController:
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> HallController:
         self.attach_features()
-        self.bus.serve(topics.client_requests(self.hall), self._dispatch, guard=self._may_call)
+        lanes = [topics.client_requests_of(self.hall, rule.client_id) for rule in clients_of(self.config)]
+        self.bus.serve(
+            topics.client_requests(self.hall),
+            self._dispatch,
+            guard=self._may_call,
+            lanes=[lane for lane in lanes if "/controller/" not in lane],
+        )
         self.bus.start()
         self.publish_all()
+        self._await_lanes()
         return self
+
+    def _await_lanes(self, connect_s: float = 2.0, subscribe_s: float = 3.0) -> None:
+        """Give the request lanes a moment to subscribe, so the first requests are heard at once (a
+        controller whose broker is down starts anyway and serves once it connects)."""
+        if not self.bus.wait_connected(connect_s):
+            return
+        deadline = time.monotonic() + subscribe_s
+        while not self.bus.serving() and time.monotonic() < deadline:
+            time.sleep(0.01)
 
     def attach_features(self) -> None:
         try:

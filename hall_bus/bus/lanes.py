@@ -1,0 +1,120 @@
+"""Request lanes: a server reads each client's requests on a connection of their own.
+
+The broker writes one connection's messages in order, so if every client's requests reached the
+controller on one connection, one client flooding junk would queue ahead of every other client's
+requests in the broker and in TCP, whatever the controller does once it reads them. With a lane per
+client (a second, third ... MQTT connection subscribed to ``client/<id>/request/+`` only), a flood
+queues on the flooder's own lane, and the network thread reads the lanes in turn, a bounded burst
+each, so another client's request waits for at most one burst per flooding client.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import socket
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+
+from hall_bus.bus.tls import tls_context
+
+if TYPE_CHECKING:
+    from hall_bus.bus.settings import BusSettings
+
+log = logging.getLogger("hall_bus.bus.client")
+
+LANE_BURST = 16  # packets read from one lane before the next lane's turn
+
+
+class Lane:
+    def __init__(
+        self, name: str, topic_filter: str, settings: BusSettings, on_message: Callable[[Any, Any, Any], None]
+    ) -> None:
+        self.name = name
+        self.topic_filter = topic_filter
+        self.settings = settings
+        self.client = mqtt.Client(
+            CallbackAPIVersion.VERSION2, client_id=name, clean_session=True, protocol=mqtt.MQTTv311
+        )
+        if settings.username:
+            self.client.username_pw_set(settings.username, settings.password)
+        if settings.tls_ca:
+            self.client.tls_set_context(tls_context(settings))
+        self.client.on_connect = self._on_connect
+        self.client.on_subscribe = self._on_subscribe
+        self.client.on_disconnect = self._on_disconnect
+        self.client.on_message = on_message
+        self.client.on_socket_open = _nodelay
+        self.backoff = settings.backoff_min_s
+        self.next_attempt = 0.0
+        self.ever_connected = False
+        self.subscribed = False  # the broker confirmed the subscription: this lane hears its client
+
+    def socket(self) -> Any:
+        return self.client.socket()
+
+    def _on_connect(self, client: mqtt.Client, userdata: Any, flags: Any, reason_code: Any, properties: Any) -> None:
+        if not getattr(reason_code, "is_failure", False):
+            client.subscribe(self.topic_filter, qos=1)
+
+    def _on_subscribe(self, client: mqtt.Client, userdata: Any, mid: Any, reason_codes: Any, properties: Any) -> None:
+        self.subscribed = True
+
+    def _on_disconnect(self, client: mqtt.Client, userdata: Any, flags: Any, reason_code: Any, properties: Any) -> None:
+        self.subscribed = False
+
+    def connect_if_due(self, now: float) -> None:
+        if self.client.socket() is not None or now < self.next_attempt:
+            return
+        try:
+            if self.ever_connected:
+                self.client.reconnect()
+            else:
+                self.client.connect(self.settings.host, self.settings.port, self.settings.keepalive_s)
+            self.ever_connected = True
+            self.backoff = self.settings.backoff_min_s
+        except (OSError, ValueError) as exc:
+            log.debug("lane %s: connect failed: %s", self.name, exc)
+            self.next_attempt = now + self.backoff * (0.8 + 0.4 * random.random())
+            self.backoff = min(self.backoff * 2, self.settings.backoff_max_s)
+
+    def service(self, readable: bool, writable: bool, select_one: Callable[[Any], bool]) -> None:
+        sock = self.client.socket()
+        if sock is None:
+            return
+        if readable or _pending(sock):
+            for _ in range(LANE_BURST):
+                self.client.loop_read()
+                if self.client.socket() is not sock or not (_pending(sock) or select_one(sock)):
+                    break
+        if self.client.socket() is not None and (writable or self.client.want_write()):
+            self.client.loop_write()
+        if self.client.socket() is not None:
+            self.client.loop_misc()
+
+    def close(self) -> None:
+        try:
+            if self.client.socket() is not None:
+                self.client.disconnect()
+        except Exception:  # pragma: no cover - best effort on the way out
+            pass
+
+
+def _nodelay(client: mqtt.Client, userdata: Any, sock: Any) -> None:
+    try:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    except (OSError, AttributeError):
+        pass
+
+
+def _pending(sock: object) -> bool:
+    pending = getattr(sock, "pending", None)
+    return bool(pending and pending() > 0)
+
+
+def now() -> float:
+    return time.monotonic()
