@@ -8,8 +8,8 @@ import jsonschema
 import yaml
 
 from hall_bus.cli import bus_docs
-from hall_bus.hosts.device_bridge import LOCAL_EVENTS
 from hall_bus.contracts import registry
+from hall_bus.hosts.device_bridge import LOCAL_EVENTS
 from tests.helpers import ROOT
 
 SCHEMA = ROOT / "tests" / "fixtures" / "asyncapi-3.0.0.schema.json"
