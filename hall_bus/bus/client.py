@@ -114,6 +114,7 @@ class BusClient(NetworkLoop, RequestResponse):
         self._reply_topics: set[str] = set()
         self._error_budget: dict[str, tuple[float, float]] = {}
         self._lanes: list[Lane] = []
+        self._lanes_expected = 0  # lanes asked for by serve() (made on the network thread)
         self._served: collections.OrderedDict[tuple[str, str], _Served] = collections.OrderedDict()
         self._held: list[tuple[str, bytes, bool]] | None = None  # publishes held back by held()
         self.rejects = RejectLog(client_id)
@@ -151,7 +152,10 @@ class BusClient(NetworkLoop, RequestResponse):
 
     def serving(self) -> bool:
         """Connected, and every request lane's subscription confirmed by the broker."""
-        return self._connected.is_set() and all(lane.subscribed for lane in self._lanes)
+        lanes = list(self._lanes)
+        return (
+            self._connected.is_set() and len(lanes) == self._lanes_expected and all(lane.subscribed for lane in lanes)
+        )
 
     def on_connection_change(self, listener: Callable[[bool], None]) -> None:
         """Call ``listener(connected)`` (on the dispatch thread) whenever the connection comes or goes."""

@@ -109,6 +109,7 @@ class RequestResponse:
     _served: collections.OrderedDict[tuple[str, str], _Served]
     _error_budget: dict[str, tuple[float, float]]
     _lanes: list[Lane]
+    _lanes_expected: int
     mqtt_client_id: str
     _connected: threading.Event
 
@@ -190,6 +191,8 @@ class RequestResponse:
         ``lanes``: filters within ``topic_filter`` (one client's requests each) read on connections of
         their own (:mod:`hall_bus.bus.lanes`), instead of ``topic_filter`` on the main connection.
         """
+
+        self._lanes_expected += len(lanes)
 
         def do() -> None:
             self._services[topic_filter] = _Service(handler, guard)

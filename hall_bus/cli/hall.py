@@ -11,6 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from hall_bus.bus import tls
 from hall_bus.bus.brokers import EmbeddedBroker, Mosquitto
 from hall_bus.bus.credentials import clients_of, mosquitto_conf, write_credentials
 from hall_bus.cli.common import (
@@ -145,7 +146,7 @@ def register(cli: CommandLine) -> None:
     cli.describe(("bus",), "hall bus administration")
     p = cli.command(
         ("bus", "credentials"),
-        help="write mosquitto passwords and ACL for every bus client of the hall",
+        help="write passwords, the ACL (from the roles table), the hall CA and TLS certificates for the bus",
         handler=bus_credentials,
     )
     p.add_argument("--config", default=None)
@@ -307,5 +308,9 @@ def bus_credentials(args: argparse.Namespace) -> int:
         f"wrote {out}/passwd, {out}/acl and a password file per client: "
         + ", ".join(r.client_id for r in clients_of(config))
     )
-    print(f'mosquitto.conf: include the lines of {out}/mosquitto-auth.conf; hall.toml: [bus] credentials_dir = "{out}"')
+    names = tls.certificate_names((out / tls.BROKER_CERT).read_bytes())
+    print(f"hall CA {out}/{tls.CA_CERT} (key {tls.CA_KEY}: keep it safe); broker certificate for {', '.join(names)}")
+    (out / "mosquitto.conf").write_text(mosquitto_conf(out, config))
+    print(f"broker configuration (TLS on port {config.bus.port}): {out}/mosquitto.conf")
+    print(f'hall.toml: [bus] credentials_dir = "{out}" and tls = true (see docs/security.md)')
     return 0

@@ -144,3 +144,11 @@ SELF_HOSTED_KINDS = ("locker",)
 def ops_of(role: Role) -> list[str]:
     """The operations ``role`` may call, sorted."""
     return sorted(op for op, rule in OPS.items() if role in rule.roles)
+
+
+def roles_table() -> str:
+    """The table as docs/security.md prints it (a test keeps the two the same)."""
+    rows = ["| op | roles | effect | window terminal |", "|---|---|---|---|"]
+    for op, rule in sorted(OPS.items()):
+        rows.append(f"| `{op}` | {', '.join(rule.roles)} | {rule.effect} | {'own window' if rule.own_window else ''} |")
+    return "\n".join(rows) + "\n"

@@ -238,14 +238,27 @@ def finite(x: float, digits: int = 1) -> float | None:
 class Estimates(EngineBase):
     def waiting_lines(self) -> list[Line]:
         """Every waiting ticket of the hall as the forecast sees it (the caller holds the store lock).
-        Plain tuples from SQLite and one handling time per service: this runs after every change."""
-        cur = self.store.db.cursor()
-        cur.row_factory = None
-        rows = cur.execute(
-            "SELECT id, service, domain, priority, appointment_due, issued_at, target_window FROM tickets "
+
+        This runs after every change, so the waiting rows are kept between calls: a cheap fingerprint
+        (count, sum and largest id of the waiting tickets) tells whether only new tickets joined (then
+        only those are read) or anything else changed (then all are read again)."""
+        db = self.store.db
+        count, total, top, stamp = db.execute(
+            "SELECT COUNT(*), COALESCE(SUM(id), 0), COALESCE(MAX(id), 0), TOTAL(issued_at) FROM tickets "
             "WHERE hall=? AND state='waiting'",
             (self.hall,),
-        ).fetchall()
+        ).fetchone()
+        cached: tuple[tuple[Any, ...], list[tuple[Any, ...]]] | None = getattr(self, "_waiting_rows", None)
+        rows: list[tuple[Any, ...]] | None = None
+        if cached is not None and cached[0] == (count, total, top, stamp):
+            rows = cached[1]  # (issued_at in the stamp: a row rolled back and its id reused is not the same)
+        elif cached is not None and count > cached[0][0]:
+            new = self._waiting_rows_after(cached[0][2])
+            if cached[0][0] + len(new) == count and cached[0][1] + sum(r[0] for r in new) == total:
+                rows = cached[1] + new
+        if rows is None:
+            rows = self._waiting_rows_after(0)
+        self._waiting_rows = ((count, total, top, stamp), rows)
         minutes: dict[str, float] = {}
         out = []
         for ticket, service, domain, priority, due, issued_at, target in rows:
@@ -255,6 +268,15 @@ class Estimates(EngineBase):
             rank = 0 if due is not None else (1 if priority != "normal" else 2)
             out.append(Line(ticket, domain, (rank, issued_at, ticket), m, target))
         return out
+
+    def _waiting_rows_after(self, after_id: int) -> list[tuple[Any, ...]]:
+        cur = self.store.db.cursor()
+        cur.row_factory = None
+        return cur.execute(
+            "SELECT id, service, domain, priority, appointment_due, issued_at, target_window FROM tickets "
+            "WHERE hall=? AND state='waiting' AND id > ?",
+            (self.hall, after_id),
+        ).fetchall()
 
     def forecast(self, windows: list[WindowState] | None = None) -> Forecast:
         """The hall's forecast now (see the module docstring). Computed once per state of the store,
