@@ -208,6 +208,12 @@ def _beyond_horizon(
             out.new_arrival[domain] = min(out.new_arrival.get(domain, INF), t0 + work / count)
 
 
+def _line(row: tuple[Any, ...], minutes: dict[str, float]) -> Line:
+    ticket, service, domain, priority, due, issued_at, target = row
+    rank = 0 if due is not None else (1 if priority != "normal" else 2)
+    return Line(ticket, domain, (rank, issued_at, ticket), minutes[service], target)
+
+
 def remaining_minutes(current: Ticket | None, now: float, handling: HandlingTimeEstimator) -> float:
     """Expected minutes until a window's current ticket ends (0 when it has none or has run over)."""
     if current is None:
@@ -256,18 +262,21 @@ class Estimates(EngineBase):
             new = self._waiting_rows_after(cached[0][2])
             if cached[0][0] + len(new) == count and cached[0][1] + sum(r[0] for r in new) == total:
                 rows = cached[1] + new
+        fresh = rows is None
         if rows is None:
             rows = self._waiting_rows_after(0)
         self._waiting_rows = ((count, total, top, stamp), rows)
-        minutes: dict[str, float] = {}
-        out = []
-        for ticket, service, domain, priority, due, issued_at, target in rows:
-            m = minutes.get(service)
-            if m is None:
-                m = minutes[service] = self.estimator.expected_minutes(service)
-            rank = 0 if due is not None else (1 if priority != "normal" else 2)
-            out.append(Line(ticket, domain, (rank, issued_at, ticket), m, target))
-        return out
+        minutes = {service: self.estimator.expected_minutes(service) for service in {r[1] for r in rows}}
+        kept: tuple[int, dict[str, float], list[Line]] | None = getattr(self, "_waiting_lines", None)
+        if not fresh and kept is not None and all(kept[1].get(k) == v for k, v in minutes.items()):
+            lines = kept[2][: kept[0]] if kept[0] <= len(rows) else []
+            if len(lines) == kept[0]:  # the same rows so far, the same handling times: only new rows to add
+                lines = lines + [_line(r, minutes) for r in rows[len(lines) :]]
+                self._waiting_lines = (len(lines), minutes, lines)
+                return lines
+        lines = [_line(r, minutes) for r in rows]
+        self._waiting_lines = (len(lines), minutes, lines)
+        return lines
 
     def _waiting_rows_after(self, after_id: int) -> list[tuple[Any, ...]]:
         cur = self.store.db.cursor()
