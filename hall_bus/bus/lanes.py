@@ -53,6 +53,7 @@ class Lane:
         self.next_attempt = 0.0
         self.ever_connected = False
         self.subscribed = False  # the broker confirmed the subscription: this lane hears its client
+        self.misc_due = 0.0
 
     def socket(self) -> Any:
         return self.client.socket()
@@ -93,7 +94,9 @@ class Lane:
                     break
         if self.client.socket() is not None and (writable or self.client.want_write()):
             self.client.loop_write()
-        if self.client.socket() is not None:
+        now = time.monotonic()
+        if self.client.socket() is not None and now >= self.misc_due:  # keepalive: once a second is plenty
+            self.misc_due = now + 1.0
             self.client.loop_misc()
 
     def close(self) -> None:

@@ -126,7 +126,7 @@ class NetworkLoop:
             if sock in readable or _pending(sock):
                 self._read_burst(sock)
             for lane, ls in lanes:  # each client's lane in turn, a bounded burst each
-                lane.service(ls in readable, ls in writable, lambda s: bool(self._select([s], [], 0.0)[0]))
+                lane.service(ls in readable, ls in writable, self._readable_now)
             if self._mqtt.socket() is not None and (sock in writable or self._mqtt.want_write()):
                 self._mqtt.loop_write()
             if self._wake_r in readable:
@@ -164,6 +164,9 @@ class NetworkLoop:
                 self._mqtt.disconnect()
         except Exception:  # pragma: no cover - best effort on the way out
             pass
+
+    def _readable_now(self, sock: _Selectable) -> bool:
+        return bool(self._select([sock], [], 0.0)[0])
 
     def _read_burst(self, sock: _Selectable) -> None:
         """Read what has arrived, up to READ_BURST packets (paho reads one per call when idle); TLS may

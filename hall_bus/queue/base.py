@@ -7,6 +7,7 @@ window operations (:mod:`hall_bus.queue.windows`), then issuing and the audit lo
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import json
@@ -122,8 +123,16 @@ class EngineBase:
             return self._window(self.store.db, number)
 
     def windows(self) -> list[WindowState]:
+        """Every window's state; read once per change of the store (the forecast, the snapshots and the
+        window states published after one change share the reading)."""
         with self.store.lock:
-            return [self._window(self.store.db, w.number) for w in self.config.windows]
+            changes = self.store.db.total_changes
+            cached: tuple[int, list[WindowState]] | None = getattr(self, "_windows_cache", None)
+            if cached is not None and cached[0] == changes:
+                return [dataclasses.replace(w) for w in cached[1]]
+            states = [self._window(self.store.db, w.number) for w in self.config.windows]
+            self._windows_cache = (changes, states)
+            return [dataclasses.replace(w) for w in states]
 
     @locked
     def ticket(self, code: str, day: str | None = None) -> Ticket:

@@ -141,6 +141,7 @@ class Desk:
 class Forecast:
     starts: dict[int, float] = field(default_factory=dict)  # ticket -> minutes until it is called
     new_arrival: dict[str, float] = field(default_factory=dict)  # domain -> wait of a ticket taken now
+    fluid: dict[str, tuple[float, int]] = field(default_factory=dict)  # domain past the horizon: (end, windows)
 
     def wait(self, domain: str) -> float:
         """Minutes a ticket of ``domain`` taken now would wait (``inf`` when no open window serves it)."""
@@ -206,6 +207,25 @@ def _beyond_horizon(
             work += ln.minutes
         if domain is not None:
             out.new_arrival[domain] = min(out.new_arrival.get(domain, INF), t0 + work / count)
+            out.fluid[domain] = (t0 + work / count, count)
+
+
+def _appended(fc: Forecast, lines: list[Line], known: int) -> Forecast | None:
+    """``fc`` with the lines after the first ``known`` added (the first ``known`` being the ones ``fc``
+    was made from), when each is a normal ticket at the end of a line that runs past the horizon; None
+    when a replay is needed."""
+    if len(lines) < known or any(ln.ticket in fc.starts for ln in lines[known:]):
+        return None
+    new = lines[known:]
+    if any(ln.order[0] != 2 or ln.target_window is not None or ln.domain not in fc.fluid for ln in new):
+        return None
+    out = Forecast(dict(fc.starts), dict(fc.new_arrival), dict(fc.fluid))
+    for ln in new:
+        end, count = out.fluid[ln.domain]
+        out.starts[ln.ticket] = end
+        out.fluid[ln.domain] = (end + ln.minutes / count, count)
+        out.new_arrival[ln.domain] = end + ln.minutes / count
+    return out
 
 
 def _line(row: tuple[Any, ...], minutes: dict[str, float]) -> Line:
@@ -263,6 +283,7 @@ class Estimates(EngineBase):
             if cached[0][0] + len(new) == count and cached[0][1] + sum(r[0] for r in new) == total:
                 rows = cached[1] + new
         fresh = rows is None
+        self._lines_extended = not fresh  # the rows read before are still the first ones, in order
         if rows is None:
             rows = self._waiting_rows_after(0)
         self._waiting_rows = ((count, total, top, stamp), rows)
@@ -289,24 +310,40 @@ class Estimates(EngineBase):
 
     def forecast(self, windows: list[WindowState] | None = None) -> Forecast:
         """The hall's forecast now (see the module docstring). Computed once per state of the store,
-        second and windows: the snapshots of every domain and the positions after one change share it."""
+        second and windows: the snapshots of every domain and the positions after one change share it.
+
+        A long queue's newest normal tickets are added without a replay: a ticket appended to a line
+        that already runs past the horizon starts when that line's fluid tail ends (exactly what a
+        replay would give), so a busy hall does not pay for its whole queue on every ticket."""
         with self.store.lock:
             windows = windows if windows is not None else self.windows()
             now = self.now()
-            key = (
-                self.store.db.total_changes,
+            base = (
                 int(now),
                 id(self.estimator),
                 tuple(
-                    (w.number, tuple(w.domains), tuple(w.pending_domains or ()), w.paused, w.current and w.current.id)
+                    (
+                        w.number,
+                        tuple(w.domains),
+                        tuple(w.pending_domains or ()),
+                        w.paused,
+                        w.current and (w.current.id, w.current.called_at, w.current.started_at),
+                    )
                     for w in windows
                 ),
             )
-            cached: tuple[Any, Forecast] | None = getattr(self, "_forecast_cache", None)
-            if cached is not None and cached[0] == key:
-                return cached[1]
-            fc = forecast(self.waiting_lines(), desks_of(windows, now, self.estimator))
-            self._forecast_cache = (key, fc)
+            changes = self.store.db.total_changes
+            cached: tuple[Any, int, int, Forecast] | None = getattr(self, "_forecast_cache", None)
+            if cached is not None and cached[0] == base and cached[1] == changes:
+                return cached[3]
+            lines = self.waiting_lines()
+            if cached is not None and cached[0] == base and self._lines_extended:
+                fc = _appended(cached[3], lines, cached[2])
+                if fc is not None:
+                    self._forecast_cache = (base, changes, len(lines), fc)
+                    return fc
+            fc = forecast(lines, desks_of(windows, now, self.estimator))
+            self._forecast_cache = (base, changes, len(lines), fc)
             return fc
 
     def expected_wait_minutes(self, domain: str, windows: list[WindowState] | None = None) -> float:

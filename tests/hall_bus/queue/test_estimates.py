@@ -12,7 +12,7 @@ import pytest
 from hall_bus import config as hallconfig
 from hall_bus.controller.store import Store
 from hall_bus.queue.engine import QueueEngine
-from hall_bus.queue.estimates import Desk, LearnedHandlingTimes, Line, forecast
+from hall_bus.queue.estimates import Desk, LearnedHandlingTimes, Line, desks_of, forecast
 
 TZ = ZoneInfo("Asia/Shanghai")
 
@@ -108,3 +108,23 @@ def test_learned_handling_times_feed_the_estimate(engine: QueueEngine, clock: Cl
     fresh = LearnedHandlingTimes(engine.config, prior_weight=1)
     fresh.seed(engine.store.db, engine.hall)  # after a restart, from the store
     assert fresh.expected_minutes("gongan-hukou") == pytest.approx(expected)
+
+
+def test_a_long_queue_gets_new_tickets_without_a_replay_and_the_same_figures(engine: QueueEngine, clock: Clock):
+    """Past the horizon a new normal ticket is added to the cached forecast; the figures are those a
+    full replay gives."""
+    for i in range(400):  # far more than a day's work for 社保's windows
+        engine.issue("shebao-card", idempotency_key=f"long-{i:04d}")
+    engine.forecast()
+    assert "shebao" in engine._forecast_cache[3].fluid
+    for i in range(5):
+        engine.issue("shebao-card", idempotency_key=f"more-{i:04d}")
+        quick = engine.forecast()
+        full = forecast(engine.waiting_lines(), desks_of(engine.windows(), clock(), engine.estimator))
+        newest = max(full.starts)
+        assert quick.ticket_wait(newest) == pytest.approx(full.ticket_wait(newest))
+        assert quick.wait("shebao") == pytest.approx(full.wait("shebao"))
+    engine.issue("shebao-card", idempotency_key="elderly-01", priority="elderly", age_years=70)
+    assert engine.forecast().wait("shebao") == pytest.approx(
+        forecast(engine.waiting_lines(), desks_of(engine.windows(), clock(), engine.estimator)).wait("shebao")
+    )
