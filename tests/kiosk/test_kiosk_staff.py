@@ -80,6 +80,7 @@ def test_manager_reassigns_and_sees_tidal_state(tmp_hall, bus_factory, hall_id):
     # the tidal feature publishes retained load and proposals; the console shows them when present
     assert wait_for(lambda: mgr.tidal_load is not None, timeout=8)
     assert mgr.view()["tidal"] is True
+
     def shebao() -> dict:
         return {d["domain"]: d for d in mgr.view()["queues"]}["shebao"]
 
