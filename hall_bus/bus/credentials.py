@@ -230,6 +230,12 @@ def _give_broker(out: Path) -> None:
             os.chown(out / name, -1, gid)
 
 
+# Each client's queue in the broker is bounded: a client that floods more than its reader takes loses
+# its own excess at the broker (cheaply) instead of making the broker hold and encrypt it for later,
+# which would slow every other client (docs/security.md, benchmarks/bus_attack.py).
+BROKER_LIMITS = "max_queued_messages 1000\nmax_queued_bytes 4194304\n"
+
+
 def mosquitto_conf(credentials_dir: str | Path, config: HallConfig | None = None) -> str:
     """The broker's authentication and ACL lines; with a hall config, the whole configuration: also
     the TLS listener on ``[bus] port`` and, only if ``[bus] plain_loopback_port`` asks, a plain
@@ -237,7 +243,8 @@ def mosquitto_conf(credentials_dir: str | Path, config: HallConfig | None = None
     d = Path(credentials_dir).resolve()
     lines = [f"password_file {d / PASSWORD_FILE}", f"acl_file {d / ACL_FILE}"]
     if config is not None:
-        lines = ["allow_anonymous false", *lines, "persistence false", f"listener {config.bus.port}"]
+        lines = ["allow_anonymous false", *lines, "persistence false", *BROKER_LIMITS.split("\n")[:-1]]
+        lines.append(f"listener {config.bus.port}")
         lines += tls_listener_lines(d, config.bus.client_certs)
         if config.bus.plain_loopback_port:
             lines.append(f"listener {config.bus.plain_loopback_port} 127.0.0.1")

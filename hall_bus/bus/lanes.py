@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("hall_bus.bus.client")
 
-LANE_BURST = 16  # packets read from one lane before the next lane's turn
+LANE_BURST = 8  # packets read from one lane before the next lane's turn
 
 
 class Lane:

@@ -71,9 +71,7 @@ class RejectLog:
         self._since = now
 
 
-REQUESTS_PER_CLIENT = (
-    256  # requests one client may have waiting (a kiosk has a few); beyond that its oldest are dropped
-)
+REQUESTS_PER_CLIENT = 64  # requests one client may have waiting (a kiosk has a few); beyond, its oldest go
 
 
 class FairInbox:
