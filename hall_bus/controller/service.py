@@ -210,13 +210,14 @@ class HallController:
         for w in windows:
             if w.number in affected:
                 domains |= set(w.domains)
-        snaps = {d: self.engine.snapshot(d, windows) for d in sorted(domains)}
+        snaps = {d: self.engine.snapshot(d, windows) for d in sorted(change.domains)}
+        waiting = {d: snaps[d]["waiting"] if d in snaps else self.engine.waiting_count(d) for d in domains}
         for domain in sorted(change.domains):
             self.bus.publish_state(topics.queue_state(self.hall, domain), "queue.snapshot", snaps[domain])
         for w in windows:
             if w.number in affected:
                 view = w.public()
-                view["waiting"] = sum(snaps[d]["waiting"] for d in w.domains)
+                view["waiting"] = sum(waiting[d] for d in w.domains)
                 self.bus.publish_state(topics.window_state(self.hall, w.number), "window.state", view)
         for type_, data in change.events:
             self.bus.publish_event(topics.event(self.hall, type_), type_, data)

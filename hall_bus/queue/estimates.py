@@ -365,6 +365,14 @@ class Estimates(EngineBase):
         return int(ahead), minutes if math.isinf(minutes) else round(minutes, 1)
 
     @locked
+    def waiting_count(self, domain: str) -> int:
+        """Tickets waiting in ``domain`` (what a window's state shows beside its own ticket)."""
+        row = self.store.db.execute(
+            "SELECT COUNT(*) FROM tickets WHERE hall=? AND state='waiting' AND domain=?", (self.hall, domain)
+        ).fetchone()
+        return int(row[0])
+
+    @locked
     def snapshot(self, domain: str, windows: list[WindowState] | None = None) -> dict[str, Any]:
         """The ``queue.snapshot`` state of one domain (hall_bus.contracts.queue)."""
         db = self.store.db
