@@ -103,7 +103,8 @@ class HallBoard:
             rows.append(
                 {
                     "number": w.number,
-                    "name": w.name or str(w.number),
+                    # hall.toml names windows in Chinese; in English the display says "Window 3"
+                    "name": (w.name or str(w.number)) if lang != "en" else tr("terminal.window_no", lang, n=w.number),
                     "ticket": cur.code if cur else "",
                     "state": state,
                     "state_label": tr(

@@ -38,6 +38,10 @@ def test_terminal_calls_and_board_shows_and_announces(tmp_hall, bus_factory, hal
     term = WindowTerminal(bus_factory("window-1"), hall_id, 1, staff="clerk-7").attach()
     assert term.load_hall()
     assert wait_for(lambda: len(board.view()["windows"]) == 6 and board.view()["waiting"][0]["waiting"] == 2)
+    assert board.view()["windows"][0]["name"] == "1号窗口"
+    board.lang = "en"  # hall.toml names windows in Chinese: the English display still says which window
+    assert board.view()["windows"][0]["name"] == "Window 1"
+    board.lang = "zh"
     term.call_next()
     assert wait_for(lambda: term.view()["current"] == "A001")
     assert term.message == "请 A001 号到 1 号窗口办理"
