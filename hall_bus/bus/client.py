@@ -37,7 +37,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from hall_bus.bus import envelope as messages
 from hall_bus.bus import topics
 from hall_bus.bus.envelope import MessageError
-from hall_bus.bus.lanes import Lane
+from hall_bus.bus.lanes import Lane, nodelay
 from hall_bus.bus.network import NetworkLoop, _exit_process
 from hall_bus.bus.rejects import FairInbox, RejectLog
 from hall_bus.bus.rpc import (
@@ -100,7 +100,7 @@ class BusClient(NetworkLoop, RequestResponse):
         self._mqtt.on_connect = self._on_connect
         self._mqtt.on_disconnect = self._on_disconnect
         self._mqtt.on_message = self._on_message
-        self._mqtt.on_socket_open = self._on_socket_open
+        self._mqtt.on_socket_open = nodelay
         self._commands: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
         self._wake_r, self._wake_w = socket.socketpair()
         self._wake_r.setblocking(False)
@@ -251,10 +251,10 @@ class BusClient(NetworkLoop, RequestResponse):
         self._held = []
         try:
             yield
-            held = self._held
-        finally:
-            if self._held is not None:
-                held, self._held = self._held, None
+        except BaseException:
+            self._held = None
+            raise
+        held, self._held = self._held, None
         for topic, payload, retain in held:
             self.publish_raw(topic, payload, retain)
 
@@ -284,13 +284,6 @@ class BusClient(NetworkLoop, RequestResponse):
         self.stats["published"] += 1
 
     # paho callbacks: these run on the network thread
-    def _on_socket_open(self, client: mqtt.Client, userdata: Any, sock: Any) -> None:
-        # Small request/response messages must not wait for Nagle's algorithm (40 ms stalls).
-        try:
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        except (OSError, AttributeError):
-            pass
-
     def _on_connect(self, client: mqtt.Client, userdata: Any, flags: Any, reason_code: Any, properties: Any) -> None:
         if getattr(reason_code, "is_failure", False):
             self.last_error = f"broker refused the connection: {reason_code}"

@@ -37,7 +37,7 @@ from hall_bus.contracts.roles import SELF_HOSTED_KINDS, Role, ops_of, principal_
 PBKDF2_ITERATIONS = 101  # mosquitto_passwd's own default for $7$
 PASSWORD_FILE = "passwd"
 ACL_FILE = "acl"
-CONF_FILE = "mosquitto-auth.conf"
+CONF_FILE = "mosquitto.conf"  # the broker's whole configuration (mosquitto -c <dir>/mosquitto.conf)
 
 
 class CredentialsError(RuntimeError):

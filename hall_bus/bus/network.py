@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import paho.mqtt.client as mqtt
 
-from hall_bus.bus.lanes import Lane
+from hall_bus.bus.lanes import Lane, read_burst, tls_pending
 
 if TYPE_CHECKING:
     from hall_bus.bus.settings import BusSettings
@@ -47,11 +47,6 @@ def _exit_process(reason: str) -> None:
 
 
 READ_BURST = 500  # packets read in one turn of the loop before the other work gets its turn
-
-
-def _pending(sock: object) -> bool:
-    pending = getattr(sock, "pending", None)
-    return bool(pending and pending() > 0)
 
 
 class NetworkLoop:
@@ -123,8 +118,8 @@ class NetworkLoop:
             wlist = [sock] if self._mqtt.want_write() else []
             wlist += [ls for lane, ls in lanes if lane.client.want_write()]
             readable, writable = self._select([sock, self._wake_r, *(ls for _, ls in lanes)], wlist, 0.25)
-            if sock in readable or _pending(sock):
-                self._read_burst(sock)
+            if sock in readable or tls_pending(sock):
+                read_burst(self._mqtt, sock, READ_BURST, self._readable_now)
             for lane, ls in lanes:  # each client's lane in turn, a bounded burst each
                 lane.service(ls in readable, ls in writable, self._readable_now)
             if self._mqtt.socket() is not None and (sock in writable or self._mqtt.want_write()):
@@ -167,14 +162,6 @@ class NetworkLoop:
 
     def _readable_now(self, sock: _Selectable) -> bool:
         return bool(self._select([sock], [], 0.0)[0])
-
-    def _read_burst(self, sock: _Selectable) -> None:
-        """Read what has arrived, up to READ_BURST packets (paho reads one per call when idle); TLS may
-        hold decrypted bytes that select() cannot see, so ask the socket too."""
-        for _ in range(READ_BURST):
-            self._mqtt.loop_read()
-            if self._mqtt.socket() is not sock or not (_pending(sock) or self._select([sock], [], 0.0)[0]):
-                return
 
     def _select(
         self, rlist: Sequence[_Selectable], wlist: Sequence[_Selectable], timeout: float

@@ -119,6 +119,7 @@ class RequestResponse:
         def _publish_now(self, topic: str, payload: bytes, retain: bool) -> None: ...
         def publish_raw(self, topic: str, payload: bytes, retain: bool = False) -> None: ...
         def _subscribe_raw(self, topic_filter: str) -> None: ...
+        def clear_state(self, topic: str) -> None: ...
         def _on_message(self, client: Any, userdata: Any, msg: Any) -> None: ...
 
     # ------------------------------------------------------------------ requester (any thread)
@@ -333,7 +334,8 @@ class RequestResponse:
         now = time.time()
         if retained:
             # A request is an act, not a state: a retained one would run again on every start.
-            self._call(lambda: self._clear_retained(route, env))
+            if route.requester != topics.CONTROLLER:  # a device's request topic is not its host's to clear
+                self.clear_state(topics.client_request(self.hall_id, route.requester, route.op))
             return self._refuse(route, env, "retained_request", "a request must not be retained; cleared, not run")
         if env.sender != route.requester:
             return self._refuse(
@@ -393,9 +395,3 @@ class RequestResponse:
     @property
     def dedupe_entries(self) -> int:
         return len(self._served)
-
-    def _clear_retained(self, route: topics.RequestRoute, env: Envelope) -> None:
-        topic = topics.client_request(self.hall_id, route.requester, route.op)
-        if route.requester == topics.CONTROLLER:
-            return  # a device request topic: its host cannot clear it; the controller never retains
-        self._publish_now(topic, b"", True)

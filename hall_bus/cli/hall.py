@@ -13,7 +13,7 @@ from pydantic import BaseModel
 
 from hall_bus.bus import tls
 from hall_bus.bus.brokers import EmbeddedBroker, Mosquitto
-from hall_bus.bus.credentials import clients_of, mosquitto_conf, write_credentials
+from hall_bus.bus.credentials import CONF_FILE, clients_of, mosquitto_conf, write_credentials
 from hall_bus.cli.common import (
     add_host_options,
     answer,
@@ -310,7 +310,6 @@ def bus_credentials(args: argparse.Namespace) -> int:
     )
     names = tls.certificate_names((out / tls.BROKER_CERT).read_bytes())
     print(f"hall CA {out}/{tls.CA_CERT} (key {tls.CA_KEY}: keep it safe); broker certificate for {', '.join(names)}")
-    (out / "mosquitto.conf").write_text(mosquitto_conf(out, config))
-    print(f"broker configuration (TLS on port {config.bus.port}): {out}/mosquitto.conf")
+    print(f"broker configuration (TLS on port {config.bus.port}): {out}/{CONF_FILE}")
     print(f'hall.toml: [bus] credentials_dir = "{out}" and tls = true (see docs/security.md)')
     return 0

@@ -261,42 +261,50 @@ def finite(x: float, digits: int = 1) -> float | None:
 
 
 # ---------------------------------------------------------------------- the engine's part
+@dataclass(frozen=True)
+class _Waiting:
+    """The waiting tickets as last read: their fingerprint, rows, handling times and forecast lines."""
+
+    stamp: tuple[int, int, int, float]
+    rows: list[tuple[Any, ...]]
+    minutes: dict[str, float]
+    lines: list[Line]
+
+
 class Estimates(EngineBase):
+    _waiting: _Waiting | None = None
+    _lines_extended = False
+
     def waiting_lines(self) -> list[Line]:
         """Every waiting ticket of the hall as the forecast sees it (the caller holds the store lock).
 
-        This runs after every change, so the waiting rows are kept between calls: a cheap fingerprint
-        (count, sum and largest id of the waiting tickets) tells whether only new tickets joined (then
-        only those are read) or anything else changed (then all are read again)."""
-        db = self.store.db
-        count, total, top, stamp = db.execute(
+        This runs after every change, so the waiting tickets are kept between calls: a cheap fingerprint
+        (count, sum and largest id of the waiting tickets, and their issue times) tells whether only new
+        tickets joined (then only those are read and added) or anything else changed (then all are read
+        again)."""
+        count, total, top, issued = self.store.db.execute(
             "SELECT COUNT(*), COALESCE(SUM(id), 0), COALESCE(MAX(id), 0), TOTAL(issued_at) FROM tickets "
             "WHERE hall=? AND state='waiting'",
             (self.hall,),
         ).fetchone()
-        cached: tuple[tuple[Any, ...], list[tuple[Any, ...]]] | None = getattr(self, "_waiting_rows", None)
+        stamp = (count, total, top, issued)
+        old = self._waiting
         rows: list[tuple[Any, ...]] | None = None
-        if cached is not None and cached[0] == (count, total, top, stamp):
-            rows = cached[1]  # (issued_at in the stamp: a row rolled back and its id reused is not the same)
-        elif cached is not None and count > cached[0][0]:
-            new = self._waiting_rows_after(cached[0][2])
-            if cached[0][0] + len(new) == count and cached[0][1] + sum(r[0] for r in new) == total:
-                rows = cached[1] + new
-        fresh = rows is None
-        self._lines_extended = not fresh  # the rows read before are still the first ones, in order
+        if old is not None and old.stamp == stamp:
+            rows = old.rows  # (issue times in the stamp: a row rolled back and its id reused is not the same)
+        elif old is not None and count > old.stamp[0]:
+            new = self._waiting_rows_after(old.stamp[2])
+            if old.stamp[0] + len(new) == count and old.stamp[1] + sum(r[0] for r in new) == total:
+                rows = old.rows + new
+        self._lines_extended = rows is not None  # the tickets read before are still the first ones, in order
         if rows is None:
             rows = self._waiting_rows_after(0)
-        self._waiting_rows = ((count, total, top, stamp), rows)
         minutes = {service: self.estimator.expected_minutes(service) for service in {r[1] for r in rows}}
-        kept: tuple[int, dict[str, float], list[Line]] | None = getattr(self, "_waiting_lines", None)
-        if not fresh and kept is not None and all(kept[1].get(k) == v for k, v in minutes.items()):
-            lines = kept[2][: kept[0]] if kept[0] <= len(rows) else []
-            if len(lines) == kept[0]:  # the same rows so far, the same handling times: only new rows to add
-                lines = lines + [_line(r, minutes) for r in rows[len(lines) :]]
-                self._waiting_lines = (len(lines), minutes, lines)
-                return lines
-        lines = [_line(r, minutes) for r in rows]
-        self._waiting_lines = (len(lines), minutes, lines)
+        if old is not None and self._lines_extended and all(old.minutes.get(k) == v for k, v in minutes.items()):
+            lines = old.lines + [_line(r, minutes) for r in rows[len(old.lines) :]]
+        else:
+            lines = [_line(r, minutes) for r in rows]
+        self._waiting = _Waiting(stamp, rows, minutes, lines)
         return lines
 
     def _waiting_rows_after(self, after_id: int) -> list[tuple[Any, ...]]:
