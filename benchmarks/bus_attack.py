@@ -16,6 +16,7 @@ Last line: ``junk_per_s=<n> valid_p99_ms_under_junk=<x> dedupe_entries=<k>``
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import multiprocessing
 import statistics
 import sys
@@ -35,8 +36,10 @@ from hall_bus.bus import envelope as messages  # noqa: E402
 from hall_bus.bus import topics  # noqa: E402
 from hall_bus.bus.brokers import Mosquitto  # noqa: E402
 from hall_bus.bus.client import BusClient, BusSettings  # noqa: E402
-from hall_bus.bus.credentials import BROKER_LIMITS, mosquitto_conf, read_password, write_credentials  # noqa: E402
+from hall_bus.bus.connect import bus_settings  # noqa: E402
+from hall_bus.bus.credentials import BROKER_LIMITS, mosquitto_conf, write_credentials  # noqa: E402
 from hall_bus.bus.tls import tls_context  # noqa: E402
+from hall_bus.config import HallConfig  # noqa: E402
 from hall_bus.controller.service import HallController  # noqa: E402
 
 
@@ -88,6 +91,11 @@ def flood(settings: BusSettings, hall_id: str, topic: str, n: int) -> None:
     attacker.disconnect()
 
 
+def secured(cfg: HallConfig, creds: Path) -> HallConfig:
+    """The hall with ``[bus] credentials_dir`` and ``tls`` set, as a hall's components read it."""
+    return dataclasses.replace(cfg, bus=dataclasses.replace(cfg.bus, credentials_dir=str(creds), tls=True))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("-n", type=int, default=100_000, help="junk requests (default 100000)")
@@ -108,13 +116,7 @@ def main() -> None:
         ).start()
 
         def settings(client_id: str) -> BusSettings:
-            return BusSettings(
-                host=broker.host,
-                port=broker.port,
-                username=client_id,
-                password=read_password(creds, client_id),
-                tls_ca=str(creds / "ca.crt"),
-            )
+            return bus_settings(secured(cfg, creds), client_id, broker.host, broker.port)  # as a component does
 
         ctl = HallController(cfg, BusClient(cfg.hall_id, "controller", settings("controller"))).start()
         assert ctl.bus.wait_connected(10), ctl.bus.last_error

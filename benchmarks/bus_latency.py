@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures
+import dataclasses
 import socket
 import statistics
 import sys
@@ -33,8 +34,10 @@ sys.path.insert(0, str(ROOT))
 from hall_bus import config as hallconfig  # noqa: E402
 from hall_bus.bus.brokers import Mosquitto  # noqa: E402
 from hall_bus.bus.client import BusClient, BusSettings  # noqa: E402
-from hall_bus.bus.credentials import mosquitto_conf, read_password, write_credentials  # noqa: E402
+from hall_bus.bus.connect import bus_settings  # noqa: E402
+from hall_bus.bus.credentials import mosquitto_conf, write_credentials  # noqa: E402
 from hall_bus.bus.tls import tls_context  # noqa: E402
+from hall_bus.config import HallConfig  # noqa: E402
 from hall_bus.controller.service import HallController  # noqa: E402
 
 
@@ -69,6 +72,11 @@ def raw_rtt(broker: Mosquitto, settings: BusSettings, topic: str, n: int) -> lis
     return out
 
 
+def secured(cfg: HallConfig, creds: Path) -> HallConfig:
+    """The hall with ``[bus] credentials_dir`` and ``tls`` set, as a hall's components read it."""
+    return dataclasses.replace(cfg, bus=dataclasses.replace(cfg.bus, credentials_dir=str(creds), tls=True))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("-n", type=int, default=2000, help="sequential requests (default 2000)")
@@ -93,13 +101,7 @@ def main() -> None:
         def settings(client_id: str) -> BusSettings:
             if args.plain:
                 return BusSettings(host=broker.host, port=broker.port)
-            return BusSettings(
-                host=broker.host,
-                port=broker.port,
-                username=client_id,
-                password=read_password(creds, client_id),
-                tls_ca=str(creds / "ca.crt"),
-            )
+            return bus_settings(secured(cfg, creds), client_id, broker.host, broker.port)  # as a component does
 
         ctl = HallController(cfg, BusClient(cfg.hall_id, "controller", settings("controller"))).start()
         kiosk = BusClient(cfg.hall_id, "kiosk-1", settings("kiosk-1")).start()

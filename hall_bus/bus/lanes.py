@@ -80,8 +80,7 @@ class Lane:
             self.backoff = self.settings.backoff_min_s
         except (OSError, ValueError) as exc:
             log.debug("lane %s: connect failed: %s", self.name, exc)
-            self.next_attempt = now + self.backoff * (0.8 + 0.4 * random.random())
-            self.backoff = min(self.backoff * 2, self.settings.backoff_max_s)
+            self.next_attempt, self.backoff = retry_after(now, self.backoff, self.settings)
 
     def service(self, readable: bool, writable: bool, select_one: Callable[[Any], bool]) -> None:
         sock = self.client.socket()
@@ -102,6 +101,11 @@ class Lane:
                 self.client.disconnect()
         except Exception:  # pragma: no cover - best effort on the way out
             pass
+
+
+def retry_after(now: float, backoff: float, settings: BusSettings) -> tuple[float, float]:
+    """When to try connecting again (the backoff with jitter) and the next, doubled backoff."""
+    return now + backoff * (0.8 + 0.4 * random.random()), min(backoff * 2, settings.backoff_max_s)
 
 
 def nodelay(client: mqtt.Client, userdata: Any, sock: Any) -> None:

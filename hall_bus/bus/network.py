@@ -8,7 +8,6 @@ import collections
 import logging
 import os
 import queue
-import random
 import select
 import socket
 import threading
@@ -18,7 +17,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import paho.mqtt.client as mqtt
 
-from hall_bus.bus.lanes import Lane, read_burst, tls_pending
+from hall_bus.bus.lanes import Lane, read_burst, retry_after, tls_pending
 
 if TYPE_CHECKING:
     from hall_bus.bus.settings import BusSettings
@@ -101,8 +100,7 @@ class NetworkLoop:
                         self.stats["connect_failures"] += 1
                         self.last_error = f"connect to {self.settings.host}:{self.settings.port} failed: {exc}"
                         log.debug("%s: %s; retry in %.2fs", self.client_id, self.last_error, backoff)
-                        next_attempt = now + backoff * (0.8 + 0.4 * random.random())
-                        backoff = min(backoff * 2, self.settings.backoff_max_s)
+                        next_attempt, backoff = retry_after(now, backoff, self.settings)
                         # paho only allows reconnect() after a first connect(); keep using connect() until then.
                 wait = max(0.0, min(next_attempt - time.monotonic(), 0.5))
                 self._select([self._wake_r], [], wait)
