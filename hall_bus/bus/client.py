@@ -130,6 +130,7 @@ class BusClient(NetworkLoop, RequestResponse):
         self.stats = collections.Counter()
         self.last_error: str = ""
         self._connection_listeners: list[Callable[[bool], None]] = []
+        self._idle_hooks: list[Callable[[], None]] = []
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> BusClient:
@@ -244,19 +245,25 @@ class BusClient(NetworkLoop, RequestResponse):
     def held(self) -> Iterator[None]:
         """Hold back what the dispatch thread publishes inside the block and send it when the block
         ends normally (drop it if the block raises): a request handler's state and events leave only
-        after the store committed what they describe."""
-        if threading.current_thread() is not self._dispatch_thread or self._held is not None:
-            yield
+        after the store committed what they describe. The idle hooks run first, so what a server
+        deferred (its states) goes out before the events of the block."""
+        if not self.holding() and threading.current_thread() is self._dispatch_thread:
+            self._held = []
+            try:
+                yield
+            except BaseException:
+                self._held = None
+                raise
+            held, self._held = self._held, None
+            self._run_idle_hooks()
+            for topic, payload, retain in held:
+                self.publish_raw(topic, payload, retain)
             return
-        self._held = []
-        try:
-            yield
-        except BaseException:
-            self._held = None
-            raise
-        held, self._held = self._held, None
-        for topic, payload, retain in held:
-            self.publish_raw(topic, payload, retain)
+        yield
+
+    def holding(self) -> bool:
+        """Is the calling thread inside :meth:`held` (its publishes wait for the block's end)?"""
+        return self._held is not None and threading.current_thread() is self._dispatch_thread
 
     # ------------------------------------------------------------------ network thread
     def _publish_now(self, topic: str, payload: bytes, retain: bool) -> None:
@@ -292,7 +299,8 @@ class BusClient(NetworkLoop, RequestResponse):
             return
         self._connected.set()
         self.stats["connects"] += 1
-        topics_ = [(t, 1) for t in [*self._subs, *self._services, *self._reply_topics, self.response_topic]]
+        served_here = [f for f, service in self._services.items() if service.on_main]  # not those read on lanes
+        topics_ = [(t, 1) for t in [*self._subs, *served_here, *self._reply_topics, self.response_topic]]
         self._mqtt.subscribe(topics_)
         self._mqtt.publish(
             self.availability_topic, messages.availability(self.client_id, True).to_json(), qos=1, retain=True
@@ -364,6 +372,25 @@ class BusClient(NetworkLoop, RequestResponse):
                 fn(*args)
             except Exception:
                 log.exception("%s: message handler failed", self.client_id)
+            if self._dispatch.empty():
+                self._run_idle_hooks()
+
+    def on_idle(self, hook: Callable[[], None]) -> None:
+        """Call ``hook`` on the dispatch thread when it has nothing left to do and at the end of every
+        :meth:`held` block: a server finishes there what it defers while requests wait (the hook
+        decides whether now is the time)."""
+        self._idle_hooks.append(hook)
+
+    def _run_idle_hooks(self) -> None:
+        for hook in self._idle_hooks:
+            try:
+                hook()
+            except Exception:
+                log.exception("%s: idle hook failed", self.client_id)
+
+    def requests_waiting(self) -> int:
+        """Requests heard and not yet served."""
+        return len(self._inbox)
 
     def _deliver(self, topic: str, payload: bytes, handlers: list[MessageHandler]) -> None:
         try:

@@ -36,6 +36,7 @@ class Lane:
     ) -> None:
         self.name = name
         self.topic_filter = topic_filter
+        self.requester = topic_filter.split("/")[-3]  # .../client/<id>/request/+
         self.settings = settings
         self.client = mqtt.Client(
             CallbackAPIVersion.VERSION2, client_id=name, clean_session=True, protocol=mqtt.MQTTv311
@@ -82,11 +83,11 @@ class Lane:
             log.debug("lane %s: connect failed: %s", self.name, exc)
             self.next_attempt, self.backoff = retry_after(now, self.backoff, self.settings)
 
-    def service(self, readable: bool, writable: bool, select_one: Callable[[Any], bool]) -> None:
+    def service(self, readable: bool, writable: bool, select_one: Callable[[Any], bool], may_read: bool = True) -> None:
         sock = self.client.socket()
         if sock is None:
             return
-        if readable or tls_pending(sock):
+        if may_read and (readable or tls_pending(sock)):
             read_burst(self.client, sock, LANE_BURST, select_one)
         if self.client.socket() is not None and (writable or self.client.want_write()):
             self.client.loop_write()

@@ -20,6 +20,7 @@ import paho.mqtt.client as mqtt
 from hall_bus.bus.lanes import Lane, read_burst, retry_after, tls_pending
 
 if TYPE_CHECKING:
+    from hall_bus.bus.rejects import FairInbox
     from hall_bus.bus.settings import BusSettings
 
 log = logging.getLogger("hall_bus.bus.client")
@@ -46,6 +47,7 @@ def _exit_process(reason: str) -> None:
 
 
 READ_BURST = 500  # packets read in one turn of the loop before the other work gets its turn
+PAUSED_POLL_S = 0.005  # while a flooding client is not read, how often to look whether it may be again
 
 
 class NetworkLoop:
@@ -62,6 +64,7 @@ class NetworkLoop:
     _stopping: threading.Event
     _ever_connected: bool
     _lanes: list[Lane]
+    _inbox: FairInbox
 
     if TYPE_CHECKING:
 
@@ -115,11 +118,16 @@ class NetworkLoop:
                     lanes.append((lane, lane.socket()))
             wlist = [sock] if self._mqtt.want_write() else []
             wlist += [ls for lane, ls in lanes if lane.client.want_write()]
-            readable, writable = self._select([sock, self._wake_r, *(ls for _, ls in lanes)], wlist, 0.25)
+            # A client with its fill of requests waiting is not read until they are served: the rest of
+            # its flood waits in the broker (which drops what overflows that client's queue) instead of
+            # costing this process the reading, decrypting and dropping of every message.
+            full = {lane.name for lane, _ in lanes if self._inbox.full(lane.requester)}
+            rlist = [sock, self._wake_r, *(ls for lane, ls in lanes if lane.name not in full)]
+            readable, writable = self._select(rlist, wlist, PAUSED_POLL_S if full else 0.25)
             if sock in readable or tls_pending(sock):
                 read_burst(self._mqtt, sock, READ_BURST, self._readable_now)
             for lane, ls in lanes:  # each client's lane in turn, a bounded burst each
-                lane.service(ls in readable, ls in writable, self._readable_now)
+                lane.service(ls in readable, ls in writable, self._readable_now, may_read=lane.name not in full)
             if self._mqtt.socket() is not None and (sock in writable or self._mqtt.want_write()):
                 self._mqtt.loop_write()
             if self._wake_r in readable:

@@ -118,6 +118,12 @@ class FairInbox:
                 return item
             return None
 
+    def full(self, who: str) -> bool:
+        """Has ``who`` its fill of requests waiting (reading more of them would only drop the oldest)?"""
+        with self._lock:
+            q = self._queues.get(who)
+            return q is not None and len(q) >= self.limit
+
     def __len__(self) -> int:
         with self._lock:
             return sum(len(q) for q in self._queues.values())

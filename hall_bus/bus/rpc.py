@@ -83,6 +83,7 @@ class _Pending:
 class _Service:
     handler: RequestHandler
     guard: RequestGuard | None
+    on_main: bool = True  # heard on the main connection (False: on request lanes of their own)
 
 
 @dataclass
@@ -196,7 +197,7 @@ class RequestResponse:
         self._lanes_expected += len(lanes)
 
         def do() -> None:
-            self._services[topic_filter] = _Service(handler, guard)
+            self._services[topic_filter] = _Service(handler, guard, on_main=not lanes)
             if not lanes:
                 self._subscribe_raw(topic_filter)
             for i, lane_filter in enumerate(lanes):

@@ -19,6 +19,7 @@ register operations, and the features it requires), in dependency order, for the
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -45,6 +46,7 @@ from hall_bus.queue.models import Change, Ticket
 log = logging.getLogger(__name__)
 
 CLIENT_ID = "controller"
+STATE_EVERY_S = 0.1  # longest a changed queue or window state waits while requests keep coming
 
 
 class HallController:
@@ -77,6 +79,11 @@ class HallController:
         }
 
         self.features: dict[str, Feature] = {}
+        # state topics changed and not yet republished (coalesced while requests wait: see _publish_change)
+        self._dirty = Change()
+        self._dirty_lock = threading.Lock()
+        self._flushed_at = 0.0
+        self.bus.on_idle(self._state_due)
         self.served = ServedLog(self.store, bus, config.bus.max_clock_skew_s, clock=clock)
 
     # ------------------------------------------------------------------ lifecycle
@@ -204,23 +211,47 @@ class HallController:
         return q.WindowView.model_validate(self._window_view(number))
 
     def _publish_change(self, change: Change) -> None:
-        windows = self.engine.windows()
-        affected = set(change.windows) | {w.number for w in windows if set(w.domains) & change.domains}
-        domains = set(change.domains)
-        for w in windows:
-            if w.number in affected:
-                domains |= set(w.domains)
-        snaps = {d: self.engine.snapshot(d, windows) for d in sorted(change.domains)}
-        waiting = {d: snaps[d]["waiting"] if d in snaps else self.engine.waiting_count(d) for d in domains}
-        for domain in sorted(change.domains):
-            self.bus.publish_state(topics.queue_state(self.hall, domain), "queue.snapshot", snaps[domain])
-        for w in windows:
-            if w.number in affected:
-                view = w.public()
-                view["waiting"] = sum(waiting[d] for d in w.domains)
-                self.bus.publish_state(topics.window_state(self.hall, w.number), "window.state", view)
+        """Events go out at once (inside a request, when its transaction commits). The retained queue
+        and window states they touch are marked and republished when due (:meth:`_state_due`)."""
+        with self._dirty_lock:
+            self._dirty.domains |= set(change.domains)
+            self._dirty.windows |= set(change.windows)
+        if not self.bus.holding():  # inside a request the bus runs _state_due once the store committed
+            self._state_due()
         for type_, data in change.events:
             self.bus.publish_event(topics.event(self.hall, type_), type_, data)
+
+    def _state_due(self) -> None:
+        """Republish the changed states now if no other request waits (a requester's answer then
+        follows the state it changed), otherwise once the waiting ones are served or after
+        :data:`STATE_EVERY_S`: under a burst the states are computed once per burst, not per ticket."""
+        if self.bus.requests_waiting() == 0 or time.monotonic() - self._flushed_at >= STATE_EVERY_S:
+            self._publish_state()
+
+    def _publish_state(self) -> None:
+        """Republish the states changed since the last time (the store lock first, as every writer
+        takes it, so no two threads publish an older state after a newer one)."""
+        with self.store.lock:
+            with self._dirty_lock:
+                change, self._dirty = self._dirty, Change()
+                self._flushed_at = time.monotonic()
+            if not change.domains and not change.windows:
+                return
+            windows = self.engine.windows()
+            affected = set(change.windows) | {w.number for w in windows if set(w.domains) & change.domains}
+            domains = set(change.domains)
+            for w in windows:
+                if w.number in affected:
+                    domains |= set(w.domains)
+            snaps = {d: self.engine.snapshot(d, windows) for d in sorted(change.domains)}
+            waiting = {d: snaps[d]["waiting"] if d in snaps else self.engine.waiting_count(d) for d in domains}
+            for domain in sorted(change.domains):
+                self.bus.publish_state(topics.queue_state(self.hall, domain), "queue.snapshot", snaps[domain])
+            for w in windows:
+                if w.number in affected:
+                    view = w.public()
+                    view["waiting"] = sum(waiting[d] for d in w.domains)
+                    self.bus.publish_state(topics.window_state(self.hall, w.number), "window.state", view)
 
     # ------------------------------------------------------------------ operations
     def _ticket_issue(self, env: Envelope) -> q.TicketIssued:

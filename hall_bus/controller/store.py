@@ -101,6 +101,27 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX served_expiry ON served_requests (expires_at);
     """,
+    # 4: a count of the changes to the waiting tickets, kept by triggers (the forecast's fingerprint:
+    #    new tickets appended, or anything else about a waiting ticket changed)
+    """
+    CREATE TABLE waiting_changes (
+        hall        TEXT PRIMARY KEY,
+        appended    INTEGER NOT NULL DEFAULT 0,      -- waiting tickets inserted
+        changed     INTEGER NOT NULL DEFAULT 0       -- waiting tickets updated, called, deleted
+    );
+    CREATE TRIGGER waiting_appended AFTER INSERT ON tickets WHEN NEW.state = 'waiting' BEGIN
+        INSERT INTO waiting_changes (hall, appended) VALUES (NEW.hall, 1)
+            ON CONFLICT (hall) DO UPDATE SET appended = appended + 1;
+    END;
+    CREATE TRIGGER waiting_updated AFTER UPDATE ON tickets WHEN OLD.state = 'waiting' OR NEW.state = 'waiting' BEGIN
+        INSERT INTO waiting_changes (hall, changed) VALUES (NEW.hall, 1)
+            ON CONFLICT (hall) DO UPDATE SET changed = changed + 1;
+    END;
+    CREATE TRIGGER waiting_deleted AFTER DELETE ON tickets WHEN OLD.state = 'waiting' BEGIN
+        INSERT INTO waiting_changes (hall, changed) VALUES (OLD.hall, 1)
+            ON CONFLICT (hall) DO UPDATE SET changed = changed + 1;
+    END;
+    """,
 ]
 
 
@@ -114,6 +135,7 @@ class Store:
         self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         self.db.row_factory = sqlite3.Row
         self.lock = threading.RLock()
+        self.rollbacks = 0  # transactions rolled back (what was read inside one may not be what is stored)
         if self.path != ":memory:":
             self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute(f"PRAGMA synchronous={'FULL' if durable else 'OFF'}")
@@ -182,6 +204,7 @@ class Store:
                 yield self.db
             except BaseException:
                 self.db.execute("ROLLBACK")
+                self.rollbacks += 1
                 raise
             self.db.execute("COMMIT")
 
@@ -191,13 +214,13 @@ class Store:
 
 
 def _statements(script: str) -> list[str]:
+    """The statements of a migration script, one by one (a trigger's body with its own ``;`` included)."""
     out: list[str] = []
     buf: list[str] = []
     for line in script.splitlines():
-        code = line.split("--", 1)[0]
-        buf.append(code)
-        if code.rstrip().endswith(";"):
-            stmt = "\n".join(buf).strip()
+        buf.append(line.split("--", 1)[0])
+        stmt = "\n".join(buf).strip()
+        if stmt.endswith(";") and sqlite3.complete_statement(stmt):
             if stmt.strip(";").strip():
                 out.append(stmt)
             buf = []

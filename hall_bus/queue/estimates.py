@@ -29,18 +29,24 @@ window 2; a ticket taken now would be called at minute 14.
 from __future__ import annotations
 
 import collections
-import heapq
 import math
 import sqlite3
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from hall_bus.config import HallConfig
 from hall_bus.queue.base import EngineBase, locked
-from hall_bus.queue.models import _RANK_SQL, Change, HandlingTimeEstimator, Ticket, WindowState, _rank_key
+from hall_bus.queue.forecast import (
+    Forecast,
+    Line,
+    _appended,
+    _line,
+    desks_of,
+    finite,
+    forecast,
+)
+from hall_bus.queue.models import _RANK_SQL, Change, Ticket, WindowState, _rank_key
 
-INF = float("inf")
 MAX_SERVICE_MIN = 8 * 60.0  # a "service" longer than a working day is a forgotten finish key
 
 
@@ -116,157 +122,14 @@ class LearnedHandlingTimes:
                 self.observe(r["service"], (r["finished_at"] - r["s"]) / 60.0)
 
 
-# ---------------------------------------------------------------------- the forecast (pure)
-@dataclass(frozen=True)
-class Line:
-    """A waiting ticket as the forecast sees it."""
-
-    ticket: int
-    domain: str
-    order: tuple[int, float, int]  # the calling order (``_rank_key``)
-    minutes: float  # expected handling minutes
-    target_window: int | None = None
-
-
-@dataclass(frozen=True)
-class Desk:
-    """An open window as the forecast sees it."""
-
-    number: int
-    domains: tuple[str, ...]  # what it calls from now on (a pending assignment applied)
-    free_in_min: float = 0.0  # expected minutes until its current ticket ends (0: free now)
-
-
-@dataclass
-class Forecast:
-    starts: dict[int, float] = field(default_factory=dict)  # ticket -> minutes until it is called
-    new_arrival: dict[str, float] = field(default_factory=dict)  # domain -> wait of a ticket taken now
-    fluid: dict[str, tuple[float, int]] = field(default_factory=dict)  # domain past the horizon: (end, windows)
-
-    def wait(self, domain: str) -> float:
-        """Minutes a ticket of ``domain`` taken now would wait (``inf`` when no open window serves it)."""
-        return self.new_arrival.get(domain, INF)
-
-    def ticket_wait(self, ticket: int) -> float:
-        return self.starts.get(ticket, INF)
-
-
-def forecast(lines: Iterable[Line], desks: Iterable[Desk]) -> Forecast:
-    """Replay the calling rule over the waiting tickets and the open windows (module docstring)."""
-    by_domain: dict[str, list[tuple[tuple[int, float, int], int, Line]]] = collections.defaultdict(list)
-    by_window: dict[int, list[tuple[tuple[int, float, int], int, Line]]] = collections.defaultdict(list)
-    for i, ln in enumerate(lines):
-        heap = by_window[ln.target_window] if ln.target_window is not None else by_domain[ln.domain]
-        heap.append((ln.order, i, ln))
-    for heap in (*by_domain.values(), *by_window.values()):
-        heapq.heapify(heap)
-    out = Forecast()
-    desks = list(desks)
-    free: list[tuple[float, int, Desk]] = [(max(0.0, d.free_in_min), d.number, d) for d in desks]
-    heapq.heapify(free)
-    while free:
-        t, _, desk = heapq.heappop(free)
-        if t > HORIZON_MIN:  # a long queue: the rest by the fluid approximation, in time linear in its length
-            _beyond_horizon(out, t, by_domain, by_window, desks)
-            break
-        heaps = [by_domain[d] for d in desk.domains if by_domain.get(d)]
-        if by_window.get(desk.number):
-            heaps.append(by_window[desk.number])
-        if not heaps:  # nothing left it may call: a ticket taken now would be called at t
-            for d in desk.domains:
-                out.new_arrival[d] = min(out.new_arrival.get(d, INF), t)
-            continue
-        _, _, ln = heapq.heappop(min(heaps, key=lambda h: h[0][:2]))
-        out.starts[ln.ticket] = t
-        heapq.heappush(free, (t + ln.minutes, desk.number, desk))
-    return out
-
-
-HORIZON_MIN = 480.0  # replayed ticket by ticket up to here (a working day); beyond, fluid
-
-
-def _beyond_horizon(
-    out: Forecast,
-    t0: float,
-    by_domain: dict[str, list[tuple[tuple[int, float, int], int, Line]]],
-    by_window: dict[int, list[tuple[tuple[int, float, int], int, Line]]],
-    desks: list[Desk],
-) -> None:
-    """Tickets still waiting past the horizon start when the work ahead of them in their line, shared
-    by the windows that serve that line, is done (each line on its own: a bound, not a replay)."""
-    serving = collections.Counter(d for desk in desks for d in desk.domains)
-    lines: list[tuple[list[tuple[tuple[int, float, int], int, Line]], int, str | None]]
-    lines = [(by_domain.get(d, []), serving[d], d) for d in list(by_domain)]
-    lines += [(heap, 1, None) for heap in by_window.values()]
-    for heap, count, domain in lines:
-        if count == 0:
-            continue
-        work = 0.0
-        for _, _, ln in sorted(heap):
-            out.starts.setdefault(ln.ticket, t0 + work / count)
-            work += ln.minutes
-        if domain is not None:
-            out.new_arrival[domain] = min(out.new_arrival.get(domain, INF), t0 + work / count)
-            out.fluid[domain] = (t0 + work / count, count)
-
-
-def _appended(fc: Forecast, lines: list[Line], known: int) -> Forecast | None:
-    """``fc`` with the lines after the first ``known`` added (the first ``known`` being the ones ``fc``
-    was made from), when each is a normal ticket at the end of a line that runs past the horizon; None
-    when a replay is needed."""
-    if len(lines) < known or any(ln.ticket in fc.starts for ln in lines[known:]):
-        return None
-    new = lines[known:]
-    if any(ln.order[0] != 2 or ln.target_window is not None or ln.domain not in fc.fluid for ln in new):
-        return None
-    out = Forecast(dict(fc.starts), dict(fc.new_arrival), dict(fc.fluid))
-    for ln in new:
-        end, count = out.fluid[ln.domain]
-        out.starts[ln.ticket] = end
-        out.fluid[ln.domain] = (end + ln.minutes / count, count)
-        out.new_arrival[ln.domain] = end + ln.minutes / count
-    return out
-
-
-def _line(row: tuple[Any, ...], minutes: dict[str, float]) -> Line:
-    ticket, service, domain, priority, due, issued_at, target = row
-    rank = 0 if due is not None else (1 if priority != "normal" else 2)
-    return Line(ticket, domain, (rank, issued_at, ticket), minutes[service], target)
-
-
-def remaining_minutes(current: Ticket | None, now: float, handling: HandlingTimeEstimator) -> float:
-    """Expected minutes until a window's current ticket ends (0 when it has none or has run over)."""
-    if current is None:
-        return 0.0
-    since = current.started_at or current.called_at or now
-    return max(0.0, handling.expected_minutes(current.service) - (now - since) / 60.0)
-
-
-def desks_of(windows: Sequence[WindowState], now: float, handling: HandlingTimeEstimator) -> list[Desk]:
-    """The open windows as the forecast sees them."""
-    return [
-        Desk(
-            w.number,
-            tuple(w.pending_domains if w.pending_domains is not None else w.domains),
-            remaining_minutes(w.current, now, handling),
-        )
-        for w in windows
-        if not w.paused
-    ]
-
-
-def finite(x: float, digits: int = 1) -> float | None:
-    """A wait as it travels on the bus: ``None`` when there is no estimate."""
-    return None if math.isinf(x) or math.isnan(x) else round(x, digits)
-
-
 # ---------------------------------------------------------------------- the engine's part
 @dataclass(frozen=True)
 class _Waiting:
-    """The waiting tickets as last read: their fingerprint, rows, handling times and forecast lines."""
+    """The waiting tickets as last read: their fingerprint, rows, services, handling times and lines."""
 
-    stamp: tuple[int, int, int, float]
+    stamp: tuple[int, int, int]
     rows: list[tuple[Any, ...]]
+    services: frozenset[str]
     minutes: dict[str, float]
     lines: list[Line]
 
@@ -278,43 +141,50 @@ class Estimates(EngineBase):
     def waiting_lines(self) -> list[Line]:
         """Every waiting ticket of the hall as the forecast sees it (the caller holds the store lock).
 
-        This runs after every change, so the waiting tickets are kept between calls: a cheap fingerprint
-        (count, sum and largest id of the waiting tickets, and their issue times) tells whether only new
-        tickets joined (then only those are read and added) or anything else changed (then all are read
-        again)."""
-        count, total, top, issued = self.store.db.execute(
-            "SELECT COUNT(*), COALESCE(SUM(id), 0), COALESCE(MAX(id), 0), TOTAL(issued_at) FROM tickets "
-            "WHERE hall=? AND state='waiting'",
-            (self.hall,),
+        This runs after every change, so the waiting tickets are kept between calls. The store's
+        triggers count waiting tickets appended and waiting tickets changed otherwise
+        (``waiting_changes``); with the store's count of rolled back transactions that is the
+        fingerprint: if only new tickets joined, only those are read and added, if anything else
+        changed all are read again."""
+        row = self.store.db.execute(
+            "SELECT appended, changed FROM waiting_changes WHERE hall=?", (self.hall,)
         ).fetchone()
-        stamp = (count, total, top, issued)
+        appended, changed = (row[0], row[1]) if row is not None else (0, 0)
+        stamp = (self.store.rollbacks, changed, appended)
         old = self._waiting
         rows: list[tuple[Any, ...]] | None = None
+        new: list[tuple[Any, ...]] = []
         if old is not None and old.stamp == stamp:
-            rows = old.rows  # (issue times in the stamp: a row rolled back and its id reused is not the same)
-        elif old is not None and count > old.stamp[0]:
-            new = self._waiting_rows_after(old.stamp[2])
-            if old.stamp[0] + len(new) == count and old.stamp[1] + sum(r[0] for r in new) == total:
+            rows = old.rows
+        elif old is not None and old.stamp[:2] == stamp[:2] and appended > old.stamp[2]:
+            new = self._waiting_rows_after(old.rows[-1][0] if old.rows else 0)
+            if len(new) == appended - old.stamp[2]:
                 rows = old.rows + new
         self._lines_extended = rows is not None  # the tickets read before are still the first ones, in order
         if rows is None:
             rows = self._waiting_rows_after(0)
-        minutes = {service: self.estimator.expected_minutes(service) for service in {r[1] for r in rows}}
+            services = frozenset(r[1] for r in rows)
+        else:
+            services = old.services | {r[1] for r in new} if old is not None else frozenset()
+        minutes = {service: self.estimator.expected_minutes(service) for service in services}
         if old is not None and self._lines_extended and all(old.minutes.get(k) == v for k, v in minutes.items()):
             lines = old.lines + [_line(r, minutes) for r in rows[len(old.lines) :]]
         else:
             lines = [_line(r, minutes) for r in rows]
-        self._waiting = _Waiting(stamp, rows, minutes, lines)
+        self._waiting = _Waiting(stamp, rows, services, minutes, lines)
         return lines
 
     def _waiting_rows_after(self, after_id: int) -> list[tuple[Any, ...]]:
+        """The waiting tickets after ``after_id``, in id order: all of them through the waiting index,
+        the newest few by id (``NOT INDEXED``: a range of row ids, not a walk of every waiting one)."""
         cur = self.store.db.cursor()
         cur.row_factory = None
-        return cur.execute(
-            "SELECT id, service, domain, priority, appointment_due, issued_at, target_window FROM tickets "
-            "WHERE hall=? AND state='waiting' AND id > ?",
-            (self.hall, after_id),
-        ).fetchall()
+        columns = "id, service, domain, priority, appointment_due, issued_at, target_window"
+        if after_id <= 0:
+            sql = f"SELECT {columns} FROM tickets WHERE hall=? AND state='waiting' AND id > ? ORDER BY id"
+        else:
+            sql = f"SELECT {columns} FROM tickets NOT INDEXED WHERE hall=? AND state='waiting' AND id > ? ORDER BY id"
+        return cur.execute(sql, (self.hall, after_id)).fetchall()
 
     def forecast(self, windows: list[WindowState] | None = None) -> Forecast:
         """The hall's forecast now (see the module docstring). Computed once per state of the store,
@@ -363,14 +233,30 @@ class Estimates(EngineBase):
         """(people waiting ahead in its domain, estimated minutes until it is called) for a waiting ticket."""
         if ticket.state != "waiting":
             return 0, 0.0
-        rank = _rank_key(ticket)[0]
-        ahead = self.store.db.execute(
-            f"SELECT COUNT(*) FROM tickets WHERE hall=? AND state='waiting' AND domain=? AND id != ? AND "
-            f"({_RANK_SQL} < ? OR ({_RANK_SQL} = ? AND (issued_at < ? OR (issued_at = ? AND id < ?))))",
-            (self.hall, ticket.domain, ticket.id, rank, rank, ticket.issued_at, ticket.issued_at, ticket.id),
-        ).fetchone()[0]
+        ahead = self._ahead_normal(ticket) if _rank_key(ticket)[0] == 2 else self._ahead_by_rank(ticket)
         minutes = self.forecast().ticket_wait(ticket.id)
         return int(ahead), minutes if math.isinf(minutes) else round(minutes, 1)
+
+    def _ahead_normal(self, ticket: Ticket) -> int:
+        """Ahead of a normal ticket: everyone waiting in its domain but the normal tickets taken after it
+        (two counts on the waiting index, however long the queue)."""
+        after = self.store.db.execute(
+            "SELECT COUNT(*) FROM tickets WHERE hall=? AND state='waiting' AND domain=? AND issued_at >= ? "
+            "AND (issued_at > ? OR id > ?) AND appointment_due IS NULL AND priority = 'normal'",
+            (self.hall, ticket.domain, ticket.issued_at, ticket.issued_at, ticket.id),
+        ).fetchone()[0]
+        return self.waiting_count(ticket.domain) - 1 - int(after)
+
+    def _ahead_by_rank(self, ticket: Ticket) -> int:
+        """Ahead of any ticket, by the calling order (appointments, green channel, issue time)."""
+        rank = _rank_key(ticket)[0]
+        return int(
+            self.store.db.execute(
+                f"SELECT COUNT(*) FROM tickets WHERE hall=? AND state='waiting' AND domain=? AND id != ? AND "
+                f"({_RANK_SQL} < ? OR ({_RANK_SQL} = ? AND (issued_at < ? OR (issued_at = ? AND id < ?))))",
+                (self.hall, ticket.domain, ticket.id, rank, rank, ticket.issued_at, ticket.issued_at, ticket.id),
+            ).fetchone()[0]
+        )
 
     @locked
     def waiting_count(self, domain: str) -> int:

@@ -20,7 +20,8 @@ from typing import Any
 from hall_bus.config import HallConfig
 from hall_bus.features.tidal.settings import TidalSettings
 from hall_bus.queue.engine import QueueEngine
-from hall_bus.queue.estimates import INF, Desk, Forecast, LearnedHandlingTimes, Line, desks_of, finite, forecast
+from hall_bus.queue.estimates import LearnedHandlingTimes
+from hall_bus.queue.forecast import INF, Desk, Forecast, Line, desks_of, finite, forecast
 from hall_bus.queue.models import Change, WindowState
 
 HandlingEstimator = LearnedHandlingTimes  # the name the load model used before the estimator was one
@@ -112,7 +113,7 @@ class DomainLoad:
     windows: list[int] = field(default_factory=list)
     capacity: float = 0.0  # window-equivalents (a window shared by k domains counts 1/k)
     busy: int = 0  # windows calling/serving a ticket of this domain now
-    expected_wait_min: float = 0.0  # the hall's one estimate (hall_bus.queue.estimates.forecast)
+    expected_wait_min: float = 0.0  # the hall's one estimate (hall_bus.queue.forecast.forecast)
 
     @property
     def offered_load(self) -> float:

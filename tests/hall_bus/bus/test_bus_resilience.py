@@ -115,3 +115,33 @@ def test_retained_state_is_republished_after_a_broker_restart(fresh_mosquitto, t
         late.stop()
     finally:
         ctl.stop()
+
+
+def test_requests_are_heard_once_on_their_lane_also_after_a_reconnect(fresh_mosquitto, tmp_hall: Path) -> None:
+    """A client's requests reach the controller on that client's lane only: after the broker comes
+    back, the main connection must not subscribe to every request as well (each request would be read
+    twice, and a flood would queue on the main connection ahead of everything else)."""
+    cfg = hallconfig.load(tmp_hall)
+    ctl = HallController(cfg, _client(fresh_mosquitto, cfg.hall_id, "controller")).start()
+    kiosk = _client(fresh_mosquitto, cfg.hall_id, "kiosk-1")
+    stranger = _client(fresh_mosquitto, cfg.hall_id, "kiosk-99")  # no lane: the hall does not know it
+    try:
+        fresh_mosquitto.restart()
+        assert ctl.bus.wait_connected(10) and kiosk.wait_connected(10)
+        deadline = time.monotonic() + 10
+        while not ctl.bus.serving() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        for i in range(20):
+            kiosk.request(
+                "ticket.issue", {"service": "shebao-card", "idempotency_key": f"heard-once-{i:02d}"}, timeout=10
+            )
+        with pytest.raises(Exception) as refused:
+            stranger.request("hall.info", {}, timeout=1.0)
+        assert type(refused.value).__name__ == "BusTimeout"  # not heard at all, not even to be refused
+        time.sleep(0.3)
+        assert ctl.bus.stats["duplicate_requests"] == 0
+        assert ctl.bus.stats["served"] == 20
+    finally:
+        for c in (kiosk, stranger):
+            c.stop()
+        ctl.stop()

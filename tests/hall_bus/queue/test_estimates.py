@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import sqlite3
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from hall_bus import config as hallconfig
+from hall_bus.controller import store as store_mod
 from hall_bus.controller.store import Store
+from hall_bus.queue import estimates
 from hall_bus.queue.engine import QueueEngine
-from hall_bus.queue.estimates import Desk, LearnedHandlingTimes, Line, desks_of, forecast
+from hall_bus.queue.estimates import LearnedHandlingTimes
+from hall_bus.queue.forecast import Desk, Line, desks_of, forecast
 
 TZ = ZoneInfo("Asia/Shanghai")
 
@@ -128,3 +132,87 @@ def test_a_long_queue_gets_new_tickets_without_a_replay_and_the_same_figures(eng
     assert engine.forecast().wait("shebao") == pytest.approx(
         forecast(engine.waiting_lines(), desks_of(engine.windows(), clock(), engine.estimator)).wait("shebao")
     )
+
+
+def test_a_short_queue_gets_new_tickets_without_a_replay_and_the_same_figures(
+    engine: QueueEngine, clock: Clock, monkeypatch: pytest.MonkeyPatch
+):
+    """Within the horizon a new normal ticket goes to the window that runs out of work first; the cached
+    forecast with it added gives every ticket and every domain the figures of a full replay, also for
+    windows that serve several domains."""
+    services = ["shebao-card", "gongan-hukou", "shebao-card", "yibao-reimburse", "gongan-hukou"]
+    for i in range(12):
+        engine.issue(services[i % len(services)], idempotency_key=f"warm-{i:04d}")
+    engine.call_next(1)
+    engine.forecast()
+    replays: list[int] = []
+    monkeypatch.setattr(estimates, "forecast", lambda *a: replays.append(1) or forecast(*a))
+    for i in range(30):
+        engine.issue(services[(i * 7) % len(services)], idempotency_key=f"short-{i:04d}")
+        quick = engine.forecast()
+        full = forecast(engine.waiting_lines(), desks_of(engine.windows(), clock(), engine.estimator))
+        assert quick.starts == pytest.approx(full.starts)
+        assert quick.new_arrival == pytest.approx(full.new_arrival)
+    assert "shebao" not in engine._forecast_cache[3].fluid
+    assert len(replays) == 0  # (the clock stands still here; a hall replays once a second)
+
+
+def test_the_waiting_tickets_read_inside_a_rolled_back_transaction_are_forgotten(engine: QueueEngine):
+    """The forecast keeps the waiting tickets between changes; a ticket it saw inside a transaction
+    that was rolled back (its number then taken by another ticket) must not stay in it."""
+    for i in range(3):
+        engine.issue("shebao-card", idempotency_key=f"before-{i:02d}")
+    engine.forecast()
+    with pytest.raises(RuntimeError), engine.store.transaction():
+        engine.issue("shebao-card", idempotency_key="rolled-back")
+        assert len(engine.waiting_lines()) == 4
+        raise RuntimeError("the answer broke its contract")
+    engine.issue("gongan-hukou", idempotency_key="after-rollback")  # the same row id, another ticket
+    stored = engine.store.db.execute("SELECT id, domain FROM tickets WHERE state='waiting' ORDER BY id").fetchall()
+    assert [(ln.ticket, ln.domain) for ln in engine.waiting_lines()] == [tuple(r) for r in stored]
+    assert engine.snapshot("gongan")["waiting"] == 1
+
+
+def test_a_store_from_before_the_fingerprint_is_brought_forward(tmp_path: Path, hall_toml: Path, clock: Clock):
+    """A database of the previous release (three core migrations) gets the triggers on start and the
+    waiting tickets it already holds are read."""
+    path = tmp_path / "old.db"
+    db = sqlite3.connect(path, isolation_level=None)
+    for script in store_mod.MIGRATIONS[:3]:
+        for statement in store_mod._statements(script):
+            db.execute(statement)
+    db.execute("PRAGMA user_version=3")
+    db.execute(
+        "INSERT INTO tickets (hall, day, prefix, number, code, service, domain, issued_at) "
+        "VALUES ('demo-hall', '2026-11-25', 'A', 1, 'A001', 'shebao-card', 'shebao', 1.0)"
+    )
+    db.close()
+    engine = QueueEngine(hallconfig.load(hall_toml), Store(path), clock=clock)
+    assert engine.store.version == len(store_mod.MIGRATIONS)
+    assert [ln.ticket for ln in engine.waiting_lines()] == [1]
+    engine.issue("shebao-card", idempotency_key="after-upgrade")
+    assert len(engine.waiting_lines()) == 2
+
+
+def test_people_ahead_of_a_normal_ticket_counted_two_ways_agree(engine: QueueEngine, clock: Clock):
+    """The quick count for a normal ticket (everyone waiting in its domain but the normal ones taken
+    after it) agrees with the count by calling order, with the green channel, appointments' absence and
+    equal issue times mixed in."""
+    rng = random.Random(7)
+    for i in range(60):
+        if rng.random() < 0.3:
+            clock.advance(0.0)  # several tickets in the same instant
+        else:
+            clock.advance(rng.choice([0.01, 0.5, 3.0]))
+        kind = rng.random()
+        if kind < 0.2:
+            engine.issue("shebao-card", idempotency_key=f"mix-{i:03d}", priority="elderly", age_years=70)
+        else:
+            engine.issue(rng.choice(["shebao-card", "shebao-transfer", "gongan-hukou"]), idempotency_key=f"mix-{i:03d}")
+        if rng.random() < 0.1:
+            engine.call_next(rng.choice([1, 2, 5]))
+    waiting = [engine.ticket(r[0]) for r in engine.store.db.execute("SELECT code FROM tickets WHERE state='waiting'")]
+    normal = [t for t in waiting if t.priority == "normal"]
+    assert len(normal) > 20
+    for t in normal:
+        assert engine._ahead_normal(t) == engine._ahead_by_rank(t), t.code

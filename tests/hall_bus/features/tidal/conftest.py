@@ -12,7 +12,7 @@ from hall_bus import config as hallconfig
 from hall_bus.controller.store import Store
 from hall_bus.features.tidal.load import DomainLoad, HallLoad, WindowLoad, _fill_capacity
 from hall_bus.queue.engine import QueueEngine
-from hall_bus.queue.estimates import Line, forecast
+from hall_bus.queue.forecast import Line, forecast
 
 
 class Clock:
