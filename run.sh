@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-APT_PACKAGES=(mosquitto xvfb xauth xclip libzbar0 fonts-wqy-microhei espeak-ng libgl1 libegl1 libmtdev1 libgles2)
+APT_PACKAGES=(mosquitto xvfb xauth xclip libzbar0 fonts-wqy-microhei espeak-ng libgl1 libegl1 libmtdev1 libgles2 chromium chromium-driver)
 PYTHON=${PYTHON:-python3}
 VENV=.venv
 

@@ -10,11 +10,16 @@ from pydantic import BeforeValidator, ValidationInfo, field_validator
 from hall_bus.config import ConfigError, HallConfig, Section, checked, int_between
 
 
+STAFF_ROLES = ("clerk", "manager", "admin")  # the web console's roles (docs/web.md)
+
+
 @dataclass(frozen=True)
 class Staff:
     staff_no: str
     name: str
     windows: tuple[int, ...]
+    roles: tuple[str, ...] = ("clerk",)
+    photo: str = ""  # an image file shown on the window's tablet (optional)
 
 
 @dataclass(frozen=True)
@@ -47,6 +52,16 @@ class StaffModel(Section):
     staff_no: Annotated[str, BeforeValidator(_text)]
     name: Annotated[str, BeforeValidator(_text)]
     windows: list[Any] = []
+    roles: list[str] = ["clerk"]
+    photo: str = ""
+
+    @field_validator("roles")
+    @classmethod
+    def _known_roles(cls, roles: list[str]) -> list[str]:
+        unknown = [r for r in roles if r not in STAFF_ROLES]
+        if unknown or not roles:
+            raise ValueError(f"must list roles among {list(STAFF_ROLES)}, at least one (got {roles})")
+        return roles
 
     @field_validator("windows")
     @classmethod
@@ -72,5 +87,5 @@ def load(config: HallConfig) -> EvaluationSettings:
         if not isinstance(s, dict):
             raise ConfigError(src, f"staff[{i}]", "must be a table ([[staff]])")
         m = checked(StaffModel, s, src, f"staff[{i}]", context)
-        staff.append(Staff(m.staff_no, m.name, tuple(m.windows)))
+        staff.append(Staff(m.staff_no, m.name, tuple(m.windows), tuple(m.roles), m.photo))
     return EvaluationSettings(staff=tuple(staff), **section.model_dump())
