@@ -1,0 +1,96 @@
+"""A hall with its controller and the staff web console on the test broker, and a real headless
+Chromium (Debian's chromium and chromium-driver; nothing is downloaded) to drive it."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from hall_bus import config as hallconfig
+from hall_bus.controller.service import HallController
+from ui.web.server import WebServer
+from ui.web.settings import WebSettings
+
+PASSWORD = "hall-test-pw-1"
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMEDRIVER = shutil.which("chromedriver")
+
+
+@dataclass
+class WebHall:
+    controller: HallController
+    web: WebServer
+
+    @property
+    def url(self) -> str:
+        return self.web.url.rstrip("/")
+
+
+@pytest.fixture
+def web_settings() -> WebSettings:
+    return WebSettings(port=0, idle_timeout_min=15, lockout_after=5, lockout_min=15)
+
+
+@pytest.fixture
+def web_hall(tmp_hall: Path, bus_factory, web_settings: WebSettings) -> Iterator[WebHall]:
+    cfg = hallconfig.load(tmp_hall)
+    controller = HallController(cfg, bus_factory("controller")).start()
+    web = WebServer(cfg, settings=web_settings, bus=bus_factory("web"), port=0).start()
+    for staff_no in ("S0101", "S0102", "M0001", "A0001"):
+        web.accounts.set_password(staff_no, PASSWORD)
+    deadline = time.monotonic() + 5
+    while not web.live.get("window/1") and time.monotonic() < deadline:
+        time.sleep(0.02)
+    yield WebHall(controller, web)
+    web.stop()
+    controller.stop()
+
+
+@pytest.fixture(scope="session")
+def chromium_driver() -> Iterator[object]:
+    """One headless Chromium for the session (a fresh cookie jar per test: see ``browser``)."""
+    if CHROMIUM is None or CHROMEDRIVER is None:
+        pytest.fail("chromium and chromium-driver are needed (bash run.sh test installs them with apt)")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1366,768", "--lang=zh-CN"):
+        options.add_argument(arg)
+    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
+    driver.set_page_load_timeout(20)
+    yield driver
+    driver.quit()
+
+
+@pytest.fixture
+def browser(chromium_driver):
+    driver = chromium_driver
+    driver.delete_all_cookies()
+    driver.set_window_size(1366, 768)
+    yield driver
+    try:
+        driver.delete_all_cookies()
+    except Exception:
+        pass
+
+
+def login(driver, hall: WebHall, staff_no: str, password: str = PASSWORD) -> None:
+    from selenium.webdriver.common.by import By
+
+    driver.get(hall.url + "/login")
+    driver.find_element(By.ID, "staff_no").send_keys(staff_no)
+    driver.find_element(By.ID, "password").send_keys(password)
+    driver.find_element(By.ID, "login-submit").click()
+
+
+def wait_until(driver, predicate, timeout: float = 5.0):
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(driver, timeout, poll_frequency=0.05).until(predicate)

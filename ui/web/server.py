@@ -1,0 +1,86 @@
+"""Running the console: the bus client ``web``, the accounts, the live hall and uvicorn, started and
+stopped together (``hallkit web``, ``hallkit demo`` and the tests use the same :class:`WebServer`)."""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+import time
+from pathlib import Path
+
+import uvicorn
+
+from hall_bus.bus.client import BusClient
+from hall_bus.bus.connect import bus_settings
+from hall_bus.config import HallConfig
+from hall_bus.features.evaluation.settings import load as staff_settings
+from ui.web.accounts import Accounts
+from ui.web.app import WebContext, create_app
+from ui.web.live import HallLive
+from ui.web.settings import WebSettings, web_settings
+
+log = logging.getLogger(__name__)
+
+CLIENT_ID = "web"
+
+
+class WebServer:
+    def __init__(
+        self,
+        config: HallConfig,
+        bus_host: str | None = None,
+        bus_port: int | None = None,
+        host: str | None = None,
+        port: int | None = None,
+        settings: WebSettings | None = None,
+        bus: BusClient | None = None,
+    ) -> None:
+        self.config = config
+        self.settings = settings or web_settings(config)
+        self.host = host or self.settings.host
+        self.port = port if port is not None else self.settings.port
+        self.bus = bus or BusClient(config.hall_id, CLIENT_ID, bus_settings(config, CLIENT_ID, bus_host, bus_port))
+        staff = staff_settings(config).staff
+        self.accounts = Accounts(Path(config.data_dir), staff, self.settings)
+        self.live = HallLive(self.bus, config.hall_id)
+        self.context = WebContext(config, self.bus, self.accounts, self.live, self.settings)
+        self.app = create_app(self.context)
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}/"
+
+    def start(self, wait_s: float = 10.0) -> WebServer:
+        """Connect to the bus and serve in a thread of this process."""
+        self.bus.start()
+        if self.port == 0:
+            self.port = _free_port(self.host)
+        config = uvicorn.Config(self.app, host=self.host, port=self.port, log_level="warning", access_log=False)
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, name="web-console", daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + wait_s
+        while not self._server.started and time.monotonic() < deadline:
+            if not self._thread.is_alive():
+                raise RuntimeError(f"the web console could not listen on {self.host}:{self.port}")
+            time.sleep(0.02)
+        return self
+
+    def stop(self) -> None:
+        for stop in self.context.extras.get("on_stop", []):
+            stop()
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(10)
+        self.bus.stop()
+        self.accounts.close()
+
+
+def _free_port(host: str) -> int:
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return int(s.getsockname()[1])

@@ -1,0 +1,83 @@
+/* HallKit staff console: the shared part of every page (strings, CSRF-carrying API calls, the live feed). */
+"use strict";
+const S = JSON.parse(document.getElementById("strings").textContent);
+const LANG = document.body.dataset.lang || "zh";
+const CSRF = (document.querySelector('meta[name="csrf-token"]') || {}).content || "";
+
+function t(key, values) {
+  let text = S[key] || key;
+  for (const [k, v] of Object.entries(values || {})) text = text.replace("{" + k + "}", v);
+  return text;
+}
+
+function el(tag, attrs, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === null || v === undefined || v === false) continue;
+    if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
+    else if (k === "text") node.textContent = v;
+    else node.setAttribute(k, v === true ? "" : v);
+  }
+  for (const c of children) if (c !== null && c !== undefined) node.append(c);
+  return node;
+}
+
+function toast(message, ok) {
+  const box = document.getElementById("toast");
+  box.textContent = message;
+  box.className = ok ? "ok" : "bad";
+  box.hidden = false;
+  clearTimeout(toast.timer);
+  toast.timer = setTimeout(() => { box.hidden = true; }, 5000);
+}
+
+/* A state change: JSON with the session's CSRF token; the answer's sentence is shown on failure. */
+async function api(path, body, method) {
+  const response = await fetch(path, {
+    method: method || "POST",
+    headers: { "Content-Type": "application/json", "X-CSRF-Token": CSRF },
+    body: JSON.stringify(body || {}),
+    credentials: "same-origin",
+  });
+  let answer = {};
+  try { answer = await response.json(); } catch (e) { answer = { ok: false, message: t("error.failed") }; }
+  if (response.status === 401) { window.location = "/login?why=expired&next=" + encodeURIComponent(location.pathname); }
+  if (!response.ok || answer.ok === false) { toast(answer.message || t("error.failed"), false); throw answer; }
+  return answer;
+}
+
+async function getJSON(path) {
+  const response = await fetch(path, { credentials: "same-origin" });
+  if (response.status === 401) { window.location = "/login?why=expired&next=" + encodeURIComponent(location.pathname); }
+  return response.json();
+}
+
+/* The live hall: the latest of every state, and the pages' renderers called on each change. */
+const Live = {
+  state: {},
+  renderers: [],
+  onChange(fn) { this.renderers.push(fn); },
+  apply(key, data) {
+    if (!key.startsWith("event/")) this.state[key] = data;
+    for (const fn of this.renderers) fn(key, data, this.state);
+  },
+  start() {
+    const status = document.getElementById("live-state");
+    const source = new EventSource("/api/stream");
+    source.addEventListener("hello", (e) => {
+      this.state = JSON.parse(e.data).live;
+      for (const fn of this.renderers) fn(null, null, this.state);
+      if (status) { status.textContent = t("live.connected"); status.className = "live on"; }
+    });
+    source.addEventListener("change", (e) => {
+      const msg = JSON.parse(e.data);
+      this.apply(msg.topic, msg.data);
+    });
+    source.onerror = () => { if (status) { status.textContent = t("live.reconnecting"); status.className = "live off"; } };
+    this.source = source;
+  },
+};
+
+function localName(item) { return LANG === "en" && item && item.name_en ? item.name_en : (item ? item.name : ""); }
+function minutes(n) { return n === null || n === undefined ? t("hall.no_estimate") : t("common.minutes", { n: Math.round(n) }); }
+function byNumber(a, b) { return a - b; }
