@@ -262,7 +262,7 @@ async def _events(request: Request, live: HallLive) -> AsyncIterator[bytes]:
         while not await request.is_disconnected():
             try:
                 key, data = await asyncio.wait_for(q.get(), timeout=15.0)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 yield b": keep-alive\n\n"
                 continue
             yield _sse("change", {"topic": key, "data": data})

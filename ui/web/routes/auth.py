@@ -51,12 +51,12 @@ def login(
             error = i18n.error_sentence(exc.code, lang)
         else:
             value, session = web.accounts.open_session(staff)
-            response = RedirectResponse(_local(next) or home_of(session), status_code=303)
-            response.set_cookie(
+            home = RedirectResponse(_local(next) or home_of(session), status_code=303)
+            home.set_cookie(
                 COOKIE, value, httponly=True, samesite="strict", secure=web.settings.secure_cookies, path="/"
             )
-            response.delete_cookie(LOGIN_COOKIE)
-            return response
+            home.delete_cookie(LOGIN_COOKIE)
+            return home
     token = secrets.token_urlsafe(16)
     response = render(
         request, "login.html", None, status=401, next=_local(next), login_token=token, message="", error=error
