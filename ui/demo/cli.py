@@ -48,6 +48,9 @@ def register(cli: Any) -> None:
         "as tabs beside the kiosk, or not at all; the kiosk window itself shows citizen screens only",
     )
     add_window_options(p)
+    p.add_argument(
+        "--web-port", type=int, default=None, help="port of the staff web console (default 8080 when free, else any)"
+    )
     p.add_argument("--seed", type=int, default=None, help="random seed for a repeatable run")
     p.add_argument("--verbose-calls", action="store_true", help="print every ticket and call also while the UI runs")
 

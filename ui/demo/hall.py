@@ -30,6 +30,7 @@ import dataclasses
 import datetime as dt
 import math
 import random
+import socket
 import statistics
 import subprocess
 import sys
@@ -50,6 +51,7 @@ from simulators.demo_cases import seed_appointments, seed_demo_cases
 from ui.app import TABS
 from ui.demo.app import run_app
 from ui.demo.hall_core import HallCore, with_sim_options
+from ui.web.server import WebServer
 
 DEMO_READER_ID = "demo-reader"  # the simulated ID card reader, for the demo's F9/F10 card keys
 
@@ -291,6 +293,7 @@ def run(args: argparse.Namespace) -> int:
     )
     if hall.arrivals_per_min > hall.fitted * 1.0001:
         print(f"[demo] --arrivals {hall.arrivals_per_min:g} is more than the windows serve: queues will keep growing")
+    web = start_web_console(hall, args.web_port)
     for code, service, start, end in hall.appointments:
         tz = hall.config.tz()  # the hall's clock, not the machine's
         when = f"{dt.datetime.fromtimestamp(start, tz):%H:%M}-{dt.datetime.fromtimestamp(end, tz):%H:%M}"
@@ -315,9 +318,39 @@ def run(args: argparse.Namespace) -> int:
             staff.wait(10)
         hall.halt()
         summary = hall.summary()
+        web.stop()
         hall.stop()
     print(summary)
     return 0
+
+
+DEMO_PASSWORD = "hallkit-demo"  # the demo hall's staff password (a demo's only: a hall sets its own)
+
+
+def start_web_console(hall: DemoHall, port: int | None) -> WebServer:
+    """The staff web console on the demo hall, every [[staff]] with the demo password; prints its address."""
+    web = WebServer(hall.config, bus=hall.make_bus("web"), port=_web_port(port), host="127.0.0.1").start()
+    staff = list(web.accounts.staff.values())
+    for member in staff:
+        web.accounts.set_password(member.staff_no, DEMO_PASSWORD)
+    logins = ", ".join(
+        f"{m.staff_no} ({'/'.join(m.roles)}{' ' + ','.join(map(str, m.windows)) if m.windows else ''})" for m in staff
+    )
+    print(f"web console: {web.url}", flush=True)
+    print(f"[demo] web console logins (demo only), password {DEMO_PASSWORD!r}: {logins}", flush=True)
+    return web
+
+
+def _web_port(wanted: int | None) -> int:
+    """The asked port, else 8080 when it is free, else any free port."""
+    if wanted is not None:
+        return wanted
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", 8080))
+            return 8080
+        except OSError:
+            return 0
 
 
 def staff_window(hall: DemoHall, args: argparse.Namespace) -> subprocess.Popen[bytes]:
