@@ -12,6 +12,7 @@
     body.replaceChildren();
     const pending = p ? p.pending || [] : [];
     document.getElementById("no-proposals").hidden = pending.length > 0;
+    document.getElementById("proposals").hidden = pending.length === 0;
     for (const item of pending) {
       const from = (item.from_domains || []).map((d) => domainName(d, state)).join("、");
       const to = (item.to_domains || []).map((d) => domainName(d, state)).join("、");
