@@ -1,4 +1,4 @@
-"""``hallkit report daily`` and ``hallkit followup list|update``."""
+"""``hallkit report daily|range`` and ``hallkit followup list|update|assign|note|visit|rectify|close``."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import json
 import sqlite3
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
@@ -19,15 +20,23 @@ from hall_bus.cli.main import CommandLine
 from hall_bus.config import ConfigError
 from hall_bus.contracts.evaluation import (
     Followup,
+    FollowupAssign,
+    FollowupClose,
     FollowupList,
+    FollowupNote,
     FollowupOne,
+    FollowupRectify,
     Followups,
+    FollowupStep,
     FollowupUpdate,
+    FollowupVisit,
+    RangeReport,
     Report,
     ReportDaily,
+    ReportRange,
 )
-from hall_bus.features.evaluation import reports, settings
-from hall_bus.features.evaluation.followup import STATES
+from hall_bus.features.evaluation import export, ranges, reports, settings
+from hall_bus.features.evaluation.followup import STATES, VISIT_RESULTS
 
 
 def register(cli: CommandLine) -> None:
@@ -39,6 +48,13 @@ def register(cli: CommandLine) -> None:
     p.add_argument(
         "--db", default=None, help="read the controller's store file directly instead of asking over the bus"
     )
+    p = bus_command(cli, ("report", "range"), "好差评 over a date range (up to a year), grouped", report_range)
+    p.add_argument("--from", dest="from_day", required=True, metavar="YYYY-MM-DD")
+    p.add_argument("--to", dest="to_day", required=True, metavar="YYYY-MM-DD")
+    p.add_argument("--group", choices=ranges.GROUPS, default="day")
+    p.add_argument("--csv", default=None, metavar="OUT.csv", help="also write the report as CSV (UTF-8, Excel)")
+    p.add_argument("--xlsx", default=None, metavar="OUT.xlsx", help="also write the report as an Excel workbook")
+    p.add_argument("--db", default=None, help="read the controller's store file instead of asking over the bus")
     cli.describe(("followup",), "bad-review follow-ups (差评整改)")
     p = bus_command(cli, ("followup", "list"), "follow-ups, or only the overdue ones", followup_list)
     p.add_argument("--overdue", action="store_true")
@@ -47,6 +63,22 @@ def register(cli: CommandLine) -> None:
     p.add_argument("id", type=int)
     p.add_argument("state", choices=STATES)
     p.add_argument("--note", default="")
+    steps: list[tuple[str, str, str | None]] = [
+        ("assign", "give a follow-up to a staff member", "assignee"),
+        ("note", "add a note", None),
+        ("visit", "record the return visit (回访) and its result", "result"),
+        ("rectify", "record the rectification (整改): --note says what was done", None),
+        ("close", "close a rectified (or appealed) follow-up", None),
+    ]
+    for step, text, extra in steps:
+        p = bus_command(cli, ("followup", step), text, followup_step, actor="manager")
+        p.set_defaults(step=step)
+        p.add_argument("id", type=int)
+        if extra == "assignee":
+            p.add_argument("assignee", help="staff_no of a [[staff]] entry")
+        elif extra == "result":
+            p.add_argument("result", choices=VISIT_RESULTS)
+        p.add_argument("--note", default="", required=step in ("note", "rectify"))
 
 
 def _offline(args: argparse.Namespace) -> dict[str, Any] | int:
@@ -69,6 +101,60 @@ def _offline(args: argparse.Namespace) -> dict[str, Any] | int:
             tz=config.tz(),
             clerk_of=lambda w: s.staff_no if (s := staff.clerk_of(w)) else None,
         )
+    except sqlite3.Error as exc:
+        return fail(f"--db {args.db}: {exc}")
+    finally:
+        store.close()
+
+
+def report_range(args: argparse.Namespace) -> int:
+    req = ReportRange(from_day=args.from_day, to_day=args.to_day, group=args.group)
+    if args.db:
+        got = _offline_range(args, req)
+        if isinstance(got, int):
+            return got
+        answer_ = got
+    else:
+        answer_ = call(args, "report.range", req, RangeReport).model_dump(mode="json")
+    for path, write in ((args.csv, export.report_csv), (args.xlsx, export.report_xlsx)):
+        if path:
+            try:
+                Path(path).write_bytes(write(answer_))
+            except OSError as exc:
+                return fail(f"{path}: {exc}")
+    if args.json:
+        print(json.dumps(answer_, ensure_ascii=False, indent=2))
+        return 0
+    print(export.title(answer_))
+    print("\t".join(export.headers(answer_)))
+    for key, label, counts, rates in export._lines(answer_):
+        print("\t".join([key, label, *map(str, counts), *("-" if r is None else f"{r:.2%}" for r in rates)]))
+    print(f"非常满意率目标 target {answer_['target']:.0%}")
+    return 0
+
+
+def _offline_range(args: argparse.Namespace, req: ReportRange) -> dict[str, Any] | int:
+    config = config_of(args)
+    try:
+        staff = settings.load(config)
+        store = reports.ReadOnlyStore(args.db)
+    except ConfigError as exc:
+        return fail(str(exc))
+    except (OSError, ValueError, sqlite3.Error) as exc:
+        return fail(f"--db: {exc}")
+    try:
+        return ranges.report_range(
+            store,
+            config.hall_id,
+            req.from_day,
+            req.to_day,
+            req.group,
+            clerk_of=lambda w: s.staff_no if (s := staff.clerk_of(w)) else None,
+            tz=config.tz(),
+            label=ranges.labeller(config, staff),
+        )
+    except ranges.RangeError as exc:
+        return fail(f"{exc.code}: {exc}")
     except sqlite3.Error as exc:
         return fail(f"--db {args.db}: {exc}")
     finally:
@@ -195,10 +281,33 @@ def _print_followups(out: Followups) -> None:
         print(_line(f))
     if not out.followups:
         print("no follow-ups")
+    if out.summary and out.followups:
+        s = out.summary
+        rate = "-" if s.real_name_closed_rate is None else f"{s.real_name_closed_rate:.0%}"
+        print(
+            f"open {s.open}, overdue {s.overdue}, closed {s.closed}; real-name closed {s.real_name_closed}/{s.real_name} ({rate})"
+        )
 
 
 def followup_update(args: argparse.Namespace) -> int:
     req = FollowupUpdate(id=args.id, state=args.state, note=args.note, actor=args.actor)
     out = call(args, "followup.update", req, FollowupOne)
+    print(f"#{args.id} is now {out.followup.state}")
+    return 0
+
+
+STEP_MODELS: dict[str, type[FollowupStep]] = {
+    "assign": FollowupAssign,
+    "note": FollowupNote,
+    "visit": FollowupVisit,
+    "rectify": FollowupRectify,
+    "close": FollowupClose,
+}
+
+
+def followup_step(args: argparse.Namespace) -> int:
+    fields = given(assignee=getattr(args, "assignee", None), result=getattr(args, "result", None))
+    req = STEP_MODELS[args.step](id=args.id, note=args.note, actor=args.actor, **fields)
+    out = call(args, f"followup.{args.step}", req, FollowupOne)
     print(f"#{args.id} is now {out.followup.state}")
     return 0

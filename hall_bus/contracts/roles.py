@@ -79,7 +79,13 @@ OPS: dict[str, OpRule] = {
     "evaluation.get": OpRule(("kiosk", "window", "manager", "web"), "read"),
     "followup.list": OpRule(STAFF, "read"),
     "followup.update": OpRule(STAFF, "atomic"),
+    "followup.assign": OpRule(STAFF, "atomic"),
+    "followup.note": OpRule(STAFF, "atomic"),
+    "followup.visit": OpRule(STAFF, "atomic"),
+    "followup.rectify": OpRule(STAFF, "atomic"),
+    "followup.close": OpRule(STAFF, "atomic"),
     "report.daily": OpRule(STAFF, "read"),
+    "report.range": OpRule(STAFF, "read"),
     # 24-hour pickup
     "pickup.identify": OpRule(KIOSK, "journaled"),
     "pickup.open": OpRule(KIOSK, "atomic"),

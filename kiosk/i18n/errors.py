@@ -96,6 +96,18 @@ STRINGS: dict[str, tuple[str, str]] = {
     "error.not_finished": ("该业务尚未办结，办结后再评价", "This service is not finished yet; rate it afterwards"),
     "error.reason_required": ("不满意评价请选择原因", "Please choose a reason for a dissatisfied rating"),
     "error.invalid_transition": ("整改单不能转到该状态", "The follow-up cannot move to that state"),
+    "error.visit_required": ("请先完成回访，再进行整改或办结", "Record the return visit first"),
+    "error.rectification_required": ("请先完成整改，再办结整改单", "Record the rectification before closing"),
+    "error.already_visited": ("该差评已回访", "The return visit is already recorded"),
+    "error.already_rectified": ("该差评已整改", "The rectification is already recorded"),
+    "error.followup_closed": ("该整改单已办结，只能添加备注", "This follow-up is closed; it takes notes only"),
+    "error.followup_appealed": (
+        "该整改单正在申诉中，请先办结或重新打开",
+        "This follow-up is under appeal; close or reopen it first",
+    ),
+    "error.unknown_staff": ("没有该工作人员", "No such staff member in this hall"),
+    "error.invalid_range": ("日期范围不正确，结束日期不能早于开始日期", "The date range is not valid"),
+    "error.range_too_long": ("报表日期范围最长一年", "A report covers at most one year"),
     "error.not_accepted": ("评价器未接受评价请求", "The pad did not accept the rating request"),
     # cases and pickup (办件, 出件)
     "error.unknown_case": ("没有找到该办件", "No such case"),

@@ -19,9 +19,9 @@ from hall_bus.bus.envelope import Envelope, MessageError, model_of
 from hall_bus.contracts import evaluation as evaluation_contracts
 from hall_bus.contracts.base import as_data
 from hall_bus.contracts.devices import PadAccepted, PadEvaluate, PadEvaluation
-from hall_bus.contracts.evaluation import EvaluationGet, EvaluationSubmit, FollowupList, FollowupUpdate, ReportDaily
+from hall_bus.contracts.evaluation import EvaluationGet, EvaluationSubmit, ReportDaily, ReportRange
 from hall_bus.controller.features import FeatureContext, FeatureSpec
-from hall_bus.features.evaluation import reports, settings
+from hall_bus.features.evaluation import followup_ops, ranges, reports, settings
 from hall_bus.features.evaluation.store import MIGRATIONS, EvaluationError, EvaluationStore
 from hall_bus.features.evaluation.workdays import WorkCalendar
 from hall_bus.queue.models import Change, QueueError, Ticket
@@ -52,11 +52,13 @@ class EvaluationFeature:
         for op, fn in (
             ("evaluation.submit", self._submit),
             ("evaluation.get", self._get),
-            ("followup.list", self._followups),
-            ("followup.update", self._followup_update),
             ("report.daily", self._report),
+            ("report.range", self._report_range),
         ):
             controller.register_op(op, fn)
+        self.followups = followup_ops.FollowupOps(controller, self.store, self.settings)
+        self.followups.register()
+        self._label = ranges.labeller(self.config, self.settings)
         self._stopping = threading.Event()
         self._sweeper = threading.Thread(target=self._sweep_loop, name="evaluation-sweep", daemon=True)
         self._sweeper.start()
@@ -254,38 +256,22 @@ class EvaluationFeature:
     def _today(self) -> dt.date:
         return self.ctl.engine.local().date()
 
-    def _followup_view(self, f: dict[str, Any]) -> dict[str, Any]:
-        return {
-            "id": f["id"],
-            "ticket": f["code"],
-            "day": f["day"],
-            "state": f["state"],
-            "visit_due": f["visit_due"],
-            "rectify_due": f["rectify_due"],
-            "overdue": self.store.overdue(f, self._today()),
-            "level": f["level"],
-            "reason": f["reason"],
-            "window": f["window"],
-            "staff_no": f["staff_no"],
-            "service": f["service"],
-            "notes": f["notes"],
-        }
-
-    def _followups(self, env: Envelope) -> dict[str, Any]:
-        req = model_of(env, FollowupList)
-        rows = self.store.followups(req.state, self._today() if req.overdue else None)
-        return {"followups": [self._followup_view(f) for f in rows]}
-
-    def _followup_update(self, env: Envelope) -> dict[str, Any]:
-        req = model_of(env, FollowupUpdate)
-        actor = f"{env.sender}/{req.actor}"
-        f = self.store.update_followup(req.id, req.state, req.note, actor, self.ctl.engine.now())
-        self.ctl.engine.audit(actor, "followup.update", f"followup {req.id}", {"state": req.state, "note": req.note})
-        return {"followup": self._followup_view(f)}
-
     def _report(self, env: Envelope) -> dict[str, Any]:
         day = model_of(env, ReportDaily).date or self._today().isoformat()
         return self.report(day)
+
+    def _report_range(self, env: Envelope) -> dict[str, Any]:
+        req = model_of(env, ReportRange)
+        return ranges.report_range(
+            self.ctl.store,
+            self.config.hall_id,
+            req.from_day,
+            req.to_day,
+            req.group,
+            clerk_of=self._clerk_no,
+            tz=self.config.tz(),
+            label=self._label,
+        )
 
     def _clerk_no(self, window: int) -> str | None:
         clerk = self.settings.clerk_of(window)
@@ -305,7 +291,7 @@ SPEC = FeatureSpec(
     name="evaluation",
     summary="好差评: one rating per service, 差评 follow-up, reports",
     attach=EvaluationFeature,
-    ops=("evaluation.submit", "evaluation.get", "followup.list", "followup.update", "report.daily"),
+    ops=("evaluation.submit", "evaluation.get", *followup_ops.OPS, "report.daily", "report.range"),
     contracts=evaluation_contracts.CONTRACTS,
     requires=(),
     migrations=tuple(MIGRATIONS),

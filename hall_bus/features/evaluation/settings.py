@@ -9,7 +9,6 @@ from pydantic import BeforeValidator, ValidationInfo, field_validator
 
 from hall_bus.config import ConfigError, HallConfig, Section, checked, int_between
 
-
 STAFF_ROLES = ("clerk", "manager", "admin")  # the web console's roles (docs/web.md)
 
 

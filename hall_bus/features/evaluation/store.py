@@ -53,6 +53,15 @@ MIGRATIONS = [
         updated_at   REAL NOT NULL
     );
     """,
+    # 2: the follow-up workflow (assign, return visit with its result, rectification, close) and its list
+    """
+    ALTER TABLE followups ADD COLUMN assignee TEXT;      -- staff_no of [[staff]]
+    ALTER TABLE followups ADD COLUMN visit_result TEXT;  -- satisfied | basically_satisfied | dissatisfied | unreachable
+    ALTER TABLE followups ADD COLUMN visited_at REAL;
+    ALTER TABLE followups ADD COLUMN rectified_at REAL;
+    ALTER TABLE followups ADD COLUMN closed_at REAL;
+    CREATE INDEX followups_state ON followups (hall, state);
+    """,
 ]
 
 TRANSITIONS = followup.TRANSITIONS
@@ -189,23 +198,88 @@ class EvaluationStore:
             (self.hall, ticket_id, now, visit.isoformat(), rectify.isoformat(), now),
         )
 
-    def followups(self, state: str | None = None, overdue_on: dt.date | None = None) -> list[dict[str, Any]]:
-        sql = (
-            "SELECT f.*, e.code, e.day, e.window, e.staff_no, e.service, e.domain, e.level, e.reason FROM followups f "
-            "JOIN evaluations e ON e.ticket_id = f.ticket_id WHERE f.hall=?"
-        )
-        args: list[Any] = [self.hall]
+    def followups(
+        self,
+        state: str | None = None,
+        overdue_on: dt.date | None = None,
+        *,
+        from_day: str | None = None,
+        to_day: str | None = None,
+        assignee: str | None = None,
+        limit: int = -1,
+        fid: int | None = None,
+        before_id: int | None = None,
+    ) -> list[dict[str, Any]]:
+        """Follow-ups, newest first (bad reviews of tickets of ``from_day`` .. ``to_day``; only those
+        overdue on ``overdue_on`` when given). ``history`` is who did what when; ``real_name`` says the
+        ticket was taken with an identity (实名)."""
+        where, args = self._where(from_day, to_day, overdue_on)
         if state:
-            sql += " AND f.state=?"
-            args.append(state)
+            where += " AND f.state = :state"
+            args["state"] = state
+        if assignee:
+            where += " AND f.assignee = :assignee"
+            args["assignee"] = assignee
+        if fid is not None:
+            where += " AND f.id = :fid"
+            args["fid"] = fid
+        if before_id is not None:
+            where += " AND f.id < :before_id"
+            args["before_id"] = before_id
+        sql = (
+            "SELECT f.*, e.code, e.day, e.window, e.staff_no, e.service, e.domain, e.level, e.reason, "
+            "t.identity_token IS NOT NULL AS real_name FROM followups f "
+            "JOIN evaluations e ON e.ticket_id = f.ticket_id LEFT JOIN tickets t ON t.id = f.ticket_id "
+            f"WHERE {where} ORDER BY f.id DESC LIMIT :limit"
+        )
         with self.store.lock:
-            rows = [dict(r) for r in self.store.db.execute(sql + " ORDER BY f.id", args)]
+            rows = [dict(r) for r in self.store.db.execute(sql, {**args, "limit": limit})]
         for r in rows:
-            r["notes"] = json.loads(r["notes"])
+            r["history"] = [{"action": "update", **n} for n in json.loads(r.pop("notes"))]
+            r["real_name"] = bool(r["real_name"])
             r["overdue"] = self.overdue(r, overdue_on) if overdue_on else []
-        if overdue_on:
-            rows = [r for r in rows if r["overdue"]]
         return rows
+
+    def _where(
+        self, from_day: str | None, to_day: str | None, overdue_on: dt.date | None
+    ) -> tuple[str, dict[str, Any]]:
+        where, args = "f.hall = :hall", {"hall": self.hall}
+        if from_day:
+            where += " AND e.day >= :from_day"
+            args["from_day"] = from_day
+        if to_day:
+            where += " AND e.day <= :to_day"
+            args["to_day"] = to_day
+        if overdue_on:
+            where += f" AND {followup.OVERDUE_SQL}"
+            args["today"] = overdue_on.isoformat()
+        return where, args
+
+    def followup(self, fid: int) -> dict[str, Any]:
+        rows = self.followups(fid=fid)
+        if not rows:
+            raise EvaluationError("not_found", f"no follow-up {fid}")
+        return rows[0]
+
+    def summary(self, today: dt.date, from_day: str | None = None, to_day: str | None = None) -> dict[str, Any]:
+        """Counts over the follow-ups of the range: open (not closed), overdue on ``today``, closed, and
+        the real-name (实名) bad reviews closed, which must reach 100%."""
+        where, args = self._where(from_day, to_day, None)
+        sql = (
+            "SELECT COUNT(*) AS total, COALESCE(SUM(f.state = 'closed'), 0) AS closed, "
+            f"COALESCE(SUM({followup.OVERDUE_SQL}), 0) AS overdue, "
+            "COALESCE(SUM(t.identity_token IS NOT NULL), 0) AS real_name, "
+            "COALESCE(SUM(t.identity_token IS NOT NULL AND f.state = 'closed'), 0) AS real_name_closed "
+            "FROM followups f JOIN evaluations e ON e.ticket_id = f.ticket_id LEFT JOIN tickets t ON t.id = f.ticket_id "
+            f"WHERE {where}"
+        )
+        with self.store.lock:
+            row = dict(self.store.db.execute(sql, {**args, "today": today.isoformat()}).fetchone())
+        row["open"] = row["total"] - row["closed"]
+        row["real_name_closed_rate"] = (
+            round(row["real_name_closed"] / row["real_name"], 4) if row["real_name"] else None
+        )
+        return row
 
     @staticmethod
     def overdue(row: dict[str, Any], today: dt.date) -> list[str]:
@@ -213,19 +287,66 @@ class EvaluationStore:
         return followup.overdue(row, today)
 
     def update_followup(self, fid: int, state: str, note: str, actor: str, now: float) -> dict[str, Any]:
+        """The CLI's generic move along the transitions (``invalid_transition`` otherwise)."""
         with self.store.transaction() as db:
-            row = db.execute("SELECT * FROM followups WHERE id=? AND hall=?", (fid, self.hall)).fetchone()
-            if row is None:
-                raise EvaluationError("not_found", f"no follow-up {fid}")
+            row = self._locked(db, fid)
             if state != row["state"] and not followup.can_move(row["state"], state):
                 raise EvaluationError(
                     "invalid_transition",
                     f"a follow-up cannot go from {row['state']} to {state} "
                     f"(allowed: {', '.join(sorted(TRANSITIONS[row['state']])) or 'none'})",
                 )
-            notes = json.loads(row["notes"]) + [{"at": now, "actor": actor, "state": state, "note": note}]
-            db.execute(
-                "UPDATE followups SET state=?, notes=?, updated_at=? WHERE id=?",
-                (state, json.dumps(notes, ensure_ascii=False), now, fid),
-            )
-        return next(f for f in self.followups() if f["id"] == fid)
+            self._write(db, row, state, {"at": now, "actor": actor, "action": "update", "state": state, "note": note})
+        return self.followup(fid)
+
+    def step(
+        self,
+        fid: int,
+        step: str,
+        actor: str,
+        now: float,
+        note: str = "",
+        assignee: str | None = None,
+        result: str | None = None,
+    ) -> dict[str, Any]:
+        """One step of the workflow (:data:`followup.STEPS`), refused out of order with its own code."""
+        with self.store.transaction() as db:
+            row = self._locked(db, fid)
+            refused = followup.refusal(row["state"], step)
+            if refused:
+                raise refused
+            state = followup.next_state(row["state"], step, result)
+            entry: dict[str, Any] = {"at": now, "actor": actor, "action": step, "state": state, "note": note}
+            changes: dict[str, Any] = {}
+            if step == "assign":
+                entry["assignee"] = changes["assignee"] = assignee
+            if step == "visit":
+                entry["result"] = changes["visit_result"] = result
+            self._write(db, row, state, entry, changes)
+        return self.followup(fid)
+
+    def _locked(self, db: sqlite3.Connection, fid: int) -> sqlite3.Row:
+        row: sqlite3.Row | None = db.execute(
+            "SELECT * FROM followups WHERE id=? AND hall=?", (fid, self.hall)
+        ).fetchone()
+        if row is None:
+            raise EvaluationError("not_found", f"no follow-up {fid}")
+        return row
+
+    @staticmethod
+    def _write(
+        db: sqlite3.Connection,
+        row: sqlite3.Row,
+        state: str,
+        entry: dict[str, Any],
+        changes: dict[str, Any] | None = None,
+    ) -> None:
+        """Record ``entry`` in the history and set the new state (and the time it was first reached)."""
+        changes = dict(changes or {})
+        stamp = {"visited": "visited_at", "rectified": "rectified_at", "closed": "closed_at"}.get(state)
+        if stamp and state != row["state"]:
+            changes[stamp] = entry["at"]
+        notes = json.loads(row["notes"]) + [entry]
+        changes.update(state=state, notes=json.dumps(notes, ensure_ascii=False), updated_at=entry["at"])
+        cols = ", ".join(f"{c}=?" for c in changes)  # column names from this module only
+        db.execute(f"UPDATE followups SET {cols} WHERE id=?", (*changes.values(), row["id"]))

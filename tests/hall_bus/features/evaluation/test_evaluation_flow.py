@@ -78,7 +78,7 @@ def test_timeout_is_not_evaluated_and_the_kiosk_may_then_rate(hall) -> None:
     f = watcher.request(
         "followup.update", {"id": followups[0]["id"], "state": "visited", "note": "已电话回访", "actor": "li"}
     )
-    assert f["followup"]["state"] == "visited" and f["followup"]["notes"][0]["note"] == "已电话回访"
+    assert f["followup"]["state"] == "visited" and f["followup"]["history"][0]["note"] == "已电话回访"
     with pytest.raises(RequestFailed) as err:
         watcher.request("followup.update", {"id": followups[0]["id"], "state": "open", "actor": "li"})
     assert err.value.code == "invalid_transition"

@@ -83,8 +83,8 @@ def test_configured_deadlines_overdue_list_and_transitions(hall) -> None:
     done = manager.request("followup.update", {"id": f["id"], "state": "closed", "note": "结案", "actor": "zhang"})[
         "followup"
     ]
-    assert done["overdue"] == [] and [n["state"] for n in done["notes"]] == ["visited", "rectified", "closed"]
-    assert done["notes"][0]["note"] == "已上门回访" and done["notes"][0]["actor"].endswith("/zhang")
+    assert done["overdue"] == [] and [n["state"] for n in done["history"]] == ["visited", "rectified", "closed"]
+    assert done["history"][0]["note"] == "已上门回访" and done["history"][0]["actor"].endswith("/zhang")
     assert manager.request("followup.list", {"state": "closed"})["followups"][0]["id"] == f["id"]
     assert manager.request("followup.list", {"state": "open"})["followups"] == []
     with pytest.raises(RequestFailed) as err:
@@ -107,6 +107,6 @@ def test_appeal_and_reopen(hall) -> None:
     back = manager.request("followup.update", {"id": f["id"], "state": "open", "note": "申诉不成立", "actor": "li"})[
         "followup"
     ]
-    assert back["state"] == "open" and len(back["notes"]) == 2
+    assert back["state"] == "open" and len(back["history"]) == 2
     report = manager.request("report.daily", {"date": "2026-11-27"})
     assert report["overall"]["bad_reviews"] == 1 and report["overall"]["followups"] == {"open": 1}
