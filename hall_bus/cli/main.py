@@ -19,7 +19,7 @@ import argparse
 import logging
 import sys
 from collections.abc import Callable, Sequence
-from importlib.metadata import EntryPoint, entry_points
+from importlib.metadata import EntryPoint, entry_points, version
 
 COMMAND_GROUP = "hallkit.commands"
 
@@ -36,6 +36,7 @@ class CommandLine:
             epilog="Run 'hallkit COMMAND --help' for the options of a command.",
         )
         self.parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv for debug)")
+        self.parser.add_argument("--version", action="version", version=f"hallkit {version('hallkit')}")
         self._groups: dict[tuple[str, ...], argparse._SubParsersAction[argparse.ArgumentParser]] = {}
         self._parsers: dict[tuple[str, ...], argparse.ArgumentParser] = {(): self.parser}
         self._helps: dict[tuple[str, ...], str] = {}

@@ -1,5 +1,5 @@
-"""``hallkit backup``, ``hallkit restore`` and ``hallkit metrics``: running a hall in production
-(docs/deploy.md)."""
+"""``hallkit backup``, ``hallkit restore``, ``hallkit metrics``, ``hallkit deploy units`` and ``hallkit
+station check``: running a hall in production (docs/deploy.md)."""
 
 from __future__ import annotations
 
@@ -14,8 +14,10 @@ from hall_bus.cli.common import config_of, fail, print_json, reporting
 from hall_bus.cli.main import CommandLine
 from hall_bus.config import ConfigError
 from hall_bus.ops import backup as backups
+from hall_bus.ops import units
 from hall_bus.ops.restore import RestoreError, restore
 from hall_bus.ops.settings import backup_settings, monitoring_settings
+from hall_bus.ops.station import StationError, load_station
 
 
 def register(cli: CommandLine) -> None:
@@ -55,6 +57,34 @@ def register(cli: CommandLine) -> None:
     p.add_argument("--url", default=None, help="endpoint base URL (default: http://[monitoring] host:port)")
     p.add_argument("--health", action="store_true", help="ask /healthz; exit code 1 when the hall is unhealthy")
     p.add_argument("--timeout", type=float, default=5.0)
+
+    cli.describe(("deploy",), "install a hall on Debian as systemd services (docs/deploy.md)")
+    p = cli.command(
+        ("deploy", "units"),
+        help="write the systemd units of a hall (broker, controller, web, hosts, kiosk and display sessions)",
+        handler=units_command,
+        description="Render the systemd units of the production install from hall.toml into --out, with "
+        "machines.txt: which units to enable on which machine. Paths default to the layout of docs/deploy.md.",
+    )
+    p.add_argument("--config", default=None, help="hall.toml (default: ./hall.toml or $HALLKIT_CONFIG)")
+    p.add_argument("--out", required=True, help="directory for the unit files")
+    lay = units.Layout()
+    p.add_argument("--venv", default=lay.venv, help=f"the installed virtualenv (default {lay.venv})")
+    p.add_argument("--etc", default=lay.etc, help=f"configuration directory (default {lay.etc})")
+    p.add_argument("--state", default=lay.state, help=f"state directory, [hall] data_dir (default {lay.state})")
+    p.add_argument("--user", default=lay.user, help=f"the system user (default {lay.user})")
+
+    cli.describe(("station",), "a station configured by its own small file (docs/deploy.md)")
+    p = cli.command(
+        ("station", "check"),
+        help="read a station's own file, log in to the hall bus and show the hall layout it learns",
+        handler=station_command,
+        description="Read station.toml (with the hall CA and the station's password beside it), connect to the "
+        "broker with the station's own login over TLS, and print the layout learned from the controller's "
+        "retained state/hall: domains, services, windows, and the station's own devices.",
+    )
+    p.add_argument("station", help="the station's directory (with station.toml) or its station file")
+    p.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for the layout (default 10)")
 
 
 def _when(at: float) -> str:
@@ -137,3 +167,30 @@ def metrics_command(args: argparse.Namespace) -> int:
         return fail(f"{url}: {getattr(exc, 'reason', exc)}", rc=1, command="metrics")
     print(body.decode("utf-8", "replace"), end="")
     return 0 if status == 200 else 1
+
+
+def units_command(args: argparse.Namespace) -> int:
+    config = config_of(args)
+    lay = units.Layout(venv=args.venv.rstrip("/"), etc=args.etc.rstrip("/"), state=args.state, user=args.user)
+    rendered = units.render(config, lay)
+    with reporting("deploy units", (OSError,)):
+        written = units.write(rendered, Path(args.out))
+    print(f"wrote {len(written)} files to {args.out}: {', '.join(p.name for p in written)}")
+    for machine, names in rendered.machines.items():
+        print(f"  {machine}: {' '.join(names)}")
+    for note in rendered.notes:
+        print(f"note: {note}")
+    return 0
+
+
+def station_command(args: argparse.Namespace) -> int:
+    with reporting("station check", (ConfigError,), rc=2), reporting("station check", (StationError, OSError)):
+        config = load_station(args.station, args.timeout)
+    print(
+        f"{config.hall_id} ({config.name}) at {config.bus.host}:{config.bus.port}{' over TLS' if config.bus.tls else ''}"
+    )
+    print(f"  domains:  {' '.join(d.id for d in config.domains)}")
+    print(f"  services: {' '.join(s.id for s in config.services)}")
+    print(f"  windows:  {' '.join(str(w.number) for w in config.windows)}")
+    print(f"  devices:  {' '.join(f'{d.id} ({d.kind} {d.url})' for d in config.devices) or 'none'}")
+    return 0

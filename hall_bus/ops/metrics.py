@@ -20,6 +20,9 @@ metric                                          type       from
 ``hallkit_bus_rejected_messages_total{code}``   counter    ``bus.rejects.by_code``
 ``hallkit_backup_last_success_timestamp_seconds``  gauge   the newest backup's manifest (0: none)
 ``hallkit_backup_age_seconds``                  gauge      now minus that (+Inf: no backup)
+``hallkit_clock_skew_seconds{client}``          gauge      a station's ``sent_at`` minus the controller's clock
+                                                           (:mod:`hall_bus.ops.clock`, also the threshold
+                                                           ``hallkit_clock_skew_warning_seconds``)
 ==============================================  =========  ==============================================
 
 The store is read through a read-only connection of the metrics' own (WAL: never in the controller's
@@ -82,6 +85,8 @@ METRICS = (  # every name the endpoint serves (alert rules are checked against i
     "hallkit_bus_rejected_messages_total",
     "hallkit_backup_last_success_timestamp_seconds",
     "hallkit_backup_age_seconds",
+    "hallkit_clock_skew_seconds",  # hall_bus.ops.clock
+    "hallkit_clock_skew_warning_seconds",
 )
 
 

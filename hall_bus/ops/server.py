@@ -31,6 +31,7 @@ from hall_bus.bus import topics
 from hall_bus.config import HallConfig
 from hall_bus.controller.service import HallController
 from hall_bus.controller.store import Store
+from hall_bus.ops.clock import ClockHook, ClockWatch
 from hall_bus.ops.metrics import BusWatch, HallCollector, RequestTimer, StoreWatch, time_requests, untime_requests
 from hall_bus.ops.settings import MonitoringSettings, backup_settings, monitoring_settings
 
@@ -118,6 +119,13 @@ class Monitoring:
         self._thread: threading.Thread | None = None
         self._store: StoreWatch | None = None
         self._timer: RequestTimer | None = None
+        self._clocks: ClockHook | None = None
+        self.clocks = ClockWatch(
+            settings.clock_skew_warn_s,
+            settings.clock_skew_log_every_s,
+            controller.config.bus.max_clock_skew_s,
+            clock,
+        )
         self._filter = topics.client_requests(controller.hall)
 
     @property
@@ -150,6 +158,8 @@ class Monitoring:
             HallCollector(c.config, self.settings, c.bus, self._store, watch, self.backup_dir, self.clock)
         )
         self._timer = time_requests(c.bus, self._filter, self.registry)
+        self.registry.register(self.clocks)
+        self._clocks = ClockHook(c.bus, c.config, self._filter, self.clocks).start()  # wraps the timer
         server.metrics = lambda: generate_latest(self.registry)
         server.healthz = lambda: health(c)
         self._server = server
@@ -165,11 +175,13 @@ class Monitoring:
         self._server.server_close()
         if self._thread is not None:
             self._thread.join(5.0)
+        if self._clocks is not None:  # first: its wrapper is the outer one
+            self._clocks.stop()
         if self._timer is not None:
             untime_requests(self.controller.bus, self._filter, self._timer)
         if self._store is not None:
             self._store.close()
-        self._server = self._thread = self._store = self._timer = None
+        self._server = self._thread = self._store = self._timer = self._clocks = None
 
 
 def start_monitoring(controller: HallController, config: HallConfig) -> Monitoring:

@@ -12,6 +12,9 @@ host = "127.0.0.1"
 port = 9464
 wait_target_min = 30           # the wait a hall promises; hallkit_wait_target_seconds
 wait_targets = { budongchan = 45 }   # per domain
+clock_skew_warn_s = 30         # a station's clock this far off the controller's is a warning
+                               # (default: half of [bus] max_clock_skew_s, beyond which requests are refused)
+clock_skew_log_every_s = 600   # the warning is logged at most this often per station
 ```
 """
 
@@ -41,6 +44,8 @@ class MonitoringSection(Section):
     port: Annotated[int, int_between(0, 65535)] = DEFAULT_PORT  # 0: any free port (tests)
     wait_target_min: Annotated[float, between(1, 480)] = 30.0
     wait_targets: dict[str, Annotated[float, between(1, 480)]] = {}
+    clock_skew_warn_s: Annotated[float, between(0.1, 3600)] | None = None
+    clock_skew_log_every_s: Annotated[float, between(1, 86400)] = 600.0
 
     @field_validator("wait_targets")
     @classmethod
@@ -65,6 +70,8 @@ class MonitoringSettings:
     port: int = DEFAULT_PORT
     wait_target_min: float = 30.0
     wait_targets: dict[str, float] = field(default_factory=dict)
+    clock_skew_warn_s: float = 30.0
+    clock_skew_log_every_s: float = 600.0
 
     def target_s(self, domain: str) -> float:
         return 60.0 * self.wait_targets.get(domain, self.wait_target_min)
@@ -87,4 +94,5 @@ def backup_settings(config: HallConfig) -> BackupSettings:
 def monitoring_settings(config: HallConfig) -> MonitoringSettings:
     context = {"domains": [d.id for d in config.domains]}
     sec = checked(MonitoringSection, _table(config, "monitoring"), config.source, "monitoring", context)
-    return MonitoringSettings(**sec.model_dump())
+    warn = sec.clock_skew_warn_s if sec.clock_skew_warn_s is not None else config.bus.max_clock_skew_s / 2
+    return MonitoringSettings(**{**sec.model_dump(), "clock_skew_warn_s": warn})
