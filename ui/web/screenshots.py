@@ -41,6 +41,10 @@ def browser() -> Any:
     return webdriver.Chrome(service=Service(executable_path=shutil.which("chromedriver")), options=options)
 
 
+def _shows(css: str) -> Callable[[Any], bool]:
+    return lambda d: bool(d.find_elements(By.CSS_SELECTOR, css))
+
+
 def login(driver: Any, base: str, staff_no: str) -> None:
     driver.delete_all_cookies()
     driver.get(base + "/login")
@@ -76,7 +80,7 @@ def shoot(
                 driver.get(base + f"/lang/{lang}")
                 driver.set_window_size(*size)
                 driver.get(base + path)
-                WebDriverWait(driver, 10).until(lambda d, css=ready: d.find_elements(By.CSS_SELECTOR, css))
+                WebDriverWait(driver, 10).until(_shows(ready))
                 time.sleep(0.4)  # the live feed's first picture drawn
                 height = int(driver.execute_script("return document.documentElement.scrollHeight"))
                 if height > size[1]:  # the whole page, not only what fits the first screen
