@@ -259,12 +259,17 @@ async def _events(request: Request, live: HallLive) -> AsyncIterator[bytes]:
     try:
         yield b"retry: 2000\n\n"
         yield _sse("hello", {"live": live.snapshot()})
-        while not await request.is_disconnected():
+        quiet = 0.0
+        while not await request.is_disconnected():  # (asked every second: a closed page frees its slot soon)
             try:
-                key, data = await asyncio.wait_for(q.get(), timeout=15.0)
+                key, data = await asyncio.wait_for(q.get(), timeout=1.0)
             except TimeoutError:
-                yield b": keep-alive\n\n"
+                quiet += 1.0
+                if quiet >= 15.0:
+                    quiet = 0.0
+                    yield b": keep-alive\n\n"
                 continue
+            quiet = 0.0
             yield _sse("change", {"topic": key, "data": data})
     finally:
         live.unfeed(q)

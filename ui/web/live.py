@@ -51,9 +51,8 @@ class HallLive:
         if key is None:
             return
         data = env.data
-        if not key.startswith("event/"):
-            with self._lock:
-                self.latest[key] = data
+        if env.kind == "availability":  # (its news is the envelope's state; it has no data)
+            data = {"online": env.state == "online", "state": env.state}
         self.publish(key, data)
 
     def key_of(self, topic: str) -> str | None:
@@ -75,7 +74,11 @@ class HallLive:
         return None
 
     def publish(self, key: str, data: Any) -> None:
-        """Tell the listeners (alerts ...) and every open browser feed of a change."""
+        """Keep a state (anything but an event) and tell the listeners (alerts ...) and every open
+        browser feed of the change."""
+        if not key.startswith("event/"):
+            with self._lock:
+                self.latest[key] = data
         for listener in list(self.listeners):
             try:
                 listener(key, data)

@@ -15,6 +15,7 @@ from hall_bus.bus.client import BusClient
 from hall_bus.bus.connect import bus_settings
 from hall_bus.config import HallConfig
 from hall_bus.features.evaluation.settings import load as staff_settings
+from ui.web import alerts
 from ui.web.accounts import Accounts
 from ui.web.app import WebContext, create_app
 from ui.web.live import HallLive
@@ -46,6 +47,7 @@ class WebServer:
         self.live = HallLive(self.bus, config.hall_id)
         self.context = WebContext(config, self.bus, self.accounts, self.live, self.settings)
         self.app = create_app(self.context)
+        alerts.install(self.context)
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -58,7 +60,9 @@ class WebServer:
         self.bus.start()
         if self.port == 0:
             self.port = _free_port(self.host)
-        config = uvicorn.Config(self.app, host=self.host, port=self.port, log_level="warning", access_log=False)
+        config = uvicorn.Config(
+            self.app, host=self.host, port=self.port, log_level="warning", access_log=False, timeout_graceful_shutdown=2
+        )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, name="web-console", daemon=True)
         self._thread.start()

@@ -131,10 +131,16 @@ class PickupFeature:
     def _actor(self, env: Envelope, actor: str) -> str:
         return f"{env.sender}/{actor}"
 
+    def _audited(self, env: Envelope, actor: str, target: str, answer: Any) -> Any:
+        """A staff action on the pickup lockers also goes to the hall's audit log (``audit.list``), in
+        the transaction of the request (pickup keeps its own detailed ``pickup_audit`` too)."""
+        self.controller.engine.audit(self._actor(env, actor), env.op, target, {})
+        return answer
+
     # ------------------------------------------------------------------ ops
     def _deposit_start(self, env: Envelope) -> dict[str, Any]:
         req = model_of(env, DepositStart)
-        return self.service.deposit_start(
+        started = self.service.deposit_start(
             req.case_no,
             req.size,
             self._actor(env, req.actor),
@@ -142,10 +148,12 @@ class PickupFeature:
             item_name=req.item_name or "",
             window=req.window,
         )
+        return self._audited(env, req.actor, f"case {req.case_no}", started)
 
     def _deposit_confirm(self, env: Envelope) -> dict[str, Any]:
         req = model_of(env, ItemActor)
-        return self.service.deposit_confirm(req.item_id, self._actor(env, req.actor))
+        done = self.service.deposit_confirm(req.item_id, self._actor(env, req.actor))
+        return self._audited(env, req.actor, f"item {req.item_id}", done)
 
     def _identify(self, env: Envelope) -> dict[str, Any]:
         req = model_of(env, Identify)
@@ -168,7 +176,8 @@ class PickupFeature:
 
     def _return(self, env: Envelope) -> dict[str, Any]:
         req = model_of(env, Return)
-        return self.service.return_item(req.item_id, self._actor(env, req.actor), req.reason or "")
+        done = self.service.return_item(req.item_id, self._actor(env, req.actor), req.reason or "")
+        return self._audited(env, req.actor, f"item {req.item_id}", done)
 
     def _notify(self, env: Envelope) -> dict[str, Any]:
         req = model_of(env, ItemActor)
@@ -176,7 +185,8 @@ class PickupFeature:
 
     def _fault_clear(self, env: Envelope) -> dict[str, Any]:
         req = model_of(env, FaultClear)
-        return {"cleared": self.service.clear_fault(req.compartment, self._actor(env, req.actor))}
+        cleared = {"cleared": self.service.clear_fault(req.compartment, self._actor(env, req.actor))}
+        return self._audited(env, req.actor, f"compartment {req.compartment}", cleared)
 
     def stop(self) -> None:
         self.service.stop()

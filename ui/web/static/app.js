@@ -74,6 +74,7 @@ const Live = {
       this.apply(msg.topic, msg.data);
     });
     source.onerror = () => { if (status) { status.textContent = t("live.reconnecting"); status.className = "live off"; } };
+    window.addEventListener("pagehide", () => source.close());  // a browser holds few connections per host
     this.source = source;
   },
 };
