@@ -13,6 +13,8 @@ comes from that id (:func:`hall_bus.contracts.roles.principal_of`). The ACL foll
   on ``device/<id>/response``.
 * A locker bank's host runs as a client of its own (client id = the device id, e.g. ``lockers-a``)
   with those rights for that one device only: a kiosk cannot command the lockers beside it.
+* The staff web console (client ``web``) is the host of the devices it serves to browsers (a window
+  tablet: ``host = "web"`` or a ``web://`` URL, :func:`web_hosted`) and has a host's rights for them.
 
 Passwords are stored as mosquitto's PBKDF2-SHA512 ``$7$`` hashes in the password file; the clear
 password of each client is written to ``<dir>/<client>.password`` (mode 0600), which is what
@@ -31,7 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hall_bus.bus import tls, topics
-from hall_bus.config import HallConfig
+from hall_bus.config import DeviceConfig, HallConfig
 from hall_bus.contracts.roles import SELF_HOSTED_KINDS, Role, ops_of, principal_of
 
 PBKDF2_ITERATIONS = 101  # mosquitto_passwd's own default for $7$
@@ -70,6 +72,12 @@ class ClientRule:
 
 
 EXTRA_CLIENTS = ("web",)  # clients every hall has beside those hall.toml lists (the staff web console)
+WEB_HOST = "web"  # the client that hosts the devices served to browsers (window tablets)
+
+
+def web_hosted(device: DeviceConfig) -> bool:
+    """Whether the staff web console hosts ``device`` (its ``host`` is "web", or its URL is ``web://``)."""
+    return device.host == WEB_HOST or device.url.startswith("web://")
 
 
 def clients_of(config: HallConfig, extra: tuple[str, ...] = EXTRA_CLIENTS) -> list[ClientRule]:
@@ -96,7 +104,7 @@ def clients_of(config: HallConfig, extra: tuple[str, ...] = EXTRA_CLIENTS) -> li
     hosts: list[tuple[str, Role]] = [(k.id, "kiosk") for k in config.kiosks]
     hosts += [(f"window-{w.number}", "window") for w in config.windows]
     for host, role in hosts:
-        devices = [d.id for d in config.devices if d.host == host and d.id not in own_client]
+        devices = [d.id for d in config.devices if d.host == host and d.id not in own_client and not web_hosted(d)]
         rules.append(
             ClientRule(
                 host,
@@ -115,7 +123,14 @@ def clients_of(config: HallConfig, extra: tuple[str, ...] = EXTRA_CLIENTS) -> li
     for cid in ("manager", "display", *extra):
         fixed = principal_of(config, cid).role
         assert fixed is not None, cid
-        rules.append(ClientRule(cid, reader + (f"{h}/client/{cid}/response",), own(cid) + asks(cid, fixed)))
+        devices = [d.id for d in config.devices if cid == WEB_HOST and web_hosted(d) and d.id not in own_client]
+        rules.append(
+            ClientRule(
+                cid,
+                reader + (f"{h}/client/{cid}/response",) + _device_read(h, devices),
+                own(cid) + asks(cid, fixed) + _device_write(h, devices),
+            )
+        )
     return rules
 
 

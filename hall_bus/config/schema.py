@@ -304,7 +304,7 @@ class HallFile(BaseModel):
                 raise Problem(("windows", i, "number"), f"duplicate window number {w.number}")
             numbers.add(w.number)
         _unique([k.id for k in self.kiosks], "kiosks", "kiosk")
-        hosts = {k.id for k in self.kiosks} | {f"window-{n}" for n in numbers} | {"controller"}
+        hosts = {k.id for k in self.kiosks} | {f"window-{n}" for n in numbers} | {"controller", "web"}
         for i, dev in enumerate(self.devices):
             if dev.host and dev.host not in hosts:
                 raise Problem(("devices", i, "host"), f"unknown host {dev.host!r} (known: {', '.join(sorted(hosts))})")

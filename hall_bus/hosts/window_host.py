@@ -37,6 +37,7 @@ from devices.pad import EvaluationPad
 from drivers.hallframe import fit_gb2312
 from hall_bus.bus import topics
 from hall_bus.bus.client import BusClient, BusError, RequestFailed, ServiceError
+from hall_bus.bus.credentials import web_hosted
 from hall_bus.bus.envelope import Envelope, MessageError, model_of
 from hall_bus.config import HallConfig
 from hall_bus.contracts import registry
@@ -113,7 +114,9 @@ class WindowHost(DeviceHost):
         super().__init__(config, bus, f"window-host-{window}", poll_s)
         self.window = window
         self.heartbeat_s = heartbeat_s
-        mine = [d for d in config.devices if d.window == window or d.host == f"window-{window}"]
+        mine = [  # (a window's tablet is the web console's to host: credentials.web_hosted)
+            d for d in config.devices if (d.window == window or d.host == f"window-{window}") and not web_hosted(d)
+        ]
         self.devices: dict[str, HallFrameDeviceBase] = {
             d.kind: as_kind(make_bus_device(d, bus, self.hall), KINDS[d.kind]) for d in mine if d.kind in KINDS
         }

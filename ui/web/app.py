@@ -174,6 +174,7 @@ NAV: list[tuple[str, str, tuple[str, ...]]] = [
     ("/followups", "nav.followups", MANAGER),
     ("/pickup", "nav.pickup", MANAGER),
     ("/audit", "nav.audit", MANAGER),
+    ("/tablets", "nav.tablets", MANAGER),
     ("/clerk", "nav.clerk", ("clerk",)),
 ]
 

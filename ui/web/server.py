@@ -15,7 +15,7 @@ from hall_bus.bus.client import BusClient
 from hall_bus.bus.connect import bus_settings
 from hall_bus.config import HallConfig
 from hall_bus.features.evaluation.settings import load as staff_settings
-from ui.web import alerts
+from ui.web import alerts, tablets
 from ui.web.accounts import Accounts
 from ui.web.app import WebContext, create_app
 from ui.web.live import HallLive
@@ -48,6 +48,7 @@ class WebServer:
         self.context = WebContext(config, self.bus, self.accounts, self.live, self.settings)
         self.app = create_app(self.context)
         alerts.install(self.context)
+        tablets.tablets_of(self.context)  # the web-hosted pads answer the controller from the start
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
 

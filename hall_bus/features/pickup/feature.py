@@ -131,7 +131,7 @@ class PickupFeature:
     def _actor(self, env: Envelope, actor: str) -> str:
         return f"{env.sender}/{actor}"
 
-    def _audited(self, env: Envelope, actor: str, target: str, answer: Any) -> Any:
+    def _audited(self, env: Envelope, actor: str, target: str, answer: dict[str, Any]) -> dict[str, Any]:
         """A staff action on the pickup lockers also goes to the hall's audit log (``audit.list``), in
         the transaction of the request (pickup keeps its own detailed ``pickup_audit`` too)."""
         self.controller.engine.audit(self._actor(env, actor), env.op, target, {})

@@ -87,7 +87,10 @@ def login(driver, hall: WebHall, staff_no: str, password: str = PASSWORD) -> Non
     driver.get(hall.url + "/login")
     driver.find_element(By.ID, "staff_no").send_keys(staff_no)
     driver.find_element(By.ID, "password").send_keys(password)
+    driver.execute_script("window.__before_login = true")
     driver.find_element(By.ID, "login-submit").click()
+    # the answer is a new document (the next page, or the login page with its sentence)
+    wait_until(driver, lambda d: d.execute_script("return window.__before_login === undefined"), timeout=10)
 
 
 def wait_until(driver, predicate, timeout: float = 5.0):
