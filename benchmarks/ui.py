@@ -43,7 +43,7 @@ def child_cold() -> None:
     from ui.app import UiServices, build_app
     from ui.harness import Driver
 
-    app = build_app(UiServices(hall.config, hall.make_bus, {}, ("kiosk", "display", "terminal", "manager")))
+    app = build_app(UiServices(hall.config, hall.make_bus, {}, ("kiosk", "display", "terminal")))
     app._run_prepare()
     from kivy.base import runTouchApp
 

@@ -1,4 +1,4 @@
-"""The common base of the staff consoles (window terminal, manager console): requests that never raise
+"""The base of a staff console (the window terminal, ``kiosk/staff.py``): requests that never raise
 into the screen, the hall layout, the hall's clock.
 
 A failed request becomes ``message`` (and ``error=True``): the sentence of its error code in the

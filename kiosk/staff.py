@@ -1,16 +1,17 @@
-"""Staff consoles as plain models: the window terminal (soft caller) and the manager console.
+"""The window terminal (soft caller) as a plain model.
 
-Both talk to the controller over the bus; their actions block for a request, so the UI runs them
-on a worker thread. A failed action never raises into the screen: it becomes ``message`` (and
-``error=True``) in the view, the sentence of its error code in the console's language
-(``kiosk.i18n.errors``); the controller's own detail goes to the log only. Times are the hall's
-(``kiosk.clock``).
+It talks to the controller over the bus, logged in as its window (``window-<n>``, which the bus lets
+act on that window only); its actions block for a request, so the UI runs them on a worker thread.
+A failed action never raises into the screen: it becomes ``message`` (and ``error=True``) in the
+view, the sentence of its error code in the console's language (``kiosk.i18n.errors``); the
+controller's own detail goes to the log only. Times are the hall's (``kiosk.clock``).
+
+The hall manager's console is the staff web console (``ui/web``), which has a login.
 """
 
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -20,9 +21,6 @@ from hall_bus.bus import topics
 from hall_bus.bus.envelope import Envelope, M, model_of
 from hall_bus.contracts.base import Empty
 from hall_bus.contracts.queue import (
-    DomainQueue,
-    WindowAssign,
-    WindowAssigned,
     WindowCalled,
     WindowList,
     WindowOne,
@@ -33,11 +31,9 @@ from hall_bus.contracts.queue import (
     WindowTransfer,
     WindowView,
 )
-from hall_bus.contracts.tidal import Accept, Accepted, Load, Proposal, Proposals, Reject, Rejected
-from kiosk.bus_views import queue_extra, window_extra
+from kiosk.bus_views import window_extra
 from kiosk.clock import hall_time
 from kiosk.consoles import Console
-from kiosk.hall_board import wait_minutes
 from kiosk.i18n import name_of, tr
 
 log = logging.getLogger(__name__)
@@ -243,198 +239,4 @@ class WindowTerminal(Console):
                 {"id": b, "label": tr(f"terminal.{b}", lang)}
                 for b in ("call", "recall", "start", "no_show", "transfer", "finish", "resume" if paused else "pause")
             ],
-        }
-
-
-class ManagerConsole(Console):
-    """Windows with their domains and queues; reassign; tidal load and proposals when the feature runs.
-
-    One figure per domain: its waiting count and the queue snapshot's estimated wait (the estimate the
-    kiosk and the hall display show), in minutes; the tidal load adds the windows serving it and its
-    utilisation, bounded at 100% (more is "beyond capacity"). A proposal is shown while it is pending:
-    not once its state, its expiry or the window's domains say it is stale, nor once decided here.
-    """
-
-    def __init__(
-        self,
-        bus: Any,
-        hall_id: str,
-        actor: str = "manager",
-        lang: str = "zh",
-        timeout: float = 5.0,
-        clock: Callable[[], float] = time.time,
-    ) -> None:
-        super().__init__(bus, lang, timeout)
-        self.subscriber = bus
-        self.hall_id = hall_id
-        self.actor = actor
-        self.now = clock
-        self.windows: dict[int, WindowView] = {}
-        self.queues: dict[str, DomainQueue] = {}
-        self.tidal_load: Load | None = None
-        self.proposals: Proposals | None = None
-        self.decided: set[str] = set()  # proposals decided (or found stale) here, hidden at once
-
-    def attach(self) -> ManagerConsole:
-        base = topics.hall(self.hall_id)
-        self.subscriber.subscribe(f"{base}/state/window/+", self._on_window)
-        self.subscriber.subscribe(f"{base}/state/queue/+", self._on_queue)
-        self.subscriber.subscribe(topics.state(self.hall_id, "tidal", "load"), self._on_load)
-        self.subscriber.subscribe(topics.state(self.hall_id, "tidal", "proposals"), self._on_proposals)
-        return self
-
-    def _on_window(self, topic: str, env: Envelope) -> None:
-        window = model_of(env, WindowView)
-        self.windows[window.number] = window
-        self._changed()
-
-    def _on_queue(self, topic: str, env: Envelope) -> None:
-        queue = model_of(env, DomainQueue)
-        self.queues[queue.domain] = queue
-        self._changed()
-
-    def _on_load(self, topic: str, env: Envelope) -> None:
-        self.tidal_load = model_of(env, Load)
-        self._changed()
-
-    def _on_proposals(self, topic: str, env: Envelope) -> None:
-        self.proposals = model_of(env, Proposals)
-        self.decided &= {p.id for p in self.proposals.pending}  # forget what the snapshot no longer lists
-        self._changed()
-
-    def refresh(self) -> None:
-        out = self._call("windows.list", Empty(), WindowList)
-        if out:
-            self.windows = {w.number: w for w in out.windows}
-            self._changed()
-
-    def reassign(self, window: int, domains: list[str], reason: str = "") -> WindowAssigned | None:
-        given = {"reason": reason} if reason else {}
-        request = WindowAssign(window=int(window), domains=list(domains), actor=self.actor, **given)
-        out = self._call("window.assign", request, WindowAssigned)
-        if out is not None:
-            self.windows[int(window)] = out.window
-            self.message = tr("manager.applied" if out.applied_now else "manager.deferred", self.lang, window=window)
-            self._changed()
-        return out
-
-    def _decide(self, proposal_id: str, done: str, op: str, request: BaseModel, reply: type[M]) -> M | None:
-        p = next((p for p in self.proposals.pending if p.id == proposal_id), None) if self.proposals else None
-        out = self._call(op, request, reply)
-        if out is not None or self.error_code in ("proposal_closed", "proposal_stale", "not_found"):
-            self.decided.add(proposal_id)  # decided, or the controller says it is no longer pending
-        if out is not None:
-            self.message = tr(done, self.lang, **self._proposal_words(p)) if p else ""
-            self._changed()
-        return out
-
-    def accept(self, proposal_id: str) -> Accepted | None:
-        request = Accept(proposal_id=proposal_id, actor=self.actor)
-        return self._decide(proposal_id, "manager.accepted", "tidal.accept", request, Accepted)
-
-    def reject(self, proposal_id: str, reason: str = "") -> Rejected | None:
-        given = {"reason": reason} if reason else {}
-        request = Reject(proposal_id=proposal_id, actor=self.actor, **given)
-        return self._decide(proposal_id, "manager.rejected", "tidal.reject", request, Rejected)
-
-    def stale(self, p: Proposal) -> bool:
-        """A pending proposal that no longer applies: expired, decided here, or its window moved meanwhile."""
-        if p.state != "pending" or p.id in self.decided or p.expires_at <= self.now():
-            return True
-        w = self.windows.get(p.window)
-        if w is None:
-            return False
-        to, serves, pending = set(p.to_domains), set(w.domains), set(window_extra(w).pending_domains or [])
-        if to == serves or (pending and to == pending):
-            return True  # applied already, or about to be after the current ticket
-        return bool(p.from_domains) and set(p.from_domains) != serves  # the window moved since
-
-    def _proposal_words(self, p: Proposal) -> dict[str, str]:
-        name = p.window_name or tr("terminal.window_no", self.lang, n=p.window)
-        return {"window": name, "to": self.names(p.to_domains), "from": self.names(p.from_domains) or "—"}
-
-    def _domain_rows(self, lang: str) -> list[dict[str, Any]]:
-        load = {d.domain: d for d in self.tidal_load.domains} if self.tidal_load else {}
-        serving: dict[str, list[int]] = {}
-        for n in sorted(self.windows):
-            for d in self.windows[n].domains:
-                serving.setdefault(d, []).append(n)
-        rows = []
-        for d in self.hall.get("domains", []):
-            q, dl = self.queues.get(d["id"]), load.get(d["id"])
-            waiting = q.waiting if q else (dl.waiting if dl else 0)
-            est = queue_extra(q).estimated_wait_min if q else None
-            windows = list(dl.windows) if dl else serving.get(d["id"], [])
-            util = dl.utilisation if dl else None
-            text = (
-                tr("manager.domain_row", lang, n=waiting, m=wait_minutes(est))
-                if waiting and est is not None
-                else tr("manager.domain_row_unknown", lang, n=waiting)
-            )
-            wins = ",".join(str(n) for n in windows)
-            parts = [text, tr("manager.windows_of", lang, windows=wins) if wins else tr("manager.no_window", lang)]
-            if util is not None:
-                over = util > 1.0
-                pct = 100 if over else round(util * 100)
-                parts.append(tr("manager.util_over", lang) if over else tr("manager.util", lang, pct=pct))
-            else:
-                over, pct = False, None
-            rows.append(
-                {
-                    "domain": d["id"],
-                    "label": name_of(d, lang),
-                    "waiting": waiting,
-                    "estimated_wait_min": est,
-                    "windows": windows,
-                    "utilisation_pct": pct,
-                    "overloaded": over,
-                    "text": " · ".join(parts),
-                }
-            )
-        return rows
-
-    def view(self) -> dict[str, Any]:
-        lang = self.lang
-        rows = []
-        for n in sorted(self.windows):
-            w = self.windows[n]
-            more = window_extra(w)
-            pending = more.pending_domains
-            rows.append(
-                {
-                    "number": n,
-                    "name": w.name or str(n),
-                    "state": "paused" if more.paused else w.state,
-                    "domains": list(w.domains),
-                    "domain_names": [self.domain_name(d) for d in w.domains],
-                    "domains_text": self.names(list(w.domains)),
-                    "skills": list(more.skills),
-                    "pending": tr("manager.pending", lang, domains=self.names(pending)) if pending else "",
-                    "current": more.current.code if more.current else "",
-                    "waiting": more.waiting,
-                }
-            )
-        proposals = [
-            {
-                "id": p.id,
-                "window": p.window,
-                "to": [self.domain_name(d) for d in p.to_domains],
-                "kind": tr(f"manager.kind.{p.kind}", lang),
-                "text": tr(
-                    "manager.proposal", lang, kind=tr(f"manager.kind.{p.kind}", lang), **self._proposal_words(p)
-                ),
-            }
-            for p in (self.proposals.pending if self.proposals else [])
-            if not self.stale(p)
-        ]
-        return {
-            "title": tr("manager.title", lang),
-            "clock": self.clock(),
-            "windows": rows,
-            "queues": self._domain_rows(lang),
-            "proposals": proposals,
-            "tidal": self.tidal_load is not None or self.proposals is not None,
-            "message": self.message,
-            "error": self.error,
-            "domains": [{"id": d["id"], "label": name_of(d, lang)} for d in self.hall.get("domains", [])],
         }

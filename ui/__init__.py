@@ -1,1 +1,1 @@
-"""Kivy screens that show the kiosk flows, the hall display and the staff and manager consoles."""
+"""Kivy screens that show the kiosk flows, the hall display and the window terminal."""

@@ -1,11 +1,13 @@
-"""The HallKit Kivy app: the kiosk plus the hall display, window terminal and manager console.
+"""The HallKit Kivy app: the kiosk plus the hall display and the window terminal.
 
 ``build_app(UiServices(config, make_bus, devices, tabs))`` makes the app: ``make_bus(client_id)`` gives a
 started bus client, ``devices`` maps a kiosk device kind (``idcard``, ``printer``, ``scanner``) to an
 opened device or ``None`` (the kiosk then offers another way). A citizen kiosk runs ``("kiosk",)``
 alone, so no staff screen is there to open; a staff PC or the demo's second window adds the hall
-display, window terminal and manager console as tabs (F1-F4). The UI is designed at 1080x1920 (or
-1920x1080) and scaled to the window it gets (``ui.theme.ui_scale``): header and footer stay on screen.
+display and the window terminal as tabs (F1-F3). The UI is designed at 1080x1920 (or 1920x1080) and
+scaled to the window it gets (``ui.theme.ui_scale``): header and footer stay on screen. The hall
+manager works in the staff web console (``ui/web``, docs/web.md), which has a login: this app never
+acts as the hall-wide ``manager`` bus client.
 
 The app keeps logic out of widgets: the kiosk's journeys are the state machines of ``kiosk/``;
 screens draw their ``view()`` dicts. Flow actions that may block (a card read, a bus request, a
@@ -30,7 +32,7 @@ from kiosk.hall_board import HallBoard
 from kiosk.i18n import tr as translate
 from kiosk.resident_code import verifier_for
 from kiosk.session import KioskSession
-from kiosk.staff import ManagerConsole, WindowTerminal
+from kiosk.staff import WindowTerminal
 from ui.kivy_env import register_font
 from ui.services import TAB_SCREEN, TABS, UiServices
 from ui.theme import HALL, THEME_COLOURS, theme_for, ui_scale
@@ -126,10 +128,6 @@ def build_app(
                     services.terminal_bus, cfg.hall_id, first, staff="ui", bus_for=services.window_bus
                 ).attach()
                 self.terminal.listeners.append(lambda m: self.redraw() if self.tab == "terminal" else None)
-            self.manager = None
-            if services.manager_bus is not None:
-                self.manager = ManagerConsole(services.manager_bus, cfg.hall_id, actor="manager-ui").attach()
-                self.manager.listeners.append(lambda m: self.redraw() if self.tab == "manager" else None)
             self.tab = start_tab or services.tabs[0]
 
         # -------------------------------------------------------------- building
@@ -228,7 +226,7 @@ def build_app(
             if self.session:
                 self.session.toggle_lang()
             lang = self.lang
-            for model in (self.board, self.terminal, self.manager):
+            for model in (self.board, self.terminal):
                 if model is not None:
                     model.lang = lang
             self.apply_theme()
@@ -305,7 +303,7 @@ def build_app(
             self._render()
 
         def _on_key(self, window: Any, key: int, scancode: int, codepoint: str, modifiers: list[str]) -> bool:
-            fkeys = {282: 0, 283: 1, 284: 2, 285: 3}  # F1..F4
+            fkeys = {282: 0, 283: 1, 284: 2}  # F1..F3
             if key in fkeys and fkeys[key] < len(services.tabs):
                 self.show_tab(services.tabs[fkeys[key]])
                 return True
@@ -321,13 +319,12 @@ def build_app(
             if self.session and self.session.refresh_due():
                 self.session.last_refresh = self.session.ctx.clock()
                 self.staff_worker.submit(self.session.refresh_hall)
-            for model in (self.terminal, self.manager):
-                if model is not None and not model.hall:
-                    self.staff_worker.submit(self._load_console, model)
+            if self.terminal is not None and not self.terminal.hall:
+                self.staff_worker.submit(self._load_terminal, self.terminal)
 
-        def _load_console(self, model: Any) -> None:
-            if model.load_hall():
-                model.refresh()
+        def _load_terminal(self, terminal: WindowTerminal) -> None:
+            if terminal.load_hall():
+                terminal.refresh()
 
         def _announce(self, call: dict[str, Any]) -> None:
             self.speaker.say(call.get("spoken_zh") or call.get("announcement", ""), "zh")
@@ -397,9 +394,6 @@ def build_app(
             elif self.tab == "terminal" and self.terminal is not None:
                 self.sm.get_screen("terminal").update(self.terminal.view(), th)
                 self.sm.current = "terminal"
-            elif self.tab == "manager" and self.manager is not None:
-                self.sm.get_screen("manager").update(self.manager.view(), th)
-                self.sm.current = "manager"
             self.rendered += 1
 
         def root_screen(self) -> Any:

@@ -18,8 +18,9 @@ def register(cli: Any) -> None:
         help="run the kiosk UI (citizen screens; staff screens with --screens) against a running controller",
         handler=_kiosk,
         description="Run the Kivy kiosk app against a running `hallkit controller`. The citizen kiosk shows "
-        "citizen screens only; a staff PC adds the hall display, window terminal and manager console as tabs "
-        "(--screens kiosk,display,terminal,manager; keys F1-F4). The window fits the screen it gets.",
+        "citizen screens only; a staff PC adds the hall display and the window terminal as tabs "
+        "(--screens kiosk,display,terminal; keys F1-F3). The window fits the screen it gets. "
+        "The hall manager works in the staff web console (hallkit web).",
     )
     p.add_argument("--config", default=None, help="hall.toml (default: ./hall.toml or $HALLKIT_CONFIG)")
     p.add_argument("--host", default=None, help="broker host (default: [bus] host of hall.toml)")
@@ -28,7 +29,7 @@ def register(cli: Any) -> None:
     p.add_argument(
         "--screens",
         default="kiosk",
-        help="comma-separated tabs: kiosk, display, terminal, manager (default: kiosk, the citizen screens only)",
+        help="comma-separated tabs: kiosk, display, terminal (default: kiosk, the citizen screens only)",
     )
     add_window_options(p)
     p.add_argument("--fullscreen", action="store_true", help="full screen (a real kiosk)")
@@ -112,10 +113,16 @@ def _kiosk(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         print(f"hallkit: {exc}", file=sys.stderr)
         return 2
+    from ui.services import TABS
+
     tabs = [t.strip() for t in args.screens.split(",") if t.strip()]
-    unknown = [t for t in tabs if t not in ("kiosk", "display", "terminal", "manager")]
+    unknown = [t for t in tabs if t not in TABS]
     if unknown or not tabs:
-        print(f"hallkit: unknown screens {unknown or tabs}; use kiosk, display, terminal, manager", file=sys.stderr)
+        print(f"hallkit: unknown screens {unknown or tabs}; use {', '.join(TABS)}", file=sys.stderr)
+        if "manager" in unknown:
+            print(
+                "hallkit: the hall manager works in the staff web console: hallkit web (docs/web.md)", file=sys.stderr
+            )
         return 2
     from hall_bus.bus import endpoint
     from hall_bus.bus.client import BusClient

@@ -9,12 +9,16 @@ from devices import identity
 from hall_bus.config import HallConfig
 from kiosk.scanning import kiosk_devices
 
-TABS = ("kiosk", "display", "terminal", "manager")
-TAB_SCREEN = {"display": "display", "terminal": "terminal", "manager": "manager"}
+TABS = ("kiosk", "display", "terminal")
+TAB_SCREEN = {"display": "display", "terminal": "terminal"}
 
 
 class UiServices:
-    """The bus clients and devices the app runs on (one per console, as the hall's ACL expects)."""
+    """The bus clients and devices the app runs on (one per console, as the hall's ACL expects).
+
+    No tab acts as the hall-wide ``manager`` client: the hall manager works in the staff web console,
+    which has a login (docs/web.md).
+    """
 
     def __init__(
         self,
@@ -38,7 +42,6 @@ class UiServices:
         self._window_buses: dict[int, Any] = {}
         self._make_bus = make_bus
         self.terminal_bus = self.window_bus(first_window) if "terminal" in self.tabs else None
-        self.manager_bus = make_bus("manager") if "manager" in self.tabs else None
 
     def window_bus(self, number: int) -> Any:
         """The bus client of window ``number``'s terminal (made on first use)."""

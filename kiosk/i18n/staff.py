@@ -1,4 +1,4 @@
-"""The staff and hall screens' strings: hall display, window terminal, manager console, tabs; the scan slip."""
+"""The staff and hall screens' strings: hall display, window terminal, tabs; the scan slip."""
 
 from __future__ import annotations
 
@@ -46,30 +46,6 @@ STRINGS: dict[str, tuple[str, str]] = {
     "terminal.transferred": ("{ticket} 已转到 {to}", "{ticket} transferred to {to}"),
     "terminal.paused_now": ("本窗口已暂停服务", "This window is now paused"),
     "terminal.resumed": ("本窗口已恢复服务", "This window serves again"),
-    # manager console
-    "manager.title": ("大厅管理", "Hall manager"),
-    "manager.windows": ("窗口与业务", "Windows and areas"),
-    "manager.reassign": ("调整", "Reassign"),
-    "manager.pending": ("待生效：{domains}", "pending: {domains}"),
-    "manager.tidal": ("潮汐窗口建议", "Tidal window proposals"),
-    "manager.tidal.none": ("暂无建议", "No proposals"),
-    "manager.accept": ("采纳", "Accept"),
-    "manager.reject": ("拒绝", "Reject"),
-    "manager.domains": ("各业务等候", "Waiting per area"),
-    "manager.domain_row": ("等候 {n} 人 · 约 {m} 分钟", "{n} waiting · about {m} min"),
-    "manager.domain_row_unknown": ("等候 {n} 人", "{n} waiting"),
-    "manager.windows_of": ("窗口 {windows}", "windows {windows}"),
-    "manager.no_window": ("无窗口", "no window"),
-    "manager.util": ("负荷 {pct}%", "load {pct}%"),
-    "manager.util_over": ("负荷 ≥100%（超出窗口能力）", "load ≥100% (beyond the windows' capacity)"),
-    "manager.proposal": ("{window}：{from} → {to}（{kind}）", "{window}: {from} → {to} ({kind})"),
-    "manager.kind.borrow": ("借调", "borrow"),
-    "manager.kind.return": ("归还", "return"),
-    "manager.kind.flex": ("弹性", "flex"),
-    "manager.accepted": ("已采纳：{window} 调往 {to}", "Accepted: {window} to {to}"),
-    "manager.rejected": ("已拒绝：{window} 调往 {to}", "Rejected: {window} to {to}"),
-    "manager.applied": ("已调整 {window} 号窗口", "Window {window} reassigned"),
-    "manager.deferred": ("{window} 号窗口将在当前业务办结后调整", "Window {window} changes after its current ticket"),
     # the scan done slip (citizen strings, here because citizen.py belongs to the ticket-path work)
     "scan.slip.code": ("材料编号", "Material code"),
     "scan.slip.pages": ("页数", "Pages"),
@@ -85,5 +61,4 @@ STRINGS: dict[str, tuple[str, str]] = {
     "tab.kiosk": ("自助机", "Kiosk"),
     "tab.display": ("综合屏", "Hall display"),
     "tab.terminal": ("窗口终端", "Window terminal"),
-    "tab.manager": ("管理台", "Manager"),
 }

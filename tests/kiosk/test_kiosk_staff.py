@@ -1,17 +1,15 @@
-"""Hall display model, window terminal and manager console against a real controller on mosquitto."""
+"""Hall display model and window terminal against a real controller on mosquitto."""
 
 from __future__ import annotations
 
 import threading
 import time
 
-from hall_bus.bus.client import RequestFailed
-from hall_bus.contracts.queue import DomainQueue, WindowView
-from hall_bus.contracts.tidal import Load, Proposal, Proposals
+from hall_bus.contracts.queue import DomainQueue
 from kiosk import clock
 from kiosk.clock import hall_time
 from kiosk.hall_board import HallBoard
-from kiosk.staff import ManagerConsole, WindowTerminal
+from kiosk.staff import WindowTerminal
 from tests.kiosk.kiosk_helpers import start_controller
 
 
@@ -67,31 +65,6 @@ def test_terminal_calls_and_board_shows_and_announces(tmp_hall, bus_factory, hal
     assert wait_for(lambda: not term.view()["paused"])
     board.lang = "en"
     assert board.view()["recent"][0]["text"].startswith("Ticket A00")
-
-
-def test_manager_reassigns_and_sees_tidal_state(tmp_hall, bus_factory, hall_id):
-    ctl = start_controller(tmp_hall, bus_factory)
-    mgr = ManagerConsole(bus_factory("manager"), hall_id, actor="director").attach()
-    assert mgr.load_hall()
-    mgr.refresh()
-    assert [w["number"] for w in mgr.view()["windows"]] == [1, 2, 3, 4, 5, 6]
-    mgr.reassign(3, ["shebao", "yibao"], reason="社保 queue")
-    assert mgr.message == "已调整 3 号窗口"
-    assert ctl.engine.window(3).domains == ["shebao", "yibao"]
-    assert wait_for(lambda: mgr.view()["windows"][2]["domain_names"] == ["社保", "医保"])
-    mgr.reassign(4, ["shebao"])  # window 4's clerk lacks the 社保 skill: refused with a sentence
-    assert mgr.error and mgr.message == "该窗口人员不具备此业务的办理资质"
-    # the tidal feature publishes retained load and proposals; the console shows them when present
-    assert wait_for(lambda: mgr.tidal_load is not None, timeout=8)
-    assert mgr.view()["tidal"] is True
-
-    def shebao() -> dict:
-        return {d["domain"]: d for d in mgr.view()["queues"]}["shebao"]
-
-    # window 3 was just given 社保 (the tidal load catches up within its next publication)
-    assert wait_for(lambda: shebao()["windows"] == [1, 2, 3], timeout=8)
-    rows = {d["domain"]: d for d in mgr.view()["queues"]}
-    assert "窗口 1,2,3" in rows["shebao"]["text"]
 
 
 def test_terminal_errors_and_outcomes_are_sentences_in_the_ui_language(tmp_hall, bus_factory, hall_id):
@@ -176,112 +149,9 @@ def test_one_clock_in_the_halls_time_zone(monkeypatch):
     board = HallBoard("h")
     board.hall = {"timezone": "Asia/Shanghai", "name": "大厅"}
     assert board.view()["clock"] == "08:00:00"
-    mgr = ManagerConsole(None, "h")
-    mgr.hall = {"timezone": "Asia/Tokyo"}
-    assert mgr.view()["clock"] == "09:00:00"
-
-
-def _proposal(pid, window, to, state="pending", expires_in=600.0, from_domains=None):
-    return Proposal.model_validate(
-        {
-            "id": pid,
-            "created_at": 1000.0,
-            "expires_at": 1000.0 + expires_in,
-            "window": window,
-            "window_name": f"{window}号窗口",
-            "from_domains": from_domains or [],
-            "to_domains": to,
-            "target": to[0],
-            "kind": "borrow",
-            "policy": "threshold",
-            "reason": "社保 等候约 478 分钟",
-            "reason_en": "",
-            "metrics": {},
-            "state": state,
-            "decided_at": None,
-            "decided_by": None,
-            "note": "",
-            "applied_now": None,
-        }
-    )
-
-
-def _window(number, domains):
-    return WindowView.model_validate({"number": number, "name": f"{number}号窗口", "domains": domains, "state": "idle"})
-
-
-def _domain_load(domain, waiting, windows, expected, util):
-    zero = dict.fromkeys(("work_min", "oldest_wait_min", "arrival_rate_per_h", "handling_min", "capacity"), 1.0)
-    given = {"domain": domain, "name": domain, "name_en": "", "waiting": waiting, "windows": windows}
-    return (
-        given
-        | zero
-        | {
-            "busy_windows": 0,
-            "expected_wait_min": expected,
-            "projected_wait_min": expected,
-            "utilisation": util,
-        }
-    )
-
-
-def test_manager_one_wait_per_domain_in_minutes_with_bounded_load():
-    mgr = ManagerConsole(None, "h", clock=lambda: 1000.0)
-    mgr.hall = {"domains": [{"id": "shebao", "name": "社保"}, {"id": "yibao", "name": "医保"}]}
-    mgr.queues["shebao"] = DomainQueue.model_validate({"domain": "shebao", "waiting": 173, "estimated_wait_min": 61.4})
-    mgr.tidal_load = Load.model_validate(
-        {
-            "at": 1000.0,
-            "horizon_min": 60,
-            "mode": "propose",
-            "policy": "threshold",
-            "threshold_min": 30,
-            "domains": [_domain_load("shebao", 152, [1, 2], 1021, 14.48), _domain_load("yibao", 3, [3], 4, 0.4)],
-            "windows": [],
-            "services": [],
-            "totals": {"waiting": 155, "max_expected_wait_min": 1021, "windows_open": 3, "windows_away": 0},
-        }
-    )
-    shebao, yibao = mgr.view()["queues"]
-    # the queue snapshot's count and estimate, not the load model's second figure; minutes, not '
-    assert shebao["text"] == "等候 173 人 · 约 61 分钟 · 窗口 1,2 · 负荷 ≥100%（超出窗口能力）"
-    assert shebao["utilisation_pct"] == 100 and shebao["overloaded"]
-    assert yibao["text"] == "等候 3 人 · 窗口 3 · 负荷 40%"  # no snapshot yet: the count alone
-    assert "1021" not in str(mgr.view()) and "'" not in shebao["text"]
-    mgr.lang = "en"
-    assert mgr.view()["queues"][0]["text"].startswith("173 waiting · about 61 min")
-
-
-def test_manager_hides_stale_proposals():
-    now = {"t": 1000.0}
-    mgr = ManagerConsole(None, "h", clock=lambda: now["t"])
-    mgr.hall = {"domains": [{"id": "shebao", "name": "社保"}, {"id": "yibao", "name": "医保"}]}
-    mgr.windows = {3: _window(3, ["yibao"]), 4: _window(4, ["yibao"])}
-    mgr.proposals = Proposals.model_validate(
-        {
-            "at": 1000.0,
-            "mode": "propose",
-            "policy": "threshold",
-            "pending": [
-                _proposal("tp-1", 3, ["shebao"], from_domains=["yibao"]),
-                _proposal("tp-2", 4, ["shebao"], expires_in=60),
-                _proposal("tp-3", 3, ["shebao"], state="expired"),
-            ],
-            "recent": [],
-        }
-    )
-    ids = lambda: [p["id"] for p in mgr.view()["proposals"]]  # noqa: E731
-    assert ids() == ["tp-1", "tp-2"]  # tp-3's state says it is no longer pending
-    assert mgr.view()["proposals"][0]["text"] == "3号窗口：医保 → 社保（借调）" and "478" not in str(mgr.view())
-    now["t"] = 1061.0
-    assert ids() == ["tp-1"]  # tp-2 expired
-    mgr.windows[3] = _window(3, ["shebao", "yibao"])  # window 3 moved meanwhile: tp-1 no longer applies
-    assert ids() == []
-    narrower = _proposal("tp-4", 3, ["shebao"], from_domains=["shebao", "yibao"])  # give 医保 back: still applies
-    mgr.proposals = mgr.proposals.model_copy(update={"pending": [narrower]})
-    assert ids() == ["tp-4"]
-    mgr.windows[3] = _window(3, ["shebao"])  # done meanwhile (by hand): gone
-    assert ids() == []
+    term = WindowTerminal(None, "h", 1)
+    term.hall = {"timezone": "Asia/Tokyo"}
+    assert term.view()["clock"] == "09:00:00"
 
 
 def test_board_says_the_wait_in_minutes_only_while_people_wait():
@@ -293,30 +163,3 @@ def test_board_says_the_wait_in_minutes_only_while_people_wait():
     assert shebao["wait_text"] == "约 1 分钟" and yibao["wait_text"] == ""  # was "~0'" for both
     board.lang = "en"
     assert board.view()["waiting"][0]["wait_text"] == "about 1 min"
-
-
-class RefusingBus:
-    """The controller refuses every request with ``code`` (its detail in English)."""
-
-    def __init__(self, code):
-        self.code = code
-
-    def call(self, op, request, reply, timeout=5.0, retry_s=1.0, topic=None):
-        raise RequestFailed(op, self.code, f"proposal {getattr(request, 'proposal_id', '?')} is stale: window moved")
-
-
-def test_a_proposal_the_controller_calls_stale_disappears_with_a_sentence():
-    mgr = ManagerConsole(RefusingBus("proposal_stale"), "h", clock=lambda: 1000.0)
-    mgr.proposals = Proposals.model_validate(
-        {
-            "at": 1000.0,
-            "mode": "propose",
-            "policy": "threshold",
-            "pending": [_proposal("tp-7", 3, ["shebao"])],
-            "recent": [],
-        }
-    )
-    assert [p["id"] for p in mgr.view()["proposals"]] == ["tp-7"]
-    mgr.accept("tp-7")
-    assert mgr.error and mgr.message == "该建议已过时，窗口情况已变化"
-    assert mgr.view()["proposals"] == []

@@ -10,7 +10,7 @@ from ui import kivy_env, registry
 def test_every_screen_folder_has_its_py_and_kv():
     names = registry.discover()
     assert names == sorted(
-        ["closed", "display", "error", "home", "manager", "pickup", "progress", "rate", "scan", "terminal", "ticket"]
+        ["closed", "display", "error", "home", "pickup", "progress", "rate", "scan", "terminal", "ticket"]
     )
     for n in names:
         assert (registry.SCREENS_DIR / n / f"{n}.kv").read_text(encoding="utf-8").count(

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from hall_bus.cli.main import build
+from hall_bus.cli.main import build, main
+from tests.helpers import ROOT
 from ui.kivy_env import window_size
 from ui.theme import ui_scale
 
@@ -15,6 +16,14 @@ def test_the_kiosk_shows_citizen_screens_only_unless_staff_tabs_are_asked_for() 
     assert parser.parse_args(["kiosk", "--screens", "kiosk,display"]).screens == "kiosk,display"
     demo = parser.parse_args(["demo"])
     assert demo.staff == "window" and demo.orientation == "auto" and demo.size is None and demo.arrivals is None
+
+
+def test_the_kiosk_has_no_manager_console(monkeypatch, capsys) -> None:
+    monkeypatch.setenv("DISPLAY", ":0")  # refused before any window opens
+    assert main(["kiosk", "--config", str(ROOT / "hall.toml"), "--screens", "display,terminal,manager"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown screens ['manager']; use kiosk, display, terminal" in err
+    assert "staff web console" in err
 
 
 def test_the_window_fits_the_screen_it_gets() -> None:

@@ -63,12 +63,6 @@ def test_errors_are_sentences_not_the_controllers_english(drawn):
     assert not any("has no ticket" in t for t in labels)
 
 
-def test_the_manager_shows_one_wait_per_domain_in_minutes(drawn):
-    rows = [t for t in drawn["manager"]["labels"] if "等候" in t and "窗口" in t]
-    assert rows and not any("'" in t for t in rows)
-    assert all(t.count("分钟") <= 1 for t in rows)
-
-
 def test_rating_an_already_rated_ticket_is_refused_first(drawn):
     labels = drawn["rate-already"]["labels"]
     assert "A002 已经评价过，感谢您的参与" in labels and "非常满意" not in labels

@@ -358,6 +358,6 @@ def staff_window(hall: DemoHall, args: argparse.Namespace) -> subprocess.Popen[b
     ``hallkit kiosk`` process on the demo's broker, so the citizen's window shows citizen screens only."""
     bus = hall.config.bus
     cmd = [sys.executable, "-m", "hall_bus.cli.main", "kiosk", "--config", str(hall.config_path)]
-    cmd += ["--host", bus.host, "--port", str(bus.port), "--screens", "display,terminal,manager", "--no-devices"]
+    cmd += ["--host", bus.host, "--port", str(bus.port), "--screens", "display,terminal", "--no-devices"]
     cmd += ["--orientation", "landscape"]  # a hall display and a clerk's PC are landscape screens
     return subprocess.Popen(cmd)

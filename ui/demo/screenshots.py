@@ -292,7 +292,7 @@ def run(
     hall = LocalHall(config_path, broker=broker).start()
     _prepare_hall(hall)
     hall.pickup_cards = _prepare_pickup(hall)
-    services = UiServices(hall.config, hall.make_bus, hall.devices, ("kiosk", "display", "terminal", "manager"))
+    services = UiServices(hall.config, hall.make_bus, hall.devices, ("kiosk", "display", "terminal"))
     app = build_app(services, show_tabs=False)
     written: list[Path] = []
     plan: list[tuple[str, Step]] = []
@@ -315,7 +315,7 @@ def run(
                     continue
                 plan.append((f"{stem}-{tag}", fn))
             if staff and not elder:
-                for tab in ("display", "terminal", "manager"):
+                for tab in ("display", "terminal"):
                     if only and tab not in only:
                         continue
                     plan.append((f"{tab}-{tag}", functools.partial(app.show_tab, tab)))
@@ -365,9 +365,6 @@ def run(
         if app.terminal:
             app.terminal.load_hall()
             app.terminal.refresh()
-        if app.manager:
-            app.manager.load_hall()
-            app.manager.refresh()
         _call_windows(hall)
         build_plan()
         Clock.schedule_once(step, 0.5)

@@ -14,7 +14,7 @@ from ui.widgets import button, label
 
 
 class HallScreen(Screen):  # type: ignore[misc]  # Kivy has no type information
-    """A screen of the HallKit app. ``role`` is 'kiosk' (citizen) or 'staff' (display, terminal, manager)."""
+    """A screen of the HallKit app. ``role`` is 'kiosk' (citizen) or 'staff' (display, terminal)."""
 
     role = "kiosk"
     cols = NumericProperty(1)

@@ -1,4 +1,4 @@
-"""Base of the staff and hall screens (display, terminal, manager): a dark bar, a body grid.
+"""Base of the staff and hall screens (display, terminal): a dark bar, a body grid.
 
 The bar's clock is the hall's (its ``[hall] timezone``, from the model's view: ``kiosk.clock``), never
 the machine's.
