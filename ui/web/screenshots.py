@@ -29,6 +29,8 @@ PAGES: list[tuple[str, str | None, str, tuple[int, int], str]] = [
     ("login", None, "/login", (1366, 768), "#login-submit"),
     ("hall", "M0001", "/hall", (1366, 768), "#windows tbody tr"),
     ("tidal", "M0001", "/tidal", (1366, 768), "#load tbody tr"),
+    ("reports", "M0001", "/reports", (1366, 768), "#report tfoot tr"),
+    ("followups", "M0001", "/followups", (1366, 768), "#followup-summary"),
     ("forbidden", "S0101", "/hall", (1366, 768), "#forbidden"),
 ]
 

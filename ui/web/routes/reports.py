@@ -87,8 +87,12 @@ strings(
 )
 
 
-def _range(from_day: str | None, to_day: str | None, group: str) -> dict[str, Any]:
-    today = dt.date.today()
+def hall_today(request: Request) -> dt.date:
+    """Today in the hall's time zone (not the server's, not the browser's)."""
+    return dt.datetime.now(ctx_of(request).config.tz()).date()
+
+
+def _range(today: dt.date, from_day: str | None, to_day: str | None, group: str) -> dict[str, Any]:
     start = from_day or (today - dt.timedelta(days=6)).isoformat()
     end = to_day or today.isoformat()
     if group not in GROUPS:
@@ -102,13 +106,16 @@ def _range(from_day: str | None, to_day: str | None, group: str) -> dict[str, An
 
 
 def report_of(request: Request, from_day: str | None, to_day: str | None, group: str) -> dict[str, Any]:
-    answer: dict[str, Any] = ctx_of(request).call("report.range", _range(from_day, to_day, group), timeout=15)
+    asked = _range(hall_today(request), from_day, to_day, group)
+    answer: dict[str, Any] = ctx_of(request).call("report.range", asked, timeout=15)
     return answer
 
 
 @router.get("/reports")
 def reports_page(request: Request, session: Session = Depends(needs(*MANAGER))) -> Response:
-    return render(request, "reports.html", session, groups=GROUPS, today=dt.date.today().isoformat())
+    today = hall_today(request)
+    week_ago = (today - dt.timedelta(days=6)).isoformat()
+    return render(request, "reports.html", session, groups=GROUPS, today=today.isoformat(), week_ago=week_ago)
 
 
 @router.get("/api/reports")

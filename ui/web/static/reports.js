@@ -5,8 +5,6 @@
   const from = document.getElementById("from_day");
   const to = document.getElementById("to_day");
   const group = document.getElementById("group");
-  const weekAgo = new Date(Date.now() - 6 * 86400000);
-  from.value = from.value || weekAgo.toISOString().slice(0, 10);
   const pcent = (x) => (x === null || x === undefined ? "—" : (x * 100).toFixed(1) + "%");
 
   function query() { return new URLSearchParams({ from_day: from.value, to_day: to.value, group: group.value }).toString(); }
