@@ -4,12 +4,16 @@
 problem code (``paper_out``, ``cover_open``, ``offline``, ``no_printer``, ``failed``): the flow then
 shows the number large on the screen and keeps it for staff. It never raises for a printer
 problem: a citizen with a ticket number must never see a crash.
+
+The ticket's QR code is the signed phone link the controller answered ``ticket.issue`` with
+(``phone_url``: ``<[web] public_url>t/<token>``, see hall_bus/controller/ticket_link.py). The kiosk
+holds no key and builds no URL of its own; an answer without a link (a controller older than the
+phone page) prints the ticket code in the QR, which opens nothing.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 from typing import Any
 
 from devices.base import DeviceFault
@@ -20,15 +24,12 @@ from kiosk.ports import is_offline
 log = logging.getLogger(__name__)
 
 
-QUEUE_URL = os.environ.get("HALLKIT_QUEUE_URL", "https://hallkit.example/q")
+def qr_text(result: dict[str, Any]) -> str:
+    """What the ticket's QR code holds: the signed phone link, else the bare ticket code."""
+    return str(result.get("phone_url") or result["ticket"]["code"])
 
 
-def queue_url(hall: dict[str, Any], ticket: dict[str, Any], base: str | None = None) -> str:
-    """Where a phone follows the ticket (the QR on the ticket): <base>/<hall>/<day>/<code>."""
-    return f"{(base or QUEUE_URL).rstrip('/')}/{hall.get('hall', 'hall')}/{ticket['day']}/{ticket['code']}"
-
-
-def ticket_doc(result: dict[str, Any], hall: dict[str, Any], lang: str = "zh", base_url: str | None = None) -> Any:
+def ticket_doc(result: dict[str, Any], hall: dict[str, Any], lang: str = "zh") -> Any:
     """The printer document (drivers.escpos_docs.QueueTicketDoc) for an issued ticket."""
     t = result["ticket"]
     return QueueTicketDoc(
@@ -39,7 +40,7 @@ def ticket_doc(result: dict[str, Any], hall: dict[str, Any], lang: str = "zh", b
         waiting_ahead=int(result.get("waiting_ahead", 0)),
         estimated_wait_min=result.get("estimated_wait_min"),
         issued_at=hall_time(hall, t["issued_at"]),  # the hall's clock, not the kiosk machine's
-        qr_url=queue_url(hall, t, base_url),
+        qr_url=qr_text(result),
         priority=t.get("priority", "normal"),
         lang=lang,
     )

@@ -154,6 +154,7 @@ def issued_result(issued: TicketIssued) -> dict[str, Any]:
         "hall_name": issued.hall_name,
         "waiting_ahead": issued.waiting_ahead,
         "estimated_wait_min": issued.estimated_wait_min,
+        "phone_url": issued.phone_url,  # the signed link of the ticket's QR code (kiosk/printing.py)
         "printed": False,
         "print_problem": "",
     }

@@ -61,7 +61,7 @@ def test(args: argparse.Namespace) -> int:
         waiting_ahead=0,
         estimated_wait_min=0,
         issued_at=dt.datetime.now(),
-        qr_url=f"https://hallkit.example/q/test/{args.ticket}",
+        qr_url=args.ticket,  # (a real ticket carries its signed phone link: hall_bus/controller/ticket_link.py)
         lang=args.lang,
     )
     with reporting("device printer test"), _printer(args) as printer:

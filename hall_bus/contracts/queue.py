@@ -66,6 +66,11 @@ class TicketIssued(Closed):
     service_name: str = text()
     domain_name: str = text()
     hall_name: str = text()
+    phone_url: str | None = text(
+        max_len=512,
+        default=None,
+        description="the ticket's signed page for the phone (its QR code): <[web] public_url>t/<token>",
+    )
 
 
 class TicketGet(Closed):

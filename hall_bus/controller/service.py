@@ -38,6 +38,7 @@ from hall_bus.controller.authorize import authorize
 from hall_bus.controller.features import Feature, FeatureContext, FeatureSpec, OpHandler, attach_order
 from hall_bus.controller.served import ServedLog
 from hall_bus.controller.store import Store
+from hall_bus.controller.ticket_link import TicketLinks
 from hall_bus.errors import CodedError
 from hall_bus.features.catalogue import FEATURES
 from hall_bus.queue.engine import QueueEngine
@@ -85,6 +86,7 @@ class HallController:
         self._flushed_at = 0.0
         self.bus.on_idle(self._state_due)
         self.served = ServedLog(self.store, bus, config.bus.max_clock_skew_s, clock=clock)
+        self.ticket_links = TicketLinks(config)  # the signed phone link of each ticket (ticket_link.py)
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> HallController:
@@ -275,6 +277,7 @@ class HallController:
             service_name=self.config.service(ticket.service).name,
             domain_name=self.config.domain(ticket.domain).name,
             hall_name=self.config.name,
+            phone_url=self.ticket_links.url_of(ticket.public()),
         )
 
     def _ticket_get(self, env: Envelope) -> q.TicketStatus:

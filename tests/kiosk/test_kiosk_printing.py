@@ -9,6 +9,7 @@ import pytest
 
 from devices import printer as printer_mod
 from devices.config import DeviceConfig
+from hall_bus.controller.ticket_link import verify
 from kiosk.printing import ticket_doc
 from simulators import registry
 from tests.kiosk.kiosk_helpers import kiosk, start_controller
@@ -50,7 +51,11 @@ def test_ticket_is_printed_with_number_wait_and_qr(tmp_hall, bus_factory, printe
     page = sim.wait_pages(1)[0]
     assert "A002" in page.text and "社保卡申领" in page.text
     assert "前面" in page.text or "1" in page.text
-    assert page.qr_codes and page.qr_codes[0].data.endswith(f"/{ctl.hall}/{ctl.engine.ticket('A002').day}/A002")
+    assert page.qr_codes  # the ticket's signed phone link (hall_bus/controller/ticket_link.py), not the code alone
+    qr = page.qr_codes[0].data
+    assert qr.startswith("http://127.0.0.1:8080/t/")
+    ref = verify(ctl.ticket_links.secret, ctl.hall, qr.rsplit("/", 1)[1])
+    assert ref is not None and (ref.code, ref.id) == ("A002", ctl.engine.ticket("A002").id)
     assert sim.png_paths and sim.png_paths[0].stat().st_size > 1000
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from hall_bus.config import ConfigError, HallConfig, Section, checked, int_between
+from hall_bus.controller.ticket_link import PublicUrl, public_url
 
 
 class WebSection(Section):
@@ -16,6 +17,7 @@ class WebSection(Section):
     lockout_min: Annotated[int, int_between(1, 1440)] = 15  # how long a locked account stays locked
     pairing_code_min: Annotated[int, int_between(1, 120)] = 10  # a tablet's one-time pairing code lasts this long
     secure_cookies: bool = False  # set on a hall that serves the console over HTTPS (a reverse proxy)
+    public_url: PublicUrl | None = None  # the address phones reach: the base of the ticket's QR link
 
 
 @dataclass(frozen=True)
@@ -27,10 +29,12 @@ class WebSettings:
     lockout_min: int = 15
     pairing_code_min: int = 10
     secure_cookies: bool = False
+    public_url: str = ""  # (web_settings fills in the default http://<host>:<port>/)
 
 
 def web_settings(config: HallConfig) -> WebSettings:
     section = config.extra.get("web", {})
     if not isinstance(section, dict):
         raise ConfigError(config.source, "web", "must be a table")
-    return WebSettings(**checked(WebSection, section, config.source, "web").model_dump())
+    values = checked(WebSection, section, config.source, "web").model_dump()
+    return WebSettings(**{**values, "public_url": public_url(config)})
