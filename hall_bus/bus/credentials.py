@@ -71,7 +71,7 @@ class ClientRule:
     write: tuple[str, ...]
 
 
-EXTRA_CLIENTS = ("web",)  # clients every hall has beside those hall.toml lists (the staff web console)
+EXTRA_CLIENTS = ("web", "integrator")  # clients every hall has beside hall.toml's: the web console, a platform
 WEB_HOST = "web"  # the client that hosts the devices served to browsers (window tablets)
 
 

@@ -103,6 +103,11 @@ OPS: dict[str, OpRule] = {
     "tidal.accept": OpRule(STAFF, "atomic"),
     "tidal.reject": OpRule(STAFF, "atomic"),
     "tidal.mode": OpRule(STAFF, "atomic"),
+    # appointments (预约): the booking page (web), a provincial platform (integrator), the manager
+    "booking.slots": OpRule(("manager", "web", "integrator"), "read"),
+    "booking.book": OpRule(("manager", "web", "integrator"), "atomic"),
+    "booking.cancel": OpRule(("manager", "web", "integrator"), "journaled"),  # wrong answers are counted
+    "booking.list": OpRule(STAFF, "read"),
     # requests the controller sends to device hosts (device/<id>/request/<op>)
     "locker.open": OpRule(("controller",), "journaled"),  # the locker host keeps its own journal
     "locker.status": OpRule(("controller",), "read"),

@@ -6,9 +6,10 @@ default); ``requires`` names what a feature needs attached before it.
 from __future__ import annotations
 
 from hall_bus.controller.features import FeatureSpec
+from hall_bus.features.booking import feature as booking
 from hall_bus.features.cases import feature as cases
 from hall_bus.features.evaluation import feature as evaluation
 from hall_bus.features.pickup import feature as pickup
 from hall_bus.features.tidal import feature as tidal
 
-FEATURES: tuple[FeatureSpec, ...] = (cases.SPEC, pickup.SPEC, tidal.SPEC, evaluation.SPEC)
+FEATURES: tuple[FeatureSpec, ...] = (cases.SPEC, pickup.SPEC, tidal.SPEC, evaluation.SPEC, booking.SPEC)

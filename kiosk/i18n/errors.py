@@ -128,6 +128,30 @@ STRINGS: dict[str, tuple[str, str]] = {
     "error.board_timeout": ("智能柜控制板无响应，请联系工作人员", "The locker board did not answer; please ask staff"),
     "error.device_offline": ("设备离线，请联系工作人员", "The device is offline; please ask staff"),
     "error.device_error": ("设备故障，请联系工作人员", "The device failed; please ask staff"),
+    # appointments (预约)
+    "error.slot_full": ("该时段已约满，请选择其他时段", "This time slot is fully booked; please choose another"),
+    "error.slot_closed": (
+        "该时段已停止预约（已过截止时间或不在可预约日期内），请选择其他时段",
+        "This slot can no longer be booked (past the cut-off or outside the booking days); choose another",
+    ),
+    "error.not_bookable": (
+        "该事项暂不提供预约，请到大厅取号办理",
+        "This service takes no appointments; take a ticket in the hall",
+    ),
+    "error.invalid_phone": ("请输入11位手机号码", "Please enter an 11-digit mobile number"),
+    "error.booking_limit": (
+        "该手机号的预约已达上限或已预约此时段，请先取消已有预约",
+        "This phone number already holds the most bookings allowed, or this slot; cancel one first",
+    ),
+    "error.booking_cancelled": ("该预约已取消", "This booking is already cancelled"),
+    "error.cancel_denied": (
+        "手机号后四位或取消凭证不正确",
+        "The phone's last 4 digits or the cancel token do not match",
+    ),
+    "error.cancel_locked": (
+        "错误次数过多，该预约已不能在线取消，请联系大厅",
+        "Too many wrong attempts: this booking can no longer be cancelled online; please call the hall",
+    ),
 }
 
 

@@ -175,6 +175,7 @@ NAV: list[tuple[str, str, tuple[str, ...]]] = [
     ("/pickup", "nav.pickup", MANAGER),
     ("/audit", "nav.audit", MANAGER),
     ("/tablets", "nav.tablets", MANAGER),
+    ("/bookings", "nav.bookings", MANAGER),
     ("/clerk", "nav.clerk", ("clerk",)),
 ]
 

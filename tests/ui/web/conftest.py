@@ -94,6 +94,9 @@ def login(driver, hall: WebHall, staff_no: str, password: str = PASSWORD) -> Non
 
 
 def wait_until(driver, predicate, timeout: float = 5.0):
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    return WebDriverWait(driver, timeout, poll_frequency=0.05).until(predicate)
+    # (a live page redraws its rows: an element found a moment ago may be gone; look again)
+    ignored = (NoSuchElementException, StaleElementReferenceException)
+    return WebDriverWait(driver, timeout, poll_frequency=0.05, ignored_exceptions=ignored).until(predicate)

@@ -81,8 +81,8 @@ def test_the_report_page_in_english(day_hall: WebHall, browser) -> None:
 
 
 def _step(browser, followup_id: str, action: str, note: str = "") -> None:
-    row = browser.find_element(By.CSS_SELECTOR, f'#followups tr[data-followup="{followup_id}"]')
-    row.find_element(By.CSS_SELECTOR, f"button.step-{action}").click()
+    button = f'#followups tr[data-followup="{followup_id}"] button.step-{action}'
+    wait_until(browser, lambda d: d.find_element(By.CSS_SELECTOR, button).click() or True)
     if note:
         browser.find_element(By.ID, "step-note").send_keys(note)
     browser.find_element(By.ID, "step-ok").click()
