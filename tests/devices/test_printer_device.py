@@ -161,7 +161,9 @@ def test_sim_printer_command_writes_pngs(tmp_path: Path) -> None:
         import zxingcpp
         from PIL import Image
 
-        assert zxingcpp.read_barcodes(np.array(Image.open(pngs[0])))[0].text == "B042"  # the bare code: a test page has no signed phone link
+        assert (
+            zxingcpp.read_barcodes(np.array(Image.open(pngs[0])))[0].text == "B042"
+        )  # the bare code: a test page has no signed phone link
     finally:
         proc.terminate()
         proc.wait(10)

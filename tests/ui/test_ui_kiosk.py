@@ -175,7 +175,9 @@ def test_id_card_ticket_for_a_citizen_over_60_prints(ui, tmp_path):
     from devices.scanner.decode import decode_image
 
     codes = [c.text for c in decode_image(cv2.imread(str(png)))]
-    assert codes == [page.qr_codes[0].data] and f".{view['code']}." in codes[0].rsplit("/t/", 1)[1]  # the signed phone link
+    assert (
+        codes == [page.qr_codes[0].data] and f".{view['code']}." in codes[0].rsplit("/t/", 1)[1]
+    )  # the signed phone link
     card_sim.remove()
     ui.tap("done")
     ui.wait(lambda: ui.screen == "home", what="home")

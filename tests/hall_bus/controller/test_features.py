@@ -57,7 +57,9 @@ def test_a_feature_whose_requirement_is_off_is_a_config_error(tmp_hall: Path) ->
 
 
 def test_an_unknown_feature_is_a_config_error_naming_the_known_ones(tmp_hall: Path) -> None:
-    with pytest.raises(ConfigError, match=r"unknown feature 'queueing' \(known: cases, pickup, tidal, evaluation, booking\)"):
+    with pytest.raises(
+        ConfigError, match=r"unknown feature 'queueing' \(known: cases, pickup, tidal, evaluation, booking\)"
+    ):
         controller(tmp_hall, ("queueing",)).attach_features()
 
 
