@@ -79,6 +79,8 @@ const Live = {
   },
 };
 
+/* hall.toml names windows in Chinese (1号窗口); in English a window is "Window 1". */
+function windowName(w) { return LANG === "en" ? `Window ${w.number}` : (w.name || `${w.number}号窗口`); }
 function localName(item) { return LANG === "en" && item && item.name_en ? item.name_en : (item ? item.name : ""); }
 function minutes(n) { return n === null || n === undefined ? t("hall.no_estimate") : t("common.minutes", { n: Math.round(n) }); }
 function byNumber(a, b) { return a - b; }

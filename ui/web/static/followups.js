@@ -42,6 +42,7 @@
         el("td", { class: "actions" }, ...(NEXT[f.state] || []).map((a) => el("button", { type: "button", class: "step-" + a, onclick: () => openStep(f, a), text: t("followups." + a) }))));
     }));
     document.getElementById("followups-none").hidden = answer.followups.length > 0;
+    document.getElementById("followups").hidden = answer.followups.length === 0;
     const s = answer.summary;
     document.getElementById("followup-summary").textContent = s ? t("followups.summary", { total: s.total, open: s.open, overdue: s.overdue, rate: pcent(s.real_name_closed_rate) }) : "";
   }

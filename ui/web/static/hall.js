@@ -39,15 +39,17 @@
     for (const n of numbers) {
       const w = state["window/" + n];
       const stateKey = w.paused ? "paused" : (w.current ? (w.current.state || "called") : "idle");
-      const domains = (w.domains || []).map((d) => domainName(d, state)).join("、");
-      const pending = w.pending_domains ? t("hall.pending", { to: w.pending_domains.map((d) => domainName(d, state)).join("、") }) : "";
+      const sep = LANG === "en" ? ", " : "、";
+      const domains = (w.domains || []).map((d) => domainName(d, state)).join(sep);
+      const pending = w.pending_domains ? t("hall.pending", { to: w.pending_domains.map((d) => domainName(d, state)).join(sep) }) : "";
+      const name = windowName(w);
       const actions = el("td", { class: "actions" },
         w.paused
-          ? el("button", { type: "button", class: "resume", "aria-label": t("hall.resume") + " " + w.name, onclick: () => api(`/api/windows/${n}/resume`).then(() => toast(t("common.done"), true)).catch(() => {}), text: t("hall.resume") })
-          : el("button", { type: "button", class: "pause", "aria-label": t("hall.pause") + " " + w.name, onclick: () => api(`/api/windows/${n}/pause`, {}).then(() => toast(t("common.done"), true)).catch(() => {}), text: t("hall.pause") }),
-        el("button", { type: "button", class: "assign", "aria-label": t("hall.assign") + " " + w.name, onclick: () => openAssign(n, w), text: t("hall.assign") }));
+          ? el("button", { type: "button", class: "resume", "aria-label": t("hall.resume") + " " + name, onclick: () => api(`/api/windows/${n}/resume`).then(() => toast(t("common.done"), true)).catch(() => {}), text: t("hall.resume") })
+          : el("button", { type: "button", class: "pause", "aria-label": t("hall.pause") + " " + name, onclick: () => api(`/api/windows/${n}/pause`, {}).then(() => toast(t("common.done"), true)).catch(() => {}), text: t("hall.pause") }),
+        el("button", { type: "button", class: "assign", "aria-label": t("hall.assign") + " " + name, onclick: () => openAssign(n, w), text: t("hall.assign") }));
       body.append(el("tr", { "data-window": String(n), class: "state-" + stateKey },
-        el("th", { scope: "row", text: w.name }),
+        el("th", { scope: "row", text: name }),
         el("td", { class: "domains" }, domains, pending ? el("div", { class: "pending", text: pending }) : null),
         el("td", { class: "current", text: w.current ? w.current.code : "—" }),
         el("td", { class: "state", text: t("hall.state." + stateKey) + (w.paused && w.pause_reason ? "（" + w.pause_reason + "）" : "") }),

@@ -57,6 +57,7 @@
     body.replaceChildren(...report.rows.map((r) => el("tr", { "data-key": r.key }, ...cells(label(r), r, true))));
     document.querySelector("#report tfoot").replaceChildren(el("tr", { class: "totals" }, ...cells(t("reports.total"), report.totals, true)));
     document.getElementById("report-empty").hidden = report.totals.finished > 0;
+    document.querySelector("figure.chart").hidden = report.totals.finished === 0;
     document.getElementById("report-target").textContent = t("reports.target", { p: pcent(report.target) });
     chart(report);
     document.getElementById("export-csv").href = "/api/reports/export.csv?" + query();

@@ -14,12 +14,13 @@
     document.getElementById("no-proposals").hidden = pending.length > 0;
     document.getElementById("proposals").hidden = pending.length === 0;
     for (const item of pending) {
-      const from = (item.from_domains || []).map((d) => domainName(d, state)).join("、");
-      const to = (item.to_domains || []).map((d) => domainName(d, state)).join("、");
+      const sep = LANG === "en" ? ", " : "、";
+      const from = (item.from_domains || []).map((d) => domainName(d, state)).join(sep);
+      const to = (item.to_domains || []).map((d) => domainName(d, state)).join(sep);
       const m = item.metrics || {};
       const expect = m.wait_before_min !== undefined ? `${minutes(m.wait_before_min)} → ${minutes(m.wait_after_min)}` : "";
       body.append(el("tr", { "data-proposal": item.id },
-        el("th", { scope: "row", text: item.window_name }),
+        el("th", { scope: "row", text: windowName({ number: item.window, name: item.window_name }) }),
         el("td", { text: `${from} → ${to}` }),
         el("td", { text: LANG === "en" ? item.reason_en : item.reason }),
         el("td", { text: expect }),
