@@ -1,10 +1,12 @@
-"""Bus contracts of the case store: ``case.lookup`` (kiosk progress, 办件进度) and ``case.update`` (staff)."""
+"""Bus contracts of the case store: ``case.lookup`` (kiosk progress, 办件进度), ``case.update`` (staff),
+``case.receipt`` (the verification code printed on the receipt), ``case.progress`` (the phone page:
+case number plus that code) and the ``case`` event published on every status change."""
 
 from __future__ import annotations
 
 from typing import Literal
 
-from hall_bus.contracts.base import Closed, ContractSet, Open, RequestContract, array, text
+from hall_bus.contracts.base import Closed, ContractSet, MessageContract, Open, RequestContract, array, text
 from hall_bus.vocabulary import TOKEN_PATTERN
 
 CASE_NO = r"[A-Za-z0-9][A-Za-z0-9-]{3,31}"
@@ -53,6 +55,29 @@ class CaseOne(Closed):
     case: Case
 
 
+class CaseReceiptRequest(Closed):
+    case_no: str = text(pattern=CASE_NO)
+
+
+class CaseReceipt(Closed):
+    case_no: str = text()
+    code: str = text(pattern=r"[0-9A-Z]{4}-[0-9A-Z]{4}", description="the verification code, as printed")
+    page_url: str = text(max_len=512, description="the phone page that asks for the code")
+
+
+class CaseProgress(Closed):
+    case_no: str = text(pattern=CASE_NO)
+    code: str = text(min_len=1, max_len=16, description="the verification code from the receipt, as typed")
+
+
+class CaseEvent(Closed):
+    case_no: str = text()
+    service: str = text()
+    status: Status
+    status_zh: str = text()
+    at: float
+
+
 CONTRACTS = ContractSet(
     requests=[
         RequestContract(
@@ -64,5 +89,19 @@ CONTRACTS = ContractSet(
         RequestContract(
             "case.update", CaseUpdate, CaseOne, "Create a case (with its service) or move it to a new status (staff)."
         ),
-    ]
+        RequestContract(
+            "case.receipt",
+            CaseReceiptRequest,
+            CaseReceipt,
+            "The verification code to print on a case's receipt, and the phone page that asks for it (staff).",
+        ),
+        RequestContract(
+            "case.progress",
+            CaseProgress,
+            CaseOne,
+            "A case's progress for the phone page, given its number and the code from its receipt; "
+            "wrong codes are counted and lock the case for a while.",
+        ),
+    ],
+    events=[MessageContract("case", CaseEvent, "A case changed status (no personal data).")],
 )

@@ -74,6 +74,8 @@ OPS: dict[str, OpRule] = {
     # cases (办件)
     "case.lookup": OpRule(("kiosk", "window", "manager", "web", "integrator"), "read"),
     "case.update": OpRule(("window", "manager", "web", "integrator"), "atomic"),
+    "case.receipt": OpRule(("window", "manager", "web", "integrator"), "read"),
+    "case.progress": OpRule(("web",), "journaled"),  # the phone page; keeps the wrong codes it counted
     # evaluations (好差评)
     "evaluation.submit": OpRule(("kiosk", "manager", "web"), "atomic"),
     "evaluation.get": OpRule(("kiosk", "window", "manager", "web"), "read"),

@@ -128,6 +128,14 @@ STRINGS: dict[str, tuple[str, str]] = {
     "error.board_timeout": ("智能柜控制板无响应，请联系工作人员", "The locker board did not answer; please ask staff"),
     "error.device_offline": ("设备离线，请联系工作人员", "The device is offline; please ask staff"),
     "error.device_error": ("设备故障，请联系工作人员", "The device failed; please ask staff"),
+    "error.case_code": (
+        "办件编号或查询码不正确，请核对回执后重试",
+        "The case number or the verification code is wrong; please check your receipt",
+    ),
+    "error.case_code_locked": (
+        "查询码错误次数过多，请15分钟后再试或咨询大厅",
+        "Too many wrong codes for this case; try again in 15 minutes or ask the hall",
+    ),
     # appointments (预约)
     "error.slot_full": ("该时段已约满，请选择其他时段", "This time slot is fully booked; please choose another"),
     "error.slot_closed": (

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+import sqlite3
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from hall_bus.controller.store import Store
@@ -47,11 +49,53 @@ MIGRATIONS = [
     );
     CREATE INDEX case_steps_case ON case_steps (case_no, at);
     """,
+    # 办件进度推送: the outbox of messages to citizens (written in the transaction of the case change,
+    # sent by hall_bus.features.cases.notify_outbox) and the wrong verification codes per case.
+    """
+    CREATE TABLE case_messages (
+        id               INTEGER PRIMARY KEY,
+        case_no          TEXT NOT NULL,
+        step_id          INTEGER NOT NULL,
+        status           TEXT NOT NULL,
+        recipient        TEXT NOT NULL,              -- the case's identity token; resolved by the gateway
+        text             TEXT NOT NULL,
+        idempotency_key  TEXT NOT NULL UNIQUE,
+        state            TEXT NOT NULL DEFAULT 'pending',   -- pending | sent | failed
+        attempts         INTEGER NOT NULL DEFAULT 0,
+        next_at          REAL NOT NULL,
+        created_at       REAL NOT NULL,
+        sent_at          REAL,
+        last_error       TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX case_messages_due ON case_messages (state, next_at);
+    CREATE TABLE case_code_failures (
+        case_no       TEXT PRIMARY KEY,
+        failures      INTEGER NOT NULL,
+        first_at      REAL NOT NULL,
+        locked_until  REAL NOT NULL DEFAULT 0
+    );
+    """,
 ]
 
 
 class CaseError(CodedError):
     """A case operation refused; ``code`` is the bus error code."""
+
+
+@dataclass(frozen=True)
+class CaseStep:
+    """One status change, as the listeners of :class:`CaseStore` see it (no identity token here)."""
+
+    case_no: str
+    step_id: int
+    service: str
+    title: str
+    status: str
+    at: float
+
+
+OnStep = Callable[[sqlite3.Connection, CaseStep, str | None], object]  # (db, step, identity token) in the transaction
+OnChange = Callable[[CaseStep], None]  # after the change (held until commit inside an atomic bus operation)
 
 
 class CaseStore:
@@ -61,9 +105,12 @@ class CaseStore:
         hall: str,
         clock: Callable[[], float] = time.time,
         service_names: dict[str, str] | None = None,
+        on_step: OnStep | None = None,
+        on_change: OnChange | None = None,
     ) -> None:
         self.store, self.hall, self.clock = store, hall, clock
         self.service_names = service_names or {}
+        self.on_step, self.on_change = on_step, on_change
         store.migrate_feature("cases", MIGRATIONS)
 
     # ------------------------------------------------------------------ writes
@@ -102,10 +149,16 @@ class CaseStore:
                     " title=CASE WHEN ?='' THEN title ELSE ? END WHERE case_no=?",
                     (status, now, identity_token, title, title, case_no),
                 )
-            db.execute(
+            cur = db.execute(
                 "INSERT INTO case_steps (case_no, status, at, actor, note) VALUES (?,?,?,?,?)",
                 (case_no, status, now, actor, note),
             )
+            case = db.execute("SELECT service, title, identity_token FROM cases WHERE case_no=?", (case_no,)).fetchone()
+            step = CaseStep(case_no, int(cur.lastrowid or 0), case["service"], case["title"], status, now)
+            if self.on_step is not None:
+                self.on_step(db, step, case["identity_token"])
+        if self.on_change is not None:
+            self.on_change(step)
         return self.public(case_no)
 
     # ------------------------------------------------------------------ reads
