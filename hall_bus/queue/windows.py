@@ -130,10 +130,17 @@ class WindowOps(EngineBase):
                 (ticket.id, streak, now, self.hall, number),
             )
             ticket = self._ticket(db, ticket.id)
+            self._audit_desk(db, actor, "window.call", number, ticket)
         change.domains.add(ticket.domain)
         change.events.append(("call", self.call_event(ticket, win, recall=False)))
         change.events.append(("ticket", {"action": "called", "ticket": ticket.public(), "window": number}))
         return ticket, self._emit(change)
+
+    def _audit_desk(self, db: sqlite3.Connection, actor: str, action: str, number: int, ticket: Ticket) -> None:
+        """A clerk's action at a window, audited with who did it (the bus client and, from the web
+        console, the logged-in staff member); the engine's own moves (no actor) are not staff actions."""
+        if actor:
+            self._audit(db, actor, action, f"window {number}", {"ticket": ticket.code})
 
     def call_event(self, ticket: Ticket, win: WindowState, recall: bool) -> dict[str, Any]:
         service = self._service(ticket.service)
@@ -171,6 +178,7 @@ class WindowOps(EngineBase):
             now = self.now()
             db.execute("UPDATE tickets SET recalls=recalls+1, called_at=? WHERE id=?", (now, t.id))
             t = self._ticket(db, t.id)
+            self._audit_desk(db, actor, "window.recall", number, t)
         change.events.append(("call", self.call_event(t, win, recall=True)))
         return t, self._emit(change)
 
@@ -180,6 +188,7 @@ class WindowOps(EngineBase):
             _, t = self._current(db, number, ("called",))
             db.execute("UPDATE tickets SET state='serving', started_at=? WHERE id=?", (self.now(), t.id))
             t = self._ticket(db, t.id)
+            self._audit_desk(db, actor, "window.start", number, t)
         change.events.append(("ticket", {"action": "started", "ticket": t.public(), "window": number}))
         return t, self._emit(change)
 
@@ -191,6 +200,7 @@ class WindowOps(EngineBase):
                 db.execute("UPDATE tickets SET started_at=called_at WHERE id=?", (t.id,))
             self._end_current(db, win, "finished", change, actor)
             t = self._ticket(db, t.id)
+            self._audit_desk(db, actor, "window.finish", number, t)
         return t, self._emit(change)
 
     def no_show(self, number: int, actor: str = "") -> tuple[Ticket, Change]:
@@ -199,6 +209,7 @@ class WindowOps(EngineBase):
             win, t = self._current(db, number, ("called",))
             self._end_current(db, win, "no_show", change, actor)
             t = self._ticket(db, t.id)
+            self._audit_desk(db, actor, "window.no_show", number, t)
         return t, self._emit(change)
 
     def transfer(

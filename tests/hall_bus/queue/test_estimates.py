@@ -216,3 +216,26 @@ def test_people_ahead_of_a_normal_ticket_counted_two_ways_agree(engine: QueueEng
     assert len(normal) > 20
     for t in normal:
         assert engine._ahead_normal(t) == engine._ahead_by_rank(t), t.code
+
+
+def test_a_clerks_call_start_finish_and_no_show_are_audited_with_who(engine: QueueEngine):
+    """Every staff action at a window is in the audit log with its actor (the web console names the
+    logged-in clerk: web/S0101); the engine's own moves, without an actor, are not."""
+    for i in range(2):
+        engine.issue("gongan-hukou", idempotency_key=f"audit-{i:02d}")
+    engine.call_next(5, actor="web/S0105")
+    engine.start(5, actor="web/S0105")
+    engine.finish(5, actor="web/S0105")
+    engine.call_next(5, actor="window-5")
+    engine.no_show(5, actor="window-5")
+    log = [(e["actor"], e["action"]) for e in reversed(engine.audit_log(20))]
+    assert log == [
+        ("web/S0105", "window.call"),
+        ("web/S0105", "window.start"),
+        ("web/S0105", "window.finish"),
+        ("window-5", "window.call"),
+        ("window-5", "window.no_show"),
+    ]
+    engine.issue("gongan-hukou", idempotency_key="audit-03")
+    engine.call_next(5)
+    assert len(engine.audit_log(20)) == 5
