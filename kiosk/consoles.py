@@ -17,7 +17,8 @@ from pydantic import BaseModel
 
 from hall_bus.bus.client import RequestFailed
 from hall_bus.bus.envelope import M
-from hall_bus.contracts.base import Anything, Empty
+from hall_bus.contracts.base import Empty
+from hall_bus.contracts.queue import HallInfo
 from kiosk.clock import clock_text
 from kiosk.i18n import name_of
 from kiosk.i18n.errors import error_sentence
@@ -65,9 +66,9 @@ class Console:
         return out
 
     def load_hall(self) -> bool:
-        out = self._call("hall.info", Empty(), Anything)
+        out = self._call("hall.info", Empty(), HallInfo)
         if out is not None:
-            self.hall = out.model_dump()  # the hall layout is free-form in the contract (Anything)
+            self.hall = out.model_dump(mode="json")  # the screens read the layout as plain data
             self._changed()
         return out is not None
 

@@ -22,7 +22,8 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from hall_bus.contracts.base import Anything, Empty
+from hall_bus.contracts.base import Empty
+from hall_bus.contracts.queue import HallInfo
 from kiosk.flow import Flow, KioskContext
 from kiosk.i18n import DEFAULT_LANG, tr
 from kiosk.identify import reader_ready
@@ -71,13 +72,13 @@ class KioskSession:
         """Fetch hall.info (names, services, open_now, hours_today); False when the bus does not answer."""
         self.last_refresh = self.ctx.clock()
         try:
-            info = self.ctx.call("hall.info", Empty(), Anything)
+            info = self.ctx.call("hall.info", Empty(), HallInfo)
         except Exception as exc:
             log.info("kiosk %s: hall.info failed: %s", self.ctx.kiosk_id, exc)
             self.hall_ok = False
             self._notify()
             return False
-        self.ctx.hall = info.model_dump()  # the hall layout is free-form in the contract (Anything): a dict
+        self.ctx.hall = info.model_dump(mode="json")  # the screens read the layout (HallInfo) as plain data
         self.hall_ok = True
         self._notify()
         return True

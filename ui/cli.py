@@ -9,6 +9,9 @@ import subprocess
 import sys
 from typing import Any
 
+from hall_bus.cli.common import add_station_option, config_of, fail, station_id
+from hall_bus.config import ConfigError
+from hall_bus.ops.station import read_station, station_file
 from ui.kivy_env import ORIENTATIONS, screen_size, window_size
 
 
@@ -25,7 +28,8 @@ def register(cli: Any) -> None:
     p.add_argument("--config", default=None, help="hall.toml (default: ./hall.toml or $HALLKIT_CONFIG)")
     p.add_argument("--host", default=None, help="broker host (default: [bus] host of hall.toml)")
     p.add_argument("--port", type=int, default=None, help="broker port (default: [bus] port of hall.toml)")
-    p.add_argument("--kiosk-id", default=None, help="kiosk id from [[kiosks]] (default: the first)")
+    add_station_option(p)
+    p.add_argument("--kiosk-id", default=None, help="kiosk id from [[kiosks]] (default: the first; --station: its id)")
     p.add_argument(
         "--screens",
         default="kiosk",
@@ -105,14 +109,6 @@ def _kiosk(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    from hall_bus import config as hallconfig
-    from hall_bus.config import ConfigError
-
-    try:
-        config = hallconfig.load(args.config or hallconfig.default_path())
-    except ConfigError as exc:
-        print(f"hallkit: {exc}", file=sys.stderr)
-        return 2
     from ui.services import TABS
 
     tabs = [t.strip() for t in args.screens.split(",") if t.strip()]
@@ -124,6 +120,12 @@ def _kiosk(args: argparse.Namespace) -> int:
                 "hallkit: the hall manager works in the staff web console: hallkit web (docs/web.md)", file=sys.stderr
             )
         return 2
+    own = _station_screen(args)
+    if own is not None and tabs != [own]:
+        print(f"hallkit: a station logs in as itself only: use --screens {own} with this --station", file=sys.stderr)
+        return 2
+    # hall.toml, or the station's file and the layout the controller publishes (waits for it, saying so)
+    config = config_of(args)
     from hall_bus.bus import endpoint
     from hall_bus.bus.client import BusClient
     from hall_bus.bus.connect import bus_settings
@@ -131,7 +133,8 @@ def _kiosk(args: argparse.Namespace) -> int:
 
     clients: list[BusClient] = []
     host, port = args.host, args.port
-    demo = endpoint.find(config.data_dir, config.hall_id) if host is None and port is None else None
+    local = host is None and port is None and own is None
+    demo = endpoint.find(config.data_dir, config.hall_id) if local else None
     if demo is not None:  # a running `hallkit demo` of this hall.toml
         host, port = demo.host, demo.port
 
@@ -150,7 +153,7 @@ def _kiosk(args: argparse.Namespace) -> int:
     from hall_bus.hosts.kiosk_devices import open_kiosk_devices
     from ui.app import UiServices, build_app
 
-    kiosk_id = args.kiosk_id or (config.kiosks[0].id if config.kiosks else "kiosk-1")
+    kiosk_id = station_id(args) or args.kiosk_id or (config.kiosks[0].id if config.kiosks else "kiosk-1")
     devices = {} if args.no_devices or "kiosk" not in tabs else open_kiosk_devices(config, make_bus, kiosk_id)
     try:
         services = UiServices(config, make_bus, devices, tabs, kiosk_id=kiosk_id)
@@ -165,6 +168,19 @@ def _kiosk(args: argparse.Namespace) -> int:
         for c in clients:
             c.stop()
     return 0
+
+
+def _station_screen(args: argparse.Namespace) -> str | None:
+    """The one screen a ``--station`` runs (its role's: kiosk or display); None without --station."""
+    if not args.station:
+        return None
+    try:
+        role = read_station(station_file(args.station)).station.role
+    except ConfigError as exc:
+        raise SystemExit(fail(str(exc))) from None
+    if role not in ("kiosk", "display"):
+        raise SystemExit(fail(f"{args.station}: a {role} station runs no kiosk screen (role kiosk or display)"))
+    return role
 
 
 def _screenshots(args: argparse.Namespace) -> int:

@@ -1,4 +1,4 @@
-"""Shared pieces of the ``hallkit`` commands: --config/--host/--port options, a bus client and its
+"""Shared pieces of the ``hallkit`` commands: --config/--station/--host/--port options, a bus client and its
 requests, the ``--json`` or text answer, one-line failures, device hosts run until stopped, and
 devices opened for one technician command."""
 
@@ -20,9 +20,12 @@ from hall_bus import config as hallconfig
 from hall_bus.bus import endpoint
 from hall_bus.bus.client import BusClient, BusTimeout, RequestFailed
 from hall_bus.bus.connect import bus_settings
+from hall_bus.bus.credentials import CredentialsError
 from hall_bus.cli.main import CommandLine, Handler
 from hall_bus.config import ConfigError, HallConfig
+from hall_bus.contracts.queue import HallInfo
 from hall_bus.hosts.host import DeviceHost
+from hall_bus.ops.station import StationError, fetch_layout, read_station, station_config, station_file
 
 D = TypeVar("D", bound=Device)
 M = TypeVar("M", bound=BaseModel)
@@ -32,6 +35,7 @@ M = TypeVar("M", bound=BaseModel)
 def add_bus_options(parser: argparse.ArgumentParser) -> None:
     """The options of a command that asks the controller: those of :func:`add_host_options`, --timeout, --json."""
     add_host_options(parser)
+    add_station_option(parser)
     parser.add_argument("--timeout", type=float, default=5.0, help="seconds to wait for the controller (default 5)")
     parser.add_argument("--json", action="store_true", help="print the raw response data as JSON")
 
@@ -41,6 +45,17 @@ def add_host_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", default=None, help="hall.toml (default: ./hall.toml or $HALLKIT_CONFIG)")
     parser.add_argument("--host", default=None, help="broker host (default: [bus] host of hall.toml)")
     parser.add_argument("--port", type=int, default=None, help="broker port (default: [bus] port of hall.toml)")
+
+
+def add_station_option(parser: argparse.ArgumentParser) -> None:
+    """--station DIR: run as a station configured by its own small file (hall_bus/ops/station.py)."""
+    parser.add_argument(
+        "--station",
+        default=None,
+        metavar="DIR",
+        help="a station's directory (station.toml, the hall CA, its own password) instead of --config: "
+        "the hall's layout comes from the controller, the bus login is the station's (docs/deploy.md)",
+    )
 
 
 def bus_command(
@@ -65,11 +80,33 @@ def load_config(args: argparse.Namespace) -> HallConfig:
 
 
 def config_of(args: argparse.Namespace) -> HallConfig:
-    """The hall.toml of ``--config``; SystemExit with one line if it cannot be read."""
+    """The hall.toml of ``--config``, or with ``--station`` the station's file and the layout the
+    controller publishes; SystemExit with one line if it cannot be read."""
     try:
+        if getattr(args, "station", None):
+            if args.config:
+                raise SystemExit(fail("give --config (hall.toml) or --station (a station's directory), not both"))
+            return station_config(read_station(station_file(args.station)), layout_of(args))
         return load_config(args)
     except ConfigError as exc:
         raise SystemExit(fail(str(exc))) from None
+
+
+def layout_of(args: argparse.Namespace) -> HallInfo:
+    """The hall's layout for ``--station``: a request command waits its --timeout, a long-running one
+    (no --timeout) until the controller publishes it, saying so on stderr while it waits."""
+    station = read_station(station_file(args.station))
+    timeout = getattr(args, "timeout", None)
+    try:
+        return fetch_layout(station, timeout, waiting=lambda why: print(f"hallkit: {why}", file=sys.stderr, flush=True))
+    except (StationError, CredentialsError, OSError) as exc:
+        raise SystemExit(fail(str(exc), 1)) from None
+
+
+def station_id(args: argparse.Namespace) -> str | None:
+    """The bus client id of ``--station`` (None without it): a station logs in as itself."""
+    station = getattr(args, "station", None)
+    return read_station(station_file(station)).station.id if station else None
 
 
 # ---------------------------------------------------------------------- output
@@ -115,11 +152,13 @@ def reporting(command: str, errors: tuple[type[Exception], ...] = (DeviceError,)
 @contextmanager
 def bus_client(args: argparse.Namespace, client_id: str = "manager") -> Iterator[BusClient]:
     """A started bus client for a CLI command; raises SystemExit with a clear line if the broker is unreachable.
-    Without --host/--port, a running ``hallkit demo`` of the same hall.toml is found by the endpoint file it
+    With --station it logs in as the station (its own password), whatever ``client_id`` says. Without --host/--port, a running ``hallkit demo`` of the same hall.toml is found by the endpoint file it
     wrote (``hall_bus.bus.endpoint``); else the broker is the one hall.toml's ``[bus]`` names."""
     config = config_of(args)
+    client_id = station_id(args) or client_id
     host, port = args.host, args.port
-    demo = endpoint.find(config.data_dir, config.hall_id) if host is None and port is None else None
+    local = host is None and port is None and not getattr(args, "station", None)
+    demo = endpoint.find(config.data_dir, config.hall_id) if local else None
     if demo is not None:  # a running `hallkit demo` of this hall.toml: its broker is where it wrote
         host, port = demo.host, demo.port
     settings = bus_settings(config, client_id, host, port)

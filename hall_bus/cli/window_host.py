@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import re
 
-from hall_bus.cli.common import add_host_options, config_of, fail, serve_until_stopped
+from hall_bus.cli.common import add_host_options, add_station_option, config_of, fail, serve_until_stopped, station_id
 from hall_bus.cli.main import CommandLine
 from hall_bus.hosts.window_host import run as start
 
@@ -14,15 +15,24 @@ def register(cli: CommandLine) -> None:
         ("window-host",), help="run a window terminal's devices (caller, display, pad) on the hall bus", handler=run
     )
     add_host_options(p)
-    p.add_argument("--window", type=int, required=True, help="the window number")
+    add_station_option(p)
+    p.add_argument(
+        "--window", type=int, default=None, help="the window number (with --station: from its id window-<n>)"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
+    window = args.window
+    if window is None:
+        own = re.fullmatch(r"window-(\d+)", station_id(args) or "")
+        if own is None:
+            return fail("--window is required (or --station of a window PC, whose id is window-<n>)")
+        window = int(own.group(1))
     config = config_of(args)
     try:
-        config.window(args.window)
+        config.window(window)
     except KeyError as exc:
-        return fail(str(exc))
-    host = start(config, args.window, args.host, args.port)
+        return fail(f"no window {exc} in the hall")
+    host = start(config, window, args.host, args.port)
     kinds = ", ".join(f"{k} {d.id} ({d.state.value})" for k, d in host.devices.items()) or "no devices"
-    return serve_until_stopped(host, f"window {args.window}: {kinds}")
+    return serve_until_stopped(host, f"window {window}: {kinds}")

@@ -14,6 +14,7 @@ from hall_bus.contracts.base import (
     RequestContract,
     array,
     integer,
+    optional,
     real,
     text,
 )
@@ -158,6 +159,122 @@ class Appointment(Closed):
     checked_in: bool
 
 
+# ---------------------------------------------------------------------- hall.info (what a station learns)
+SPAN = r"\d{2}:\d{2}-\d{2}:\d{2}"
+Span = Annotated[str, text(pattern=SPAN)]
+Day = Annotated[str, text(pattern=DAY)]
+
+
+class HallDomain(Open):
+    id: str = text(pattern=ID_PATTERN)
+    name: str = text()
+    name_en: str = text(default="")
+
+
+class HallService(Open):
+    id: str = text(pattern=ID_PATTERN)
+    name: str = text()
+    name_en: str = text(default="")
+    domain: str = text(pattern=ID_PATTERN)
+    prefix: str = text(pattern=r"[A-Z]{1,2}")
+    expected_minutes: float = real(min=0)
+    self_service: bool = False
+
+
+class HallWindow(Open):
+    number: int = integer(min=1, max=999)
+    name: str = text()
+    domains: list[Annotated[str, text(pattern=ID_PATTERN)]] = array(
+        default=[], description="the domains hall.toml gives it (where it serves now: its window.state)"
+    )
+    skills: list[Annotated[str, text(pattern=ID_PATTERN)]] = array()
+
+
+class HallHours(Open):
+    """``[hall.hours]`` as hall.toml has it, every weekday spelt out (``hall_bus.config.parse`` reads it back)."""
+
+    monday: list[Span] = array(max_len=24)
+    tuesday: list[Span] = array(max_len=24)
+    wednesday: list[Span] = array(max_len=24)
+    thursday: list[Span] = array(max_len=24)
+    friday: list[Span] = array(max_len=24)
+    saturday: list[Span] = array(max_len=24)
+    sunday: list[Span] = array(max_len=24)
+    holidays: list[Day] = array(default=[])
+    workdays: list[Day] = array(default=[])
+    always_open: bool = False
+
+
+class HallIssuer(Open):
+    """A platform trusted to sign resident codes (居民码): its id and its PEM public key (public by nature)."""
+
+    id: str = text(pattern=ID_PATTERN)
+    name: str = text(default="")
+    public_key: str = text(max_len=2000)
+
+
+class HallIdentity(Open):
+    issuers: list[HallIssuer] = array(default=[])
+    max_age_s: float = real(min=0)
+
+
+class HallQueueRules(Open):
+    appointment_early_minutes: int = integer(min=0)
+
+
+class HallCompartment(Open):
+    no: str = text(max_len=16)
+    board: int = integer(min=0)
+    lock: int = integer(min=0)
+    size: str = text(max_len=2)
+    position: str = text(default="")
+
+
+class HallLockerBank(Open):
+    id: str = text(pattern=ID_PATTERN)
+    device: str = text(pattern=ID_PATTERN)
+    name: str = text()
+    compartments: list[HallCompartment] = array()
+
+
+class HallPickup(Open):
+    """24-hour pickup (出件) as a kiosk and a locker host need it (the pickup key is not here: see docs/deploy.md)."""
+
+    code_digits: int = integer(min=1, max=12)
+    session_ttl_s: float = real(min=0)
+    door_open_alarm_s: float = real(min=0)
+    lockers: list[HallLockerBank] = array(default=[])
+
+
+class HallEvaluation(Open):
+    timeout_s: float = real(min=0)
+
+
+class HallFeatures(Open):
+    enabled: list[Annotated[str, text(pattern=ID_PATTERN)]] = array(max_len=50)
+    pickup: HallPickup | None = optional("[pickup] and [[lockers]] when pickup is enabled")
+    evaluation: HallEvaluation | None = optional("[evaluation] timeout_s when evaluation is enabled")
+
+
+class HallInfo(Open):
+    """The hall as a station needs it (retained ``state/hall``): layout, hours, public identity settings,
+    the enabled features. Nothing secret (salts, keys, passwords) and no personal data (no staff)."""
+
+    hall: str = text(pattern=ID_PATTERN)
+    name: str = text()
+    name_en: str = text(default="")
+    timezone: str = text(max_len=64)
+    open_now: bool
+    hours_today: str = text()
+    hours: HallHours | None = optional("[hall.hours]")
+    domains: list[HallDomain] = array()
+    services: list[HallService] = array()
+    windows: list[HallWindow] = array()
+    queue: HallQueueRules | None = optional("[queue] settings a kiosk needs")
+    identity: HallIdentity | None = optional("[identity]: trusted resident-code issuers")
+    features: HallFeatures | None = optional("[features] enabled and their public settings")
+
+
 # ---------------------------------------------------------------------- states and events
 class DomainQueue(Open):
     domain: str = text()
@@ -208,7 +325,9 @@ CONTRACTS = ContractSet(
         ),
         RequestContract("windows.list", Empty, WindowList, "All windows with domains, state and queue."),
         RequestContract("queue.snapshot", Empty, QueueSnapshot, "Queue snapshot of every domain."),
-        RequestContract("hall.info", Empty, Anything, "The hall's domains, services, windows and hours."),
+        RequestContract(
+            "hall.info", Empty, HallInfo, "The hall's layout, hours, identity issuers and enabled features."
+        ),
         RequestContract("audit.list", AuditList, AuditEntries, "Recent audit records."),
         RequestContract(
             "appointment.lookup", AppointmentLookup, Appointment, "Look up an appointment before check-in."
@@ -217,7 +336,7 @@ CONTRACTS = ContractSet(
     states=[
         MessageContract("queue.snapshot", DomainQueue, "Queue snapshot of one domain."),
         MessageContract("window.state", WindowView, "One window's state and current ticket."),
-        MessageContract("hall.info", Anything, "The hall layout: domains, services, windows, hours."),
+        MessageContract("hall.info", HallInfo, "What a station learns of the hall: layout, hours, features."),
     ],
     events=[
         MessageContract("call", CallEvent, "A ticket is called to a window."),

@@ -18,6 +18,7 @@ register operations, and the features it requires), in dependency order, for the
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import threading
 import time
@@ -30,7 +31,7 @@ from hall_bus.bus.client import BusClient, ServiceError
 from hall_bus.bus.connect import bus_settings
 from hall_bus.bus.credentials import clients_of
 from hall_bus.bus.envelope import Envelope, model_of
-from hall_bus.config import ConfigError, HallConfig
+from hall_bus.config import WEEKDAY_KEYS, ConfigError, HallConfig, OpeningHours
 from hall_bus.contracts import queue as q
 from hall_bus.contracts.base import Anything
 from hall_bus.contracts.roles import OPS, principal_of
@@ -41,6 +42,8 @@ from hall_bus.controller.store import Store
 from hall_bus.controller.ticket_link import TicketLinks
 from hall_bus.errors import CodedError
 from hall_bus.features.catalogue import FEATURES
+from hall_bus.features.evaluation.settings import load as evaluation_settings
+from hall_bus.features.pickup.config import from_config as pickup_settings
 from hall_bus.queue.engine import QueueEngine
 from hall_bus.queue.models import Change, Ticket
 
@@ -74,7 +77,7 @@ class HallController:
             "window.assign": self._window_assign,
             "windows.list": self._windows_list,
             "queue.snapshot": self._queue_snapshot,
-            "hall.info": lambda env: Anything.model_validate(self.hall_info()),
+            "hall.info": lambda env: self.hall_info(),
             "audit.list": self._audit_list,
             "appointment.lookup": self._appointment_lookup,
         }
@@ -171,34 +174,76 @@ class HallController:
             raise ServiceError(exc.code, str(exc)) from None
 
     # ------------------------------------------------------------------ state publishing
-    def hall_info(self) -> dict[str, Any]:
+    def hall_info(self) -> q.HallInfo:
+        """What a station needs to run from its own small file (docs/deploy.md, "Station-only
+        configuration"): the layout, the hours as data, the resident-code issuers' public keys, the
+        enabled features' public settings. Nothing secret (salts, keys, passwords), no staff."""
         c = self.config
         today = self.engine.local().date()
-        return {
-            "hall": c.hall_id,
-            "name": c.name,
-            "name_en": c.name_en,
-            "timezone": c.hours.timezone,
-            "open_now": c.hours.is_open(self.engine.local()),
-            "hours_today": c.hours.describe(today),
-            "domains": [{"id": d.id, "name": d.name, "name_en": d.name_en} for d in c.domains],
-            "services": [
-                {
-                    "id": s.id,
-                    "name": s.name,
-                    "name_en": s.name_en,
-                    "domain": s.domain,
-                    "prefix": s.prefix,
-                    "expected_minutes": s.expected_minutes,
-                    "self_service": s.self_service,
-                }
+        return q.HallInfo(
+            hall=c.hall_id,
+            name=c.name,
+            name_en=c.name_en,
+            timezone=c.hours.timezone,
+            open_now=c.hours.is_open(self.engine.local()),
+            hours_today=c.hours.describe(today),
+            hours=q.HallHours.model_validate(hours_table(c.hours)),
+            domains=[q.HallDomain(id=d.id, name=d.name, name_en=d.name_en) for d in c.domains],
+            services=[
+                q.HallService(
+                    id=s.id,
+                    name=s.name,
+                    name_en=s.name_en,
+                    domain=s.domain,
+                    prefix=s.prefix,
+                    expected_minutes=s.expected_minutes,
+                    self_service=s.self_service,
+                )
                 for s in c.services
             ],
-            "windows": [{"number": w.number, "name": w.name, "skills": list(w.skills)} for w in c.windows],
-        }
+            windows=[
+                q.HallWindow(number=w.number, name=w.name, domains=list(w.domains), skills=list(w.skills))
+                for w in c.windows
+            ],
+            queue=q.HallQueueRules(appointment_early_minutes=c.queue.appointment_early_minutes),
+            identity=q.HallIdentity(
+                issuers=[q.HallIssuer(id=i.id, name=i.name, public_key=i.public_key) for i in c.identity.issuers],
+                max_age_s=c.identity.max_age_s,
+            ),
+            features=self._features_info(),
+        )
+
+    def _features_info(self) -> q.HallFeatures:
+        """The attached features, with the settings a kiosk or locker host needs of pickup and evaluation."""
+        enabled = list(self.features)
+        info = q.HallFeatures(enabled=enabled)
+        if "pickup" in enabled:
+            p = pickup_settings(self.config)
+            info.pickup = q.HallPickup(
+                code_digits=p.code_digits,
+                session_ttl_s=p.session_ttl_s,
+                door_open_alarm_s=p.door_open_alarm_s,
+                lockers=[
+                    q.HallLockerBank(
+                        id=b.id,
+                        device=b.device,
+                        name=b.name,
+                        compartments=[
+                            q.HallCompartment(no=x.no, board=x.board, lock=x.lock, size=x.size, position=x.position)
+                            for x in b.compartments
+                        ],
+                    )
+                    for b in p.banks
+                ],
+            )
+        if "evaluation" in enabled:
+            info.evaluation = q.HallEvaluation(timeout_s=evaluation_settings(self.config).timeout_s)
+        return info
 
     def publish_all(self) -> None:
-        self.bus.publish_state(topics.hall_state(self.hall), "hall.info", self.hall_info())
+        self.bus.publish_state(
+            topics.hall_state(self.hall), "hall.info", self.hall_info().model_dump(mode="json", exclude_none=True)
+        )
         self._publish_change(
             Change(domains={d.id for d in self.config.domains}, windows={w.number for w in self.config.windows})
         )
@@ -356,6 +401,20 @@ class HallController:
 def _ticket(ticket: Ticket) -> q.Ticket:
     """A ticket as it travels on the bus (no identity token), as its contract model."""
     return q.Ticket.model_validate(ticket.public())
+
+
+def hours_table(hours: OpeningHours) -> dict[str, Any]:
+    """``[hall.hours]`` as hall.toml writes it (every weekday spelt out), for :func:`hall_bus.config.parse`."""
+
+    def span(a: dt.time, b: dt.time) -> str:
+        end = "24:00" if b >= dt.time(23, 59, 59) else f"{b:%H:%M}"
+        return f"{a:%H:%M}-{end}"
+
+    table: dict[str, Any] = {day: [span(a, b) for a, b in hours.week[i]] for i, day in enumerate(WEEKDAY_KEYS)}
+    table["holidays"] = sorted(d.isoformat() for d in hours.holidays)
+    table["workdays"] = sorted(d.isoformat() for d in hours.workdays)
+    table["always_open"] = hours.always_open
+    return table
 
 
 def run_controller(config: HallConfig, host: str | None = None, port: int | None = None) -> HallController:

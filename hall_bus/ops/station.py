@@ -31,18 +31,26 @@ host = "kiosk-1"
 
 :func:`station_config` merges the file with the layout into a :class:`HallConfig` through the same
 typed validation as hall.toml (:func:`hall_bus.config.parse`), so the rest of HallKit takes it
-unchanged. What ``hall.info`` does not carry yet is listed in docs/deploy.md ("Station-only
-configuration"): the opening hours as data, the windows' current domains, the trusted resident-code
-issuers and the features' public settings.
+unchanged: ``hallkit kiosk``, ``hallkit window-host`` and ``hallkit locker-host`` take ``--station DIR``
+(and every ``hallkit`` request command, which then logs in as the station). The layout is the typed
+``hall.info`` (:class:`hall_bus.contracts.queue.HallInfo`): domains, services, windows, the opening
+hours as data, ``[identity]`` issuers, ``appointment_early_minutes``, the enabled features and the
+public settings of pickup (a locker host's own banks) and evaluation. What is secret stays on the
+station's disk, never on the bus: its password, and where its role needs them the identity salt (a
+kiosk) or the pickup key (a locker host) in its ``data_dir`` (docs/deploy.md).
 """
 
 from __future__ import annotations
 
 import threading
+import time
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
+
+from pydantic import ValidationError
 
 from hall_bus.bus import topics
 from hall_bus.bus.client import BusClient
@@ -50,6 +58,7 @@ from hall_bus.bus.connect import bus_settings
 from hall_bus.bus.envelope import Envelope
 from hall_bus.config import ConfigError, HallConfig, Section, checked, parse, rule
 from hall_bus.config.checks import is_id
+from hall_bus.contracts.queue import HallFeatures, HallInfo
 
 STATION_FILE = "station.toml"
 
@@ -94,35 +103,74 @@ def read_station(path: str | Path) -> Station:
     return Station(path, section, raw)
 
 
-def station_config(station: Station, layout: dict[str, Any]) -> HallConfig:
+def station_file(path: str | Path) -> Path:
+    """The station file of ``path``: a directory's station.toml, or the file itself."""
+    path = Path(path)
+    return path / STATION_FILE if path.is_dir() else path
+
+
+def station_config(station: Station, layout: HallInfo) -> HallConfig:
     """The station's file and the hall's layout (``hall.info``) as one HallConfig."""
     s = station.station
-    if layout.get("hall") != s.hall:
-        raise ConfigError(str(station.path), "station.hall", f"the broker's hall is {layout.get('hall')!r}")
-    services = [
-        {k: v for k, v in svc.items() if k in ("id", "name", "name_en", "domain", "prefix", "expected_minutes")}
-        | {"self_service": bool(svc.get("self_service", False))}
-        for svc in layout.get("services", [])
-    ]
+    if layout.hall != s.hall:
+        raise ConfigError(str(station.path), "station.hall", f"the broker's hall is {layout.hall!r}")
+    hall: dict[str, Any] = {
+        "id": s.hall,
+        "name": layout.name,
+        "name_en": layout.name_en,
+        "timezone": layout.timezone,
+        "data_dir": s.data_dir,
+    }
+    if layout.hours is not None:
+        hall["hours"] = layout.hours.model_dump(mode="json")
     data: dict[str, Any] = {
         **station.raw,
-        "hall": {
-            "id": s.hall,
-            "name": layout.get("name", s.hall),
-            "name_en": layout.get("name_en", ""),
-            "timezone": layout.get("timezone", "Asia/Shanghai"),
-            "data_dir": s.data_dir,
-        },
-        "domains": layout.get("domains", []),
-        "services": services,
-        # a station does not assign windows (the controller does): a window's skills stand for its domains
+        "hall": hall,
+        "domains": [d.model_dump(mode="json", include={"id", "name", "name_en"}) for d in layout.domains],
+        "services": [s_.model_dump(mode="json", include=SERVICE_KEYS) for s_ in layout.services],
+        # an older controller sends only the skills: they then stand for the window's domains
         "windows": [
-            {"number": w["number"], "name": w["name"], "domains": w["skills"], "skills": w["skills"]}
-            for w in layout.get("windows", [])
+            {"number": w.number, "name": w.name, "domains": w.domains or w.skills, "skills": w.skills}
+            for w in layout.windows
         ],
-        "kiosks": [{"id": s.id, "name": s.name}] if s.role == "kiosk" else [],
+        "kiosks": _kiosks(station),
     }
+    if layout.queue is not None:
+        data["queue"] = {**station.raw.get("queue", {}), **layout.queue.model_dump(mode="json")}
+    if layout.identity is not None:
+        data["identity"] = layout.identity.model_dump(mode="json")
+    if layout.features is not None:
+        data |= _features(station, layout.features)
     return parse(data, str(station.path), station.base)
+
+
+def _kiosks(station: Station) -> list[dict[str, str]]:
+    """The station itself when it is a kiosk, and the kiosk PCs its own devices hang off (a locker bank's host)."""
+    s = station.station
+    kiosks = [{"id": s.id, "name": s.name}] if s.role == "kiosk" else []
+    for dev in station.raw.get("devices", []):
+        host = dev.get("host", "") if isinstance(dev, dict) else ""
+        if host and host not in (s.id, "controller", "web") and not host.startswith("window-"):
+            kiosks.append({"id": host, "name": ""})
+    return list({k["id"]: k for k in kiosks}.values())
+
+
+SERVICE_KEYS = {"id", "name", "name_en", "domain", "prefix", "expected_minutes", "self_service"}
+
+
+def _features(station: Station, features: HallFeatures) -> dict[str, Any]:
+    """``[features]`` and the features' tables a station runs with: the public settings of pickup
+    (with the locker banks of its own devices) and evaluation; its own file's tables win."""
+    data: dict[str, Any] = {"features": {"enabled": list(features.enabled)}}
+    own = {d.get("id") for d in station.raw.get("devices", []) if isinstance(d, dict)}
+    if features.pickup is not None:
+        public = features.pickup.model_dump(mode="json", exclude={"lockers"})
+        data["pickup"] = {**public, **station.raw.get("pickup", {})}
+        banks = [b.model_dump(mode="json") for b in features.pickup.lockers if b.device in own]
+        data["lockers"] = station.raw.get("lockers", banks)
+    if features.evaluation is not None:
+        data["evaluation"] = {**features.evaluation.model_dump(mode="json"), **station.raw.get("evaluation", {})}
+    return data
 
 
 def _bootstrap(station: Station) -> HallConfig:
@@ -137,30 +185,62 @@ def _bootstrap(station: Station) -> HallConfig:
     return parse(data, str(station.path), station.base)
 
 
-def fetch_layout(station: Station, timeout: float = 10.0) -> dict[str, Any]:
-    """The controller's retained ``state/hall``, read with the station's own login and the hall CA."""
+def fetch_layout(
+    station: Station,
+    timeout: float | None = 10.0,
+    waiting: Callable[[str], None] | None = None,
+    first_s: float = 2.0,
+    every_s: float = 30.0,
+) -> HallInfo:
+    """The controller's retained ``state/hall``, read with the station's own login and the hall CA.
+
+    ``timeout=None`` waits until the controller publishes it (a station started before the hall
+    server), telling ``waiting`` why it still waits after ``first_s`` seconds, then every ``every_s``."""
     s = station.station
-    got: dict[str, Any] = {}
+    got: list[HallInfo] = []
+    bad: list[str] = []
     arrived = threading.Event()
 
     def on_layout(topic: str, env: Envelope) -> None:
-        if isinstance(env.data, dict):
-            got.update(env.data)
-            arrived.set()
+        try:
+            got.append(HallInfo.model_validate(env.data))
+        except ValidationError as exc:
+            bad.append(f"state/hall is not a hall.info this station reads: {exc.errors()[0]['msg']}")
+        arrived.set()
 
-    client = BusClient(s.hall, s.id, bus_settings(_bootstrap(station), s.id)).start()
+    settings = bus_settings(_bootstrap(station), s.id)
+    where = f"{settings.host}:{settings.port}"
+    client = BusClient(s.hall, s.id, settings).start()
     try:
         client.subscribe(topics.hall_state(s.hall), on_layout)
-        if not arrived.wait(timeout):
-            why = client.last_error or "no retained state/hall (is the controller running?)"
-            raise StationError(f"{s.id}: no hall layout from the broker within {timeout:g} s: {why}")
+        deadline = None if timeout is None else time.monotonic() + timeout
+        pause = first_s
+        while not arrived.is_set():
+            left = pause if deadline is None else min(pause, deadline - time.monotonic())
+            pause = every_s
+            if left <= 0 or arrived.wait(left):
+                break
+            if waiting is not None:
+                waiting(f"{s.id}: waiting for the hall layout (state/hall) from {where}: {_why(client)}")
+        if not got:
+            why = bad[0] if bad else _why(client)
+            raise StationError(f"{s.id}: no hall layout from the broker at {where} within {timeout:g} s: {why}")
     finally:
         client.stop()
-    return got
+    return got[0]
 
 
-def load_station(path: str | Path, timeout: float = 10.0) -> HallConfig:
+def _why(client: BusClient) -> str:
+    if client.last_error:
+        return client.last_error
+    if client.connected:
+        return "connected, but no retained state/hall (is the controller running?)"
+    return "the broker does not answer yet"
+
+
+def load_station(
+    path: str | Path, timeout: float | None = 10.0, waiting: Callable[[str], None] | None = None
+) -> HallConfig:
     """The HallConfig of the station whose file is ``path`` (a directory: its station.toml)."""
-    path = Path(path)
-    station = read_station(path / STATION_FILE if path.is_dir() else path)
-    return station_config(station, fetch_layout(station, timeout))
+    station = read_station(station_file(path))
+    return station_config(station, fetch_layout(station, timeout, waiting))

@@ -19,9 +19,18 @@ from hall_bus.bus.client import BusClient
 from hall_bus.bus.connect import bus_settings
 from hall_bus.bus.credentials import mosquitto_conf, write_credentials
 from hall_bus.cli.main import main
-from hall_bus.config import ConfigError
+from hall_bus.config import ConfigError, HallConfig
+from hall_bus.contracts.queue import HallInfo
 from hall_bus.controller.service import HallController
-from hall_bus.ops.station import STATION_FILE, StationError, fetch_layout, load_station, read_station
+from hall_bus.features.pickup.config import from_config as pickup_settings
+from hall_bus.ops.station import (
+    STATION_FILE,
+    StationError,
+    fetch_layout,
+    load_station,
+    read_station,
+    station_config,
+)
 
 SERVER = "127.0.0.2"  # the hall server; the station reaches it as another machine would
 
@@ -95,6 +104,19 @@ def test_a_kiosk_station_with_only_its_own_file(tmp_path: Path, hall_server) -> 
     assert [w.number for w in station.windows] == [w.number for w in config.windows]
     assert [d.id for d in station.devices] == ["kiosk-1-printer"]  # its own devices only
     assert station.bus.host == SERVER and station.bus.tls and station.data_dir == str(home / "var")
+    # what hall.info carries besides the layout: the hours as data, the issuers, the features' public settings
+    assert station.hours == config.hours and station.identity == config.identity
+    assert [w.domains for w in station.windows] == [w.domains for w in config.windows]
+    assert station.queue.appointment_early_minutes == config.queue.appointment_early_minutes
+    assert station.features is not None and set(station.features) == {
+        "cases",
+        "pickup",
+        "tidal",
+        "evaluation",
+        "booking",
+    }
+    assert station.extra["pickup"]["code_digits"] == 6 and station.extra["evaluation"] == {"timeout_s": 60}
+    assert station.extra["lockers"] == []  # a kiosk without the bank's device gets no compartments
 
     kiosk = BusClient(station.hall_id, "kiosk-1", bus_settings(station, "kiosk-1")).start()
     manager = BusClient(config.hall_id, "manager", bus_settings(config, "manager")).start()
@@ -132,3 +154,45 @@ def test_the_station_file_is_checked(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as err:
         read_station(path)
     assert err.value.key == "station.role"
+
+
+def hall_info_of(tmp_hall: Path) -> tuple[HallConfig, HallInfo]:
+    """What a controller of ``tmp_hall`` with every feature attached publishes as state/hall (no bus needed)."""
+    config = hallconfig.load(tmp_hall)
+    controller = HallController(config, BusClient(config.hall_id, "controller", bus_settings(config, "controller")))
+    controller.attach_features()
+    try:
+        return config, controller.hall_info()
+    finally:
+        for feature in reversed(list(controller.features.values())):
+            feature.stop()
+        controller.store.close()
+
+
+def test_state_hall_carries_nothing_secret_and_no_staff(tmp_hall: Path) -> None:
+    config, info = hall_info_of(tmp_hall)
+    text = info.model_dump_json().lower()
+    for secret in ("salt", "secret", "password", "private", "staff", "s0101", "王芳", "notifier"):
+        assert secret not in text, secret
+    assert set(info.model_dump(exclude_none=True)) == {
+        "hall", "name", "name_en", "timezone", "open_now", "hours_today", "hours", "domains", "services",
+        "windows", "queue", "identity", "features",
+    }  # fmt: skip
+    assert info.features is not None and info.features.pickup is not None
+    [bank] = info.features.pickup.lockers
+    assert bank.device == "lockers-a" and len(bank.compartments) == 24  # what a locker host needs of its bank
+    assert HallInfo.model_validate(info.model_dump(mode="json", exclude_none=True)) == info
+
+
+def test_a_locker_station_gets_its_own_bank(tmp_path: Path, tmp_hall: Path) -> None:
+    config, info = hall_info_of(tmp_hall)
+    path = tmp_path / STATION_FILE
+    path.write_text(
+        f'[station]\nhall = "{config.hall_id}"\nid = "lockers-a"\nrole = "locker"\n'
+        '[bus]\nhost = "hall-server"\n'
+        '[[devices]]\nid = "lockers-a"\nkind = "locker"\nurl = "sim://locker?boards=1,2"\nhost = "kiosk-1"\n'
+    )
+    station = station_config(read_station(path), info)
+    assert [b["id"] for b in station.extra["lockers"]] == ["lockers-a"]
+    assert [k.id for k in station.kiosks] == ["kiosk-1"]  # the PC the bank hangs off
+    assert pickup_settings(station).banks[0].compartments[0].no == "A01"

@@ -29,7 +29,9 @@ def run(*cmd: str | Path, cwd: Path, timeout: float = 120) -> str:
     return out.stdout
 
 
-def test_the_wheel_installs_and_runs_outside_the_checkout(tmp_path: Path, tmp_hall: Path, mosquitto, bus_factory):
+def install_wheel(tmp_path: Path) -> tuple[Path, str]:
+    """Build the wheel from a copy of the sources and install it into a fresh venv under ``tmp_path/opt``
+    (the dependencies seen through a ``.pth`` line): its ``hallkit`` and the wheel's version."""
     src = tmp_path / "src"  # a copy: a wheel built in the checkout would leave build/ there
     for name in SOURCES:
         if (ROOT / name).is_dir():
@@ -47,14 +49,16 @@ def test_the_wheel_installs_and_runs_outside_the_checkout(tmp_path: Path, tmp_ha
     run(sys.executable, "-m", "pip", "--python", py, "install", "-q", "--no-deps", wheel, cwd=tmp_path)
     site = Path(run(py, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])", cwd=tmp_path).strip())
     (site / "checkout-deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    where = run(py, "-c", "import hall_bus; print(hall_bus.__file__)", cwd=tmp_path)
+    assert where.startswith(str(site)), where  # hall_bus comes from the wheel, not the checkout
+    return venv / "bin" / "hallkit", wheel.name.split("-")[1]
 
+
+def test_the_wheel_installs_and_runs_outside_the_checkout(tmp_path: Path, tmp_hall: Path, mosquitto, bus_factory):
+    hallkit, version = install_wheel(tmp_path)
     station = tmp_path / "hall-server"  # outside the checkout: only hall.toml
     station.mkdir()
     shutil.copy2(tmp_hall, station / "hall.toml")
-    hallkit = venv / "bin" / "hallkit"
-    where = run(py, "-c", "import hall_bus; print(hall_bus.__file__)", cwd=station)
-    assert where.startswith(str(site)), where
-    version = wheel.name.split("-")[1]
     assert run(hallkit, "--version", cwd=station).strip() == f"hallkit {version}"
     run(hallkit, "deploy", "units", "--config", "hall.toml", "--out", "units", cwd=station)
     assert (station / "units" / "hallkit-controller.service").exists()
