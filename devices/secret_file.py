@@ -39,3 +39,15 @@ def read_or_create(path: str | os.PathLike[str], min_len: int, what: str = "secr
                 f.write(secret)
         _cache[key] = secret
         return secret
+
+
+def hall_key(data_dir: str | os.PathLike[str], file_name: str, env_name: str, what: str) -> bytes:
+    """A key of the hall: the environment variable ``env_name`` when set (at least 16 characters; a
+    machine without the store's folder, e.g. a second web console), else the file ``file_name`` in
+    ``data_dir`` made once (:func:`read_or_create`)."""
+    env = os.environ.get(env_name)
+    if env:
+        if len(env) < 16:
+            raise ValueError(f"{env_name} is too short (at least 16 characters)")
+        return env.encode("utf-8")
+    return read_or_create(Path(data_dir) / file_name, 32, what)

@@ -25,10 +25,9 @@ import hmac
 import os
 import re
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Annotated, Any
 
-from devices.secret_file import read_or_create
+from devices.secret_file import hall_key
 from hall_bus.config import ConfigError, HallConfig, Section, checked, int_between, rule
 from hall_bus.vocabulary import TICKET_CODE_PATTERN
 
@@ -67,12 +66,7 @@ def public_url(config: HallConfig) -> str:
 
 
 def link_secret(data_dir: str | os.PathLike[str]) -> bytes:
-    env = os.environ.get(SECRET_ENV)
-    if env:
-        if len(env) < 16:
-            raise ValueError(f"{SECRET_ENV} is too short (at least 16 characters)")
-        return env.encode("utf-8")
-    return read_or_create(Path(data_dir) / SECRET_FILE, 32, "ticket link secret")
+    return hall_key(data_dir, SECRET_FILE, SECRET_ENV, "ticket link secret")
 
 
 @dataclass(frozen=True)

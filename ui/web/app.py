@@ -20,7 +20,6 @@ The page modules (``ui.web.routes.*``) each give a ``router`` and are included b
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import secrets
@@ -38,7 +37,7 @@ from hall_bus.bus.client import BusClient
 from hall_bus.bus.rpc import BusError, BusTimeout, RequestFailed
 from hall_bus.config import HallConfig
 from hall_bus.features.evaluation.settings import Staff
-from ui.web import i18n
+from ui.web import i18n, sse
 from ui.web.accounts import Accounts, Session
 from ui.web.live import HallLive
 from ui.web.settings import WebSettings
@@ -259,26 +258,16 @@ def create_app(web: WebContext) -> FastAPI:
 async def _events(request: Request, live: HallLive) -> AsyncIterator[bytes]:
     q = live.feed()
     try:
-        yield b"retry: 2000\n\n"
-        yield _sse("hello", {"live": live.snapshot()})
-        quiet = 0.0
-        while not await request.is_disconnected():  # (asked every second: a closed page frees its slot soon)
-            try:
-                key, data = await asyncio.wait_for(q.get(), timeout=1.0)
-            except TimeoutError:
-                quiet += 1.0
-                if quiet >= 15.0:
-                    quiet = 0.0
-                    yield b": keep-alive\n\n"
+        yield sse.RETRY
+        yield sse.event("hello", {"live": live.snapshot()})
+        async for item in sse.changes(request, q):
+            if item is None:
+                yield sse.KEEPALIVE
                 continue
-            quiet = 0.0
-            yield _sse("change", {"topic": key, "data": data})
+            key, data = item
+            yield sse.event("change", {"topic": key, "data": data})
     finally:
         live.unfeed(q)
-
-
-def _sse(event: str, payload: Any) -> bytes:
-    return f"event: {event}\ndata: {json.dumps(payload, ensure_ascii=False, default=str)}\n\n".encode()
 
 
 def staff_label(staff: Staff) -> str:

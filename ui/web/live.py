@@ -20,6 +20,7 @@ from typing import Any
 from hall_bus.bus import topics
 from hall_bus.bus.client import BusClient
 from hall_bus.bus.envelope import Envelope
+from ui.web.sse import offer
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +89,7 @@ class HallLive:
             feeds = list(self._feeds)
         for loop, q in feeds:
             try:
-                loop.call_soon_threadsafe(_offer, q, (key, data))
+                loop.call_soon_threadsafe(offer, q, (key, data))
             except RuntimeError:  # the page's loop is gone
                 pass
 
@@ -111,13 +112,3 @@ class HallLive:
     def unfeed(self, q: asyncio.Queue[tuple[str, Any]]) -> None:
         with self._lock:
             self._feeds = [(loop, other) for loop, other in self._feeds if other is not q]
-
-
-def _offer(q: asyncio.Queue[tuple[str, Any]], item: tuple[str, Any]) -> None:
-    """A browser that stopped reading loses its oldest changes, never the server's memory."""
-    if q.full():
-        try:
-            q.get_nowait()
-        except asyncio.QueueEmpty:
-            pass
-    q.put_nowait(item)

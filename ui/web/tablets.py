@@ -45,6 +45,7 @@ from hall_bus.vocabulary import BAD_LEVELS, LEVELS, REASONS
 from ui.web.accounts import _secret
 from ui.web.app import WebContext
 from ui.web.live import HallLive
+from ui.web.sse import offer
 
 log = logging.getLogger(__name__)
 
@@ -309,7 +310,7 @@ class TabletPads:
             feeds = list(self._feeds.get(pad, []))
         for loop, q in feeds:
             try:
-                loop.call_soon_threadsafe(_offer, q, (event, data))
+                loop.call_soon_threadsafe(offer, q, (event, data))
             except RuntimeError:  # the page's loop is gone
                 pass
 
@@ -326,15 +327,6 @@ class TabletPads:
             topics.device_availability(self.hall, pad), envelope.availability(pad, online).to_json(), retain=True
         )
         self.bus.publish_state(topics.device_state(self.hall, pad), "device.state", status)
-
-
-def _offer(q: asyncio.Queue[tuple[str, Any]], item: tuple[str, Any]) -> None:
-    if q.full():
-        try:
-            q.get_nowait()
-        except asyncio.QueueEmpty:
-            pass
-    q.put_nowait(item)
 
 
 @dataclass

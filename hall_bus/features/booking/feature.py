@@ -13,11 +13,9 @@ The phone number is hashed with the hall's booking key: ``HALLKIT_BOOKING_SECRET
 from __future__ import annotations
 
 import datetime as dt
-import os
-from pathlib import Path
 from typing import Any
 
-from devices.secret_file import read_or_create
+from devices.secret_file import hall_key
 from hall_bus.bus.envelope import Envelope, model_of
 from hall_bus.contracts import booking as booking_contracts
 from hall_bus.contracts.base import as_data
@@ -32,12 +30,7 @@ SECRET_FILE = "booking.secret"
 
 
 def booking_key(data_dir: str) -> bytes:
-    env = os.environ.get(SECRET_ENV)
-    if env:
-        if len(env) < 16:
-            raise ValueError(f"{SECRET_ENV} is too short (at least 16 characters)")
-        return env.encode("utf-8")
-    return read_or_create(Path(data_dir) / SECRET_FILE, 32, "booking secret")
+    return hall_key(data_dir, SECRET_FILE, SECRET_ENV, "booking secret")
 
 
 class BookingFeature:

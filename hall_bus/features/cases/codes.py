@@ -20,9 +20,8 @@ import hashlib
 import hmac
 import os
 import sqlite3
-from pathlib import Path
 
-from devices.secret_file import read_or_create
+from devices.secret_file import hall_key
 
 SECRET_ENV = "HALLKIT_CASE_CODE_SECRET"
 SECRET_FILE = "case-code.secret"
@@ -37,12 +36,7 @@ _READ = str.maketrans({"O": "0", "I": "1", "L": "1"})
 
 
 def code_secret(data_dir: str | os.PathLike[str]) -> bytes:
-    env = os.environ.get(SECRET_ENV)
-    if env:
-        if len(env) < 16:
-            raise ValueError(f"{SECRET_ENV} is too short (at least 16 characters)")
-        return env.encode("utf-8")
-    return read_or_create(Path(data_dir) / SECRET_FILE, 32, "case code secret")
+    return hall_key(data_dir, SECRET_FILE, SECRET_ENV, "case code secret")
 
 
 def case_code(secret: bytes, hall: str, case_no: str) -> str:

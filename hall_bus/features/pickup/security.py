@@ -19,9 +19,8 @@ import hmac
 import json
 import os
 import secrets
-from pathlib import Path
 
-from devices.secret_file import read_or_create
+from devices.secret_file import hall_key
 
 SECRET_ENV = "HALLKIT_PICKUP_SECRET"
 SECRET_FILE = "pickup.secret"
@@ -37,12 +36,7 @@ class QrExpired(ValueError):
 
 
 def hall_secret(data_dir: str | os.PathLike[str]) -> bytes:
-    env = os.environ.get(SECRET_ENV)
-    if env:
-        if len(env) < 16:
-            raise ValueError(f"{SECRET_ENV} is too short (at least 16 characters)")
-        return env.encode("utf-8")
-    return read_or_create(Path(data_dir) / SECRET_FILE, 32, "pickup secret")
+    return hall_key(data_dir, SECRET_FILE, SECRET_ENV, "pickup secret")
 
 
 def new_code(digits: int) -> str:

@@ -28,7 +28,7 @@ from pydantic import BaseModel, Field
 
 from hall_bus.controller.ticket_link import TicketRef
 from hall_bus.vocabulary import LEVELS, LEVELS_EN, REASONS, REASONS_ZH
-from ui.web import i18n
+from ui.web import i18n, sse
 from ui.web.app import WebContext, WebError, ctx_of, lang_of, templates
 from ui.web.citizen import CitizenTickets, citizen_tickets, touches
 from ui.web.i18n import strings
@@ -164,18 +164,13 @@ async def _events(
 ) -> AsyncIterator[bytes]:
     q = web.live.feed()
     try:
-        yield b"retry: 2000\n\n"
-        yield _sse("ticket", view)
-        quiet = 0.0
-        while not await request.is_disconnected():  # (asked every second: a closed page lets go soon)
-            try:
-                key, data = await asyncio.wait_for(q.get(), timeout=1.0)
-            except TimeoutError:
-                quiet += 1.0
-                if quiet >= 15.0:
-                    quiet = 0.0
-                    yield b": keep-alive\n\n"
+        yield sse.RETRY
+        yield sse.event("ticket", view)
+        async for item in sse.changes(request, q):
+            if item is None:
+                yield sse.KEEPALIVE
                 continue
+            key, data = item
             if not touches(key, data, view):
                 continue
             await asyncio.sleep(0.05)  # a call moves a queue and a window together: read the ticket once
@@ -189,14 +184,9 @@ async def _events(
                 return
             if fresh != view:
                 view = fresh
-                quiet = 0.0
-                yield _sse("ticket", view)
+                yield sse.event("ticket", view)
     finally:
         web.live.unfeed(q)
-
-
-def _sse(event: str, payload: Any) -> bytes:
-    return f"event: {event}\ndata: {json.dumps(payload, ensure_ascii=False, default=str)}\n\n".encode()
 
 
 @router.post("/t/{token}/rate")

@@ -10,7 +10,6 @@ See ui/web/tablets.py for the pairing store and the pad host.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import secrets
 from collections.abc import AsyncIterator
@@ -22,7 +21,7 @@ from fastapi.responses import FileResponse, RedirectResponse, Response, Streamin
 from pydantic import BaseModel, Field
 
 from hall_bus.vocabulary import LEVELS, LEVELS_EN, REASONS, REASONS_ZH
-from ui.web import i18n
+from ui.web import i18n, sse
 from ui.web.accounts import Session
 from ui.web.app import MANAGER, WebContext, WebError, ctx_of, lang_of, needs, render
 from ui.web.i18n import strings
@@ -180,28 +179,23 @@ async def _tablet_events(request: Request, web: WebContext, pad: str) -> AsyncIt
     q = pads.open_feed(pad)
     window = pads.window_of(pad)
     try:
-        yield b"retry: 2000\n\n"
+        yield sse.RETRY
         hello = {
             "window": web.live.get(f"window/{window}"),
             "desk": _desk(web, window),
             "asked": pads.asked_view(pad),
         }
-        yield _sse("hello", hello)
-        quiet = 0.0
-        while not await request.is_disconnected():  # checked each second: the pad goes offline with its tablet
-            try:
-                event, data = await asyncio.wait_for(q.get(), timeout=1.0)
-            except TimeoutError:
-                quiet += 1.0
-                if quiet >= 15.0:
-                    quiet = 0.0
-                    yield b": keep-alive\n\n"
+        yield sse.event("hello", hello)
+        async for item in sse.changes(request, q):  # (a closed page is noticed within a second: the pad goes offline)
+            if item is None:
+                yield sse.KEEPALIVE
                 continue
+            event, data = item
             if event == "bye":
                 return
             if event == "change" and data["topic"].startswith("desk/"):
                 data = {"topic": data["topic"], "data": _desk(web, window)}
-            yield _sse(event, data)
+            yield sse.event(event, data)
     finally:
         pads.close_feed(pad, q)
 
@@ -213,10 +207,6 @@ def _desk(web: WebContext, window: int) -> dict[str, Any] | None:
         return None
     staff = web.accounts.staff.get(str(desk.get("staff_no")))
     return {**desk, "photo": bool(staff and staff.photo)}
-
-
-def _sse(event: str, payload: Any) -> bytes:
-    return f"event: {event}\ndata: {json.dumps(payload, ensure_ascii=False, default=str)}\n\n".encode()
 
 
 @router.post("/api/tablet/rate")
