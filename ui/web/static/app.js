@@ -1,26 +1,9 @@
 /* HallKit staff console: the shared part of every page (strings, CSRF-carrying API calls, the live feed). */
 "use strict";
-const S = JSON.parse(document.getElementById("strings").textContent);
 const LANG = document.body.dataset.lang || "zh";
 const CSRF = (document.querySelector('meta[name="csrf-token"]') || {}).content || "";
 
-function t(key, values) {
-  let text = S[key] || key;
-  for (const [k, v] of Object.entries(values || {})) text = text.replace("{" + k + "}", v);
-  return text;
-}
-
-function el(tag, attrs, ...children) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs || {})) {
-    if (v === null || v === undefined || v === false) continue;
-    if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
-    else if (k === "text") node.textContent = v;
-    else node.setAttribute(k, v === true ? "" : v);
-  }
-  for (const c of children) if (c !== null && c !== undefined) node.append(c);
-  return node;
-}
+/* (t() and el() come from dom.js, loaded first) */
 
 function toast(message, ok) {
   const box = document.getElementById("toast");

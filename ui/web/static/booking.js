@@ -2,28 +2,9 @@
    then the code and its QR, and cancelling. Every refusal is shown as the server's sentence. */
 "use strict";
 (function () {
-  const S = JSON.parse(document.getElementById("strings").textContent);
   const SERVICES = JSON.parse(document.getElementById("book-services").textContent);
   const $ = (id) => document.getElementById(id);
   const state = { service: null, date: null, slot: null, done: null };
-
-  function t(key, values) {
-    let text = S[key] || key;
-    for (const [k, v] of Object.entries(values || {})) text = text.replace("{" + k + "}", v);
-    return text;
-  }
-
-  function el(tag, attrs, ...children) {
-    const node = document.createElement(tag);
-    for (const [k, v] of Object.entries(attrs || {})) {
-      if (v === null || v === undefined || v === false) continue;
-      if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
-      else if (k === "text") node.textContent = v;
-      else node.setAttribute(k, v === true ? "" : v);
-    }
-    for (const c of children) if (c !== null && c !== undefined) node.append(c);
-    return node;
-  }
 
   function say(box, text, ok) {
     box.textContent = text;

@@ -4,17 +4,10 @@
 (function () {
   const root = document.getElementById("phone");
   if (!root) return;
-  const S = JSON.parse(document.getElementById("phone-strings").textContent);
   const base = "/t/" + encodeURIComponent(root.dataset.token);
   const form = document.getElementById("rate");
   const reasons = document.getElementById("reasons");
   const message = document.getElementById("message");
-
-  function t(key, values) {
-    let text = S[key] || key;
-    for (const [k, v] of Object.entries(values || {})) text = text.replace("{" + k + "}", v);
-    return text;
-  }
 
   function say(text, ok) {
     message.textContent = text;
