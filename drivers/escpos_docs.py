@@ -239,9 +239,10 @@ class ProxyReceiptDoc:
     agent_no: str
     materials: tuple[str, ...]
     promised_date: dt.date
-    contact_phone: str  # the hall's phone, not the citizen's
+    contact_phone: str  # the hall's phone, not the citizen's; "" leaves the line out
     issued_at: dt.datetime
     lang: str = "zh"
+    qr_url: str = ""  # the signed link to follow the mandate on a phone; "" prints no QR
 
 
 def queue_ticket(
@@ -309,7 +310,11 @@ def pickup_slip(doc: PickupSlipDoc, columns: int = 48, cut: bool = True, four_by
     return lay.finish(cut)
 
 
-def proxy_receipt(doc: ProxyReceiptDoc, columns: int = 48, cut: bool = True, four_byte_font: bool = False) -> bytes:
+def proxy_receipt(
+    doc: ProxyReceiptDoc, columns: int = 48, cut: bool = True, four_byte_font: bool = False, qr_module: int = 0
+) -> bytes:
+    """The 回执; with ``qr_url`` also its QR code (module ``qr_module`` dots, by default 6 on 80 mm
+    and 4 on 58 mm) and the line saying what it is for."""
     zh = doc.lang != "en"
     lay = Layout(columns, four_byte_font)
     lay.line(doc.hall_name, align="center", bold=True)
@@ -325,8 +330,12 @@ def proxy_receipt(doc: ProxyReceiptDoc, columns: int = 48, cut: bool = True, fou
     for i, m in enumerate(doc.materials, 1):
         lay.line(f"  {i}. {m}")
     lay.pair("承诺办结：" if zh else "Done by:", doc.promised_date.isoformat())
-    lay.pair("咨询电话：" if zh else "Phone:", doc.contact_phone)
+    if doc.contact_phone:
+        lay.pair("咨询电话：" if zh else "Phone:", doc.contact_phone)
     lay.pair("受理时间：" if zh else "Accepted:", doc.issued_at.strftime("%Y-%m-%d %H:%M"))
+    if doc.qr_url:
+        lay.qr(doc.qr_url, qr_module or (6 if columns >= 48 else 4))
+        lay.line("扫码查看办理进度" if zh else "Scan to follow its progress", align="center")
     lay.rule()
     lay.line(
         "请妥善保管本回执，凭回执查询或领取。" if zh else "Keep this receipt to check progress or collect.",

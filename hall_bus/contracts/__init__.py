@@ -21,10 +21,10 @@ from __future__ import annotations
 import functools
 from types import ModuleType
 
-from hall_bus.contracts import booking, cases, devices, evaluation, pickup, queue, tidal
+from hall_bus.contracts import booking, cases, devices, evaluation, mandates, pickup, queue, tidal
 from hall_bus.contracts.base import ContractSet, MessageContract, Registry, RequestContract
 
-MODULES: tuple[ModuleType, ...] = (queue, devices, cases, evaluation, pickup, tidal, booking)
+MODULES: tuple[ModuleType, ...] = (queue, devices, cases, evaluation, pickup, tidal, booking, mandates)
 
 __all__ = ["MODULES", "ContractSet", "MessageContract", "Registry", "RequestContract", "registry"]
 

@@ -110,6 +110,11 @@ OPS: dict[str, OpRule] = {
     "booking.book": OpRule(("manager", "web", "integrator"), "atomic"),
     "booking.cancel": OpRule(("manager", "web", "integrator"), "journaled"),  # wrong answers are counted
     "booking.list": OpRule(STAFF, "read"),
+    # 帮办代办 mandates (委托单): the window, the web console and the manager record and move them
+    "mandate.create": OpRule(DESK, "atomic"),
+    "mandate.update": OpRule(DESK, "atomic"),
+    "mandate.list": OpRule(DESK, "read"),
+    "mandate.get": OpRule(("window", "manager", "web", "integrator"), "read"),
     # requests the controller sends to device hosts (device/<id>/request/<op>)
     "locker.open": OpRule(("controller",), "journaled"),  # the locker host keeps its own journal
     "locker.status": OpRule(("controller",), "read"),

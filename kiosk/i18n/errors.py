@@ -160,6 +160,21 @@ STRINGS: dict[str, tuple[str, str]] = {
         "错误次数过多，该预约已不能在线取消，请联系大厅",
         "Too many wrong attempts: this booking can no longer be cancelled online; please call the hall",
     ),
+    # 帮办代办 mandates (委托单)
+    "error.mandate_order": (
+        "委托单不能按此顺序变更，请先完成前一个环节",
+        "The mandate cannot move to that state now; finish the step before it first",
+    ),
+    "error.mandate_closed": (
+        "该委托单已办结或已退回，不能再变更",
+        "This mandate is done or returned; it moves no more",
+    ),
+    "error.escalation_note": (
+        "上报时请填写备注，说明上报给谁、为什么",
+        "An escalation needs a note saying to whom and why",
+    ),
+    "error.unknown_agent": ("代办员不是本大厅的工作人员", "The agent is not a staff member of this hall"),
+    "error.promised_past": ("承诺办结日期不能早于今天", "The promised date cannot be before today"),
 }
 
 

@@ -175,6 +175,7 @@ NAV: list[tuple[str, str, tuple[str, ...]]] = [
     ("/audit", "nav.audit", MANAGER),
     ("/tablets", "nav.tablets", MANAGER),
     ("/bookings", "nav.bookings", MANAGER),
+    ("/mandates", "nav.mandates", ANY_STAFF),
     ("/clerk", "nav.clerk", ("clerk",)),
 ]
 

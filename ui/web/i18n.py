@@ -37,6 +37,7 @@ strings(
         "nav.audit": ("操作日志", "Audit log"),
         "nav.clerk": ("窗口工作台", "Window desk"),
         "nav.tablets": ("评价平板", "Window tablets"),
+        "nav.mandates": ("帮办代办", "Assisted service"),
         "nav.logout": ("退出登录", "Log out"),
         "nav.skip": ("跳到正文", "Skip to content"),
         "login.title": ("工作人员登录", "Staff login"),

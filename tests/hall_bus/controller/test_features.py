@@ -29,7 +29,7 @@ def test_every_feature_is_attached_by_default_dependencies_first(tmp_hall: Path)
     ctl = controller(tmp_hall, None)
     ctl.attach_features()
     try:
-        assert list(ctl.features) == ["cases", "pickup", "tidal", "evaluation", "booking"]
+        assert list(ctl.features) == ["cases", "pickup", "tidal", "evaluation", "booking", "mandates"]
         for spec in FEATURES:
             assert set(spec.ops) <= set(ctl.ops)
     finally:
@@ -58,7 +58,7 @@ def test_a_feature_whose_requirement_is_off_is_a_config_error(tmp_hall: Path) ->
 
 def test_an_unknown_feature_is_a_config_error_naming_the_known_ones(tmp_hall: Path) -> None:
     with pytest.raises(
-        ConfigError, match=r"unknown feature 'queueing' \(known: cases, pickup, tidal, evaluation, booking\)"
+        ConfigError, match=r"unknown feature 'queueing' \(known: cases, pickup, tidal, evaluation, booking, mandates\)"
     ):
         controller(tmp_hall, ("queueing",)).attach_features()
 

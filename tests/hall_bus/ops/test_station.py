@@ -114,6 +114,7 @@ def test_a_kiosk_station_with_only_its_own_file(tmp_path: Path, hall_server) -> 
         "tidal",
         "evaluation",
         "booking",
+        "mandates",
     }
     assert station.extra["pickup"]["code_digits"] == 6 and station.extra["evaluation"] == {"timeout_s": 60}
     assert station.extra["lockers"] == []  # a kiosk without the bank's device gets no compartments
