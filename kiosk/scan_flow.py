@@ -8,8 +8,10 @@
 
 The states are :class:`ScanState`; ``TRANSITIONS`` declares the moves between them.
 
-Pages stay on the kiosk (the scanner session writes them into its store, kept for the configured
-retention); the done screen is a slip: the material code (材料编号) to show at the window, the pages,
+Pages are saved on the kiosk (the scanner session writes them into its store, kept for the configured
+retention). A scan may be attached to the citizen's ticket (:meth:`ScanFlow.set_ticket`, the ticket
+code typed on the intro or preview screen): when it is saved it is also sent to the hall's web console,
+whose window page shows it when that ticket is called (docs/citizen-web.md "Scans at the window"). The done screen is a slip: the material code (材料编号) to show at the window, the pages,
 when they were saved and until when they are kept (the hall's clock), and the next step (take a
 ticket, show the code). Scans are personal data: a timeout drops them.
 """
@@ -18,9 +20,11 @@ from __future__ import annotations
 
 import base64
 import logging
+import re
 import time
 from typing import Any
 
+from hall_bus.vocabulary import TICKET_CODE_PATTERN
 from kiosk.clock import hall_time
 from kiosk.flow import Flow, FlowState, KioskContext
 from kiosk.i18n.errors import error_sentence
@@ -66,6 +70,8 @@ class ScanFlow(Flow):
         self.pages: list[ScannedPage] = []
         self.current: int | None = None  # index being previewed
         self.reference = ""
+        self.ticket = ""  # the ticket the scan is for (sent to its window), "" for none
+        self.sent: bool | None = None  # whether the saved scan reached the window (None: not attached)
         self.slip: dict[str, Any] = {}
         if ctx.device("scanner") is None:
             self.state = S.UNAVAILABLE
@@ -75,7 +81,21 @@ class ScanFlow(Flow):
         self.pages = []
         self.current = None
         self.reference = ""
+        self.ticket = ""
+        self.sent = None
         self.slip = {}
+
+    def set_ticket(self, code: str) -> bool:
+        """Attach the scan to ticket ``code`` (as printed, e.g. ``A001``); False (and a message) if it is none."""
+        code = code.strip().upper()
+        if not re.fullmatch(TICKET_CODE_PATTERN, code):
+            self.message = self.ctx.tr("scan.ticket_bad")
+            self._notify()
+            return False
+        self.ticket = code
+        self.message = self.ctx.tr("scan.ticket_set", ticket=code)
+        self._notify()
+        return True
 
     def start(self) -> None:
         self.capture()
@@ -141,12 +161,18 @@ class ScanFlow(Flow):
             self.go("preview", error_sentence("device_error", self.ctx.lang))
             return
         count = len(self.pages)
+        if self.ticket:
+            self.sent = bool(scanner.send(self.reference, self.ticket)) if hasattr(scanner, "send") else False
         self.pages = []  # the saved set lives on in the scanner's store; the kiosk forgets the images
         self.current = None
         saved = time.time()
         days = getattr(scanner, "retention_days", None)
         self.slip = {"count": count, "saved_at": saved, "keep_until": saved + days * 86400.0 if days else None}
-        self.go("done", self.ctx.tr("scan.done", n=count, ref=self.reference), count=count)
+        done = self.ctx.tr("scan.done", n=count, ref=self.reference)
+        if self.sent is not None:
+            done += "，" if self.ctx.lang == "zh" else ". "
+            done += self.ctx.tr("scan.sent" if self.sent else "scan.not_sent", ticket=self.ticket)
+        self.go("done", done, count=count, ticket=self.ticket, sent=self.sent)
 
     def slip_lines(self) -> list[dict[str, str]]:
         """The on-screen slip of a saved scan: label/value rows, in the hall's time."""
@@ -158,6 +184,9 @@ class ScanFlow(Flow):
             {"label": tr("scan.slip.pages"), "value": tr("scan.slip.pages_n", n=self.slip["count"])},
             {"label": tr("scan.slip.saved"), "value": f"{hall_time(hall, self.slip['saved_at']):%Y-%m-%d %H:%M}"},
         ]
+        if self.ticket:
+            value = tr("scan.slip.sent" if self.sent else "scan.slip.not_sent", ticket=self.ticket)
+            rows.append({"label": tr("scan.slip.ticket"), "value": value})
         if self.slip["keep_until"] is not None:
             rows.append(
                 {"label": tr("scan.slip.kept"), "value": f"{hall_time(hall, self.slip['keep_until']):%Y-%m-%d}"}
@@ -170,6 +199,8 @@ class ScanFlow(Flow):
             "intro": self.ctx.tr("scan.intro"),
             "pages": len(self.pages),
             "pages_text": self.ctx.tr("scan.pages", n=len(self.pages)),
+            "ticket": self.ticket,
+            "ticket_prompt": self.ctx.tr("scan.ticket_prompt"),
         }
         if self.state == "preview" and self.current is not None and self.current < len(self.pages):
             page = self.pages[self.current]

@@ -14,20 +14,31 @@ hall.toml, ``options = { store = "/var/lib/hallkit/scans", retention_days = 30 }
 ``~``-relative, or relative to the hall's ``data_dir``; by default ``<data_dir>/scans`` for 30 days).
 Sessions older than the retention are deleted when the kiosk starts and after every save; staff find a
 citizen's scans by the material code (:meth:`ScanStore.find`).
+
+A session attached to a ticket goes to the window (:meth:`KioskScanner.send`): a :class:`ScanUploader`
+posts its PDF and page JPEGs to the web console (``<[web] public_url>api/scans/upload``), signed in
+with the kiosk's own bus login (HTTP Basic; ``ui/web/scans.py`` explains the choice). A hall whose bus
+has no logins has no uploader: the pages stay here under their material code.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import secrets
 import shutil
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from hall_bus.bus.credentials import CredentialsError, read_password
+from hall_bus.config import HallConfig
+from hall_bus.controller.ticket_link import public_url
 from kiosk.ports import ScannedPage
 
 log = logging.getLogger(__name__)
@@ -95,9 +106,71 @@ class ScanStore:
         return gone
 
 
+@dataclass(frozen=True)
+class ScanUploader:
+    """Sends a saved scan session, attached to a ticket, to the web console."""
+
+    url: str  # <public_url>api/scans/upload
+    kiosk_id: str
+    password: str
+    timeout_s: float = 30.0
+
+    @classmethod
+    def configured(cls, config: HallConfig, kiosk_id: str) -> ScanUploader | None:
+        """The uploader of kiosk ``kiosk_id`` (its bus login), or None on a hall whose bus has no logins."""
+        if not config.bus.credentials_dir:
+            return None
+        try:
+            password = read_password(config.bus.credentials_dir, kiosk_id)
+        except CredentialsError as exc:
+            log.warning("scans stay on the kiosk: %s", exc)
+            return None
+        return cls(public_url(config) + "api/scans/upload", kiosk_id, password)
+
+    def send(self, folder: Path, ticket: str, ref: str) -> bool:
+        """Upload ``folder`` (a ScanSession's) for ``ticket``; whether the console took it."""
+        files = [p for p in sorted(folder.iterdir()) if p.name == "document.pdf" or p.name.startswith("page-")]
+        body, kind = _multipart({"ticket": ticket, "ref": ref}, files)
+        login = base64.b64encode(f"{self.kiosk_id}:{self.password}".encode()).decode("ascii")
+        request = urllib.request.Request(
+            self.url, data=body, method="POST", headers={"Content-Type": kind, "Authorization": f"Basic {login}"}
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout_s) as answer:
+                return bool(json.loads(answer.read().decode("utf-8")).get("ok"))
+        except urllib.error.HTTPError as exc:
+            log.warning("scan %s for %s refused by the console: %s %s", ref, ticket, exc.code, exc.read()[:200])
+        except (OSError, ValueError) as exc:
+            log.warning("scan %s for %s not sent: %s", ref, ticket, exc)
+        return False
+
+
+def _multipart(fields: dict[str, str], files: list[Path]) -> tuple[bytes, str]:
+    boundary = "hallkit-" + secrets.token_hex(12)
+    parts: list[bytes] = []
+    for name, value in fields.items():
+        parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode())
+    for path in files:
+        kind = "application/pdf" if path.suffix == ".pdf" else "image/jpeg"
+        head = (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{path.name}"\r\n'
+            f"Content-Type: {kind}\r\n\r\n"
+        )
+        parts.append(head.encode() + path.read_bytes() + b"\r\n")
+    parts.append(f"--{boundary}--\r\n".encode())
+    return b"".join(parts), f"multipart/form-data; boundary={boundary}"
+
+
 class KioskScanner:
-    def __init__(self, device: Any, store: ScanStore | str | Path, still_s: float = 1.0) -> None:
+    def __init__(
+        self,
+        device: Any,
+        store: ScanStore | str | Path,
+        still_s: float = 1.0,
+        uploader: ScanUploader | None = None,
+    ) -> None:
         self.device = device
+        self.uploader = uploader
         self.store = store if isinstance(store, ScanStore) else ScanStore(Path(store))
         self.out_dir = self.store.root
         self.still_s = still_s
@@ -155,6 +228,13 @@ class KioskScanner:
         session.finish()
         return code
 
+    def send(self, code: str, ticket: str) -> bool:
+        """Send the saved session ``code`` to the window for ``ticket``; False when it stays here only."""
+        folder = self.store.find(code)
+        if self.uploader is None or folder is None:
+            return False
+        return self.uploader.send(folder, ticket, code)
+
     def close(self) -> None:
         self.device.close()
 
@@ -171,14 +251,17 @@ def _preview_png(page: Any) -> bytes:
     return buf.tobytes()
 
 
-def kiosk_devices(devices: dict[str, Any], data_dir: str | Path) -> dict[str, Any]:
+def kiosk_devices(
+    devices: dict[str, Any], data_dir: str | Path, uploader: ScanUploader | None = None
+) -> dict[str, Any]:
     """Wrap a raw document-camera device in a KioskScanner on its configured :class:`ScanStore` (other
-    devices pass through); scans past their retention are deleted now."""
+    devices pass through), sending to the window through ``uploader``; scans past their retention are
+    deleted now."""
     out = dict(devices)
     scanner = out.get("scanner")
     if scanner is not None and not hasattr(scanner, "capture_page"):
         options = getattr(getattr(scanner, "config", None), "options", None) or {}
         store = ScanStore.configured(options, data_dir)
         store.purge()
-        out["scanner"] = KioskScanner(scanner, store)
+        out["scanner"] = KioskScanner(scanner, store, uploader=uploader)
     return out

@@ -7,7 +7,7 @@ from typing import Any
 
 from devices import identity
 from hall_bus.config import HallConfig
-from kiosk.scanning import kiosk_devices
+from kiosk.scanning import ScanUploader, kiosk_devices
 
 TABS = ("kiosk", "display", "terminal")
 TAB_SCREEN = {"display": "display", "terminal": "terminal"}
@@ -33,7 +33,9 @@ class UiServices:
         identity.configure(config.data_dir)
         self.tabs = tuple(t for t in TABS if t in set(tabs))
         self.kiosk_id = kiosk_id or (config.kiosks[0].id if config.kiosks else "kiosk-1")
-        self.devices = kiosk_devices(dict(devices or {}), config.data_dir)
+        # a scan attached to a ticket goes to the web console with the kiosk's own login (docs/citizen-web.md "Scans at the window")
+        uploader = ScanUploader.configured(config, self.kiosk_id)
+        self.devices = kiosk_devices(dict(devices or {}), config.data_dir, uploader=uploader)
         self.kiosk_bus = make_bus(self.kiosk_id) if "kiosk" in self.tabs else None
         self.display_bus = make_bus("display") if "display" in self.tabs else None
         first_window = config.windows[0].number if config.windows else 1

@@ -196,6 +196,20 @@ STRINGS: dict[str, tuple[str, str]] = {
     "scan.saving": ("正在保存……", "Saving..."),
     "scan.done": ("已扫描 {n} 页，材料编号 {ref}", "{n} pages scanned, reference {ref}"),
     "scan.pages": ("已扫描 {n} 页", "Pages scanned: {n}"),
+    "scan.ticket_prompt": (
+        "已取号？输入排队号，叫号时窗口可直接查看材料",
+        "Have a ticket? Enter its number and the window sees the pages when it is called",
+    ),
+    "scan.ticket_bad": ("排队号不正确，请按号票输入（如 A001）", "Not a ticket number; type it as printed (e.g. A001)"),
+    "scan.ticket_set": ("材料将发送到 {ticket} 号的办理窗口", "The pages go to the window that calls {ticket}"),
+    "scan.sent": ("已发送到 {ticket} 号的办理窗口", "sent to the window that calls {ticket}"),
+    "scan.not_sent": (
+        "未能发送到窗口，请向工作人员出示材料编号",
+        "not sent to the window; show the reference to the clerk",
+    ),
+    "scan.slip.ticket": ("排队号", "Ticket"),
+    "scan.slip.sent": ("{ticket}（已发送到窗口）", "{ticket} (sent to the window)"),
+    "scan.slip.not_sent": ("{ticket}（未发送，请出示材料编号）", "{ticket} (not sent: show the reference)"),
     # progress flow
     "progress.title": ("办件进度查询", "Case progress"),
     "progress.prompt": ("请选择查询方式", "How would you like to look it up?"),

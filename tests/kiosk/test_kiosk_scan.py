@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -11,7 +12,9 @@ import pytest
 
 from devices.config import DeviceConfig
 from devices.scanner import device as scanner_device
+from hall_bus import config as hallconfig
 from kiosk import scan_flow, scanning
+from kiosk.scanning import ScanUploader
 from tests.kiosk.kiosk_helpers import kiosk
 
 
@@ -134,3 +137,58 @@ def test_a_document_qr_is_not_taken_for_a_resident_code(tmp_hall, bus_factory, s
     flow.scan_qr()
     assert flow.state == "identify" and flow.identity is None
     assert flow.message and not re.search(r"[A-Za-z]{3,}", flow.message)  # a sentence, no raw English
+
+
+# A scan attached to the citizen's ticket (issue 15, item 6; the upload to a real web console is
+# tests/ui/web/test_web_scans.py).
+
+
+def test_the_ticket_code_is_checked_and_kept_as_printed(bus_factory, scanner) -> None:
+    session = kiosk(bus_factory, devices={"scanner": scanner})
+    session.ctx.hall = {"open_now": True}
+    flow = session.start("scan")
+    assert "排队号" in flow.view()["ticket_prompt"]
+    assert not flow.set_ticket("hello") and flow.ticket == "" and "A001" in flow.message
+    assert flow.set_ticket(" sb1234 ") and flow.ticket == "SB1234" and flow.view()["ticket"] == "SB1234"
+
+
+def test_without_an_uploader_the_pages_stay_on_the_kiosk_and_the_slip_says_so(bus_factory, scanner) -> None:
+    assert scanner.uploader is None
+    session = kiosk(bus_factory, devices={"scanner": scanner})
+    session.ctx.hall = {"open_now": True}
+    flow = session.start("scan")
+    flow.set_ticket("A001")
+    flow.start()
+    flow.finish()
+    assert flow.state == "done" and flow.sent is False and flow.data["sent"] is False
+    assert "未能发送到窗口，请向工作人员出示材料编号" in flow.message
+    assert {"label": "排队号", "value": "A001（未发送，请出示材料编号）"} in flow.slip_lines()
+    assert scanner.store.find(flow.reference) is not None  # kept here under its material code
+    session.ctx.clock.advance(91)
+    assert session.tick() and flow.ticket == "" and flow.sent is None
+
+
+def test_a_scan_without_a_ticket_is_saved_as_before(bus_factory, scanner) -> None:
+    session = kiosk(bus_factory, devices={"scanner": scanner})
+    session.ctx.hall = {"open_now": True}
+    flow = session.start("scan")
+    flow.start()
+    flow.finish()
+    assert flow.state == "done" and flow.sent is None and "发送" not in flow.message
+
+
+def test_the_uploader_uses_the_kiosks_bus_login_and_the_public_url(tmp_hall, tmp_path) -> None:
+    cfg = hallconfig.load(tmp_hall)
+    assert ScanUploader.configured(cfg, "kiosk-1") is None  # no bus logins: no upload
+    creds = tmp_path / "creds"
+    creds.mkdir()
+    (creds / "kiosk-1.password").write_text("pw-of-kiosk-1\n", encoding="utf-8")
+    cfg = dataclasses.replace(
+        cfg,
+        bus=dataclasses.replace(cfg.bus, credentials_dir=str(creds)),
+        extra={**cfg.extra, "web": {"public_url": "https://hall.example.gov.cn/"}},
+    )
+    assert ScanUploader.configured(cfg, "kiosk-1") == ScanUploader(
+        "https://hall.example.gov.cn/api/scans/upload", "kiosk-1", "pw-of-kiosk-1"
+    )
+    assert ScanUploader.configured(cfg, "kiosk-2") is None  # no password written for it

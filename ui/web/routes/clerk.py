@@ -82,6 +82,10 @@ strings(
         "clerk.done.paused": ("窗口已暂停服务", "The window is paused"),
         "clerk.done.resumed": ("窗口已恢复服务", "The window is open again"),
         "clerk.ok": ("确定", "OK"),
+        "clerk.scans": ("扫描材料", "Scanned materials"),
+        "clerk.scans.none": ("该号没有自助终端扫描的材料", "No pages were scanned at a kiosk for this ticket"),
+        "clerk.scans.pdf": ("打开 PDF（材料编号 {ref}，{n} 页）", "Open the PDF (reference {ref}, {n} pages)"),
+        "clerk.scans.page": ("第 {n} 页", "Page {n}"),
         "error.transfer_target": ("请选择转移到的业务或窗口。", "Choose a domain or a window to transfer to."),
     }
 )

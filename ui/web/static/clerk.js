@@ -53,6 +53,31 @@
     }
   }
 
+  /* The pages a kiosk scanned for the current ticket: thumbnails opening each page, and the PDF. */
+  let scansOf = null;
+  function renderScans(state) {
+    const w = state["window/" + N];
+    const code = w && w.current ? w.current.code : "";
+    if (code === scansOf) return;
+    scansOf = code;
+    const box = document.getElementById("desk-scans");
+    const list = document.getElementById("desk-scans-list");
+    list.replaceChildren();
+    box.hidden = !code;
+    if (!code) return;
+    fetch("/api/scans/current", { credentials: "same-origin" }).then((r) => r.json()).then((answer) => {
+      if (!answer.ok || answer.ticket !== scansOf) return;
+      if (!answer.scans.length) { list.append(el("p", { class: "note", id: "desk-scans-none", text: t("clerk.scans.none") })); return; }
+      for (const s of answer.scans) {
+        const thumbs = s.pages.map((url, i) => el("a", { href: url, target: "_blank", rel: "noopener", class: "scan-page" },
+          el("img", { src: url, alt: t("clerk.scans.page", { n: i + 1 }), style: "height:96px;margin:2px;border:1px solid #ccc" })));
+        list.append(el("div", { class: "scan-set", "data-ref": s.ref },
+          s.pdf ? el("p", {}, el("a", { href: s.pdf, target: "_blank", rel: "noopener", class: "scan-pdf", text: t("clerk.scans.pdf", { ref: s.ref, n: s.pages.length }) })) : null,
+          el("div", {}, ...thumbs)));
+      }
+    }).catch(() => {});
+  }
+
   function renderQueues(state) {
     const w = state["window/" + N];
     const body = document.querySelector("#desk-queues tbody");
@@ -110,7 +135,7 @@
   });
 
   Live.onChange((key, data, state) => {
-    if (key === null || key === "window/" + N) renderCurrent(state);
+    if (key === null || key === "window/" + N) { renderCurrent(state); renderScans(state); }
     if (key === null || key === "window/" + N || key.startsWith("queue/")) renderQueues(state);
   });
   Live.start();
