@@ -24,6 +24,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from itsdangerous import BadSignature, Signer
 
+from devices.secret_file import read_or_create
 from hall_bus.features.evaluation.settings import Staff
 from ui.web.settings import WebSettings
 
@@ -79,7 +80,7 @@ class Accounts:
             "CREATE TABLE IF NOT EXISTS login_failures (staff_no TEXT PRIMARY KEY, failures INTEGER NOT NULL, "
             "locked_until REAL NOT NULL DEFAULT 0)"
         )
-        self._signer = Signer(_secret(Path(data_dir)), salt="hallkit-web-session")
+        self._signer = Signer(web_key(Path(data_dir)), salt="hallkit-web-session")
         self._sessions: dict[str, Session] = {}
 
     # ------------------------------------------------------------------ passwords
@@ -183,10 +184,6 @@ class Accounts:
         self.db.close()
 
 
-def _secret(data_dir: Path) -> bytes:
-    """The key that signs session cookies: made once per hall, kept beside the stores (mode 0600)."""
-    path = data_dir / SECRET_FILE
-    if not path.exists():
-        path.write_bytes(secrets.token_bytes(32))
-        path.chmod(0o600)
-    return path.read_bytes()
+def web_key(data_dir: Path) -> bytes:
+    """The key that signs the console's cookies (sessions, tablets): made once per hall beside the stores."""
+    return read_or_create(data_dir / SECRET_FILE, 32, "web console key")

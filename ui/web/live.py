@@ -75,11 +75,14 @@ class HallLive:
         return None
 
     def publish(self, key: str, data: Any) -> None:
-        """Keep a state (anything but an event) and tell the listeners (alerts ...) and every open
+        """Keep a state (anything but an event; ``None`` forgets it) and tell the listeners (alerts ...) and every open
         browser feed of the change."""
         if not key.startswith("event/"):
             with self._lock:
-                self.latest[key] = data
+                if data is None:  # (gone: nobody at a desk)
+                    self.latest.pop(key, None)
+                else:
+                    self.latest[key] = data
         for listener in list(self.listeners):
             try:
                 listener(key, data)

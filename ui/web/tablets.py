@@ -42,7 +42,7 @@ from hall_bus.config import HallConfig
 from hall_bus.contracts.base import as_data
 from hall_bus.contracts.devices import PadAccepted, PadEvaluate, PadEvaluation
 from hall_bus.vocabulary import BAD_LEVELS, LEVELS, REASONS
-from ui.web.accounts import _secret
+from ui.web.accounts import web_key
 from ui.web.app import WebContext
 from ui.web.live import HallLive
 from ui.web.sse import offer
@@ -83,7 +83,7 @@ class Pairings:
         self._lock = threading.Lock()
         self._codes: dict[str, Code] = {}
         self._wrong = 0
-        self._signer = Signer(_secret(Path(data_dir)), salt="hallkit-web-tablet")
+        self._signer = Signer(web_key(Path(data_dir)), salt="hallkit-web-tablet")
         self.db.execute(
             "CREATE TABLE IF NOT EXISTS tablet_pairings (token_hash TEXT PRIMARY KEY, device_id TEXT NOT NULL, "
             "paired_at REAL NOT NULL, code_by TEXT NOT NULL DEFAULT '')"

@@ -124,12 +124,7 @@ def windows_of(session: Session, config: HallConfig) -> list[int]:
 
 def set_desk(web: WebContext, window: int, data: dict[str, str] | None) -> None:
     """Who is at ``window`` (None: nobody), kept as the console's live state ``desk/<n>``."""
-    key = f"desk/{window}"
-    if data is None:
-        web.live.latest.pop(key, None)
-    else:
-        web.live.latest[key] = data
-    web.live.publish(key, data)
+    web.live.publish(f"desk/{window}", data)
 
 
 def window_name(config: HallConfig, number: int, lang: str) -> str:

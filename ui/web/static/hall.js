@@ -1,7 +1,6 @@
 /* The manager's live hall: queues, windows (pause, resume, reassign), open alerts. */
 "use strict";
 (function () {
-  const domainNames = {};
   function domainName(id, state) {
     const q = state["queue/" + id];
     if (q) return localName(q);
