@@ -9,6 +9,7 @@ The rest of HallKit uses the frozen dataclasses of :mod:`hall_bus.config.model` 
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import tomllib
 from pathlib import Path
@@ -38,7 +39,7 @@ from hall_bus.config.model import (
     Service,
     Window,
 )
-from hall_bus.config.schema import ARRAYS, TABLES, HallFile, HoursModel
+from hall_bus.config.schema import ARRAYS, TABLES, HallFile, HoursModel, WeekModel
 
 __all__ = [
     "BusConfig",
@@ -83,6 +84,30 @@ def _hours(h: HoursModel, timezone: str) -> OpeningHours:
     )
 
 
+_WHOLE_DAY = ((dt.time(0, 0), dt.time(23, 59, 59, 999999)),)
+
+
+def _own(own: WeekModel | None, hall: OpeningHours, fill: str) -> OpeningHours | None:
+    """A window's or domain's own hours: the days ``own`` names (``weekdays`` for Monday to Friday), the
+    others ``fill``: ``hall`` ([hall.hours]), ``open`` (no limit of its own) or ``none`` (no hours).
+    Holidays and 调休 workdays are the hall's. A hall ``always_open`` (a 24-hour hall, a test hall)
+    keeps every window and domain open: their own hours are not used."""
+    if own is None or hall.always_open:
+        return None
+    week = []
+    for i, name in enumerate(WEEKDAY_KEYS):
+        spans = getattr(own, name)
+        if spans is None and i < 5:
+            spans = own.weekdays
+        if spans is None:
+            if fill == "hall":
+                spans = hall.week[i]
+            else:
+                spans = _WHOLE_DAY if fill == "open" else ()
+        week.append(tuple(spans))
+    return OpeningHours(hall.timezone, tuple(week), hall.holidays, hall.workdays)
+
+
 def parse(data: dict[str, Any], source: str = "<hall config>", base_dir: Path | None = None) -> HallConfig:
     """Build a HallConfig from already-parsed TOML data."""
     f = checked(HallFile, data, source)
@@ -91,16 +116,17 @@ def parse(data: dict[str, Any], source: str = "<hall config>", base_dir: Path | 
     if base_dir is not None and not Path(data_dir).is_absolute():
         data_dir = str((base_dir / data_dir).resolve())
     queue = QueueRules(**f.queue.model_dump())
+    hours = _hours(hall.hours, hall.timezone)
     return HallConfig(
         source=source,
         hall_id=hall.id,
         name=hall.name if hall.name is not None else hall.id,
         name_en=hall.name_en,
-        hours=_hours(hall.hours, hall.timezone),
+        hours=hours,
         bus=BusConfig(**{**f.bus.model_dump(), "broker_names": tuple(f.bus.broker_names)}),
         queue=queue,
         data_dir=data_dir,
-        domains=tuple(Domain(d.id, d.name, d.name_en) for d in f.domains),
+        domains=tuple(Domain(d.id, d.name, d.name_en, _own(d.hours, hours, "open")) for d in f.domains),
         services=tuple(
             Service(
                 id=s.id,
@@ -122,6 +148,8 @@ def parse(data: dict[str, Any], source: str = "<hall config>", base_dir: Path | 
                 w.name if w.name is not None else f"{w.number}号窗口",
                 tuple(w.domains),
                 tuple(w.skills if w.skills is not None else w.domains),
+                _own(w.hours, hours, "hall"),
+                _own(w.appointment_hours, hours, "none"),
             )
             for w in f.windows
         ),

@@ -15,45 +15,6 @@ WEEKDAY_KEYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturda
 
 
 @dataclass(frozen=True)
-class Domain:
-    """A business domain (业务领域), e.g. 社保 or 不动产."""
-
-    id: str
-    name: str
-    name_en: str
-
-
-@dataclass(frozen=True)
-class Service:
-    """A service (事项) a citizen takes a ticket for."""
-
-    id: str
-    name: str
-    name_en: str
-    domain: str
-    prefix: str
-    expected_minutes: float
-    self_service: bool = False  # served by a machine, open around the clock (24小时自助)
-    daily_cap: int | None = None  # 限号: tickets a day at most; None = up to the numbering limit (99999)
-
-
-@dataclass(frozen=True)
-class Window:
-    """A service window (窗口) staffed by a clerk."""
-
-    number: int
-    name: str
-    domains: tuple[str, ...]
-    skills: tuple[str, ...]  # domains the clerk may serve; tidal moves stay within these
-
-
-@dataclass(frozen=True)
-class Kiosk:
-    id: str
-    name: str
-
-
-@dataclass(frozen=True)
 class OpeningHours:
     """Hours when staffed windows serve; self-service runs around the clock."""
 
@@ -86,6 +47,48 @@ class OpeningHours:
         if not spans:
             return "closed"
         return ", ".join(f"{a:%H:%M}-{b:%H:%M}" for a, b in spans)
+
+
+@dataclass(frozen=True)
+class Domain:
+    """A business domain (业务领域), e.g. 社保 or 不动产."""
+
+    id: str
+    name: str
+    name_en: str
+    hours: OpeningHours | None = None  # its own walk-in hours; None: as its windows (hall_bus.config.schedule)
+
+
+@dataclass(frozen=True)
+class Service:
+    """A service (事项) a citizen takes a ticket for."""
+
+    id: str
+    name: str
+    name_en: str
+    domain: str
+    prefix: str
+    expected_minutes: float
+    self_service: bool = False  # served by a machine, open around the clock (24小时自助)
+    daily_cap: int | None = None  # 限号: tickets a day at most; None = up to the numbering limit (99999)
+
+
+@dataclass(frozen=True)
+class Window:
+    """A service window (窗口) staffed by a clerk."""
+
+    number: int
+    name: str
+    domains: tuple[str, ...]
+    skills: tuple[str, ...]  # domains the clerk may serve; tidal moves stay within these
+    hours: OpeningHours | None = None  # its own hours; None: [hall.hours] (hall_bus.config.schedule)
+    appointment_hours: OpeningHours | None = None  # when it serves appointments only (延时服务 by appointment)
+
+
+@dataclass(frozen=True)
+class Kiosk:
+    id: str
+    name: str
 
 
 @dataclass(frozen=True)

@@ -104,6 +104,20 @@ class HoursModel(Section):
     always_open: bool = False
 
 
+class WeekModel(Section):
+    """A window's or a domain's own hours (延时/错时): the days it names; the rest follow the hall (see
+    :mod:`hall_bus.config.schedule`). ``weekdays`` sets Monday to Friday unless a day is named."""
+
+    weekdays: Spans | None = None
+    monday: Spans | None = None
+    tuesday: Spans | None = None
+    wednesday: Spans | None = None
+    thursday: Spans | None = None
+    friday: Spans | None = None
+    saturday: Spans | None = None
+    sunday: Spans | None = None
+
+
 class HallModel(Section):
     id: Id
     name: str | None = None
@@ -148,6 +162,7 @@ class DomainModel(Section):
     id: Id
     name: str
     name_en: str = ""
+    hours: WeekModel | None = None  # when walk-in tickets of this domain are taken (within its windows' hours)
 
 
 class ServiceModel(Section):
@@ -172,6 +187,8 @@ class WindowModel(Section):
     name: str | None = None
     domains: Annotated[list[str], rule(bool, "a window serves at least one domain")]
     skills: list[str] | None = None
+    hours: WeekModel | None = None  # its own hours (a Saturday-morning or lunch-time window)
+    appointment_hours: WeekModel | None = None  # hours it serves appointments only (an evening window)
 
 
 class KioskModel(Section):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
+from pydantic import Field
+
 from hall_bus.contracts.base import (
     Anything,
     Closed,
@@ -41,6 +43,9 @@ class WindowView(Open):
     name: str = text()
     domains: list[str] = array()
     state: str = text()
+    hours: Literal["open", "appointments", "closed", "finishing"] = Field(
+        "open", description="its hours now; finishing: closed, serving the tickets taken before it closed"
+    )
 
 
 class WindowRequest(Closed):
@@ -165,10 +170,29 @@ Span = Annotated[str, text(pattern=SPAN)]
 Day = Annotated[str, text(pattern=DAY)]
 
 
+Mode = Literal["open", "appointments", "closed"]
+
+
+class HallWeek(Open):
+    """A window's or domain's own hours (hall_bus.config.schedule), every weekday spelt out."""
+
+    monday: list[Span] = array(max_len=24)
+    tuesday: list[Span] = array(max_len=24)
+    wednesday: list[Span] = array(max_len=24)
+    thursday: list[Span] = array(max_len=24)
+    friday: list[Span] = array(max_len=24)
+    saturday: list[Span] = array(max_len=24)
+    sunday: list[Span] = array(max_len=24)
+
+
 class HallDomain(Open):
     id: str = text(pattern=ID_PATTERN)
     name: str = text()
     name_en: str = text(default="")
+    mode: Mode = Field("open", description="now: walk-in tickets (open), appointments only, or closed")
+    hours_today: str = text(default="", description='walk-in hours today, "09:00-12:00, 13:30-17:30" or "closed"')
+    appointments_today: str = text(default="", description="hours today for appointments only (延时), or empty")
+    hours: HallWeek | None = optional("its own walk-in hours ([[domains]] hours)")
 
 
 class HallService(Open):
@@ -188,6 +212,11 @@ class HallWindow(Open):
         default=[], description="the domains hall.toml gives it (where it serves now: its window.state)"
     )
     skills: list[Annotated[str, text(pattern=ID_PATTERN)]] = array()
+    mode: Mode = Field("open", description="now: serving walk-ins (open), appointments only, or closed")
+    hours_today: str = text(default="", description='its walk-in hours today, or "closed"')
+    appointments_today: str = text(default="", description="its appointment-only hours today, or empty")
+    hours: HallWeek | None = optional("its own hours ([[windows]] hours)")
+    appointment_hours: HallWeek | None = optional("its appointment-only hours ([[windows]] appointment_hours)")
 
 
 class HallHours(Open):
@@ -266,6 +295,7 @@ class HallInfo(Open):
     timezone: str = text(max_len=64)
     open_now: bool
     hours_today: str = text()
+    appointments_today: str = text(default="", description="hours today when only appointments are served")
     hours: HallHours | None = optional("[hall.hours]")
     domains: list[HallDomain] = array()
     services: list[HallService] = array()

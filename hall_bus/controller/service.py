@@ -18,7 +18,6 @@ register operations, and the features it requires), in dependency order, for the
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import threading
 import time
@@ -31,19 +30,18 @@ from hall_bus.bus.client import BusClient, ServiceError
 from hall_bus.bus.connect import bus_settings
 from hall_bus.bus.credentials import clients_of
 from hall_bus.bus.envelope import Envelope, model_of
-from hall_bus.config import WEEKDAY_KEYS, ConfigError, HallConfig, OpeningHours
+from hall_bus.config import ConfigError, HallConfig, schedule
 from hall_bus.contracts import queue as q
 from hall_bus.contracts.base import Anything
 from hall_bus.contracts.roles import OPS, principal_of
 from hall_bus.controller.authorize import authorize
 from hall_bus.controller.features import Feature, FeatureContext, FeatureSpec, OpHandler, attach_order
+from hall_bus.controller.hall_info import hall_info
 from hall_bus.controller.served import ServedLog
 from hall_bus.controller.store import Store
 from hall_bus.controller.ticket_link import TicketLinks
 from hall_bus.errors import CodedError
 from hall_bus.features.catalogue import FEATURES
-from hall_bus.features.evaluation.settings import load as evaluation_settings
-from hall_bus.features.pickup.config import from_config as pickup_settings
 from hall_bus.queue.engine import QueueEngine
 from hall_bus.queue.models import Change, Ticket
 
@@ -51,6 +49,7 @@ log = logging.getLogger(__name__)
 
 CLIENT_ID = "controller"
 STATE_EVERY_S = 0.1  # longest a changed queue or window state waits while requests keep coming
+HOURS_CHECK_S = 10.0  # how often the controller looks whether a window or domain opened or closed
 
 
 class HallController:
@@ -90,6 +89,9 @@ class HallController:
         self.bus.on_idle(self._state_due)
         self.served = ServedLog(self.store, bus, config.bus.max_clock_skew_s, clock=clock)
         self.ticket_links = TicketLinks(config)  # the signed phone link of each ticket (ticket_link.py)
+        self._stopping = threading.Event()
+        self._hours_seen: tuple[Any, ...] | None = None
+        self._hours_thread = threading.Thread(target=self._watch_hours, name="hours", daemon=True)
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> HallController:
@@ -104,7 +106,34 @@ class HallController:
         self.bus.start()
         self.publish_all()
         self._await_lanes()
+        self._hours_thread.start()
         return self
+
+    def check_hours(self) -> bool:
+        """Republish hall.info and every state when a window or domain opened or closed since the last
+        look (the kiosks' tiles, the display and the tidal load follow); True when it did."""
+        windows = self.engine.windows()
+        current = {w.number: w.domains for w in windows}
+        now = self.engine.local()
+        seen = (
+            tuple((w.number, w.hours) for w in windows),
+            tuple(schedule.domain_mode(self.config, d.id, now, current) for d in self.config.domains),
+            now.date(),
+        )
+        if seen == self._hours_seen:
+            return False
+        first, self._hours_seen = self._hours_seen is None, seen
+        if not first:
+            log.info("controller: hours changed (%s), republishing the hall", seen[0])
+            self.publish_all()
+        return not first
+
+    def _watch_hours(self) -> None:
+        while not self._stopping.wait(HOURS_CHECK_S):
+            try:
+                self.check_hours()
+            except Exception:  # a closed store on the way out, a bus hiccup: look again next time
+                log.exception("controller: hours check failed")
 
     def _await_lanes(self, connect_s: float = 2.0, subscribe_s: float = 3.0) -> None:
         """Give the request lanes a moment to subscribe, so the first requests are heard at once (a
@@ -144,6 +173,7 @@ class HallController:
     def stop(self) -> None:
         """Stop the features (last attached first) while the bus still carries what they say on the way
         out, then the bus, then the store."""
+        self._stopping.set()
         for feature in reversed(list(self.features.values())):
             feature.stop()
         self.bus.stop()
@@ -175,72 +205,12 @@ class HallController:
 
     # ------------------------------------------------------------------ state publishing
     def hall_info(self) -> q.HallInfo:
-        """What a station needs to run from its own small file (docs/deploy.md, "Station-only
-        configuration"): the layout, the hours as data, the resident-code issuers' public keys, the
-        enabled features' public settings. Nothing secret (salts, keys, passwords), no staff."""
-        c = self.config
-        today = self.engine.local().date()
-        return q.HallInfo(
-            hall=c.hall_id,
-            name=c.name,
-            name_en=c.name_en,
-            timezone=c.hours.timezone,
-            open_now=c.hours.is_open(self.engine.local()),
-            hours_today=c.hours.describe(today),
-            hours=q.HallHours.model_validate(hours_table(c.hours)),
-            domains=[q.HallDomain(id=d.id, name=d.name, name_en=d.name_en) for d in c.domains],
-            services=[
-                q.HallService(
-                    id=s.id,
-                    name=s.name,
-                    name_en=s.name_en,
-                    domain=s.domain,
-                    prefix=s.prefix,
-                    expected_minutes=s.expected_minutes,
-                    self_service=s.self_service,
-                )
-                for s in c.services
-            ],
-            windows=[
-                q.HallWindow(number=w.number, name=w.name, domains=list(w.domains), skills=list(w.skills))
-                for w in c.windows
-            ],
-            queue=q.HallQueueRules(appointment_early_minutes=c.queue.appointment_early_minutes),
-            identity=q.HallIdentity(
-                issuers=[q.HallIssuer(id=i.id, name=i.name, public_key=i.public_key) for i in c.identity.issuers],
-                max_age_s=c.identity.max_age_s,
-            ),
-            features=self._features_info(),
-        )
-
-    def _features_info(self) -> q.HallFeatures:
-        """The attached features, with the settings a kiosk or locker host needs of pickup and evaluation."""
-        enabled = list(self.features)
-        info = q.HallFeatures(enabled=enabled)
-        if "pickup" in enabled:
-            p = pickup_settings(self.config)
-            info.pickup = q.HallPickup(
-                code_digits=p.code_digits,
-                session_ttl_s=p.session_ttl_s,
-                door_open_alarm_s=p.door_open_alarm_s,
-                lockers=[
-                    q.HallLockerBank(
-                        id=b.id,
-                        device=b.device,
-                        name=b.name,
-                        compartments=[
-                            q.HallCompartment(no=x.no, board=x.board, lock=x.lock, size=x.size, position=x.position)
-                            for x in b.compartments
-                        ],
-                    )
-                    for b in p.banks
-                ],
-            )
-        if "evaluation" in enabled:
-            info.evaluation = q.HallEvaluation(timeout_s=evaluation_settings(self.config).timeout_s)
-        return info
+        """What a station needs to run from its own small file (:func:`hall_bus.controller.hall_info.hall_info`)."""
+        return hall_info(self.config, self.engine, list(self.features))
 
     def publish_all(self) -> None:
+        if self._hours_seen is None:
+            self.check_hours()  # the first look: what is published now is the baseline
         self.bus.publish_state(
             topics.hall_state(self.hall), "hall.info", self.hall_info().model_dump(mode="json", exclude_none=True)
         )
@@ -401,20 +371,6 @@ class HallController:
 def _ticket(ticket: Ticket) -> q.Ticket:
     """A ticket as it travels on the bus (no identity token), as its contract model."""
     return q.Ticket.model_validate(ticket.public())
-
-
-def hours_table(hours: OpeningHours) -> dict[str, Any]:
-    """``[hall.hours]`` as hall.toml writes it (every weekday spelt out), for :func:`hall_bus.config.parse`."""
-
-    def span(a: dt.time, b: dt.time) -> str:
-        end = "24:00" if b >= dt.time(23, 59, 59) else f"{b:%H:%M}"
-        return f"{a:%H:%M}-{end}"
-
-    table: dict[str, Any] = {day: [span(a, b) for a, b in hours.week[i]] for i, day in enumerate(WEEKDAY_KEYS)}
-    table["holidays"] = sorted(d.isoformat() for d in hours.holidays)
-    table["workdays"] = sorted(d.isoformat() for d in hours.workdays)
-    table["always_open"] = hours.always_open
-    return table
 
 
 def run_controller(config: HallConfig, host: str | None = None, port: int | None = None) -> HallController:

@@ -126,11 +126,15 @@ def station_config(station: Station, layout: HallInfo) -> HallConfig:
     data: dict[str, Any] = {
         **station.raw,
         "hall": hall,
-        "domains": [d.model_dump(mode="json", include={"id", "name", "name_en"}) for d in layout.domains],
+        "domains": [
+            d.model_dump(mode="json", include={"id", "name", "name_en", "hours"}, exclude_none=True)
+            for d in layout.domains
+        ],
         "services": [s_.model_dump(mode="json", include=SERVICE_KEYS) for s_ in layout.services],
         # an older controller sends only the skills: they then stand for the window's domains
         "windows": [
             {"number": w.number, "name": w.name, "domains": w.domains or w.skills, "skills": w.skills}
+            | w.model_dump(mode="json", include={"hours", "appointment_hours"}, exclude_none=True)
             for w in layout.windows
         ],
         "kiosks": _kiosks(station),

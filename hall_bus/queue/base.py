@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
-from hall_bus.config import HallConfig, Service, Window
+from hall_bus.config import HallConfig, Service, Window, schedule
 from hall_bus.controller.store import Store
 from hall_bus.queue.models import Change, ConfiguredEstimator, HandlingTimeEstimator, NotFound, Ticket, WindowState
 
@@ -120,7 +120,7 @@ class EngineBase:
     # ------------------------------------------------------------------ reading
     def window(self, number: int) -> WindowState:
         with self.store.lock:
-            return self._window(self.store.db, number)
+            return self._with_hours([self._window(self.store.db, number)])[0]
 
     def windows(self) -> list[WindowState]:
         """Every window's state; read once per change of the store (the forecast, the snapshots and the
@@ -129,10 +129,41 @@ class EngineBase:
             changes = self.store.db.total_changes
             cached: tuple[int, list[WindowState]] | None = getattr(self, "_windows_cache", None)
             if cached is not None and cached[0] == changes:
-                return [dataclasses.replace(w) for w in cached[1]]
+                return self._with_hours([dataclasses.replace(w) for w in cached[1]])
             states = [self._window(self.store.db, w.number) for w in self.config.windows]
             self._windows_cache = (changes, states)
-            return [dataclasses.replace(w) for w in states]
+            return self._with_hours([dataclasses.replace(w) for w in states])
+
+    def _with_hours(self, states: list[WindowState]) -> list[WindowState]:
+        """Each window's ``hours`` now (:mod:`hall_bus.config.schedule`): ``open``, ``appointments``,
+        ``closed``, or ``finishing``: closed, but tickets taken before it closed today still wait for
+        it (the day's queue is served; the forecast counts it)."""
+        when = self.local()
+        for w in states:
+            cfg = self.config.window(w.number)
+            w.hours = schedule.window_mode(self.config, cfg, when)
+            if w.hours == "closed" and self._finishing(w, schedule.last_closing(self.config, cfg, when)):
+                w.hours = "finishing"
+        return states
+
+    def _finishing(self, w: WindowState, closed_at: dt.datetime | None) -> bool:
+        if closed_at is None:
+            return False
+        key = (self.store.db.total_changes, w.number, tuple(w.domains), closed_at.timestamp())
+        memo: dict[tuple[Any, ...], bool] = self.__dict__.setdefault("_finishing_memo", {})
+        if key not in memo:
+            if len(memo) > 256:
+                memo.clear()
+            marks = ",".join("?" * len(w.domains)) or "NULL"
+            memo[key] = (
+                self.store.db.execute(
+                    "SELECT 1 FROM tickets WHERE hall=? AND state='waiting' AND issued_at < ? AND "
+                    f"(target_window=? OR (target_window IS NULL AND domain IN ({marks}))) LIMIT 1",
+                    (self.hall, closed_at.timestamp(), w.number, *w.domains),
+                ).fetchone()
+                is not None
+            )
+        return memo[key]
 
     @locked
     def ticket(self, code: str, day: str | None = None) -> Ticket:
@@ -154,7 +185,14 @@ class EngineBase:
         return [Ticket.from_row(r) for r in self.store.db.execute(sql + " ORDER BY issued_at, id", args)]
 
     def serving_windows(self, domain: str, windows: list[WindowState] | None = None) -> list[WindowState]:
-        return [w for w in (windows or self.windows()) if domain in w.domains and not w.paused]
+        """The windows serving ``domain`` now: not paused, and within their hours (or finishing the day)."""
+        return [w for w in (windows or self.windows()) if domain in w.domains and w.works]
+
+    def domain_mode(self, domain: str, windows: list[WindowState] | None = None) -> schedule.Mode:
+        """``open``, ``appointments`` or ``closed`` now, by the windows' current domains."""
+        current = {w.number: w.domains for w in (windows or self.windows())}
+        return schedule.domain_mode(self.config, domain, self.local(), current)
 
     def is_open(self, service: Service) -> bool:
-        return service.self_service or self.config.hours.is_open(self.local())
+        """May a walk-in ticket of ``service`` be taken now?"""
+        return service.self_service or self.domain_mode(service.domain) == "open"

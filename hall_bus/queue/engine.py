@@ -16,7 +16,7 @@ import logging
 import sqlite3
 from typing import Any
 
-from hall_bus.config import Service
+from hall_bus.config import Service, schedule
 from hall_bus.queue.base import locked
 from hall_bus.queue.estimates import Estimates
 from hall_bus.queue.models import (
@@ -94,9 +94,7 @@ class QueueEngine(WindowOps, Estimates):
                 appointment_due = appt["slot_start"]
                 identity_token = identity_token or appt["identity_token"]
             service = self._service(service_id)
-            if not self.is_open(service):
-                hours = self.config.hours.describe(self.local().date())
-                raise Closed(f"{service.name} is served during opening hours only (today: {hours})")
+            self._check_hours(service, appointment_due)
             now = self.now()
             day = self.local(now).date().isoformat()
             row = db.execute(
@@ -136,6 +134,32 @@ class QueueEngine(WindowOps, Estimates):
             Change(domains={service.domain}, events=[("ticket", {"action": "issued", "ticket": ticket.public()})])
         )
         return ticket, True
+
+    def _check_hours(self, service: Service, appointment_due: float | None) -> None:
+        """Walk-in tickets while the service's domain is open; an appointment also while its windows serve
+        appointments only, and from ``appointment_early_minutes`` before its slot whatever the hours
+        (a booked slot is the hall's promise). Self-service around the clock."""
+        if service.self_service:
+            return
+        mode = self.domain_mode(service.domain)
+        if appointment_due is not None:
+            early = appointment_due - self.config.queue.appointment_early_minutes * 60
+            if mode != "closed" or self.now() >= early:
+                return
+        elif mode == "open":
+            return
+        walk, appt = schedule.domain_spans(
+            self.config, service.domain, self.local().date(), {w.number: w.domains for w in self.windows()}
+        )
+        if mode == "appointments":
+            raise QueueError(
+                f"{service.name} takes appointments only now (walk-in tickets today: {schedule.describe(walk)})",
+                "appointments_only",
+            )
+        raise Closed(
+            f"{service.name} is served during its opening hours only (today: {schedule.describe(walk)}"
+            + (f"; appointments {schedule.describe(appt)})" if appt else ")")
+        )
 
     def _check_cap(self, db: sqlite3.Connection, service: Service, day: str, number: int) -> None:
         """限号: a service's daily cap, and the numbering's own limit (five digits per prefix and day)."""

@@ -205,6 +205,7 @@ class Estimates(EngineBase):
                         tuple(w.domains),
                         tuple(w.pending_domains or ()),
                         w.paused,
+                        w.hours,
                         w.current and (w.current.id, w.current.called_at, w.current.started_at),
                     )
                     for w in windows

@@ -190,7 +190,7 @@ def desks_of(windows: Sequence[WindowState], now: float, handling: HandlingTimeE
             remaining_minutes(w.current, now, handling),
         )
         for w in windows
-        if not w.paused
+        if w.works
     ]
 
 

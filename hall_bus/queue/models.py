@@ -122,6 +122,13 @@ class WindowState:
     pause_reason: str
     current: Ticket | None
     priority_streak: int
+    hours: str = "open"  # open | appointments | closed | finishing (hall_bus.queue.base._with_hours)
+
+    @property
+    def works(self) -> bool:
+        """Does it call tickets now (the forecast's desks, a queue's open windows)? Not paused, and within
+        its hours, finishing the day, or with a ticket at the desk."""
+        return not self.paused and (self.hours != "closed" or self.current is not None)
 
     @property
     def state(self) -> str:
@@ -140,6 +147,7 @@ class WindowState:
             "paused": self.paused,
             "pause_reason": self.pause_reason,
             "current": self.current.public() if self.current else None,
+            "hours": self.hours,
         }
 
 

@@ -67,6 +67,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "error.not_found": ("没有找到相关记录", "Nothing was found"),
     "error.conflict": ("当前状态下无法进行此操作", "This cannot be done right now"),
     "error.closed": ("现在是非工作时间，该事项暂停办理", "This service is closed at this time"),
+    "error.appointments_only": (
+        "该事项现在只为预约市民办理，请凭预约码签到或预约其他时段",
+        "This service takes appointments only at this time: check in with your booking code or book a slot",
+    ),
     "error.sold_out": (
         "今日号源已取完，请改日再来或在线预约",
         "Today's tickets for this service are all taken; please come another day or book an appointment",

@@ -176,7 +176,8 @@ def test_state_hall_carries_nothing_secret_and_no_staff(tmp_hall: Path) -> None:
     for secret in ("salt", "secret", "password", "private", "staff", "s0101", "王芳", "notifier"):
         assert secret not in text, secret
     assert set(info.model_dump(exclude_none=True)) == {
-        "hall", "name", "name_en", "timezone", "open_now", "hours_today", "hours", "domains", "services",
+        "hall", "name", "name_en", "timezone", "open_now", "hours_today", "appointments_today", "hours", "domains",
+        "services",
         "windows", "queue", "identity", "features",
     }  # fmt: skip
     assert info.features is not None and info.features.pickup is not None
