@@ -121,7 +121,7 @@ class TidalFeature:
                     force, self._force_eval = self._force_eval, False
                 for number in sorted(freed):
                     w = self.controller.engine.window(number)
-                    if w.current is None and not w.paused:
+                    if w.current is None and w.works:
                         self.manager.window_freed(number)
                 if (
                     force

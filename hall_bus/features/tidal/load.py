@@ -70,7 +70,7 @@ class WindowLoad:
     pending_domains: list[str] | None
     skills: list[str]
     home_domains: list[str]  # from hall.toml
-    state: str  # serving | idle | paused
+    state: str  # serving | idle | paused | closed (outside its hours, nothing of the day left to call)
     engine_state: str  # idle | calling | serving | paused
     current_domain: str | None
     last_move_at: float | None
@@ -82,7 +82,7 @@ class WindowLoad:
 
     @property
     def available(self) -> bool:
-        return self.state != "paused"
+        return self.state not in ("paused", "closed")
 
     def public(self, now: float) -> dict[str, Any]:
         return {
@@ -310,7 +310,7 @@ class LoadModel:
         wloads: dict[int, WindowLoad] = {}
         for w in windows:
             cfg = self.config.window(w.number)
-            state = "paused" if w.paused else ("serving" if w.current is not None else "idle")
+            state = "paused" if w.paused else ("serving" if w.current is not None else "idle" if w.works else "closed")
             current = w.current.domain if w.current is not None else None
             if current in domains:
                 domains[current].busy += 1

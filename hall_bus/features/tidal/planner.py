@@ -38,6 +38,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from hall_bus.config import HallConfig
+from hall_bus.config import schedule as hours_of
 
 
 @dataclass(frozen=True)
@@ -57,12 +58,18 @@ class RecordedDay:
     arrivals: tuple[Arrival, ...]
 
 
+def _staffed_spans(config: HallConfig, date: dt.date) -> tuple[tuple[dt.time, dt.time], ...]:
+    """When some window serves on ``date`` (walk-ins or appointments: hall_bus.config.schedule)."""
+    walk, appt = hours_of.hall_spans(config, date)
+    return tuple(sorted((*walk, *appt)))
+
+
 def open_hours_of(config: HallConfig, day: RecordedDay) -> list[bool]:
     """Whether the hall is open at some moment of each planned hour."""
     date = dt.date.fromisoformat(day.day)
     spans = [
         (dt.datetime.combine(date, a, config.tz()).timestamp(), dt.datetime.combine(date, b, config.tz()).timestamp())
-        for a, b in config.hours.spans_on(date)
+        for a, b in _staffed_spans(config, date)
     ]
     starts = [day.opens + h * 3600 for h in range(day.hours)]
     return [any(a < s + 3600 and s < b for a, b in spans) or not spans for s in starts]
@@ -81,7 +88,7 @@ def record_from_store(db: sqlite3.Connection, config: HallConfig, day: str) -> R
     ).fetchall()
     date = dt.date.fromisoformat(day)
     tz = config.tz()
-    spans = config.hours.spans_on(date)
+    spans = _staffed_spans(config, date)
     if spans:
         first = dt.datetime.combine(date, spans[0][0], tz).replace(minute=0)
         last = dt.datetime.combine(date, spans[-1][1], tz)
