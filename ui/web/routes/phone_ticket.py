@@ -8,7 +8,7 @@
   it reads the ticket again and sends the page's view of it (``ticket``), if it changed.
 * ``POST /t/<token>/rate`` (JSON ``{level, reason}``): ``evaluation.submit`` with channel ``qr``,
   after ``evaluation.get`` says the ticket is still rateable; a ticket rated already (at the pad,
-  the kiosk or here) is refused with a sentence.
+  the kiosk or here) is refused with a sentence and the ticket's view, which the page then shows.
 
 A token that is not genuine gets the same plain 404 sentence as a ticket that does not exist. The
 rating needs no CSRF token: whoever holds the link is the citizen, and a JSON POST from another
@@ -203,14 +203,21 @@ def rate(token: str, body: RateBody, request: Request) -> Response:
     state = tickets.evaluation(ref)
     rated = (state.get("evaluation") or {}).get("status") == "rated"
     if rated:
-        raise WebError("already_rated", 409)
+        return _refused(tickets, ref, "already_rated", lang)
     if not state.get("rateable"):
-        raise WebError("not_rateable", 409)
+        return _refused(tickets, ref, "not_rateable", lang)
     data: dict[str, Any] = {"ticket": ref.code, "day": ref.day, "level": body.level, "channel": "qr"}
     if body.level in (4, 5):
         data["reason"] = body.reason
     answer = tickets.web.call("evaluation.submit", data)
-    if not answer.get("recorded"):  # the pad got there first, a moment ago
-        raise WebError("already_rated", 409)
+    if not answer.get("recorded"):  # the pad or another phone got there first, a moment ago
+        return _refused(tickets, ref, "already_rated", lang)
     view = tickets.view(ref, lang)
     return JSONResponse({"ok": True, "message": i18n.t("phone.thanks", lang), "ticket": view})
+
+
+def _refused(tickets: CitizenTickets, ref: TicketRef, code: str, lang: str) -> JSONResponse:
+    """A rating refused because of the ticket's state, with that state: a page left open (a second
+    phone, a lost stream) shows the rating given meanwhile instead of a form that cannot be sent."""
+    answer = {"ok": False, "code": code, "message": i18n.error_sentence(code, lang), "ticket": tickets.view(ref, lang)}
+    return JSONResponse(answer, status_code=409)

@@ -70,6 +70,7 @@
       let answer = {};
       try { answer = await response.json(); } catch (err) { answer = {}; }
       if (!response.ok || answer.ok === false) {
+        if (answer.ticket) show(answer.ticket);  // rated meanwhile elsewhere: show that rating, not the form
         say(answer.message || t("error.ticket_link"), false);
       } else {
         say(answer.message, true);
