@@ -184,6 +184,10 @@ class RangeFigures(Closed):
     not_evaluated_rate: float | None = real(min=0, max=1, description="未评价率 = not evaluated / finished")
     bad_reviews: int
     meets_target: bool | None
+    channels: dict[str, int] = Field(
+        default_factory=dict,
+        description="ratings per channel: pad (the window's 评价器), kiosk, qr (the ticket's page)",
+    )
 
 
 class RangeRow(RangeFigures):

@@ -27,13 +27,21 @@ GROUP_ZH = {
 }
 COUNTS = ["evaluated", "not_evaluated", "finished", "bad_reviews"]
 COUNTS_ZH = ["已评价", "未评价", "办结", "差评"]
+CHANNELS_ZH = {"pad": "评价器评价", "kiosk": "自助机评价", "qr": "扫码评价"}
 RATES = ["very_satisfied_rate", "good_rate", "not_evaluated_rate"]
 RATES_ZH = ["非常满意率", "好评率", "未评价率"]
 TOTAL = "合计"
 
 
 def headers(answer: dict[str, Any]) -> list[str]:
-    return [GROUP_ZH[answer["group"]], "名称", *(LEVELS[n] for n in range(1, 6)), *COUNTS_ZH, *RATES_ZH]
+    return [
+        GROUP_ZH[answer["group"]],
+        "名称",
+        *(LEVELS[n] for n in range(1, 6)),
+        *COUNTS_ZH,
+        *CHANNELS_ZH.values(),
+        *RATES_ZH,
+    ]
 
 
 def _lines(answer: dict[str, Any]) -> Iterator[tuple[str, str, list[int], list[float | None]]]:
@@ -41,6 +49,7 @@ def _lines(answer: dict[str, Any]) -> Iterator[tuple[str, str, list[int], list[f
     for row in [*answer["rows"], {"key": TOTAL, "label": None, **answer["totals"]}]:
         label = row["label"]["zh"] if row["label"] else ""
         counts = [row["levels"][str(n)] for n in range(1, 6)] + [row[c] for c in COUNTS]
+        counts += [row.get("channels", {}).get(c, 0) for c in CHANNELS_ZH]
         yield row["key"], label, counts, [row[r] for r in RATES]
 
 
@@ -68,7 +77,7 @@ def report_xlsx(answer: dict[str, Any]) -> bytes:
     ws.append(headers(answer))
     for cell in ws[2]:
         cell.font = Font(bold=True)
-    first_rate = 3 + 5 + len(COUNTS)  # column of 非常满意率
+    first_rate = 3 + 5 + len(COUNTS) + len(CHANNELS_ZH)  # column of 非常满意率
     for key, label, counts, rates in _lines(answer):
         ws.append([key, label, *counts, *rates])
         for i in range(len(RATES)):

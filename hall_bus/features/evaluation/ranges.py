@@ -9,7 +9,8 @@ the clerk of a window for tickets that were never rated. Definitions (docs/evalu
 
 * finished: tickets served (办结); evaluated: those with a rating; not evaluated (未评价): the rest;
 * 非常满意率 = level 1 / evaluated, against :data:`VERY_SATISFIED_TARGET` (99%);
-* 好评率 = levels 1-3 / evaluated; 未评价率 = not evaluated / finished; bad reviews: levels 4-5.
+* 好评率 = levels 1-3 / evaluated; 未评价率 = not evaluated / finished; bad reviews: levels 4-5;
+* channels: the ratings per channel (评价渠道): the window's pad, the kiosk, the ticket's QR page.
 """
 
 from __future__ import annotations
@@ -40,6 +41,9 @@ _KEY_SQL = {
 }
 _RATED = "e.status = 'rated'"  # (a pending or not-evaluated row still names the clerk who served)
 _LEVEL_SQL = ", ".join(f"COALESCE(SUM({_RATED} AND e.level = {n}), 0) AS l{n}" for n in range(1, 6))
+CHANNELS = ("pad", "kiosk", "qr")
+_CHANNEL_SQL = ", ".join(f"COALESCE(SUM({_RATED} AND e.channel = '{c}'), 0) AS c_{c}" for c in CHANNELS)
+_SUMS = 2 + 5 + len(CHANNELS)  # finished, evaluated, the levels, the channels
 
 Labeller = Callable[[str, str], dict[str, str] | None]
 
@@ -69,7 +73,7 @@ def query(group: str) -> str:
     """The one SQL statement of a grouping (named parameters hall, first, last)."""
     key = _KEY_SQL[group]
     return (
-        f"SELECT {key}, COUNT(*) AS finished, COALESCE(SUM({_RATED}), 0) AS evaluated, {_LEVEL_SQL} "
+        f"SELECT {key}, COUNT(*) AS finished, COALESCE(SUM({_RATED}), 0) AS evaluated, {_LEVEL_SQL}, {_CHANNEL_SQL} "
         "FROM tickets t LEFT JOIN evaluations e ON e.ticket_id = t.id "
         "WHERE t.hall = :hall AND t.day BETWEEN :first AND :last AND t.state = 'finished' "
         f"GROUP BY {key}"
@@ -87,7 +91,7 @@ def _fold_key(group: str, row: Any, clerk_of: Callable[[int], str | None], tz: d
     return UNKNOWN if row[0] is None else str(row[0])
 
 
-def figures(finished: int, evaluated: int, levels: list[int]) -> dict[str, Any]:
+def figures(finished: int, evaluated: int, levels: list[int], channels: list[int] | None = None) -> dict[str, Any]:
     def rate(n: int, d: int) -> float | None:  # shares to 0.01 %
         return round(n / d, 4) if d else None
 
@@ -102,6 +106,7 @@ def figures(finished: int, evaluated: int, levels: list[int]) -> dict[str, Any]:
         "not_evaluated_rate": rate(finished - evaluated, finished),
         "bad_reviews": levels[3] + levels[4],
         "meets_target": None if very is None else very >= VERY_SATISFIED_TARGET,
+        "channels": dict(zip(CHANNELS, channels or [0] * len(CHANNELS), strict=True)),
     }
 
 
@@ -133,14 +138,14 @@ def report_range(
     sums: dict[str, list[int]] = {}
     for r in rows:
         key = _fold_key(group, r, clerk_of, tz)
-        acc = sums.setdefault(key, [0] * 7)
-        for i, v in enumerate(r[-7:]):
+        acc = sums.setdefault(key, [0] * _SUMS)
+        for i, v in enumerate(r[-_SUMS:]):
             acc[i] += v
     out = []
     for key in sorted(sums):
-        finished, evaluated, *levels = sums[key]
-        out.append({"key": key, "label": label(group, key), **figures(finished, evaluated, levels)})
-    total = [sum(col) for col in zip(*sums.values(), strict=True)] if sums else [0] * 7
+        finished, evaluated, *rest = sums[key]
+        out.append({"key": key, "label": label(group, key), **figures(finished, evaluated, rest[:5], rest[5:])})
+    total = [sum(col) for col in zip(*sums.values(), strict=True)] if sums else [0] * _SUMS
     return {
         "hall": hall,
         "from_day": params["first"],
@@ -149,7 +154,7 @@ def report_range(
         "target": VERY_SATISFIED_TARGET,
         "levels": [{"level": n, "zh": LEVELS[n], "en": LEVELS_EN[n]} for n in range(1, 6)],
         "rows": out,
-        "totals": figures(total[0], total[1], total[2:]),
+        "totals": figures(total[0], total[1], total[2:7], total[7:]),
     }
 
 

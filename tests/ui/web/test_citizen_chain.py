@@ -231,6 +231,7 @@ def test_booked_on_the_phone_checked_in_at_the_kiosk_called_live_rated_by_qr_and
     by_service = hall.web.context.call("report.range", {"from_day": today, "to_day": today, "group": "service"})
     row = next(r for r in by_service["rows"] if r["key"] == "budongchan-register")
     assert (row["finished"], row["evaluated"], row["levels"]["4"], row["bad_reviews"]) == (1, 1, 1, 1)
+    assert row["channels"] == {"pad": 0, "kiosk": 0, "qr": 1}  # counted as the QR channel
 
     # the manager's /reports page shows that day with the one rated service
     browser.switch_to.window(desk)

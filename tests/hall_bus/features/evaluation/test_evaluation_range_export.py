@@ -83,12 +83,17 @@ def test_csv_has_a_bom_chinese_headers_and_the_same_figures(day_db: Path) -> Non
     assert data.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
     assert rows[0][:3] == ["窗口", "名称", "非常满意"] and rows[0][-3:] == ["非常满意率", "好评率", "未评价率"]
+    col = {h: i for i, h in enumerate(rows[0])}
     body = {r[0]: r for r in rows[1:]}
     for row in answer["rows"]:
         line = body[row["key"]]
         assert line[1] == row["label"]["zh"] and int(line[2]) == row["levels"]["1"]
-        assert int(line[9]) == row["finished"] and line[11] == f"{row['very_satisfied_rate']:.2%}"
-    assert rows[-1][0] == "合计" and int(rows[-1][7]) == answer["totals"]["evaluated"]
+        assert int(line[col["办结"]]) == row["finished"]
+        assert line[col["非常满意率"]] == f"{row['very_satisfied_rate']:.2%}"
+        by_channel = [int(line[col[h]]) for h in ("评价器评价", "自助机评价", "扫码评价")]
+        assert by_channel == [row["channels"][c] for c in ("pad", "kiosk", "qr")]
+        assert sum(by_channel) == row["evaluated"]  # every rating came by one channel
+    assert rows[-1][0] == "合计" and int(rows[-1][col["已评价"]]) == answer["totals"]["evaluated"]
 
 
 def test_xlsx_opened_with_openpyxl_holds_the_same_figures(day_db: Path, tmp_path: Path) -> None:
