@@ -1,4 +1,5 @@
-"""Bus contracts of appointments (预约): ``booking.slots``, ``booking.book``, ``booking.cancel``, ``booking.list``.
+"""Bus contracts of appointments (预约): ``booking.slots``, ``booking.book``, ``booking.cancel``, ``booking.list``
+and ``booking.report``.
 
 The citizens' booking page (the web server, client ``web``) and a provincial booking platform
 (client ``integrator``) book through the same operations. A phone number goes in once, with
@@ -11,6 +12,7 @@ from __future__ import annotations
 from typing import Literal
 
 from hall_bus.contracts.base import Closed, ContractSet, Open, RequestContract, array, integer, real, text
+from hall_bus.contracts.evaluation import Label
 from hall_bus.vocabulary import APPOINTMENT_PATTERN, ID_PATTERN
 
 DAY = r"\d{4}-\d{2}-\d{2}"
@@ -120,6 +122,42 @@ class BookingList(Closed):
     totals: Totals
 
 
+ReportGroup = Literal["day", "week", "month", "service"]
+
+
+class ReportRequest(Closed):
+    from_day: str = text(pattern=DAY, description="the hall's local date")
+    to_day: str = text(pattern=DAY, description="inclusive; at most 366 days from from_day")
+    group: ReportGroup = "day"
+    service: str = text(pattern=ID_PATTERN, default=None, description="only this service's bookings")
+
+
+class KeptFigures(Closed):
+    """The bookings whose slot starts in a group, by state (the states of ``booking.list``)."""
+
+    total: int = integer(min=0, description="every booking made, cancelled ones too")
+    booked: int = integer(min=0, description="still to come: the slot has not ended, no check-in yet")
+    checked_in: int = integer(min=0, description="a ticket was issued at the kiosk")
+    no_show: int = integer(min=0, description="爽约: the slot ended without a check-in, or the ticket was a no-show")
+    cancelled: int = integer(min=0)
+    no_show_rate: float | None = real(min=0, max=1, description="no_show / (checked_in + no_show); none without a base")
+
+
+class KeptRow(KeptFigures):
+    key: str = text(description="a day 2026-11-24, a week 2026-W48, a month 2026-11 or a service id")
+    label: Label | None
+
+
+class BookingReport(Closed):
+    hall: str = text()
+    from_day: str = text(pattern=DAY)
+    to_day: str = text(pattern=DAY)
+    group: ReportGroup
+    service: str | None = text(default=None)
+    rows: list[KeptRow] = array(max_len=1000)
+    totals: KeptFigures
+
+
 CONTRACTS = ContractSet(
     requests=[
         RequestContract("booking.slots", SlotsRequest, Slots, "The slots of a service on a date, with free places."),
@@ -135,6 +173,13 @@ CONTRACTS = ContractSet(
         ),
         RequestContract(
             "booking.list", ListRequest, BookingList, "Bookings per slot of a day, checked in and no-shows (manager)."
+        ),
+        RequestContract(
+            "booking.report",
+            ReportRequest,
+            BookingReport,
+            "Appointments kept over a date range up to a year, by day, week, month or service: booked, "
+            "checked in, no-shows, cancelled and the no-show rate.",
         ),
     ]
 )

@@ -1,5 +1,6 @@
 """Controller feature: appointments (预约) on the bus: ``booking.slots``, ``booking.book``,
-``booking.cancel`` and ``booking.list``.
+``booking.cancel``, ``booking.list`` (one day, per slot) and ``booking.report`` (appointments kept
+over a range of days).
 
 The slot rules are ``[booking]`` of hall.toml (:mod:`.rules`); the bookings are written to the core
 ``appointments`` table, so the kiosk's check-in (``appointment.lookup``, ``ticket.issue`` with
@@ -19,11 +20,24 @@ from devices.secret_file import hall_key
 from hall_bus.bus.envelope import Envelope, model_of
 from hall_bus.contracts import booking as booking_contracts
 from hall_bus.contracts.base import as_data
-from hall_bus.contracts.booking import Book, Booked, BookingList, Cancel, Cancelled, ListRequest, Slots, SlotsRequest
+from hall_bus.contracts.booking import (
+    Book,
+    Booked,
+    BookingList,
+    BookingReport,
+    Cancel,
+    Cancelled,
+    ListRequest,
+    ReportRequest,
+    Slots,
+    SlotsRequest,
+)
 from hall_bus.controller.features import FeatureContext, FeatureSpec
 from hall_bus.features.booking import rules as booking_rules
 from hall_bus.features.booking.rules import BookingSettings, ServiceRules, Slot
-from hall_bus.features.booking.store import MIGRATIONS, BookingError, BookingStore
+from hall_bus.features.booking.store import MIGRATIONS, BookingError, BookingStore, booking_state
+from hall_bus.features.evaluation import ranges
+from hall_bus.features.evaluation.settings import EvaluationSettings
 
 SECRET_ENV = "HALLKIT_BOOKING_SECRET"
 SECRET_FILE = "booking.secret"
@@ -45,6 +59,8 @@ class BookingFeature:
         controller.register_op("booking.book", self._book)
         controller.register_op("booking.cancel", self._cancel)
         controller.register_op("booking.list", self._list)
+        controller.register_op("booking.report", self._report)
+        self._label = ranges.labeller(controller.config, EvaluationSettings())  # names of weeks, months, services
 
     # ------------------------------------------------------------------ helpers
     def _rules(self, service: str) -> ServiceRules:
@@ -161,7 +177,7 @@ class BookingFeature:
                 groups[key] = _group(
                     self._service_name(r["service"]), r["service"], r["slot_start"], r["slot_end"], label, r["kind"], 0
                 )
-            state = _state(r, now)
+            state = booking_state(r["state"], r["ticket"], r["ticket_state"], r["slot_end"], now)
             g = groups[key]
             for counter in {"booked" if state != "cancelled" else state, state}:
                 g[counter] += 1
@@ -179,6 +195,36 @@ class BookingFeature:
             )
         slots = sorted(groups.values(), key=lambda g: (g["start"], g["service"]))
         return as_data(BookingList.model_validate({"date": day.isoformat(), "slots": slots, "totals": totals}))
+
+    def _report(self, env: Envelope) -> dict[str, Any]:
+        """Appointments kept (预约履约) over ``from_day .. to_day``: one ``GROUP BY`` in the store by
+        service, slot and state (the states of ``booking.list``), folded here into the hall's local
+        days, ISO weeks or months, where SQLite cannot name the key (time zone, daylight saving)."""
+        req = model_of(env, ReportRequest)
+        first, last = ranges.days_of(req.from_day, req.to_day)  # invalid_range, range_too_long
+        if req.service is not None and req.service not in {s.id for s in self.config.services}:
+            raise BookingError("not_found", f"no service {req.service!r} in this hall")
+        tz = self.config.tz()
+        start = dt.datetime.combine(first, dt.time(0, 0), tz).timestamp()
+        end = dt.datetime.combine(last + dt.timedelta(days=1), dt.time(0, 0), tz).timestamp()
+        by_slot = req.group != "service"
+        sums: dict[str, dict[str, int]] = {}
+        for service, slot_start, state, n in self.bookings.counts(start, end, self.engine.now(), by_slot, req.service):
+            key = service if slot_start is None else _period(req.group, self.engine.local(slot_start).date())
+            acc = sums.setdefault(key, dict.fromkeys(STATES, 0))
+            acc[state] += n
+        rows = [{"key": k, "label": self._label(req.group, k), **_kept(sums[k])} for k in sorted(sums)]
+        totals = _kept({s: sum(acc[s] for acc in sums.values()) for s in STATES})
+        answer = {
+            "hall": self.config.hall_id,
+            "from_day": first.isoformat(),
+            "to_day": last.isoformat(),
+            "group": req.group,
+            "service": req.service,
+            "rows": rows,
+            "totals": totals,
+        }
+        return as_data(BookingReport.model_validate(answer))
 
     def stop(self) -> None:
         """Nothing runs in the background."""
@@ -201,21 +247,30 @@ def _group(name: str, service: str, start: float, end: float, label: str, kind: 
     }
 
 
-def _state(row: dict[str, Any], now: float) -> str:
-    """booked (still to come), checked_in (a ticket was issued), no_show (its slot ended without a
-    check-in, or its ticket was called and never came), cancelled."""
-    if row["state"] == "cancelled":
-        return "cancelled"
-    if row["ticket"] is not None:
-        return "no_show" if row["ticket_state"] == "no_show" else "checked_in"
-    return "no_show" if row["slot_end"] <= now else "booked"
+STATES = ("booked", "checked_in", "no_show", "cancelled")
+
+
+def _period(group: str, day: dt.date) -> str:
+    """The key of a local date: the day itself, its ISO week (2026-W48) or its month (2026-11)."""
+    if group == "week":
+        year, week, _ = day.isocalendar()
+        return f"{year}-W{week:02d}"
+    return day.isoformat()[:7] if group == "month" else day.isoformat()
+
+
+def _kept(counts: dict[str, int]) -> dict[str, Any]:
+    """The figures of a group: its counts, their total and the no-show rate (爽约率) among the
+    bookings whose time has come and that were not cancelled."""
+    due = counts["checked_in"] + counts["no_show"]
+    rate = round(counts["no_show"] / due, 4) if due else None
+    return {"total": sum(counts.values()), **counts, "no_show_rate": rate}
 
 
 SPEC = FeatureSpec(
     name="booking",
-    summary="预约: appointment slots, race-free booking and cancelling, bookings per slot",
+    summary="预约: appointment slots, race-free booking and cancelling, bookings per slot, appointments kept",
     attach=BookingFeature,
-    ops=("booking.slots", "booking.book", "booking.cancel", "booking.list"),
+    ops=("booking.slots", "booking.book", "booking.cancel", "booking.list", "booking.report"),
     contracts=booking_contracts.CONTRACTS,
     requires=(),
     migrations=tuple(MIGRATIONS),

@@ -11,6 +11,10 @@ Race-free: the free places are counted and the booking inserted inside one ``BEG
 transaction (SQLite's write lock is taken before the count), and the insert itself is a single
 ``INSERT ... SELECT ... WHERE (count) < capacity``: even a second process writing the same file
 could not take a place the count did not see.
+
+A booking's state as the manager sees it (:func:`booking_state`: booked, checked_in, no_show,
+cancelled) depends on its ticket and the time; the one function serves the per-day listing row by
+row and, registered with SQLite, the report's ``GROUP BY`` over a range (:meth:`BookingStore.counts`).
 """
 
 from __future__ import annotations
@@ -50,12 +54,19 @@ MIGRATIONS = [
     CREATE INDEX bookings_slot ON bookings (hall, service, slot_start, state);
     CREATE INDEX bookings_phone ON bookings (hall, phone_hash, state);
     """,
+    """
+    CREATE INDEX bookings_start ON bookings (hall, slot_start);  -- the listing and the report: a range of slots
+    """,
 ]
 
 PHONE = re.compile(r"1[3-9]\d{9}")  # a mainland mobile number, 11 digits
 CODE_CHARS = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read aloud and typed at the kiosk
 CODE_PREFIX = "YY"  # 预约
 MAX_CANCEL_FAILURES = 5
+STATE_SQL = "hallkit_booking_state"  # booking_state() as an SQLite function of the store's connection
+_JOIN = (
+    " FROM bookings b LEFT JOIN appointments a ON a.hall=b.hall AND a.code=b.code LEFT JOIN tickets t ON t.id=a.ticket"
+)
 
 
 class BookingError(CodedError):
@@ -75,10 +86,21 @@ def mask_phone(phone: str) -> str:
     return f"{phone[:3]}****{phone[-4:]}"
 
 
+def booking_state(state: str, ticket: int | None, ticket_state: str | None, slot_end: float, now: float) -> str:
+    """booked (still to come), checked_in (a ticket was issued), no_show (its slot ended without a
+    check-in, or its ticket was called and never came), cancelled."""
+    if state == "cancelled":
+        return "cancelled"
+    if ticket is not None:
+        return "no_show" if ticket_state == "no_show" else "checked_in"
+    return "no_show" if slot_end <= now else "booked"
+
+
 class BookingStore:
     def __init__(self, store: Store, hall: str, key: bytes, clock: Callable[[], float] = time.time) -> None:
         self.store, self.hall, self.key, self.clock = store, hall, key, clock
         store.migrate_feature("booking", MIGRATIONS)
+        store.db.create_function(STATE_SQL, 5, booking_state, deterministic=True)
 
     def _mac(self, what: str, value: str) -> str:
         return hmac.new(self.key, f"{what}:{value}".encode(), hashlib.sha256).hexdigest()
@@ -100,13 +122,31 @@ class BookingStore:
         """Bookings (also cancelled) whose slot starts in ``[start, end)``, with their check-in ticket."""
         with self.store.lock:
             rows = self.store.db.execute(
-                "SELECT b.*, a.ticket, t.state AS ticket_state, t.code AS ticket_code FROM bookings b"
-                " LEFT JOIN appointments a ON a.hall=b.hall AND a.code=b.code"
-                " LEFT JOIN tickets t ON t.id=a.ticket"
-                " WHERE b.hall=? AND b.slot_start>=? AND b.slot_start<? ORDER BY b.slot_start, b.booked_at",
+                "SELECT b.*, a.ticket, t.state AS ticket_state, t.code AS ticket_code"
+                + _JOIN
+                + " WHERE b.hall=? AND b.slot_start>=? AND b.slot_start<? ORDER BY b.slot_start, b.booked_at",
                 (self.hall, start, end),
             ).fetchall()
         return [dict(r) for r in rows]
+
+    def counts(
+        self, start: float, end: float, now: float, by_slot: bool, service: str | None = None
+    ) -> list[tuple[str, float | None, str, int]]:
+        """Bookings whose slot starts in ``[start, end)`` counted by (service, slot start when
+        ``by_slot``, state at ``now``) in one ``GROUP BY``: ``(service, slot_start | None, state, n)``."""
+        slot = "b.slot_start" if by_slot else "NULL"
+        sql = (
+            f"SELECT b.service, {slot} AS slot, {STATE_SQL}(b.state, a.ticket, t.state, b.slot_end, :now) AS st,"
+            " COUNT(*)"
+            + _JOIN
+            + " WHERE b.hall=:hall AND b.slot_start>=:start AND b.slot_start<:end"
+            + (" AND b.service=:service" if service is not None else "")
+            + " GROUP BY b.service, slot, st"
+        )
+        params = {"hall": self.hall, "start": start, "end": end, "now": now, "service": service}
+        with self.store.lock:
+            rows = self.store.db.execute(sql, params).fetchall()
+        return [(str(r[0]), None if r[1] is None else float(r[1]), str(r[2]), int(r[3])) for r in rows]
 
     # ------------------------------------------------------------------ writes
     def book(self, slot: Slot, phone: str, channel: str, max_per_phone: int) -> dict[str, Any]:

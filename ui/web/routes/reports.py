@@ -1,7 +1,10 @@
 """好差评: reports over any date range (grouped by day, week, month, window, clerk, domain, service or
-hour) with a chart, CSV and XLSX export; and the 差评 follow-up workflow (assign, note, return visit,
-rectification, close), overdue highlighted. The figures come from the controller (``report.range``,
-``followup.list`` ...); the exports are made from the very answer the page shows."""
+hour) with a chart, CSV and XLSX export; beside them, when the booking feature runs, appointments kept
+(预约履约: booked, checked in, no-shows, cancelled, the no-show rate) for the same range by day, week,
+month or service (``booking.report``; the other groupings show it by day); and the 差评 follow-up
+workflow (assign, note, return visit, rectification, close), overdue highlighted. The figures come from
+the controller (``report.range``, ``booking.report``, ``followup.list`` ...); the exports are made from
+the very answer the page shows."""
 
 from __future__ import annotations
 
@@ -12,6 +15,8 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
+from hall_bus.config import HallConfig
+from hall_bus.features.booking import export as kept_export
 from hall_bus.features.evaluation.export import report_csv, report_xlsx
 from hall_bus.features.evaluation.settings import load as staff_settings
 from ui.web.accounts import Session
@@ -21,6 +26,8 @@ from ui.web.i18n import strings
 router = APIRouter()
 
 GROUPS = ("day", "week", "month", "window", "clerk", "domain", "service", "hour")
+KEPT_GROUPS = ("day", "week", "month", "service")  # what booking.report groups by
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 strings(
     {
@@ -51,6 +58,22 @@ strings(
         "reports.below": ("低于目标", "below target"),
         "reports.chart": ("非常满意率与目标", "Very satisfied rate against the target"),
         "reports.empty": ("所选时间段内没有办结的业务。", "No tickets were served in that period."),
+        "kept.title": ("预约履约", "Appointments kept"),
+        "kept.total": ("预约总数", "Bookings"),
+        "kept.booked": ("待签到", "To come"),
+        "kept.checked_in": ("已签到", "Checked in"),
+        "kept.no_show": ("爽约", "No-shows"),
+        "kept.cancelled": ("已取消", "Cancelled"),
+        "kept.no_show_rate": ("爽约率", "No-show rate"),
+        "kept.rate_note": (
+            "爽约率 = 爽约 ÷（已签到 + 爽约）；待签到和已取消的预约不计入。",
+            "No-show rate = no-shows / (checked in + no-shows); bookings still to come or cancelled do not count.",
+        ),
+        "kept.by_day": (
+            "预约不按窗口、工作人员、业务或时段统计，此处按日显示。",
+            "Appointments are not counted by window, clerk, domain or hour; they are shown by day here.",
+        ),
+        "kept.empty": ("所选时间段内没有预约。", "No appointments in that period."),
         "followups.title": ("差评整改跟踪", "Bad-review follow-up"),
         "followups.state": ("状态", "State"),
         "followups.all": ("全部", "all"),
@@ -111,11 +134,35 @@ def report_of(request: Request, from_day: str | None, to_day: str | None, group:
     return answer
 
 
+def booking_on(config: HallConfig) -> bool:
+    """Whether the controller runs the booking feature (``[features] enabled``; all when left out)."""
+    return config.features is None or "booking" in config.features
+
+
+def kept_of(request: Request, from_day: str | None, to_day: str | None, group: str) -> dict[str, Any]:
+    """``booking.report`` for the page's range; a grouping it does not have (window, clerk ...) by day."""
+    web = ctx_of(request)
+    if not booking_on(web.config):
+        raise WebError("not_found", 404)
+    asked = _range(hall_today(request), from_day, to_day, group)
+    asked["group"] = group if group in KEPT_GROUPS else "day"
+    answer: dict[str, Any] = web.call("booking.report", asked, timeout=15)
+    return answer
+
+
+def _download(body: bytes, fmt: str, name: str) -> Response:
+    media = "text/csv; charset=utf-8" if fmt == "csv" else XLSX
+    return Response(body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
 @router.get("/reports")
 def reports_page(request: Request, session: Session = Depends(needs(*MANAGER))) -> Response:
     today = hall_today(request)
     week_ago = (today - dt.timedelta(days=6)).isoformat()
-    return render(request, "reports.html", session, groups=GROUPS, today=today.isoformat(), week_ago=week_ago)
+    kept = booking_on(ctx_of(request).config)
+    return render(
+        request, "reports.html", session, groups=GROUPS, today=today.isoformat(), week_ago=week_ago, kept=kept
+    )
 
 
 @router.get("/api/reports")
@@ -140,11 +187,33 @@ def export(
 ) -> Response:
     answer = report_of(request, from_day, to_day, group)
     name = f"haochaping-{answer['from_day']}-{answer['to_day']}-{answer['group']}.{fmt}"
-    if fmt == "csv":
-        body, media = report_csv(answer), "text/csv; charset=utf-8"
-    else:
-        body, media = report_xlsx(answer), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    return Response(body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return _download(report_csv(answer) if fmt == "csv" else report_xlsx(answer), fmt, name)
+
+
+@router.get("/api/reports/bookings")
+def kept_report(
+    request: Request,
+    from_day: str | None = None,
+    to_day: str | None = None,
+    group: str = "day",
+    session: Session = Depends(needs(*MANAGER)),
+) -> Any:
+    return {"ok": True, "report": kept_of(request, from_day, to_day, group)}
+
+
+@router.get("/api/reports/bookings/export.{fmt}")
+def kept_export_file(
+    fmt: Literal["csv", "xlsx"],
+    request: Request,
+    from_day: str | None = None,
+    to_day: str | None = None,
+    group: str = "day",
+    session: Session = Depends(needs(*MANAGER)),
+) -> Response:
+    answer = kept_of(request, from_day, to_day, group)
+    name = f"yuyue-{answer['from_day']}-{answer['to_day']}-{answer['group']}.{fmt}"
+    body = kept_export.report_csv(answer) if fmt == "csv" else kept_export.report_xlsx(answer)
+    return _download(body, fmt, name)
 
 
 # ---------------------------------------------------------------------- follow-up

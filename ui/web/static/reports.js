@@ -1,4 +1,5 @@
-/* 好差评 reports: the range, the table, a bar chart of 非常满意率 against the target, the exports. */
+/* 好差评 reports: the range, the table, a bar chart of 非常满意率 against the target, the exports; and
+   below, when the hall takes appointments, appointments kept (预约履约) for the same range. */
 "use strict";
 (function () {
   const form = document.getElementById("report-form");
@@ -65,6 +66,30 @@
     document.getElementById("report").dataset.shown = query();  // what the table shows now
   }
 
-  form.addEventListener("submit", (e) => { e.preventDefault(); show(); });
+  function keptCells(name, f) {
+    return [el("th", { scope: "row", text: name }),
+      ...["total", "booked", "checked_in", "no_show", "cancelled"].map((k) => el("td", { class: "num " + k, text: String(f[k]) })),
+      el("td", { class: "num no_show_rate", text: pcent(f.no_show_rate) })];
+  }
+
+  async function showKept() {
+    const table = document.getElementById("kept");
+    if (!table) return;  // the hall takes no appointments
+    const asked = query();
+    const answer = await getJSON("/api/reports/bookings?" + asked);
+    if (asked !== query()) return;
+    if (answer.ok === false) { toast(answer.message, false); return; }
+    const report = answer.report;
+    table.querySelector("tbody").replaceChildren(...report.rows.map((r) => el("tr", { "data-key": r.key }, ...keptCells(label(r), r))));
+    table.querySelector("tfoot").replaceChildren(el("tr", { class: "totals" }, ...keptCells(t("reports.total"), report.totals)));
+    document.getElementById("kept-empty").hidden = report.totals.total > 0;
+    document.getElementById("kept-by-day").hidden = report.group === group.value;
+    document.getElementById("kept-csv").href = "/api/reports/bookings/export.csv?" + asked;
+    document.getElementById("kept-xlsx").href = "/api/reports/bookings/export.xlsx?" + asked;
+    table.dataset.shown = asked;
+  }
+
+  form.addEventListener("submit", (e) => { e.preventDefault(); show(); showKept(); });
   show();
+  showKept();
 })();
