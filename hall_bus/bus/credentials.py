@@ -116,7 +116,8 @@ def clients_of(config: HallConfig, extra: tuple[str, ...] = EXTRA_CLIENTS) -> li
         rules.append(
             ClientRule(
                 dev,
-                read=(f"{h}/client/{dev}/response",) + _device_read(h, [dev]),
+                # the hall layout too: a locker station (hallkit locker-host --station) learns its bank from it
+                read=(topics.hall_state(config.hall_id), f"{h}/client/{dev}/response") + _device_read(h, [dev]),
                 write=own(dev) + _device_write(h, [dev]),
             )
         )

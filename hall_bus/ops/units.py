@@ -1,10 +1,12 @@
 """systemd units for a hall installed on Debian (docs/deploy.md, "Install"), rendered from hall.toml.
 
 The production layout: the virtualenv in ``/opt/hallkit/venv``, configuration in ``/etc/hallkit/``
-(``hall.toml``; the bus credentials, hall CA and broker configuration that ``hallkit bus
-credentials`` writes in ``/etc/hallkit/bus/``), state in ``/var/lib/hallkit/`` (``[hall] data_dir``),
-backups in ``/var/backups/hallkit/``, everything run as the system user ``hallkit`` (the broker as
-``mosquitto``).
+(on the hall server ``hall.toml`` and the bus credentials, hall CA and broker configuration that
+``hallkit bus credentials`` writes in ``/etc/hallkit/bus/``; on a station machine one directory per
+station in ``/etc/hallkit/stations/<bus client id>/``: its ``station.toml``, the hall CA and its own
+password, hall_bus/ops/station.py), state in ``/var/lib/hallkit/`` (``[hall] data_dir``, a station's
+``data_dir``), backups in ``/var/backups/hallkit/``, everything run as the system user ``hallkit``
+(the broker as ``mosquitto``).
 
 ==================================  ===============  ==================================================
 unit                                machine          runs
@@ -13,11 +15,16 @@ unit                                machine          runs
 ``hallkit-controller.service``      hall server      ``hallkit controller --broker external``
 ``hallkit-web.service``             hall server      ``hallkit web`` (the staff web console)
 ``hallkit-backup@.service/.timer``  hall server      ``hallkit backup``, nightly
-``hallkit-window-host@.service``    window PC        ``hallkit window-host --window %i``
-``hallkit-locker-host@.service``    beside the bank  ``hallkit locker-host --device %i``
-``hallkit-kiosk@.service``          kiosk PC         X on tty1 with the kiosk app of kiosk %i, full screen
-``hallkit-display.service``         display PC       X on tty1 with the hall display, full screen
+``hallkit-window-host@.service``    window PC        ``hallkit window-host --station .../window-%i``
+``hallkit-locker-host@.service``    beside the bank  ``hallkit locker-host --station .../%i``
+``hallkit-kiosk@.service``          kiosk PC         X on tty1 with ``hallkit kiosk --station .../%i``, full screen
+``hallkit-display.service``         display PC       X on tty1 with the hall display (station ``display``)
 ==================================  ===============  ==================================================
+
+The hall server's units read hall.toml (``--config``); the station units read only their station's
+directory (``--station``), so a station machine holds no copy of hall.toml and its secrets. A
+directory per station, named by its bus client id, because one machine may run two stations (a
+kiosk PC that hosts a locker bank: ``kiosk-1`` and ``lockers-a``).
 
 Long-running services restart on failure (a clean stop, SIGTERM, exits 0 and stays stopped); the
 two screen sessions restart always, so a kiosk whose app exits comes back. ``machines.txt`` says,
@@ -33,6 +40,7 @@ from pathlib import Path, PurePosixPath
 
 from hall_bus.config import HallConfig
 from hall_bus.contracts.roles import SELF_HOSTED_KINDS
+from hall_bus.ops.station import STATION_FILE
 
 HARDENING = """NoNewPrivileges=yes
 PrivateTmp=yes
@@ -67,6 +75,17 @@ class Layout:
     def bus_dir(self) -> str:
         return f"{self.etc}/bus"
 
+    @property
+    def stations(self) -> str:
+        return f"{self.etc}/stations"
+
+    def station(self, client_id: str) -> str:
+        """The directory of the station whose bus client id is ``client_id`` (``%i`` in a template)."""
+        return f"{self.stations}/{client_id}"
+
+    def station_file(self, client_id: str) -> str:
+        return f"{self.station(client_id)}/{STATION_FILE}"
+
 
 @dataclass(frozen=True)
 class Rendered:
@@ -75,12 +94,13 @@ class Rendered:
     notes: list[str]  # what in hall.toml does not fit the layout
 
 
-def _service(lay: Layout, description: str, exec_start: str, extra: str = "", after: str = "") -> str:
+def _service(lay: Layout, description: str, exec_start: str, extra: str = "", after: str = "", needs: str = "") -> str:
+    """A long-running service; ``needs`` the file it reads (default hall.toml)."""
     return f"""[Unit]
 Description={description}
 Wants=network-online.target{after}
 After=network-online.target{after}
-ConditionPathExists={lay.config}
+ConditionPathExists={needs or lay.config}
 
 [Service]
 Type=simple
@@ -150,30 +170,34 @@ def web(config: HallConfig, lay: Layout) -> str:
 def window_host(config: HallConfig, lay: Layout) -> str:
     head = (
         "# A window's devices (caller keypad, LED display, evaluation pad) on the hall bus; the instance is the\n"
-        "# window number: `systemctl enable --now hallkit-window-host@3.service` on window 3's PC.\n"
+        "# window number: `systemctl enable --now hallkit-window-host@3.service` on window 3's PC, whose station\n"
+        f"# directory {lay.station('window-3')} has its station.toml (id window-3), the hall CA and its password.\n"
     )
     return head + _service(
         lay,
         f"HallKit window host of window %i ({config.hall_id})",
-        f"{lay.hallkit} window-host --config {lay.config} --window %i",
+        f"{lay.hallkit} window-host --station {lay.station('window-%i')}",
         "SupplementaryGroups=dialout plugdev\n",
+        needs=lay.station_file("window-%i"),
     )
 
 
 def locker_host(config: HallConfig, lay: Layout) -> str:
     head = (
         "# A bank of pickup lockers (lock boards on RS485); the instance is its [[devices]] id, e.g.\n"
-        "# `systemctl enable --now hallkit-locker-host@lockers-a.service`. Its door journal is in the state dir.\n"
+        "# `systemctl enable --now hallkit-locker-host@lockers-a.service`, with the station directory\n"
+        f"# {lay.station('lockers-a')} (id lockers-a, role locker). Its door journal is in the state dir.\n"
     )
     return head + _service(
         lay,
         f"HallKit locker host %i ({config.hall_id})",
-        f"{lay.hallkit} locker-host --config {lay.config} --device %i",
+        f"{lay.hallkit} locker-host --station {lay.station('%i')}",
         "SupplementaryGroups=dialout plugdev\n",
+        needs=lay.station_file("%i"),
     )
 
 
-def _screen(config: HallConfig, lay: Layout, description: str, app: str, groups: str) -> str:
+def _screen(config: HallConfig, lay: Layout, description: str, app: str, groups: str, needs: str) -> str:
     tty = f"tty{lay.tty}"
     x = f"-- :0 vt{lay.tty} -keeptty -nolisten tcp -nocursor -s 0 -dpms"
     return f"""[Unit]
@@ -181,7 +205,7 @@ Description={description}
 After=systemd-user-sessions.service plymouth-quit-wait.service network-online.target getty@{tty}.service
 Wants=network-online.target
 Conflicts=getty@{tty}.service
-ConditionPathExists={lay.config}
+ConditionPathExists={needs}
 
 [Service]
 Type=simple
@@ -211,17 +235,23 @@ WantedBy=graphical.target
 def kiosk(config: HallConfig, lay: Layout) -> str:
     head = (
         "# A self-service kiosk's screen session: X on the console with the kiosk app full screen, restarted\n"
-        "# whenever it exits. The instance is the [[kiosks]] id: `systemctl enable hallkit-kiosk@kiosk-1.service`.\n"
+        "# whenever it exits. The instance is the [[kiosks]] id: `systemctl enable hallkit-kiosk@kiosk-1.service`,\n"
+        f"# with the station directory {lay.station('kiosk-1')} (id kiosk-1, role kiosk, its devices).\n"
     )
-    app = f"kiosk --config {lay.config} --kiosk-id %i --fullscreen"
+    app = f"kiosk --station {lay.station('%i')} --fullscreen"
     groups = "dialout plugdev video input lp audio"
-    return head + _screen(config, lay, f"HallKit kiosk %i ({config.hall_id})", app, groups)
+    return head + _screen(config, lay, f"HallKit kiosk %i ({config.hall_id})", app, groups, lay.station_file("%i"))
 
 
 def display(config: HallConfig, lay: Layout) -> str:
-    head = "# The hall display (大厅综合屏): X on the console with the display screen full screen, restarted always.\n"
-    app = f"kiosk --config {lay.config} --screens display --no-devices --fullscreen"
-    return head + _screen(config, lay, f"HallKit hall display ({config.hall_id})", app, "video input audio")
+    head = (
+        "# The hall display (大厅综合屏): X on the console with the display screen full screen, restarted always;\n"
+        f"# the station directory {lay.station('display')} (id display, role display).\n"
+    )
+    app = f"kiosk --station {lay.station('display')} --screens display --no-devices --fullscreen"
+    return head + _screen(
+        config, lay, f"HallKit hall display ({config.hall_id})", app, "video input audio", lay.station_file("display")
+    )
 
 
 def backup_service(lay: Layout) -> str:
@@ -292,6 +322,8 @@ def machines_text(config: HallConfig, lay: Layout, plan: dict[str, list[str]]) -
         f"# The machines of {config.hall_id} and the HallKit units to enable on each (from hall.toml;",
         "# docs/deploy.md, 'Install'). On each: copy the units to /etc/systemd/system/, daemon-reload, then",
         "#   systemctl enable --now UNIT ...",
+        f"# A station unit reads its station's directory {lay.station('<bus client id>')}/ (station.toml, ca.crt,",
+        "# <bus client id>.password): kiosk@<id> and locker-host@<id> its id, window-host@<n> window-<n>, display display.",
     ]
     for machine, units in plan.items():
         lines.append(f"{machine}: {' '.join(units)}")

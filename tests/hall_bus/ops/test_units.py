@@ -1,23 +1,44 @@
 """The systemd units of the production install (issue 17, item 1), rendered from hall.toml by
 ``hallkit deploy units``: the committed examples in docs/deploy/ are exactly what the demo hall renders,
-``systemd-analyze verify`` accepts every unit (where the machine has it), and every ``hallkit`` command
-line in them parses with today's CLI."""
+``systemd-analyze verify`` accepts every unit (where the machine has it), every ``hallkit`` command
+line in them parses with today's CLI, the station units run with ``--station`` (a station machine has
+no hall.toml), and each station unit's command, run as written from station directories made from the
+demo hall.toml, starts against a hall server with TLS and the generated ACL.
+
+After a change of hall_bus/ops/units.py, re-render the examples:
+``hallkit deploy units --config hall.toml --out docs/deploy/``."""
 
 from __future__ import annotations
 
 import configparser
+import contextlib
+import json
 import os
+import re
 import shlex
 import shutil
 import subprocess
 import sys
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from PIL import ImageGrab
 
 from hall_bus import config as hallconfig
+from hall_bus.bus import tls, topics
+from hall_bus.bus.brokers import Mosquitto, free_port
+from hall_bus.bus.client import BusClient
+from hall_bus.bus.connect import bus_settings
+from hall_bus.bus.credentials import mosquitto_conf, write_credentials
 from hall_bus.cli.main import build, main
+from hall_bus.config import HallConfig
+from hall_bus.contracts.roles import SELF_HOSTED_KINDS
+from hall_bus.controller.service import HallController
 from hall_bus.ops import units
+from hall_bus.ops.station import STATION_FILE
+from tests.hall_bus.ops.test_station_wheel import Process
 from tests.helpers import ROOT
 
 DEPLOY = ROOT / "docs" / "deploy"
@@ -27,6 +48,13 @@ SAMPLE = {
     "hallkit-kiosk@.service": "kiosk-1",
     "hallkit-backup@.service": "demo-hall",
     "hallkit-backup@.timer": "demo-hall",
+}
+
+STATION_UNITS = {  # unit -> (its instance, the station's bus client id and role)
+    "hallkit-kiosk@.service": ("kiosk-1", "kiosk-1", "kiosk"),
+    "hallkit-display.service": ("", "display", "display"),
+    "hallkit-window-host@.service": ("1", "window-1", "window"),
+    "hallkit-locker-host@.service": ("lockers-a", "lockers-a", "locker"),
 }
 
 
@@ -97,6 +125,19 @@ def test_every_hallkit_command_line_parses(rendered: units.Rendered) -> None:
     assert {"controller", "window-host", "locker-host", "kiosk", "backup"} <= set(checked)
 
 
+def test_station_units_read_their_station_dir_and_the_server_units_hall_toml(rendered: units.Rendered) -> None:
+    """A station machine has no hall.toml: its units run with --station (docs/deploy.md)."""
+    for name, (instance, client, _) in STATION_UNITS.items():
+        unit = ini(rendered.files[name])
+        args = hallkit_args(rendered.files[name], instance)
+        assert "--config" not in args and args[1:3] == ["--station", f"/etc/hallkit/stations/{client}"], name
+        needs = unit["Unit"]["ConditionPathExists"].replace("%i", instance)
+        assert needs == f"/etc/hallkit/stations/{client}/station.toml", name
+    for name in ("hallkit-controller.service", "hallkit-web.service", "hallkit-backup@.service"):
+        args = hallkit_args(rendered.files[name], "hall")
+        assert args[1:3] == ["--config", "/etc/hallkit/hall.toml"], name
+
+
 def stub(tmp_path: Path, name: str) -> str:
     path = tmp_path / "bin" / name
     path.parent.mkdir(exist_ok=True)
@@ -140,3 +181,143 @@ def test_hallkit_deploy_units(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     controller = (out / "hallkit-controller.service").read_text()
     assert "ExecStart=/srv/hk/venv/bin/hallkit controller --config /etc/hallkit/hall.toml" in controller
     assert (out / "machines.txt").read_text().startswith("# The machines of demo-hall")
+
+
+def toml_value(value: object) -> str:
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{k} = {toml_value(v)}" for k, v in value.items()) + " }"
+    if isinstance(value, list):
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
+    return json.dumps(value, ensure_ascii=False)  # a string, an integer (no floats or booleans in [[devices]])
+
+
+def station_dir(root: Path, config: HallConfig, client: str, role: str, creds: Path) -> Path:
+    """What a station machine keeps in /etc/hallkit/stations/<client>/, made from hall.toml as the
+    technician makes it (docs/deploy.md): station.toml with the [bus] and the station's own [[devices]]
+    (a self-hosted device, a locker bank, is its own station), the hall CA and its own password."""
+    home = root / client
+    home.mkdir(parents=True)
+    own = [d for d in config.devices if (d.id if d.kind in SELF_HOSTED_KINDS else d.host) == client]
+    devices = ""
+    for d in own:
+        fields = {"id": d.id, "kind": d.kind, "url": d.url, "profile": d.profile, "host": d.host}
+        fields |= {"window": d.window} if d.window is not None else {}
+        fields |= {"options": d.options} if d.options else {}
+        devices += "\n[[devices]]\n" + "".join(f"{k} = {toml_value(v)}\n" for k, v in fields.items() if v != "")
+    (home / STATION_FILE).write_text(
+        f'[station]\nhall = "{config.hall_id}"\nid = "{client}"\nrole = "{role}"\ndata_dir = "var"\n\n'
+        f'[bus]\nhost = "{config.bus.host}"\nport = {config.bus.port}\ntls = true\ncredentials_dir = "."\n{devices}',
+        encoding="utf-8",
+    )
+    shutil.copy2(creds / tls.CA_CERT, home / tls.CA_CERT)
+    shutil.copy2(creds / f"{client}.password", home / f"{client}.password")
+    return home
+
+
+@pytest.fixture
+def hall_server(tmp_path: Path, tmp_hall: Path):
+    """The hall server: the demo hall.toml with the installed [bus] (an external mosquitto with the
+    credentials `hallkit bus credentials` writes, TLS), that broker, and the controller."""
+    head, rest = tmp_hall.read_text(encoding="utf-8").split("[bus]\n", 1)
+    rest = rest[rest.index("\n[") :]  # the demo's [bus] section is replaced
+    creds = tmp_path / "server" / "bus"
+    bus = (
+        f'[bus]\nbroker = "external"\nhost = "127.0.0.1"\nport = {free_port()}\ntls = true\n'
+        f'credentials_dir = "{creds}"\nbroker_names = ["127.0.0.1"]\n'
+    )
+    (tmp_path / "server").mkdir()
+    (tmp_path / "server" / "hall.toml").write_text(head + bus + rest, encoding="utf-8")
+    config = hallconfig.load(tmp_path / "server" / "hall.toml")
+    write_credentials(config, creds)
+    broker = Mosquitto(
+        host="127.0.0.1", port=config.bus.port, extra_conf=mosquitto_conf(creds), allow_anonymous=False, tls_dir=creds
+    ).start()
+    controller = HallController(config, BusClient(config.hall_id, "controller", bus_settings(config, "controller")))
+    controller.start()
+    yield config, creds
+    controller.stop()
+    broker.close()
+
+
+@contextlib.contextmanager
+def x_server() -> Iterator[str]:
+    """An X server of a kiosk's screen (1080x1920), as xinit would start one; yields its DISPLAY."""
+    read, write = os.pipe()
+    xvfb = subprocess.Popen(
+        ["Xvfb", "-displayfd", str(write), "-screen", "0", "1080x1920x24", "-nolisten", "tcp"],
+        pass_fds=(write,),
+        stderr=subprocess.DEVNULL,
+    )
+    os.close(write)
+    try:
+        with os.fdopen(read) as got:
+            yield f":{got.readline().strip()}"
+    finally:
+        xvfb.terminate()
+        xvfb.wait(timeout=10)
+
+
+def painted(display: str, proc: Process, timeout: float = 90.0) -> int:
+    """Wait until the app has drawn its screen on ``display`` (a bare X server is one colour); its colours."""
+    deadline = time.monotonic() + timeout
+    colours = 1
+    while time.monotonic() < deadline and proc.proc.poll() is None:
+        colours = len(ImageGrab.grab(xdisplay=display).getcolors(1 << 24) or [])
+        if colours > 100:
+            return colours
+        time.sleep(0.5)
+    raise AssertionError(f"nothing drawn on {display} (exit {proc.proc.poll()}): {list(proc.lines.queue)[-10:]}")
+
+
+def test_the_station_units_start_from_their_station_dirs(
+    rendered: units.Rendered, hall_server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each station unit's ExecStart, with its Environment, run as it is written but for the paths:
+    /etc/hallkit/stations holds station directories made from the demo hall.toml, /opt/hallkit/venv is
+    this checkout's venv. The kiosk's and the display's command is what xinit runs as the X client: here
+    on an X server of its own. Each logs in as its station, learns the layout from the controller and
+    runs (the screens drawn) until stopped."""
+    config, creds = hall_server
+    lay = units.Layout()
+    stations = tmp_path / "stations"
+    for _, client, role in STATION_UNITS.values():
+        station_dir(stations, config, client, role, creds)
+    secret = Path(config.data_dir) / "pickup.secret"  # the locker host checks the controller's commands with it
+    (stations / "lockers-a" / "var").mkdir()
+    shutil.copy2(secret, stations / "lockers-a" / "var" / secret.name)
+
+    online: dict[str, bool] = {}
+    manager = BusClient(config.hall_id, "manager", bus_settings(config, "manager")).start()
+    manager.subscribe(
+        f"{topics.hall(config.hall_id)}/client/+/availability",
+        lambda t, env: online.update({t.split("/")[-2]: env.state == "online"}),
+    )
+    procs: dict[str, Process] = {}
+    screens: dict[str, str] = {}
+    with contextlib.ExitStack() as stack:
+        stack.callback(manager.stop)
+        for name, (instance, client, _) in STATION_UNITS.items():
+            text = rendered.files[name].replace(lay.stations, str(stations)).replace(lay.venv, sys.prefix)
+            for key, value in re.findall(r"^Environment=(\w+)=(.*)$", text, re.M):
+                monkeypatch.setenv(key, value.replace(lay.state, str(tmp_path / "state")))
+            args = hallkit_args(text, instance)
+            assert args[:3] == [args[0], "--station", str(stations / client)], args
+            if args[0] == "kiosk":
+                screens[client] = stack.enter_context(x_server())
+                monkeypatch.setenv("DISPLAY", screens[client])
+            procs[client] = Process(f"{sys.prefix}/bin/hallkit", *args, cwd=tmp_path)
+            stack.callback(procs[client].kill)
+        assert sorted(screens) == ["display", "kiosk-1"]
+        procs["window-1"].expect("window 1: pad window-1-pad (ready), caller window-1-caller (ready)", timeout=60)
+        procs["lockers-a"].expect("locker host lockers-a: boards [1, 2]", timeout=60)
+        for client, display in screens.items():
+            painted(display, procs[client])
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not all(online.get(c) for c in procs):
+            time.sleep(0.1)
+        assert {c: online.get(c) for c in procs} == dict.fromkeys(procs, True)
+        time.sleep(3)  # still running
+        assert {c: p.proc.poll() for c, p in procs.items()} == dict.fromkeys(procs), {
+            c: list(p.lines.queue)[-10:] for c, p in procs.items()
+        }
+        assert procs["window-1"].stop() == 0 and procs["lockers-a"].stop() == 0
