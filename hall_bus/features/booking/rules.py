@@ -33,7 +33,17 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from hall_bus.config import WEEKDAY_KEYS, ConfigError, HallConfig, Problem, Section, checked, int_between, rule
+from hall_bus.config import (
+    WEEKDAY_KEYS,
+    ConfigError,
+    HallConfig,
+    Problem,
+    Section,
+    checked,
+    int_between,
+    rule,
+    schedule,
+)
 from hall_bus.config.schema import Spans
 
 Kind = Literal["regular", "saturday", "extended"]
@@ -42,7 +52,7 @@ KINDS: tuple[Kind, ...] = ("regular", "saturday", "extended")
 
 def _minutes(t: dt.time) -> int:
     """Minutes after midnight; a span ending at 24:00 is stored as 23:59:59.999999 and counts as 1440."""
-    return 1440 if t == dt.time(23, 59, 59, 999999) else t.hour * 60 + t.minute
+    return 1440 if t >= dt.time(23, 59, 59) else t.hour * 60 + t.minute
 
 
 class PeriodModel(Section):
@@ -193,7 +203,44 @@ def parse(section: Any, config: HallConfig, path: str = "booking") -> BookingSet
                 periods,
             )
         )
+    for i, rules in enumerate(services):
+        _served_then(config, rules, f"{path}.services[{i}]")
     return BookingSettings(m.max_per_phone, tuple(services))
+
+
+_A_MONDAY = dt.date(2001, 1, 1)
+
+
+def _served_then(config: HallConfig, rules: ServiceRules, path: str) -> None:
+    """Every slot lies in hours when a window serving the service's domain works (walk-ins or
+    appointments only: ``[[windows]] hours`` and ``appointment_hours``), or the booked citizen would
+    find the windows closed."""
+    domain = config.service(rules.service).domain
+    for p, period in enumerate(rules.periods):
+        for day in sorted(period.days, key=WEEKDAY_KEYS.index):
+            date = _A_MONDAY + dt.timedelta(days=WEEKDAY_KEYS.index(day))
+            walk, appt = schedule.domain_spans(config, domain, date)
+            served = [(_minutes(a), _minutes(b)) for a, b in (*walk, *appt)]
+            for t, (a, b) in enumerate(period.spans):
+                if not _covered(a, b, served):
+                    raise ConfigError(
+                        config.source,
+                        f"{path}.periods[{p}].times[{t}]",
+                        f"{a // 60:02d}:{a % 60:02d}-{b // 60:02d}:{b % 60:02d} on {day}: no window serving "
+                        f"{domain!r} works then (on {day}: {schedule.describe(walk)}"
+                        + (f", appointments only {schedule.describe(appt)}" if appt else "")
+                        + "); give a window appointment_hours or hours ([[windows]]) or change the period",
+                    )
+
+
+def _covered(a: int, b: int, spans: list[tuple[int, int]]) -> bool:
+    """Is [a, b) inside the union of ``spans`` (minutes; sorted, touching spans join)?"""
+    for c, d in sorted(spans):
+        if c <= a < d:
+            a = d
+        if a >= b:
+            return True
+    return a >= b
 
 
 def from_config(config: HallConfig) -> BookingSettings:
