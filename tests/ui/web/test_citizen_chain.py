@@ -251,7 +251,7 @@ def test_booked_on_the_phone_checked_in_at_the_kiosk_called_live_rated_by_qr_and
         )
     ]
     # day, finished, evaluated, not evaluated, 非常满意率, 未评价率, bad reviews
-    assert cells == [today, "1", "1", "0", "0.0% ▼", "0.0%", "1"], cells
+    assert cells == [today, "1", "1", "0", "0.0% ▼", "0.0%", "1", "0 / 0 / 1"], cells  # rated through the QR page
     snap(browser, "9-reports")
 
 

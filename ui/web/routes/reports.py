@@ -53,6 +53,7 @@ strings(
         "reports.very_rate": ("非常满意率", "Very satisfied"),
         "reports.not_rated_rate": ("未评价率", "Not rated rate"),
         "reports.bad": ("差评", "Bad reviews"),
+        "reports.channels": ("评价器 / 自助机 / 扫码", "Pad / kiosk / QR"),
         "reports.total": ("合计", "Total"),
         "reports.target": ("非常满意率目标 {p}", "Target very satisfied {p}"),
         "reports.below": ("低于目标", "below target"),

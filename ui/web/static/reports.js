@@ -17,7 +17,8 @@
       el("td", { class: "num", text: String(f.finished) }), el("td", { class: "num", text: String(f.evaluated) }),
       el("td", { class: "num", text: String(f.not_evaluated) }),
       el("td", { class: "num" + (low ? " below" : ""), text: pcent(f.very_satisfied_rate) + (low ? " ▼" : ""), title: low ? t("reports.below") : null }),
-      el("td", { class: "num", text: pcent(f.not_evaluated_rate) }), el("td", { class: "num", text: String(f.bad_reviews) })];
+      el("td", { class: "num", text: pcent(f.not_evaluated_rate) }), el("td", { class: "num", text: String(f.bad_reviews) }),
+      el("td", { class: "num channels", text: ["pad", "kiosk", "qr"].map((c) => String((f.channels || {})[c] || 0)).join(" / ") })];
   }
 
   function chart(report) {
