@@ -38,7 +38,8 @@ Span = tuple[dt.time, dt.time]
 
 
 def walk_in_hours(config: HallConfig, window: Window) -> OpeningHours:
-    return window.hours or config.hours
+    """The window's own hours, or the hall's; a hall ``always_open`` keeps every window open."""
+    return config.hours if config.hours.always_open or window.hours is None else window.hours
 
 
 def window_mode(config: HallConfig, window: Window, when: dt.datetime) -> Mode:
@@ -60,7 +61,7 @@ def domain_mode(
 ) -> Mode:
     served = serving(config, current)
     modes = {window_mode(config, w, when) for w in config.windows if domain in served[w.number]}
-    own = config.domain(domain).hours
+    own = None if config.hours.always_open else config.domain(domain).hours
     if "open" in modes and (own is None or own.is_open(when)):
         return "open"
     if modes & {"open", "appointments"}:
@@ -93,7 +94,7 @@ def domain_spans(
             a, b = window_spans(config, w, day)
             walk += a
             appt += b
-    own = config.domain(domain).hours
+    own = None if config.hours.always_open else config.domain(domain).hours
     merged = _merge(walk)
     if own is not None:
         limited = _intersect(merged, own.spans_on(day))

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 from hall_bus import config as hallconfig
 from hall_bus.controller.service import HallController
 from kiosk.flow import KioskContext
@@ -19,6 +22,16 @@ class FakeClock:
 
     def advance(self, s: float) -> None:
         self.t += s
+
+
+def close_the_hall(tmp_hall: Path) -> None:
+    """Make the test hall one whose windows never open: no hours of the hall or of any window, and
+    no appointments (booking periods outside every window's hours are refused)."""
+    text = tmp_hall.read_text(encoding="utf-8").replace("always_open = true", "always_open = false")
+    text = text.replace('weekdays = ["09:00-12:00", "13:30-17:30"]', "weekdays = []")
+    text = re.sub(r"(?m)^(appointment_)?hours = \{.*$", "", text)
+    text += '\n[features]\nenabled = ["cases", "pickup", "tidal", "evaluation", "mandates"]\n'
+    tmp_hall.write_text(text, encoding="utf-8")
 
 
 def start_controller(tmp_hall, bus_factory, **replace) -> HallController:

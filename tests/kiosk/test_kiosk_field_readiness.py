@@ -14,7 +14,7 @@ from kiosk.i18n import tr
 from kiosk.session import HOME_IDLE_S, KioskSession
 from kiosk.ticket_flow import APPOINTMENT_CHARS, SEARCH_KEYS, TicketFlow
 from kiosk.ticket_view import pinyin_initials, search_services
-from tests.kiosk.kiosk_helpers import FakeClock, kiosk, start_controller
+from tests.kiosk.kiosk_helpers import FakeClock, close_the_hall, kiosk, start_controller
 
 HALL_INFO = {
     "open_now": True,
@@ -130,9 +130,7 @@ def test_the_appointment_keypad_has_every_letter_a_code_may_contain(hall) -> Non
 
 
 def test_out_of_hours_domain_tiles_are_marked_closed(tmp_hall, bus_factory) -> None:
-    text = tmp_hall.read_text(encoding="utf-8").replace("always_open = true", "always_open = false")
-    text = text.replace('weekdays = ["09:00-12:00", "13:30-17:30"]', "weekdays = []")
-    tmp_hall.write_text(text.replace('saturday = ["09:00-12:00"]', "saturday = []"), encoding="utf-8")
+    close_the_hall(tmp_hall)
     start_controller(tmp_hall, bus_factory)
     session = kiosk(bus_factory)
     assert session.refresh_hall()

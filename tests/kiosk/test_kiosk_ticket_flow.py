@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import re
 import time
 
 import pytest
 
 from kiosk.i18n import STRINGS, tr
 from kiosk.ticket_flow import search_services
-from tests.kiosk.kiosk_helpers import kiosk, start_controller
+from tests.kiosk.kiosk_helpers import close_the_hall, kiosk, start_controller
 
 
 @pytest.fixture
@@ -199,13 +198,7 @@ def test_controller_down_gives_a_clear_message_and_retry_works(tmp_hall, bus_fac
 
 
 def test_out_of_hours_staffed_closed_self_service_open(tmp_hall, bus_factory):
-    text = tmp_hall.read_text(encoding="utf-8").replace("always_open = true", "always_open = false")
-    text = text.replace('weekdays = ["09:00-12:00", "13:30-17:30"]', "weekdays = []")
-    text = text.replace('saturday = ["09:00-12:00"]', "saturday = []")
-    text = re.sub(r"(?m)^(appointment_)?hours = \{.*$", "", text)  # no window keeps hours of its own either
-    # a hall that never opens takes no appointments (booking periods outside every window's hours are refused)
-    text += '\n[features]\nenabled = ["cases", "pickup", "tidal", "evaluation", "mandates"]\n'
-    tmp_hall.write_text(text, encoding="utf-8")
+    close_the_hall(tmp_hall)
     ctl = start_controller(tmp_hall, bus_factory)
     session = kiosk(bus_factory)
     assert session.refresh_hall()
