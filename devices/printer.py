@@ -1,4 +1,4 @@
-"""The kiosk's receipt printer as a device: documents in, printed (or a clear reason why not).
+"""A receipt printer (the kiosk's, or a window's) as a device: documents in, printed (or a clear reason why not).
 
 Before each document the printer's status is read (``DLE EOT``); paper out, cover open or offline
 raise :class:`PrinterNotReady` with that code so the kiosk flow can tell the citizen and show the
@@ -128,6 +128,14 @@ class ReceiptPrinter(Device):
         self._print(
             docs.proxy_receipt(doc, self.columns, self.profile.supports("cut"), self.four_byte_font),
             f"receipt {doc.receipt_no}",
+        )
+
+    def print_case_receipt(self, doc: docs.CaseReceiptDoc) -> None:
+        if doc.qr_url and not self.profile.supports("qr"):
+            raise NotSupported(self.id, f"profile {self.profile.name} has no native QR")
+        self._print(
+            docs.case_receipt(doc, self.columns, self.profile.supports("cut"), self.four_byte_font, self.qr_module),
+            f"case receipt {doc.case_no}",
         )
 
 

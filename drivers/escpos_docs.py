@@ -1,6 +1,6 @@
-"""The documents HallKit prints, as ESC/POS bytes: queue ticket, pickup slip (取件凭条) and
-proxy-service receipt (帮办代办委托单回执). Chinese first; laid out for 80 mm (48 columns) or
-58 mm (32 columns).
+"""The documents HallKit prints, as ESC/POS bytes: queue ticket, pickup slip (取件凭条),
+proxy-service receipt (帮办代办委托单回执) and case acceptance receipt (办件受理回执). Chinese first;
+laid out for 80 mm (48 columns) or 58 mm (32 columns).
 
 Text and native QR only (``GS ( k``), so a ticket stays well under 1 KB and prints in tens of
 milliseconds even on a 9600-baud serial line. Chinese is sent as GB18030 inside the printer's
@@ -245,6 +245,22 @@ class ProxyReceiptDoc:
     qr_url: str = ""  # the signed link to follow the mandate on a phone; "" prints no QR
 
 
+@dataclass(frozen=True)
+class CaseReceiptDoc:
+    """办件受理回执: the receipt of a case accepted at a window, with its verification code (查询码)
+    and a QR code of the phone page that asks for it. The QR holds the page and the case number only,
+    never the code: a photo of the QR alone opens nothing. Nothing of the citizen is on it."""
+
+    hall_name: str
+    case_no: str
+    service_name: str
+    code: str  # as printed: ABCD-EFGH
+    accepted_at: dt.datetime
+    qr_url: str  # the phone page (``<public_url>case?no=<case_no>``); "" prints no QR
+    contact_phone: str = ""  # the hall's phone; "" leaves the line out
+    lang: str = "zh"
+
+
 def queue_ticket(
     doc: QueueTicketDoc, columns: int = 48, qr_module: int = 6, cut: bool = True, four_byte_font: bool = False
 ) -> bytes:
@@ -339,6 +355,41 @@ def proxy_receipt(
     lay.rule()
     lay.line(
         "请妥善保管本回执，凭回执查询或领取。" if zh else "Keep this receipt to check progress or collect.",
+        align="center",
+    )
+    return lay.finish(cut)
+
+
+def case_receipt(
+    doc: CaseReceiptDoc, columns: int = 48, cut: bool = True, four_byte_font: bool = False, qr_module: int = 0
+) -> bytes:
+    """The 受理回执: case number, service, time, the verification code large, and the phone page's QR
+    (module ``qr_module`` dots, by default 6 on 80 mm and 4 on 58 mm)."""
+    zh = doc.lang != "en"
+    lay = Layout(columns, four_byte_font)
+    lay.line(doc.hall_name, align="center", bold=True)
+    lay.line("办件受理回执" if zh else "Case acceptance receipt", align="center", bold=True)
+    lay.rule()
+    lay.pair("办件编号：" if zh else "Case:", doc.case_no)
+    if doc.service_name:
+        lay.pair("办理事项：" if zh else "Service:", doc.service_name)
+    lay.pair("受理时间：" if zh else "Accepted:", doc.accepted_at.strftime("%Y-%m-%d %H:%M"))
+    if doc.contact_phone:
+        lay.pair("咨询电话：" if zh else "Phone:", doc.contact_phone)
+    lay.rule()
+    lay.line("查询码" if zh else "Verification code", align="center")
+    lay.line(doc.code, align="center", bold=True, size=2)
+    if doc.qr_url:
+        lay.qr(doc.qr_url, qr_module or (6 if columns >= 48 else 4))
+        lay.line(
+            "扫码后输入查询码查看办理进度" if zh else "Scan, then enter the code to follow your case",
+            align="center",
+        )
+    lay.rule()
+    lay.line(
+        "请妥善保管本回执，凭办件编号和查询码查询进度。"
+        if zh
+        else "Keep this receipt: the case number and the code show its progress.",
         align="center",
     )
     return lay.finish(cut)

@@ -12,7 +12,9 @@ from hall_bus.hosts.window_host import run as start
 
 def register(cli: CommandLine) -> None:
     p = cli.command(
-        ("window-host",), help="run a window terminal's devices (caller, display, pad) on the hall bus", handler=run
+        ("window-host",),
+        help="run a window terminal's devices (caller, display, pad, receipt printer) on the hall bus",
+        handler=run,
     )
     add_host_options(p)
     add_station_option(p)
@@ -34,5 +36,6 @@ def run(args: argparse.Namespace) -> int:
     except KeyError as exc:
         return fail(f"no window {exc} in the hall")
     host = start(config, window, args.host, args.port)
-    kinds = ", ".join(f"{k} {d.id} ({d.state.value})" for k, d in host.devices.items()) or "no devices"
+    devices = {**host.devices, **({"printer": host.printer} if host.printer else {})}
+    kinds = ", ".join(f"{k} {d.id} ({d.state.value})" for k, d in devices.items()) or "no devices"
     return serve_until_stopped(host, f"window {window}: {kinds}")

@@ -1,12 +1,13 @@
 """Bus contracts of the case store: ``case.lookup`` (kiosk progress, 办件进度), ``case.update`` (staff),
-``case.receipt`` (the verification code printed on the receipt), ``case.progress`` (the phone page:
-case number plus that code) and the ``case`` event published on every status change."""
+``case.receipt`` (the verification code printed on the receipt), ``case.print_receipt`` (that receipt
+printed at a window), ``case.progress`` (the phone page: case number plus that code) and the ``case``
+event published on every status change."""
 
 from __future__ import annotations
 
 from typing import Literal
 
-from hall_bus.contracts.base import Closed, ContractSet, MessageContract, Open, RequestContract, array, text
+from hall_bus.contracts.base import Closed, ContractSet, MessageContract, Open, RequestContract, array, integer, text
 from hall_bus.vocabulary import TOKEN_PATTERN
 
 CASE_NO = r"[A-Za-z0-9][A-Za-z0-9-]{3,31}"
@@ -65,6 +66,20 @@ class CaseReceipt(Closed):
     page_url: str = text(max_len=512, description="the phone page that asks for the code")
 
 
+class CasePrintReceipt(Closed):
+    case_no: str = text(pattern=CASE_NO)
+    window: int = integer(min=1, max=999, description="the window whose receipt printer prints it")
+    lang: Literal["zh", "en"] = "zh"
+    actor: str = text(min_len=1, max_len=64)
+
+
+class CaseReceiptPrinted(Closed):
+    printed: bool
+    case_no: str = text()
+    window: int = integer(min=1, max=999)
+    printer: str = text(description="the printer's device id")
+
+
 class CaseProgress(Closed):
     case_no: str = text(pattern=CASE_NO)
     code: str = text(min_len=1, max_len=16, description="the verification code from the receipt, as typed")
@@ -94,6 +109,13 @@ CONTRACTS = ContractSet(
             CaseReceiptRequest,
             CaseReceipt,
             "The verification code to print on a case's receipt, and the phone page that asks for it (staff).",
+        ),
+        RequestContract(
+            "case.print_receipt",
+            CasePrintReceipt,
+            CaseReceiptPrinted,
+            "Print a case's acceptance receipt (受理回执: its verification code and the phone page's QR) on a "
+            "window's receipt printer (paper_out, cover_open, printer_offline, no_printer ... when it cannot).",
         ),
         RequestContract(
             "case.progress",

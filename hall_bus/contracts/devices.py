@@ -4,6 +4,12 @@
   answers at once (``accepted``); the citizen's press, or the timeout, arrives later as the device
   event ``device/<pad_id>/event/evaluation`` of type ``pad.evaluation``. Level 1 is 非常满意 and 5 is
   非常不满意 (the national 好差评 scale, :mod:`hall_bus.vocabulary`); the two bad levels carry a reason.
+* ``printer.print`` is served by the window host on ``device/<printer_id>/request/printer.print``: a
+  receipt printed at the window (a 帮办代办 回执 or a case acceptance receipt), laid out by the host
+  (drivers/escpos_docs.py). The host answers once the page is printed, or with the reason it was
+  not: ``paper_out``, ``cover_open``, ``printer_offline``, ``printer_timeout``, ``printer_error``,
+  ``print_unknown`` (no result in time: look at the printer before printing again). A repeated
+  request (the same transaction) is answered from memory, never printed twice.
 * ``device.state`` is the retained health of any device (see devices/base.py).
 """
 
@@ -11,7 +17,19 @@ from __future__ import annotations
 
 from typing import Literal
 
-from hall_bus.contracts.base import Closed, ContractSet, MessageContract, Open, RequestContract, integer, real, text
+from pydantic import Field
+
+from hall_bus.contracts.base import (
+    Closed,
+    ContractSet,
+    MessageContract,
+    Open,
+    RequestContract,
+    array,
+    integer,
+    real,
+    text,
+)
 from hall_bus.vocabulary import LEVELS, TICKET_CODE_PATTERN, TOKEN_PATTERN, Reason
 
 __all__ = ["CONTRACTS", "LEVELS"]  # LEVELS: read it from hall_bus.vocabulary
@@ -48,6 +66,50 @@ class PadEvaluation(Closed):
     at: float
 
 
+LOCAL_TIME = r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?([+-]\d{2}:\d{2}|Z)"  # ISO 8601 with its offset
+
+
+class ProxyReceiptPrint(Closed):
+    """A 帮办代办委托单回执 (drivers.escpos_docs.ProxyReceiptDoc): nothing of the citizen on it."""
+
+    kind: Literal["proxy_receipt"]
+    hall_name: str = text(min_len=1, max_len=64)
+    receipt_no: str = text(min_len=1, max_len=32)
+    service_name: str = text(min_len=1, max_len=64)
+    agent_name: str = text(max_len=32)
+    agent_no: str = text(max_len=16)
+    materials: list[str] = array(max_len=30)
+    promised_date: str = text(pattern=r"\d{4}-\d{2}-\d{2}")
+    contact_phone: str = text(max_len=32)
+    issued_at: str = text(pattern=LOCAL_TIME)
+    qr_url: str = text(max_len=512)
+
+
+class CaseReceiptPrint(Closed):
+    """A 办件受理回执 (drivers.escpos_docs.CaseReceiptDoc): the case number, its verification code and
+    the phone page's link (which never holds the code); nothing of the citizen."""
+
+    kind: Literal["case_receipt"]
+    hall_name: str = text(min_len=1, max_len=64)
+    case_no: str = text(min_len=1, max_len=32)
+    service_name: str = text(max_len=64)
+    code: str = text(pattern=r"[0-9A-Z]{4}-[0-9A-Z]{4}")
+    accepted_at: str = text(pattern=LOCAL_TIME)
+    contact_phone: str = text(max_len=32)
+    qr_url: str = text(max_len=512)
+
+
+class PrinterPrint(Closed):
+    window: int = integer(min=1, max=999)
+    lang: Literal["zh", "en"] = "zh"
+    document: ProxyReceiptPrint | CaseReceiptPrint = Field(description="by its kind: proxy_receipt | case_receipt")
+
+
+class PrinterPrinted(Closed):
+    printed: bool
+    state: str = text(description="the printer's state after the page: ready, or degraded (paper near end)")
+
+
 class DeviceState(Open):
     id: str = text()
     kind: str = text()
@@ -73,7 +135,13 @@ CONTRACTS = ContractSet(
             PadEvaluate,
             PadAccepted,
             "Ask a window's evaluation pad (评价器) to collect a rating for a ticket.",
-        )
+        ),
+        RequestContract(
+            "printer.print",
+            PrinterPrint,
+            PrinterPrinted,
+            "Print a receipt on a window's receipt printer; answered once printed, or with why not.",
+        ),
     ],
     states=[MessageContract("device.state", DeviceState, "A device's health (retained).")],
     events=[

@@ -1,5 +1,6 @@
 """Bus contracts of 帮办代办 (assisted and proxy service): ``mandate.create``, ``mandate.update``,
-``mandate.list`` (the ledger, 台账) and ``mandate.get``.
+``mandate.list`` (the ledger, 台账), ``mandate.get``, ``mandate.print`` (the 回执 printed at a window) and
+the ``mandate`` event published on every change (number and state only: the phone page follows it).
 
 A mandate (委托单) names the citizen only by an identity token (a salted hash, as cases do), never by
 a name or an ID number. Its states: received → processing → done, or processing → escalated (to a
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from hall_bus.contracts.base import Closed, ContractSet, RequestContract, array, text
+from hall_bus.contracts.base import Closed, ContractSet, MessageContract, RequestContract, array, integer, text
 from hall_bus.vocabulary import ID_PATTERN, TOKEN_PATTERN
 
 DAY = r"\d{4}-\d{2}-\d{2}"
@@ -86,6 +87,26 @@ class MandateList(Closed):
     mandates: list[Mandate] = array(max_len=5000)
 
 
+class MandatePrint(Closed):
+    mandate_no: str = text(pattern=MANDATE_NO)
+    window: int = integer(min=1, max=999, description="the window whose receipt printer prints the 回执")
+    lang: Literal["zh", "en"] = "zh"
+    actor: str = text(min_len=1, max_len=64)
+
+
+class MandatePrinted(Closed):
+    printed: bool
+    mandate_no: str = text(pattern=MANDATE_NO)
+    window: int = integer(min=1, max=999)
+    printer: str = text(description="the printer's device id")
+
+
+class MandateEvent(Closed):
+    mandate_no: str = text(pattern=MANDATE_NO)
+    state: State
+    at: float
+
+
 CONTRACTS = ContractSet(
     requests=[
         RequestContract(
@@ -103,5 +124,13 @@ CONTRACTS = ContractSet(
         ),
         RequestContract("mandate.list", MandateListRequest, MandateList, "The ledger (台账), filtered, newest first."),
         RequestContract("mandate.get", MandateGet, MandateOne, "One mandate with its history."),
-    ]
+        RequestContract(
+            "mandate.print",
+            MandatePrint,
+            MandatePrinted,
+            "Print a mandate's 回执 on a window's receipt printer (paper_out, cover_open, printer_offline, "
+            "no_printer ... when it cannot).",
+        ),
+    ],
+    events=[MessageContract("mandate", MandateEvent, "A mandate was recorded or moved (its number and state only).")],
 )

@@ -110,15 +110,19 @@ OPS: dict[str, OpRule] = {
     "booking.book": OpRule(("manager", "web", "integrator"), "atomic"),
     "booking.cancel": OpRule(("manager", "web", "integrator"), "journaled"),  # wrong answers are counted
     "booking.list": OpRule(STAFF, "read"),
+    "booking.report": OpRule(("manager", "web", "integrator"), "read"),  # counts only, no booking
     # 帮办代办 mandates (委托单): the window, the web console and the manager record and move them
     "mandate.create": OpRule(DESK, "atomic"),
     "mandate.update": OpRule(DESK, "atomic"),
     "mandate.list": OpRule(DESK, "read"),
     "mandate.get": OpRule(("window", "manager", "web", "integrator"), "read"),
+    "mandate.print": OpRule(DESK, "journaled", own_window=True),  # the 回执 at a window's printer
+    "case.print_receipt": OpRule(DESK, "journaled", own_window=True),  # 受理回执 at a window's printer
     # requests the controller sends to device hosts (device/<id>/request/<op>)
     "locker.open": OpRule(("controller",), "journaled"),  # the locker host keeps its own journal
     "locker.status": OpRule(("controller",), "read"),
     "pad.evaluate": OpRule(("controller",), "journaled"),
+    "printer.print": OpRule(("controller",), "journaled"),  # a window's receipt printer
 }
 
 FIXED_CLIENTS: dict[str, Role] = {

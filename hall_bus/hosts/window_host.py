@@ -8,6 +8,14 @@
 * Evaluation pad (评价器): serves ``pad.evaluate`` on ``device/<pad>/request/pad.evaluate`` (contract in
   hall_bus/contracts/devices.py), answers at once, shows window, clerk and service on the pad, and
   publishes the press or the timeout as ``pad.evaluation`` on ``device/<pad>/event/evaluation``.
+* Receipt printer (窗口回执打印机, kind ``printer`` with ``window = N``, ``host = "window-N"``): serves
+  ``printer.print`` on ``device/<printer>/request/printer.print`` (the controller's only), printing a
+  帮办代办 回执 or a 办件受理回执 (:mod:`hall_bus.features.cases.window_print`). Unlike the pad's, its
+  answer waits for the page: printed, or the reason as a code (``paper_out``, ``cover_open``,
+  ``printer_offline``, ``printer_timeout``, ``printer_error``; ``print_unknown`` when the host's thread
+  did not get to it within :data:`PRINT_WAIT_S`). The printing itself runs on the host's thread like
+  every other device exchange; the bus dispatch thread only waits for its result. A repeated request
+  (the same transaction) is answered from the bus client's memory and never printed twice.
 
 Devices are polled by one thread (``poll_s``); bus callbacks only queue work for it, so the bus
 threads never wait on a serial line. A device that fails stays in its offline/degraded state (on the
@@ -29,11 +37,13 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from devices.base import Device, DeviceError
+from devices.base import Device, DeviceError, DeviceOffline, DeviceTimeout
 from devices.caller import CallerKeypad
 from devices.display import WindowDisplay
 from devices.halldev import HallFrameDeviceBase
 from devices.pad import EvaluationPad
+from devices.printer import PrinterNotReady, ReceiptPrinter
+from drivers.escpos_docs import ProxyReceiptDoc
 from drivers.hallframe import fit_gb2312
 from hall_bus.bus import topics
 from hall_bus.bus.client import BusClient, BusError, RequestFailed, ServiceError
@@ -42,7 +52,7 @@ from hall_bus.bus.envelope import Envelope, MessageError, model_of
 from hall_bus.config import HallConfig
 from hall_bus.contracts import registry
 from hall_bus.contracts.base import as_data
-from hall_bus.contracts.devices import PadAccepted, PadEvaluate, PadEvaluation
+from hall_bus.contracts.devices import PadAccepted, PadEvaluate, PadEvaluation, PrinterPrint, PrinterPrinted
 from hall_bus.contracts.queue import (
     WindowCalled,
     WindowOne,
@@ -52,6 +62,7 @@ from hall_bus.contracts.queue import (
     WindowTransfer,
     WindowView,
 )
+from hall_bus.features.cases.window_print import doc_of
 from hall_bus.hosts.device_bridge import make_bus_device
 from hall_bus.hosts.host import D, DeviceHost, as_kind, host_bus
 from hall_bus.vocabulary import LEVELS
@@ -79,6 +90,8 @@ KEY_DONE = {
     "finish": "已办结",
 }
 KINDS = {"pad": EvaluationPad, "caller": CallerKeypad, "display": WindowDisplay}
+PRINT_WAIT_S = 6.0  # the longest a printer.print waits for the host's thread (the controller waits 8 s)
+NOT_READY = {"paper_out": "paper_out", "cover_open": "cover_open", "offline": "printer_offline"}
 
 
 class Shown(BaseModel):
@@ -123,6 +136,11 @@ class WindowHost(DeviceHost):
         self.pad = self._device("pad", EvaluationPad)
         self.caller = self._device("caller", CallerKeypad)
         self.display = self._device("display", WindowDisplay)
+        printers = [d for d in mine if d.kind == "printer"]
+        self.printer: ReceiptPrinter | None = (
+            as_kind(make_bus_device(printers[0], bus, self.hall), ReceiptPrinter) if printers else None
+        )
+        self._printer_check_at = time.monotonic() + heartbeat_s
         self.work: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
         self.pending_evals: dict[
             str, PadEvaluate
@@ -131,7 +149,7 @@ class WindowHost(DeviceHost):
         self._view_dirty = False  # shown (a display offline now shows it once it is back)
         self._display_retry_at = 0.0
         self._next_heartbeat = {kind: time.monotonic() + heartbeat_s for kind in self.devices}
-        self.stats.update(keys=0, evaluations=0)
+        self.stats.update(keys=0, evaluations=0, printed=0)
 
     def _device(self, kind: str, cls: type[D]) -> D | None:
         device = self.devices.get(kind)
@@ -139,16 +157,20 @@ class WindowHost(DeviceHost):
 
     # ------------------------------------------------------------------ DeviceHost
     def owned(self) -> list[Device]:
-        return list(self.devices.values())
+        return [*self.devices.values(), *([self.printer] if self.printer is not None else [])]
 
     def attach(self) -> None:
         pad = self.pad
         if pad is not None:
             topic = topics.device_request(self.hall, pad.id, "pad.evaluate")
             self.bus.serve(topic, lambda env: self._serve_evaluate(pad, env))
+        printer = self.printer
+        if printer is not None:
+            topic = topics.device_request(self.hall, printer.id, "printer.print")
+            self.bus.serve(topic, lambda env: self._serve_print(printer, env))
         self.bus.subscribe(topics.window_state(self.hall, self.window), self._on_window_state)
 
-    # ------------------------------------------------------------------ bus side (never blocks on a device)
+    # ------------------------------------------------------------------ bus side (never touches a device)
     def _serve_evaluate(self, pad: EvaluationPad, env: Envelope) -> dict[str, Any]:
         req = model_of(env, PadEvaluate)
         if req.window != self.window:
@@ -157,6 +179,49 @@ class WindowHost(DeviceHost):
             raise ServiceError("pad_offline", f"the pad {pad.id} is offline: {pad.detail}")
         self.work.put(lambda: self._start_evaluation(pad, req))
         return as_data(PadAccepted(accepted=True))
+
+    def _serve_print(self, printer: ReceiptPrinter, env: Envelope) -> dict[str, Any]:
+        """Print on the host's thread and answer with the result (see the module docstring)."""
+        req = model_of(env, PrinterPrint)
+        if req.window != self.window:
+            raise ServiceError("wrong_window", f"this printer belongs to window {self.window}, not {req.window}")
+        done: concurrent.futures.Future[None] = concurrent.futures.Future()
+
+        def job() -> None:
+            if done.set_running_or_notify_cancel():
+                try:
+                    self._print(printer, req)
+                except Exception as exc:
+                    done.set_exception(exc)
+                else:
+                    done.set_result(None)
+
+        self.work.put(job)
+        try:
+            done.result(PRINT_WAIT_S)
+        except concurrent.futures.TimeoutError:
+            if done.cancel():  # not started: it never will be
+                raise ServiceError("printer_busy", "the window host did not get to the print; not printed") from None
+            raise ServiceError(
+                "print_unknown", "the printer is still printing; look at it before printing again"
+            ) from None
+        except PrinterNotReady as exc:
+            raise ServiceError(NOT_READY.get(exc.code, "printer_error"), str(exc)) from None
+        except DeviceOffline as exc:
+            raise ServiceError("printer_offline", str(exc)) from None
+        except DeviceTimeout as exc:
+            raise ServiceError("printer_timeout", str(exc)) from None
+        except DeviceError as exc:
+            raise ServiceError("printer_error", str(exc)) from None
+        return as_data(PrinterPrinted(printed=True, state=printer.state.value))
+
+    def _print(self, printer: ReceiptPrinter, req: PrinterPrint) -> None:
+        doc = doc_of(req.document, req.lang)
+        if isinstance(doc, ProxyReceiptDoc):
+            printer.print_proxy_receipt(doc)
+        else:
+            printer.print_case_receipt(doc)
+        self.stats["printed"] += 1
 
     def _on_window_state(self, topic: str, env: Envelope) -> None:
         try:
@@ -185,6 +250,10 @@ class WindowHost(DeviceHost):
             if time.monotonic() >= due:
                 self._next_heartbeat[kind] = time.monotonic() + self.heartbeat_s
                 self.guarded(self.devices[kind].heartbeat)
+        printer = self.printer
+        if printer is not None and time.monotonic() >= self._printer_check_at:
+            self._printer_check_at = time.monotonic() + self.heartbeat_s
+            self.guarded(printer.refresh)  # paper and cover on the bus; an offline printer reopened
 
     def _poll_caller(self, caller: CallerKeypad) -> None:
         for press in caller.poll():

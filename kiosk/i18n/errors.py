@@ -67,6 +67,20 @@ STRINGS: dict[str, tuple[str, str]] = {
     "error.not_found": ("没有找到相关记录", "Nothing was found"),
     "error.conflict": ("当前状态下无法进行此操作", "This cannot be done right now"),
     "error.closed": ("现在是非工作时间，该事项暂停办理", "This service is closed at this time"),
+    "error.paper_out": ("打印机缺纸，请装纸后重新打印", "The printer is out of paper; load paper and print again"),
+    "error.cover_open": ("打印机盖未关好，请关好后重新打印", "The printer cover is open; close it and print again"),
+    "error.printer_offline": (
+        "打印机未连接，请检查电源和连线",
+        "The printer is not connected; check its power and cable",
+    ),
+    "error.printer_timeout": ("打印机没有响应，请检查后重试", "The printer did not answer; check it and try again"),
+    "error.printer_error": ("打印机出错，未能打印", "The printer failed; nothing was printed"),
+    "error.printer_busy": ("打印机正忙，未打印，请稍后重试", "The printer is busy; nothing was printed, try again"),
+    "error.print_unknown": (
+        "打印结果未知，请先查看是否已出纸再决定是否重打",
+        "The print result is not known; check whether it came out before printing again",
+    ),
+    "error.no_printer": ("该窗口没有配置回执打印机", "That window has no receipt printer"),
     "error.appointments_only": (
         "该事项现在只为预约市民办理，请凭预约码签到或预约其他时段",
         "This service takes appointments only at this time: check in with your booking code or book a slot",

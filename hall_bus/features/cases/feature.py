@@ -5,7 +5,9 @@
 * Every status change publishes a ``case`` event (no personal data) and, for a case with an identity
   token, queues a message to the citizen in the outbox in the same transaction; a worker sends it
   through the ``[cases.notify]`` adapter (办件进度实时推送, :mod:`~hall_bus.features.cases.notify_outbox`).
-* ``case.receipt`` gives staff the verification code to print on the receipt; ``case.progress``
+* ``case.receipt`` gives staff the verification code to print on the receipt; ``case.print_receipt``
+  prints that receipt (办件受理回执: the code and a QR of the phone page, nothing of the citizen) on a
+  window's receipt printer (:mod:`~hall_bus.features.cases.window_print`); ``case.progress``
   answers the phone page (``/case``) for a case number with its code, counting wrong codes
   (:mod:`~hall_bus.features.cases.codes`).
 
@@ -20,17 +22,27 @@ import datetime as dt
 import logging
 from typing import Any
 
+from drivers.escpos_docs import CaseReceiptDoc
 from hall_bus.bus import topics
 from hall_bus.bus.client import ServiceError
 from hall_bus.bus.envelope import Envelope, model_of
 from hall_bus.contracts import cases as cases_contracts
-from hall_bus.contracts.cases import CaseLookup, CaseProgress, CaseReceiptRequest, CaseUpdate
+from hall_bus.contracts.base import as_data
+from hall_bus.contracts.cases import (
+    CaseLookup,
+    CasePrintReceipt,
+    CaseProgress,
+    CaseReceiptPrinted,
+    CaseReceiptRequest,
+    CaseUpdate,
+)
 from hall_bus.controller.features import FeatureContext, FeatureSpec
 from hall_bus.controller.ticket_link import public_url
 from hall_bus.features.cases import codes, notify_config
 from hall_bus.features.cases.notify import case_text, make_notifier
 from hall_bus.features.cases.notify_outbox import CaseOutbox
 from hall_bus.features.cases.store import MIGRATIONS, STATUS_ZH, CaseError, CaseStep, CaseStore
+from hall_bus.features.cases.window_print import WindowPrinters
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +76,8 @@ class CasesFeature:
         controller.register_op("case.update", self._update)
         controller.register_op("case.receipt", self._receipt)
         controller.register_op("case.progress", self._progress)
+        controller.register_op("case.print_receipt", self._print_receipt)
+        self.printers = WindowPrinters(config, controller.bus)
         self.outbox.start()
 
     def page_url(self, case_no: str) -> str:
@@ -123,6 +137,33 @@ class CasesFeature:
         code = codes.case_code(self.code_secret, self.controller.hall, case_no)
         return {"case_no": case_no, "code": codes.printed(code), "page_url": self.page_url(case_no)}
 
+    def _print_receipt(self, env: Envelope) -> dict[str, Any]:
+        """The 受理回执 at a window's printer: the case number, the service, when it was accepted, the
+        verification code and the phone page's QR (the page and the case number, never the code)."""
+        self._staff_only(env)
+        req = model_of(env, CasePrintReceipt)
+        case_no = req.case_no.upper()
+        if self.cases.row(case_no) is None:
+            raise CaseError("not_found", f"no case {case_no}")
+        case = self.cases.public(case_no)
+        config = self.controller.config
+        title = str(case["title"])
+        service = next((s for s in config.services if s.id == case["service"]), None)
+        if req.lang == "en" and service is not None and service.name_en and title == service.name:
+            title = service.name_en
+        doc = CaseReceiptDoc(
+            hall_name=config.name_en if req.lang == "en" and config.name_en else config.name,
+            case_no=case_no,
+            service_name=title,
+            code=codes.printed(codes.case_code(self.code_secret, self.controller.hall, case_no)),
+            accepted_at=dt.datetime.fromtimestamp(float(case["created_at"]), config.tz()),
+            qr_url=self.page_url(case_no),
+            lang=req.lang,
+        )
+        printer = self.printers.print(req.window, doc)
+        log.info("case %s: receipt printed at window %d for %s/%s", case_no, req.window, env.sender, req.actor)
+        return as_data(CaseReceiptPrinted(printed=True, case_no=case_no, window=req.window, printer=printer))
+
     def _progress(self, env: Envelope) -> dict[str, Any]:
         """A wrong code and an unknown case number get the same refusal (case numbers are not probed)."""
         req = model_of(env, CaseProgress)
@@ -151,7 +192,7 @@ SPEC = FeatureSpec(
     name="cases",
     summary="办件: the case store on the bus (case.lookup, case.update), progress messages, the phone page's lookup",
     attach=CasesFeature,
-    ops=("case.lookup", "case.update", "case.receipt", "case.progress"),
+    ops=("case.lookup", "case.update", "case.receipt", "case.progress", "case.print_receipt"),
     contracts=cases_contracts.CONTRACTS,
     requires=(),
     migrations=tuple(MIGRATIONS),

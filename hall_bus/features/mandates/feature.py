@@ -1,17 +1,22 @@
 """Controller feature: 帮办代办 mandates (委托单) on the bus: ``mandate.create``, ``mandate.update``,
-``mandate.list`` (the ledger, 台账) and ``mandate.get``.
+``mandate.list`` (the ledger, 台账), ``mandate.get`` and ``mandate.print``.
 
 A clerk or 代办员 records a mandate at the window or on the web console; the answer carries its
 number and the signed link (:mod:`.link`) that the 回执 prints as a QR code (:mod:`.receipt`), so
 the citizen follows it on the phone. The agent must be a staff member of ``[[staff]]``; every
-change is audited with ``<bus client>/<actor>`` in the transaction that makes it (:mod:`.store`).
+change is audited with ``<bus client>/<actor>`` in the transaction that makes it (:mod:`.store`) and
+published as the ``mandate`` event (number and state only; the phone page ``/m/<token>`` follows it).
+``mandate.print`` prints the 回执 (:func:`.receipt.receipt_doc`) on the receipt printer of a window
+(:mod:`hall_bus.features.cases.window_print`), or answers why not (``paper_out``, ``no_printer`` ...).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from typing import Any
 
+from hall_bus.bus import topics
 from hall_bus.bus.envelope import Envelope, model_of
 from hall_bus.contracts import mandates as mandate_contracts
 from hall_bus.contracts.base import as_data
@@ -21,13 +26,19 @@ from hall_bus.contracts.mandates import (
     MandateList,
     MandateListRequest,
     MandateOne,
+    MandatePrint,
+    MandatePrinted,
     MandateUpdate,
 )
 from hall_bus.controller.features import FeatureContext, FeatureSpec
 from hall_bus.controller.ticket_link import link_secret, public_url
+from hall_bus.features.cases.window_print import WindowPrinters
 from hall_bus.features.evaluation.settings import load as staff_settings
 from hall_bus.features.mandates import link
+from hall_bus.features.mandates.receipt import receipt_doc
 from hall_bus.features.mandates.store import FINAL, MIGRATIONS, STATE_ZH, MandateError, MandateStore
+
+log = logging.getLogger(__name__)
 
 
 class MandatesFeature:
@@ -39,10 +50,13 @@ class MandatesFeature:
         self.base_url = public_url(controller.config)
         self.secret = link_secret(controller.config.data_dir)
         self.mandates = MandateStore(controller.store, controller.hall)
+        self.bus = controller.bus
+        self.printers = WindowPrinters(controller.config, controller.bus)
         controller.register_op("mandate.create", self._create)
         controller.register_op("mandate.update", self._update)
         controller.register_op("mandate.list", self._list)
         controller.register_op("mandate.get", self._get)
+        controller.register_op("mandate.print", self._print)
 
     def _today(self) -> str:
         return self.engine.local().date().isoformat()
@@ -81,15 +95,36 @@ class MandatesFeature:
         today = self._today()
         if promised.isoformat() < today:
             raise MandateError("promised_past", f"the promised date {promised} is before today")
-        no = self.mandates.create(
-            req.model_dump(), today, self.engine.now(), f"{env.sender}/{req.actor}", req.note or ""
-        )
+        now = self.engine.now()
+        no = self.mandates.create(req.model_dump(), today, now, f"{env.sender}/{req.actor}", req.note or "")
+        self._changed(no, "received", now)
         return self._one(no)
 
     def _update(self, env: Envelope) -> dict[str, Any]:
         req = model_of(env, MandateUpdate)
-        self.mandates.move(req.mandate_no, req.state, self.engine.now(), f"{env.sender}/{req.actor}", req.note or "")
+        now = self.engine.now()
+        self.mandates.move(req.mandate_no, req.state, now, f"{env.sender}/{req.actor}", req.note or "")
+        self._changed(req.mandate_no, req.state, now)
         return self._one(req.mandate_no)
+
+    def _changed(self, mandate_no: str, state: str, at: float) -> None:
+        """The ``mandate`` event (sent when the op's transaction commits: the bus holds it until then)."""
+        data = {"mandate_no": mandate_no, "state": state, "at": at}
+        self.bus.publish_event(topics.event(self.hall, "mandate"), "mandate", data)
+
+    def _print(self, env: Envelope) -> dict[str, Any]:
+        req = model_of(env, MandatePrint)
+        row = self.mandates.get(req.mandate_no)
+        if row is None:
+            raise MandateError("not_found", f"no mandate {req.mandate_no}")
+        view = self._view(row)
+        if req.lang == "en":
+            service = next((s for s in self.config.services if s.id == row["service"]), None)
+            view["service_name"] = service.name_en if service is not None and service.name_en else view["service_name"]
+        hall_name = self.config.name_en if req.lang == "en" and self.config.name_en else self.config.name
+        printer = self.printers.print(req.window, receipt_doc(view, hall_name, self.config.tz(), lang=req.lang))
+        log.info("mandate %s: 回执 printed at window %d for %s/%s", req.mandate_no, req.window, env.sender, req.actor)
+        return as_data(MandatePrinted(printed=True, mandate_no=req.mandate_no, window=req.window, printer=printer))
 
     def _get(self, env: Envelope) -> dict[str, Any]:
         return self._one(model_of(env, MandateGet).mandate_no)
@@ -130,7 +165,7 @@ SPEC = FeatureSpec(
     name="mandates",
     summary="帮办代办: mandates (委托单) with their order of states, the 回执's follow link, the ledger (台账)",
     attach=MandatesFeature,
-    ops=("mandate.create", "mandate.update", "mandate.list", "mandate.get"),
+    ops=("mandate.create", "mandate.update", "mandate.list", "mandate.get", "mandate.print"),
     contracts=mandate_contracts.CONTRACTS,
     requires=(),
     migrations=tuple(MIGRATIONS),

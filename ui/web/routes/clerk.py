@@ -7,11 +7,16 @@ A clerk may take only the windows of ``Staff.windows`` (a manager any window). T
 kept in the session and published to the console as ``desk/<n>`` (``staff_no``, ``staff_name``), so
 the live hall and the window's tablet show who is at the window; leaving the window clears it. Every
 action names the clerk (``staff``), which the controller audits as ``web/<staff_no>``.
+
+打印受理回执: the clerk types a case number and the window's receipt printer prints the case's
+acceptance receipt (``case.print_receipt``: the verification code and the phone page's QR); a printer
+that cannot print answers with its code (paper out, cover open ...), shown as a sentence.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -86,7 +91,15 @@ strings(
         "clerk.scans.none": ("该号没有自助终端扫描的材料", "No pages were scanned at a kiosk for this ticket"),
         "clerk.scans.pdf": ("打开 PDF（材料编号 {ref}，{n} 页）", "Open the PDF (reference {ref}, {n} pages)"),
         "clerk.scans.page": ("第 {n} 页", "Page {n}"),
+        "clerk.receipt": ("打印受理回执", "Print a case receipt"),
+        "clerk.receipt_case": ("办件编号", "Case number"),
+        "clerk.receipt_print": ("打印", "Print"),
+        "clerk.done.receipt": ("{case} 的受理回执已打印。", "The receipt of {case} was printed."),
         "error.transfer_target": ("请选择转移到的业务或窗口。", "Choose a domain or a window to transfer to."),
+        "error.bad_case_no": (
+            "办件编号应为 4 到 32 位字母、数字或连字符。",
+            "A case number is 4 to 32 letters, digits or dashes.",
+        ),
     }
 )
 
@@ -99,6 +112,7 @@ ACTIONS = {  # the page's action -> (bus op, the sentence of its success)
     "resume": ("window.resume", "clerk.done.resumed"),
 }
 PAUSE_REASONS = ("break", "meeting", "system", "other")
+CASE_NO = re.compile(r"[A-Z0-9][A-Z0-9-]{3,31}")  # as hall_bus.contracts.cases.CASE_NO, upper case
 
 
 class TakeBody(BaseModel):
@@ -112,6 +126,10 @@ class TransferBody(BaseModel):
 
 class PauseBody(BaseModel):
     reason: str = Field(default="", max_length=100)
+
+
+class ReceiptBody(BaseModel):
+    case_no: str = Field(min_length=1, max_length=32)
 
 
 def windows_of(session: Session, config: HallConfig) -> list[int]:
@@ -234,6 +252,17 @@ def pause(body: PauseBody, request: Request, session: Session = Depends(needs(*A
     if body.reason.strip():
         data["reason"] = body.reason.strip()
     return _done(request, "clerk.done.paused", ctx_of(request).call("window.pause", data))
+
+
+@router.post("/api/desk/receipt")
+def print_receipt(body: ReceiptBody, request: Request, session: Session = Depends(needs(*ANY_STAFF))) -> Any:
+    """The case's 受理回执 at this desk's window printer."""
+    case_no = body.case_no.strip().upper()
+    if not CASE_NO.fullmatch(case_no):
+        raise WebError("bad_case_no", 422)
+    data = {"case_no": case_no, "window": _window(session), "lang": lang_of(request), "actor": session.staff.staff_no}
+    result = ctx_of(request).call("case.print_receipt", data, timeout=12.0)
+    return _done(request, "clerk.done.receipt", result, case=case_no)
 
 
 @router.post("/api/desk/{action}")

@@ -4,32 +4,43 @@ ledger with CSV/XLSX export) and ``/m/<token>``, the citizen's phone page the �
 * The clerk types the citizen's ID number into the form; this server turns it into the hall's salted
   identity token (:func:`devices.identity.identity_token`) at once: the number goes neither on the
   bus nor into any store or log. The staff member signed in is the actor of every change.
+* 打印回执: the 回执 of a mandate still in hand (not done or returned) is printed on a window's
+  receipt printer (``mandate.print``): a clerk's at the window the clerk took on /clerk, a manager's
+  at the window chosen in the row. A printer
+  that cannot print (paper out, cover open, offline) is told in a sentence keyed by its error code.
 * ``/m/<token>`` needs no login: the token is checked with the hall's key before the bus is asked
   anything (:mod:`hall_bus.features.mandates.link`), and a guessed or altered one gets the same
   "not found" page as a mandate that does not exist. The page shows the mandate's number, service,
-  promised date and the states with their times: no identity token, no names, no notes.
+  promised date and the states with their times: no identity token, no names, no notes. It stays
+  live: ``/m/<token>/events`` (server-sent events) listens to the live hall for the ``mandate``
+  event of this mandate only, reads it again and sends the page's view of it (``mandate``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import re
+from collections.abc import AsyncIterator
 from typing import Any, Literal
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
 
 from devices.identity import hall_salt, identity_token
 from hall_bus.controller.ticket_link import link_secret
+from hall_bus.features.cases.window_print import window_printers
 from hall_bus.features.evaluation.settings import load as staff_settings
 from hall_bus.features.mandates import link
 from hall_bus.features.mandates.export import ledger_csv, ledger_xlsx
 from hall_bus.features.mandates.store import MOVES, STATES
+from ui.web import sse
 from ui.web.accounts import Session
-from ui.web.app import ANY_STAFF, WebContext, WebError, ctx_of, lang_of, needs, render
+from ui.web.app import ANY_STAFF, MANAGER, WebContext, WebError, ctx_of, lang_of, needs, render
 from ui.web.citizen import service_name
 from ui.web.i18n import error_sentence, strings, t
+from ui.web.routes.clerk import window_name
 
 router = APIRouter()
 
@@ -73,7 +84,40 @@ strings(
         "mandates.state.escalated": ("已上报", "Referred to a higher level"),
         "mandates.state.done": ("已办结", "Done"),
         "mandates.state.returned": ("已退回", "Returned"),
+        "mandates.receipt": ("回执", "Receipt"),
+        "mandates.print": ("打印回执", "Print receipt"),
+        "mandates.print_window": ("打印窗口", "Print at window"),
+        "mandates.printed": ("{no} 的回执已在{window}打印。", "The receipt of {no} was printed at {window}."),
         "mandate.phone_title": ("帮办代办进度", "Assisted service progress"),
+        "mandate.live": ("实时更新中", "Live"),
+        "mandate.reconnecting": ("正在重新连接…", "Reconnecting…"),
+        # a window's receipt printer (mandate.print, case.print_receipt): the codes it answers with
+        "error.paper_out": (
+            "窗口打印机缺纸，请装纸后重新打印。",
+            "The window's printer is out of paper: load paper and print again.",
+        ),
+        "error.cover_open": (
+            "窗口打印机的盖子没有关好，请关好后重新打印。",
+            "The window's printer cover is open: close it and print again.",
+        ),
+        "error.printer_offline": (
+            "窗口打印机未连接，请检查电源和连线后重试。",
+            "The window's printer is not connected: check its power and cable, then try again.",
+        ),
+        "error.printer_timeout": (
+            "窗口打印机没有响应，请检查后重新打印。",
+            "The window's printer did not answer: check it and print again.",
+        ),
+        "error.printer_error": ("窗口打印机出错，未能打印。", "The window's printer failed: nothing was printed."),
+        "error.printer_busy": (
+            "窗口打印机正忙，未打印，请稍后重试。",
+            "The window's printer is busy: nothing printed; try again.",
+        ),
+        "error.print_unknown": (
+            "打印结果未知：请先看打印机是否已出纸，再决定是否重新打印。",
+            "The printer did not report: look whether the receipt came out before printing again.",
+        ),
+        "error.no_printer": ("该窗口没有配置回执打印机。", "That window has no receipt printer."),
         "mandate.status_now": ("当前状态", "Status now"),
         "mandate.promised": ("承诺办结", "Promised by"),
         "mandate.history": ("办理进度", "History"),
@@ -114,12 +158,16 @@ def _page(request: Request, session: Session, asked: dict[str, Any], status: int
         m["steps"] = [
             {**s, "when": dt.datetime.fromtimestamp(s["at"], tz).strftime("%m-%d %H:%M")} for s in m["history"]
         ]
+    lang = lang_of(request)
+    printers = sorted(window_printers(web.config)) or [w.number for w in web.config.windows]
     return render(
         request,
         "mandates.html",
         session,
         status,
         mandates=mandates,
+        print_windows=[(n, window_name(web.config, n, lang)) for n in printers],
+        chooses_window=session.has(*MANAGER),
         asked=asked,
         query=urlencode({k: v for k, v in asked.items() if v}),
         states=STATES,
@@ -140,12 +188,23 @@ def mandates_page(
     to_day: str = "",
     overdue: bool = False,
     made: str = "",
+    printed: str = "",
+    at: int = 0,
     session: Session = Depends(needs(*ANY_STAFF)),
 ) -> Response:
     made_mandate = None
     if made:
         made_mandate = ctx_of(request).call("mandate.get", {"mandate_no": made})["mandate"]
-    return _page(request, session, _filters(state, agent, from_day, to_day, overdue), made=made_mandate, error=None)
+    done = None
+    if printed and at:
+        done = t(
+            "mandates.printed",
+            lang_of(request),
+            no=printed[:32],
+            window=window_name(ctx_of(request).config, at, lang_of(request)),
+        )
+    asked = _filters(state, agent, from_day, to_day, overdue)
+    return _page(request, session, asked, made=made_mandate, printed=done, error=None)
 
 
 @router.post("/mandates")
@@ -193,6 +252,35 @@ async def move(mandate_no: str, request: Request, session: Session = Depends(nee
             request, session, _filters(), exc.status, made=None, error=error_sentence(exc.code, lang_of(request))
         )
     return RedirectResponse("/mandates", status_code=303)
+
+
+@router.post("/mandates/{mandate_no}/print")
+async def print_receipt(mandate_no: str, request: Request, session: Session = Depends(needs(*ANY_STAFF))) -> Response:
+    """The 回执 at a window's printer: the manager's chosen window, the clerk's own (taken on /clerk)."""
+    form = await request.form()
+    web = ctx_of(request)
+    try:
+        if session.has(*MANAGER):
+            chosen = str(form.get("window") or "")
+            if not chosen.isdigit() or all(w.number != int(chosen) for w in web.config.windows):
+                raise WebError("bad_form", 422)
+            window = int(chosen)
+        elif session.window is None:
+            raise WebError("no_window", 409)
+        else:
+            window = session.window
+        data = {
+            "mandate_no": mandate_no[:32],
+            "window": window,
+            "lang": lang_of(request),
+            "actor": session.staff.staff_no,
+        }
+        await asyncio.to_thread(web.call, "mandate.print", data, 12.0)
+    except WebError as exc:
+        return _page(
+            request, session, _filters(), exc.status, made=None, error=error_sentence(exc.code, lang_of(request))
+        )
+    return RedirectResponse(f"/mandates?printed={mandate_no}&at={window}", status_code=303)
 
 
 @router.get("/api/mandates/export.{fmt}")
@@ -257,6 +345,58 @@ def follow(token: str, request: Request) -> Response:
         except WebError as exc:
             if exc.code != "not_found" and exc.status != 403:
                 raise
-    response = render(request, "mandate-phone.html", None, 200 if view else 404, view=view)
+    response = render(request, "mandate-phone.html", None, 200 if view else 404, view=view, token=token[:64])
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def _read(web: WebContext, mandate_no: str, lang: str) -> dict[str, Any] | None:
+    try:
+        return phone_view(web, web.call("mandate.get", {"mandate_no": mandate_no})["mandate"], lang)
+    except WebError as exc:
+        if exc.code == "not_found" or exc.status == 403:
+            return None
+        raise
+
+
+@router.get("/m/{token}/events")
+async def follow_events(token: str, request: Request) -> Response:
+    web = ctx_of(request)
+    lang = lang_of(request)
+    mandate_no = link.verify(_secret(web), web.config.hall_id, token[:64])
+    view = await asyncio.to_thread(_read, web, mandate_no, lang) if mandate_no is not None else None
+    if mandate_no is None or view is None:
+        return JSONResponse(
+            {"ok": False, "code": "ticket_link", "message": error_sentence("ticket_link", lang)}, status_code=404
+        )
+    stream = _events(request, web, mandate_no, view, lang)
+    return StreamingResponse(stream, media_type="text/event-stream", headers={"Cache-Control": "no-store"})
+
+
+async def _events(
+    request: Request, web: WebContext, mandate_no: str, view: dict[str, Any], lang: str
+) -> AsyncIterator[bytes]:
+    """The view of this mandate, again whenever its ``mandate`` event says it moved (nothing else of
+    the live hall is sent)."""
+    q = web.live.feed()
+    try:
+        yield sse.RETRY
+        yield sse.event("mandate", view)
+        async for item in sse.changes(request, q):
+            if item is None:
+                yield sse.KEEPALIVE
+                continue
+            key, data = item
+            if key != "event/mandate" or not isinstance(data, dict) or data.get("mandate_no") != mandate_no:
+                continue
+            try:
+                fresh = await asyncio.to_thread(_read, web, mandate_no, lang)
+            except WebError:
+                continue  # the bus is away for a moment: the next change tries again
+            if fresh is None:
+                return
+            if fresh != view:
+                view = fresh
+                yield sse.event("mandate", view)
+    finally:
+        web.live.unfeed(q)

@@ -126,6 +126,20 @@
     act("/api/desk/transfer", body);
   });
 
+  /* 打印受理回执: the case's acceptance receipt at this window's printer; the answer's sentence below. */
+  const receiptForm = document.getElementById("receipt-form");
+  const receiptMessage = document.getElementById("receipt-message");
+  receiptForm.addEventListener("submit", (e) => {
+    e.preventDefault();
+    const button = document.getElementById("receipt-print");
+    button.disabled = true;  // one press, one receipt
+    receiptMessage.textContent = "";
+    api("/api/desk/receipt", { case_no: document.getElementById("receipt-case").value.trim() })
+      .then((answer) => { receiptMessage.textContent = answer.message; receiptMessage.className = "message ok"; toast(answer.message, true); })
+      .catch((answer) => { receiptMessage.textContent = (answer && answer.message) || t("error.failed"); receiptMessage.className = "message bad"; })
+      .finally(() => { button.disabled = false; });
+  });
+
   const pauseDialog = document.getElementById("pause-dialog");
   document.getElementById("act-pause").addEventListener("click", () => pauseDialog.showModal());
   pauseDialog.addEventListener("close", () => {
