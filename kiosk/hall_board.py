@@ -2,7 +2,9 @@
 
 It listens to the controller's retained state (``state/window/+``, ``state/queue/+``,
 ``state/hall``) and to call events (``event/call``); the screen only draws ``view()`` and speaks
-each new call (``on_call`` listeners get the call event data, with the text to speak). Its clock is
+each new call (``on_call`` listeners get the call event data, with the text to speak). A window
+outside its hours with nobody at it says so (已下班, or 仅办预约 in appointment-only hours); one
+finishing the day's queue shows its work as usual. Its clock is
 the hall's (``kiosk.clock``: the ``timezone`` of ``state/hall``), not the machine's.
 Bus handlers run on the bus client's dispatch thread; listeners must hop to their own thread.
 """
@@ -24,6 +26,13 @@ from kiosk.clock import clock_text
 from kiosk.i18n import name_of, tr
 
 RECENT = 8
+STATE_KEYS = {
+    "calling": "display.calling",
+    "serving": "display.serving",
+    "paused": "display.paused",
+    "closed": "display.closed",
+    "appointments": "display.appointments",
+}
 
 
 def wait_minutes(estimate: float) -> int:
@@ -100,6 +109,8 @@ class HallBoard:
             more = window_extra(w)
             cur = more.current
             state = "paused" if more.paused else (w.state or "idle")  # a paused window says so, even mid-service
+            if state == "idle" and w.hours in ("closed", "appointments"):
+                state = w.hours  # its hours now (finishing: still serving the day's queue, shown as it works)
             rows.append(
                 {
                     "number": w.number,
@@ -107,12 +118,8 @@ class HallBoard:
                     "name": (w.name or str(w.number)) if lang != "en" else tr("terminal.window_no", lang, n=w.number),
                     "ticket": cur.code if cur else "",
                     "state": state,
-                    "state_label": tr(
-                        {"calling": "display.calling", "serving": "display.serving", "paused": "display.paused"}.get(
-                            state, "display.idle"
-                        ),
-                        lang,
-                    ),
+                    "hours": w.hours,
+                    "state_label": tr(STATE_KEYS.get(state, "display.idle"), lang),
                 }
             )
         domains = hall.get("domains") or [

@@ -2,8 +2,10 @@
 
 The home screen lists the journeys. Outside opening hours (24-hour mode) staffed services are shown
 as closed with today's hours while self-service (24-hour pickup, scanning, progress, rating and
-self-service tickets) stays open. When a flow finishes or times out the session drops it (the flow
-has cleared its personal data) and shows home again.
+self-service tickets) stays open. While only appointments are served (延时服务: hall.info's domain
+modes, :class:`kiosk.ticket_view.Catalog`) the banner says so with today's appointment hours and the
+appointment check-in is open beside self-service. When a flow finishes or times out the session
+drops it (the flow has cleared its personal data) and shows home again.
 
 A citizen's session ends when their journey is finished (done, 完成) or when the kiosk was left alone
 (a flow's timeout, or a minute on the home screen with a language or elder mode still chosen): then
@@ -32,6 +34,7 @@ from kiosk.progress_flow import ProgressFlow
 from kiosk.rate_flow import RateFlow
 from kiosk.scan_flow import ScanFlow
 from kiosk.ticket_flow import TicketFlow
+from kiosk.ticket_view import Catalog
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +72,8 @@ class KioskSession:
 
     # ------------------------------------------------------------------ hall info
     def refresh_hall(self) -> bool:
-        """Fetch hall.info (names, services, open_now, hours_today); False when the bus does not answer."""
+        """Fetch hall.info (names, services, open_now, each domain's mode and hours today); False when the
+        bus does not answer."""
         self.last_refresh = self.ctx.clock()
         try:
             info = self.ctx.call("hall.info", Empty(), HallInfo)
@@ -218,13 +222,15 @@ class KioskSession:
         lang = self.ctx.lang
         hall = self.ctx.hall
         open_now = self.open_now
+        walk_in = open_now and Catalog(hall, lang).walk_in_now()  # else appointments only, or closed
         hours = hall.get("hours_today", "")
         if hours == "closed":
             hours = tr("home.closed_today", lang)
         any_self_service = any(s.get("self_service") for s in hall.get("services", []))
         tiles = []
         for tid, key, staffed in TILES:
-            enabled = open_now or not staffed or (tid == "ticket" and any_self_service)
+            enabled = walk_in or not staffed or (tid == "ticket" and any_self_service)
+            enabled = enabled or (tid == "appointment" and open_now)  # appointments only: the check-in
             if tid == "scan":
                 enabled = enabled and self.ctx.device("scanner") is not None
             sub = tr(key + ".sub", lang)
@@ -241,6 +247,8 @@ class KioskSession:
             )
         if not open_now:
             tiles.sort(key=lambda t: (t["staffed"] and t["id"] != "ticket", not t["enabled"]))
+        elif not walk_in:
+            tiles.sort(key=lambda t: not t["enabled"])
         notices = self._notices = self.notices()
         hall_name = (hall.get("name_en") or hall.get("name", "")) if lang == "en" else hall.get("name", "")
         return {
@@ -252,13 +260,24 @@ class KioskSession:
             "welcome": tr("home.welcome", lang),
             "open_now": open_now,
             "hours_today": hours,
-            "banner": tr("home.open", lang, hours=hours) if open_now else tr("home.closed", lang, hours=hours),
+            "walk_in": walk_in,
+            "banner": self._banner(open_now, walk_in, hours),
             "online": self.online,
             "offline_text": "" if self.online else tr("home.offline", lang),
             "tiles": tiles,
             "notices": notices,
             "unprinted": list(self.ctx.unprinted[-5:]),
         }
+
+    def _banner(self, open_now: bool, walk_in: bool, hours: str) -> str:
+        lang, appointments = self.ctx.lang, self.ctx.hall.get("appointments_today", "")
+        if not open_now:
+            return tr("home.closed", lang, hours=hours)
+        if not walk_in:
+            return tr("home.appointments_only", lang, hours=appointments)
+        if appointments:
+            return tr("home.open_appointments", lang, hours=hours, appointments=appointments)
+        return tr("home.open", lang, hours=hours)
 
     def view(self) -> dict[str, Any]:
         flow = self.flow

@@ -9,6 +9,7 @@
       │               │ └─(reader unplugged)─▶ reader_unavailable ─▶ qr / appointment / skip
       │               └─qr─▶ scanning_qr
       └─appointment─▶ appointment (code) ─▶ looking_up ─▶ appointment_found ─check in─▶ issuing
+         (also a domain or service that checks in appointments only now: 仅限预约, 延时服务)
 
 The states are :class:`TicketState` and ``TRANSITIONS`` declares every move between them (the
 drawing above, plus ``back`` and the retries).
@@ -77,9 +78,11 @@ class TicketState(FlowState):
 S = TicketState
 _IDENTIFIED = frozenset({S.DOMAIN, S.PRIORITY})  # where a citizen goes once identified (or skipping it)
 _CHOSEN = frozenset({S.PRIORITY, S.CLOSED, S.ISSUING})  # what choosing a service leads to
+BACK: dict[str, str] = {S.SERVICE: S.DOMAIN, S.PRIORITY: S.SERVICE, S.APPOINTMENT_FOUND: S.APPOINTMENT}
+BACK |= {S.CLOSED: S.SERVICE, S.READER_UNAVAILABLE: S.IDENTIFY}  # where ``back`` leads; from any other: the domains
 TRANSITIONS: dict[str, frozenset[str]] = {
     S.DOMAIN: frozenset({S.SERVICE, S.IDENTIFY, S.APPOINTMENT, S.BUS_ERROR}) | _CHOSEN,  # search results choose too
-    S.SERVICE: frozenset({S.DOMAIN, S.IDENTIFY}) | _CHOSEN,
+    S.SERVICE: frozenset({S.DOMAIN, S.IDENTIFY, S.APPOINTMENT}) | _CHOSEN,
     S.PRIORITY: frozenset({S.SERVICE, S.DOMAIN, S.IDENTIFY, S.SCANNING_QR, S.ISSUING}),  # 居民码 opens 60+ too
     S.IDENTIFY: frozenset({S.READING_CARD, S.SCANNING_QR, S.APPOINTMENT}) | _IDENTIFIED,
     S.READING_CARD: frozenset({S.READER_UNAVAILABLE, S.IDENTIFY}) | _IDENTIFIED,
@@ -91,7 +94,7 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     S.ISSUING: frozenset({S.PRINTING, S.CLOSED, S.BUS_ERROR}),
     S.PRINTING: frozenset({S.DONE}),
     S.DONE: frozenset({S.ISSUING}),  # a repeated issue (a lost answer) returns the same ticket
-    S.CLOSED: frozenset({S.SERVICE, S.DOMAIN}),
+    S.CLOSED: frozenset({S.SERVICE, S.DOMAIN, S.APPOINTMENT}),  # appointments_only offers the check-in
     S.ERROR: frozenset({S.DOMAIN}),
     S.BUS_ERROR: frozenset({S.DOMAIN, S.ISSUING, S.LOOKING_UP}),  # retry repeats what failed
 }
@@ -119,6 +122,7 @@ class TicketFlow(Flow):
         self.result: dict[str, Any] | None = None
         self.snapshot: dict[str, dict[str, Any]] = {}
         self.keyboard = False  # the on-screen search keyboard is open
+        self.refused = ""  # the controller's last refusal code (appointments_only offers the check-in)
         self.state = S(start) if start in (S.DOMAIN, S.IDENTIFY, S.APPOINTMENT) else S.DOMAIN
         if self.state == S.IDENTIFY and not self.reader_ready:  # say why the ID card is not an option now
             self.message = ctx.tr("ticket.reader_unavailable")
@@ -190,13 +194,23 @@ class TicketFlow(Flow):
         if not any(d["id"] == domain_id for d in self.hall.get("domains", [])):
             raise ValueError(f"unknown domain {domain_id!r}")
         self.domain_id = domain_id
-        self.go("service")
+        if not self._appointments_only(self.catalog.appointments_only(domain_id)):
+            self.go("service")
+
+    def _appointments_only(self, only: bool) -> bool:
+        """Its domain checks in appointments only now (仅限预约): the check-in instead of a walk-in ticket."""
+        if only:
+            self.code_typed, domain = "", self.catalog.domain_name(self.domain_id)
+            self.go("appointment", self.ctx.tr("ticket.appointment.only", domain=domain))
+        return only
 
     def choose_service(self, service_id: str) -> None:
         service = self.catalog.service(service_id)
         if service is None:
             raise ValueError(f"unknown service {service_id!r}")
-        self.domain_id = service["domain"]
+        self.domain_id, self.refused = service["domain"], ""
+        if self._appointments_only(self.catalog.takes_appointments(service)):
+            return
         if not self.catalog.is_open(service):
             self.go("closed", self.catalog.closed_message(service))
             return
@@ -210,18 +224,7 @@ class TicketFlow(Flow):
         self.go("priority", "")
 
     def back(self) -> None:
-        order = {
-            "service": "domain",
-            "priority": "service",
-            "identify": "domain",
-            "appointment": "domain",
-            "appointment_found": "appointment",
-            "reader_unavailable": "identify",
-            "closed": "service",
-            "error": "domain",
-            "bus_error": "domain",
-        }
-        self.go(order.get(self.state, "domain"))
+        self.go(BACK.get(self.state, S.DOMAIN))
 
     # ------------------------------------------------------------------ actions: identifying
     def identify(self) -> None:
@@ -367,11 +370,11 @@ class TicketFlow(Flow):
         answer = self.ask("ticket.issue", request, TicketIssued, retry=self.issue)
         if answer.bus_down:
             return
-        if answer.code == "closed":
-            self.go(
-                "closed",
-                self.catalog.closed_message(self.catalog.service(self.service_id) or {"name": self.service_id}),
-            )
+        if answer.code in ("closed", "appointments_only"):  # the hours changed since hall.info was read
+            self.refused = answer.code
+            service = self.catalog.service(self.service_id) or {"name": self.service_id}
+            closed = self.catalog.closed_message(service) if answer.code == "closed" else ""
+            self.go("closed", closed or self.ctx.error_sentence(answer.code))
             return
         if not answer.ok:  # sold_out (限号) and any other refusal: its sentence, never the raw reason
             self.go("error", self.ctx.error_sentence(answer.code, answer.detail))
@@ -441,4 +444,6 @@ class TicketFlow(Flow):
             v["service"] = catalog.service_view(service) if service else None
         elif s == "done" and self.result:
             v["ticket"] = ticket_card(self.result, catalog)
+        elif s == "closed" and self.refused == "appointments_only":
+            v["offer_appointment"] = self.ctx.tr("ticket.appointment.offer")
         return v

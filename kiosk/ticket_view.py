@@ -40,40 +40,97 @@ class Catalog:
     def service(self, service_id: str) -> dict[str, Any] | None:
         return next((s for s in self.services if s["id"] == service_id), None)
 
+    @property
+    def scheduled(self) -> bool:
+        """Does hall.info say each domain's mode and hours (:mod:`hall_bus.config.schedule`)? An older
+        controller sends neither (the contract's default mode is then ``open``): the hall's ``open_now`` decides."""
+        return any(d.get("hours_today") for d in self.domains)
+
+    def domain(self, domain_id: str | None) -> dict[str, Any]:
+        return next((d for d in self.domains if d["id"] == domain_id), {"id": domain_id, "name": ""})
+
+    def domain_mode(self, domain_id: str | None) -> str:
+        """``open`` (walk-in tickets), ``appointments`` (appointment check-in only) or ``closed``, now."""
+        if self.scheduled:
+            return str(self.domain(domain_id).get("mode", "open"))
+        return "open" if self.hall.get("open_now", True) else "closed"
+
+    def walk_in_now(self) -> bool:
+        """Does any domain take walk-in tickets now (else the hall serves appointments only, or is closed)?"""
+        if not self.scheduled:
+            return bool(self.hall.get("open_now", True))
+        return any(self.domain_mode(d["id"]) == "open" for d in self.domains)
+
     def is_open(self, service: dict[str, Any]) -> bool:
-        """Self-service is always open; a window service only while the hall is."""
-        return bool(service.get("self_service")) or bool(self.hall.get("open_now", True))
+        """Self-service is always open; a window service while its domain takes walk-in tickets."""
+        return bool(service.get("self_service")) or self.domain_mode(service["domain"]) == "open"
+
+    def appointments_only(self, domain_id: str) -> bool:
+        """Does the domain's tile lead to the appointment check-in (nothing of it open, appointments served)?"""
+        services = [s for s in self.services if s["domain"] == domain_id]
+        return self.domain_mode(domain_id) == "appointments" and not any(self.is_open(s) for s in services)
+
+    def takes_appointments(self, service: dict[str, Any]) -> bool:
+        """A window service whose domain checks in appointments only now (no walk-in ticket)."""
+        return not service.get("self_service") and self.domain_mode(service["domain"]) == "appointments"
+
+    def hours_today(self, domain_id: str | None) -> str:
+        """The domain's walk-in hours today (the hall's from an older controller); ``closed`` for none."""
+        hours = self.domain(domain_id).get("hours_today") if self.scheduled else ""
+        return str(hours or self.hall.get("hours_today", ""))
+
+    def state_text(self, domain_id: str) -> str:
+        """What a domain tile says when it issues no walk-in ticket: 仅限预约 17:30-19:30, or 今日 09:00-12:00."""
+        if self.domain_mode(domain_id) == "appointments":
+            return self.tr("ticket.domain.appointments", hours=self.domain(domain_id).get("appointments_today", ""))
+        if not self.scheduled:
+            return self.tr("ticket.service.closed")
+        hours = self.hours_today(domain_id)
+        return self.tr("home.closed_today") if hours == "closed" else self.tr("ticket.domain.closed", hours=hours)
 
     def closed_message(self, service: dict[str, Any]) -> str:
-        return self.tr("ticket.closed", service=name_of(service, self.lang), hours=self.hall.get("hours_today", ""))
+        """Why a service issues no ticket now, with its domain's hours today."""
+        hours, name = self.hours_today(service.get("domain")), name_of(service, self.lang)
+        if hours == "closed":
+            return self.tr("ticket.closed.today", service=name)
+        return self.tr("ticket.closed", service=name, hours=hours)
 
     def service_name(self, service_id: str, fallback: str) -> str:
         s = self.service(service_id)
         return name_of(s, self.lang) if s else fallback
 
     def domain_name(self, domain_id: str | None) -> str:
-        dom = next((d for d in self.domains if d["id"] == domain_id), {"name": ""})
-        return name_of(dom, self.lang)
+        return name_of(self.domain(domain_id), self.lang)
 
     def domain_views(self, snapshot: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
-        """The domain tiles, with waiting counts when the queue snapshot has them; out of hours a domain
-        without a self-service item is marked closed (its services say so too)."""
-        return [
-            {
-                "id": d["id"],
-                "label": name_of(d, self.lang),
-                "waiting": snapshot.get(d["id"], {}).get("waiting"),
-                "estimated_wait_min": snapshot.get(d["id"], {}).get("estimated_wait_min"),
-                "open": (is_open := any(self.is_open(s) for s in self.services if s["domain"] == d["id"])),
-                "closed_text": "" if is_open else self.tr("ticket.service.closed"),
-            }
-            for d in self.domains
-        ]
+        """The domain tiles, with waiting counts when the queue snapshot has them. A domain taking no
+        walk-in ticket now and without a self-service item says so: ``appointments`` (仅限预约, its tile
+        leads to the appointment check-in) or ``closed`` with its hours today."""
+        views = []
+        for d in self.domains:
+            is_open = any(self.is_open(s) for s in self.services if s["domain"] == d["id"])
+            views.append(
+                {
+                    "id": d["id"],
+                    "label": name_of(d, self.lang),
+                    "waiting": snapshot.get(d["id"], {}).get("waiting"),
+                    "estimated_wait_min": snapshot.get(d["id"], {}).get("estimated_wait_min"),
+                    "open": is_open,
+                    "mode": "open" if is_open else self.domain_mode(d["id"]),
+                    "closed_text": "" if is_open else self.state_text(d["id"]).strip(),
+                }
+            )
+        return views
 
     def service_view(self, s: dict[str, Any]) -> dict[str, Any]:
         open_ = self.is_open(s)
+        appointments = not open_ and self.takes_appointments(s)
         sub = ""
-        if not open_:
+        if appointments:
+            sub = self.state_text(s["domain"]).strip()
+        elif not open_ and self.scheduled:
+            sub = self.tr("ticket.service.closed_hours", hours=self.state_text(s["domain"]))
+        elif not open_:
             sub = self.tr("ticket.service.closed")
         elif s.get("self_service"):
             sub = self.tr("ticket.service.self")
@@ -81,6 +138,7 @@ class Catalog:
             "id": s["id"],
             "label": name_of(s, self.lang),
             "open": open_,
+            "enabled": open_ or appointments,  # an appointments-only service leads to the check-in
             "sub": sub,
             "self_service": bool(s.get("self_service")),
         }

@@ -27,6 +27,14 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Outside opening hours: windows are closed (today {hours}); self-service stays open",
     ),
     "home.closed_today": ("今日不开放", "closed today"),
+    "home.open_appointments": (
+        "今日窗口服务时间 {hours}；预约办理 {appointments}",
+        "Windows open today {hours}; appointments {appointments}",
+    ),
+    "home.appointments_only": (
+        "现在仅办理预约业务（今日预约时段 {hours}），请凭预约码签到；自助服务照常开放",
+        "Appointments only now (today {hours}): check in with your booking code; self-service stays open",
+    ),
     "home.self_service": ("24小时自助服务", "24-hour self-service"),
     "home.identify.no_reader": ("读卡器暂不可用，请扫居民码", "ID reader unavailable: scan your resident QR"),
     "home.notice.reader": (
@@ -68,6 +76,9 @@ STRINGS: dict[str, tuple[str, str]] = {
     "ticket.search.none": ("没有找到“{q}”相关事项", 'Nothing found for "{q}"'),
     "ticket.service.prompt": ("请选择办理事项（{domain}）", "Choose a service ({domain})"),
     "ticket.service.closed": ("非工作时间暂停", "closed now"),
+    "ticket.service.closed_hours": ("非工作时间暂停（{hours}）", "closed now ({hours})"),
+    "ticket.domain.closed": ("今日 {hours}", "Today {hours}"),
+    "ticket.domain.appointments": ("仅限预约 {hours}", "Appointments only {hours}"),
     "ticket.service.self": ("自助办理", "self-service"),
     "ticket.identify.prompt": ("请选择身份核验方式", "How would you like to identify?"),
     "ticket.identify.card": ("刷身份证", "ID card"),
@@ -129,6 +140,11 @@ STRINGS: dict[str, tuple[str, str]] = {
     "ticket.appointment.found": ("预约事项：{service}\n预约时段：{slot}", "Service: {service}\nSlot: {slot}"),
     "ticket.appointment.used": ("该预约已签到", "This appointment is already checked in"),
     "ticket.appointment.check_in": ("签到取号", "Check in"),
+    "ticket.appointment.only": (
+        "{domain}现在仅限预约，请输入预约码签到",
+        "{domain}: appointments only now; enter your code",
+    ),
+    "ticket.appointment.offer": ("我有预约，签到", "I have an appointment: check in"),
     "ticket.priority.prompt": ("是否需要绿色通道（优先办理）？", "Do you need the green channel (priority service)?"),
     "ticket.priority.normal": ("普通取号", "Normal ticket"),
     "ticket.priority.elderly": ("60岁以上老年人", "Aged 60 or over"),
@@ -175,6 +191,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "ticket.closed": (
         "{service} 仅在窗口服务时间办理（今日 {hours}）",
         "{service} is served during opening hours only (today {hours})",
+    ),
+    "ticket.closed.today": (
+        "{service} 仅在窗口服务时间办理（今日不开放）",
+        "{service} is served during opening hours only (closed today)",
     ),
     # scan flow
     "scan.title": ("材料扫描", "Scan materials"),

@@ -14,6 +14,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "display.paused": ("暂停服务", "paused"),
     "display.serving": ("办理中", "serving"),
     "display.calling": ("请到窗口", "called"),
+    "display.closed": ("已下班", "closed"),
+    "display.appointments": ("仅办预约", "appointments only"),
     "display.wait_min": ("约 {m} 分钟", "about {m} min"),
     # window terminal
     "terminal.title": ("{window} 窗口叫号", "{window} soft caller"),

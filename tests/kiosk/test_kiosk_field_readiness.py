@@ -135,7 +135,7 @@ def test_out_of_hours_domain_tiles_are_marked_closed(tmp_hall, bus_factory) -> N
     session = kiosk(bus_factory)
     assert session.refresh_hall()
     domains = {d["id"]: d for d in session.start("ticket").view()["domains"]}
-    assert not domains["shebao"]["open"] and domains["shebao"]["closed_text"] == "非工作时间暂停"
+    assert not domains["shebao"]["open"] and domains["shebao"]["closed_text"] == "今日不开放"
     assert domains["zonghe"]["open"] and domains["zonghe"]["closed_text"] == ""  # 24-hour self-service inside
 
 

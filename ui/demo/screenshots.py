@@ -7,6 +7,7 @@ state, and saves what the window shows as PNG (palette-quantised to stay small) 
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import os
 import time
@@ -14,9 +15,12 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from hall_bus import config as hallconfig
 from hall_bus.contracts.pickup import DepositStart, ItemOne, Size, Status, StatusView
 from hall_bus.contracts.queue import Ticket, WindowCalled, WindowRequest, WindowTicket
+from hall_bus.controller.hall_info import hall_info
 from hall_bus.features.pickup.feature import PickupFeature
+from hall_bus.queue.engine import QueueEngine
 from kiosk.session import pickup_flow_factory
 from simulators import registry
 from simulators.demo_cases import seed_appointments, seed_demo_cases
@@ -90,6 +94,18 @@ def _prepare_pickup(hall: LocalHall) -> list[int]:
     return cards
 
 
+EVENING = dt.datetime(2026, 11, 26, 18, 0)  # a Thursday: hall.toml's window 4 serves 不动产's appointments only
+
+
+def evening_hall_info(hall: LocalHall) -> dict[str, Any]:
+    """hall.info as the controller says it on a Thursday at 18:00 by hall.toml's own hours (the pictures'
+    hall is open around the clock): 不动产 checks in appointments only, the other domains are closed."""
+    config = hallconfig.load(hall.config_path)
+    when = EVENING.replace(tzinfo=config.tz()).timestamp()
+    engine = QueueEngine(config, hall.hall.store, clock=lambda: when)  # reads the hall's windows at that hour
+    return hall_info(config, engine, list(hall.hall.features)).model_dump(mode="json")
+
+
 def _call_windows(hall: LocalHall) -> None:
     """Calls made while the app runs, so the hall display has recent calls to show."""
     clerks = {w: hall.make_bus(f"window-{w}") for w in (4, 1, 3, 5, 2)}  # each window's own terminal
@@ -139,6 +155,11 @@ def steps(app: Any, hall: LocalHall) -> list[tuple[str, Step]]:
     def closed() -> None:
         s.home()
         s.ctx.hall = dict(s.ctx.hall, open_now=False, hours_today="09:00-12:00, 13:30-17:30")
+
+    def appointments_only() -> None:  # a Thursday evening (延时服务): the domain tiles say who serves
+        s.home()
+        s.ctx.hall = evening_hall_info(hall)
+        s.start("ticket").load_queues()
 
     def reopen_then(fn: Step) -> Step:
         def run() -> None:
@@ -245,9 +266,10 @@ def steps(app: Any, hall: LocalHall) -> list[tuple[str, Step]]:
         ("rate-reason", rate_reason),
         ("closed", closed),
         ("error", reopen_then(bus_error)),
+        ("kiosk-appointments-only", appointments_only),
     ]
     if pickup_flow_factory() is not None:
-        out.insert(-2, ("pickup", pickup))
+        out.insert([stem for stem, _ in out].index("closed"), ("pickup", pickup))
     reader = app.session.ctx.device("idcard") if app.session else None
     card_sim = getattr(getattr(getattr(reader, "driver", None), "port", None), "simulator", None)
     if isinstance(

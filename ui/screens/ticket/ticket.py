@@ -58,7 +58,7 @@ class TicketScreen(KioskScreen):
                         d["label"],
                         functools.partial(self.act, flow.choose_domain, d["id"]),
                         f"domain:{d['id']}",
-                        role="normal" if d.get("open", True) else "closed",
+                        role="normal" if d.get("mode", "open") in ("open", "appointments") else "closed",
                         sub=d.get("closed_text") or sub,
                         size=50,
                         height=210,
@@ -163,6 +163,9 @@ class TicketScreen(KioskScreen):
         elif s == "closed":
             body.add_widget(label(theme, view.get("message", ""), 46, theme.warn, bold=True, pad=60))
             self.ids.message.text = ""
+            if view.get("offer_appointment"):  # appointments only now: the check-in instead
+                tap = functools.partial(self.act, flow.enter_appointment)
+                body.add_widget(button(theme, view["offer_appointment"], tap, "appointment", role="primary", size=46))
 
     def _priority_button(
         self, theme: Theme, flow: Any, p: dict[str, Any], role: str, size: float, height: float
@@ -171,8 +174,9 @@ class TicketScreen(KioskScreen):
         return button(theme, p["label"], tap, f"priority:{p['id']}", role=role, size=size, height=height)
 
     def _service_button(self, theme: Theme, flow: Any, sv: dict[str, Any]) -> Any:
-        role = "normal" if sv["open"] else "disabled"
-        tap = (lambda i=sv["id"]: self.act(flow.choose_service, i)) if sv["open"] else None
+        enabled = sv.get("enabled", sv["open"])  # an appointments-only service leads to the check-in
+        role = "normal" if enabled else "disabled"
+        tap = (lambda i=sv["id"]: self.act(flow.choose_service, i)) if enabled else None
         return button(
             theme, sv["label"], tap, f"service:{sv['id']}", role=role, sub=sv.get("sub", ""), size=46, height=170
         )

@@ -1,5 +1,7 @@
 """The manager's live hall (windows, queues, pause/resume, reassign) and tidal windows (load,
-proposals, accept/reject, mode). The pages draw from ``/api/live`` and follow ``/api/stream``."""
+proposals, accept/reject, mode). The pages draw from ``/api/live`` and follow ``/api/stream``; the
+hours of each window (its state's ``hours``) and domain (hall.info's mode and hours today) are shown
+as they change (延时/错时)."""
 
 from __future__ import annotations
 
@@ -42,6 +44,13 @@ strings(
         "hall.state.serving": ("办理中", "serving"),
         "hall.state.paused": ("暂停服务", "paused"),
         "hall.state.offline": ("离线", "offline"),
+        "hall.state.closed": ("已下班", "closed"),
+        "hall.state.appointments": ("仅办预约", "appointments only"),
+        "hall.hours": ("今日时间", "Hours today"),
+        "hall.hours.closed": ("今日不开放", "closed today"),
+        "hall.hours.appointments": ("预约 {hours}", "appointments {hours}"),
+        "hall.mode.appointments": ("仅限预约", "appointments only"),
+        "hall.mode.closed": ("停止取号", "no tickets now"),
         "hall.pending": ("本号办完后改为：{to}", "after this ticket: {to}"),
         "hall.no_estimate": ("暂无窗口", "no window open"),
         "tidal.mode": ("潮汐模式", "Tidal mode"),
