@@ -36,11 +36,16 @@ class WebServer:
         port: int | None = None,
         settings: WebSettings | None = None,
         bus: BusClient | None = None,
+        listen: socket.socket | None = None,
     ) -> None:
+        """``port`` 0 takes a free port; ``listen``, a socket already bound (and so held), serves on it."""
         self.config = config
+        self._listen = listen
         self.settings = settings or web_settings(config)
         self.host = host or self.settings.host
         self.port = port if port is not None else self.settings.port
+        if listen is not None:
+            self.host, self.port = listen.getsockname()[:2]
         self.bus = bus or BusClient(config.hall_id, CLIENT_ID, bus_settings(config, CLIENT_ID, bus_host, bus_port))
         staff = staff_settings(config).staff
         self.accounts = Accounts(Path(config.data_dir), staff, self.settings)
@@ -59,13 +64,17 @@ class WebServer:
     def start(self, wait_s: float = 10.0) -> WebServer:
         """Connect to the bus and serve in a thread of this process."""
         self.bus.start()
-        if self.port == 0:
-            self.port = _free_port(self.host)
+        if self.port == 0 and self._listen is None:  # bound here and kept: nobody takes the port in between
+            self._listen = bound(self.host, 0)
+            self.port = self._listen.getsockname()[1]
         config = uvicorn.Config(
             self.app, host=self.host, port=self.port, log_level="warning", access_log=False, timeout_graceful_shutdown=2
         )
         self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, name="web-console", daemon=True)
+        sockets = [self._listen] if self._listen is not None else None
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": sockets}, name="web-console", daemon=True
+        )
         self._thread.start()
         deadline = time.monotonic() + wait_s
         while not self._server.started and time.monotonic() < deadline:
@@ -85,7 +94,10 @@ class WebServer:
         self.accounts.close()
 
 
-def _free_port(host: str) -> int:
-    with socket.socket() as s:
-        s.bind((host, 0))
-        return int(s.getsockname()[1])
+def bound(host: str, port: int) -> socket.socket:
+    """A listening TCP socket on ``host:port`` (0: a free port), for :class:`WebServer`'s ``listen``."""
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(128)
+    return sock

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import time
 import tomllib
 import uuid
@@ -39,7 +38,7 @@ from tests.kiosk.kiosk_helpers import kiosk
 from tests.ui.web.conftest import PASSWORD, WebHall, login, wait_until
 from tests.ui.web.test_phone_booking import book_in_browser
 from tests.ui.web.test_web_clerk import take_window
-from ui.web.server import WebServer
+from ui.web.server import WebServer, bound
 from ui.web.settings import web_settings as settings_of
 
 PHONE = (390, 844)
@@ -56,12 +55,6 @@ def snap(driver, name: str) -> None:
         driver.save_screenshot(str(Path(SHOTS) / f"chain-{name}.png"))
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def chain_hall(tmp_hall: Path, bus_factory) -> Iterator[WebHall]:
     data = tomllib.loads(tmp_hall.read_text(encoding="utf-8"))
@@ -69,12 +62,13 @@ def chain_hall(tmp_hall: Path, bus_factory) -> Iterator[WebHall]:
     data["hall"]["timezone"] = calm_zone()
     data["hall"]["hours"]["holidays"] = []
     data["devices"] = [d for d in data["devices"] if d["id"] != f"window-{WINDOW}-pad"]
-    data["web"] = {"host": "127.0.0.1", "port": _free_port()}  # the QR links name this very console
+    listen = bound("127.0.0.1", 0)  # held from here: the QR links name this very console
+    data["web"] = {"host": "127.0.0.1", "port": listen.getsockname()[1]}
     cfg = hallconfig.parse(data, str(tmp_hall), base_dir=tmp_hall.parent)
     assert not [d for d in cfg.devices if d.kind == "pad" and d.window == WINDOW]
     controller = HallController(cfg, bus_factory("controller")).start()
     settings = settings_of(cfg)
-    web = WebServer(cfg, settings=settings, bus=bus_factory("web"), port=settings.port).start()
+    web = WebServer(cfg, settings=settings, bus=bus_factory("web"), listen=listen).start()
     for staff_no in (CLERK, "M0001"):
         web.accounts.set_password(staff_no, PASSWORD)
     deadline = time.monotonic() + 5

@@ -1,6 +1,14 @@
 /* HallKit staff console: the shared part of every page (strings, CSRF-carrying API calls, the live feed). */
 "use strict";
 const LANG = document.body.dataset.lang || "zh";
+const HALL_TZ = document.body.dataset.tz || undefined;  // times are the hall's, whatever the browser's zone
+
+/* An epoch time as the hall's clock shows it: "09:30", or with the date "2026/11/25 09:30". */
+function hallTime(epoch, withDate) {
+  const opts = { timeZone: HALL_TZ, hour12: false, hour: "2-digit", minute: "2-digit" };
+  if (withDate) Object.assign(opts, { year: "numeric", month: "2-digit", day: "2-digit" });
+  return new Intl.DateTimeFormat(LANG === "en" ? "en-GB" : "zh-CN", opts).format(new Date(epoch * 1000));
+}
 const CSRF = (document.querySelector('meta[name="csrf-token"]') || {}).content || "";
 
 /* (t() and el() come from dom.js, loaded first) */

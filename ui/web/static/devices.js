@@ -6,8 +6,7 @@
 
   function clock(at) {
     if (!at) return t("dev.never");
-    const d = new Date(at * 1000);
-    return d.toLocaleString(LANG === "en" ? "en-GB" : "zh-CN", { hour12: false });
+    return hallTime(at, true);
   }
 
   function online(dev) {

@@ -32,7 +32,7 @@
     const body = document.querySelector("#followups tbody");
     body.replaceChildren(...answer.followups.map((f) => {
       const overdue = (f.overdue || []).length > 0;
-      const history = el("ul", { class: "history" }, ...(f.history || []).map((h) => el("li", { text: `${new Date(h.at * 1000).toLocaleString(LANG === "en" ? "en-GB" : "zh-CN")} ${h.actor} ${t("followups." + h.action)}${h.note ? "：" + h.note : ""}` })));
+      const history = el("ul", { class: "history" }, ...(f.history || []).map((h) => el("li", { text: `${hallTime(h.at, true)} ${h.actor} ${t("followups." + h.action)}${h.note ? "：" + h.note : ""}` })));
       return el("tr", { "data-followup": String(f.id), class: overdue ? "overdue" : "" },
         el("th", { scope: "row" }, f.ticket, f.real_name ? el("span", { class: "tag", text: t("followups.real_name") }) : null),
         el("td", { class: "state", text: t("followups.state." + f.state) + (overdue ? " · " + t("followups.overdue") : "") }),

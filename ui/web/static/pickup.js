@@ -3,7 +3,7 @@
 "use strict";
 (function () {
   function when(at) {
-    return at ? new Date(at * 1000).toLocaleString(LANG === "en" ? "en-GB" : "zh-CN", { hour12: false }) : "—";
+    return at ? hallTime(at, true) : "—";
   }
   function where(c) { return c.position ? `${c.no}（${c.position}）` : c.no; }
   function what(item) { return [...new Set([item.item_name, item.service_name].filter(Boolean))].join(" · ") || "—"; }

@@ -6,9 +6,7 @@
   if (table) {
     for (const b of table.querySelectorAll("button.make-code")) {
       b.addEventListener("click", () => api(`/api/tablets/${b.dataset.device}/pairing-code`, {}).then((a) => {
-        const until = new Date(a.expires_at * 1000);
-        const hhmm = String(until.getHours()).padStart(2, "0") + ":" + String(until.getMinutes()).padStart(2, "0");
-        document.getElementById("pair-code").textContent = t("tablets.code_is", { device: a.device_id, code: a.code, until: hhmm });
+        document.getElementById("pair-code").textContent = t("tablets.code_is", { device: a.device_id, code: a.code, until: hallTime(a.expires_at) });
       }).catch(() => {}));
     }
     for (const b of table.querySelectorAll("button.unpair")) {
