@@ -19,12 +19,14 @@ from selenium.webdriver.common.by import By
 from hall_bus import config as hallconfig
 from hall_bus.controller.service import HallController
 from tests.ui.web.conftest import PASSWORD, WebHall, login, wait_until
+from tests.ui.web.test_web_clerk import take_window
 from ui.web.server import WebServer
 from ui.web.settings import WebSettings
 
 HALL = Path(__file__).parents[2] / "fixtures" / "schedule-hall.toml"
 THURSDAY_1800 = dt.datetime(2026, 11, 26, 18, 0, tzinfo=ZoneInfo("Asia/Shanghai")).timestamp()
 MANAGER = '\n[[staff]]\nstaff_no = "M0001"\nname = "刘洋"\nroles = ["manager"]\n'
+CLERK = '\n[[staff]]\nstaff_no = "S0103"\nname = "陈静"\nwindows = [3]\n'
 
 
 @pytest.fixture
@@ -38,11 +40,12 @@ def evening_hall(
 ) -> Iterator[WebHall]:
     hall = f'id = "{hall_id}"\nname = "延时服务示范大厅"\ndata_dir = "{tmp_path}"'
     text = HALL.read_text(encoding="utf-8").replace('id = "t"', hall, 1)
-    text += f"\n[bus]\ntls = true\nca_file = {tls_ca!r}\n\n[features]\nenabled = []\n" + MANAGER
+    text += f"\n[bus]\ntls = true\nca_file = {tls_ca!r}\n\n[features]\nenabled = []\n" + MANAGER + CLERK
     cfg = hallconfig.parse(tomllib.loads(text))
     controller = HallController(cfg, bus_factory("controller"), clock=lambda: clock[0]).start()
     web = WebServer(cfg, settings=web_settings, bus=bus_factory("web"), port=0).start()
-    web.accounts.set_password("M0001", PASSWORD)
+    for staff_no in ("M0001", "S0103"):
+        web.accounts.set_password(staff_no, PASSWORD)
     deadline = time.monotonic() + 5
     while not (web.live.get("window/3") and web.live.get("hall/info")) and time.monotonic() < deadline:
         time.sleep(0.02)
@@ -80,3 +83,15 @@ def test_the_live_hall_shows_each_windows_and_domains_hours(evening_hall: WebHal
     browser.get(evening_hall.url + "/hall")
     wait_until(browser, lambda d: cell(d, w3 + " td.state") == "closed")
     assert cell(browser, w3 + " td.hours") == "09:00-12:00, 13:30-17:30; appointments 17:30-19:30"
+
+
+def test_the_clerk_of_the_evening_window_is_told_it_serves_appointments_only(
+    evening_hall: WebHall, browser, clock: list[float]
+) -> None:
+    take_window(browser, evening_hall, "S0103", 3)
+    note = "#current-notes li.hours"
+    wait_until(browser, lambda d: d.find_elements(By.CSS_SELECTOR, note))
+    assert cell(browser, note) == "本窗口现在只为预约市民办理：请叫预约号；取号机不再发放现场号"
+    clock[0] += 95 * 60  # 19:35: over, and nothing of the day waits
+    assert evening_hall.controller.check_hours()
+    wait_until(browser, lambda d: cell(d, note) == "本窗口已过服务时间，没有待办的号")

@@ -50,6 +50,15 @@ strings(
         "clerk.state.called": ("已叫号，等候群众到窗口", "Called, waiting for the citizen"),
         "clerk.state.serving": ("办理中", "Serving"),
         "clerk.paused": ("暂停服务中", "Paused"),
+        "clerk.hours.appointments": (
+            "本窗口现在只为预约市民办理：请叫预约号；取号机不再发放现场号",
+            "This window serves appointments only now: the kiosks issue no walk-in tickets for it",
+        ),
+        "clerk.hours.closed": ("本窗口已过服务时间，没有待办的号", "This window's hours are over and no ticket of the day waits"),
+        "clerk.hours.finishing": (
+            "本窗口已过服务时间，请办完下班前取号的市民",
+            "This window's hours are over: serve the citizens who took a ticket before it closed",
+        ),
         "clerk.green": ("绿色通道：{kind}", "Green channel: {kind}"),
         "clerk.priority.elderly": ("老年人", "elderly"),
         "clerk.priority.disabled": ("残疾人", "disabled"),

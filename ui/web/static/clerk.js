@@ -22,11 +22,7 @@
     return api(path, body).then((answer) => { say(answer.message); toast(answer.message, true); }).catch((e) => { say(e && e.message); });
   }
 
-  function hhmm(epoch) {
-    if (!epoch) return "";
-    const d = new Date(epoch * 1000);
-    return String(d.getHours()).padStart(2, "0") + ":" + String(d.getMinutes()).padStart(2, "0");
-  }
+  function hhmm(epoch) { return epoch ? hallTime(epoch) : ""; }
 
   function renderCurrent(state) {
     const w = state["window/" + N];
@@ -39,6 +35,8 @@
     stateBox.textContent = stateText;
     stateBox.className = "state " + (w && w.paused ? "paused" : (cur ? cur.state : "idle"));
     const notes = [];
+    const hours = w ? w.hours : "open";  // the window's own hours now (延时/错时): appointments only, closed, finishing
+    if (hours && hours !== "open") notes.push(el("li", { class: "hours hours-" + hours, text: t("clerk.hours." + hours) }));
     if (cur && cur.priority && cur.priority !== "normal") notes.push(el("li", { class: "green", text: t("clerk.green", { kind: t("clerk.priority." + cur.priority) }) }));
     if (cur && cur.appointment) notes.push(el("li", { class: "appointment", text: t("clerk.appointment", { code: cur.appointment, slot: hhmm(cur.appointment_due) }) }));
     if (cur && cur.transfers) notes.push(el("li", { text: t("clerk.transfers", { n: cur.transfers }) }));
