@@ -16,6 +16,7 @@ class WebSection(Section):
     lockout_after: Annotated[int, int_between(1, 100)] = 5  # wrong passwords in a row that lock an account
     lockout_min: Annotated[int, int_between(1, 1440)] = 15  # how long a locked account stays locked
     pairing_code_min: Annotated[int, int_between(1, 120)] = 10  # a tablet's one-time pairing code lasts this long
+    bookings_per_client_hour: Annotated[int, int_between(1, 10_000)] = 20  # /book: bookings one address may make
     secure_cookies: bool = False  # set on a hall that serves the console over HTTPS (a reverse proxy)
     public_url: PublicUrl | None = None  # the address phones reach: the base of the ticket's QR link
 
@@ -28,6 +29,7 @@ class WebSettings:
     lockout_after: int = 5
     lockout_min: int = 15
     pairing_code_min: int = 10
+    bookings_per_client_hour: int = 20
     secure_cookies: bool = False
     public_url: str = ""  # (web_settings fills in the default http://<host>:<port>/)
 

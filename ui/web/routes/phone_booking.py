@@ -19,6 +19,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import io
+import time
 from typing import Any
 
 import qrcode
@@ -32,6 +33,7 @@ from hall_bus.features.booking.rules import BookingSettings
 from hall_bus.features.booking.store import BookingError, normal_phone
 from ui.web.app import WebContext, WebError, ctx_of, lang_of, render
 from ui.web.i18n import strings
+from ui.web.limits import window_of
 
 router = APIRouter()
 
@@ -158,7 +160,12 @@ def book(body: BookBody, request: Request) -> dict[str, Any]:
         phone = normal_phone(body.phone)
     except BookingError as exc:
         raise WebError(exc.code, 400) from None
+    made = window_of(web, "bookings_per_client", web.settings.bookings_per_client_hour, 3600.0)
+    client, now = request.client.host if request.client else "?", time.monotonic()
+    if made.blocked(client, now):  # one address filling the slots with numbers of its own
+        raise WebError("rate_limited", 429)
     done = web.call("booking.book", {"service": body.service, "slot_start": body.slot_start, "phone": phone})
+    made.count(client, now)
     day = dt.date.fromisoformat(done["date"])
     service = web.config.service(done["service"])
     lang = lang_of(request)

@@ -18,9 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import threading
 import time
-from collections import deque
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -31,6 +29,7 @@ from ui.web import i18n
 from ui.web.app import WebContext, WebError, ctx_of, lang_of, render
 from ui.web.citizen import service_name
 from ui.web.i18n import error_sentence, strings
+from ui.web.limits import ClientWindow, window_of
 from ui.web.routes.phone_booking import same_origin
 
 router = APIRouter()
@@ -75,37 +74,8 @@ strings(
 )
 
 
-class ClientFailures:
-    """Wrong codes per client address within a sliding window (this web server's memory)."""
-
-    def __init__(self, limit: int = MAX_PER_CLIENT, window_s: float = CLIENT_WINDOW_S) -> None:
-        self.limit, self.window_s = limit, window_s
-        self._seen: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
-
-    def _recent(self, client: str, now: float) -> deque[float]:
-        times = self._seen.setdefault(client, deque())
-        while times and now - times[0] > self.window_s:
-            times.popleft()
-        return times
-
-    def blocked(self, client: str, now: float) -> bool:
-        with self._lock:
-            return len(self._recent(client, now)) >= self.limit
-
-    def count(self, client: str, now: float) -> None:
-        with self._lock:
-            self._recent(client, now).append(now)
-            if len(self._seen) > 10_000:  # forget the quiet ones
-                for key in [k for k, v in self._seen.items() if not v]:
-                    del self._seen[key]
-
-
-def failures_of(web: WebContext) -> ClientFailures:
-    found = web.extras.get(EXTRA_KEY)
-    if not isinstance(found, ClientFailures):
-        found = web.extras[EXTRA_KEY] = ClientFailures()
-    return found
+def failures_of(web: WebContext) -> ClientWindow:
+    return window_of(web, EXTRA_KEY, MAX_PER_CLIENT, CLIENT_WINDOW_S)
 
 
 def status_name(status: str, status_zh: str, lang: str) -> str:
