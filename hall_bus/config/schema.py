@@ -90,20 +90,6 @@ Dates = Annotated[list[Annotated[dt.date, BeforeValidator(_date)]], BeforeValida
 Number = float  # strict: an int is taken, a bool or a string is not
 
 
-class HoursModel(Section):
-    weekdays: Spans = [(dt.time(9, 0), dt.time(12, 0)), (dt.time(13, 30), dt.time(17, 30))]
-    monday: Spans | None = None
-    tuesday: Spans | None = None
-    wednesday: Spans | None = None
-    thursday: Spans | None = None
-    friday: Spans | None = None
-    saturday: Spans | None = None
-    sunday: Spans | None = None
-    holidays: Dates = []
-    workdays: Dates = []
-    always_open: bool = False
-
-
 class WeekModel(Section):
     """A window's or a domain's own hours (延时/错时): the days it names; the rest follow the hall (see
     :mod:`hall_bus.config.schedule`). ``weekdays`` sets Monday to Friday unless a day is named."""
@@ -116,6 +102,15 @@ class WeekModel(Section):
     friday: Spans | None = None
     saturday: Spans | None = None
     sunday: Spans | None = None
+
+
+class HoursModel(WeekModel):
+    """``[hall.hours]``: the days of a week (every window's unless it has its own) and the calendar."""
+
+    weekdays: Spans = [(dt.time(9, 0), dt.time(12, 0)), (dt.time(13, 30), dt.time(17, 30))]
+    holidays: Dates = []
+    workdays: Dates = []
+    always_open: bool = False
 
 
 class HallModel(Section):

@@ -219,16 +219,9 @@ class HallWindow(Open):
     appointment_hours: HallWeek | None = optional("its appointment-only hours ([[windows]] appointment_hours)")
 
 
-class HallHours(Open):
+class HallHours(HallWeek):
     """``[hall.hours]`` as hall.toml has it, every weekday spelt out (``hall_bus.config.parse`` reads it back)."""
 
-    monday: list[Span] = array(max_len=24)
-    tuesday: list[Span] = array(max_len=24)
-    wednesday: list[Span] = array(max_len=24)
-    thursday: list[Span] = array(max_len=24)
-    friday: list[Span] = array(max_len=24)
-    saturday: list[Span] = array(max_len=24)
-    sunday: list[Span] = array(max_len=24)
     holidays: list[Day] = array(default=[])
     workdays: list[Day] = array(default=[])
     always_open: bool = False

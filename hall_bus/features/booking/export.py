@@ -5,16 +5,11 @@ title in row 1, the headers in row 2, a row per group, then 合计; the 爽约�
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterator
 from typing import Any
 
-from openpyxl import Workbook
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
-
 from hall_bus.features.evaluation.export import GROUP_ZH, TOTAL
+from hall_bus.features.tables import Sheet, csv_bytes, xlsx_bytes
 
 COUNTS = ["total", "booked", "checked_in", "no_show", "cancelled"]
 COUNTS_ZH = ["预约总数", "待签到", "已签到", "爽约", "已取消"]
@@ -42,33 +37,22 @@ def title(answer: dict[str, Any]) -> str:
 
 def report_csv(answer: dict[str, Any]) -> bytes:
     """The rows and the totals, one line each under the headers; the rate as ``12.50%`` (empty: no base)."""
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\r\n")
-    w.writerow(headers(answer))
-    for key, label, counts, rate in _lines(answer):
-        w.writerow([key, label, *counts, "" if rate is None else f"{rate:.2%}"])
-    return buf.getvalue().encode("utf-8-sig")
+    lines = (
+        [key, label, *counts, "" if rate is None else f"{rate:.2%}"] for key, label, counts, rate in _lines(answer)
+    )
+    return csv_bytes(headers(answer), lines)
 
 
 def report_xlsx(answer: dict[str, Any]) -> bytes:
     """One sheet 预约履约: the title, the headers, the rows and 合计 in bold."""
-    wb = Workbook()
-    ws = wb.worksheets[0]
-    ws.title = "预约履约"
-    ws.append([title(answer)])
-    ws["A1"].font = Font(bold=True, size=13)
-    ws.append(headers(answer))
-    for cell in ws[2]:
-        cell.font = Font(bold=True)
-    rate_column = 3 + len(COUNTS)
-    for key, label, counts, rate in _lines(answer):
-        ws.append([key, label, *counts, rate])
-        ws.cell(ws.max_row, rate_column).number_format = "0.00%"
-    for cell in ws[ws.max_row]:
-        cell.font = Font(bold=True)
-    ws.freeze_panes = "C3"
-    for i, width in enumerate([14, 22] + [10] * (len(headers(answer)) - 2), start=1):
-        ws.column_dimensions[get_column_letter(i)].width = width
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+    return xlsx_bytes(
+        Sheet(
+            name="预约履约",
+            title=title(answer),
+            headers=headers(answer),
+            lines=([key, label, *counts, rate] for key, label, counts, rate in _lines(answer)),
+            percent=[3 + len(COUNTS)],
+            bold_last=True,
+            freeze="C3",
+        )
+    )

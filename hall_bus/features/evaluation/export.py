@@ -4,15 +4,10 @@ group's key and its name, the counts per national level, then the rates; the las
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterator
 from typing import Any
 
-from openpyxl import Workbook
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
-
+from hall_bus.features.tables import Sheet, csv_bytes, xlsx_bytes
 from hall_bus.vocabulary import LEVELS
 
 GROUP_ZH = {
@@ -59,37 +54,25 @@ def title(answer: dict[str, Any]) -> str:
 
 def report_csv(answer: dict[str, Any]) -> bytes:
     """The rows and the totals, one line each under the headers; rates as ``99.50%`` (empty: no base)."""
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\r\n")
-    w.writerow(headers(answer))
-    for key, label, counts, rates in _lines(answer):
-        w.writerow([key, label, *counts, *("" if r is None else f"{r:.2%}" for r in rates)])
-    return buf.getvalue().encode("utf-8-sig")
+    lines = (
+        [key, label, *counts, *("" if r is None else f"{r:.2%}" for r in rates)]
+        for key, label, counts, rates in _lines(answer)
+    )
+    return csv_bytes(headers(answer), lines)
 
 
 def report_xlsx(answer: dict[str, Any]) -> bytes:
     """One sheet: the title in row 1, the headers in row 2, the rows, 合计, then the 非常满意率 target."""
-    wb = Workbook()
-    ws = wb.worksheets[0]
-    ws.title = "好差评"
-    ws.append([title(answer)])
-    ws["A1"].font = Font(bold=True, size=13)
-    ws.append(headers(answer))
-    for cell in ws[2]:
-        cell.font = Font(bold=True)
     first_rate = 3 + 5 + len(COUNTS) + len(CHANNELS_ZH)  # column of 非常满意率
-    for key, label, counts, rates in _lines(answer):
-        ws.append([key, label, *counts, *rates])
-        for i in range(len(RATES)):
-            ws.cell(ws.max_row, first_rate + i).number_format = "0.00%"
-    for cell in ws[ws.max_row]:
-        cell.font = Font(bold=True)
-    ws.append([])
-    ws.append(["非常满意率目标", "", answer["target"]])
-    ws.cell(ws.max_row, 3).number_format = "0%"
-    ws.freeze_panes = "C3"
-    for i, width in enumerate([14, 22] + [10] * (len(headers(answer)) - 2), start=1):
-        ws.column_dimensions[get_column_letter(i)].width = width
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+    return xlsx_bytes(
+        Sheet(
+            name="好差评",
+            title=title(answer),
+            headers=headers(answer),
+            lines=([key, label, *counts, *rates] for key, label, counts, rates in _lines(answer)),
+            percent=range(first_rate, first_rate + len(RATES)),
+            bold_last=True,
+            freeze="C3",
+            footer=[(["非常满意率目标", "", answer["target"]], {3: "0%"})],
+        )
+    )

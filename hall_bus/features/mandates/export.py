@@ -4,14 +4,10 @@ answer the page shows; the citizen appears only as the first 12 characters of th
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from typing import Any
 
-from openpyxl import Workbook
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
+from hall_bus.features.tables import Sheet, csv_bytes, xlsx_bytes
 
 HEADERS = [
     "委托单号",
@@ -54,25 +50,8 @@ def rows(mandates: list[dict[str, Any]], tz: dt.tzinfo) -> list[list[str]]:
 
 
 def ledger_csv(mandates: list[dict[str, Any]], tz: dt.tzinfo) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(HEADERS)
-    writer.writerows(rows(mandates, tz))
-    return out.getvalue().encode("utf-8-sig")
+    return csv_bytes(HEADERS, rows(mandates, tz))
 
 
 def ledger_xlsx(mandates: list[dict[str, Any]], tz: dt.tzinfo) -> bytes:
-    wb = Workbook()
-    ws = wb.worksheets[0]
-    ws.title = "帮办代办台账"
-    ws.append(HEADERS)
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
-    for line in rows(mandates, tz):
-        ws.append(line)
-    ws.freeze_panes = "B2"
-    for i, width in enumerate(WIDTHS, start=1):
-        ws.column_dimensions[get_column_letter(i)].width = width
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+    return xlsx_bytes(Sheet(name="帮办代办台账", headers=HEADERS, lines=rows(mandates, tz), widths=WIDTHS, freeze="B2"))

@@ -9,6 +9,7 @@ the very answer the page shows."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Request
@@ -166,55 +167,39 @@ def reports_page(request: Request, session: Session = Depends(needs(*MANAGER))) 
     )
 
 
-@router.get("/api/reports")
-def report(
-    request: Request,
-    from_day: str | None = None,
-    to_day: str | None = None,
-    group: str = "day",
-    session: Session = Depends(needs(*MANAGER)),
-) -> Any:
-    return {"ok": True, "report": report_of(request, from_day, to_day, group)}
+Answer = Callable[[Request, str | None, str | None, str], dict[str, Any]]
+Files = tuple[Callable[[dict[str, Any]], bytes], Callable[[dict[str, Any]], bytes]]
 
 
-@router.get("/api/reports/export.{fmt}")
-def export(
-    fmt: Literal["csv", "xlsx"],
-    request: Request,
-    from_day: str | None = None,
-    to_day: str | None = None,
-    group: str = "day",
-    session: Session = Depends(needs(*MANAGER)),
-) -> Response:
-    answer = report_of(request, from_day, to_day, group)
-    name = f"haochaping-{answer['from_day']}-{answer['to_day']}-{answer['group']}.{fmt}"
-    return _download(report_csv(answer) if fmt == "csv" else report_xlsx(answer), fmt, name)
+def _report_routes(path: str, answer_of: Answer, files: Files, file_name: str) -> None:
+    """A report's answer as JSON (``path``) and as CSV or XLSX (``path/export.csv|xlsx``), for managers."""
+
+    @router.get(path, name=f"{file_name}-json")
+    def as_json(
+        request: Request,
+        from_day: str | None = None,
+        to_day: str | None = None,
+        group: str = "day",
+        session: Session = Depends(needs(*MANAGER)),
+    ) -> Any:
+        return {"ok": True, "report": answer_of(request, from_day, to_day, group)}
+
+    @router.get(path + "/export.{fmt}", name=f"{file_name}-file")
+    def as_file(
+        fmt: Literal["csv", "xlsx"],
+        request: Request,
+        from_day: str | None = None,
+        to_day: str | None = None,
+        group: str = "day",
+        session: Session = Depends(needs(*MANAGER)),
+    ) -> Response:
+        answer = answer_of(request, from_day, to_day, group)
+        name = f"{file_name}-{answer['from_day']}-{answer['to_day']}-{answer['group']}.{fmt}"
+        return _download((files[0] if fmt == "csv" else files[1])(answer), fmt, name)
 
 
-@router.get("/api/reports/bookings")
-def kept_report(
-    request: Request,
-    from_day: str | None = None,
-    to_day: str | None = None,
-    group: str = "day",
-    session: Session = Depends(needs(*MANAGER)),
-) -> Any:
-    return {"ok": True, "report": kept_of(request, from_day, to_day, group)}
-
-
-@router.get("/api/reports/bookings/export.{fmt}")
-def kept_export_file(
-    fmt: Literal["csv", "xlsx"],
-    request: Request,
-    from_day: str | None = None,
-    to_day: str | None = None,
-    group: str = "day",
-    session: Session = Depends(needs(*MANAGER)),
-) -> Response:
-    answer = kept_of(request, from_day, to_day, group)
-    name = f"yuyue-{answer['from_day']}-{answer['to_day']}-{answer['group']}.{fmt}"
-    body = kept_export.report_csv(answer) if fmt == "csv" else kept_export.report_xlsx(answer)
-    return _download(body, fmt, name)
+_report_routes("/api/reports", report_of, (report_csv, report_xlsx), "haochaping")
+_report_routes("/api/reports/bookings", kept_of, (kept_export.report_csv, kept_export.report_xlsx), "yuyue")
 
 
 # ---------------------------------------------------------------------- follow-up
