@@ -190,8 +190,16 @@ class EngineBase:
 
     def domain_mode(self, domain: str, windows: list[WindowState] | None = None) -> schedule.Mode:
         """``open``, ``appointments`` or ``closed`` now, by the windows' current domains."""
-        current = {w.number: w.domains for w in (windows or self.windows())}
+        if self.config.hours.always_open:
+            return "open"
+        current = {w.number: w.domains for w in windows} if windows is not None else self.current_domains()
         return schedule.domain_mode(self.config, domain, self.local(), current)
+
+    @locked
+    def current_domains(self) -> dict[int, list[str]]:
+        """Window number -> the domains it serves now (one small read: ticket issuing asks it each time)."""
+        rows = self.store.db.execute("SELECT number, domains FROM windows WHERE hall=?", (self.hall,))
+        return {int(r[0]): json.loads(r[1]) for r in rows}
 
     def is_open(self, service: Service) -> bool:
         """May a walk-in ticket of ``service`` be taken now?"""

@@ -148,9 +148,7 @@ class QueueEngine(WindowOps, Estimates):
                 return
         elif mode == "open":
             return
-        walk, appt = schedule.domain_spans(
-            self.config, service.domain, self.local().date(), {w.number: w.domains for w in self.windows()}
-        )
+        walk, appt = schedule.domain_spans(self.config, service.domain, self.local().date(), self.current_domains())
         if mode == "appointments":
             raise QueueError(
                 f"{service.name} takes appointments only now (walk-in tickets today: {schedule.describe(walk)})",
