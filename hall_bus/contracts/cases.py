@@ -1,6 +1,7 @@
 """Bus contracts of the case store: ``case.lookup`` (kiosk progress, 办件进度), ``case.update`` (staff),
 ``case.receipt`` (the verification code printed on the receipt), ``case.print_receipt`` (that receipt
-printed at a window), ``case.progress`` (the phone page: case number plus that code) and the ``case``
+printed at a window: queued at once, its end told by the ``print`` event of
+:mod:`hall_bus.contracts.devices`), ``case.progress`` (the phone page: case number plus that code) and the ``case``
 event published on every status change."""
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ from __future__ import annotations
 from typing import Literal
 
 from hall_bus.contracts.base import Closed, ContractSet, MessageContract, Open, RequestContract, array, integer, text
+from hall_bus.contracts.devices import PRINT_JOB
 from hall_bus.vocabulary import TOKEN_PATTERN
 
 CASE_NO = r"[A-Za-z0-9][A-Za-z0-9-]{3,31}"
@@ -73,8 +75,11 @@ class CasePrintReceipt(Closed):
     actor: str = text(min_len=1, max_len=64)
 
 
-class CaseReceiptPrinted(Closed):
-    printed: bool
+class CaseReceiptQueued(Closed):
+    """The receipt was sent to the window's printer; the ``print`` event with this job says how it ended."""
+
+    queued: bool
+    job: str = text(pattern=PRINT_JOB, description="the print job's id (the same for a repeated request)")
     case_no: str = text()
     window: int = integer(min=1, max=999)
     printer: str = text(description="the printer's device id")
@@ -113,9 +118,10 @@ CONTRACTS = ContractSet(
         RequestContract(
             "case.print_receipt",
             CasePrintReceipt,
-            CaseReceiptPrinted,
+            CaseReceiptQueued,
             "Print a case's acceptance receipt (受理回执: its verification code and the phone page's QR) on a "
-            "window's receipt printer (paper_out, cover_open, printer_offline, no_printer ... when it cannot).",
+            "window's receipt printer: answered at once with the job (no_printer, printer_offline, printer_busy "
+            "when it cannot be sent); the ``print`` event tells how the job ended (paper_out, cover_open ...).",
         ),
         RequestContract(
             "case.progress",

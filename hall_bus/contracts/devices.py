@@ -10,6 +10,9 @@
   not: ``paper_out``, ``cover_open``, ``printer_offline``, ``printer_timeout``, ``printer_error``,
   ``print_unknown`` (no result in time: look at the printer before printing again). A repeated
   request (the same transaction) is answered from memory, never printed twice.
+* ``print`` (``event/print``) is the controller's word on a print job it queued for a window
+  (``mandate.print``, ``case.print_receipt`` answer at once with the job's id): printed, or the
+  printer's code; the job, the window and the printer only, nothing of the citizen.
 * ``device.state`` is the retained health of any device (see devices/base.py).
 """
 
@@ -110,6 +113,24 @@ class PrinterPrinted(Closed):
     state: str = text(description="the printer's state after the page: ready, or degraded (paper near end)")
 
 
+PRINT_JOB = r"[0-9a-f]{16}"  # a print job's id (hall_bus.features.cases.window_print.job_id)
+
+
+class PrintOutcome(Closed):
+    """How a queued print job ended (the ``print`` event): no personal data."""
+
+    job: str = text(pattern=PRINT_JOB, description="the id the op answered with")
+    window: int = integer(min=1, max=999)
+    printer: str = text(max_len=64, description="the printer's device id")
+    printed: bool
+    code: str | None = text(
+        max_len=64,
+        description="why not printed: paper_out, cover_open, printer_offline, printer_timeout, printer_error, "
+        "printer_busy, print_unknown (no answer in time: look at the printer before printing again); null if printed",
+    )
+    message: str = text(max_len=300, description="a technician's detail (English), not for the clerk")
+
+
 class DeviceState(Open):
     id: str = text()
     kind: str = text()
@@ -147,5 +168,6 @@ CONTRACTS = ContractSet(
     events=[
         MessageContract("pad.evaluation", PadEvaluation, "The citizen's rating on a pad, or its timeout."),
         MessageContract("idcard.card", CardRead, "An ID card was read (token and masked number only)."),
+        MessageContract("print", PrintOutcome, "A print job queued at a window's printer ended: printed or why not."),
     ],
 )

@@ -1,5 +1,6 @@
 """Bus contracts of 帮办代办 (assisted and proxy service): ``mandate.create``, ``mandate.update``,
-``mandate.list`` (the ledger, 台账), ``mandate.get``, ``mandate.print`` (the 回执 printed at a window) and
+``mandate.list`` (the ledger, 台账), ``mandate.get``, ``mandate.print`` (the 回执 printed at a window:
+queued at once, its end told by the ``print`` event of :mod:`hall_bus.contracts.devices`) and
 the ``mandate`` event published on every change (number and state only: the phone page follows it).
 
 A mandate (委托单) names the citizen only by an identity token (a salted hash, as cases do), never by
@@ -14,6 +15,7 @@ from __future__ import annotations
 from typing import Literal
 
 from hall_bus.contracts.base import Closed, ContractSet, MessageContract, RequestContract, array, integer, text
+from hall_bus.contracts.devices import PRINT_JOB
 from hall_bus.vocabulary import ID_PATTERN, TOKEN_PATTERN
 
 DAY = r"\d{4}-\d{2}-\d{2}"
@@ -94,8 +96,11 @@ class MandatePrint(Closed):
     actor: str = text(min_len=1, max_len=64)
 
 
-class MandatePrinted(Closed):
-    printed: bool
+class MandatePrintQueued(Closed):
+    """The 回执 was sent to the window's printer; the ``print`` event with this job says how it ended."""
+
+    queued: bool
+    job: str = text(pattern=PRINT_JOB, description="the print job's id (the same for a repeated request)")
     mandate_no: str = text(pattern=MANDATE_NO)
     window: int = integer(min=1, max=999)
     printer: str = text(description="the printer's device id")
@@ -127,9 +132,10 @@ CONTRACTS = ContractSet(
         RequestContract(
             "mandate.print",
             MandatePrint,
-            MandatePrinted,
-            "Print a mandate's 回执 on a window's receipt printer (paper_out, cover_open, printer_offline, "
-            "no_printer ... when it cannot).",
+            MandatePrintQueued,
+            "Print a mandate's 回执 on a window's receipt printer: answered at once with the job (no_printer, "
+            "printer_offline, printer_busy when it cannot be sent); the ``print`` event tells how the job ended "
+            "(paper_out, cover_open ...).",
         ),
     ],
     events=[MessageContract("mandate", MandateEvent, "A mandate was recorded or moved (its number and state only).")],

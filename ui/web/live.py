@@ -7,13 +7,20 @@ each, and tells its listeners of every change. The browsers get the changes as s
 ``window``, ``hall``, ``state``, ``device``, ``device-availability``, ``client-availability``,
 ``event`` or ``alert``. A page loads the current picture from ``/api/live`` and then applies the
 changes; nothing is polled.
+
+A route that asks the controller for something whose end comes later as an event (a receipt printed
+at a window: ``mandate.print`` answers with a job, the ``print`` event tells how it ended) waits in
+its own thread with :meth:`HallLive.wait_event`: it takes :meth:`HallLive.event_mark` before asking
+(the event may arrive before the answer), and a condition variable wakes it on every event.
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import logging
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -25,6 +32,7 @@ from ui.web.sse import offer
 log = logging.getLogger(__name__)
 
 Listener = Callable[[str, Any], None]
+RECENT_EVENTS = 512  # events kept for waiters (a waiter looks only at those after its mark)
 
 
 class HallLive:
@@ -36,6 +44,9 @@ class HallLive:
         self.latest: dict[str, Any] = {}  # "<kind>/<key>" -> data
         self.listeners: list[Listener] = []
         self._feeds: list[tuple[asyncio.AbstractEventLoop, asyncio.Queue[tuple[str, Any]]]] = []
+        self._events = threading.Condition()
+        self._event_seq = 0
+        self._recent: collections.deque[tuple[int, str, Any]] = collections.deque(maxlen=RECENT_EVENTS)
         h = topics.hall(hall_id)
         for filt in (
             f"{h}/state/#",
@@ -83,6 +94,11 @@ class HallLive:
                     self.latest.pop(key, None)
                 else:
                     self.latest[key] = data
+        else:
+            with self._events:
+                self._event_seq += 1
+                self._recent.append((self._event_seq, key, data))
+                self._events.notify_all()
         for listener in list(self.listeners):
             try:
                 listener(key, data)
@@ -104,6 +120,28 @@ class HallLive:
     def get(self, key: str) -> Any:
         with self._lock:
             return self.latest.get(key)
+
+    def event_mark(self) -> int:
+        """Where the events are now: :meth:`wait_event` looks only at the events after it."""
+        with self._events:
+            return self._event_seq
+
+    def wait_event(self, key: str, match: Callable[[Any], bool], after: int, timeout: float) -> Any:
+        """The data of the first event ``key`` (e.g. ``event/print``) after the mark ``after`` for which
+        ``match(data)`` holds, waiting up to ``timeout`` seconds for it (blocks: call it from a worker
+        thread, never from the server's event loop); None if none came."""
+        deadline = time.monotonic() + timeout
+        with self._events:
+            seen = after
+            while True:
+                for seq, k, data in self._recent:
+                    if seq > seen and k == key and match(data):
+                        return data
+                seen = self._event_seq
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return None
+                self._events.wait(left)
 
     def feed(self) -> asyncio.Queue[tuple[str, Any]]:
         """A queue of changes for one browser connection (call on the server's event loop)."""

@@ -7,7 +7,8 @@
   through the ``[cases.notify]`` adapter (办件进度实时推送, :mod:`~hall_bus.features.cases.notify_outbox`).
 * ``case.receipt`` gives staff the verification code to print on the receipt; ``case.print_receipt``
   prints that receipt (办件受理回执: the code and a QR of the phone page, nothing of the citizen) on a
-  window's receipt printer (:mod:`~hall_bus.features.cases.window_print`); ``case.progress``
+  window's receipt printer (:mod:`~hall_bus.features.cases.window_print`: answered once sent, the
+  ``print`` event tells the end, so a slow printer never holds up the hall); ``case.progress``
   answers the phone page (``/case``) for a case number with its code, counting wrong codes
   (:mod:`~hall_bus.features.cases.codes`).
 
@@ -32,7 +33,7 @@ from hall_bus.contracts.cases import (
     CaseLookup,
     CasePrintReceipt,
     CaseProgress,
-    CaseReceiptPrinted,
+    CaseReceiptQueued,
     CaseReceiptRequest,
     CaseUpdate,
 )
@@ -139,7 +140,8 @@ class CasesFeature:
 
     def _print_receipt(self, env: Envelope) -> dict[str, Any]:
         """The 受理回执 at a window's printer: the case number, the service, when it was accepted, the
-        verification code and the phone page's QR (the page and the case number, never the code)."""
+        verification code and the phone page's QR (the page and the case number, never the code).
+        Answered once the job is sent; the ``print`` event tells how it ended (never waited for here)."""
         self._staff_only(env)
         req = model_of(env, CasePrintReceipt)
         case_no = req.case_no.upper()
@@ -160,9 +162,11 @@ class CasesFeature:
             qr_url=self.page_url(case_no),
             lang=req.lang,
         )
-        printer = self.printers.print(req.window, doc)
-        log.info("case %s: receipt printed at window %d for %s/%s", case_no, req.window, env.sender, req.actor)
-        return as_data(CaseReceiptPrinted(printed=True, case_no=case_no, window=req.window, printer=printer))
+        job, printer = self.printers.submit(env, req.window, doc)
+        log.info(
+            "case %s: receipt sent to window %d (job %s) for %s/%s", case_no, req.window, job, env.sender, req.actor
+        )
+        return as_data(CaseReceiptQueued(queued=True, job=job, case_no=case_no, window=req.window, printer=printer))
 
     def _progress(self, env: Envelope) -> dict[str, Any]:
         """A wrong code and an unknown case number get the same refusal (case numbers are not probed)."""

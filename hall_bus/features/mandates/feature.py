@@ -6,8 +6,10 @@ number and the signed link (:mod:`.link`) that the 回执 prints as a QR code (:
 the citizen follows it on the phone. The agent must be a staff member of ``[[staff]]``; every
 change is audited with ``<bus client>/<actor>`` in the transaction that makes it (:mod:`.store`) and
 published as the ``mandate`` event (number and state only; the phone page ``/m/<token>`` follows it).
-``mandate.print`` prints the 回执 (:func:`.receipt.receipt_doc`) on the receipt printer of a window
-(:mod:`hall_bus.features.cases.window_print`), or answers why not (``paper_out``, ``no_printer`` ...).
+``mandate.print`` sends the 回执 (:func:`.receipt.receipt_doc`) to the receipt printer of a window
+(:mod:`hall_bus.features.cases.window_print`) and answers at once with the print job (or why it
+cannot be sent: ``no_printer``, ``printer_offline``, ``printer_busy``); the ``print`` event tells
+how the job ended (printed, ``paper_out`` ...). The controller never waits for a printer.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from hall_bus.contracts.mandates import (
     MandateListRequest,
     MandateOne,
     MandatePrint,
-    MandatePrinted,
+    MandatePrintQueued,
     MandateUpdate,
 )
 from hall_bus.controller.features import FeatureContext, FeatureSpec
@@ -122,9 +124,18 @@ class MandatesFeature:
             service = next((s for s in self.config.services if s.id == row["service"]), None)
             view["service_name"] = service.name_en if service is not None and service.name_en else view["service_name"]
         hall_name = self.config.name_en if req.lang == "en" and self.config.name_en else self.config.name
-        printer = self.printers.print(req.window, receipt_doc(view, hall_name, self.config.tz(), lang=req.lang))
-        log.info("mandate %s: 回执 printed at window %d for %s/%s", req.mandate_no, req.window, env.sender, req.actor)
-        return as_data(MandatePrinted(printed=True, mandate_no=req.mandate_no, window=req.window, printer=printer))
+        doc = receipt_doc(view, hall_name, self.config.tz(), lang=req.lang)
+        job, printer = self.printers.submit(env, req.window, doc)
+        log.info(
+            "mandate %s: 回执 sent to window %d (job %s) for %s/%s",
+            req.mandate_no,
+            req.window,
+            job,
+            env.sender,
+            req.actor,
+        )
+        queued = MandatePrintQueued(queued=True, job=job, mandate_no=req.mandate_no, window=req.window, printer=printer)
+        return as_data(queued)
 
     def _get(self, env: Envelope) -> dict[str, Any]:
         return self._one(model_of(env, MandateGet).mandate_no)

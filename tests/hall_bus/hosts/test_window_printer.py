@@ -1,9 +1,11 @@
 """Receipts printed at the window: the controller -> the window host -> the receipt printer (its
-simulator, sim://printer) over the real broker. ``case.print_receipt`` prints the 受理回执 with the
-verification code and a QR of the phone page; ``mandate.print`` the 帮办代办 回执; paper out and an
-open cover come back as their codes; a repeated request (the same transaction) prints once, also
-after the controller restarted; a window terminal prints at its own window only. The case receipt's
-PNG is saved (HALLKIT_SCREENSHOTS keeps a copy as printer-case-receipt.png)."""
+simulator, sim://printer) over the real broker. The ops answer at once with the print job, and the
+``print`` event tells how it ended. ``case.print_receipt`` prints the 受理回执 with the verification
+code and a QR of the phone page; ``mandate.print`` the 帮办代办 回执; paper out and an open cover come
+back as the event's codes; a repeated request (the same transaction) gets the same job and prints
+once, also after the controller restarted; a window terminal prints at its own window only; a host
+that is gone is told at once. The case receipt's PNG is saved (HALLKIT_SCREENSHOTS keeps a copy as
+printer-case-receipt.png)."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ import os
 import queue
 import re
 import shutil
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -39,6 +42,7 @@ SHOTS = os.environ.get("HALLKIT_SCREENSHOTS")
 CASE_NO = "SB20261125001"
 
 
+JOB = re.compile(r"[0-9a-f]{16}")
 WINDOW_1_PRINTER = re.compile(r'\n\[\[devices\]\]\nid = "window-1-printer"\n(?:[^\[\n][^\n]*\n)*')
 
 
@@ -55,6 +59,36 @@ def with_window_printer(hall_toml: Path, sim_name: str, out: Path) -> Path:
     return hall_toml
 
 
+class PrintEvents:
+    """The hall's ``print`` events as a listening client hears them (subscribed before it returns)."""
+
+    def __init__(self, bus: BusClient, hall_id: str) -> None:
+        self.heard: list[dict[str, Any]] = []
+        self._changed = threading.Condition()
+        topic = topics.event(hall_id, "print")
+        bus.subscribe(topic, self._on_event)
+        probe = {"job": "0" * 16, "window": 1, "printer": "probe", "printed": False, "code": "probe", "message": ""}
+        deadline = time.monotonic() + 10
+        while self.of("0" * 16, timeout=0.3) is None:  # the broker has the subscription once a probe comes back
+            assert time.monotonic() < deadline, "print events are not heard"
+            bus.publish_event(topic, "print", probe)
+
+    def _on_event(self, _topic: str, env: messages.Envelope) -> None:
+        with self._changed:
+            self.heard.append(dict(env.data))
+            self._changed.notify_all()
+
+    def of(self, job: str, timeout: float = 15.0) -> dict[str, Any] | None:
+        """The event of ``job``, waiting up to ``timeout`` for it."""
+        with self._changed:
+            self._changed.wait_for(lambda: any(e["job"] == job for e in self.heard), timeout)
+            return next((e for e in self.heard if e["job"] == job), None)
+
+    def count(self, job: str) -> int:
+        with self._changed:
+            return sum(1 for e in self.heard if e["job"] == job)
+
+
 @dataclass
 class PrintHall:
     config: HallConfig
@@ -63,6 +97,16 @@ class PrintHall:
     sim: PrinterSimulator
     manager: BusClient
     bus_factory: Any
+    events: PrintEvents
+
+    def print(self, op: str, data: dict[str, Any]) -> dict[str, Any]:
+        """Ask ``op`` as the manager: the answer at once (queued), then the job's ``print`` event."""
+        out = self.manager.request(op, data)
+        assert out["queued"] is True and JOB.fullmatch(out["job"]) and out["window"] == data["window"], out
+        event = self.events.of(out["job"])
+        assert event is not None, f"no print event for {out}"
+        assert event["window"] == out["window"] and event["printer"] == out["printer"]
+        return event
 
     def restart_controller(self) -> None:
         self.controller.stop()
@@ -77,7 +121,8 @@ def hall(tmp_hall: Path, tmp_path: Path, bus_factory: Any) -> Iterator[PrintHall
     host = WindowHost(config, 1, bus_factory("window-1")).start()
     sim = registry.instance(name)
     assert isinstance(sim, PrinterSimulator) and host.printer is not None
-    h = PrintHall(config, ctl, host, sim, bus_factory("manager"), bus_factory)
+    events = PrintEvents(bus_factory("listener"), config.hall_id)
+    h = PrintHall(config, ctl, host, sim, bus_factory("manager"), bus_factory, events)
     try:
         yield h
     finally:
@@ -100,8 +145,11 @@ def qr_in_png(path: Path) -> list[str]:
 def test_the_case_receipt_prints_the_code_and_the_phone_page_qr(hall: PrintHall) -> None:
     new_case(hall.manager)
     receipt = hall.manager.request("case.receipt", {"case_no": CASE_NO})
-    out = hall.manager.request("case.print_receipt", {"case_no": CASE_NO, "window": 1, "actor": "S0101"}, timeout=10)
-    assert out == {"printed": True, "case_no": CASE_NO, "window": 1, "printer": "window-1-printer"}
+    out = hall.manager.request("case.print_receipt", {"case_no": CASE_NO, "window": 1, "actor": "S0101"})
+    assert out == {"queued": True, "job": out["job"], "case_no": CASE_NO, "window": 1, "printer": "window-1-printer"}
+    event = hall.events.of(out["job"])
+    assert event is not None and event["printed"] is True and event["code"] is None, event
+    assert set(event) == {"job", "window", "printer", "printed", "code", "message"}  # nothing of the case
     page = hall.sim.wait_pages(1)[0]
     text = page.text.replace("\n", "")
     for shown in ("办件受理回执", CASE_NO, "社保卡申领", "查询码", receipt["code"], "扫码后输入查询码查看办理进度"):
@@ -121,19 +169,17 @@ def test_the_case_receipt_prints_the_code_and_the_phone_page_qr(hall: PrintHall)
 
 def test_english_case_receipt(hall: PrintHall) -> None:
     new_case(hall.manager)
-    hall.manager.request(
-        "case.print_receipt", {"case_no": CASE_NO, "window": 1, "lang": "en", "actor": "S0101"}, timeout=10
-    )
+    assert hall.print("case.print_receipt", {"case_no": CASE_NO, "window": 1, "lang": "en", "actor": "S0101"})[
+        "printed"
+    ]
     text = hall.sim.wait_pages(1)[0].text.replace("\n", "")
     assert "Case acceptance receipt" in text and "Verification code" in text and "办件受理回执" not in text
 
 
 def test_the_mandate_receipt_prints_at_the_window(hall: PrintHall) -> None:
     m = new_mandate(hall.manager, hall.controller)
-    out = hall.manager.request(
-        "mandate.print", {"mandate_no": m["mandate_no"], "window": 1, "actor": "S0102"}, timeout=10
-    )
-    assert out["printed"] and out["printer"] == "window-1-printer"
+    event = hall.print("mandate.print", {"mandate_no": m["mandate_no"], "window": 1, "actor": "S0102"})
+    assert event["printed"] and event["printer"] == "window-1-printer"
     page = hall.sim.wait_pages(1)[0]
     text = page.text.replace("\n", "")
     assert "帮办代办委托单回执" in text and m["mandate_no"] in text and "参保缴费凭证（原件）" in text
@@ -144,20 +190,15 @@ def test_paper_out_and_an_open_cover_come_back_as_codes_and_print_nothing(hall: 
     new_case(hall.manager)
     ask = {"case_no": CASE_NO, "window": 1, "actor": "S0101"}
     hall.sim.paper = "out"
-    with pytest.raises(RequestFailed) as err:
-        hall.manager.request("case.print_receipt", ask, timeout=10)
-    assert err.value.code == "paper_out"
+    event = hall.print("case.print_receipt", ask)
+    assert event["printed"] is False and event["code"] == "paper_out"
     hall.sim.paper, hall.sim.cover_open = "ok", True
-    with pytest.raises(RequestFailed) as err:
-        hall.manager.request("case.print_receipt", ask, timeout=10)
-    assert err.value.code == "cover_open"
+    assert hall.print("case.print_receipt", ask)["code"] == "cover_open"
     assert hall.sim.wait_pages(1, timeout=1.0) == []
     hall.sim.cover_open, hall.sim.offline = False, True
-    with pytest.raises(RequestFailed) as err:
-        hall.manager.request("case.print_receipt", ask, timeout=10)
-    assert err.value.code == "printer_offline"
+    assert hall.print("case.print_receipt", ask)["code"] == "printer_offline"
     hall.sim.offline = False  # the clerk closes the cover and the printer is back: the next request prints
-    assert hall.manager.request("case.print_receipt", ask, timeout=10)["printed"]
+    assert hall.print("case.print_receipt", ask)["printed"]
     assert len(hall.sim.wait_pages(1)) == 1
 
 
@@ -183,7 +224,7 @@ def test_a_repeated_request_prints_once_also_after_a_controller_restart(hall: Pr
     m = new_mandate(hall.manager, hall.controller)
     h = hall.config.hall_id
     answers: queue.Queue[messages.Envelope] = queue.Queue()
-    hall.bus_factory("listener").subscribe(hall.manager.response_topic, lambda _t, env: answers.put(env))
+    hall.bus_factory("answers").subscribe(hall.manager.response_topic, lambda _t, env: answers.put(env))
     env = messages.request(
         "mandate.print",
         {"mandate_no": m["mandate_no"], "window": 1, "actor": "S0102"},
@@ -195,14 +236,16 @@ def test_a_repeated_request_prints_once_also_after_a_controller_restart(hall: Pr
     for _ in range(3):  # a network retry sends the same bytes again
         hall.manager.publish_raw(request_topic, env.to_json())
     got = [answers.get(timeout=10) for _ in range(3)]
-    assert all(a.tx == env.tx and a.status == "ok" and a.data == got[0].data for a in got)
+    assert all(a.tx == env.tx and a.status == "ok" and a.data == got[0].data for a in got)  # one job
+    job = got[0].data["job"]
+    assert got[0].data["queued"] and (hall.events.of(job) or {}).get("printed") is True
     assert len(hall.sim.wait_pages(2, timeout=1.5)) == 1
     hall.restart_controller()
     hall.manager.publish_raw(request_topic, env.to_json())
     again = answers.get(timeout=10)  # answered from the controller's store, not printed again
     assert again.status == "ok" and again.data == got[0].data
     assert len(hall.sim.wait_pages(2, timeout=1.5)) == 1
-    assert hall.host.stats["printed"] == 1
+    assert hall.host.stats["printed"] == 1 and hall.events.count(job) == 1
 
 
 def test_a_window_host_that_is_gone_is_told_at_once(hall: PrintHall) -> None:

@@ -2,11 +2,16 @@
 simulator (controller -> window host -> sim://printer over the test broker): 打印回执 on /mandates prints
 the 回执 at the clerk's window (a manager chooses the window); 打印受理回执 on the clerk's desk prints a
 case's receipt with its verification code, and paper out is told in a sentence; the citizen's mandate
-page /m/<token> follows the mandate's state without a reload."""
+page /m/<token> follows the mandate's state without a reload. The controller answers a print at once
+with its job; the page waits for the job's ``print`` event in the live hall (HallLive.wait_event) and
+tells 已打印 or the printer's reason, ``printer_offline`` at once when the window's host is gone and
+``print_unknown`` when no outcome comes in time (a host that hangs)."""
 
 from __future__ import annotations
 
 import os
+import threading
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,6 +24,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 
 from hall_bus import config as hallconfig
+from hall_bus.bus import topics
 from hall_bus.controller.service import HallController
 from hall_bus.hosts.window_host import WindowHost
 from simulators import registry
@@ -27,6 +33,8 @@ from tests.hall_bus.features.mandates.conftest import new_mandate
 from tests.hall_bus.hosts.test_window_printer import with_window_printer
 from tests.ui.web.conftest import PASSWORD, WebHall, login, wait_until
 from tests.ui.web.test_web_clerk import take_window
+from ui.web.live import HallLive
+from ui.web.routes import clerk
 from ui.web.server import WebServer
 from ui.web.settings import WebSettings
 
@@ -155,3 +163,49 @@ def test_the_mandate_phone_page_follows_its_state_without_a_reload(hall: Receipt
     token = m["follow_url"].rsplit("/", 1)[1]
     forged = token[:-2] + ("AA" if not token.endswith("AA") else "BB")
     assert httpx.get(f"{hall.url}/m/{forged}/events", timeout=5).status_code == 404  # nothing to follow
+
+
+def test_a_host_that_is_gone_is_told_at_once_and_one_that_hangs_as_unknown(
+    hall: ReceiptHall, browser: Any, bus_factory: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hall.manager.request(
+        "case.update", {"case_no": CASE_NO, "status": "received", "actor": "S0101", "service": "shebao-card"}
+    )
+    take_window(browser, hall, "S0101", 1)
+    browser.find_element(By.ID, "receipt-case").send_keys(CASE_NO)
+    message = browser.find_element(By.ID, "receipt-message")
+    hall.host.stop()
+    hall.host.bus.stop()  # the window PC is gone: its client's availability says offline
+    wait_until(
+        browser, lambda d: hall.web.live.get("client-availability/window-1") == {"online": False, "state": "offline"}
+    )
+    started = time.monotonic()
+    browser.find_element(By.ID, "receipt-print").click()
+    wait_until(browser, lambda d: message.text, 15)
+    assert message.text == "窗口打印机未连接，请检查电源和连线后重试。" and time.monotonic() - started < 3.0
+    heard = threading.Event()  # a window PC back whose printer hangs: it hears the print, never answers
+    hung = bus_factory("window-1")
+    topic = topics.device_request(hall.controller.config.hall_id, "window-1-printer", "printer.print")
+    hung.subscribe(topic, lambda _t, _env: heard.set())
+    wait_until(browser, lambda d: (hall.web.live.get("client-availability/window-1") or {}).get("online"), 10)
+    monkeypatch.setattr(clerk, "PRINT_WAIT_S", 1.5)  # the page gives up before the controller's 8 s
+    started = time.monotonic()
+    browser.find_element(By.ID, "receipt-print").click()
+    wait_until(browser, lambda d: message.text and "未连接" not in message.text, 15)
+    assert message.text == "打印结果未知：请先看打印机是否已出纸，再决定是否重新打印。"
+    assert time.monotonic() - started < 6.0  # the page's own bound, not the controller's outcome
+    assert heard.is_set() and hall.sim.wait_pages(1, timeout=0.5) == []
+
+
+def test_the_live_hall_hands_a_waiting_route_its_event(bus_factory: Any, hall_id: str) -> None:
+    live = HallLive(bus_factory("web"), hall_id)
+    live.publish("event/print", {"job": "a" * 16})  # before the mark: not what a later ask waits for
+    mark = live.event_mark()
+    live.publish("event/print", {"job": "b" * 16})  # after the mark but before the wait (a fast printer)
+    assert live.wait_event("event/print", lambda d: d["job"] == "b" * 16, mark, 0.1) == {"job": "b" * 16}
+    assert live.wait_event("event/print", lambda d: d["job"] == "a" * 16, mark, 0.2) is None
+    later = threading.Timer(0.3, lambda: live.publish("event/print", {"job": "c" * 16}))
+    later.start()
+    started = time.monotonic()
+    assert live.wait_event("event/print", lambda d: d["job"] == "c" * 16, mark, 10) == {"job": "c" * 16}
+    assert time.monotonic() - started < 5  # woken by the event, not by the timeout

@@ -10,7 +10,10 @@ action names the clerk (``staff``), which the controller audits as ``web/<staff_
 
 打印受理回执: the clerk types a case number and the window's receipt printer prints the case's
 acceptance receipt (``case.print_receipt``: the verification code and the phone page's QR); a printer
-that cannot print answers with its code (paper out, cover open ...), shown as a sentence.
+that cannot print answers with its code (paper out, cover open ...), shown as a sentence. The
+controller answers as soon as the job is sent; :func:`print_at_window` then waits (in the request's
+worker thread, up to :data:`PRINT_WAIT_S`) for the job's ``print`` event in the live hall
+(:meth:`ui.web.live.HallLive.wait_event`), so the clerk still reads 已打印 or the printer's reason.
 """
 
 from __future__ import annotations
@@ -54,7 +57,10 @@ strings(
             "本窗口现在只为预约市民办理：请叫预约号；取号机不再发放现场号",
             "This window serves appointments only now: the kiosks issue no walk-in tickets for it",
         ),
-        "clerk.hours.closed": ("本窗口已过服务时间，没有待办的号", "This window's hours are over and no ticket of the day waits"),
+        "clerk.hours.closed": (
+            "本窗口已过服务时间，没有待办的号",
+            "This window's hours are over and no ticket of the day waits",
+        ),
         "clerk.hours.finishing": (
             "本窗口已过服务时间，请办完下班前取号的市民",
             "This window's hours are over: serve the citizens who took a ticket before it closed",
@@ -122,6 +128,7 @@ ACTIONS = {  # the page's action -> (bus op, the sentence of its success)
 }
 PAUSE_REASONS = ("break", "meeting", "system", "other")
 CASE_NO = re.compile(r"[A-Z0-9][A-Z0-9-]{3,31}")  # as hall_bus.contracts.cases.CASE_NO, upper case
+PRINT_WAIT_S = 10.0  # how long a page waits for its print job's end (the controller gives a job 8 s)
 
 
 class TakeBody(BaseModel):
@@ -270,8 +277,29 @@ def print_receipt(body: ReceiptBody, request: Request, session: Session = Depend
     if not CASE_NO.fullmatch(case_no):
         raise WebError("bad_case_no", 422)
     data = {"case_no": case_no, "window": _window(session), "lang": lang_of(request), "actor": session.staff.staff_no}
-    result = ctx_of(request).call("case.print_receipt", data, timeout=12.0)
+    result = print_at_window(ctx_of(request), "case.print_receipt", data)
     return _done(request, "clerk.done.receipt", result, case=case_no)
+
+
+def print_at_window(web: WebContext, op: str, data: dict[str, Any]) -> dict[str, Any]:
+    """Ask ``op`` (``mandate.print``, ``case.print_receipt``) to print at a window, then wait (blocking:
+    call from a worker thread) for the ``print`` event of its job: the event's data when printed, else
+    :class:`WebError` with the printer's code (``print_unknown`` when no event came in time)."""
+    mark = web.live.event_mark()  # before asking: the event may come before the answer
+    queued = web.call(op, data)
+    job = queued.get("job") if isinstance(queued, dict) else None
+    if not isinstance(job, str):
+        raise WebError("print_unknown", 502)
+
+    def of_job(event: Any) -> bool:
+        return isinstance(event, dict) and event.get("job") == job
+
+    outcome = web.live.wait_event("event/print", of_job, mark, PRINT_WAIT_S)
+    if not isinstance(outcome, dict):
+        raise WebError("print_unknown", 504)
+    if not outcome.get("printed"):
+        raise WebError(str(outcome.get("code") or "printer_error"), 409)
+    return outcome
 
 
 @router.post("/api/desk/{action}")

@@ -6,8 +6,9 @@ ledger with CSV/XLSX export) and ``/m/<token>``, the citizen's phone page the �
   bus nor into any store or log. The staff member signed in is the actor of every change.
 * 打印回执: the 回执 of a mandate still in hand (not done or returned) is printed on a window's
   receipt printer (``mandate.print``): a clerk's at the window the clerk took on /clerk, a manager's
-  at the window chosen in the row. A printer
-  that cannot print (paper out, cover open, offline) is told in a sentence keyed by its error code.
+  at the window chosen in the row. The controller answers once the job is sent; the page waits for
+  the job's ``print`` event (:func:`ui.web.routes.clerk.print_at_window`). A printer that cannot print
+  (paper out, cover open, offline) is told in a sentence keyed by its error code.
 * ``/m/<token>`` needs no login: the token is checked with the hall's key before the bus is asked
   anything (:mod:`hall_bus.features.mandates.link`), and a guessed or altered one gets the same
   "not found" page as a mandate that does not exist. The page shows the mandate's number, service,
@@ -40,7 +41,7 @@ from ui.web.accounts import Session
 from ui.web.app import ANY_STAFF, MANAGER, WebContext, WebError, ctx_of, lang_of, needs, render
 from ui.web.citizen import service_name
 from ui.web.i18n import error_sentence, strings, t
-from ui.web.routes.clerk import window_name
+from ui.web.routes.clerk import print_at_window, window_name
 
 router = APIRouter()
 
@@ -275,7 +276,7 @@ async def print_receipt(mandate_no: str, request: Request, session: Session = De
             "lang": lang_of(request),
             "actor": session.staff.staff_no,
         }
-        await asyncio.to_thread(web.call, "mandate.print", data, 12.0)
+        await asyncio.to_thread(print_at_window, web, "mandate.print", data)  # waits for the job's end
     except WebError as exc:
         return _page(
             request, session, _filters(), exc.status, made=None, error=error_sentence(exc.code, lang_of(request))
