@@ -1,5 +1,5 @@
-"""``hallkit backup``, ``hallkit restore``, ``hallkit metrics``, ``hallkit deploy units`` and ``hallkit
-station check``: running a hall in production (docs/deploy.md)."""
+"""``hallkit backup``, ``hallkit restore``, ``hallkit metrics``, ``hallkit deploy units``, ``hallkit deploy
+stations`` and ``hallkit station check``: running a hall in production (docs/deploy.md)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from hall_bus.cli.common import config_of, fail, print_json, reporting
 from hall_bus.cli.main import CommandLine
 from hall_bus.config import ConfigError
 from hall_bus.ops import backup as backups
-from hall_bus.ops import units
+from hall_bus.ops import stations, units
 from hall_bus.ops.restore import RestoreError, restore
 from hall_bus.ops.settings import backup_settings, monitoring_settings
 from hall_bus.ops.station import StationError, load_station
@@ -73,6 +73,33 @@ def register(cli: CommandLine) -> None:
     p.add_argument("--etc", default=lay.etc, help=f"configuration directory (default {lay.etc})")
     p.add_argument("--state", default=lay.state, help=f"state directory, [hall] data_dir (default {lay.state})")
     p.add_argument("--user", default=lay.user, help=f"the system user (default {lay.user})")
+
+    p = cli.command(
+        ("deploy", "stations"),
+        help="write every station's directory (station.toml, the hall CA, its own password) from hall.toml",
+        handler=stations_command,
+        description="Write --out/<bus client id>/ for each kiosk, window PC with devices, the display and each "
+        "locker bank of hall.toml: station.toml (its [bus] and its own [[devices]], nothing secret of the hall), "
+        "the hall CA and its own password from [bus] credentials_dir (run `hallkit bus credentials` first), and "
+        "the one hall secret its role needs (a locker bank the pickup key, a kiosk the identity salt). Prints, "
+        "and writes to --out/stations.txt, which directory goes to which machine and how to install it.",
+    )
+    p.add_argument("--config", default=None, help="hall.toml (default: ./hall.toml or $HALLKIT_CONFIG)")
+    p.add_argument("--out", required=True, help="directory for the station directories")
+    p.add_argument("--host", default=None, help="the broker's address as the stations reach it (default [bus] host)")
+    p.add_argument("--only", nargs="+", default=[], metavar="ID", help="only these stations (bus client ids)")
+    p.add_argument(
+        "--data-dir",
+        default=lay.state,
+        help=f"the stations' data_dir (default {lay.state}; relative: in the directory)",
+    )
+    p.add_argument("--etc", default=lay.etc, help=f"configuration directory on the stations (default {lay.etc})")
+    p.add_argument("--user", default=lay.user, help=f"the system user (default {lay.user})")
+    p.add_argument(
+        "--without-credentials",
+        action="store_true",
+        help="write no ca.crt and passwords (the hall has none yet; copy them from [bus] credentials_dir later)",
+    )
 
     cli.describe(("station",), "a station configured by its own small file (docs/deploy.md)")
     p = cli.command(
@@ -180,6 +207,26 @@ def units_command(args: argparse.Namespace) -> int:
         print(f"  {machine}: {' '.join(names)}")
     for note in rendered.notes:
         print(f"note: {note}")
+    return 0
+
+
+def stations_command(args: argparse.Namespace) -> int:
+    config = config_of(args)
+    opts = stations.Options(
+        host=args.host,
+        only=tuple(args.only),
+        data_dir=args.data_dir.rstrip("/") or "/",
+        credentials=not args.without_credentials,
+        layout=units.Layout(etc=args.etc.rstrip("/"), state=args.data_dir, user=args.user),
+    )
+    with reporting("deploy stations", (ConfigError,), rc=2):
+        built = stations.build(config, opts)
+    out = Path(args.out)
+    text = stations.summary(config, built, opts, out)
+    with reporting("deploy stations", (OSError,)):
+        stations.write(built, out, text)
+    print(f"wrote {len(built)} station directories to {out}/ and {stations.SUMMARY_FILE}:")
+    print(text, end="")
     return 0
 
 

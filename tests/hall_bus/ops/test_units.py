@@ -3,7 +3,7 @@
 ``systemd-analyze verify`` accepts every unit (where the machine has it), every ``hallkit`` command
 line in them parses with today's CLI, the station units run with ``--station`` (a station machine has
 no hall.toml), and each station unit's command, run as written from station directories made from the
-demo hall.toml, starts against a hall server with TLS and the generated ACL.
+demo hall.toml by ``hallkit deploy stations``, starts against a hall server with TLS and the generated ACL.
 
 After a change of hall_bus/ops/units.py, re-render the examples:
 ``hallkit deploy units --config hall.toml --out docs/deploy/``."""
@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import configparser
 import contextlib
-import json
 import os
 import re
 import shlex
@@ -27,17 +26,15 @@ import pytest
 from PIL import ImageGrab
 
 from hall_bus import config as hallconfig
-from hall_bus.bus import tls, topics
+from hall_bus.bus import topics
 from hall_bus.bus.brokers import Mosquitto, free_port
 from hall_bus.bus.client import BusClient
 from hall_bus.bus.connect import bus_settings
 from hall_bus.bus.credentials import mosquitto_conf, write_credentials
 from hall_bus.cli.main import build, main
-from hall_bus.config import HallConfig
-from hall_bus.contracts.roles import SELF_HOSTED_KINDS
 from hall_bus.controller.service import HallController
 from hall_bus.ops import units
-from hall_bus.ops.station import STATION_FILE
+from hall_bus.ops.station import STATION_FILE, read_station
 from tests.hall_bus.ops.test_station_wheel import Process
 from tests.helpers import ROOT
 
@@ -183,37 +180,6 @@ def test_hallkit_deploy_units(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert (out / "machines.txt").read_text().startswith("# The machines of demo-hall")
 
 
-def toml_value(value: object) -> str:
-    if isinstance(value, dict):
-        return "{ " + ", ".join(f"{k} = {toml_value(v)}" for k, v in value.items()) + " }"
-    if isinstance(value, list):
-        return "[" + ", ".join(toml_value(v) for v in value) + "]"
-    return json.dumps(value, ensure_ascii=False)  # a string, an integer (no floats or booleans in [[devices]])
-
-
-def station_dir(root: Path, config: HallConfig, client: str, role: str, creds: Path) -> Path:
-    """What a station machine keeps in /etc/hallkit/stations/<client>/, made from hall.toml as the
-    technician makes it (docs/deploy.md): station.toml with the [bus] and the station's own [[devices]]
-    (a self-hosted device, a locker bank, is its own station), the hall CA and its own password."""
-    home = root / client
-    home.mkdir(parents=True)
-    own = [d for d in config.devices if (d.id if d.kind in SELF_HOSTED_KINDS else d.host) == client]
-    devices = ""
-    for d in own:
-        fields = {"id": d.id, "kind": d.kind, "url": d.url, "profile": d.profile, "host": d.host}
-        fields |= {"window": d.window} if d.window is not None else {}
-        fields |= {"options": d.options} if d.options else {}
-        devices += "\n[[devices]]\n" + "".join(f"{k} = {toml_value(v)}\n" for k, v in fields.items() if v != "")
-    (home / STATION_FILE).write_text(
-        f'[station]\nhall = "{config.hall_id}"\nid = "{client}"\nrole = "{role}"\ndata_dir = "var"\n\n'
-        f'[bus]\nhost = "{config.bus.host}"\nport = {config.bus.port}\ntls = true\ncredentials_dir = "."\n{devices}',
-        encoding="utf-8",
-    )
-    shutil.copy2(creds / tls.CA_CERT, home / tls.CA_CERT)
-    shutil.copy2(creds / f"{client}.password", home / f"{client}.password")
-    return home
-
-
 @pytest.fixture
 def hall_server(tmp_path: Path, tmp_hall: Path):
     """The hall server: the demo hall.toml with the installed [bus] (an external mosquitto with the
@@ -270,21 +236,32 @@ def painted(display: str, proc: Process, timeout: float = 90.0) -> int:
 
 
 def test_the_station_units_start_from_their_station_dirs(
-    rendered: units.Rendered, hall_server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    rendered: units.Rendered,
+    hall_server,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     """Each station unit's ExecStart, with its Environment, run as it is written but for the paths:
-    /etc/hallkit/stations holds station directories made from the demo hall.toml, /opt/hallkit/venv is
+    /etc/hallkit/stations holds the station directories `hallkit deploy stations` writes from the
+    hall server's hall.toml (the demo hall's, installed), /opt/hallkit/venv is
     this checkout's venv. The kiosk's and the display's command is what xinit runs as the X client: here
     on an X server of its own. Each logs in as its station, learns the layout from the controller and
     runs (the screens drawn) until stopped."""
     config, creds = hall_server
     lay = units.Layout()
     stations = tmp_path / "stations"
+    clients = [client for _, client, _ in STATION_UNITS.values()]
+    argv = ["deploy", "stations", "--config", config.source, "--out", str(stations), "--data-dir", "var"]
+    assert main([*argv, "--only", *clients]) == 0
+    said = capsys.readouterr().out
+    assert "lockers-a: locker on machine kiosk-1, hallkit-locker-host@lockers-a.service" in said
+    assert "hall secret pickup.secret" in said  # the locker host checks the controller's commands with it
     for _, client, role in STATION_UNITS.values():
-        station_dir(stations, config, client, role, creds)
-    secret = Path(config.data_dir) / "pickup.secret"  # the locker host checks the controller's commands with it
-    (stations / "lockers-a" / "var").mkdir()
-    shutil.copy2(secret, stations / "lockers-a" / "var" / secret.name)
+        assert read_station(stations / client / STATION_FILE).station.role == role
+        assert (stations / client / f"{client}.password").read_bytes() == (creds / f"{client}.password").read_bytes()
+    secret = Path(config.data_dir) / "pickup.secret"
+    assert (stations / "lockers-a" / "var" / secret.name).read_bytes() == secret.read_bytes().strip()
 
     online: dict[str, bool] = {}
     manager = BusClient(config.hall_id, "manager", bus_settings(config, "manager")).start()
