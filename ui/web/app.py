@@ -165,6 +165,9 @@ def render(request: Request, name: str, session: Session | None, status: int = 2
     return response
 
 
+PHONE_PATHS = ("/t/", "/book", "/case", "/m/")  # the citizens' pages (no login)
+
+
 NAV: list[tuple[str, str, tuple[str, ...]]] = [
     ("/hall", "nav.hall", MANAGER),
     ("/tidal", "nav.tidal", MANAGER),
@@ -213,6 +216,8 @@ def create_app(web: WebContext) -> FastAPI:
             return JSONResponse(
                 {"ok": False, "code": exc.code, "message": i18n.error_sentence(exc.code, lang)}, status_code=exc.status
             )
+        if request.url.path.startswith(PHONE_PATHS):  # a citizen's page: the phone's frame, not the staff console's
+            return render(request, "phone-error.html", None, status=exc.status, code=exc.code)
         if exc.status == 403:
             return render(request, "forbidden.html", session_of(request), status=403)
         return render(request, "error.html", session_of(request), status=exc.status, code=exc.code)

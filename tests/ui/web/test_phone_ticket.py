@@ -189,3 +189,13 @@ def test_the_phone_page_in_english(web_hall: WebHall, browser, bus_factory) -> N
     browser.get(web_hall.url + "/t/20260101.A001.1.AAAAAAAAAAAAAAAAAAAAAA")
     assert browser.find_element(By.ID, "not-found").text == "This page was not found."
     snap(browser, "ticket-missing", "en")
+
+
+def test_a_phone_page_the_bus_cannot_answer_says_so_in_the_phone_s_frame(web_hall: WebHall, bus_factory) -> None:
+    """The controller gone: the citizen's page is the phone page with the sentence, not the staff console."""
+    mine = issue(bus_factory("kiosk-1"))
+    web_hall.controller.stop()
+    page = httpx.get(web_hall.url + path_of(mine), verify=False, timeout=15)
+    assert page.status_code == 503
+    assert 'class="phone"' in page.text and 'id="page-error"' in page.text
+    assert "暂时无法连接大厅系统" in page.text and "/logout" not in page.text  # no staff console around it

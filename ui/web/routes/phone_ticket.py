@@ -114,6 +114,7 @@ def _render(request: Request, name: str, status: int = 200, **values: Any) -> HT
             "lang": lang,
             "t": lambda key, **kw: i18n.t(key, lang, **kw),
             "hall_name": web.config.name_en if lang == "en" and web.config.name_en else web.config.name,
+            "hall": web.config,
             **values,
         },
         status_code=status,

@@ -1,6 +1,6 @@
 /* What every page's script shares: the page's strings (t) and making elements (el). */
 "use strict";
-const S = JSON.parse((document.getElementById("strings") || document.getElementById("phone-strings") || { textContent: "{}" }).textContent);
+const S = JSON.parse((document.getElementById("strings") || { textContent: "{}" }).textContent);
 
 function t(key, values) {
   let text = S[key] || key;
