@@ -165,7 +165,9 @@ def render(request: Request, name: str, session: Session | None, status: int = 2
     return response
 
 
-PHONE_PATHS = ("/t/", "/book", "/case", "/m/")  # the citizens' pages (no login)
+def is_phone_page(path: str) -> bool:
+    """The citizens' pages (no login): a ticket, booking, a case, a mandate."""
+    return path in ("/book", "/case") or path.startswith(("/t/", "/m/", "/book/", "/case/"))
 
 
 NAV: list[tuple[str, str, tuple[str, ...]]] = [
@@ -216,7 +218,7 @@ def create_app(web: WebContext) -> FastAPI:
             return JSONResponse(
                 {"ok": False, "code": exc.code, "message": i18n.error_sentence(exc.code, lang)}, status_code=exc.status
             )
-        if request.url.path.startswith(PHONE_PATHS):  # a citizen's page: the phone's frame, not the staff console's
+        if is_phone_page(request.url.path):  # a citizen's page: the phone's frame, not the staff console's
             return render(request, "phone-error.html", None, status=exc.status, code=exc.code)
         if exc.status == 403:
             return render(request, "forbidden.html", session_of(request), status=403)
