@@ -15,8 +15,8 @@ hall.toml, ``options = { store = "/var/lib/hallkit/scans", retention_days = 30 }
 Sessions older than the retention are deleted when the kiosk starts and after every save; staff find a
 citizen's scans by the material code (:meth:`ScanStore.find`).
 
-A session attached to a ticket goes to the window (:meth:`KioskScanner.send`): a :class:`ScanUploader`
-posts its PDF and page JPEGs to the web console (``<[web] public_url>api/scans/upload``), signed in
+A session attached to a ticket or a case (办件编号) goes to the window (:meth:`KioskScanner.send`): a
+:class:`ScanUploader` posts its PDF and page JPEGs, with the ticket or the case number, to the web console (``<[web] public_url>api/scans/upload``), signed in
 with the kiosk's own bus login (HTTP Basic; ``ui/web/scans.py`` explains the choice). A hall whose bus
 has no logins has no uploader: the pages stay here under their material code.
 """
@@ -108,7 +108,7 @@ class ScanStore:
 
 @dataclass(frozen=True)
 class ScanUploader:
-    """Sends a saved scan session, attached to a ticket, to the web console."""
+    """Sends a saved scan session, attached to a ticket or a case, to the web console."""
 
     url: str  # <public_url>api/scans/upload
     kiosk_id: str
@@ -127,10 +127,13 @@ class ScanUploader:
             return None
         return cls(public_url(config) + "api/scans/upload", kiosk_id, password)
 
-    def send(self, folder: Path, ticket: str, ref: str) -> bool:
-        """Upload ``folder`` (a ScanSession's) for ``ticket``; whether the console took it."""
+    def send(self, folder: Path, ref: str, ticket: str = "", case_no: str = "") -> bool:
+        """Upload ``folder`` (a ScanSession's, material code ``ref``) for ``ticket`` or for case ``case_no``;
+        whether the console took it."""
         files = [p for p in sorted(folder.iterdir()) if p.name == "document.pdf" or p.name.startswith("page-")]
-        body, kind = _multipart({"ticket": ticket, "ref": ref}, files)
+        fields = {"case": case_no, "ref": ref} if case_no else {"ticket": ticket, "ref": ref}
+        body, kind = _multipart(fields, files)
+        what = f"case {case_no}" if case_no else f"ticket {ticket}"
         login = base64.b64encode(f"{self.kiosk_id}:{self.password}".encode()).decode("ascii")
         request = urllib.request.Request(
             self.url, data=body, method="POST", headers={"Content-Type": kind, "Authorization": f"Basic {login}"}
@@ -139,9 +142,9 @@ class ScanUploader:
             with urllib.request.urlopen(request, timeout=self.timeout_s) as answer:
                 return bool(json.loads(answer.read().decode("utf-8")).get("ok"))
         except urllib.error.HTTPError as exc:
-            log.warning("scan %s for %s refused by the console: %s %s", ref, ticket, exc.code, exc.read()[:200])
+            log.warning("scan %s for %s refused by the console: %s %s", ref, what, exc.code, exc.read()[:200])
         except (OSError, ValueError) as exc:
-            log.warning("scan %s for %s not sent: %s", ref, ticket, exc)
+            log.warning("scan %s for %s not sent: %s", ref, what, exc)
         return False
 
 
@@ -228,12 +231,13 @@ class KioskScanner:
         session.finish()
         return code
 
-    def send(self, code: str, ticket: str) -> bool:
-        """Send the saved session ``code`` to the window for ``ticket``; False when it stays here only."""
+    def send(self, code: str, ticket: str = "", case_no: str = "") -> bool:
+        """Send the saved session ``code`` to the window for ``ticket`` or case ``case_no``; False when it
+        stays here only."""
         folder = self.store.find(code)
         if self.uploader is None or folder is None:
             return False
-        return self.uploader.send(folder, ticket, code)
+        return self.uploader.send(folder, code, ticket=ticket, case_no=case_no)
 
     def close(self) -> None:
         self.device.close()

@@ -217,9 +217,21 @@ STRINGS: dict[str, tuple[str, str]] = {
     "scan.done": ("已扫描 {n} 页，材料编号 {ref}", "{n} pages scanned, reference {ref}"),
     "scan.pages": ("已扫描 {n} 页", "Pages scanned: {n}"),
     "scan.ticket_prompt": (
-        "已取号？输入排队号，叫号时窗口可直接查看材料",
-        "Have a ticket? Enter its number and the window sees the pages when it is called",
+        "已取号或有受理回执？输入排队号或办件编号，窗口可直接查看材料",
+        "Have a ticket or a case receipt? Enter the ticket or case number and the window sees the pages",
     ),
+    "scan.attach": ("输入排队号或办件编号", "Enter a ticket or case number"),
+    "scan.number_bad": (
+        "号码不正确，请输入号票上的排队号（如 A001）或受理回执上的办件编号",
+        "Not a number we know the shape of: type the ticket number (e.g. A001) or the case number on your receipt",
+    ),
+    "scan.case_unknown": (
+        "没有查到办件编号 {case}，请核对受理回执后重新输入",
+        "No case {case} was found; check the number on your receipt and type it again",
+    ),
+    "scan.case_set": ("材料将随办件 {case} 发送到窗口", "The pages go to the window with case {case}"),
+    "scan.sent_case": ("已发送，窗口可按办件编号 {case} 查看", "sent: the window finds them by case number {case}"),
+    "scan.slip.case": ("办件编号", "Case number"),
     "scan.ticket_bad": ("排队号不正确，请按号票输入（如 A001）", "Not a ticket number; type it as printed (e.g. A001)"),
     "scan.ticket_set": ("材料将发送到 {ticket} 号的办理窗口", "The pages go to the window that calls {ticket}"),
     "scan.sent": ("已发送到 {ticket} 号的办理窗口", "sent to the window that calls {ticket}"),

@@ -192,3 +192,103 @@ def test_the_uploader_uses_the_kiosks_bus_login_and_the_public_url(tmp_hall, tmp
         "https://hall.example.gov.cn/api/scans/upload", "kiosk-1", "pw-of-kiosk-1"
     )
     assert ScanUploader.configured(cfg, "kiosk-2") is None  # no password written for it
+
+
+# ... or to the citizen's case (办件编号, as printed on the 受理回执), checked with case.lookup first.
+
+
+def a_case(bus_factory, case_no: str) -> None:
+    bus_factory("window-4").request(
+        "case.update", {"case_no": case_no, "status": "received", "actor": "S0104", "service": "shebao-card"}, timeout=5
+    )
+
+
+def type_number(flow, text: str) -> None:
+    flow.enter_number()
+    for ch in text:
+        flow.type_char(ch)
+    flow.attach_typed()
+
+
+def test_a_case_number_is_accepted_once_the_controller_knows_it(tmp_hall, bus_factory, scanner) -> None:
+    from tests.kiosk.kiosk_helpers import start_controller
+
+    start_controller(tmp_hall, bus_factory)
+    a_case(bus_factory, "SB2026150009")
+    session = kiosk(bus_factory, devices={"scanner": scanner})
+    session.ctx.hall = {"open_now": True}
+    flow = session.start("scan")
+    assert "办件编号" in flow.view()["ticket_prompt"] and flow.view()["attach"] == "输入排队号或办件编号"
+    type_number(flow, "sb2026159999")  # no such case: a sentence, nothing attached, still typing
+    assert flow.state == "attach" and flow.case == "" and flow.ticket == ""
+    assert flow.message == "没有查到办件编号 SB2026159999，请核对受理回执后重新输入"
+    flow.typed = ""
+    for ch in "%!":
+        flow.type_char(ch)  # (the keypad has no such keys)
+    flow.type_char("-")
+    flow.attach_typed()
+    assert flow.state == "attach" and flow.message.startswith("号码不正确") and flow.case == ""
+    flow.cancel_attach()
+    assert flow.state == "intro"
+    type_number(flow, "sb2026150009")
+    assert flow.state == "intro" and flow.case == "SB2026150009" and flow.ticket == ""
+    assert flow.view()["attached"] == "材料将随办件 SB2026150009 发送到窗口"
+    type_number(flow, "a001")  # a ticket's shape is a ticket: it takes the case's place
+    assert flow.ticket == "A001" and flow.case == ""
+    type_number(flow, "SB2026150009")
+    flow.start()
+    assert flow.state == "preview", flow.message
+    flow.finish()  # no uploader: the pages stay here under their material code, and the slip says so
+    assert flow.state == "done" and flow.sent is False and flow.data["case"] == "SB2026150009"
+    assert {"label": "办件编号", "value": "SB2026150009（未发送，请出示材料编号）"} in flow.slip_lines()
+
+
+def test_a_case_number_is_refused_when_the_bus_does_not_answer(bus_factory, scanner) -> None:
+    session = kiosk(bus_factory, devices={"scanner": scanner}, request_timeout_s=0.5)  # no controller
+    session.ctx.hall = {"open_now": True}
+    flow = session.start("scan")
+    flow.start()
+    type_number(flow, "SB2026150009")
+    assert (
+        flow.state == "attach" and flow.case == "" and flow.message == "暂时无法连接大厅系统，请稍后重试或咨询工作人员"
+    )
+    flow.cancel_attach()
+    assert flow.state == "preview" and len(flow.pages) == 1  # the page scanned before is still there
+
+
+def test_the_upload_names_the_case_instead_of_a_ticket(scanner, tmp_path) -> None:
+    """What the console receives (a real HTTP server on loopback, reading the multipart form)."""
+    import email.parser
+    import http.server
+    import threading
+
+    got: dict[str, str] = {}
+
+    class Console(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            head = f"Content-Type: {self.headers['Content-Type']}\r\n\r\n".encode()
+            for part in email.parser.BytesParser().parsebytes(head + body).get_payload():
+                if not part.get_filename():
+                    got[part.get_param("name", header="content-disposition")] = part.get_payload()
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(b'{"ok": true}')
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Console)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        folder = tmp_path / "session"
+        folder.mkdir()
+        (folder / "page-001.jpg").write_bytes(b"\xff\xd8jpeg")
+        uploader = ScanUploader(f"http://127.0.0.1:{server.server_port}/api/scans/upload", "kiosk-1", "pw")
+        assert uploader.send(folder, "ABCDEFGH", case_no="SB2026150009")
+        assert got == {"case": "SB2026150009", "ref": "ABCDEFGH"}
+        got.clear()
+        assert uploader.send(folder, "ABCDEFGH", ticket="A001")
+        assert got == {"ticket": "A001", "ref": "ABCDEFGH"}
+    finally:
+        server.shutdown()

@@ -7,11 +7,16 @@ lockout_after``) lock the account for ``lockout_min`` minutes, also across resta
 
 Sessions live in the server's memory (a restart of the web console logs everybody out): a random id,
 signed into an HttpOnly, SameSite=Strict cookie; each has its CSRF token, which every request that
-changes something must carry; a session unused for ``idle_timeout_min`` minutes is over.
+changes something must carry; a session unused for ``idle_timeout_min`` minutes is over. Whoever
+must know when a session ends (the clerk's desk: ui/web/routes/clerk.py ``free_desk``) is told through
+:attr:`Accounts.on_end`, whether it ends by logging out, by being found idle when its cookie comes back,
+or by :meth:`Accounts.sweep` (the web server sweeps the idle sessions every
+:data:`SWEEP_EVERY_S`, so a clerk who walked away without logging out leaves no desk behind).
 """
 
 from __future__ import annotations
 
+import logging
 import secrets
 import sqlite3
 import threading
@@ -30,6 +35,9 @@ from ui.web.settings import WebSettings
 
 MIN_PASSWORD = 8
 SECRET_FILE = "web-secret"
+SWEEP_EVERY_S = 30.0  # how often the web server ends the idle sessions (ui/web/server.py)
+
+log = logging.getLogger(__name__)
 
 
 class AccountError(Exception):
@@ -82,6 +90,7 @@ class Accounts:
         )
         self._signer = Signer(web_key(Path(data_dir)), salt="hallkit-web-session")
         self._sessions: dict[str, Session] = {}
+        self.on_end: list[Callable[[Session], None]] = []  # told of every session that ended (outside the lock)
 
     # ------------------------------------------------------------------ passwords
     def set_password(self, staff_no: str, password: str) -> None:
@@ -156,21 +165,45 @@ class Accounts:
             session = self._sessions.get(sid)
             if session is None:
                 return None
-            if now - session.last_seen > self.settings.idle_timeout_min * 60:
-                del self._sessions[sid]
-                return None
-            session.last_seen = now
-            return session
+            if not self._idle(session, now):
+                session.last_seen = now
+                return session
+            del self._sessions[sid]
+        self._ended([session])
+        return None
 
     def close_session(self, cookie: str | None) -> None:
         sid = self._sid(cookie)
         if sid is not None:
             with self._lock:
-                self._sessions.pop(sid, None)
+                session = self._sessions.pop(sid, None)
+            self._ended([session] if session is not None else [])
+
+    def sweep(self, now: float | None = None) -> int:
+        """End the sessions idle longer than ``idle_timeout_min`` (telling :attr:`on_end`); how many ended."""
+        now = self.clock() if now is None else now
+        with self._lock:
+            idle = [sid for sid, s in self._sessions.items() if self._idle(s, now)]
+            ended = [self._sessions.pop(sid) for sid in idle]
+        self._ended(ended)
+        return len(ended)
 
     def sessions_of(self, staff_no: str) -> list[Session]:
+        """The live sessions of ``staff_no`` (not those idle past the timeout, which only await the sweep)."""
+        now = self.clock()
         with self._lock:
-            return [s for s in self._sessions.values() if s.staff.staff_no == staff_no]
+            return [s for s in self._sessions.values() if s.staff.staff_no == staff_no and not self._idle(s, now)]
+
+    def _idle(self, session: Session, now: float) -> bool:
+        return now - session.last_seen > self.settings.idle_timeout_min * 60
+
+    def _ended(self, sessions: list[Session]) -> None:
+        for session in sessions:
+            for hook in list(self.on_end):
+                try:
+                    hook(session)
+                except Exception:  # one hook's failure must not keep the others from their cleanup
+                    log.exception("web console: a session-end hook failed")
 
     def _sid(self, cookie: str | None) -> str | None:
         if not cookie:

@@ -1,5 +1,7 @@
 """Running the console: the bus client ``web``, the accounts, the live hall and uvicorn, started and
-stopped together (``hallkit web``, ``hallkit demo`` and the tests use the same :class:`WebServer`)."""
+stopped together (``hallkit web``, ``hallkit demo`` and the tests use the same :class:`WebServer`); a
+small thread ends the idle sessions every ``sweep_s`` seconds (:meth:`Accounts.sweep`), which frees
+the desk of a clerk who walked away without logging out."""
 
 from __future__ import annotations
 
@@ -16,9 +18,10 @@ from hall_bus.bus.connect import bus_settings
 from hall_bus.config import HallConfig
 from hall_bus.features.evaluation.settings import load as staff_settings
 from ui.web import alerts, tablets
-from ui.web.accounts import Accounts
+from ui.web.accounts import SWEEP_EVERY_S, Accounts
 from ui.web.app import WebContext, create_app
 from ui.web.live import HallLive
+from ui.web.routes import clerk
 from ui.web.settings import WebSettings, web_settings
 
 log = logging.getLogger(__name__)
@@ -37,8 +40,10 @@ class WebServer:
         settings: WebSettings | None = None,
         bus: BusClient | None = None,
         listen: socket.socket | None = None,
+        sweep_s: float = SWEEP_EVERY_S,
     ) -> None:
-        """``port`` 0 takes a free port; ``listen``, a socket already bound (and so held), serves on it."""
+        """``port`` 0 takes a free port; ``listen``, a socket already bound (and so held), serves on it;
+        ``sweep_s``: how often the idle sessions are ended."""
         self.config = config
         self._listen = listen
         self.settings = settings or web_settings(config)
@@ -54,8 +59,11 @@ class WebServer:
         self.app = create_app(self.context)
         alerts.install(self.context)
         tablets.tablets_of(self.context)  # the web-hosted pads answer the controller from the start
+        clerk.install(self.context)  # a session's end frees its desk
+        self.sweep_s = sweep_s
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
+        self._stop_sweep = threading.Event()
 
     @property
     def url(self) -> str:
@@ -76,6 +84,7 @@ class WebServer:
             target=self._server.run, kwargs={"sockets": sockets}, name="web-console", daemon=True
         )
         self._thread.start()
+        threading.Thread(target=self._sweep, name="web-sessions", daemon=True).start()
         deadline = time.monotonic() + wait_s
         while not self._server.started and time.monotonic() < deadline:
             if not self._thread.is_alive():
@@ -83,7 +92,15 @@ class WebServer:
             time.sleep(0.02)
         return self
 
+    def _sweep(self) -> None:
+        while not self._stop_sweep.wait(self.sweep_s):
+            try:
+                self.accounts.sweep()
+            except Exception:
+                log.exception("web console: the idle sessions' sweep failed")
+
     def stop(self) -> None:
+        self._stop_sweep.set()
         for stop in self.context.extras.get("on_stop", []):
             stop()
         if self._server is not None:

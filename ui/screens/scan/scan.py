@@ -1,5 +1,6 @@
 """Scan materials (材料扫描): guided pages, preview, retake, finish; a slip with the material code and
-the next step."""
+the next step. On the intro and the preview the citizen may attach the scan to a ticket or a case number
+(the prompt, then a keypad)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ from kivy.uix.image import Image
 
 from ui.screens.base import KioskScreen
 from ui.theme import Theme
-from ui.widgets import Panel, button, label
+from ui.widgets import Panel, button, keypad, label
+
+NUMBER_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"  # ticket prefixes and case numbers (kiosk.scan_flow.NUMBER_KEYS)
 
 
 class ScanScreen(KioskScreen):
@@ -33,6 +36,27 @@ class ScanScreen(KioskScreen):
                     height=200,
                 )
             )
+            self._attach(view, theme, body)
+        elif s == "attach":
+            box = Panel(fill=list(theme.panel), size_hint_y=None, height=theme.fs(140), padding=[24, 10])
+            box.add_widget(label(theme, view.get("typed") or " ", 64, theme.fg, bold=True, halign="center"))
+            body.add_widget(box)
+            body.add_widget(
+                keypad(
+                    theme,
+                    lambda c: self.act(flow.type_char, c),
+                    lambda: self.act(flow.backspace),
+                    lambda: self.act(flow.attach_typed),
+                    tr("common.confirm"),
+                    tr("common.delete"),
+                    letters=NUMBER_LETTERS,
+                    digits="1234567890-",
+                    prefix="key",
+                )
+            )
+            body.add_widget(
+                button(theme, tr("common.back"), lambda: self.act(flow.cancel_attach), "scan:back", size=42)
+            )
         elif s in ("capturing", "saving"):
             self.busy(view, theme, body)
         elif s == "preview":
@@ -49,6 +73,7 @@ class ScanScreen(KioskScreen):
             body.add_widget(
                 button(theme, tr("scan.finish"), lambda: self.act(flow.finish), "scan:finish", role="green", size=46)
             )
+            self._attach(view, theme, body)
         elif s == "done":
             self._slip(view, theme, body)
             body.add_widget(label(theme, view["next_step"], 40, theme.fg, bold=True, halign="center", pad=30))
@@ -65,6 +90,13 @@ class ScanScreen(KioskScreen):
             body.add_widget(button(theme, tr("common.finish"), flow.close, "done", size=46))
         elif s == "unavailable":
             body.add_widget(label(theme, view.get("message", ""), 46, theme.warn, bold=True, halign="center", pad=80))
+
+    def _attach(self, view: dict[str, Any], theme: Theme, body: Any) -> None:
+        """The ticket or case the scan goes to (once given), else the prompt; the button to type it."""
+        flow = self.app.session.flow
+        text = view.get("attached") or view["ticket_prompt"]
+        body.add_widget(label(theme, text, 34, theme.accent if view.get("attached") else theme.muted, halign="center"))
+        body.add_widget(button(theme, view["attach"], lambda: self.act(flow.enter_number), "scan:number", size=42))
 
     def _slip(self, view: dict[str, Any], theme: Theme, body: Any) -> None:
         """The saved scan as a slip on the screen: the material code large, then pages, time, retention."""

@@ -5,8 +5,13 @@ the queues of the window's domains, live.
 
 A clerk may take only the windows of ``Staff.windows`` (a manager any window). The window taken is
 kept in the session and published to the console as ``desk/<n>`` (``staff_no``, ``staff_name``), so
-the live hall and the window's tablet show who is at the window; leaving the window clears it. Every
+the live hall and the window's tablet show who is at the window; leaving the window clears it, and so
+does the end of the clerk's session without leaving (logging out, or idle past ``[web] idle_timeout_min``:
+:func:`install` hooks :func:`free_desk` to the accounts' session end). Every
 action names the clerk (``staff``), which the controller audits as ``web/<staff_no>``.
+
+该办件的扫描材料: the clerk at a window (or a manager) types a case number and sees the pages a kiosk
+scanned for that case (``/api/scans/case/<case_no>``, ui/web/routes/scans.py), each page opened audited.
 
 打印受理回执: the clerk types a case number and the window's receipt printer prints the case's
 acceptance receipt (``case.print_receipt``: the verification code and the phone page's QR); a printer
@@ -19,6 +24,7 @@ worker thread, up to :data:`PRINT_WAIT_S`) for the job's ``print`` event in the 
 from __future__ import annotations
 
 import json
+import logging
 import re
 from typing import Any
 
@@ -33,6 +39,7 @@ from ui.web.app import ANY_STAFF, MANAGER, WebContext, WebError, ctx_of, lang_of
 from ui.web.i18n import strings
 
 router = APIRouter()
+log = logging.getLogger(__name__)
 
 strings(
     {
@@ -106,6 +113,12 @@ strings(
         "clerk.scans.none": ("该号没有自助终端扫描的材料", "No pages were scanned at a kiosk for this ticket"),
         "clerk.scans.pdf": ("打开 PDF（材料编号 {ref}，{n} 页）", "Open the PDF (reference {ref}, {n} pages)"),
         "clerk.scans.page": ("第 {n} 页", "Page {n}"),
+        "clerk.case_scans": ("该办件的扫描材料", "Scanned materials of a case"),
+        "clerk.case_scans_open": ("查看", "Show"),
+        "clerk.case_scans.none": (
+            "该办件没有自助终端扫描的材料",
+            "No pages were scanned at a kiosk for this case",
+        ),
         "clerk.receipt": ("打印受理回执", "Print a case receipt"),
         "clerk.receipt_case": ("办件编号", "Case number"),
         "clerk.receipt_print": ("打印", "Print"),
@@ -180,6 +193,7 @@ def clerk_page(request: Request, session: Session = Depends(needs(*ANY_STAFF))) 
         window_name=window_name(web.config, session.window, lang) if session.window else "",
         choices=[(n, window_name(web.config, n, lang)) for n in mine],
         pause_reasons=PAUSE_REASONS,
+        case_scans=session.has(*MANAGER) or session.window is not None,  # (ui/web/routes/scans.py may_view_case)
         desk_json=desk_data(web.config, lang),
     )
 
@@ -223,6 +237,24 @@ def _leave(web: WebContext, session: Session) -> None:
     if isinstance(desk, dict) and desk.get("staff_no") == session.staff.staff_no:  # not a colleague's who took over
         set_desk(web, session.window, None)
     session.window = None
+
+
+def free_desk(web: WebContext, session: Session) -> None:
+    """A session ended without 离开窗口: its window shows nobody at the desk any more, unless the same
+    clerk is at that window in another live session (a second browser)."""
+    window = session.window
+    if window is None:
+        return
+    if any(other.window == window for other in web.accounts.sessions_of(session.staff.staff_no)):
+        session.window = None
+        return
+    _leave(web, session)
+    log.info("window %d: the clerk's session ended; the desk is free", window)
+
+
+def install(web: WebContext) -> None:
+    """Free the desk of every session that ends (``WebServer`` calls this once at start)."""
+    web.accounts.on_end.append(lambda session: free_desk(web, session))
 
 
 def _window(session: Session) -> int:

@@ -1,5 +1,6 @@
-"""Scanned materials: the kiosk's upload, the clerk's list of the current ticket's pages, and the
-pages and PDF themselves, each served view audited (ui/web/scans.py has the rules; docs/citizen-web.md "Scans at the window").
+"""Scanned materials: the kiosk's upload (for a ticket or a case), the clerk's list of the current
+ticket's pages or of a case's, and the pages and PDF themselves, each served view audited
+(ui/web/scans.py has the rules; docs/citizen-web.md "Scans at the window").
 """
 
 from __future__ import annotations
@@ -7,6 +8,7 @@ from __future__ import annotations
 import base64
 import binascii
 import time
+from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -16,7 +18,7 @@ from starlette.datastructures import UploadFile
 from ui.web import i18n
 from ui.web.accounts import Session
 from ui.web.app import ANY_STAFF, MANAGER, WebContext, WebError, ctx_of, lang_of, needs
-from ui.web.scans import ScanRefused, WindowScans, hall_day
+from ui.web.scans import CASE, ScanRefused, WindowScans, hall_day
 
 router = APIRouter()
 
@@ -54,8 +56,8 @@ def _refused(request: Request, exc: ScanRefused) -> JSONResponse:
 
 @router.post("/api/scans/upload")
 async def upload(request: Request) -> Response:
-    """A kiosk's scan session for a ticket (multipart: ``ticket``, ``ref``, files ``document.pdf``,
-    ``page-NNN.jpg``), signed in with the kiosk's bus login (HTTP Basic)."""
+    """A kiosk's scan session for a ticket or a case (multipart: ``ticket`` or ``case``, ``ref``, files
+    ``document.pdf``, ``page-NNN.jpg``), signed in with the kiosk's bus login (HTTP Basic)."""
     store = scans_of(ctx_of(request))
     try:
         kiosk = store.check_kiosk(*_basic(request))
@@ -64,13 +66,20 @@ async def upload(request: Request) -> Response:
         for value in form.getlist("file"):
             if isinstance(value, UploadFile) and value.filename:
                 files[value.filename] = await value.read()
-        ticket, ref = form.get("ticket"), form.get("ref")
-        if not isinstance(ticket, str) or not isinstance(ref, str):
+        ticket, case_no, ref = form.get("ticket"), form.get("case"), form.get("ref")
+        if not isinstance(ref, str) or isinstance(ticket, str) == isinstance(case_no, str):  # one of the two
             raise ScanRefused("scan_files", 422)
-        saved = store.save(kiosk, ticket.strip().upper(), ref, files)
+        if isinstance(case_no, str):
+            saved = store.save_case(kiosk, case_no.strip().upper(), ref, files)
+        else:
+            assert isinstance(ticket, str)
+            saved = store.save(kiosk, ticket.strip().upper(), ref, files)
     except ScanRefused as exc:
         return _refused(request, exc)
-    return JSONResponse({"ok": True, "ticket": saved.ticket, "ref": saved.ref, "pages": len(saved.pages)})
+    answer = {"ok": True, "ticket": saved.ticket, "ref": saved.ref, "pages": len(saved.pages)}
+    if saved.case_no:
+        answer = {"ok": True, "case_no": saved.case_no, "ref": saved.ref, "pages": len(saved.pages)}
+    return JSONResponse(answer)
 
 
 def current_ticket(web: WebContext, window: int) -> str:
@@ -86,6 +95,11 @@ def may_view(web: WebContext, session: Session, day: str, ticket: str) -> bool:
     window = session.window
     today = hall_day(web.config, time.time())
     return window is not None and day == today and current_ticket(web, window) == ticket
+
+
+def may_view_case(session: Session) -> bool:
+    """A manager; or a clerk whose session holds a window (the case number typed from the receipt)."""
+    return session.has(*MANAGER) or session.window is not None
 
 
 @router.get("/api/scans/current")
@@ -111,6 +125,36 @@ def scan_file(
     if path is None:
         raise WebError("not_found", 404)
     store.audit(session.staff.staff_no, session.window, day, ticket, ref, name)
-    kind = "application/pdf" if name.endswith(".pdf") else "image/jpeg"
-    headers = {"Cache-Control": "no-store", "Content-Disposition": f'inline; filename="{ticket}-{ref}-{name}"'}
+    return _served(path, f"{ticket}-{ref}-{name}")
+
+
+@router.get("/api/scans/case/{case_no}")
+def of_case(case_no: str, request: Request, session: Session = Depends(needs(*ANY_STAFF))) -> Any:
+    """The scan sessions a kiosk sent for case ``case_no`` (办件编号)."""
+    case_no = case_no.strip().upper()
+    if not may_view_case(session):
+        raise WebError("scan_case_not_yours", 403)
+    if not CASE.fullmatch(case_no):
+        raise WebError("bad_case_no", 422)
+    sets = scans_of(ctx_of(request)).of_case(case_no)
+    return {"ok": True, "case_no": case_no, "scans": [s.as_dict() for s in sets]}
+
+
+@router.get("/scanned/case/{case_no}/{ref}/{name}")  # (not under /case: the phone pages')
+def case_file(
+    case_no: str, ref: str, name: str, request: Request, session: Session = Depends(needs(*ANY_STAFF))
+) -> Response:
+    store = scans_of(ctx_of(request))
+    if not may_view_case(session):  # (before looking: a refusal tells nothing of what exists)
+        raise WebError("scan_case_not_yours", 403)
+    path = store.case_file(case_no, ref, name)
+    if path is None:
+        raise WebError("not_found", 404)
+    store.audit(session.staff.staff_no, session.window, "", "", ref, name, case_no=case_no)
+    return _served(path, f"{case_no}-{ref}-{name}")
+
+
+def _served(path: Path, filename: str) -> FileResponse:
+    kind = "application/pdf" if path.name.endswith(".pdf") else "image/jpeg"
+    headers = {"Cache-Control": "no-store", "Content-Disposition": f'inline; filename="{filename}"'}
     return FileResponse(path, media_type=kind, headers=headers)

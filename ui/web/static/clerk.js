@@ -1,6 +1,36 @@
 /* The clerk's window desk: take a window, act on its current ticket, see its queues live. */
 "use strict";
 (function () {
+  /* Scan sessions as the page shows them: per session the PDF link, then thumbnails opening each page. */
+  function scanSets(list, scans) {
+    for (const s of scans) {
+      const thumbs = s.pages.map((url, i) => el("a", { href: url, target: "_blank", rel: "noopener", class: "scan-page" },
+        el("img", { src: url, alt: t("clerk.scans.page", { n: i + 1 }), style: "height:96px;margin:2px;border:1px solid #ccc" })));
+      list.append(el("div", { class: "scan-set", "data-ref": s.ref },
+        s.pdf ? el("p", {}, el("a", { href: s.pdf, target: "_blank", rel: "noopener", class: "scan-pdf", text: t("clerk.scans.pdf", { ref: s.ref, n: s.pages.length }) })) : null,
+        el("div", {}, ...thumbs)));
+    }
+  }
+
+  /* 该办件的扫描材料: the pages a kiosk scanned for a case number the clerk types. */
+  const caseForm = document.getElementById("case-scans-form");
+  if (caseForm) {
+    caseForm.addEventListener("submit", (e) => {
+      e.preventDefault();
+      const list = document.getElementById("case-scans-list");
+      const said = document.getElementById("case-scans-message");
+      const caseNo = document.getElementById("case-scans-no").value.trim().toUpperCase();
+      list.replaceChildren();
+      said.textContent = "";
+      fetch("/api/scans/case/" + encodeURIComponent(caseNo), { credentials: "same-origin" }).then((r) => r.json()).then((answer) => {
+        if (!answer.ok) { said.textContent = answer.message || t("error.failed"); said.className = "message bad"; return; }
+        said.className = "message";
+        if (!answer.scans.length) { said.textContent = t("clerk.case_scans.none"); return; }
+        scanSets(list, answer.scans);
+      }).catch(() => { said.textContent = t("error.failed"); said.className = "message bad"; });
+    });
+  }
+
   const takeForm = document.getElementById("take-form");
   if (takeForm) {
     takeForm.addEventListener("submit", (e) => {
@@ -66,13 +96,7 @@
     fetch("/api/scans/current", { credentials: "same-origin" }).then((r) => r.json()).then((answer) => {
       if (!answer.ok || answer.ticket !== scansOf) return;
       if (!answer.scans.length) { list.append(el("p", { class: "note", id: "desk-scans-none", text: t("clerk.scans.none") })); return; }
-      for (const s of answer.scans) {
-        const thumbs = s.pages.map((url, i) => el("a", { href: url, target: "_blank", rel: "noopener", class: "scan-page" },
-          el("img", { src: url, alt: t("clerk.scans.page", { n: i + 1 }), style: "height:96px;margin:2px;border:1px solid #ccc" })));
-        list.append(el("div", { class: "scan-set", "data-ref": s.ref },
-          s.pdf ? el("p", {}, el("a", { href: s.pdf, target: "_blank", rel: "noopener", class: "scan-pdf", text: t("clerk.scans.pdf", { ref: s.ref, n: s.pages.length }) })) : null,
-          el("div", {}, ...thumbs)));
-      }
+      scanSets(list, answer.scans);
     }).catch(() => {});
   }
 
