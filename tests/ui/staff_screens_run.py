@@ -10,64 +10,20 @@ prints one JSON object, screen stem -> {labels, png}. With DOCS_DIR the screens 
 from __future__ import annotations
 
 import json
-import os
-import re
 import sys
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
-MARKUP = re.compile(r"\[/?(b|i|color[^\]]*)\]")
 sys.path.insert(0, str(ROOT))
 
-
-def labels_text(app: Any) -> list[str]:
-    from kivy.uix.label import Label
-
-    return [MARKUP.sub("", w.text).strip() for w in app.root.walk(restrict=True) if isinstance(w, Label) and w.text]
+from tests.ui.kivy_hall import labels_text, open_hall  # noqa: E402
 
 
 def main(host: str, port: int, ca: str, out: Path) -> dict[str, Any]:
-    out.mkdir(parents=True, exist_ok=True)
-    os.environ["KIVY_HOME"] = str(out / "kivy")
-    os.environ["HALLKIT_TTS"] = "off"
-    from ui.kivy_env import prepare
-
-    prepare(size=(1080, 1920), resizable=False)
-    from kivy.core.window import Window
-
-    from hall_bus import config as hallconfig
-    from hall_bus.bus.client import BusClient, BusSettings
-    from hall_bus.controller.service import HallController
-    from hall_bus.hosts.kiosk_devices import open_kiosk_devices
-    from ui.app import UiServices, build_app
-    from ui.harness import Driver
-
-    hall_id = f"t-ui-staff-{uuid.uuid4().hex[:8]}"
-    text = (ROOT / "hall.toml").read_text(encoding="utf-8")
-    text = text.replace('id = "demo-hall"', f'id = "{hall_id}"', 1)
-    text = text.replace('data_dir = "var"', f'data_dir = "{out / "var"}"', 1)
-    text = text.replace("[hall.hours]", "[hall.hours]\nalways_open = true", 1)
-    if ca:
-        text = text.replace("[bus]\n", f"[bus]\ntls = true\nca_file = {ca!r}\n", 1)
-    tls = {"tls_ca": ca} if ca else {}
-    (out / "hall.toml").write_text(text, encoding="utf-8")
-    config = hallconfig.load(out / "hall.toml")
-    clients: list[BusClient] = []
-
-    def make_bus(client_id: str) -> BusClient:
-        c = BusClient(hall_id, client_id, BusSettings(host=host, port=port, **tls)).start()
-        clients.append(c)
-        if not c.wait_connected(10):
-            raise RuntimeError(f"{client_id}: {c.last_error}")
-        return c
-
-    controller = HallController(config, make_bus("controller")).start()
-    devices = open_kiosk_devices(config, make_bus)
-    app = build_app(UiServices(config, make_bus, devices, ("kiosk", "display", "terminal")))
-    ui = Driver(app)
+    hall = open_hall(host, port, ca, out, "staff", ("kiosk", "display", "terminal"))
+    controller, app, ui, Window = hall.controller, hall.app, hall.ui, hall.window
     shots: dict[str, Any] = {}
 
     def shoot(stem: str, variants: tuple[str, ...] = ()) -> None:
@@ -160,13 +116,7 @@ def main(host: str, port: int, ca: str, out: Path) -> dict[str, Any]:
         shoot("scan-done", ("en", "elder"))
         shots["scan-done"]["code"] = app.session.flow.reference
     finally:
-        ui.stop()
-        for d in devices.values():
-            if d is not None:
-                d.close()
-        controller.stop()
-        for c in clients:
-            c.stop()
+        hall.close()
     return shots
 
 

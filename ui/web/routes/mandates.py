@@ -22,7 +22,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import re
-from collections.abc import AsyncIterator
 from typing import Any, Literal
 from urllib.parse import urlencode
 
@@ -370,34 +369,9 @@ async def follow_events(token: str, request: Request) -> Response:
         return JSONResponse(
             {"ok": False, "code": "ticket_link", "message": error_sentence("ticket_link", lang)}, status_code=404
         )
-    stream = _events(request, web, mandate_no, view, lang)
+
+    def touches(key: str, data: Any, _view: Any) -> bool:  # its own mandate event only
+        return key == "event/mandate" and isinstance(data, dict) and data.get("mandate_no") == mandate_no
+
+    stream = sse.follow(request, web.live, "mandate", view, touches, lambda: _read(web, mandate_no, lang))
     return StreamingResponse(stream, media_type="text/event-stream", headers={"Cache-Control": "no-store"})
-
-
-async def _events(
-    request: Request, web: WebContext, mandate_no: str, view: dict[str, Any], lang: str
-) -> AsyncIterator[bytes]:
-    """The view of this mandate, again whenever its ``mandate`` event says it moved (nothing else of
-    the live hall is sent)."""
-    q = web.live.feed()
-    try:
-        yield sse.RETRY
-        yield sse.event("mandate", view)
-        async for item in sse.changes(request, q):
-            if item is None:
-                yield sse.KEEPALIVE
-                continue
-            key, data = item
-            if key != "event/mandate" or not isinstance(data, dict) or data.get("mandate_no") != mandate_no:
-                continue
-            try:
-                fresh = await asyncio.to_thread(_read, web, mandate_no, lang)
-            except WebError:
-                continue  # the bus is away for a moment: the next change tries again
-            if fresh is None:
-                return
-            if fresh != view:
-                view = fresh
-                yield sse.event("mandate", view)
-    finally:
-        web.live.unfeed(q)

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -29,7 +28,7 @@ from pydantic import BaseModel, Field
 from hall_bus.controller.ticket_link import TicketRef
 from hall_bus.vocabulary import LEVELS, LEVELS_EN, REASONS, REASONS_ZH
 from ui.web import i18n, sse
-from ui.web.app import WebContext, WebError, ctx_of, lang_of, templates
+from ui.web.app import WebError, ctx_of, lang_of, templates
 from ui.web.citizen import CitizenTickets, citizen_tickets, touches
 from ui.web.i18n import strings
 
@@ -156,38 +155,17 @@ async def ticket_events(token: str, request: Request) -> Response:
     view = await asyncio.to_thread(found[0].view, found[1], lang) if found else None
     if found is None or view is None:
         return not_found(request)
-    stream = _events(request, ctx_of(request), found[0], found[1], view, lang)
+    tickets, ref = found
+    stream = sse.follow(
+        request,
+        ctx_of(request).live,
+        "ticket",
+        view,
+        touches,
+        lambda: tickets.view(ref, lang),
+        settle_s=0.05,  # a call moves a queue and a window together: read the ticket once
+    )
     return StreamingResponse(stream, media_type="text/event-stream", headers={"Cache-Control": "no-store"})
-
-
-async def _events(
-    request: Request, web: WebContext, tickets: CitizenTickets, ref: TicketRef, view: dict[str, Any], lang: str
-) -> AsyncIterator[bytes]:
-    q = web.live.feed()
-    try:
-        yield sse.RETRY
-        yield sse.event("ticket", view)
-        async for item in sse.changes(request, q):
-            if item is None:
-                yield sse.KEEPALIVE
-                continue
-            key, data = item
-            if not touches(key, data, view):
-                continue
-            await asyncio.sleep(0.05)  # a call moves a queue and a window together: read the ticket once
-            while not q.empty():
-                q.get_nowait()
-            try:
-                fresh = await asyncio.to_thread(tickets.view, ref, lang)
-            except WebError:
-                continue  # the bus is away for a moment: the next change tries again
-            if fresh is None:
-                return
-            if fresh != view:
-                view = fresh
-                yield sse.event("ticket", view)
-    finally:
-        web.live.unfeed(q)
 
 
 @router.post("/t/{token}/rate")
