@@ -147,3 +147,41 @@ def test_nothing_a_display_window_or_other_kiosk_reads_rebuilds_an_id_number(hal
     finally:
         for spy in spies:
             spy.stop()
+
+
+def test_a_stolen_kiosk_or_window_login_cannot_print_at_another_window(hall) -> None:
+    """Receipts at a window's printer: a kiosk may not ask for one at all (the broker drops it), nor
+    write to the printer's request topic (only the controller may); a window may not print at another
+    window (the controller refuses). Nothing reaches window 1's printer."""
+    cfg, creds, broker, ctl, login = hall
+    host_side = Eavesdropper(broker, creds, "window-1")  # what window 1's host would hear
+    try:
+        kiosk = login("kiosk-1")
+        for op, data in (
+            ("mandate.print", {"mandate_no": "DB-20261125-0001", "window": 1, "actor": "S0101"}),
+            ("case.print_receipt", {"case_no": "SB20261125001", "window": 1, "actor": "S0101"}),
+        ):
+            with pytest.raises(Exception) as err:
+                kiosk.request(op, data, timeout=1.0)
+            assert "no response" in str(err.value)
+        printer_topic = topics.device_request(cfg.hall_id, "window-1-printer", "printer.print")
+        forged = messages.request("printer.print", {"window": 1}, "controller", "x/y", 5)
+        kiosk.publish_raw(printer_topic, forged.to_json())
+        window3 = login("window-3")
+        with pytest.raises(RequestFailed) as refused:
+            window3.request("mandate.print", {"mandate_no": "DB-20261125-0001", "window": 1, "actor": "S0103"})
+        assert refused.value.code == "forbidden"
+        time.sleep(0.5)
+        assert not [t for t, _ in host_side.got if "/request/printer.print" in t]
+        # the control: the manager's receipt does reach window 1's printer topic (so the listener hears)
+        manager = login("manager")
+        new_case = {"case_no": "SB20261125001", "status": "received", "actor": "M0001", "service": "shebao-card"}
+        manager.request("case.update", new_case)
+        queued = manager.request("case.print_receipt", {"case_no": "SB20261125001", "window": 1, "actor": "M0001"})
+        assert queued["queued"]
+        deadline = time.monotonic() + 5
+        while not [t for t, _ in host_side.got if "/request/printer.print" in t] and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len([t for t, _ in host_side.got if "/request/printer.print" in t]) == 1
+    finally:
+        host_side.stop()
