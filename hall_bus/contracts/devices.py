@@ -113,7 +113,7 @@ class PrinterPrinted(Closed):
     state: str = text(description="the printer's state after the page: ready, or degraded (paper near end)")
 
 
-PRINT_JOB = r"[0-9a-f]{16}"  # a print job's id (hall_bus.features.cases.window_print.job_id)
+PRINT_JOB = r"[0-9a-f]{16}"  # a print job's id (hall_bus.controller.window_print.job_id)
 
 
 class PrintOutcome(Closed):

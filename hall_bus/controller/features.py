@@ -13,7 +13,7 @@ stops them in reverse order.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from hall_bus.bus.client import BusClient
@@ -21,6 +21,7 @@ from hall_bus.bus.envelope import Envelope
 from hall_bus.config import HallConfig
 from hall_bus.contracts.base import ContractSet
 from hall_bus.controller.store import Store
+from hall_bus.controller.window_print import WindowPrinters
 from hall_bus.queue.engine import QueueEngine
 
 OpHandler = Callable[[Envelope], Any]
@@ -35,14 +36,16 @@ class Feature(Protocol):
 @dataclass
 class FeatureContext:
     """What a feature may use of the controller: its hall, bus, store and queue engine, a way to add
-    operations, and the features it declared it requires (already attached)."""
+    operations, the features it declared it requires (already attached), and the windows' receipt
+    printers (one print job per printer at a time, whichever feature prints)."""
 
     config: HallConfig
     bus: BusClient
     store: Store
     engine: QueueEngine
     register_op: Callable[[str, OpHandler], None]
-    features: dict[str, Feature] = field(default_factory=dict)
+    features: dict[str, Feature]
+    printers: WindowPrinters
 
     @property
     def hall(self) -> str:

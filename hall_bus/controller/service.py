@@ -40,6 +40,7 @@ from hall_bus.controller.hall_info import hall_info
 from hall_bus.controller.served import ServedLog
 from hall_bus.controller.store import Store
 from hall_bus.controller.ticket_link import TicketLinks
+from hall_bus.controller.window_print import WindowPrinters
 from hall_bus.errors import CodedError
 from hall_bus.features.catalogue import FEATURES
 from hall_bus.queue.engine import QueueEngine
@@ -89,6 +90,7 @@ class HallController:
         self.bus.on_idle(self._state_due)
         self.served = ServedLog(self.store, bus, config.bus.max_clock_skew_s, clock=clock)
         self.ticket_links = TicketLinks(config)  # the signed phone link of each ticket (ticket_link.py)
+        self.printers = WindowPrinters(config, bus)  # the windows' receipt printers, shared by the features
         self._stopping = threading.Event()
         self._hours_seen: tuple[Any, ...] | None = None
         self._hours_thread = threading.Thread(target=self._watch_hours, name="hours", daemon=True)
@@ -164,7 +166,7 @@ class HallController:
                 registered.append(op)
                 self.register_op(op, handler)
 
-            ctx = FeatureContext(self.config, self.bus, self.store, self.engine, register, needs)
+            ctx = FeatureContext(self.config, self.bus, self.store, self.engine, register, needs, self.printers)
             self.features[spec.name] = spec.attach(ctx)
             if sorted(registered) != sorted(spec.ops):
                 raise ValueError(f"feature {spec.name!r} declares {sorted(spec.ops)} but serves {sorted(registered)}")

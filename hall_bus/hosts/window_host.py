@@ -10,7 +10,7 @@
   publishes the press or the timeout as ``pad.evaluation`` on ``device/<pad>/event/evaluation``.
 * Receipt printer (窗口回执打印机, kind ``printer`` with ``window = N``, ``host = "window-N"``): serves
   ``printer.print`` on ``device/<printer>/request/printer.print`` (the controller's only), printing a
-  帮办代办 回执 or a 办件受理回执 (:mod:`hall_bus.features.cases.window_print`). Unlike the pad's, its
+  帮办代办 回执 or a 办件受理回执 (:mod:`hall_bus.controller.window_print`). Unlike the pad's, its
   answer waits for the page: printed, or the reason as a code (``paper_out``, ``cover_open``,
   ``printer_offline``, ``printer_timeout``, ``printer_error``; ``print_unknown`` when the host's thread
   did not get to it within :data:`PRINT_WAIT_S`). The printing itself runs on the host's thread like
@@ -62,7 +62,7 @@ from hall_bus.contracts.queue import (
     WindowTransfer,
     WindowView,
 )
-from hall_bus.features.cases.window_print import doc_of
+from hall_bus.controller.window_print import doc_of
 from hall_bus.hosts.device_bridge import make_bus_device
 from hall_bus.hosts.host import D, DeviceHost, as_kind, host_bus
 from hall_bus.vocabulary import LEVELS

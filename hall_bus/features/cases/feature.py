@@ -7,7 +7,7 @@
   through the ``[cases.notify]`` adapter (办件进度实时推送, :mod:`~hall_bus.features.cases.notify_outbox`).
 * ``case.receipt`` gives staff the verification code to print on the receipt; ``case.print_receipt``
   prints that receipt (办件受理回执: the code and a QR of the phone page, nothing of the citizen) on a
-  window's receipt printer (:mod:`~hall_bus.features.cases.window_print`: answered once sent, the
+  window's receipt printer (:mod:`~hall_bus.controller.window_print`: answered once sent, the
   ``print`` event tells the end, so a slow printer never holds up the hall); ``case.progress``
   answers the phone page (``/case``) for a case number with its code, counting wrong codes
   (:mod:`~hall_bus.features.cases.codes`).
@@ -43,7 +43,6 @@ from hall_bus.features.cases import codes, notify_config
 from hall_bus.features.cases.notify import case_text, make_notifier
 from hall_bus.features.cases.notify_outbox import CaseOutbox
 from hall_bus.features.cases.store import MIGRATIONS, STATUS_ZH, CaseError, CaseStep, CaseStore
-from hall_bus.features.cases.window_print import WindowPrinters
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +77,7 @@ class CasesFeature:
         controller.register_op("case.receipt", self._receipt)
         controller.register_op("case.progress", self._progress)
         controller.register_op("case.print_receipt", self._print_receipt)
-        self.printers = WindowPrinters(config, controller.bus)
+        self.printers = controller.printers
         self.outbox.start()
 
     def page_url(self, case_no: str) -> str:

@@ -7,7 +7,7 @@ the citizen follows it on the phone. The agent must be a staff member of ``[[sta
 change is audited with ``<bus client>/<actor>`` in the transaction that makes it (:mod:`.store`) and
 published as the ``mandate`` event (number and state only; the phone page ``/m/<token>`` follows it).
 ``mandate.print`` sends the 回执 (:func:`.receipt.receipt_doc`) to the receipt printer of a window
-(:mod:`hall_bus.features.cases.window_print`) and answers at once with the print job (or why it
+(:mod:`hall_bus.controller.window_print`) and answers at once with the print job (or why it
 cannot be sent: ``no_printer``, ``printer_offline``, ``printer_busy``); the ``print`` event tells
 how the job ended (printed, ``paper_out`` ...). The controller never waits for a printer.
 """
@@ -34,7 +34,6 @@ from hall_bus.contracts.mandates import (
 )
 from hall_bus.controller.features import FeatureContext, FeatureSpec
 from hall_bus.controller.ticket_link import link_secret, public_url
-from hall_bus.features.cases.window_print import WindowPrinters
 from hall_bus.features.evaluation.settings import load as staff_settings
 from hall_bus.features.mandates import link
 from hall_bus.features.mandates.receipt import receipt_doc
@@ -53,7 +52,7 @@ class MandatesFeature:
         self.secret = link_secret(controller.config.data_dir)
         self.mandates = MandateStore(controller.store, controller.hall)
         self.bus = controller.bus
-        self.printers = WindowPrinters(controller.config, controller.bus)
+        self.printers = controller.printers
         controller.register_op("mandate.create", self._create)
         controller.register_op("mandate.update", self._update)
         controller.register_op("mandate.list", self._list)

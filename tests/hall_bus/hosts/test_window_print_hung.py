@@ -23,7 +23,7 @@ from hall_bus.bus import envelope as messages
 from hall_bus.bus import topics
 from hall_bus.bus.client import BusClient, RequestFailed
 from hall_bus.controller.service import HallController
-from hall_bus.features.cases.window_print import PRINT_TIMEOUT_S
+from hall_bus.controller.window_print import PRINT_TIMEOUT_S
 from tests.hall_bus.features.mandates.conftest import new_mandate
 from tests.hall_bus.hosts.test_window_printer import PrintEvents, with_window_printer
 
@@ -113,3 +113,16 @@ def test_a_flood_of_prints_at_a_hung_printer_does_not_hold_up_the_kiosk(hung: Hu
     outcome = hung.events.of(job, timeout=PRINT_TIMEOUT_S + 10)
     assert outcome is not None and outcome["code"] == "print_unknown"
     assert [e for e in hung.events.heard if e["printer"] != "probe"] == [outcome]  # no job of the 20 was made
+
+
+def test_a_case_receipt_and_a_mandate_receipt_share_the_printer_s_one_job(hung: HungHall) -> None:
+    """One job per printer whichever feature prints: a mandate's 回执 waits for the case receipt."""
+    case = {"case_no": "SB20261125077", "status": "received", "actor": "M0001", "service": "shebao-card"}
+    hung.manager.request("case.update", case)
+    job = hung.window_1.request("case.print_receipt", {"case_no": case["case_no"], "window": 1, "actor": "S0101"})
+    assert job["queued"]
+    hung.heard.get(timeout=5)  # pending at the hung host
+    m = new_mandate(hung.manager, hung.controller)
+    with pytest.raises(RequestFailed) as err:
+        hung.window_1.request("mandate.print", {"mandate_no": m["mandate_no"], "window": 1, "actor": "S0101"})
+    assert err.value.code == "printer_busy"

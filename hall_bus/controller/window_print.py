@@ -28,8 +28,8 @@ first answer, with the same job id, and never reaches the printer again, also af
 the host answers a repeated ``printer.print`` transaction from memory. The job id is derived from
 the requester and its transaction (:func:`job_id`).
 
-Each of the two features keeps its own :class:`WindowPrinters`, so a printer has at most one job of
-each in flight (the host prints them one after the other).
+The controller keeps one :class:`WindowPrinters` for every feature (``FeatureContext.printers``), so a
+printer has one job in flight at a time, a case receipt or a mandate's.
 """
 
 from __future__ import annotations
