@@ -30,7 +30,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response, Streamin
 
 from devices.identity import hall_salt, identity_token
 from hall_bus.controller.ticket_link import link_secret
-from hall_bus.features.cases.window_print import window_printers
+from hall_bus.controller.window_print import window_printers
 from hall_bus.features.evaluation.settings import load as staff_settings
 from hall_bus.features.mandates import link
 from hall_bus.features.mandates.export import ledger_csv, ledger_xlsx
