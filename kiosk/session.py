@@ -24,6 +24,8 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from hall_bus.bus import topics
+from hall_bus.bus.envelope import Envelope, model_of
 from hall_bus.contracts.base import Empty
 from hall_bus.contracts.queue import HallInfo
 from kiosk.flow import Flow, KioskContext
@@ -86,6 +88,22 @@ class KioskSession:
         self.hall_ok = True
         self._notify()
         return True
+
+    def follow_hall(self, bus: Any, hall_id: str) -> KioskSession:
+        """Also take hall.info as the controller republishes it (retained ``state/hall``): a window or
+        domain opening or closing shows on the tiles at once, not at the next 30 s refresh."""
+        bus.subscribe(topics.hall_state(hall_id), self._on_hall_state)
+        return self
+
+    def _on_hall_state(self, topic: str, env: Envelope) -> None:
+        try:
+            info = model_of(env, HallInfo)
+        except Exception as exc:  # a layout this kiosk cannot read: keep the one it has
+            log.info("kiosk %s: state/hall not taken: %s", self.ctx.kiosk_id, exc)
+            return
+        self.ctx.hall = info.model_dump(mode="json")
+        self.hall_ok = True
+        self._notify()
 
     def refresh_due(self, now: float | None = None) -> bool:
         now = self.ctx.clock() if now is None else now

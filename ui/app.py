@@ -114,7 +114,7 @@ def build_app(
                     request_timeout_s=cfg.bus.request_timeout_s,
                     resident_codes=verifier_for(cfg.identity),
                 )
-                self.session = KioskSession(ctx)
+                self.session = KioskSession(ctx).follow_hall(services.kiosk_bus, cfg.hall_id)
                 self.session.listeners.append(lambda s: self.redraw())
             self.board = None
             if services.display_bus is not None:

@@ -212,3 +212,20 @@ def test_the_display_says_closed_appointments_only_finishing_and_paused(schedule
     assert rows()[2][1] == "closed" and rows()[3][1] == "appointments only"
     ctl.engine.pause(3, actor="test")
     assert wait_for(lambda: rows()[3] == ("appointments", "paused")), rows()
+
+
+def test_the_tiles_follow_the_controller_s_republished_hall_at_once(schedule_hall) -> None:
+    """17:29 Thursday: 不动产 takes walk-ins; at 17:31 the controller republishes state/hall and a kiosk
+    following it shows 仅限预约 without asking hall.info again."""
+    ctl, session, clock = schedule_hall(THURSDAY, "17:29")
+    session.follow_hall(session.ctx.bus, ctl.config.hall_id)
+    modes = lambda: {d["id"]: d.get("mode") for d in session.ctx.hall["domains"]}  # noqa: E731
+    assert modes()["budongchan"] == "open"
+    asked = session.last_refresh
+    clock.t = at(THURSDAY, "17:31")
+    assert ctl.check_hours()
+    deadline = time.monotonic() + 5
+    while modes()["budongchan"] != "appointments" and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert modes()["budongchan"] == "appointments" and session.last_refresh == asked  # pushed, not asked
+    assert not session.home_view()["walk_in"]
