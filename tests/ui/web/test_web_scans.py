@@ -46,7 +46,7 @@ def scan_hall(tmp_hall: Path, tmp_path: Path, bus_factory, web_settings) -> Iter
     cfg = dataclasses.replace(cfg, bus=dataclasses.replace(cfg.bus, credentials_dir=str(creds)))
     controller = HallController(cfg, bus_factory("controller")).start()
     web = WebServer(cfg, settings=web_settings, bus=bus_factory("web"), port=0).start()
-    for staff_no in ("S0101", "S0102", "M0001"):
+    for staff_no in ("S0101", "S0102", "S0104", "M0001"):
         web.accounts.set_password(staff_no, PASSWORD)
     deadline = time.monotonic() + 5
     while not web.live.get("window/1") and time.monotonic() < deadline:
@@ -260,6 +260,12 @@ def test_a_scan_for_a_case_is_opened_on_the_clerks_page_by_its_number(
         assert r.status_code == 403 and r.json()["code"] == "scan_case_not_yours"
         r = other.get(pdf_url)
         assert r.status_code == 403 and b"%PDF" not in r.content and 'id="forbidden"' in r.text  # the staff page
+    with httpx.Client(base_url=scan_hall.url) as other:  # a clerk at a window of another domain may not
+        csrf = _login(other, "S0104")
+        assert other.post("/api/desk/take", json={"window": 4}, headers={"X-CSRF-Token": csrf}).status_code == 200
+        r = other.get(f"/api/scans/case/{case_no}")  # window 4 serves 不动产 and 综合, the case is 社保's
+        assert r.status_code == 403 and r.json()["code"] == "scan_case_not_yours"
+        assert other.get(pdf_url).status_code == 403
     with httpx.Client(base_url=scan_hall.url) as manager:  # a manager may, at no window
         _login(manager, "M0001")
         assert manager.get("/api/scans/case/bad!").status_code in (404, 422)

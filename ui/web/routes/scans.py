@@ -97,9 +97,21 @@ def may_view(web: WebContext, session: Session, day: str, ticket: str) -> bool:
     return window is not None and day == today and current_ticket(web, window) == ticket
 
 
-def may_view_case(session: Session) -> bool:
-    """A manager; or a clerk whose session holds a window (the case number typed from the receipt)."""
-    return session.has(*MANAGER) or session.window is not None
+def may_view_case(web: WebContext, session: Session, case_no: str) -> bool:
+    """A manager; or a clerk whose session holds a window that may serve the case's domain (its
+    ``skills``: a 社保 clerk does not open a 不动产 citizen's papers). A case number that does not exist
+    has nothing to show: the clerk at a window is told so."""
+    if session.has(*MANAGER):
+        return True
+    if session.window is None or not CASE.fullmatch(case_no):
+        return False
+    try:
+        found = web.call("case.lookup", {"case_no": case_no})["cases"]
+    except WebError as exc:
+        return exc.code == "not_found"
+    skills = web.config.window(session.window).skills
+    domains = {s.id: s.domain for s in web.config.services}
+    return all(domains.get(c["service"]) in skills for c in found)  # none found: nothing to show
 
 
 @router.get("/api/scans/current")
@@ -132,7 +144,7 @@ def scan_file(
 def of_case(case_no: str, request: Request, session: Session = Depends(needs(*ANY_STAFF))) -> Any:
     """The scan sessions a kiosk sent for case ``case_no`` (办件编号)."""
     case_no = case_no.strip().upper()
-    if not may_view_case(session):
+    if not may_view_case(ctx_of(request), session, case_no.strip().upper()):
         raise WebError("scan_case_not_yours", 403)
     if not CASE.fullmatch(case_no):
         raise WebError("bad_case_no", 422)
@@ -145,7 +157,9 @@ def case_file(
     case_no: str, ref: str, name: str, request: Request, session: Session = Depends(needs(*ANY_STAFF))
 ) -> Response:
     store = scans_of(ctx_of(request))
-    if not may_view_case(session):  # (before looking: a refusal tells nothing of what exists)
+    if not may_view_case(
+        ctx_of(request), session, case_no.strip().upper()
+    ):  # (before looking: a refusal tells nothing of what exists)
         raise WebError("scan_case_not_yours", 403)
     path = store.case_file(case_no, ref, name)
     if path is None:
