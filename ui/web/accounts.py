@@ -16,13 +16,14 @@ or by :meth:`Accounts.sweep` (the web server sweeps the idle sessions every
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import secrets
 import sqlite3
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from argon2 import PasswordHasher
@@ -35,6 +36,7 @@ from ui.web.settings import WebSettings
 
 MIN_PASSWORD = 8
 SECRET_FILE = "web-secret"
+SAVE_SEEN_EVERY_S = 60.0  # a session's last activity is written to web.db at most this often
 SWEEP_EVERY_S = 30.0  # how often the web server ends the idle sessions (ui/web/server.py)
 
 log = logging.getLogger(__name__)
@@ -54,7 +56,8 @@ class Session:
     csrf: str
     last_seen: float
     window: int | None = None  # the window a clerk took
-    data: dict[str, object] = field(default_factory=dict)
+    key: str = ""  # the SHA-256 of its id: how web.db knows it (the id itself is only in the cookie)
+    saved_seen: float = 0.0  # the last_seen web.db holds
 
     @property
     def roles(self) -> tuple[str, ...]:
@@ -88,9 +91,48 @@ class Accounts:
             "CREATE TABLE IF NOT EXISTS login_failures (staff_no TEXT PRIMARY KEY, failures INTEGER NOT NULL, "
             "locked_until REAL NOT NULL DEFAULT 0)"
         )
+        self.db.execute(
+            "CREATE TABLE IF NOT EXISTS web_sessions (key TEXT PRIMARY KEY, staff_no TEXT NOT NULL, "
+            "csrf TEXT NOT NULL, last_seen REAL NOT NULL, window INTEGER)"
+        )
         self._signer = Signer(web_key(Path(data_dir)), salt="hallkit-web-session")
-        self._sessions: dict[str, Session] = {}
+        self._sessions: dict[str, Session] = {}  # by key
         self.on_end: list[Callable[[Session], None]] = []  # told of every session that ended (outside the lock)
+        self._restore()
+
+    def _restore(self) -> None:
+        """The sessions a restart of the console found in web.db (staff stay logged in, at their window);
+        an idle one, or one of a staff member no longer in hall.toml, is dropped."""
+        now = self.clock()
+        with self._lock:
+            for key, staff_no, csrf, seen, window in self.db.execute("SELECT * FROM web_sessions").fetchall():
+                staff = self.staff.get(staff_no)
+                session = Session(staff, csrf, seen, window, key, seen) if staff is not None else None
+                if session is None or self._idle(session, now):
+                    self.db.execute("DELETE FROM web_sessions WHERE key=?", (key,))
+                else:
+                    self._sessions[key] = session
+
+    def save(self, session: Session) -> None:
+        """Write a session's window and activity to web.db (a clerk took or left a window)."""
+        with self._lock:
+            self._save(session)
+
+    def _save(self, session: Session) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO web_sessions (key, staff_no, csrf, last_seen, window) VALUES (?,?,?,?,?)",
+            (session.key, session.staff.staff_no, session.csrf, session.last_seen, session.window),
+        )
+        session.saved_seen = session.last_seen
+
+    def _forget(self, sessions: list[Session]) -> None:
+        self.db.executemany("DELETE FROM web_sessions WHERE key=?", [(s.key,) for s in sessions])
+
+    def restored(self) -> list[Session]:
+        """The live sessions (for the desks to show who is at which window after a restart)."""
+        now = self.clock()
+        with self._lock:
+            return [s for s in self._sessions.values() if not self._idle(s, now)]
 
     # ------------------------------------------------------------------ passwords
     def set_password(self, staff_no: str, password: str) -> None:
@@ -150,9 +192,10 @@ class Accounts:
     def open_session(self, staff: Staff) -> tuple[str, Session]:
         """A new session; returns the signed cookie value and the session."""
         sid = secrets.token_urlsafe(32)
-        session = Session(staff=staff, csrf=secrets.token_urlsafe(24), last_seen=self.clock())
+        session = Session(staff=staff, csrf=secrets.token_urlsafe(24), last_seen=self.clock(), key=_key(sid))
         with self._lock:
-            self._sessions[sid] = session
+            self._sessions[session.key] = session
+            self._save(session)
         return self._signer.sign(sid).decode(), session
 
     def session(self, cookie: str | None) -> Session | None:
@@ -162,13 +205,16 @@ class Accounts:
             return None
         now = self.clock()
         with self._lock:
-            session = self._sessions.get(sid)
+            session = self._sessions.get(_key(sid))
             if session is None:
                 return None
             if not self._idle(session, now):
                 session.last_seen = now
+                if now - session.saved_seen >= SAVE_SEEN_EVERY_S:
+                    self._save(session)
                 return session
-            del self._sessions[sid]
+            del self._sessions[session.key]
+            self._forget([session])
         self._ended([session])
         return None
 
@@ -176,15 +222,17 @@ class Accounts:
         sid = self._sid(cookie)
         if sid is not None:
             with self._lock:
-                session = self._sessions.pop(sid, None)
+                session = self._sessions.pop(_key(sid), None)
+                self._forget([session] if session is not None else [])
             self._ended([session] if session is not None else [])
 
     def sweep(self, now: float | None = None) -> int:
         """End the sessions idle longer than ``idle_timeout_min`` (telling :attr:`on_end`); how many ended."""
         now = self.clock() if now is None else now
         with self._lock:
-            idle = [sid for sid, s in self._sessions.items() if self._idle(s, now)]
-            ended = [self._sessions.pop(sid) for sid in idle]
+            idle = [key for key, s in self._sessions.items() if self._idle(s, now)]
+            ended = [self._sessions.pop(key) for key in idle]
+            self._forget(ended)
         self._ended(ended)
         return len(ended)
 
@@ -215,6 +263,10 @@ class Accounts:
 
     def close(self) -> None:
         self.db.close()
+
+
+def _key(sid: str) -> str:
+    return hashlib.sha256(sid.encode()).hexdigest()
 
 
 def web_key(data_dir: Path) -> bytes:

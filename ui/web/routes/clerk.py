@@ -220,6 +220,7 @@ def take(body: TakeBody, request: Request, session: Session = Depends(needs(*ANY
     if session.window is not None and session.window != body.window:
         _leave(web, session)
     session.window = body.window
+    web.accounts.save(session)
     set_desk(web, body.window, {"staff_no": session.staff.staff_no, "staff_name": session.staff.name})
     return {"ok": True, "window": body.window}
 
@@ -227,6 +228,7 @@ def take(body: TakeBody, request: Request, session: Session = Depends(needs(*ANY
 @router.post("/api/desk/leave")
 def leave(request: Request, session: Session = Depends(needs(*ANY_STAFF))) -> Any:
     _leave(ctx_of(request), session)
+    ctx_of(request).accounts.save(session)
     return {"ok": True}
 
 
@@ -253,7 +255,11 @@ def free_desk(web: WebContext, session: Session) -> None:
 
 
 def install(web: WebContext) -> None:
-    """Free the desk of every session that ends (``WebServer`` calls this once at start)."""
+    """Show the clerks the console's sessions put at their windows (kept across a restart), and free
+    the desk of every session that ends (``WebServer`` calls this once at start)."""
+    for session in web.accounts.restored():
+        if session.window is not None:
+            set_desk(web, session.window, {"staff_no": session.staff.staff_no, "staff_name": session.staff.name})
     web.accounts.on_end.append(lambda session: free_desk(web, session))
 
 
