@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -36,19 +38,39 @@ def web_settings() -> WebSettings:
     return WebSettings(port=0, idle_timeout_min=15, lockout_after=5, lockout_min=15)
 
 
+@contextmanager
+def running(
+    cfg: hallconfig.HallConfig,
+    bus_factory: Any,
+    settings: WebSettings,
+    staff: tuple[str, ...] = ("S0101", "S0102", "M0001", "A0001"),
+    clock: Callable[[], float] | None = None,
+    window: int = 1,
+    **web: Any,
+) -> Iterator[WebHall]:
+    """The controller (on ``clock`` when given) and the web console of ``cfg``, with ``staff`` given the
+    test password, once the console sees window ``window``'s state; both stopped after."""
+    extra = {"clock": clock} if clock is not None else {}
+    controller = HallController(cfg, bus_factory("controller"), **extra).start()
+    if "listen" not in web:
+        web.setdefault("port", 0)
+    console = WebServer(cfg, settings=settings, bus=bus_factory("web"), **web).start()
+    try:
+        for staff_no in staff:
+            console.accounts.set_password(staff_no, PASSWORD)
+        deadline = time.monotonic() + 5
+        while not console.live.get(f"window/{window}") and time.monotonic() < deadline:
+            time.sleep(0.02)
+        yield WebHall(controller, console)
+    finally:
+        console.stop()
+        controller.stop()
+
+
 @pytest.fixture
 def web_hall(tmp_hall: Path, bus_factory, web_settings: WebSettings) -> Iterator[WebHall]:
-    cfg = hallconfig.load(tmp_hall)
-    controller = HallController(cfg, bus_factory("controller")).start()
-    web = WebServer(cfg, settings=web_settings, bus=bus_factory("web"), port=0).start()
-    for staff_no in ("S0101", "S0102", "M0001", "A0001"):
-        web.accounts.set_password(staff_no, PASSWORD)
-    deadline = time.monotonic() + 5
-    while not web.live.get("window/1") and time.monotonic() < deadline:
-        time.sleep(0.02)
-    yield WebHall(controller, web)
-    web.stop()
-    controller.stop()
+    with running(hallconfig.load(tmp_hall), bus_factory, web_settings) as hall:
+        yield hall
 
 
 @pytest.fixture(scope="session")

@@ -31,14 +31,13 @@ from selenium.webdriver.common.by import By
 from devices import printer as printer_mod
 from devices.config import DeviceConfig
 from hall_bus import config as hallconfig
-from hall_bus.controller.service import HallController
 from simulators import registry
 from tests.hall_bus.features.booking.booking_harness import ALL_DAY, calm_zone
 from tests.kiosk.kiosk_helpers import kiosk
-from tests.ui.web.conftest import PASSWORD, WebHall, login, wait_until
+from tests.ui.web.conftest import WebHall, login, running, wait_until
 from tests.ui.web.test_phone_booking import book_in_browser
 from tests.ui.web.test_web_clerk import take_window
-from ui.web.server import WebServer, bound
+from ui.web.server import bound
 from ui.web.settings import web_settings as settings_of
 
 PHONE = (390, 844)
@@ -66,17 +65,8 @@ def chain_hall(tmp_hall: Path, bus_factory) -> Iterator[WebHall]:
     data["web"] = {"host": "127.0.0.1", "port": listen.getsockname()[1]}
     cfg = hallconfig.parse(data, str(tmp_hall), base_dir=tmp_hall.parent)
     assert not [d for d in cfg.devices if d.kind == "pad" and d.window == WINDOW]
-    controller = HallController(cfg, bus_factory("controller")).start()
-    settings = settings_of(cfg)
-    web = WebServer(cfg, settings=settings, bus=bus_factory("web"), listen=listen).start()
-    for staff_no in (CLERK, "M0001"):
-        web.accounts.set_password(staff_no, PASSWORD)
-    deadline = time.monotonic() + 5
-    while not web.live.get(f"window/{WINDOW}") and time.monotonic() < deadline:
-        time.sleep(0.02)
-    yield WebHall(controller, web)
-    web.stop()
-    controller.stop()
+    with running(cfg, bus_factory, settings_of(cfg), (CLERK, "M0001"), window=WINDOW, listen=listen) as hall:
+        yield hall
 
 
 @pytest.fixture

@@ -14,10 +14,8 @@ import pytest
 from selenium.webdriver.common.by import By
 
 from hall_bus import config as hallconfig
-from hall_bus.controller.service import HallController
-from tests.ui.web.conftest import PASSWORD, WebHall, login, wait_until
+from tests.ui.web.conftest import WebHall, login, running, wait_until
 from tests.ui.web.test_web_login import _login
-from ui.web.server import WebServer
 from ui.web.settings import WebSettings
 
 CLERK = {"staff_no": "S0101", "staff_name": "王芳"}
@@ -27,17 +25,9 @@ CLERK = {"staff_no": "S0101", "staff_name": "王芳"}
 def desk_hall(tmp_hall: Path, bus_factory) -> Iterator[WebHall]:
     """The console with a one-minute idle timeout, sweeping the idle sessions every 0.1 s."""
     cfg = hallconfig.load(tmp_hall)
-    controller = HallController(cfg, bus_factory("controller")).start()
     settings = WebSettings(port=0, idle_timeout_min=1)
-    web = WebServer(cfg, settings=settings, bus=bus_factory("web"), port=0, sweep_s=0.1).start()
-    for staff_no in ("S0101", "M0001"):
-        web.accounts.set_password(staff_no, PASSWORD)
-    deadline = time.monotonic() + 5
-    while not web.live.get("window/1") and time.monotonic() < deadline:
-        time.sleep(0.02)
-    yield WebHall(controller, web)
-    web.stop()
-    controller.stop()
+    with running(cfg, bus_factory, settings, ("S0101", "M0001"), sweep_s=0.1) as hall:
+        yield hall
 
 
 def at_window(client: httpx.Client, window: int) -> str:

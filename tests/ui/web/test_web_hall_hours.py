@@ -17,10 +17,8 @@ import pytest
 from selenium.webdriver.common.by import By
 
 from hall_bus import config as hallconfig
-from hall_bus.controller.service import HallController
-from tests.ui.web.conftest import PASSWORD, WebHall, login, wait_until
+from tests.ui.web.conftest import WebHall, login, running, wait_until
 from tests.ui.web.test_web_clerk import take_window
-from ui.web.server import WebServer
 from ui.web.settings import WebSettings
 
 HALL = Path(__file__).parents[2] / "fixtures" / "schedule-hall.toml"
@@ -42,16 +40,11 @@ def evening_hall(
     text = HALL.read_text(encoding="utf-8").replace('id = "t"', hall, 1)
     text += f"\n[bus]\ntls = true\nca_file = {tls_ca!r}\n\n[features]\nenabled = []\n" + MANAGER + CLERK
     cfg = hallconfig.parse(tomllib.loads(text))
-    controller = HallController(cfg, bus_factory("controller"), clock=lambda: clock[0]).start()
-    web = WebServer(cfg, settings=web_settings, bus=bus_factory("web"), port=0).start()
-    for staff_no in ("M0001", "S0103"):
-        web.accounts.set_password(staff_no, PASSWORD)
-    deadline = time.monotonic() + 5
-    while not (web.live.get("window/3") and web.live.get("hall/info")) and time.monotonic() < deadline:
-        time.sleep(0.02)
-    yield WebHall(controller, web)
-    web.stop()
-    controller.stop()
+    with running(cfg, bus_factory, web_settings, ("M0001", "S0103"), clock=lambda: clock[0], window=3) as hall:
+        deadline = time.monotonic() + 5
+        while not hall.web.live.get("hall/info") and time.monotonic() < deadline:
+            time.sleep(0.02)
+        yield hall
 
 
 def cell(driver, css: str) -> str:

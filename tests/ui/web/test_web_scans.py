@@ -20,16 +20,14 @@ from devices.config import DeviceConfig
 from devices.scanner import device as scanner_device
 from hall_bus import config as hallconfig
 from hall_bus.bus.credentials import PASSWORD_FILE, hash_password
-from hall_bus.controller.service import HallController
 from kiosk.scan_flow import ScanFlow
 from kiosk.scanning import KioskScanner, ScanUploader
 from tests.kiosk.kiosk_helpers import kiosk
-from tests.ui.web.conftest import PASSWORD, WebHall, wait_until
+from tests.ui.web.conftest import WebHall, running, wait_until
 from tests.ui.web.test_web_clerk import issue, take_window
 from tests.ui.web.test_web_login import _login
 from ui.web.routes.scans import scans_of
 from ui.web.scans import WindowScans, hall_day
-from ui.web.server import WebServer
 
 KIOSK_PASSWORD = "kiosk-1-bus-password"
 
@@ -44,16 +42,8 @@ def scan_hall(tmp_hall: Path, tmp_path: Path, bus_factory, web_settings) -> Iter
     (creds / "kiosk-1.password").write_text(KIOSK_PASSWORD + "\n", encoding="utf-8")
     cfg = hallconfig.load(tmp_hall)
     cfg = dataclasses.replace(cfg, bus=dataclasses.replace(cfg.bus, credentials_dir=str(creds)))
-    controller = HallController(cfg, bus_factory("controller")).start()
-    web = WebServer(cfg, settings=web_settings, bus=bus_factory("web"), port=0).start()
-    for staff_no in ("S0101", "S0102", "S0104", "M0001"):
-        web.accounts.set_password(staff_no, PASSWORD)
-    deadline = time.monotonic() + 5
-    while not web.live.get("window/1") and time.monotonic() < deadline:
-        time.sleep(0.02)
-    yield WebHall(controller, web)
-    web.stop()
-    controller.stop()
+    with running(cfg, bus_factory, web_settings, ("S0101", "S0102", "S0104", "M0001")) as hall:
+        yield hall
 
 
 @pytest.fixture
