@@ -10,7 +10,7 @@ from kivy.properties import NumericProperty
 from kivy.uix.screenmanager import Screen
 
 from ui.theme import Theme
-from ui.widgets import button, label
+from ui.widgets import Panel, button, keypad, label
 
 
 class HallScreen(Screen):  # type: ignore[misc]  # Kivy has no type information
@@ -69,6 +69,36 @@ class KioskScreen(HallScreen):
         body.add_widget(label(theme, view.get("message") or "", 52, theme.fg, bold=True, halign="center", pad=80))
         if cancel is not None:
             body.add_widget(button(theme, self.app.tr("common.cancel"), cancel, "cancel", size=44))
+
+    def code_entry(
+        self,
+        theme: Theme,
+        body: Any,
+        typed: str,
+        flow: Any,
+        on_ok: Callable[[], None],
+        letters: str = "ABCDEF",
+        digits: str = "1234567890",
+        size: int = 72,
+    ) -> None:
+        """The code typed so far in large type, and the keypad typing it (``flow.type_char``,
+        ``flow.backspace``; ``on_ok`` for 确认)."""
+        box = Panel(fill=list(theme.panel), size_hint_y=None, height=theme.fs(140), padding=[24, 10])
+        box.add_widget(label(theme, typed or " ", size, theme.fg, bold=True, halign="center"))
+        body.add_widget(box)
+        tr = self.app.tr
+        body.add_widget(
+            keypad(
+                theme,
+                lambda c: self.act(flow.type_char, c),
+                lambda: self.act(flow.backspace),
+                on_ok,
+                tr("common.confirm"),
+                tr("common.delete"),
+                letters=letters,
+                digits=digits,
+            )
+        )
 
     def tile_cols(self) -> int:
         return 2 if self.portrait() else 3

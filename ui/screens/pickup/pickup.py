@@ -12,7 +12,7 @@ from typing import Any
 
 from ui.screens.base import KioskScreen
 from ui.theme import Theme
-from ui.widgets import Panel, button, keypad, label
+from ui.widgets import button, label
 
 
 class PickupScreen(KioskScreen):
@@ -27,22 +27,9 @@ class PickupScreen(KioskScreen):
         for line in view.get("lines", []) or []:
             body.add_widget(label(theme, str(line), 40, theme.fg))
         if view.get("keypad") or view.get("typed") is not None and hasattr(flow, "type_char"):
-            box = Panel(fill=list(theme.panel), size_hint_y=None, height=theme.fs(140), padding=[24, 10])
-            box.add_widget(label(theme, view.get("typed") or " ", 72, theme.fg, bold=True, halign="center"))
-            body.add_widget(box)
             submit = getattr(flow, "submit", None) or getattr(flow, "submit_code", None)
-            body.add_widget(
-                keypad(
-                    theme,
-                    lambda c: self.act(flow.type_char, c),
-                    lambda: self.act(flow.backspace),
-                    lambda: self.act(submit) if submit else None,
-                    tr("common.confirm"),
-                    tr("common.delete"),
-                    letters="",
-                    prefix="key",
-                )
-            )
+            on_ok = lambda: self.act(submit) if submit else None  # noqa: E731
+            self.code_entry(theme, body, view.get("typed") or "", flow, on_ok, letters="")
         for a in view.get("actions", []) or []:
             method = getattr(flow, a["id"], None)
             if method is None:

@@ -7,13 +7,12 @@ from typing import Any
 
 from ui.screens.base import KioskScreen
 from ui.theme import Theme
-from ui.widgets import KEYS_LETTERS, Panel, button, keypad, label
+from ui.widgets import KEYS_LETTERS, Panel, button, label
 
 
 class ProgressScreen(KioskScreen):
     def fill(self, view: dict[str, Any], theme: Theme, body: Any) -> None:
         flow = self.app.session.flow
-        tr = self.app.tr
         s = view["state"]
         if s == "choose":
             if not view.get("message"):
@@ -34,21 +33,8 @@ class ProgressScreen(KioskScreen):
         elif s in ("reading_card", "looking_up"):
             self.busy(view, theme, body, self.app.cancel_wait if s == "reading_card" else None)
         elif s == "entry":
-            box = Panel(fill=list(theme.panel), size_hint_y=None, height=theme.fs(140), padding=[24, 10])
-            box.add_widget(label(theme, view.get("typed") or " ", 64, theme.fg, bold=True, halign="center"))
-            body.add_widget(box)
-            body.add_widget(
-                keypad(
-                    theme,
-                    lambda c: self.act(flow.type_char, c),
-                    lambda: self.act(flow.backspace),
-                    lambda: self.act(flow.submit),
-                    tr("common.confirm"),
-                    tr("common.delete"),
-                    letters=KEYS_LETTERS,
-                    prefix="key",
-                )
-            )
+            on_ok = functools.partial(self.act, flow.submit)
+            self.code_entry(theme, body, view.get("typed") or "", flow, on_ok, KEYS_LETTERS, size=64)
         elif s == "result":
             for c in view.get("cases", []):
                 panel = Panel(

@@ -7,7 +7,7 @@ from typing import Any
 
 from ui.screens.base import KioskScreen
 from ui.theme import Theme
-from ui.widgets import Panel, button, keypad, label
+from ui.widgets import button, label
 
 
 class RateScreen(KioskScreen):
@@ -18,19 +18,7 @@ class RateScreen(KioskScreen):
         if s == "entry":
             if not view.get("message"):
                 self.ids.message.text = view["prompt"]
-            box = Panel(fill=list(theme.panel), size_hint_y=None, height=theme.fs(140), padding=[24, 10])
-            box.add_widget(label(theme, view.get("typed") or " ", 72, theme.fg, bold=True, halign="center"))
-            body.add_widget(box)
-            body.add_widget(
-                keypad(
-                    theme,
-                    lambda c: self.act(flow.type_char, c),
-                    lambda: self.act(flow.backspace),
-                    lambda: self.act(flow.submit),
-                    tr("common.confirm"),
-                    tr("common.delete"),
-                )
-            )
+            self.code_entry(theme, body, view.get("typed") or "", flow, lambda: self.act(flow.submit))
         elif s in ("checking", "sending"):
             self.busy(view, theme, body)
         elif s == "level":

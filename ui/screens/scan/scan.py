@@ -5,6 +5,7 @@ the next step. On the intro and the preview the citizen may attach the scan to a
 from __future__ import annotations
 
 import base64
+import functools
 import io
 from typing import Any
 
@@ -13,7 +14,7 @@ from kivy.uix.image import Image
 
 from ui.screens.base import KioskScreen
 from ui.theme import Theme
-from ui.widgets import Panel, button, keypad, label
+from ui.widgets import Panel, button, label
 
 NUMBER_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"  # ticket prefixes and case numbers (kiosk.scan_flow.NUMBER_KEYS)
 
@@ -38,22 +39,8 @@ class ScanScreen(KioskScreen):
             )
             self._attach(view, theme, body)
         elif s == "attach":
-            box = Panel(fill=list(theme.panel), size_hint_y=None, height=theme.fs(140), padding=[24, 10])
-            box.add_widget(label(theme, view.get("typed") or " ", 64, theme.fg, bold=True, halign="center"))
-            body.add_widget(box)
-            body.add_widget(
-                keypad(
-                    theme,
-                    lambda c: self.act(flow.type_char, c),
-                    lambda: self.act(flow.backspace),
-                    lambda: self.act(flow.attach_typed),
-                    tr("common.confirm"),
-                    tr("common.delete"),
-                    letters=NUMBER_LETTERS,
-                    digits="1234567890-",
-                    prefix="key",
-                )
-            )
+            on_ok = functools.partial(self.act, flow.attach_typed)
+            self.code_entry(theme, body, view.get("typed") or "", flow, on_ok, NUMBER_LETTERS, "1234567890-", 64)
             body.add_widget(
                 button(theme, tr("common.back"), lambda: self.act(flow.cancel_attach), "scan:back", size=42)
             )

@@ -10,7 +10,7 @@ from kivy.uix.textinput import TextInput
 
 from ui.screens.base import KioskScreen
 from ui.theme import Theme
-from ui.widgets import Panel, button, keyboard, keypad, label, spacer
+from ui.widgets import Panel, button, keyboard, label, spacer
 
 
 class TicketScreen(KioskScreen):
@@ -112,18 +112,8 @@ class TicketScreen(KioskScreen):
             self.busy(view, theme, body, cancel)
         elif s == "appointment":
             self.ids.message.text = view.get("message") or view["prompt"]  # always one line: no jump on an error
-            self._typed(theme, body, view.get("typed", ""))
-            body.add_widget(
-                keypad(
-                    theme,
-                    lambda c: self.act(flow.type_char, c),
-                    lambda: self.act(flow.backspace),
-                    lambda: self.act(flow.lookup_appointment),
-                    tr("common.confirm"),
-                    tr("common.delete"),
-                    letters=view["keypad"],
-                )
-            )
+            on_ok = functools.partial(self.act, flow.lookup_appointment)
+            self.code_entry(theme, body, view.get("typed", ""), flow, on_ok, letters=view["keypad"])
         elif s == "appointment_found":
             a = view["appointment"]
             body.add_widget(label(theme, a["text"], 46, theme.fg, bold=True, pad=40))
@@ -180,11 +170,6 @@ class TicketScreen(KioskScreen):
         return button(
             theme, sv["label"], tap, f"service:{sv['id']}", role=role, sub=sv.get("sub", ""), size=46, height=170
         )
-
-    def _typed(self, theme: Theme, body: Any, typed: str) -> None:
-        box = Panel(fill=list(theme.panel), size_hint_y=None, height=theme.fs(140), padding=[24, 10])
-        box.add_widget(label(theme, typed or " ", 72, theme.fg, bold=True, halign="center"))
-        body.add_widget(box)
 
     def _done(self, theme: Theme, body: Any, flow: Any, view: dict[str, Any]) -> None:
         t = view["ticket"]
