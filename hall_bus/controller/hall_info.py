@@ -19,7 +19,7 @@ def hall_info(c: HallConfig, engine: QueueEngine, enabled: list[str]) -> q.HallI
     enabled features' public settings. Nothing secret (salts, keys, passwords), no staff."""
     now = engine.local()
     today = now.date()
-    current = {w.number: w.domains for w in engine.windows()}
+    current = engine.current_domains()
     walk, appt = schedule.hall_spans(c, today)
     return q.HallInfo(
         hall=c.hall_id,
